@@ -1,0 +1,190 @@
+# persistd: one non-recursive Makefile.
+#
+#   make            build persistd and persistctl into build/
+#   make check      install missing Debian packages, build with ASan+UBSan into
+#                   build-san/, run unit tests, fuzz replays and integration tests
+#   make demo       the main job end to end on a local test setup
+#   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each (clang-14)
+#   make bench      benchmarks in tests/bench/
+#   make install    PREFIX=/usr DESTDIR=...
+#
+# Sources are found by wildcard: a new module is a new .c/.h pair and needs no
+# edit here. common/ builds into one archive every binary links.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+DESTDIR ?=
+
+VERSION := 0.1.0
+FUZZ_SECONDS ?= 60
+PYTHON := /usr/bin/python3
+PYTEST_ARGS ?=
+
+CC ?= gcc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+PKGS := libuv getdns yajl libsystemd inih libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+MBEDTLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
+LIBS := $(PKG_LIBS) $(MBEDTLS_LIBS) -lm
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+	-Wsign-compare -Wformat=2 -Werror
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DPERSISTD_VERSION='"$(VERSION)"' $(WARN) -I. $(PKG_CFLAGS)
+
+ifeq ($(SAN),1)
+O := build-san
+MODE_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+MODE_LDFLAGS := -fsanitize=address,undefined
+else
+O := build
+MODE_CFLAGS := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+MODE_LDFLAGS :=
+endif
+
+ALL_CFLAGS := $(BASE_CFLAGS) $(MODE_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(MODE_LDFLAGS) $(LDFLAGS)
+
+COMMON_SRC := $(wildcard common/*.c)
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/acme/*.c))
+CTL_SRC := $(filter-out ctl/main.c,$(wildcard ctl/*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+DRIVER_SRC := $(wildcard tests/drivers/*.c)
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(O)/%.o)
+CTL_OBJ := $(CTL_SRC:%.c=$(O)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/replay/%)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(O)/bench/%)
+DRIVER_BIN := $(DRIVER_SRC:tests/drivers/%.c=$(O)/drivers/%)
+
+LIBCOMMON := $(O)/libcommon.a
+LIBDAEMON := $(O)/libdaemon.a
+LIBCTL := $(O)/libctl.a
+
+.PHONY: all check unit integration replay demo fuzz bench install uninstall clean deps check-build
+.DEFAULT_GOAL := all
+
+all: $(O)/persistd $(O)/persistctl
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBDAEMON): $(DAEMON_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBCTL): $(CTL_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(O)/persistd: $(O)/daemon/main.o $(LIBDAEMON) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/persistctl: $(O)/ctl/main.o $(LIBCTL) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/%: tests/unit/%.c $(LIBDAEMON) $(LIBCTL) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(LIBDAEMON) $(LIBCTL) $(LIBCOMMON) $(ALL_LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+
+# Fuzz harnesses built with gcc against a replay main(): runs the seeds and
+# past crashes in make check without libFuzzer.
+$(O)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBDAEMON) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LIBDAEMON) $(LIBCOMMON) $(ALL_LDFLAGS) $(LIBS)
+
+$(O)/bench/%: tests/bench/%.c $(LIBDAEMON) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(LIBDAEMON) $(LIBCOMMON) $(ALL_LDFLAGS) $(LIBS)
+
+# Small C programs that integration tests drive (a module on a real loop
+# against real servers); pytest finds them in $PERSISTD_BUILD/drivers/.
+$(O)/drivers/%: tests/drivers/%.c $(LIBDAEMON) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(LIBDAEMON) $(LIBCOMMON) $(ALL_LDFLAGS) $(LIBS)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+deps:
+	@scripts/install-deps
+
+# make check: everything, against the sanitizer build.
+check: deps
+	@$(MAKE) --no-print-directory SAN=1 check-build
+	@$(MAKE) --no-print-directory SAN=1 unit
+	@$(MAKE) --no-print-directory SAN=1 replay
+	@$(MAKE) --no-print-directory SAN=1 integration
+	@echo "make check: all passed"
+
+check-build: all $(UNIT_BIN) $(REPLAY_BIN) $(DRIVER_BIN)
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit $(UNIT_BIN)
+
+replay: $(REPLAY_BIN)
+	@set -e; for b in $(REPLAY_BIN); do n=$$(basename $$b); p=$${n#fuzz_}; \
+		$$b tests/fuzz/$$p.in tests/fuzz/$$p.repro; done
+
+integration: all $(DRIVER_BIN)
+	PERSISTD_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo $(CURDIR)/build
+
+# libFuzzer builds: clang-14, everything instrumented.
+FUZZ_O := build-fuzz
+FUZZ_CC := clang-14
+FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_COMMON_OBJ := $(COMMON_SRC:%.c=$(FUZZ_O)/%.o) $(DAEMON_SRC:%.c=$(FUZZ_O)/%.o)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_O)/%)
+
+$(FUZZ_O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer -o $@ $< $(FUZZ_COMMON_OBJ) $(LIBS)
+
+fuzz: deps $(FUZZ_BIN)
+	@scripts/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@scripts/bench $(CURDIR)/build
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(O)/persistd $(DESTDIR)$(SBINDIR)/persistd
+	install -m 0755 $(O)/persistctl $(DESTDIR)$(BINDIR)/persistctl
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/persistd/certs.d
+	test -e $(DESTDIR)$(SYSCONFDIR)/persistd/persistd.conf || \
+		install -m 0644 etc/persistd.conf $(DESTDIR)$(SYSCONFDIR)/persistd/persistd.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/persistd $(DESTDIR)$(BINDIR)/persistctl
+
+clean:
+	rm -rf build build-san build-fuzz

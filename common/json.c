@@ -1,0 +1,299 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+#include "common/json.h"
+#include "common/limits.h"
+#include "common/strutil.h"
+
+int json_check_depth(const char *text, size_t len, unsigned max_depth)
+{
+	unsigned depth = 0, deepest = 0;
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > max_depth)
+				return -E2BIG;
+			deepest = MAX(deepest, depth);
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return (int)deepest;
+}
+
+int json_parse(const char *text, size_t len, size_t max_bytes, yajl_val *ret, char *err,
+	       size_t err_size)
+{
+	char yerr[256];
+
+	if (len > max_bytes) {
+		if (err)
+			str_printf(err, err_size, "JSON text longer than %zu bytes", max_bytes);
+		return -E2BIG;
+	}
+	if (memchr(text, '\0', len)) {
+		if (err)
+			str_printf(err, err_size, "NUL byte in JSON text");
+		return -EINVAL;
+	}
+	if (json_check_depth(text, len, JSON_MAX_DEPTH) < 0) {
+		if (err)
+			str_printf(err, err_size, "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
+		return -E2BIG;
+	}
+	/* yajl wants a NUL-terminated string; text may not be. */
+	_cleanup_free_ char *copy = strndup(text, len);
+	if (!copy)
+		return -ENOMEM;
+	yerr[0] = '\0';
+	yajl_val v = yajl_tree_parse(copy, yerr, sizeof(yerr));
+	if (!v) {
+		if (err) {
+			/* yajl's message spans lines and quotes the input: keep the first line. */
+			yerr[strcspn(yerr, "\r\n")] = '\0';
+			str_escape_line(err, err_size, yerr, strlen(yerr), 160);
+		}
+		return yerr[0] && strstr(yerr, "memory") ? -ENOMEM : -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+yajl_val json_get(yajl_val obj, const char *key)
+{
+	if (!obj || !YAJL_IS_OBJECT(obj))
+		return NULL;
+	for (size_t i = 0; i < obj->u.object.len; i++)
+		if (streq(obj->u.object.keys[i], key))
+			return obj->u.object.values[i];
+	return NULL;
+}
+
+const char *json_get_string(yajl_val obj, const char *key)
+{
+	yajl_val v = json_get(obj, key);
+	return v && YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+}
+
+yajl_val json_get_object(yajl_val obj, const char *key)
+{
+	yajl_val v = json_get(obj, key);
+	return v && YAJL_IS_OBJECT(v) ? v : NULL;
+}
+
+yajl_val json_get_array(yajl_val obj, const char *key)
+{
+	yajl_val v = json_get(obj, key);
+	return v && YAJL_IS_ARRAY(v) ? v : NULL;
+}
+
+bool json_get_int(yajl_val obj, const char *key, int64_t *ret)
+{
+	yajl_val v = json_get(obj, key);
+	if (!v || !YAJL_IS_INTEGER(v))
+		return false;
+	*ret = YAJL_GET_INTEGER(v);
+	return true;
+}
+
+bool json_get_bool(yajl_val obj, const char *key, bool *ret)
+{
+	yajl_val v = json_get(obj, key);
+	if (!v || !(YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)))
+		return false;
+	*ret = YAJL_IS_TRUE(v);
+	return true;
+}
+
+struct json_writer {
+	yajl_gen g;
+	int error;
+};
+
+struct json_writer *json_writer_new(bool pretty)
+{
+	struct json_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->g = yajl_gen_alloc(NULL);
+	if (!w->g) {
+		free(w);
+		return NULL;
+	}
+	if (pretty) {
+		yajl_gen_config(w->g, yajl_gen_beautify, 1);
+		yajl_gen_config(w->g, yajl_gen_indent_string, "  ");
+	}
+	return w;
+}
+
+void json_writer_free(struct json_writer *w)
+{
+	if (!w)
+		return;
+	yajl_gen_free(w->g);
+	free(w);
+}
+
+static void check(struct json_writer *w, yajl_gen_status s)
+{
+	if (s != yajl_gen_status_ok && !w->error)
+		w->error = s == yajl_gen_in_error_state ? -EINVAL : -EINVAL;
+}
+
+void json_begin_object(struct json_writer *w)
+{
+	check(w, yajl_gen_map_open(w->g));
+}
+
+void json_end_object(struct json_writer *w)
+{
+	check(w, yajl_gen_map_close(w->g));
+}
+
+void json_begin_array(struct json_writer *w)
+{
+	check(w, yajl_gen_array_open(w->g));
+}
+
+void json_end_array(struct json_writer *w)
+{
+	check(w, yajl_gen_array_close(w->g));
+}
+
+void json_string_n(struct json_writer *w, const char *s, size_t len)
+{
+	check(w, yajl_gen_string(w->g, (const unsigned char *)s, len));
+}
+
+void json_key(struct json_writer *w, const char *key)
+{
+	json_string_n(w, key, strlen(key));
+}
+
+void json_string(struct json_writer *w, const char *s)
+{
+	if (!s)
+		json_null(w);
+	else
+		json_string_n(w, s, strlen(s));
+}
+
+void json_int(struct json_writer *w, int64_t v)
+{
+	check(w, yajl_gen_integer(w->g, (long long)v));
+}
+
+void json_uint(struct json_writer *w, uint64_t v)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	check(w, yajl_gen_number(w->g, buf, (size_t)n));
+}
+
+void json_bool(struct json_writer *w, bool v)
+{
+	check(w, yajl_gen_bool(w->g, v));
+}
+
+void json_null(struct json_writer *w)
+{
+	check(w, yajl_gen_null(w->g));
+}
+
+/* Replays a parsed tree into the generator. */
+static void emit_tree(struct json_writer *w, yajl_val v)
+{
+	if (!v) {
+		json_null(w);
+	} else if (YAJL_IS_STRING(v)) {
+		json_string(w, YAJL_GET_STRING(v));
+	} else if (YAJL_IS_NUMBER(v)) {
+		const char *raw = YAJL_GET_NUMBER(v);
+		check(w, yajl_gen_number(w->g, raw, strlen(raw)));
+	} else if (YAJL_IS_OBJECT(v)) {
+		json_begin_object(w);
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			json_key(w, v->u.object.keys[i]);
+			emit_tree(w, v->u.object.values[i]);
+		}
+		json_end_object(w);
+	} else if (YAJL_IS_ARRAY(v)) {
+		json_begin_array(w);
+		for (size_t i = 0; i < v->u.array.len; i++)
+			emit_tree(w, v->u.array.values[i]);
+		json_end_array(w);
+	} else if (YAJL_IS_TRUE(v)) {
+		json_bool(w, true);
+	} else if (YAJL_IS_FALSE(v)) {
+		json_bool(w, false);
+	} else {
+		json_null(w);
+	}
+}
+
+void json_raw(struct json_writer *w, const char *json, size_t len)
+{
+	yajl_val v = NULL;
+	int r = json_parse(json, len, SIZE_MAX, &v, NULL, 0);
+
+	if (r < 0) {
+		if (!w->error)
+			w->error = r;
+		return;
+	}
+	emit_tree(w, v);
+	yajl_tree_free(v);
+}
+
+void json_kv_string(struct json_writer *w, const char *key, const char *s)
+{
+	json_key(w, key);
+	json_string(w, s);
+}
+
+void json_kv_int(struct json_writer *w, const char *key, int64_t v)
+{
+	json_key(w, key);
+	json_int(w, v);
+}
+
+void json_kv_bool(struct json_writer *w, const char *key, bool v)
+{
+	json_key(w, key);
+	json_bool(w, v);
+}
+
+int json_writer_finish(struct json_writer *w, const char **ret, size_t *retlen)
+{
+	const unsigned char *buf;
+	size_t len;
+
+	if (w->error)
+		return w->error;
+	if (yajl_gen_get_buf(w->g, &buf, &len) != yajl_gen_status_ok)
+		return -EINVAL;
+	*ret = (const char *)buf;
+	*retlen = len;
+	return 0;
+}
+
+void json_writer_reset(struct json_writer *w)
+{
+	yajl_gen_reset(w->g, NULL);
+	yajl_gen_clear(w->g);
+	w->error = 0;
+}

@@ -1,0 +1,74 @@
+/* common/json.h: JSON in and out, over yajl, with the bounds every peer's
+ * input needs.
+ *
+ * Reading: json_parse() refuses NUL bytes, more than JSON_MAX_DEPTH levels of
+ * nesting (yajl's tree parser has no limit and its free recurses) and bodies
+ * over the caller's size limit, and returns a yajl tree with a one-line error
+ * text. The json_get_* helpers read one member of an object with its type
+ * checked; they return NULL/false when it is absent or of another type.
+ *
+ * Writing: struct json_writer wraps yajl_gen and latches the first error, so
+ * callers emit a whole document and check once at json_writer_finish().
+ * Output is compact UTF-8 (pretty=true indents for humans).
+ *
+ * Errors: -EINVAL malformed, -E2BIG over a limit, -ENOMEM. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <yajl/yajl_tree.h>
+
+#include "common/macro.h"
+
+/* *ret is freed with yajl_tree_free. err (may be NULL) gets a one-line reason. */
+int json_parse(const char *text, size_t len, size_t max_bytes, yajl_val *ret, char *err,
+	       size_t err_size);
+
+/* Depth of the deepest array/object in text, strings honoured; -E2BIG as soon
+ * as it passes max_depth. */
+int json_check_depth(const char *text, size_t len, unsigned max_depth);
+
+const char *json_get_string(yajl_val obj, const char *key);
+yajl_val json_get_object(yajl_val obj, const char *key);
+yajl_val json_get_array(yajl_val obj, const char *key);
+bool json_get_int(yajl_val obj, const char *key, int64_t *ret);
+bool json_get_bool(yajl_val obj, const char *key, bool *ret);
+/* NULL if absent; any type. */
+yajl_val json_get(yajl_val obj, const char *key);
+
+static inline void yajl_tree_freep(yajl_val *v)
+{
+	if (*v)
+		yajl_tree_free(*v);
+}
+
+struct json_writer;
+
+struct json_writer *json_writer_new(bool pretty);
+void json_writer_free(struct json_writer *w);
+DEFINE_FREEP(struct json_writer, json_writer_free)
+
+void json_begin_object(struct json_writer *w);
+void json_end_object(struct json_writer *w);
+void json_begin_array(struct json_writer *w);
+void json_end_array(struct json_writer *w);
+void json_key(struct json_writer *w, const char *key);
+void json_string(struct json_writer *w, const char *s); /* NULL writes null */
+void json_string_n(struct json_writer *w, const char *s, size_t len);
+void json_int(struct json_writer *w, int64_t v);
+void json_uint(struct json_writer *w, uint64_t v);
+void json_bool(struct json_writer *w, bool v);
+void json_null(struct json_writer *w);
+/* Copies raw, already valid JSON (a nested document) into the output. */
+void json_raw(struct json_writer *w, const char *json, size_t len);
+
+/* key + value in one call */
+void json_kv_string(struct json_writer *w, const char *key, const char *s);
+void json_kv_int(struct json_writer *w, const char *key, int64_t v);
+void json_kv_bool(struct json_writer *w, const char *key, bool v);
+
+/* The document so far (valid until the next call on w), or the first error. */
+int json_writer_finish(struct json_writer *w, const char **ret, size_t *retlen);
+/* Starts a new document, keeping the allocation. */
+void json_writer_reset(struct json_writer *w);

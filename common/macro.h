@@ -1,0 +1,72 @@
+/* common/macro.h: small language helpers shared by every module.
+ * Cleanup attributes (systemd style), ownership transfer, array sizes and
+ * printf checking. Header-only; no state, no I/O. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _unused_ __attribute__((unused))
+#define _noreturn_ __attribute__((noreturn))
+#define _pure_ __attribute__((pure))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* Hand a pointer over: returns the value and leaves NULL behind, so a
+ * _cleanup_ on the old owner does nothing. */
+#define TAKE_PTR(p)                            \
+	({                                     \
+		__typeof__(p) _take_ptr_ = (p); \
+		(p) = NULL;                    \
+		_take_ptr_;                    \
+	})
+
+#define TAKE_FD(fd)                     \
+	({                              \
+		int _take_fd_ = (fd);   \
+		(fd) = -1;              \
+		_take_fd_;              \
+	})
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+/* DEFINE_FREEP(struct foo, foo_free) defines foo_freep() for _cleanup_. */
+#define DEFINE_FREEP(type, func)                   \
+	static inline void func##p(type **p)       \
+	{                                          \
+		if (*p)                            \
+			func(*p);                  \
+	}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+
+		(void)close(*fd);
+		errno = saved;
+	}
+}
+
+#define _cleanup_close_ _cleanup_(closep)
+
+static inline bool streq_ptr(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+#define streq(a, b) (strcmp((a), (b)) == 0)
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))

@@ -1,0 +1,521 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/limits.h"
+#include "common/strutil.h"
+#include "daemon/state.h"
+
+static const char *const alert_level_names[] = {
+	[ALERT_OK] = "OK",
+	[ALERT_WARNING] = "WARNING",
+	[ALERT_CRITICAL] = "CRITICAL",
+	[ALERT_ERROR] = "ERROR",
+};
+_Static_assert(ELEMENTSOF(alert_level_names) == _ALERT_LEVEL_MAX, "alert level names");
+
+const char *alert_level_to_string(enum alert_level l)
+{
+	return (unsigned)l < _ALERT_LEVEL_MAX ? alert_level_names[l] : "UNKNOWN";
+}
+
+int alert_level_from_string(const char *s)
+{
+	for (size_t i = 0; i < ELEMENTSOF(alert_level_names); i++)
+		if (streq(s, alert_level_names[i]))
+			return (int)i;
+	return -EINVAL;
+}
+
+int state_set_str(char **slot, const char *v)
+{
+	char *copy = NULL;
+
+	if (v) {
+		copy = strdup(v);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+/* Field tables: one description drives both directions. */
+enum field_type {
+	F_STR,
+	F_INT,
+	F_BOOL,
+	F_UINT,
+	F_LEVEL,
+	F_TRISTATE, /* int -1/0/1 as null/false/true */
+};
+
+struct field {
+	const char *key;
+	enum field_type type;
+	size_t offset;
+};
+
+#define FIELD(t, m, ty) { #m, ty, offsetof(t, m) }
+
+static const struct field name_fields[] = {
+	FIELD(struct state_name, checked, F_BOOL),
+	FIELD(struct state_name, checked_at, F_INT),
+	FIELD(struct state_name, dns_error, F_BOOL),
+	FIELD(struct state_name, status, F_STR),
+	FIELD(struct state_name, reason, F_STR),
+	FIELD(struct state_name, record, F_STR),
+	FIELD(struct state_name, dnssec, F_STR),
+	FIELD(struct state_name, policy_wildcard, F_BOOL),
+	FIELD(struct state_name, wildcard_needed, F_BOOL),
+	FIELD(struct state_name, has_until, F_BOOL),
+	FIELD(struct state_name, persist_until, F_INT),
+	FIELD(struct state_name, caa, F_STR),
+	FIELD(struct state_name, level, F_LEVEL),
+	FIELD(struct state_name, level_reason, F_STR),
+	FIELD(struct state_name, alerted_level, F_LEVEL),
+	FIELD(struct state_name, alerted_at, F_INT),
+	FIELD(struct state_name, next_check, F_INT),
+	FIELD(struct state_name, dns_failures, F_UINT),
+};
+
+static const struct field cert_fields[] = {
+	FIELD(struct state_cert, has_cert, F_BOOL),
+	FIELD(struct state_cert, not_before, F_INT),
+	FIELD(struct state_cert, not_after, F_INT),
+	FIELD(struct state_cert, serial, F_STR),
+	FIELD(struct state_cert, ari_cert_id, F_STR),
+	FIELD(struct state_cert, issuer_cn, F_STR),
+	FIELD(struct state_cert, version, F_UINT),
+	FIELD(struct state_cert, ari_start, F_INT),
+	FIELD(struct state_cert, ari_end, F_INT),
+	FIELD(struct state_cert, ari_next_fetch, F_INT),
+	FIELD(struct state_cert, next_renewal, F_INT),
+	FIELD(struct state_cert, last_renewal, F_INT),
+	FIELD(struct state_cert, last_attempt, F_INT),
+	FIELD(struct state_cert, last_error, F_STR),
+	FIELD(struct state_cert, failures, F_UINT),
+	FIELD(struct state_cert, retry_at, F_INT),
+	FIELD(struct state_cert, order_url, F_STR),
+	FIELD(struct state_cert, order_started, F_INT),
+	FIELD(struct state_cert, order_replaces, F_STR),
+	FIELD(struct state_cert, records_hint, F_STR),
+};
+
+static const struct field ca_fields[] = {
+	FIELD(struct state_ca, directory, F_STR),
+	FIELD(struct state_ca, account_url, F_STR),
+	FIELD(struct state_ca, uri_mode, F_STR),
+	FIELD(struct state_ca, hash_prefix, F_STR),
+	FIELD(struct state_ca, offers_persist, F_TRISTATE),
+	FIELD(struct state_ca, probed_at, F_INT),
+};
+
+static void write_fields(struct json_writer *w, const void *obj, const struct field *f, size_t n)
+{
+	const char *base = obj;
+
+	for (size_t i = 0; i < n; i++) {
+		const void *p = base + f[i].offset;
+		json_key(w, f[i].key);
+		switch (f[i].type) {
+		case F_STR:
+			json_string(w, *(char *const *)p);
+			break;
+		case F_INT:
+			json_int(w, *(const int64_t *)p);
+			break;
+		case F_BOOL:
+			json_bool(w, *(const bool *)p);
+			break;
+		case F_UINT:
+			json_uint(w, *(const unsigned *)p);
+			break;
+		case F_LEVEL:
+			json_string(w, alert_level_to_string(*(const enum alert_level *)p));
+			break;
+		case F_TRISTATE: {
+			int v = *(const int *)p;
+			if (v < 0)
+				json_null(w);
+			else
+				json_bool(w, v > 0);
+			break;
+		}
+		}
+	}
+}
+
+static int read_fields(yajl_val obj, void *out, const struct field *f, size_t n, char *err,
+		       size_t err_size)
+{
+	char *base = out;
+
+	for (size_t i = 0; i < n; i++) {
+		yajl_val v = json_get(obj, f[i].key);
+		void *p = base + f[i].offset;
+		bool ok = true;
+
+		if (!v || YAJL_IS_NULL(v)) {
+			if (f[i].type == F_TRISTATE)
+				*(int *)p = -1;
+			continue;
+		}
+		switch (f[i].type) {
+		case F_STR:
+			ok = YAJL_IS_STRING(v);
+			if (ok && state_set_str((char **)p, YAJL_GET_STRING(v)) < 0)
+				return -ENOMEM;
+			break;
+		case F_INT:
+			ok = YAJL_IS_INTEGER(v);
+			if (ok)
+				*(int64_t *)p = YAJL_GET_INTEGER(v);
+			break;
+		case F_UINT:
+			ok = YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) >= 0 &&
+			     YAJL_GET_INTEGER(v) <= UINT32_MAX;
+			if (ok)
+				*(unsigned *)p = (unsigned)YAJL_GET_INTEGER(v);
+			break;
+		case F_BOOL:
+		case F_TRISTATE:
+			ok = YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v);
+			if (ok && f[i].type == F_BOOL)
+				*(bool *)p = YAJL_IS_TRUE(v);
+			else if (ok)
+				*(int *)p = YAJL_IS_TRUE(v);
+			break;
+		case F_LEVEL: {
+			int l = YAJL_IS_STRING(v) ? alert_level_from_string(YAJL_GET_STRING(v)) : -1;
+			ok = l >= 0;
+			if (ok)
+				*(enum alert_level *)p = (enum alert_level)l;
+			break;
+		}
+		}
+		if (!ok) {
+			str_printf(err, err_size, "'%s' has the wrong type", f[i].key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void name_done(struct state_name *n)
+{
+	free(n->name);
+	free(n->status);
+	free(n->reason);
+	free(n->record);
+	free(n->dnssec);
+	free(n->caa);
+	free(n->level_reason);
+}
+
+static void cert_free(struct state_cert *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_names; i++)
+		name_done(&c->names[i]);
+	free(c->names);
+	free(c->name);
+	free(c->serial);
+	free(c->ari_cert_id);
+	free(c->issuer_cn);
+	free(c->last_error);
+	free(c->order_url);
+	free(c->order_replaces);
+	free(c->records_hint);
+	free(c);
+}
+
+static void ca_free(struct state_ca *ca)
+{
+	if (!ca)
+		return;
+	free(ca->name);
+	free(ca->directory);
+	free(ca->account_url);
+	free(ca->uri_mode);
+	free(ca->hash_prefix);
+	for (size_t i = 0; i < ca->n_issuers; i++)
+		free(ca->issuers[i]);
+	free(ca->issuers);
+	free(ca);
+}
+
+struct state *state_new(void)
+{
+	return calloc(1, sizeof(struct state));
+}
+
+void state_free(struct state *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_cas; i++)
+		ca_free(s->cas[i]);
+	free(s->cas);
+	for (size_t i = 0; i < s->n_certs; i++)
+		cert_free(s->certs[i]);
+	free(s->certs);
+	free(s);
+}
+
+struct state_ca *state_get_ca(struct state *s, const char *name, bool create)
+{
+	for (size_t i = 0; i < s->n_cas; i++)
+		if (streq(s->cas[i]->name, name))
+			return s->cas[i];
+	if (!create)
+		return NULL;
+	struct state_ca **a = realloc(s->cas, (s->n_cas + 1) * sizeof(*a));
+	if (!a)
+		return NULL;
+	s->cas = a;
+	struct state_ca *ca = calloc(1, sizeof(*ca));
+	if (!ca || !(ca->name = strdup(name))) {
+		free(ca);
+		return NULL;
+	}
+	ca->offers_persist = -1;
+	s->cas[s->n_cas++] = ca;
+	return ca;
+}
+
+struct state_cert *state_get_cert(struct state *s, const char *name, bool create)
+{
+	for (size_t i = 0; i < s->n_certs; i++)
+		if (streq(s->certs[i]->name, name))
+			return s->certs[i];
+	if (!create)
+		return NULL;
+	struct state_cert **a = realloc(s->certs, (s->n_certs + 1) * sizeof(*a));
+	if (!a)
+		return NULL;
+	s->certs = a;
+	struct state_cert *c = calloc(1, sizeof(*c));
+	if (!c || !(c->name = strdup(name))) {
+		free(c);
+		return NULL;
+	}
+	s->certs[s->n_certs++] = c;
+	return c;
+}
+
+struct state_name *state_cert_get_name(struct state_cert *c, const char *name, bool create)
+{
+	for (size_t i = 0; i < c->n_names; i++)
+		if (streq(c->names[i].name, name))
+			return &c->names[i];
+	if (!create)
+		return NULL;
+	struct state_name *a = realloc(c->names, (c->n_names + 1) * sizeof(*a));
+	if (!a)
+		return NULL;
+	c->names = a;
+	struct state_name *n = &c->names[c->n_names];
+	*n = (struct state_name){ .name = strdup(name) };
+	if (!n->name)
+		return NULL;
+	c->n_names++;
+	return n;
+}
+
+void state_cert_retain_names(struct state_cert *c, char *const *names, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < c->n_names; i++) {
+		bool keep = false;
+		for (size_t k = 0; k < n && !keep; k++)
+			keep = streq(c->names[i].name, names[k]);
+		if (keep)
+			c->names[o++] = c->names[i];
+		else
+			name_done(&c->names[i]);
+	}
+	c->n_names = o;
+}
+
+void state_retain_certs(struct state *s, const char *const *names, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < s->n_certs; i++) {
+		bool keep = false;
+		for (size_t k = 0; k < n && !keep; k++)
+			keep = streq(s->certs[i]->name, names[k]);
+		if (keep)
+			s->certs[o++] = s->certs[i];
+		else
+			cert_free(s->certs[i]);
+	}
+	s->n_certs = o;
+}
+
+int state_to_json(const struct state *s, char **ret, size_t *ret_len)
+{
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+	const char *out;
+	size_t len;
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	json_begin_object(w);
+	json_kv_int(w, "version", STATE_VERSION);
+	json_key(w, "cas");
+	json_begin_object(w);
+	for (size_t i = 0; i < s->n_cas; i++) {
+		const struct state_ca *ca = s->cas[i];
+		json_key(w, ca->name);
+		json_begin_object(w);
+		write_fields(w, ca, ca_fields, ELEMENTSOF(ca_fields));
+		json_key(w, "issuers");
+		json_begin_array(w);
+		for (size_t k = 0; k < ca->n_issuers; k++)
+			json_string(w, ca->issuers[k]);
+		json_end_array(w);
+		json_end_object(w);
+	}
+	json_end_object(w);
+	json_key(w, "certs");
+	json_begin_object(w);
+	for (size_t i = 0; i < s->n_certs; i++) {
+		const struct state_cert *c = s->certs[i];
+		json_key(w, c->name);
+		json_begin_object(w);
+		write_fields(w, c, cert_fields, ELEMENTSOF(cert_fields));
+		json_key(w, "names");
+		json_begin_object(w);
+		for (size_t k = 0; k < c->n_names; k++) {
+			json_key(w, c->names[k].name);
+			json_begin_object(w);
+			write_fields(w, &c->names[k], name_fields, ELEMENTSOF(name_fields));
+			json_end_object(w);
+		}
+		json_end_object(w);
+		json_end_object(w);
+	}
+	json_end_object(w);
+	json_end_object(w);
+	r = json_writer_finish(w, &out, &len);
+	if (r < 0)
+		return r;
+	char *copy = malloc(len + 2);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, out, len);
+	copy[len] = '\n';
+	copy[len + 1] = '\0';
+	*ret = copy;
+	*ret_len = len + 1;
+	return 0;
+}
+
+int state_from_json(const char *json, size_t len, struct state **ret, char *err, size_t err_size)
+{
+	_cleanup_(state_freep) struct state *s = state_new();
+	yajl_val root = NULL;
+	int64_t version;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = json_parse(json, len, STATE_MAX_BYTES, &root, err, err_size);
+	if (r < 0)
+		return r;
+	if (!YAJL_IS_OBJECT(root) || !json_get_int(root, "version", &version)) {
+		str_printf(err, err_size, "not a persistd state file (no version)");
+		r = -EINVAL;
+		goto out;
+	}
+	if (version != STATE_VERSION) {
+		str_printf(err, err_size, "state version %lld; this persistd reads version %d",
+			   (long long)version, STATE_VERSION);
+		r = -EINVAL;
+		goto out;
+	}
+
+	yajl_val cas = json_get_object(root, "cas");
+	for (size_t i = 0; cas && i < cas->u.object.len; i++) {
+		yajl_val v = cas->u.object.values[i];
+		struct state_ca *ca = state_get_ca(s, cas->u.object.keys[i], true);
+		if (!ca) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (!YAJL_IS_OBJECT(v)) {
+			str_printf(err, err_size, "cas.%s is not an object", ca->name);
+			r = -EINVAL;
+			goto out;
+		}
+		r = read_fields(v, ca, ca_fields, ELEMENTSOF(ca_fields), err, err_size);
+		if (r < 0)
+			goto out;
+		yajl_val issuers = json_get_array(v, "issuers");
+		for (size_t k = 0; issuers && k < issuers->u.array.len && k < RECORD_MAX_ISSUERS; k++) {
+			yajl_val it = issuers->u.array.values[k];
+			if (!YAJL_IS_STRING(it))
+				continue;
+			char **a = realloc(ca->issuers, (ca->n_issuers + 2) * sizeof(*a));
+			if (!a) {
+				r = -ENOMEM;
+				goto out;
+			}
+			ca->issuers = a;
+			a[ca->n_issuers] = strdup(it->u.string);
+			if (!a[ca->n_issuers]) {
+				r = -ENOMEM;
+				goto out;
+			}
+			a[++ca->n_issuers] = NULL;
+		}
+	}
+
+	yajl_val certs = json_get_object(root, "certs");
+	for (size_t i = 0; certs && i < certs->u.object.len; i++) {
+		yajl_val v = certs->u.object.values[i];
+		struct state_cert *c = state_get_cert(s, certs->u.object.keys[i], true);
+		if (!c) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (!YAJL_IS_OBJECT(v)) {
+			str_printf(err, err_size, "certs.%s is not an object", c->name);
+			r = -EINVAL;
+			goto out;
+		}
+		r = read_fields(v, c, cert_fields, ELEMENTSOF(cert_fields), err, err_size);
+		if (r < 0)
+			goto out;
+		yajl_val names = json_get_object(v, "names");
+		for (size_t k = 0; names && k < names->u.object.len; k++) {
+			struct state_name *n = state_cert_get_name(c, names->u.object.keys[k], true);
+			if (!n) {
+				r = -ENOMEM;
+				goto out;
+			}
+			if (!YAJL_IS_OBJECT(names->u.object.values[k])) {
+				str_printf(err, err_size, "certs.%s.names.%s is not an object", c->name,
+					   n->name);
+				r = -EINVAL;
+				goto out;
+			}
+			r = read_fields(names->u.object.values[k], n, name_fields,
+					ELEMENTSOF(name_fields), err, err_size);
+			if (r < 0)
+				goto out;
+		}
+	}
+	*ret = TAKE_PTR(s);
+	r = 0;
+out:
+	yajl_tree_free(root);
+	return r;
+}

@@ -1,0 +1,122 @@
+/* daemon/state.h: what persistd remembers between runs, as state.json.
+ *
+ * Per CA: the account URL and what the CA told us (issuer names, accounturi
+ * mode, whether it offers dns-persist-01). Per cert: the current
+ * certificate's facts, the renewal schedule and its failures, the ARI
+ * window, an order in flight (its URL, so a restart resumes it), and per
+ * name the last record check and its alert level.
+ *
+ * The model is plain structs; state_to_json/state_from_json convert it.
+ * Unknown members in the file are ignored (a newer persistd wrote them);
+ * members of the wrong type are an error with a message, and the daemon then
+ * refuses to start rather than silently forget in-flight orders.
+ * Errors: -EINVAL malformed file, -E2BIG over a limit, -ENOMEM. Pure. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/macro.h"
+#include "common/record.h"
+
+#define STATE_VERSION 1
+
+/* Alert levels of a name or cert, in order of severity. */
+enum alert_level {
+	ALERT_OK,
+	ALERT_WARNING,
+	ALERT_CRITICAL,
+	ALERT_ERROR,
+	_ALERT_LEVEL_MAX,
+};
+
+const char *alert_level_to_string(enum alert_level l); /* "OK", "WARNING", ... */
+int alert_level_from_string(const char *s);
+
+struct state_name {
+	char *name;              /* owned: as configured ("*.example.com" kept) */
+	bool checked;            /* a check has completed at least once */
+	int64_t checked_at;
+	bool dns_error;          /* the last check could not tell */
+	char *status;            /* owned: record outcome name or "DNS_ERROR" */
+	char *reason;            /* owned: one line */
+	char *record;            /* owned: the record text that decided, if any */
+	char *dnssec;            /* owned: "secure", "insecure", "bogus", "unchecked" */
+	bool policy_wildcard;
+	bool wildcard_needed;
+	bool has_until;
+	int64_t persist_until;
+	char *caa;               /* owned: CAA verdict line, or NULL */
+	enum alert_level level;  /* computed at the last check */
+	char *level_reason;      /* owned */
+	enum alert_level alerted_level; /* last level written to the journal */
+	int64_t alerted_at;
+	int64_t next_check;      /* 0: not scheduled */
+	unsigned dns_failures;   /* consecutive DNS_ERROR results */
+};
+
+struct state_cert {
+	char *name;              /* owned */
+	struct state_name *names; /* owned array */
+	size_t n_names;
+	/* the current certificate */
+	bool has_cert;
+	int64_t not_before, not_after;
+	char *serial;            /* owned */
+	char *ari_cert_id;       /* owned or NULL */
+	char *issuer_cn;         /* owned or NULL */
+	unsigned version;        /* archive/<N> */
+	/* renewal */
+	int64_t ari_start, ari_end;  /* 0: no window known */
+	int64_t ari_next_fetch;
+	int64_t next_renewal;    /* when the renewal is due */
+	int64_t last_renewal;    /* last successful issuance */
+	int64_t last_attempt;
+	char *last_error;        /* owned: last failure, one line; NULL after success */
+	unsigned failures;       /* consecutive */
+	int64_t retry_at;        /* backoff: not before this */
+	/* an order in flight */
+	char *order_url;         /* owned or NULL */
+	int64_t order_started;
+	char *order_replaces;    /* owned: ARI cert id sent with it */
+	char *records_hint;      /* owned: the record(s) to publish when a precheck refused */
+};
+
+struct state_ca {
+	char *name;              /* owned */
+	char *directory;         /* owned: the URL the account belongs to */
+	char *account_url;       /* owned or NULL */
+	char *uri_mode;          /* owned: "url" or "hashed", as last used */
+	char *hash_prefix;       /* owned or NULL */
+	char **issuers;          /* owned, NULL-terminated */
+	size_t n_issuers;
+	int offers_persist;      /* -1 unknown, 0 no, 1 yes (seen in an authz) */
+	int64_t probed_at;
+};
+
+struct state {
+	struct state_ca **cas;   /* owned */
+	size_t n_cas;
+	struct state_cert **certs; /* owned */
+	size_t n_certs;
+};
+
+struct state *state_new(void);
+void state_free(struct state *s);
+DEFINE_FREEP(struct state, state_free)
+
+int state_from_json(const char *json, size_t len, struct state **ret, char *err, size_t err_size);
+int state_to_json(const struct state *s, char **ret, size_t *ret_len);
+
+/* Find or (create=true) add. NULL only on out-of-memory or when absent. */
+struct state_ca *state_get_ca(struct state *s, const char *name, bool create);
+struct state_cert *state_get_cert(struct state *s, const char *name, bool create);
+struct state_name *state_cert_get_name(struct state_cert *c, const char *name, bool create);
+
+/* Drops certs and names that are no longer configured; keeps the rest. */
+void state_cert_retain_names(struct state_cert *c, char *const *names, size_t n);
+void state_retain_certs(struct state *s, const char *const *names, size_t n);
+
+/* Replaces *slot with a copy of v (NULL clears). -ENOMEM. */
+int state_set_str(char **slot, const char *v);

@@ -1,0 +1,289 @@
+/* Unit tests for common/config: values, errors with file:line, drop-ins, and
+ * the refusal of DNS-write settings in persist mode. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+#include <syslog.h>
+
+#include "common/config.h"
+#include "common/fileio.h"
+#include "common/timeutil.h"
+
+static const char good[] = "[daemon]\n"
+			   "state_dir = /tmp/x\n"
+			   "recheck_interval = 2h ; inline comment\n"
+			   "warn_before = 20d\n"
+			   "critical_before = 3d\n"
+			   "resolver = 127.0.0.1@5353, ::1\n"
+			   "log_level = debug\n"
+			   "\n"
+			   "[ca le]\n"
+			   "directory = https://acme.example/dir\n"
+			   "contact = mailto:a@example.com\n"
+			   "issuer = ca.example, ca2.example\n"
+			   "accounturi_mode = hashed\n"
+			   "hash_scope = any\n"
+			   "\n"
+			   "# a comment\n"
+			   "[cert www]\n"
+			   "ca = le\n"
+			   "names = Example.COM, *.example.com\n"
+			   "    www.example.com,\n"
+			   "\tmail.example.com\n"
+			   "persist_until = 2027-06-01\n"
+			   "key_type = rsa2048\n"
+			   "\n"
+			   "[cert legacy]\n"
+			   "ca = le\n"
+			   "names = legacy.example.net\n"
+			   "challenge = dns-01\n"
+			   "dns01_hook = /usr/local/bin/hook\n"
+			   "dns01_propagation_timeout = 5m\n";
+
+static struct config *parse(const char *text, struct config_errors *errs, int *ret)
+{
+	struct config *c = config_new();
+	assert_non_null(c);
+	*ret = config_parse_text(c, "test.conf", text, strlen(text), true, errs);
+	if (*ret == 0)
+		*ret = config_finish(c, errs);
+	return c;
+}
+
+static void expect_error(const char *text, unsigned line, const char *part)
+{
+	struct config_errors errs = { 0 };
+	int r;
+	struct config *c = parse(text, &errs, &r);
+
+	assert_int_equal(r, -EINVAL);
+	bool found = false;
+	for (size_t i = 0; i < errs.n; i++)
+		if (errs.items[i].line == line && strstr(errs.items[i].message, part))
+			found = true;
+	if (!found) {
+		for (size_t i = 0; i < errs.n; i++)
+			print_error("  got %s:%u: %s\n", errs.items[i].file, errs.items[i].line,
+				    errs.items[i].message);
+		fail_msg("expected an error at line %u containing '%s'", line, part);
+	}
+	config_errors_done(&errs);
+	config_free(c);
+}
+
+static void test_good(void **state)
+{
+	(void)state;
+	struct config_errors errs = { 0 };
+	int r;
+	_cleanup_(config_freep) struct config *c = parse(good, &errs, &r);
+
+	for (size_t i = 0; i < errs.n; i++)
+		print_error("%u: %s\n", errs.items[i].line, errs.items[i].message);
+	assert_int_equal(r, 0);
+	assert_string_equal(c->daemon.state_dir, "/tmp/x");
+	assert_int_equal(c->daemon.recheck_interval_ms, 2 * 3600 * 1000ULL);
+	assert_int_equal(c->daemon.warn_before_ms, 20 * 86400 * 1000ULL);
+	assert_int_equal(c->daemon.n_resolvers, 2);
+	assert_string_equal(c->daemon.resolvers[1], "::1");
+	assert_int_equal(c->daemon.log_level, LOG_DEBUG);
+	assert_int_equal(c->n_cas, 1);
+	assert_int_equal(c->cas[0]->uri_mode, CONFIG_URI_HASHED);
+	assert_true(c->cas[0]->hash_any_domain);
+	assert_int_equal(c->cas[0]->n_issuers, 2);
+	assert_int_equal(c->n_certs, 2);
+	const struct config_cert *www = config_find_cert(c, "www");
+	assert_non_null(www);
+	assert_ptr_equal(www->ca, c->cas[0]);
+	assert_int_equal(www->n_names, 4);
+	assert_string_equal(www->names[0], "example.com");
+	assert_string_equal(www->names[1], "*.example.com");
+	assert_string_equal(www->names[3], "mail.example.com");
+	assert_true(www->has_persist_until);
+	assert_int_equal(www->persist_until, 1811808000);
+	assert_int_equal(www->key_type, KEY_RSA_2048);
+	assert_int_equal(www->challenge, CHALLENGE_DNS_PERSIST_01);
+	assert_int_equal(www->line, 17);
+	const struct config_cert *legacy = config_find_cert(c, "legacy");
+	assert_int_equal(legacy->challenge, CHALLENGE_DNS_01);
+	assert_string_equal(legacy->dns01_hook, "/usr/local/bin/hook");
+	assert_int_equal(legacy->dns01_propagation_timeout_ms, 300000);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	expect_error("[daemon]\nbogus = 1\n", 2, "unknown key 'bogus'");
+	expect_error("[nope]\n", 1, "unknown section [nope]");
+	expect_error("[cert]\n", 1, "needs a name");
+	expect_error("[daemon]\nrecheck_interval = soon\n", 2, "expected a duration");
+	expect_error("[daemon]\nwarn_before = 1d\nwarn_before = 2d\n", 3, "set twice");
+	expect_error("state_dir = /x\n", 1, "outside any section");
+	expect_error("[daemon]\nstate_dir = relative\n", 2, "absolute path");
+	expect_error("[daemon]\nresolver = localhost\n", 2, "not an address");
+	expect_error("[daemon]\nlog_level = loud\n", 2, "expected debug");
+	expect_error("[daemon]\njust some words\n", 2, "expected 'key = value'");
+	expect_error("[ca a]\ndirectory = http://x/dir\n", 2, "https://");
+	expect_error("[ca a]\ncontact = ops@example.com\n", 2, "mailto:");
+	expect_error("[ca a]\ndirectory = https://x/d\n[ca a]\ndirectory = https://y/d\n", 3,
+		     "duplicate [ca a]: first defined at test.conf:1");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nca = b\nnames = a.example\n", 3,
+		     "names ca 'b', which is not defined (defined: a)");
+	expect_error("[ca a]\ndirectory = https://x/d\n[ca b]\ndirectory = https://y/d\n"
+		     "[cert w]\nnames = a.example\n",
+		     5, "has no 'ca'");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nnames = a.example\n"
+		     "[cert w]\nnames = b.example\n",
+		     5, "duplicate [cert w]");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nnames = bad name!\n", 4,
+		     "is not a DNS name");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nnames = a.example, A.example.\n",
+		     4, "listed twice");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\n", 3, "has no 'names'");
+	expect_error("[ca a]\n", 1, "has no 'directory'");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nnames = a.example\n"
+		     "persist_until = tomorrow\n",
+		     5, "expected a date");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nnames = a.example\n"
+		     "challenge = http-01\n",
+		     5, "expected dns-persist-01 or dns-01");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nnames = a.example\n"
+		     "challenge = dns-01\n",
+		     3, "needs 'dns01_hook'");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nnames = a.example\n"
+		     "key_type = dsa\n",
+		     5, "expected ec-p256");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nnames = a.example\n"
+		     "challenge = dns-persist-01\n  x\n",
+		     6, "does not take a list");
+	expect_error("[daemon]\nwarn_before = 1d\ncritical_before = 2d\n", 0,
+		     "critical_before is longer than warn_before");
+	expect_error("[ca a]\ndirectory = https://x/d\neab_kid = k\n", 1, "needs both");
+	char longline[400];
+	snprintf(longline, sizeof(longline), "[daemon]\nadmin_group = %0300d\n", 0);
+	expect_error(longline, 2, "line longer than 199");
+
+	/* A NUL byte inside the file is an error on its line, not an early end. */
+	static const char nul[] = "[daemon]\nadmin_group = a\0b\nlog_level = info\n";
+	struct config_errors errs = { 0 };
+	struct config *c = config_new();
+	assert_int_equal(config_parse_text(c, "nul.conf", nul, sizeof(nul) - 1, true, &errs),
+			 -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.items[0].line, 2);
+	assert_non_null(strstr(errs.items[0].message, "NUL byte"));
+	config_errors_done(&errs);
+	config_free(c);
+}
+
+static void test_persist_refuses_dns_write(void **state)
+{
+	(void)state;
+	/* The order of keys does not matter: challenge may come last. */
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nnames = a.example\n"
+		     "dns01_hook = /bin/hook\n",
+		     5, "needs no DNS write access");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nnames = a.example\n"
+		     "tsig_key = hmac-sha256:k:c2VjcmV0\nchallenge = dns-persist-01\n",
+		     5, "'tsig_key' is a DNS write setting");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nnames = a.example\n"
+		     "credentials = /etc/secret\n",
+		     5, "needs no DNS write access");
+	/* In dns-01 mode the hook is fine, credentials still are not ours. */
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nnames = a.example\n"
+		     "challenge = dns-01\ndns01_hook = /bin/hook\napi_token = x\n",
+		     7, "holds no DNS credentials");
+}
+
+static void write_file(const char *path, const char *text)
+{
+	assert_int_equal(file_write_atomic(path, text, strlen(text), 0644), 0);
+}
+
+static void test_load_dropins(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/persistd-config-XXXXXX";
+	char path[256], dropins[256], p[300];
+	struct config_errors errs = { 0 };
+	struct config *c = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/persistd.conf", dir);
+	snprintf(dropins, sizeof(dropins), "%s/certs.d", dir);
+	assert_int_equal(mkdir(dropins, 0755), 0);
+	write_file(path, "[ca a]\ndirectory = https://x/d\n");
+	snprintf(p, sizeof(p), "%s/b.conf", dropins);
+	write_file(p, "[cert two]\nnames = two.example\n");
+	snprintf(p, sizeof(p), "%s/a.conf", dropins);
+	write_file(p, "[cert one]\nnames = one.example\n");
+	snprintf(p, sizeof(p), "%s/ignored.txt", dropins);
+	write_file(p, "garbage");
+
+	assert_int_equal(config_load(path, &c, &errs), 0);
+	assert_int_equal(c->n_certs, 2);
+	assert_string_equal(c->certs[0]->name, "one"); /* name order */
+	assert_int_equal(c->n_files, 3);
+	config_free(c);
+
+	/* A duplicate across files names both places. */
+	snprintf(p, sizeof(p), "%s/c.conf", dropins);
+	write_file(p, "\n[cert one]\nnames = x.example\n");
+	assert_int_equal(config_load(path, &c, &errs), -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.items[0].line, 2);
+	assert_non_null(strstr(errs.items[0].file, "c.conf"));
+	assert_non_null(strstr(errs.items[0].message, "a.conf:1"));
+	config_errors_done(&errs);
+	unlink(p);
+
+	/* [daemon] is for the main file only. */
+	write_file(p, "[daemon]\nlog_level = debug\n");
+	assert_int_equal(config_load(path, &c, &errs), -EINVAL);
+	assert_non_null(strstr(errs.items[0].message, "main config file"));
+	config_errors_done(&errs);
+	unlink(p);
+
+	snprintf(p, sizeof(p), "%s/missing.conf", dir);
+	assert_int_equal(config_load(p, &c, &errs), -ENOENT);
+	assert_non_null(strstr(errs.items[0].message, "cannot read"));
+	config_errors_done(&errs);
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
+static void test_shipped_examples(void **state)
+{
+	(void)state;
+	struct config_errors errs = { 0 };
+	struct config *c = NULL;
+	const char *root = getenv("PERSISTD_TESTDATA");
+	char path[4096];
+
+	/* tests/data/../../etc/persistd.conf, with certs.d next to it */
+	snprintf(path, sizeof(path), "%s/../../etc/persistd.conf", root ? root : "tests/data");
+	int r = config_load(path, &c, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		print_error("%s:%u: %s\n", errs.items[i].file, errs.items[i].line,
+			    errs.items[i].message);
+	assert_int_equal(r, 0);
+	assert_int_equal(c->n_certs, 1);
+	config_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_persist_refuses_dns_write),
+		cmocka_unit_test(test_load_dropins),
+		cmocka_unit_test(test_shipped_examples),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,89 @@
+/* Unit tests for daemon/state: a full round trip through JSON, tolerance of
+ * unknown members, and clear errors for wrong types. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "daemon/state.h"
+
+static void test_round_trip(void **state)
+{
+	(void)state;
+	_cleanup_(state_freep) struct state *s = state_new();
+	struct state *back = NULL;
+	char *json = NULL, *json2 = NULL, err[128];
+	size_t len, len2;
+
+	struct state_ca *ca = state_get_ca(s, "le", true);
+	assert_non_null(ca);
+	assert_int_equal(state_set_str(&ca->account_url, "https://ca/acct/1"), 0);
+	ca->offers_persist = 1;
+	struct state_cert *c = state_get_cert(s, "www", true);
+	c->has_cert = true;
+	c->not_after = 1800000000;
+	c->failures = 3;
+	assert_int_equal(state_set_str(&c->order_url, "https://ca/order/9"), 0);
+	struct state_name *n = state_cert_get_name(c, "*.example.com", true);
+	n->level = ALERT_CRITICAL;
+	n->has_until = true;
+	n->persist_until = -5;
+	assert_int_equal(state_set_str(&n->status, "VALID"), 0);
+	assert_ptr_equal(state_cert_get_name(c, "*.example.com", false), n);
+
+	assert_int_equal(state_to_json(s, &json, &len), 0);
+	assert_int_equal(state_from_json(json, len, &back, err, sizeof(err)), 0);
+	assert_int_equal(state_to_json(back, &json2, &len2), 0);
+	assert_string_equal(json, json2);
+	struct state_cert *c2 = state_get_cert(back, "www", false);
+	assert_int_equal(c2->failures, 3);
+	assert_string_equal(c2->order_url, "https://ca/order/9");
+	assert_int_equal(c2->names[0].level, ALERT_CRITICAL);
+	assert_int_equal(c2->names[0].persist_until, -5);
+	assert_int_equal(state_get_ca(back, "le", false)->offers_persist, 1);
+	state_free(back);
+	free(json);
+	free(json2);
+
+	/* Names no longer configured are dropped. */
+	char *keep[] = { (char *)"www.example.com" };
+	state_cert_retain_names(c, keep, 1);
+	assert_int_equal(c->n_names, 0);
+	const char *certs[] = { "other" };
+	state_retain_certs(s, certs, 1);
+	assert_int_equal(s->n_certs, 0);
+}
+
+static void test_bad_files(void **state)
+{
+	(void)state;
+	struct state *s = NULL;
+	char err[128];
+	static const char *bad[] = {
+		"{}",
+		"{\"version\":2}",
+		"{\"version\":1,\"certs\":{\"a\":{\"failures\":\"x\"}}}",
+		"{\"version\":1,\"certs\":{\"a\":{\"names\":{\"n\":{\"level\":\"LOUD\"}}}}}",
+		"{\"version\":1,\"cas\":{\"a\":[]}}",
+		"[",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		err[0] = '\0';
+		assert_int_equal(state_from_json(bad[i], strlen(bad[i]), &s, err, sizeof(err)), -EINVAL);
+		assert_true(err[0] != '\0');
+	}
+	const char *ok = "{\"version\":1,\"future\":[1,2],\"certs\":{\"a\":{\"x\":1}}}";
+	assert_int_equal(state_from_json(ok, strlen(ok), &s, err, sizeof(err)), 0);
+	assert_int_equal(s->n_certs, 1);
+	state_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_bad_files),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,165 @@
+/* Unit tests for daemon/store: modes, atomic install, the current switch,
+ * refusal of a key that does not match its certificate.
+ * tests/data/store-{a,b}.{key,crt} are self-signed P-256 pairs made with
+ *   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+ *     -keyout store-a.key -out store-a.crt -days 36500 -subj /CN=store-a.example \
+ *     -addext subjectAltName=DNS:store-a.example */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "daemon/store.h"
+#include "tests/unit/testdata.h"
+
+struct fixture {
+	char dir[64];
+	struct store *s;
+	struct key *ka, *kb;
+	char *crt_a, *crt_b;
+	size_t len_a, len_b;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char *pem;
+	size_t len;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/persistd-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	char sub[128];
+	snprintf(sub, sizeof(sub), "%s/state", f->dir);
+	assert_int_equal(store_open(sub, &f->s), 0);
+	assert_int_equal(testdata_read("store-a.key", &pem, &len), 0);
+	assert_int_equal(key_load_pem(pem, len, &f->ka), 0);
+	free(pem);
+	assert_int_equal(testdata_read("store-b.key", &pem, &len), 0);
+	assert_int_equal(key_load_pem(pem, len, &f->kb), 0);
+	free(pem);
+	assert_int_equal(testdata_read("store-a.crt", &f->crt_a, &f->len_a), 0);
+	assert_int_equal(testdata_read("store-b.crt", &f->crt_b, &f->len_b), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	store_free(f->s);
+	key_free(f->ka);
+	key_free(f->kb);
+	free(f->crt_a);
+	free(f->crt_b);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static void test_account(void **state)
+{
+	struct fixture *f = *state;
+	struct key *k = NULL;
+	char *path = NULL, *json = NULL;
+	size_t len;
+
+	assert_int_equal(store_account_load_key(f->s, "le", &k), -ENOENT);
+	assert_int_equal(store_account_save_key(f->s, "le", f->ka), 0);
+	assert_int_equal(store_account_load_key(f->s, "le", &k), 0);
+	assert_int_equal(key_pem_matches(k, f->crt_a, f->len_a), 1);
+	key_free(k);
+	assert_int_equal(store_account_key_path(f->s, "le", &path), 0);
+	assert_int_equal(mode_of(path), 0600);
+	free(path);
+	assert_int_equal(store_account_save_info(f->s, "le", "{\"url\":\"x\"}", 11), 0);
+	assert_int_equal(store_account_load_info(f->s, "le", &json, &len), 0);
+	assert_string_equal(json, "{\"url\":\"x\"}");
+	free(json);
+	assert_int_equal(store_account_save_key(f->s, "../evil", f->ka), -EINVAL);
+	assert_int_equal(store_account_save_key(f->s, "", f->ka), -EINVAL);
+}
+
+static void test_install(void **state)
+{
+	struct fixture *f = *state;
+	unsigned v = 0;
+	char *pem = NULL, *path = NULL;
+	size_t len;
+	struct key *k = NULL;
+
+	assert_int_equal(store_cert_current_version(f->s, "www", &v), -ENOENT);
+	assert_int_equal(store_cert_load_current(f->s, "www", &pem, &len), -ENOENT);
+	/* A key that does not match its certificate never becomes current. */
+	assert_int_equal(store_cert_install(f->s, "www", f->kb, f->crt_a, f->len_a, "", 0, &v),
+			 -EINVAL);
+	assert_int_equal(store_cert_current_version(f->s, "www", &v), -ENOENT);
+
+	assert_int_equal(store_cert_install(f->s, "www", f->ka, f->crt_a, f->len_a, f->crt_b,
+					    f->len_b, &v),
+			 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(store_cert_load_current(f->s, "www", &pem, &len), 0);
+	assert_int_equal(len, f->len_a + f->len_b);
+	assert_memory_equal(pem, f->crt_a, f->len_a);
+	free(pem);
+	assert_int_equal(store_cert_path(f->s, "www", "privkey.pem", &path), 0);
+	assert_int_equal(mode_of(path), 0600);
+	free(path);
+
+	/* A half-written version from a crash is skipped, never reused. */
+	char junk[256];
+	snprintf(junk, sizeof(junk), "%s/state/certs/www/archive/2", f->dir);
+	assert_int_equal(mkdir(junk, 0700), 0);
+	assert_int_equal(store_cert_install(f->s, "www", f->kb, f->crt_b, f->len_b, "", 0, &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(store_cert_current_version(f->s, "www", &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(store_cert_load_current_key(f->s, "www", &k), 0);
+	assert_int_equal(key_pem_matches(k, f->crt_b, f->len_b), 1);
+	key_free(k);
+}
+
+static void test_pending_and_state(void **state)
+{
+	struct fixture *f = *state;
+	struct key *k = NULL;
+	char *json = NULL;
+	size_t len;
+
+	assert_int_equal(store_pending_key_load(f->s, "p", &k), -ENOENT);
+	assert_int_equal(store_pending_key_save(f->s, "p", f->ka), 0);
+	assert_int_equal(store_pending_key_load(f->s, "p", &k), 0);
+	key_free(k);
+	assert_int_equal(store_pending_key_clear(f->s, "p"), 0);
+	assert_int_equal(store_pending_key_clear(f->s, "p"), 0);
+	assert_int_equal(store_pending_key_load(f->s, "p", &k), -ENOENT);
+
+	assert_int_equal(store_state_load(f->s, &json, &len), -ENOENT);
+	assert_int_equal(store_state_save(f->s, "{}", 2), 0);
+	assert_int_equal(store_state_load(f->s, &json, &len), 0);
+	assert_string_equal(json, "{}");
+	free(json);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_account, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_install, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_and_state, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
