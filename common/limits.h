@@ -56,3 +56,16 @@
 #define DNSCHECK_DEFAULT_TIMEOUT_MS (5 * 1000)
 #define DNSCHECK_MAX_TIMEOUT_MS (120 * 1000)
 #define TRUST_ANCHOR_MAX_BYTES (64 * 1024) /* a trust anchor file */
+
+/* ACME objects (daemon/acme/msg) and the wire (daemon/acme/http, transport) */
+#define ACME_MAX_URL_BYTES 4096            /* one URL in an ACME object or header */
+#define ACME_MAX_TEXT_BYTES (16 * 1024)    /* one free-text field (detail, description) */
+#define ACME_MAX_IDENTIFIERS 1000          /* identifiers, authorizations in one order */
+#define ACME_MAX_CHALLENGES 32             /* challenges in one authorization */
+#define ACME_MAX_CONTACTS 32               /* contact URIs of one account */
+#define ACME_MAX_SUBPROBLEMS 1000          /* subproblems of one problem document */
+#define ACME_MAX_PROFILES 64               /* directory meta.profiles entries */
+#define ACME_MAX_CAA_IDENTITIES 64         /* directory meta.caaIdentities entries */
+#define ACME_MAX_LINKS 16                  /* Link rel="alternate" values kept per response */
+#define ACME_MAX_NONCE_BYTES 256           /* a longer Replay-Nonce is ignored */
+#define DNSCHECK_TIMEOUT_RETRIES 1         /* a query that timed out is asked again once */

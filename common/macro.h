@@ -68,5 +68,10 @@ static inline bool streq_ptr(const char *a, const char *b)
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
 
+/* <sys/param.h> (pulled in by uv.h) has its own; theirs is the same. */
+#ifndef MIN
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+#ifndef MAX
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif

@@ -1,0 +1,291 @@
+/* ctl/output.c: see output.h. */
+#include "ctl/output.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const level_names[] = {
+	[OUTPUT_OK] = "ok",
+	[OUTPUT_WARNING] = "warning",
+	[OUTPUT_CRITICAL] = "critical",
+	[OUTPUT_UNKNOWN] = "unknown",
+};
+static_assert(ELEMENTSOF(level_names) == _OUTPUT_LEVEL_MAX, "level_names");
+
+const char *output_level_to_string(enum output_level l)
+{
+	return (unsigned)l < _OUTPUT_LEVEL_MAX ? level_names[l] : NULL;
+}
+
+int output_level_exit_code(enum output_level l)
+{
+	switch (l) {
+	case OUTPUT_OK:
+		return 0;
+	case OUTPUT_WARNING:
+		return 1;
+	case OUTPUT_CRITICAL:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+static int level_rank(enum output_level l)
+{
+	switch (l) {
+	case OUTPUT_OK:
+		return 0;
+	case OUTPUT_WARNING:
+		return 1;
+	case OUTPUT_UNKNOWN:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+enum output_level output_level_merge(enum output_level a, enum output_level b)
+{
+	return level_rank(a) >= level_rank(b) ? a : b;
+}
+
+bool output_use_color(FILE *f)
+{
+	const char *force = getenv("PERSISTD_COLOR");
+
+	if (force && streq(force, "always"))
+		return true;
+	if (force && streq(force, "never"))
+		return false;
+	if (getenv("NO_COLOR"))
+		return false;
+	const char *term = getenv("TERM");
+	if (term && streq(term, "dumb"))
+		return false;
+	return isatty(fileno(f));
+}
+
+const char *output_color_start(enum output_level l, bool color)
+{
+	if (!color)
+		return "";
+	switch (l) {
+	case OUTPUT_OK:
+		return "\033[32m";
+	case OUTPUT_WARNING:
+		return "\033[33m";
+	case OUTPUT_CRITICAL:
+		return "\033[1;31m";
+	default:
+		return "\033[35m";
+	}
+}
+
+const char *output_color_end(bool color)
+{
+	return color ? "\033[0m" : "";
+}
+
+void output_escaped(FILE *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c >= 0x20 && c < 0x7f)
+			fputc(c, f);
+		else
+			fprintf(f, "\\%03u", c);
+	}
+}
+
+static bool utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+void output_json_bytes(struct json_writer *w, const char *s, size_t len)
+{
+	if (!s) {
+		json_null(w);
+		return;
+	}
+	if (utf8_valid((const unsigned char *)s, len)) {
+		json_string_n(w, s, len);
+		return;
+	}
+	char *buf = malloc(len * 2 + 1);
+	if (!buf) {
+		/* json_writer latches errors; make this one visible there. */
+		json_string_n(w, "", 0);
+		return;
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x80)
+			buf[o++] = (char)c;
+		else {
+			buf[o++] = (char)(0xc0 | c >> 6);
+			buf[o++] = (char)(0x80 | (c & 0x3f));
+		}
+	}
+	json_string_n(w, buf, o);
+	free(buf);
+}
+
+void output_progress_init(struct output_progress *p, FILE *f)
+{
+	*p = (struct output_progress){ .f = f && isatty(fileno(f)) ? f : NULL };
+}
+
+void output_progress_update(struct output_progress *p, uint64_t now_ms, bool force,
+			    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->f)
+		return;
+	if (!force && p->shown && now_ms - p->last_ms < OUTPUT_PROGRESS_MS)
+		return;
+	p->last_ms = now_ms;
+	p->shown = true;
+	fputs("\r\033[K", p->f);
+	va_start(ap, fmt);
+	vfprintf(p->f, fmt, ap);
+	va_end(ap);
+	fflush(p->f);
+}
+
+void output_progress_clear(struct output_progress *p)
+{
+	if (!p->f || !p->shown)
+		return;
+	fputs("\r\033[K", p->f);
+	fflush(p->f);
+	p->shown = false;
+}
+
+struct output_table {
+	size_t ncols;
+	char **cells;                 /* owned: rows * ncols, headers first */
+	enum output_level *levels;    /* owned: per row (index 0: headers) */
+	size_t nrows;                 /* including the header row */
+	size_t cap;
+};
+
+void output_table_free(struct output_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t->levels);
+	free(t);
+}
+
+static int table_push(struct output_table *t, const char *const *cells, enum output_level l)
+{
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **c = realloc(t->cells, cap * t->ncols * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		t->cells = c;
+		enum output_level *lv = realloc(t->levels, cap * sizeof(*lv));
+		if (!lv)
+			return -ENOMEM;
+		t->levels = lv;
+		t->cap = cap;
+	}
+	char **row = &t->cells[t->nrows * t->ncols];
+	for (size_t i = 0; i < t->ncols; i++) {
+		row[i] = strdup(cells[i] ? cells[i] : "-");
+		if (!row[i]) {
+			for (size_t k = 0; k < i; k++)
+				free(row[k]);
+			return -ENOMEM;
+		}
+	}
+	t->levels[t->nrows++] = l;
+	return 0;
+}
+
+struct output_table *output_table_new(const char *const *headers, size_t ncols)
+{
+	struct output_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->ncols = ncols;
+	if (ncols == 0 || table_push(t, headers, OUTPUT_OK) < 0) {
+		output_table_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int output_table_add(struct output_table *t, const char *const *cells, enum output_level level)
+{
+	return table_push(t, cells, level);
+}
+
+void output_table_print(const struct output_table *t, FILE *f, bool color)
+{
+	_cleanup_free_ size_t *width = calloc(t->ncols, sizeof(*width));
+
+	if (!width)
+		return;
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++)
+			width[c] = MAX(width[c], strlen(t->cells[r * t->ncols + c]));
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *cell = t->cells[r * t->ncols + c];
+			bool last = c + 1 == t->ncols;
+			bool paint = color && r > 0 && c == 0;
+			fprintf(f, "%s%s%s", paint ? output_color_start(t->levels[r], true) : "", cell,
+				paint ? output_color_end(true) : "");
+			if (!last)
+				fprintf(f, "%*s", (int)(width[c] - strlen(cell) + 2), "");
+		}
+		fputc('\n', f);
+	}
+}

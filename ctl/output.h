@@ -1,0 +1,77 @@
+/* ctl/output.h: what persistctl commands share for printing results.
+ *
+ * Levels and exit codes follow the monitoring-plugin convention: OK 0,
+ * WARNING 1, CRITICAL 2, UNKNOWN 3; when several results are merged,
+ * CRITICAL wins over UNKNOWN, UNKNOWN over WARNING, WARNING over OK.
+ * Colour only when the stream is a TTY and NO_COLOR is unset. Text from DNS
+ * or a peer is printed escaped (output_escaped) or written to JSON with
+ * output_json_bytes, which always yields valid UTF-8 JSON whatever the
+ * bytes. The progress line is for a TTY on stderr only; it redraws at most
+ * every OUTPUT_PROGRESS_MS and is cleared before normal output continues.
+ * Tables collect rows and print them with aligned columns. No state outside
+ * the structs the caller owns. Errors: -ENOMEM only. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/json.h"
+#include "common/macro.h"
+
+#define OUTPUT_PROGRESS_MS 200
+
+enum output_level {
+	OUTPUT_OK,
+	OUTPUT_WARNING,
+	OUTPUT_CRITICAL,
+	OUTPUT_UNKNOWN,
+	_OUTPUT_LEVEL_MAX,
+};
+
+const char *output_level_to_string(enum output_level l); /* "ok", "warning", ... */
+int output_level_exit_code(enum output_level l);         /* 0, 1, 2, 3 */
+enum output_level output_level_merge(enum output_level a, enum output_level b);
+
+/* Colour for f: TTY and NO_COLOR unset (PERSISTD_COLOR=always forces it). */
+bool output_use_color(FILE *f);
+/* ANSI start sequence for a level ("" when !color); output_color_end(color)
+ * resets. */
+const char *output_color_start(enum output_level l, bool color);
+const char *output_color_end(bool color);
+
+/* Bytes as one printable line: printable ASCII as is, '"' and '\\' escaped,
+ * anything else as \DDD (zone-file style). */
+void output_escaped(FILE *f, const char *s, size_t len);
+
+/* A JSON string of arbitrary bytes: valid UTF-8 passes unchanged; otherwise
+ * every byte >= 0x80 is written as the code point of the same value
+ * (Latin-1), so the output stays valid JSON and loses nothing. */
+void output_json_bytes(struct json_writer *w, const char *s, size_t len);
+
+struct output_progress {
+	FILE *f;               /* borrowed: NULL when disabled */
+	uint64_t last_ms;
+	bool shown;
+};
+
+/* Enabled only when f is a TTY. */
+void output_progress_init(struct output_progress *p, FILE *f);
+/* Redraws "\r<text>" if OUTPUT_PROGRESS_MS passed since the last draw (or
+ * force). now_ms from any monotonic clock. */
+void output_progress_update(struct output_progress *p, uint64_t now_ms, bool force,
+			    const char *fmt, ...) _printf_(4, 5);
+/* Erases the line, so that other output starts on a clean line. */
+void output_progress_clear(struct output_progress *p);
+
+struct output_table;
+
+/* ncols column headers, copied. NULL on out-of-memory. */
+struct output_table *output_table_new(const char *const *headers, size_t ncols);
+void output_table_free(struct output_table *t);
+DEFINE_FREEP(struct output_table, output_table_free)
+/* One row of ncols cells (NULL prints "-"), copied; the level colours the
+ * row's first cell when printing in colour. */
+int output_table_add(struct output_table *t, const char *const *cells, enum output_level level);
+void output_table_print(const struct output_table *t, FILE *f, bool color);
