@@ -7,6 +7,29 @@
 #include "common/limits.h"
 #include "common/strutil.h"
 
+/* yajl decodes "\u0000" to a NUL that silently cuts the string short, so
+ * "https://ca/acct/1\u0000x" would read as "https://ca/acct/1". */
+static bool has_nul_escape(const char *text, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (!in_string) {
+			in_string = c == '"';
+			continue;
+		}
+		if (c == '"') {
+			in_string = false;
+		} else if (c == '\\' && i + 1 < len) {
+			if (text[i + 1] == 'u' && i + 5 < len && memcmp(text + i + 2, "0000", 4) == 0)
+				return true;
+			i++;
+		}
+	}
+	return false;
+}
+
 int json_check_depth(const char *text, size_t len, unsigned max_depth)
 {
 	unsigned depth = 0, deepest = 0;
@@ -44,9 +67,9 @@ int json_parse(const char *text, size_t len, size_t max_bytes, yajl_val *ret, ch
 			str_printf(err, err_size, "JSON text longer than %zu bytes", max_bytes);
 		return -E2BIG;
 	}
-	if (memchr(text, '\0', len)) {
+	if (memchr(text, '\0', len) || has_nul_escape(text, len)) {
 		if (err)
-			str_printf(err, err_size, "NUL byte in JSON text");
+			str_printf(err, err_size, "NUL byte (U+0000) in JSON text");
 		return -EINVAL;
 	}
 	if (json_check_depth(text, len, JSON_MAX_DEPTH) < 0) {
@@ -215,7 +238,7 @@ void json_null(struct json_writer *w)
 }
 
 /* Replays a parsed tree into the generator. */
-static void emit_tree(struct json_writer *w, yajl_val v)
+void json_value(struct json_writer *w, yajl_val v)
 {
 	if (!v) {
 		json_null(w);
@@ -228,13 +251,13 @@ static void emit_tree(struct json_writer *w, yajl_val v)
 		json_begin_object(w);
 		for (size_t i = 0; i < v->u.object.len; i++) {
 			json_key(w, v->u.object.keys[i]);
-			emit_tree(w, v->u.object.values[i]);
+			json_value(w, v->u.object.values[i]);
 		}
 		json_end_object(w);
 	} else if (YAJL_IS_ARRAY(v)) {
 		json_begin_array(w);
 		for (size_t i = 0; i < v->u.array.len; i++)
-			emit_tree(w, v->u.array.values[i]);
+			json_value(w, v->u.array.values[i]);
 		json_end_array(w);
 	} else if (YAJL_IS_TRUE(v)) {
 		json_bool(w, true);
@@ -255,7 +278,7 @@ void json_raw(struct json_writer *w, const char *json, size_t len)
 			w->error = r;
 		return;
 	}
-	emit_tree(w, v);
+	json_value(w, v);
 	yajl_tree_free(v);
 }
 
@@ -289,6 +312,25 @@ int json_writer_finish(struct json_writer *w, const char **ret, size_t *retlen)
 	*ret = (const char *)buf;
 	*retlen = len;
 	return 0;
+}
+
+int json_object_1(const char *key, const char *value, char **ret)
+{
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+	const char *out = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	json_begin_object(w);
+	json_kv_string(w, key, value);
+	json_end_object(w);
+	r = json_writer_finish(w, &out, &len);
+	if (r < 0)
+		return r;
+	*ret = strndup(out, len);
+	return *ret ? 0 : -ENOMEM;
 }
 
 void json_writer_reset(struct json_writer *w)

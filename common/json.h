@@ -60,6 +60,8 @@ void json_int(struct json_writer *w, int64_t v);
 void json_uint(struct json_writer *w, uint64_t v);
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
+/* Writes a parsed tree (a nested document) into the output. */
+void json_value(struct json_writer *w, yajl_val v);
 /* Copies raw, already valid JSON (a nested document) into the output. */
 void json_raw(struct json_writer *w, const char *json, size_t len);
 
@@ -70,5 +72,8 @@ void json_kv_bool(struct json_writer *w, const char *key, bool v);
 
 /* The document so far (valid until the next call on w), or the first error. */
 int json_writer_finish(struct json_writer *w, const char **ret, size_t *retlen);
+/* {"key":"value"} as a new string (for JSON-RPC params). */
+int json_object_1(const char *key, const char *value, char **ret);
+
 /* Starts a new document, keeping the allocation. */
 void json_writer_reset(struct json_writer *w);

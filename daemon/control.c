@@ -1,0 +1,943 @@
+/* daemon/control.c: the control socket server; see control.h. */
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/jrpc.h"
+#include "common/limits.h"
+#include "common/strutil.h"
+#include "daemon/control.h"
+#include "daemon/log.h"
+
+#define CONTROL_LOG_INTERVAL_MS 1000
+#define CONTROL_LOG_LINE_BYTES 80 /* of a bad request, escaped, in debug logs */
+#define CONTROL_PEER_GROUPS 64    /* supplementary groups read without malloc */
+
+/* At most one log line per interval; the rest are counted. */
+struct ratelimit {
+	uint64_t next_ms;
+	unsigned suppressed;
+};
+
+struct conn {
+	uv_pipe_t pipe;                /* pipe.data == this */
+	uv_timer_t idle;               /* idle.data == this */
+	struct control *control;       /* borrowed: outlives every conn */
+	struct conn *prev, *next;      /* in control->conns until both handles closed */
+	struct jrpc_reader in;         /* bounded by max_request_bytes + 1 */
+	struct control_call *call;     /* borrowed: being handled; NULL when none */
+	struct control_peer peer;
+	uint64_t id;                   /* for logs */
+	unsigned n_writes;             /* uv_write requests not yet called back */
+	unsigned open_handles;         /* pipe and idle, until their close callbacks */
+	bool reading;
+	bool eof;                      /* the client will send nothing more */
+	bool finishing;                /* close once n_writes drops to 0 */
+	bool closing;                  /* conn_end() ran */
+	bool subscriber;
+	bool dispatching;              /* inside conn_dispatch(): no re-entry */
+	bool ready;                    /* wants conn_dispatch() from on_kick() */
+	bool idle_reset;               /* restart the idle timer after dispatching */
+};
+
+struct control_call {
+	struct conn *conn;             /* borrowed; NULL once the connection is gone */
+	struct jrpc_request *req;      /* owned */
+	const struct control_method *method; /* borrowed from control->methods */
+	struct control_peer peer;
+};
+
+struct control {
+	uv_loop_t *loop;               /* borrowed */
+	uv_pipe_t listener;            /* listener.data == this */
+	uv_idle_t kick;                /* kick.data == this: runs deferred dispatches */
+	struct control_options o;      /* path and admin_group point to the copies below */
+	char *path;                    /* owned */
+	char *admin_group;             /* owned */
+	const struct control_method *methods; /* borrowed */
+	size_t n_methods;
+	void *userdata;                /* borrowed */
+	char *busy_line;               /* owned: the JRPC_BUSY error line */
+	size_t busy_len;
+	struct conn *conns;            /* every conn not yet freed, closing ones too */
+	unsigned n_conns;              /* open (not closing) conns */
+	uint64_t next_conn_id;
+	dev_t sock_dev;                /* the socket file we created, to remove it */
+	ino_t sock_ino;
+	bool created;
+	unsigned open_handles;         /* listener and kick, until closed */
+	bool freeing;
+	struct ratelimit busy_log, accept_log, denied_log;
+};
+
+static void conn_dispatch(struct conn *c);
+static void on_conn_idle(uv_timer_t *t);
+static void on_kick(uv_idle_t *h);
+
+/* True when a message may be logged now; suffix then says how many were
+ * not ("" when none). */
+static bool ratelimit_pass(struct ratelimit *rl, uint64_t now_ms, char *suffix, size_t size)
+{
+	if (now_ms < rl->next_ms) {
+		rl->suppressed++;
+		return false;
+	}
+	rl->next_ms = now_ms + CONTROL_LOG_INTERVAL_MS;
+	if (rl->suppressed)
+		str_printf(suffix, size, " (%u more since the last message)", rl->suppressed);
+	else
+		suffix[0] = '\0';
+	rl->suppressed = 0;
+	return true;
+}
+
+void control_options_init(struct control_options *o)
+{
+	*o = (struct control_options){
+		.listen_fd = -1,
+		.mode = 0660,
+		.group = (gid_t)-1,
+		.admin_gid = (gid_t)-1,
+		.daemon_uid = getuid(),
+		.max_conns = CTL_MAX_CONNS,
+		.idle_ms = CTL_IDLE_MS,
+		.max_request_bytes = CTL_MAX_REQUEST_BYTES,
+		.max_pending_out_bytes = CTL_MAX_PENDING_OUT_BYTES,
+	};
+}
+
+/* ---- freeing ---- */
+
+static void control_maybe_release(struct control *c)
+{
+	if (!c->freeing || c->open_handles > 0 || c->conns)
+		return;
+	free(c->path);
+	free(c->admin_group);
+	free(c->busy_line);
+	free(c);
+}
+
+static void on_control_handle_closed(uv_handle_t *h)
+{
+	struct control *c = h->data;
+
+	c->open_handles--;
+	control_maybe_release(c);
+}
+
+static void on_conn_handle_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+	struct control *ctl = c->control;
+
+	if (--c->open_handles > 0)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ctl->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	jrpc_reader_done(&c->in);
+	free(c);
+	control_maybe_release(ctl);
+}
+
+/* The one teardown of a connection: every error path ends here. The
+ * connection's memory goes in on_conn_handle_closed(); a call still being
+ * handled is detached and lives on until it is answered. */
+static void conn_end(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	c->ready = false;
+	c->control->n_conns--;
+	if (c->call) {
+		c->call->conn = NULL;
+		c->call = NULL;
+	}
+	uv_close((uv_handle_t *)&c->pipe, on_conn_handle_closed);
+	uv_close((uv_handle_t *)&c->idle, on_conn_handle_closed);
+}
+
+void control_free(struct control *c)
+{
+	if (!c || c->freeing)
+		return;
+	c->freeing = true;
+	for (struct conn *conn = c->conns; conn; conn = conn->next)
+		conn_end(conn);
+	if (c->created && c->path) {
+		struct stat st;
+		/* Only our own socket: a newer daemon may have bound the path since. */
+		if (lstat(c->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == c->sock_dev &&
+		    st.st_ino == c->sock_ino && unlink(c->path) < 0)
+			log_debug("control: removing '%s': %m, ignoring", c->path);
+	}
+	if (c->open_handles > 0) {
+		if (!uv_is_closing((uv_handle_t *)&c->listener))
+			uv_close((uv_handle_t *)&c->listener, on_control_handle_closed);
+		if (!uv_is_closing((uv_handle_t *)&c->kick))
+			uv_close((uv_handle_t *)&c->kick, on_control_handle_closed);
+	}
+	control_maybe_release(c);
+}
+
+unsigned control_connections(const struct control *c)
+{
+	return c->n_conns;
+}
+
+/* ---- output ---- */
+
+struct out {
+	uv_write_t req; /* req.data == this */
+	char *data;     /* owned */
+};
+
+static void on_write_done(uv_write_t *req, int status)
+{
+	struct out *o = req->data;
+	struct conn *c = req->handle->data; /* valid: close callbacks come after write callbacks */
+
+	free(o->data);
+	free(o);
+	c->n_writes--;
+	if (status < 0 && status != UV_ECANCELED) {
+		log_debug("control: connection %" PRIu64 ": write failed: %s", c->id,
+			  uv_strerror(status));
+		conn_end(c);
+		return;
+	}
+	if (c->finishing && c->n_writes == 0)
+		conn_end(c);
+}
+
+/* Queues one line (consumed) on the connection. */
+static void conn_send_consume(struct conn *c, char *line, size_t len)
+{
+	struct control *ctl = c->control;
+	int r;
+
+	if (c->closing) {
+		free(line);
+		return;
+	}
+	/* Judge by what is already waiting, so that one large answer to a client
+	 * that reads does not count against it. */
+	size_t unsent = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
+	if (unsent >= ctl->o.max_pending_out_bytes) {
+		log_warning("control: connection %" PRIu64 " (uid %u) does not read its replies "
+			    "(%zu bytes unsent), closing it",
+			    c->id, (unsigned)c->peer.uid, unsent);
+		free(line);
+		conn_end(c);
+		return;
+	}
+	assert(len <= UINT_MAX);
+	struct out *o = malloc(sizeof(*o));
+	if (!o) {
+		log_error("control: connection %" PRIu64 ": out of memory, closing it", c->id);
+		free(line);
+		conn_end(c);
+		return;
+	}
+	o->data = line;
+	o->req.data = o;
+	uv_buf_t buf = uv_buf_init(line, (unsigned)len);
+	r = uv_write(&o->req, (uv_stream_t *)&c->pipe, &buf, 1, on_write_done);
+	if (r < 0) {
+		log_debug("control: connection %" PRIu64 ": write failed: %s", c->id,
+			  uv_strerror(r));
+		free(line);
+		free(o);
+		conn_end(c);
+		return;
+	}
+	c->n_writes++;
+}
+
+static void conn_send_error(struct conn *c, const char *id_json, int code, const char *message,
+			    const char *data_json)
+{
+	char *line;
+	size_t len;
+	int r;
+
+	r = jrpc_error(id_json, code, message, data_json, &line, &len);
+	if (r < 0) {
+		/* Only out of memory, or invalid data_json from a handler (a bug). */
+		log_error("control: connection %" PRIu64 ": building error reply: %s", c->id,
+			  strerror(-r));
+		r = jrpc_error(id_json, JRPC_INTERNAL_ERROR, "internal error", NULL, &line, &len);
+		if (r < 0) {
+			conn_end(c);
+			return;
+		}
+	}
+	conn_send_consume(c, line, len);
+}
+
+/* No more requests: close once everything queued is written. The idle
+ * timer still runs, so a client that does not read cannot hold it open. */
+static void conn_finish(struct conn *c)
+{
+	if (c->closing || c->finishing)
+		return;
+	c->finishing = true;
+	if (c->reading) {
+		(void)uv_read_stop((uv_stream_t *)&c->pipe);
+		c->reading = false;
+	}
+	if (c->n_writes == 0) {
+		conn_end(c);
+		return;
+	}
+	(void)uv_timer_start(&c->idle, on_conn_idle, c->control->o.idle_ms, 0);
+}
+
+/* ---- calls ---- */
+
+static void call_release(struct control_call *call)
+{
+	struct conn *c = call->conn;
+
+	if (c) {
+		c->call = NULL;
+		c->idle_reset = true;
+		/* Answered from a handler inside conn_dispatch(): its loop goes
+		 * on. Answered later: dispatch the next line from the loop, so
+		 * that no handler runs inside this one's caller. */
+		if (!c->dispatching && !c->closing) {
+			c->ready = true;
+			(void)uv_idle_start(&c->control->kick, on_kick);
+		}
+	}
+	jrpc_request_free(call->req);
+	free(call);
+}
+
+static bool call_wants_answer(const struct control_call *call)
+{
+	return call->conn && !call->conn->closing && call->req->id_json;
+}
+
+void control_call_reply(struct control_call *call, const char *result_json, size_t len)
+{
+	char *line;
+	size_t n;
+	int r;
+
+	if (call_wants_answer(call)) {
+		struct conn *c = call->conn;
+
+		r = jrpc_result(call->req->id_json, result_json, len, &line, &n);
+		if (r >= 0) {
+			conn_send_consume(c, line, n);
+		} else {
+			log_error("control: method '%s' produced an invalid result (%s)",
+				  call->req->method, strerror(-r));
+			conn_send_error(c, call->req->id_json, JRPC_INTERNAL_ERROR,
+					"internal error: the method produced an invalid result",
+					NULL);
+		}
+	}
+	call_release(call);
+}
+
+void control_call_error(struct control_call *call, int code, const char *message,
+			const char *data_json)
+{
+	if (call_wants_answer(call))
+		conn_send_error(call->conn, call->req->id_json, code, message, data_json);
+	call_release(call);
+}
+
+void control_call_subscribe(struct control_call *call)
+{
+	if (call->conn)
+		call->conn->subscriber = true;
+}
+
+const struct control_peer *control_call_peer(const struct control_call *call)
+{
+	return &call->peer;
+}
+
+const char *control_call_method(const struct control_call *call)
+{
+	return call->req->method;
+}
+
+bool control_call_connected(const struct control_call *call)
+{
+	return call->conn && !call->conn->closing;
+}
+
+int control_notify(struct control *c, const char *method, const char *params_json, size_t len)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t n;
+	int r, sent = 0;
+
+	r = jrpc_notification(method, params_json, len, &line, &n);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "control: notification '%s' not sent: %m", method);
+	for (struct conn *conn = c->conns; conn; conn = conn->next) {
+		if (!conn->subscriber || conn->closing)
+			continue;
+		char *copy = malloc(n + 1);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, line, n + 1);
+		conn_send_consume(conn, copy, n);
+		sent++;
+	}
+	return sent;
+}
+
+/* ---- input ---- */
+
+static const struct control_method *find_method(const struct control *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_methods; i++)
+		if (streq(c->methods[i].name, name))
+			return &c->methods[i];
+	return NULL;
+}
+
+static void deny(struct conn *c, const struct jrpc_request *req)
+{
+	struct control *ctl = c->control;
+	char message[256], group[96], name[64];
+	char more[64];
+
+	str_escape_line(name, sizeof(name), req->method, strlen(req->method), 48);
+
+	if (ctl->o.admin_gid == (gid_t)-1)
+		str_printf(group, sizeof(group), "(no admin_group is configured)");
+	else if (ctl->admin_group)
+		str_printf(group, sizeof(group), "or membership of the admin group '%s'",
+			   ctl->admin_group);
+	else
+		str_printf(group, sizeof(group), "or membership of the admin group (gid %u)",
+			   (unsigned)ctl->o.admin_gid);
+	str_printf(message, sizeof(message),
+		   "permission denied: method '%s' changes state and needs root, "
+		   "the daemon's user %s",
+		   name, group);
+	if (ratelimit_pass(&ctl->denied_log, uv_now(ctl->loop), more, sizeof(more)))
+		log_notice("control: denied '%s' to uid %u gid %u pid %d, not an admin%s", name,
+			   (unsigned)c->peer.uid, (unsigned)c->peer.gid, (int)c->peer.pid, more);
+	if (req->id_json)
+		conn_send_error(c, req->id_json, JRPC_PERMISSION_DENIED, message, NULL);
+}
+
+static void conn_handle_line(struct conn *c, const char *line, size_t len)
+{
+	struct control *ctl = c->control;
+	_cleanup_(jrpc_request_freep) struct jrpc_request *req = NULL;
+	struct jrpc_parse_error perr;
+	char shown[4 * CONTROL_LOG_LINE_BYTES + 8];
+	int r;
+
+	if (jrpc_line_is_blank(line, len))
+		return;
+	c->idle_reset = true;
+	r = jrpc_parse_request(line, len, ctl->o.max_request_bytes, &req, &perr);
+	if (r < 0) {
+		str_escape_line(shown, sizeof(shown), line, len, CONTROL_LOG_LINE_BYTES);
+		log_debug("control: connection %" PRIu64 ": %s: '%s'", c->id, perr.message, shown);
+		conn_send_error(c, perr.id_json, perr.code, perr.message, NULL);
+		jrpc_parse_error_done(&perr);
+		return;
+	}
+	const struct control_method *m = find_method(ctl, req->method);
+	if (!m) {
+		char message[160], name[64];
+
+		str_escape_line(name, sizeof(name), req->method, strlen(req->method), 48);
+		str_printf(message, sizeof(message), "unknown method '%s'", name);
+		log_debug("control: connection %" PRIu64 ": %s", c->id, message);
+		if (req->id_json)
+			conn_send_error(c, req->id_json, JRPC_METHOD_NOT_FOUND, message, NULL);
+		return;
+	}
+	if (m->mutating && !c->peer.admin) {
+		deny(c, req);
+		return;
+	}
+	struct control_call *call = calloc(1, sizeof(*call));
+	if (!call) {
+		conn_send_error(c, req->id_json, JRPC_INTERNAL_ERROR, "out of memory", NULL);
+		return;
+	}
+	*call = (struct control_call){
+		.conn = c,
+		.req = TAKE_PTR(req),
+		.method = m,
+		.peer = c->peer,
+	};
+	c->call = call;
+	m->handler(call, call->req->params, ctl->userdata);
+}
+
+static void conn_too_large(struct conn *c)
+{
+	struct control *ctl = c->control;
+	char message[128], shown[4 * CONTROL_LOG_LINE_BYTES + 8];
+	const char *start = c->in.buf + c->in.start;
+
+	str_escape_line(shown, sizeof(shown), start, c->in.end - c->in.start,
+			CONTROL_LOG_LINE_BYTES);
+	log_debug("control: connection %" PRIu64 " (uid %u): request line over %zu bytes, "
+		  "closing: '%s'",
+		  c->id, (unsigned)c->peer.uid, ctl->o.max_request_bytes, shown);
+	str_printf(message, sizeof(message), "request line longer than %zu bytes",
+		   ctl->o.max_request_bytes);
+	conn_send_error(c, NULL, JRPC_REQUEST_TOO_LARGE, message, NULL);
+	conn_finish(c);
+}
+
+static void on_conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+	char *space;
+	size_t len;
+
+	(void)suggested;
+	/* On failure libuv calls on_conn_read() with UV_ENOBUFS. */
+	*buf = uv_buf_init(NULL, 0);
+	if (jrpc_reader_space(&c->in, &space, &len) >= 0)
+		*buf = uv_buf_init(space, (unsigned)MIN(len, (size_t)UINT_MAX));
+}
+
+static void on_conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct conn *c = s->data;
+
+	(void)buf; /* on_conn_alloc() handed out the free end of c->in */
+	if (n == UV_EOF) {
+		c->eof = true;
+		(void)uv_read_stop(s);
+		c->reading = false;
+	} else if (n < 0) {
+		if (n != UV_ECONNRESET)
+			log_debug("control: connection %" PRIu64 ": read failed: %s", c->id,
+				  uv_strerror((int)n));
+		conn_end(c);
+		return;
+	} else {
+		jrpc_reader_commit(&c->in, (size_t)n);
+	}
+	conn_dispatch(c);
+}
+
+/* Handles complete lines until one is still being answered, then sets
+ * reading and the idle timer to match the connection's state. */
+static void conn_dispatch(struct conn *c)
+{
+	const char *line;
+	size_t len;
+	int r;
+
+	if (c->dispatching)
+		return;
+	c->dispatching = true;
+	c->ready = false;
+	while (!c->closing && !c->finishing && !c->call) {
+		r = jrpc_reader_line(&c->in, &line, &len);
+		if (r == 0 && c->eof)
+			r = jrpc_reader_take_rest(&c->in, &line, &len);
+		if (r == -E2BIG) {
+			conn_too_large(c);
+			break;
+		}
+		if (r <= 0)
+			break;
+		conn_handle_line(c, line, len);
+	}
+	c->dispatching = false;
+	if (c->closing || c->finishing)
+		return;
+	if (c->call) {
+		/* Answered later: the next lines wait, in the buffer and in the socket. */
+		if (c->reading) {
+			(void)uv_read_stop((uv_stream_t *)&c->pipe);
+			c->reading = false;
+		}
+		(void)uv_timer_stop(&c->idle);
+		return;
+	}
+	if (c->eof) {
+		/* A subscriber may shut down its sending side and keep listening
+		 * (a pipe into socat); the others are done. */
+		if (c->subscriber)
+			(void)uv_timer_stop(&c->idle);
+		else
+			conn_finish(c);
+		return;
+	}
+	if (!c->reading) {
+		r = uv_read_start((uv_stream_t *)&c->pipe, on_conn_alloc, on_conn_read);
+		if (r < 0) {
+			log_debug("control: connection %" PRIu64 ": %s", c->id, uv_strerror(r));
+			conn_end(c);
+			return;
+		}
+		c->reading = true;
+	}
+	if (c->subscriber) {
+		(void)uv_timer_stop(&c->idle);
+	} else if (c->idle_reset || !uv_is_active((uv_handle_t *)&c->idle)) {
+		c->idle_reset = false;
+		(void)uv_timer_start(&c->idle, on_conn_idle, c->control->o.idle_ms, 0);
+	}
+}
+
+static void on_conn_idle(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+
+	if (c->finishing)
+		log_debug("control: connection %" PRIu64 ": output not read in %" PRIu64
+			  " ms, closing",
+			  c->id, c->control->o.idle_ms);
+	else
+		log_debug("control: connection %" PRIu64 ": no request in %" PRIu64 " ms, closing",
+			  c->id, c->control->o.idle_ms);
+	conn_end(c);
+}
+
+static void on_kick(uv_idle_t *h)
+{
+	struct control *ctl = h->data;
+
+	(void)uv_idle_stop(h);
+	/* conn_end() unlinks nothing (close callbacks do), so the walk is safe;
+	 * a conn made ready meanwhile restarts the idle handle. */
+	for (struct conn *c = ctl->conns; c; c = c->next)
+		if (c->ready && !c->closing)
+			conn_dispatch(c);
+}
+
+/* ---- accepting ---- */
+
+static bool peer_in_group(int fd, gid_t gid)
+{
+	gid_t small[CONTROL_PEER_GROUPS];
+	_cleanup_free_ gid_t *big = NULL;
+	gid_t *groups = small;
+	socklen_t len = sizeof(small);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, small, &len) < 0) {
+		if (errno != ERANGE || len == 0)
+			return false; /* no such option: only the primary gid counts */
+		big = malloc(len);
+		if (!big || getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, big, &len) < 0)
+			return false;
+		groups = big;
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+static int peer_identify(const struct control *ctl, int fd, struct control_peer *ret)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	const struct control_options *o = &ctl->o;
+	bool admin = cred.uid == 0 || (o->daemon_uid != (uid_t)-1 && cred.uid == o->daemon_uid) ||
+		     (o->admin_gid != (gid_t)-1 &&
+		      (cred.gid == o->admin_gid || peer_in_group(fd, o->admin_gid)));
+	*ret = (struct control_peer){ .uid = cred.uid, .gid = cred.gid, .pid = cred.pid,
+				      .admin = admin };
+	return 0;
+}
+
+static void conn_reject_busy(struct conn *c)
+{
+	struct control *ctl = c->control;
+	uv_buf_t buf = uv_buf_init(ctl->busy_line, (unsigned)ctl->busy_len);
+	char more[64];
+
+	/* A fresh socket's buffer takes one short line; if not, closing is
+	 * the answer anyway. */
+	(void)uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
+	if (ratelimit_pass(&ctl->busy_log, uv_now(ctl->loop), more, sizeof(more)))
+		log_warning("control: %u connections open (the limit), refusing new ones%s",
+			    ctl->n_conns - 1, more);
+	conn_end(c);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct control *ctl = server->data;
+	char more[64];
+	int r;
+
+	if (status < 0) {
+		if (ratelimit_pass(&ctl->accept_log, uv_now(ctl->loop), more, sizeof(more)))
+			log_warning("control: accepting a connection: %s, ignoring%s",
+				    uv_strerror(status), more);
+		return;
+	}
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		/* XXX: without a handle we cannot uv_accept(), and libuv stops
+		 * accepting until we do; the next connection retries. */
+		log_error("control: out of memory accepting a connection");
+		return;
+	}
+	c->control = ctl;
+	c->id = ++ctl->next_conn_id;
+	jrpc_reader_init(&c->in, ctl->o.max_request_bytes);
+	(void)uv_pipe_init(ctl->loop, &c->pipe, 0);
+	(void)uv_timer_init(ctl->loop, &c->idle);
+	c->pipe.data = c;
+	c->idle.data = c;
+	c->open_handles = 2;
+	c->next = ctl->conns;
+	if (ctl->conns)
+		ctl->conns->prev = c;
+	ctl->conns = c;
+	ctl->n_conns++;
+
+	r = uv_accept(server, (uv_stream_t *)&c->pipe);
+	if (r < 0) {
+		if (ratelimit_pass(&ctl->accept_log, uv_now(ctl->loop), more, sizeof(more)))
+			log_warning("control: accepting a connection: %s, ignoring%s",
+				    uv_strerror(r), more);
+		conn_end(c);
+		return;
+	}
+	if (ctl->n_conns > ctl->o.max_conns) {
+		conn_reject_busy(c);
+		return;
+	}
+	uv_os_fd_t fd;
+	r = uv_fileno((uv_handle_t *)&c->pipe, &fd);
+	if (r >= 0)
+		r = peer_identify(ctl, fd, &c->peer);
+	if (r < 0) {
+		log_warning("control: connection %" PRIu64 ": reading peer credentials: %s, "
+			    "closing",
+			    c->id, strerror(-r));
+		conn_end(c);
+		return;
+	}
+	log_debug("control: connection %" PRIu64 " from uid %u gid %u pid %d (%s)", c->id,
+		  (unsigned)c->peer.uid, (unsigned)c->peer.gid, (int)c->peer.pid,
+		  c->peer.admin ? "admin" : "read-only");
+	conn_dispatch(c); /* starts reading and the idle timer */
+}
+
+/* ---- listening ---- */
+
+static int socket_check_stale(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int r;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return log_errno(LOG_ERR, -errno, "control socket '%s': %m", path);
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("control socket '%s' exists and is not a socket; refusing to replace it",
+			  path);
+		return -EEXIST;
+	}
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return log_errno(LOG_ERR, -errno, "control socket: %m");
+	memcpy(sa.sun_path, path, strlen(path));
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (r == 0 || errno == EAGAIN || errno == EINPROGRESS) {
+		log_error("control socket '%s' is in use by another process (another persistd?)",
+			  path);
+		return -EADDRINUSE;
+	}
+	if (errno != ECONNREFUSED)
+		return log_errno(LOG_ERR, -errno, "control socket '%s': probing it: %m", path);
+	log_info("control: removing stale socket '%s'", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return log_errno(LOG_ERR, -errno, "removing stale control socket '%s': %m", path);
+	return 0;
+}
+
+static int socket_create(struct control *ctl, int *ret_fd)
+{
+	const char *path = ctl->path;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int r;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_error("control socket path '%s' is longer than %zu bytes", path,
+			  sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	r = socket_check_stale(path);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return log_errno(LOG_ERR, -errno, "control socket: %m");
+	/* Born 0600: nobody else may connect before the group and mode are set. */
+	mode_t mask = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	int saved = errno;
+	(void)umask(mask);
+	if (r < 0)
+		return log_errno(LOG_ERR, -saved, "binding control socket '%s': %m", path);
+	if (ctl->o.group != (gid_t)-1 && chown(path, (uid_t)-1, ctl->o.group) < 0) {
+		r = log_errno(LOG_ERR, -errno, "control socket '%s': setting group %u: %m", path,
+			      (unsigned)ctl->o.group);
+		(void)unlink(path);
+		return r;
+	}
+	if (chmod(path, ctl->o.mode) < 0 || lstat(path, &st) < 0) {
+		r = log_errno(LOG_ERR, -errno, "control socket '%s': setting mode %04o: %m", path,
+			      (unsigned)ctl->o.mode);
+		(void)unlink(path);
+		return r;
+	}
+	ctl->sock_dev = st.st_dev;
+	ctl->sock_ino = st.st_ino;
+	ctl->created = true;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int socket_check_adopted(int fd)
+{
+	int type = 0, domain = 0, listening = 0;
+	socklen_t l1 = sizeof(type), l2 = sizeof(domain), l3 = sizeof(listening);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &l2) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l3) < 0)
+		return log_errno(LOG_ERR, -errno, "control socket fd %d: %m", fd);
+	if (type != SOCK_STREAM || domain != AF_UNIX || !listening) {
+		log_error("control socket fd %d is not a listening Unix stream socket", fd);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* libuv writes with write(2): a client that hangs up before reading its
+ * answer would raise SIGPIPE, whose default action ends the daemon. */
+static int ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGPIPE, NULL, &sa) < 0)
+		return -errno;
+	if (sa.sa_handler != SIG_DFL)
+		return 0;
+	sa = (struct sigaction){ .sa_handler = SIG_IGN };
+	if (sigaction(SIGPIPE, &sa, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int control_new(uv_loop_t *loop, const struct control_options *o,
+		const struct control_method *methods, size_t n_methods, void *userdata,
+		struct control **ret)
+{
+	char message[96];
+	int fd = -1, r;
+
+	assert(o->path || o->listen_fd >= 0);
+	for (size_t i = 0; i < n_methods; i++)
+		assert(methods[i].name && methods[i].handler);
+	r = ignore_sigpipe();
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "control socket: ignoring SIGPIPE: %m");
+
+	struct control *c = calloc(1, sizeof(*c));
+	if (!c)
+		return log_errno(LOG_ERR, -ENOMEM, "control socket: %m");
+	c->loop = loop;
+	c->o = *o;
+	if (!c->o.max_conns)
+		c->o.max_conns = CTL_MAX_CONNS;
+	if (!c->o.idle_ms)
+		c->o.idle_ms = CTL_IDLE_MS;
+	if (!c->o.max_request_bytes)
+		c->o.max_request_bytes = CTL_MAX_REQUEST_BYTES;
+	if (!c->o.max_pending_out_bytes)
+		c->o.max_pending_out_bytes = CTL_MAX_PENDING_OUT_BYTES;
+	c->methods = methods;
+	c->n_methods = n_methods;
+	c->userdata = userdata;
+	c->path = o->path ? strdup(o->path) : NULL;
+	c->admin_group = o->admin_group ? strdup(o->admin_group) : NULL;
+	str_printf(message, sizeof(message), "too many connections (limit %u), try again later",
+		   c->o.max_conns);
+	r = jrpc_error(NULL, JRPC_BUSY, message, NULL, &c->busy_line, &c->busy_len);
+	if (r < 0 || (o->path && !c->path) || (o->admin_group && !c->admin_group)) {
+		c->freeing = true;
+		control_maybe_release(c);
+		return log_errno(LOG_ERR, -ENOMEM, "control socket: %m");
+	}
+	c->o.path = c->path;
+	c->o.admin_group = c->admin_group;
+
+	if (o->listen_fd >= 0) {
+		fd = o->listen_fd;
+		r = socket_check_adopted(fd);
+		if (r < 0)
+			(void)close(fd);
+	} else {
+		r = socket_create(c, &fd);
+	}
+	if (r < 0) {
+		control_free(c); /* nothing opened yet: frees at once */
+		return r;
+	}
+	(void)uv_pipe_init(loop, &c->listener, 0);
+	(void)uv_idle_init(loop, &c->kick);
+	c->listener.data = c;
+	c->kick.data = c;
+	c->open_handles = 2;
+	r = uv_pipe_open(&c->listener, fd);
+	if (r < 0) {
+		(void)close(fd);
+		log_error("control socket '%s': %s", c->path ? c->path : "(passed)",
+			  uv_strerror(r));
+		control_free(c);
+		return r;
+	}
+	r = uv_listen((uv_stream_t *)&c->listener, SOMAXCONN, on_connection);
+	if (r < 0) {
+		log_error("control socket '%s': listening: %s", c->path ? c->path : "(passed)",
+			  uv_strerror(r));
+		control_free(c);
+		return r;
+	}
+	log_debug("control: listening on '%s' (max %u connections, idle %" PRIu64 " ms)",
+		  c->path ? c->path : "(passed socket)", c->o.max_conns, c->o.idle_ms);
+	*ret = c;
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* Unit tests for common/fileio: bounded reads, atomic writes with modes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "common/fileio.h"
+
+static void test_read_write(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/persistd-fileio-XXXXXX", path[128], cmd[160];
+	char *text = NULL;
+	size_t len;
+	struct stat st;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	assert_int_equal(dir_make_parents(path, 0700), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	assert_int_equal(file_write_atomic(path, "key", 3, 0600), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(file_read_bounded(path, 3, &text, &len), 0);
+	assert_string_equal(text, "key");
+	free(text);
+	assert_int_equal(file_read_bounded(path, 2, &text, &len), -E2BIG);
+	/* Replacing keeps the new mode and leaves no temp file behind. */
+	assert_int_equal(file_write_atomic(path, "new key", 7, 0640), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	snprintf(cmd, sizeof(cmd), "test $(ls '%s' | wc -l) -eq 2", dir);
+	assert_int_equal(system(cmd), 0);
+
+	assert_int_equal(file_read_bounded(dir, 100, &text, &len), -EISDIR);
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	assert_int_equal(file_read_bounded(path, 100, &text, &len), -ENOENT);
+	assert_int_equal(file_read_bounded("/dev/null", 100, &text, &len), -EINVAL);
+	snprintf(path, sizeof(path), "%s/nodir/x", dir);
+	assert_int_equal(file_write_atomic(path, "x", 1, 0600), -ENOENT);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_write),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

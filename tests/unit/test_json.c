@@ -1,0 +1,109 @@
+/* Unit tests for common/json: the bounds on input, typed getters, the writer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/json.h"
+#include "common/limits.h"
+
+static void test_parse_bounds(void **state)
+{
+	(void)state;
+	yajl_val v = NULL;
+	char err[128];
+	char deep[2 * (JSON_MAX_DEPTH + 1) + 1];
+
+	assert_int_equal(json_parse("{\"a\":1}", 7, 100, &v, err, sizeof(err)), 0);
+	yajl_tree_free(v);
+	assert_int_equal(json_parse("{\"a\":1}", 7, 6, &v, err, sizeof(err)), -E2BIG);
+	assert_int_equal(json_parse("{\"a\":1}\0x", 9, 100, &v, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "NUL"));
+	/* An escaped NUL would cut the string short inside yajl. */
+	const char *esc = "{\"u\":\"https://ca/acct/1\\u0000x\"}";
+	assert_int_equal(json_parse(esc, strlen(esc), 1000, &v, err, sizeof(err)), -EINVAL);
+	/* ... but an escaped backslash followed by "u0000" is just text. */
+	const char *ok = "{\"u\":\"a\\\\u0000\"}";
+	assert_int_equal(json_parse(ok, strlen(ok), 1000, &v, err, sizeof(err)), 0);
+	assert_string_equal(json_get_string(v, "u"), "a\\u0000");
+	yajl_tree_free(v);
+
+	memset(deep, '[', JSON_MAX_DEPTH + 1);
+	memset(deep + JSON_MAX_DEPTH + 1, ']', JSON_MAX_DEPTH + 1);
+	deep[sizeof(deep) - 1] = '\0';
+	assert_int_equal(json_parse(deep, strlen(deep), 1000, &v, err, sizeof(err)), -E2BIG);
+	/* Brackets inside strings do not count. */
+	assert_int_equal(json_check_depth("[\"[[[[\\\"[[\"]", 12, 2), 1);
+
+	assert_int_equal(json_parse("{\"a\":", 5, 100, &v, err, sizeof(err)), -EINVAL);
+	assert_null(strchr(err, '\n'));
+}
+
+static void test_getters(void **state)
+{
+	(void)state;
+	yajl_val v = NULL;
+	const char *t = "{\"s\":\"x\",\"i\":42,\"b\":true,\"o\":{},\"a\":[1],\"big\":12345678901234567890}";
+	int64_t n;
+	bool b;
+
+	assert_int_equal(json_parse(t, strlen(t), 1000, &v, NULL, 0), 0);
+	assert_string_equal(json_get_string(v, "s"), "x");
+	assert_null(json_get_string(v, "i"));
+	assert_true(json_get_int(v, "i", &n));
+	assert_int_equal(n, 42);
+	assert_false(json_get_int(v, "big", &n));
+	assert_false(json_get_int(v, "s", &n));
+	assert_true(json_get_bool(v, "b", &b));
+	assert_true(b);
+	assert_non_null(json_get_object(v, "o"));
+	assert_null(json_get_object(v, "a"));
+	assert_non_null(json_get_array(v, "a"));
+	assert_null(json_get(v, "missing"));
+	yajl_tree_free(v);
+}
+
+static void test_writer(void **state)
+{
+	(void)state;
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+	const char *out;
+	size_t len;
+	char *one = NULL;
+
+	json_begin_object(w);
+	json_kv_string(w, "s", "a\"b\n");
+	json_kv_int(w, "i", -5);
+	json_key(w, "u");
+	json_uint(w, UINT64_MAX);
+	json_kv_bool(w, "b", false);
+	json_kv_string(w, "n", NULL);
+	json_key(w, "raw");
+	json_raw(w, "[1,{\"x\":\"y\"}]", 13);
+	json_end_object(w);
+	assert_int_equal(json_writer_finish(w, &out, &len), 0);
+	assert_string_equal(out, "{\"s\":\"a\\\"b\\n\",\"i\":-5,\"u\":18446744073709551615,\"b\":false,"
+				 "\"n\":null,\"raw\":[1,{\"x\":\"y\"}]}");
+	/* A second top-level value is an error, latched until reset. */
+	json_int(w, 1);
+	assert_true(json_writer_finish(w, &out, &len) < 0);
+	json_writer_reset(w);
+	json_int(w, 1);
+	assert_int_equal(json_writer_finish(w, &out, &len), 0);
+	assert_string_equal(out, "1");
+
+	assert_int_equal(json_object_1("name", "w\"x", &one), 0);
+	assert_string_equal(one, "{\"name\":\"w\\\"x\"}");
+	free(one);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_bounds),
+		cmocka_unit_test(test_getters),
+		cmocka_unit_test(test_writer),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
