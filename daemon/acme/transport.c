@@ -1,0 +1,934 @@
+/* daemon/acme/transport.c: directory, nonce pool, JWS-signed POSTs and the retry policy.
+ * See transport.h for the contract.
+ *
+ * An op is one logical request. op_step() makes its next move: for a POST that is "get a
+ * nonce" (from the pool, by HEAD newNonce, or by first waiting for the directory) and then
+ * "sign and send". HTTP answers come back in on_http_done()/on_nonce_done(), which either
+ * schedule another step (badNonce: at once; 5xx, network errors, short Retry-After: on the
+ * op's uv timer) or deliver the reply. Delivery detaches the op from its conn first, so a
+ * callback may free the conn; the op itself is freed in its timer's close callback. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/json.h"
+#include "common/jws.h"
+#include "common/limits.h"
+#include "common/strutil.h"
+#include "common/timeutil.h"
+#include "daemon/acme/transport.h"
+#include "daemon/log.h"
+
+/* ---- a minimal intrusive list ----------------------------------------------------------- */
+
+struct link {
+	struct link *prev, *next;
+};
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+static void list_init(struct link *l)
+{
+	l->prev = l->next = l;
+}
+
+static bool list_empty(const struct link *l)
+{
+	return l->next == l;
+}
+
+static void list_add_tail(struct link *head, struct link *n)
+{
+	n->prev = head->prev;
+	n->next = head;
+	head->prev->next = n;
+	head->prev = n;
+}
+
+static void list_del(struct link *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	list_init(n);
+}
+
+/* ---- state ------------------------------------------------------------------------------- */
+
+static const struct acme_retry_policy default_policy = {
+	.max_retries = 4,
+	.max_bad_nonce = 5,
+	.backoff_first_ms = 1000,
+	.backoff_max_ms = 60 * 1000,
+	.max_retry_after_ms = 120 * 1000,
+	.timeout_ms = ACME_HTTP_TIMEOUT_MS,
+};
+
+struct acme_conn {
+	struct http *http;    /* borrowed */
+	uv_loop_t *loop;      /* borrowed */
+	char *directory_url;  /* owned */
+	char *ca_bundle;      /* owned or NULL */
+	struct acme_retry_policy policy;
+	const struct key *key; /* borrowed */
+	char *kid;             /* owned or NULL */
+
+	struct acme_directory dir; /* valid when have_dir */
+	bool have_dir;
+	yajl_val dir_json;         /* owned, the cached directory tree */
+	char *dir_body;            /* owned */
+	size_t dir_body_len;
+	struct acme_op *dir_fetch; /* the fetch in flight, or NULL */
+
+	struct link ops;         /* struct acme_op.link: every op not yet delivered */
+	struct link dir_waiters; /* struct acme_op.wait: ops waiting for the directory */
+	char *nonces[ACME_MAX_NONCES]; /* owned; oldest first */
+	size_t n_nonces;
+	bool *destroyed;         /* set by acme_conn_free() while a delivery loop runs */
+};
+
+enum op_kind {
+	OP_DIRECTORY,       /* a caller's acme_conn_directory() */
+	OP_FETCH_DIRECTORY, /* the internal fetch that answers them */
+	OP_GET,
+	OP_POST,
+};
+
+struct acme_op {
+	struct link link;       /* in c->ops until delivered or cancelled */
+	struct link wait;       /* in c->dir_waiters while waiting for the directory */
+	struct acme_conn *c;    /* borrowed; NULL once detached */
+	uv_timer_t timer;       /* timer.data == this; the op is freed in on_op_closed */
+	enum op_kind kind;
+	bool delivering;        /* its callback runs: cancel is a no-op */
+	acme_cb cb;
+	void *ud;
+	char *url;              /* owned */
+	char *payload;          /* owned; NULL for POST-as-GET */
+	const struct key *key;  /* borrowed signing key */
+	char *kid;              /* owned; NULL embeds the JWK */
+	struct http_xfer *xfer; /* the HTTP request in flight, or NULL */
+	unsigned retries, bad_nonces, attempts;
+	yajl_val json;          /* owned: the last answer's body */
+	struct acme_problem problem; /* owned: the last answer's problem, if have_problem */
+	bool have_problem;
+};
+
+static int op_step(struct acme_op *op);
+static void op_fail(struct acme_op *op, int error, const char *fmt, ...) _printf_(3, 4);
+
+static const char *op_method(const struct acme_op *op)
+{
+	return op->kind == OP_POST ? "POST" : "GET";
+}
+
+/* ---- nonce pool -------------------------------------------------------------------------- */
+
+static bool nonce_is_valid(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || len > ACME_MAX_NONCE_BYTES)
+		return false;
+	for (; *n; n++)
+		if (!((*n >= 'A' && *n <= 'Z') || (*n >= 'a' && *n <= 'z') ||
+		      (*n >= '0' && *n <= '9') || *n == '-' || *n == '_'))
+			return false;
+	return true;
+}
+
+static void nonce_add(struct acme_conn *c, const char *nonce)
+{
+	char *copy;
+
+	if (!nonce)
+		return;
+	if (!nonce_is_valid(nonce)) {
+		log_debug("ignoring an invalid Replay-Nonce from '%s'", c->directory_url);
+		return;
+	}
+	copy = strdup(nonce);
+	if (!copy)
+		return; /* a nonce is an optimization: the next request asks for one */
+	if (c->n_nonces == ACME_MAX_NONCES) {
+		free(c->nonces[0]);
+		memmove(c->nonces, c->nonces + 1, (ACME_MAX_NONCES - 1) * sizeof(char *));
+		c->n_nonces--;
+	}
+	c->nonces[c->n_nonces++] = copy;
+}
+
+/* The newest nonce (most likely still valid), owned by the caller. */
+static char *nonce_take(struct acme_conn *c)
+{
+	if (c->n_nonces == 0)
+		return NULL;
+	return c->nonces[--c->n_nonces];
+}
+
+size_t acme_conn_get_nonce_count(const struct acme_conn *c)
+{
+	return c ? c->n_nonces : 0;
+}
+
+/* ---- op lifetime ------------------------------------------------------------------------- */
+
+static void op_clear_answer(struct acme_op *op)
+{
+	if (op->json) {
+		yajl_tree_free(op->json);
+		op->json = NULL;
+	}
+	if (op->have_problem) {
+		acme_problem_done(&op->problem);
+		op->have_problem = false;
+	}
+}
+
+static void on_op_closed(uv_handle_t *handle)
+{
+	struct acme_op *op = handle->data;
+
+	op_clear_answer(op);
+	free(op->url);
+	free(op->payload);
+	free(op->kid);
+	free(op);
+}
+
+static struct acme_op *op_new(struct acme_conn *c, enum op_kind kind, const char *url,
+			      acme_cb cb, void *ud)
+{
+	struct acme_op *op = calloc(1, sizeof(*op));
+
+	if (!op)
+		return NULL;
+	op->url = strdup(url);
+	if (!op->url || uv_timer_init(c->loop, &op->timer) < 0) {
+		free(op->url);
+		free(op);
+		return NULL;
+	}
+	op->timer.data = op;
+	op->c = c;
+	op->kind = kind;
+	op->cb = cb;
+	op->ud = ud;
+	list_init(&op->wait);
+	list_add_tail(&c->ops, &op->link);
+	return op;
+}
+
+/* Takes the op out of its conn: from here on it must not touch op->c. */
+static void op_detach(struct acme_op *op)
+{
+	if (!op->c)
+		return;
+	if (op->c->dir_fetch == op)
+		op->c->dir_fetch = NULL;
+	list_del(&op->link);
+	list_del(&op->wait);
+	op->c = NULL;
+}
+
+static void op_close(struct acme_op *op)
+{
+	op_detach(op);
+	if (op->xfer) {
+		http_cancel(op->xfer);
+		op->xfer = NULL;
+	}
+	(void)uv_timer_stop(&op->timer);
+	uv_close((uv_handle_t *)&op->timer, on_op_closed);
+}
+
+static void op_deliver(struct acme_op *op, const struct acme_reply *r)
+{
+	op_detach(op);
+	op->delivering = true;
+	if (op->cb)
+		op->cb(r, op->ud);
+	op_close(op);
+}
+
+static void op_fail(struct acme_op *op, int error, const char *fmt, ...)
+{
+	struct acme_reply r = {
+		.error = error < 0 ? error : -EIO,
+		.body = "",
+		.retry_after_sec = -1,
+		.url = op->url,
+		.attempts = op->attempts,
+	};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r.error_text, sizeof(r.error_text), fmt, ap);
+	va_end(ap);
+	op_deliver(op, &r);
+}
+
+void acme_op_cancel(struct acme_op *op)
+{
+	if (!op || op->delivering)
+		return;
+	op_close(op);
+}
+
+/* ---- replies ---------------------------------------------------------------------------- */
+
+static bool content_type_is_json(const char *ct, bool *ret_problem)
+{
+	size_t n;
+
+	*ret_problem = false;
+	if (!ct)
+		return false;
+	n = strcspn(ct, "; \t");
+	if (n == 16 && strncasecmp(ct, "application/json", n) == 0)
+		return true;
+	if (n == 24 && strncasecmp(ct, "application/problem+json", n) == 0) {
+		*ret_problem = true;
+		return true;
+	}
+	return n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+static void reply_init(struct acme_reply *r, const struct acme_op *op,
+		       const struct http_response *resp)
+{
+	*r = (struct acme_reply){
+		.error = resp->error,
+		.status = resp->status,
+		.json = op->json,
+		.body = resp->body,
+		.body_len = resp->body_len,
+		.content_type = resp->content_type,
+		.location = resp->location,
+		.retry_after_sec = resp->retry_after_sec,
+		.problem = op->have_problem ? &op->problem : NULL,
+		.link_alternate = resp->link_alternate,
+		.n_link_alternate = resp->n_link_alternate,
+		.link_up = resp->link_up,
+		.url = op->url,
+		.attempts = op->attempts,
+	};
+	if (resp->error)
+		str_printf(r->error_text, sizeof(r->error_text), "%s %s: %s%s", op_method(op),
+			   op->url, resp->error_text, op->attempts > 1 ? " (after retries)" : "");
+}
+
+/* acme_problem_format() on one line: "\n  - x" becomes "; x", "\n  ... and N more" becomes
+ * "; ... and N more". NULL on out-of-memory. */
+static char *problem_one_line(const struct acme_problem *problem)
+{
+	_cleanup_free_ char *p = acme_problem_format(problem);
+	size_t n, j = 0;
+	char *line;
+
+	if (!p)
+		return NULL;
+	n = strlen(p);
+	line = malloc(2 * n + 1);
+	if (!line)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != '\n') {
+			line[j++] = p[i];
+			continue;
+		}
+		line[j++] = ';';
+		line[j++] = ' ';
+		while (i + 1 < n && p[i + 1] == ' ')
+			i++;
+		if (i + 2 < n && p[i + 1] == '-' && p[i + 2] == ' ')
+			i += 2;
+	}
+	line[j] = '\0';
+	return line;
+}
+
+void acme_reply_describe(const struct acme_reply *r, char *buf, size_t size)
+{
+	_cleanup_free_ char *line = NULL;
+
+	if (r->error) {
+		str_printf(buf, size, "%s", r->error_text);
+		return;
+	}
+	if (r->problem)
+		line = problem_one_line(r->problem);
+	if (line)
+		str_printf(buf, size, "%s: HTTP %ld: %s", r->url, r->status, line);
+	else
+		str_printf(buf, size, "%s: HTTP %ld", r->url, r->status);
+}
+
+/* Parses the body of an answer into op->json (and op->problem). Returns 0, or -EPROTO with
+ * the reason in err when the body claims to be JSON and is not. */
+static int parse_answer(struct acme_op *op, const struct http_response *resp, char *err,
+			size_t err_size)
+{
+	bool problem;
+	int r;
+
+	op_clear_answer(op);
+	if (!content_type_is_json(resp->content_type, &problem))
+		return 0;
+	if (resp->body_len == 0) {
+		str_printf(err, err_size, "empty JSON body");
+		return -EPROTO;
+	}
+	r = json_parse(resp->body, resp->body_len, ACME_MAX_BODY_BYTES, &op->json, err,
+		       err_size);
+	if (r < 0)
+		return r == -ENOMEM ? r : -EPROTO;
+	if (problem) {
+		char perr[160];
+
+		if (acme_problem_parse(op->json, &op->problem, perr, sizeof(perr)) >= 0)
+			op->have_problem = true;
+		else
+			log_debug("%s: unusable problem document: %s", op->url, perr);
+	}
+	return 0;
+}
+
+/* ---- retries ---------------------------------------------------------------------------- */
+
+static bool error_is_transient(int error)
+{
+	return error == -ETIMEDOUT || error == -ECONNREFUSED || error == -ECONNRESET ||
+	       error == -EHOSTUNREACH;
+}
+
+static void on_retry_timer(uv_timer_t *t)
+{
+	struct acme_op *op = t->data;
+	int r;
+
+	r = op_step(op);
+	if (r < 0)
+		op_fail(op, r, "%s %s: %s", op_method(op), op->url, strerror(-r));
+}
+
+static uint64_t backoff_ms(const struct acme_conn *c, unsigned retry)
+{
+	uint64_t ms = c->policy.backoff_first_ms;
+
+	for (unsigned i = 0; i < retry && ms < c->policy.backoff_max_ms; i++)
+		ms *= 2;
+	return MIN(ms, c->policy.backoff_max_ms);
+}
+
+/* why: what went wrong, for the log line. */
+static void schedule_retry(struct acme_op *op, uint64_t delay_ms, const char *why)
+{
+	struct acme_conn *c = op->c;
+	char d[32];
+
+	op->retries++;
+	time_format_duration(delay_ms, d, sizeof(d));
+	log_info("%s %s: %s; retrying in %s (%u/%u)", op_method(op), op->url, why, d,
+		 op->retries, c->policy.max_retries);
+	op_clear_answer(op);
+	(void)uv_timer_start(&op->timer, on_retry_timer, delay_ms, 0);
+}
+
+static void describe_answer(const struct acme_op *op, const struct http_response *resp,
+			    char *buf, size_t size)
+{
+	char detail[160] = "", type[80] = "";
+
+	if (resp->error) {
+		str_printf(buf, size, "%s", resp->error_text);
+		return;
+	}
+	if (op->have_problem) {
+		const char *t = acme_problem_short_type(&op->problem);
+
+		str_escape_line(type, sizeof(type), t, strlen(t), 60);
+		if (op->problem.detail)
+			str_escape_line(detail, sizeof(detail), op->problem.detail,
+					strlen(op->problem.detail), 120);
+	}
+	str_printf(buf, size, "HTTP %ld%s%s%s%s", resp->status, type[0] ? " " : "", type,
+		   detail[0] ? ": " : "", detail);
+}
+
+/* Decides whether an answer is retried. true: a retry is scheduled (or started). */
+static bool maybe_retry(struct acme_op *op, const struct http_response *resp)
+{
+	struct acme_conn *c = op->c;
+	char why[256];
+	int r;
+
+	describe_answer(op, resp, why, sizeof(why));
+	if (resp->error) {
+		if (!error_is_transient(resp->error) || op->retries >= c->policy.max_retries)
+			return false;
+		schedule_retry(op, backoff_ms(c, op->retries), why);
+		return true;
+	}
+	if (op->kind == OP_POST && resp->status == 400 && op->have_problem &&
+	    acme_problem_is(&op->problem, "badNonce")) {
+		if (op->bad_nonces >= c->policy.max_bad_nonce)
+			return false;
+		op->bad_nonces++;
+		log_info("%s %s: %s; re-signing with a fresh nonce (%u/%u)", op_method(op),
+			 op->url, why, op->bad_nonces, c->policy.max_bad_nonce);
+		op_clear_answer(op);
+		r = op_step(op);
+		if (r < 0)
+			op_fail(op, r, "%s %s: %s", op_method(op), op->url, strerror(-r));
+		return true;
+	}
+	if ((resp->status == 429 || resp->status == 503) && resp->retry_after_sec >= 0) {
+		uint64_t wait_ms = (uint64_t)resp->retry_after_sec * 1000;
+
+		if (resp->retry_after_sec > (int64_t)(c->policy.max_retry_after_ms / 1000) ||
+		    op->retries >= c->policy.max_retries)
+			return false;
+		schedule_retry(op, MAX(wait_ms, (uint64_t)1000), why);
+		return true;
+	}
+	if (resp->status >= 500 && resp->status <= 599) {
+		if (op->retries >= c->policy.max_retries)
+			return false;
+		schedule_retry(op, backoff_ms(c, op->retries), why);
+		return true;
+	}
+	return false;
+}
+
+/* ---- the directory ------------------------------------------------------------------------ */
+
+static void reply_from_cache(struct acme_reply *r, const struct acme_conn *c,
+			     const char *url)
+{
+	*r = (struct acme_reply){
+		.status = 200,
+		.json = c->dir_json,
+		.body = c->dir_body,
+		.body_len = c->dir_body_len,
+		.content_type = "application/json",
+		.retry_after_sec = -1,
+		.url = url,
+	};
+}
+
+static void on_cached_directory(uv_timer_t *t)
+{
+	struct acme_op *op = t->data;
+	struct acme_reply r;
+
+	reply_from_cache(&r, op->c, op->url);
+	op_deliver(op, &r);
+}
+
+/* Hands the fetch result to everyone waiting: directory ops get the reply, POSTs that
+ * waited for newNonce continue (or fail). Then closes the fetch op. */
+static void dir_fetch_finish(struct acme_op *fop, const struct acme_reply *r, bool ok)
+{
+	struct acme_conn *c = fop->c;
+	struct link waiters;
+	bool destroyed = false;
+
+	list_init(&waiters);
+	if (!list_empty(&c->dir_waiters)) {
+		/* splice: the local list takes every waiter, new ones go to a fresh fetch */
+		waiters.next = c->dir_waiters.next;
+		waiters.prev = c->dir_waiters.prev;
+		waiters.next->prev = &waiters;
+		waiters.prev->next = &waiters;
+		list_init(&c->dir_waiters);
+	}
+	op_detach(fop);
+	c->destroyed = &destroyed;
+	while (!destroyed && !list_empty(&waiters)) {
+		struct acme_op *op = container_of(waiters.next, struct acme_op, wait);
+		int res;
+
+		list_del(&op->wait);
+		if (op->kind == OP_DIRECTORY) {
+			op_deliver(op, r);
+		} else if (ok) {
+			res = op_step(op);
+			if (res < 0)
+				op_fail(op, res, "%s %s: %s", op_method(op), op->url, strerror(-res));
+		} else {
+			op_fail(op, r->error ? r->error : -EPROTO, "%s %s: no directory: %s",
+				op_method(op), op->url, r->error_text);
+		}
+	}
+	if (!destroyed)
+		c->destroyed = NULL;
+	op_close(fop);
+}
+
+/* The answer to the directory fetch: cache it, or fail every waiter. */
+static void dir_fetch_done(struct acme_op *fop, const struct http_response *resp, int perr,
+			   const char *perr_text)
+{
+	struct acme_conn *c = fop->c;
+	struct acme_reply r;
+	char err[200];
+	int res;
+
+	reply_init(&r, fop, resp);
+	if (resp->error) {
+		dir_fetch_finish(fop, &r, false);
+		return;
+	}
+	if (resp->status != 200) {
+		char what[160];
+
+		describe_answer(fop, resp, what, sizeof(what));
+		r.error = -EPROTO;
+		str_printf(r.error_text, sizeof(r.error_text), "GET %s: %s", fop->url, what);
+		dir_fetch_finish(fop, &r, false);
+		return;
+	}
+	if (perr < 0 || !fop->json) {
+		r.error = perr < 0 ? perr : -EPROTO;
+		str_printf(r.error_text, sizeof(r.error_text), "GET %s: not a JSON directory%s%s",
+			   fop->url, perr_text[0] ? ": " : "", perr_text);
+		dir_fetch_finish(fop, &r, false);
+		return;
+	}
+	res = acme_directory_parse(fop->json, &c->dir, err, sizeof(err));
+	if (res < 0) {
+		r.error = res == -ENOMEM ? res : -EPROTO;
+		str_printf(r.error_text, sizeof(r.error_text), "GET %s: %s", fop->url, err);
+		dir_fetch_finish(fop, &r, false);
+		return;
+	}
+	c->dir_body = malloc(resp->body_len + 1);
+	if (!c->dir_body) {
+		acme_directory_done(&c->dir);
+		r.error = -ENOMEM;
+		str_printf(r.error_text, sizeof(r.error_text), "out of memory");
+		dir_fetch_finish(fop, &r, false);
+		return;
+	}
+	memcpy(c->dir_body, resp->body, resp->body_len + 1);
+	c->dir_body_len = resp->body_len;
+	c->dir_json = TAKE_PTR(fop->json);
+	c->have_dir = true;
+	log_debug("directory of '%s' cached: %zu profiles, renewalInfo %s, issuerDomainNames %zu",
+		  c->directory_url, c->dir.meta.n_profiles, c->dir.renewal_info ? "yes" : "no",
+		  c->dir.meta.n_issuer_domain_names);
+	reply_from_cache(&r, c, fop->url);
+	r.attempts = fop->attempts;
+	dir_fetch_finish(fop, &r, true);
+}
+
+/* Puts op on the waiting list and makes sure one fetch runs. */
+static int dir_wait(struct acme_op *op)
+{
+	struct acme_conn *c = op->c;
+	int r;
+
+	if (!c->dir_fetch) {
+		struct acme_op *fop = op_new(c, OP_FETCH_DIRECTORY, c->directory_url, NULL, NULL);
+		if (!fop)
+			return -ENOMEM;
+		c->dir_fetch = fop;
+		r = op_step(fop);
+		if (r < 0) {
+			op_close(fop);
+			return r;
+		}
+	}
+	list_del(&op->wait);
+	list_add_tail(&c->dir_waiters, &op->wait);
+	return 0;
+}
+
+/* ---- HTTP answers -------------------------------------------------------------------------- */
+
+static void on_http_done(const struct http_response *resp, void *userdata)
+{
+	struct acme_op *op = userdata;
+	struct acme_reply r;
+	char perr_text[200] = "";
+	int perr;
+
+	op->xfer = NULL;
+	op->attempts++;
+	nonce_add(op->c, resp->replay_nonce);
+	perr = resp->error ? 0 : parse_answer(op, resp, perr_text, sizeof(perr_text));
+	if (maybe_retry(op, resp))
+		return;
+	if (op->kind == OP_FETCH_DIRECTORY) {
+		dir_fetch_done(op, resp, perr, perr_text);
+		return;
+	}
+	reply_init(&r, op, resp);
+	if (!resp->error && perr < 0 && resp->status >= 200 && resp->status <= 299) {
+		r.error = perr;
+		str_printf(r.error_text, sizeof(r.error_text), "%s %s: malformed JSON in the answer: %s",
+			   op_method(op), op->url, perr_text);
+	}
+	if (resp->status == 400 && op->have_problem && acme_problem_is(&op->problem, "badNonce"))
+		log_warning("%s %s: badNonce %u times in a row, giving up", op_method(op), op->url,
+			    op->bad_nonces + 1);
+	op_deliver(op, &r);
+}
+
+static void on_nonce_done(const struct http_response *resp, void *userdata)
+{
+	struct acme_op *op = userdata;
+	struct acme_conn *c = op->c;
+	char why[256];
+	int r;
+
+	op->xfer = NULL;
+	nonce_add(c, resp->replay_nonce);
+	if (c->n_nonces > 0) {
+		r = op_step(op);
+		if (r < 0)
+			op_fail(op, r, "%s %s: %s", op_method(op), op->url, strerror(-r));
+		return;
+	}
+	if (resp->error)
+		str_printf(why, sizeof(why), "newNonce: %s", resp->error_text);
+	else
+		str_printf(why, sizeof(why), "newNonce: HTTP %ld without a usable Replay-Nonce",
+			   resp->status);
+	if (op->retries < c->policy.max_retries &&
+	    (error_is_transient(resp->error) || resp->status >= 500 || resp->status == 429)) {
+		schedule_retry(op, backoff_ms(c, op->retries), why);
+		return;
+	}
+	op_fail(op, resp->error ? resp->error : -EPROTO, "%s %s: %s", op_method(op), op->url, why);
+}
+
+/* ---- steps ---------------------------------------------------------------------------- */
+
+static int submit(struct acme_op *op, const char *method, const char *url, const char *body,
+		  size_t body_len, http_cb cb)
+{
+	struct acme_conn *c = op->c;
+	struct http_request req = {
+		.method = method,
+		.url = url,
+		.body = body,
+		.body_len = body_len,
+		.content_type = body ? "application/jose+json" : NULL,
+		.ca_bundle = c->ca_bundle,
+		.timeout_ms = c->policy.timeout_ms,
+		.max_body_bytes = ACME_MAX_BODY_BYTES,
+	};
+
+	return http_submit(c->http, &req, cb, op, &op->xfer);
+}
+
+static int post_step(struct acme_op *op)
+{
+	struct acme_conn *c = op->c;
+	_cleanup_free_ char *nonce = NULL, *body = NULL;
+	int r;
+
+	nonce = nonce_take(c);
+	if (!nonce) {
+		if (!c->have_dir)
+			return dir_wait(op);
+		return submit(op, "HEAD", c->dir.new_nonce, NULL, 0, on_nonce_done);
+	}
+	r = jws_build(op->key, nonce, op->url, op->kid, op->payload,
+		      op->payload ? strlen(op->payload) : 0, &body);
+	if (r < 0)
+		return r;
+	return submit(op, "POST", op->url, body, strlen(body), on_http_done);
+}
+
+static int op_step(struct acme_op *op)
+{
+	switch (op->kind) {
+	case OP_DIRECTORY:
+		if (op->c->have_dir)
+			return uv_timer_start(&op->timer, on_cached_directory, 0, 0) < 0 ? -EIO : 0;
+		return dir_wait(op);
+	case OP_FETCH_DIRECTORY:
+	case OP_GET:
+		return submit(op, "GET", op->url, NULL, 0, on_http_done);
+	case OP_POST:
+		return post_step(op);
+	}
+	return -EINVAL;
+}
+
+/* ---- public API ------------------------------------------------------------------------- */
+
+static bool is_https(const char *url)
+{
+	return url && strncasecmp(url, "https://", 8) == 0 && url[8] &&
+	       strlen(url) <= ACME_MAX_URL_BYTES;
+}
+
+int acme_conn_new(struct http *http, uv_loop_t *loop, const char *directory_url,
+		  const char *ca_bundle, struct acme_conn **ret)
+{
+	struct acme_conn *c;
+
+	if (!http || !loop || !ret || !is_https(directory_url))
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->http = http;
+	c->loop = loop;
+	c->policy = default_policy;
+	list_init(&c->ops);
+	list_init(&c->dir_waiters);
+	c->directory_url = strdup(directory_url);
+	c->ca_bundle = ca_bundle ? strdup(ca_bundle) : NULL;
+	if (!c->directory_url || (ca_bundle && !c->ca_bundle)) {
+		acme_conn_free(c);
+		return -ENOMEM;
+	}
+	*ret = c;
+	return 0;
+}
+
+void acme_conn_free(struct acme_conn *c)
+{
+	if (!c)
+		return;
+	if (c->destroyed)
+		*c->destroyed = true;
+	while (!list_empty(&c->ops))
+		op_close(container_of(c->ops.next, struct acme_op, link));
+	for (size_t i = 0; i < c->n_nonces; i++)
+		free(c->nonces[i]);
+	acme_directory_done(&c->dir);
+	if (c->dir_json)
+		yajl_tree_free(c->dir_json);
+	free(c->dir_body);
+	free(c->kid);
+	free(c->directory_url);
+	free(c->ca_bundle);
+	free(c);
+}
+
+void acme_conn_set_policy(struct acme_conn *c, const struct acme_retry_policy *p)
+{
+	c->policy = *p;
+	if (c->policy.backoff_first_ms == 0)
+		c->policy.backoff_first_ms = 1; /* never a tight loop */
+	if (c->policy.backoff_max_ms < c->policy.backoff_first_ms)
+		c->policy.backoff_max_ms = c->policy.backoff_first_ms;
+	if (c->policy.timeout_ms == 0)
+		c->policy.timeout_ms = ACME_HTTP_TIMEOUT_MS;
+}
+
+void acme_conn_get_policy(const struct acme_conn *c, struct acme_retry_policy *ret)
+{
+	*ret = c->policy;
+}
+
+int acme_conn_set_account(struct acme_conn *c, const struct key *key, const char *kid)
+{
+	char *copy = NULL;
+
+	if (!c)
+		return -EINVAL;
+	if (kid) {
+		copy = strdup(kid);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(c->kid);
+	c->kid = copy;
+	c->key = key;
+	return 0;
+}
+
+int acme_conn_directory(struct acme_conn *c, acme_cb cb, void *ud)
+{
+	struct acme_op *op;
+	int r;
+
+	if (!c || !cb)
+		return -EINVAL;
+	op = op_new(c, OP_DIRECTORY, c->directory_url, cb, ud);
+	if (!op)
+		return -ENOMEM;
+	r = op_step(op);
+	if (r < 0) {
+		op_close(op);
+		return r;
+	}
+	return 0;
+}
+
+const struct acme_directory *acme_conn_get_directory(const struct acme_conn *c)
+{
+	return c && c->have_dir ? &c->dir : NULL;
+}
+
+static int start_post(struct acme_conn *c, const char *url, const char *payload,
+		      const struct key *key, const char *kid, acme_cb cb, void *ud,
+		      struct acme_op **ret_op)
+{
+	struct acme_op *op;
+	int r;
+
+	if (!c || !cb || !key || !is_https(url))
+		return -EINVAL;
+	op = op_new(c, OP_POST, url, cb, ud);
+	if (!op)
+		return -ENOMEM;
+	op->key = key;
+	if ((payload && !(op->payload = strdup(payload))) || (kid && !(op->kid = strdup(kid)))) {
+		op_close(op);
+		return -ENOMEM;
+	}
+	r = op_step(op);
+	if (r < 0) {
+		op_close(op);
+		return r;
+	}
+	if (ret_op)
+		*ret_op = op;
+	return 0;
+}
+
+int acme_conn_post(struct acme_conn *c, const char *url, const char *payload, bool use_jwk,
+		   acme_cb cb, void *ud, struct acme_op **ret_op)
+{
+	if (!c)
+		return -EINVAL;
+	return start_post(c, url, payload, c->key, use_jwk ? NULL : c->kid, cb, ud, ret_op);
+}
+
+int acme_conn_post_with_key(struct acme_conn *c, const char *url, const char *payload,
+			    const struct key *key, acme_cb cb, void *ud, struct acme_op **ret_op)
+{
+	return start_post(c, url, payload, key, NULL, cb, ud, ret_op);
+}
+
+int acme_conn_get(struct acme_conn *c, const char *url, acme_cb cb, void *ud,
+		  struct acme_op **ret_op)
+{
+	struct acme_op *op;
+	int r;
+
+	if (!c || !cb || !is_https(url))
+		return -EINVAL;
+	op = op_new(c, OP_GET, url, cb, ud);
+	if (!op)
+		return -ENOMEM;
+	r = op_step(op);
+	if (r < 0) {
+		op_close(op);
+		return r;
+	}
+	if (ret_op)
+		*ret_op = op;
+	return 0;
+}
