@@ -13,6 +13,7 @@
 #include "common/key.h"
 #include "common/limits.h"
 #include "common/macro.h"
+#include "common/timeutil.h"
 #include "common/x509.h"
 
 static void crt_done(mbedtls_x509_crt *c)
@@ -58,19 +59,6 @@ int x509_chain_parse(const char *pem_chain, size_t len, struct mbedtls_x509_crt 
 	return 0;
 }
 
-/* Howard Hinnant's days_from_civil: days since 1970-01-01 in the proleptic Gregorian
- * calendar, exact for any year, without timegm() and its time_t and TZ questions. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int time_to_unix(const mbedtls_x509_time *t, int64_t *ret)
 {
 	/* mbedTLS has checked the date already; these bounds keep the arithmetic honest
@@ -79,7 +67,7 @@ static int time_to_unix(const mbedtls_x509_time *t, int64_t *ret)
 	    t->day > 31 || t->hour < 0 || t->hour > 23 || t->min < 0 || t->min > 59 ||
 	    t->sec < 0 || t->sec > 60)
 		return -EINVAL;
-	*ret = days_from_civil(t->year, (unsigned)t->mon, (unsigned)t->day) * 86400 +
+	*ret = time_days_from_civil(t->year, (unsigned)t->mon, (unsigned)t->day) * 86400 +
 	       (int64_t)t->hour * 3600 + (int64_t)t->min * 60 + t->sec;
 	return 0;
 }
@@ -323,5 +311,23 @@ int x509_chain_top_issuer_cn(const char *pem_chain, size_t len, char **ret)
 	if (!cn)
 		return -ENOENT;
 	*ret = cn;
+	return 0;
+}
+
+int x509_leaf_der(const char *pem_chain, size_t len, uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_(crt_done) mbedtls_x509_crt chain;
+	int r;
+
+	mbedtls_x509_crt_init(&chain);
+	r = x509_chain_parse(pem_chain, len, &chain);
+	if (r < 0)
+		return r;
+	uint8_t *der = malloc(chain.raw.len ? chain.raw.len : 1);
+	if (!der)
+		return -ENOMEM;
+	memcpy(der, chain.raw.p, chain.raw.len);
+	*ret = der;
+	*ret_len = chain.raw.len;
 	return 0;
 }

@@ -36,6 +36,9 @@ int x509_chain_count(const char *pem_chain, size_t len);
  * matches to pick an alternate chain. -ENOENT when that issuer has no CN. */
 int x509_chain_top_issuer_cn(const char *pem_chain, size_t len, char **ret);
 
+/* The DER of the first certificate (revokeCert sends it). *ret is the caller's to free(). */
+int x509_leaf_der(const char *pem_chain, size_t len, uint8_t **ret, size_t *ret_len);
+
 /* For key.c only: parses a whole PEM chain into chain, which the caller has initialised
  * with mbedtls_x509_crt_init() and frees with mbedtls_x509_crt_free() in every case. */
 struct mbedtls_x509_crt;

@@ -289,10 +289,23 @@ int ctl_record_generate(int argc, char **argv)
 					     strerror(-r));
 			break;
 		}
+		/* One record serves x and *.x: it needs the policy if either asks for it,
+		 * and is printed once. */
+		bool base_wildcard = name_wildcard, seen = false;
+		for (size_t k = 0; k < n_fqdns; k++) {
+			_cleanup_free_ char *other = NULL;
+			bool wild = false;
+			if (record_base_name(fqdns[k], &other, &wild) < 0 || !streq(other, base))
+				continue;
+			base_wildcard = base_wildcard || wild;
+			seen = seen || k < i;
+		}
+		if (seen)
+			continue;
 		struct record_spec spec = {
 			.issuer = a.issuer,
 			.account_uri = uri,
-			.wildcard = a.wildcard || name_wildcard,
+			.wildcard = a.wildcard || base_wildcard,
 			.has_persist_until = a.has_persist_until,
 			.persist_until = a.persist_until,
 		};
@@ -334,7 +347,7 @@ int ctl_record_generate(int argc, char **argv)
 			json_kv_string(w, "issuer", a.issuer);
 			json_kv_string(w, "account_uri", uri);
 			json_kv_string(w, "account_uri_mode", a.hash_prefix ? "hashed" : "url");
-			json_kv_bool(w, "wildcard_needed", name_wildcard);
+			json_kv_bool(w, "wildcard_needed", base_wildcard);
 			json_key(w, "policy");
 			json_string(w, spec.wildcard ? "wildcard" : NULL);
 			json_key(w, "persist_until");
@@ -351,10 +364,10 @@ int ctl_record_generate(int argc, char **argv)
 			       "DNS):\n\n");
 			printf("  Owner:  %s.\n  Type:   TXT\n  Value:  %s\n\n", owner, value);
 			printf("Zone file line:\n  %s\n\n", zone);
-			if (name_wildcard)
-				printf("  policy=wildcard  included: %s is a wildcard name. It authorizes "
+			if (base_wildcard)
+				printf("  policy=wildcard  included: *.%s is a wildcard name. It authorizes "
 				       "the CA for\n                   every name below %s too.\n",
-				       fqdns[i], base);
+				       base, base);
 			else if (spec.wildcard)
 				printf("  policy=wildcard  included (--wildcard): it authorizes the CA for "
 				       "every name\n                   below %s too.\n",

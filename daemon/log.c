@@ -14,14 +14,30 @@ static struct {
 	int max_level;
 } log_target = { false, LOG_INFO };
 
+/* Started by systemd with stderr connected to the journal: JOURNAL_STREAM
+ * names stderr's device and inode (systemd.exec(5)). A daemon started by
+ * hand on a systemd host keeps its terminal. */
 static bool journal_available(void)
 {
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
 	struct stat st;
 
-	/* Started by systemd with stderr connected to the journal. */
-	if (getenv("JOURNAL_STREAM"))
-		return true;
-	return stat("/run/systemd/journal/socket", &st) == 0 && S_ISSOCK(st.st_mode);
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	return fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+int log_target_from_string(const char *s)
+{
+	if (streq(s, "auto"))
+		return LOG_TARGET_AUTO;
+	if (streq(s, "journal"))
+		return LOG_TARGET_JOURNAL;
+	if (streq(s, "stderr") || streq(s, "console"))
+		return LOG_TARGET_STDERR;
+	return -EINVAL;
 }
 
 void log_setup(enum log_target target, int max_level)

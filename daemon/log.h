@@ -1,7 +1,7 @@
 /* daemon/log.h: the daemon's one logging function.
- * Under systemd (JOURNAL_STREAM names our stderr, or the journal socket is
- * there) lines go to the journal with CODE_FILE/CODE_LINE/CODE_FUNC;
- * otherwise to stderr as "persistd[pid]: <level>: message".
+ * Under systemd (JOURNAL_STREAM names our stderr), or when asked with
+ * --log-target=journal, lines go to the journal with CODE_FILE/CODE_LINE/
+ * CODE_FUNC; otherwise to stderr as "persistd[pid]: <level>: message".
  * The log target is the only file-scope state besides struct daemon; it is
  * set once at startup by log_setup(). Messages above the max level are
  * dropped before they are formatted. %m in a format is the text of the
@@ -15,12 +15,13 @@
 #include "common/macro.h"
 
 enum log_target {
-	LOG_TARGET_AUTO,    /* journal when the journal socket exists, else stderr */
+	LOG_TARGET_AUTO,    /* journal when systemd connected stderr to it, else stderr */
 	LOG_TARGET_JOURNAL,
 	LOG_TARGET_STDERR,
 };
 
 void log_setup(enum log_target target, int max_level);
+int log_target_from_string(const char *s); /* "auto", "journal", "stderr"; -EINVAL */
 void log_set_max_level(int level);
 int log_get_max_level(void);
 bool log_to_journal(void);

@@ -1,40 +1,68 @@
 /* persistd: the certificate renewal daemon. main() parses the command line
- * and runs one mode: --check-config (validate and summarize, like nginx -t). */
+ * and runs one mode: the daemon (default), --oneshot, --probe, or
+ * --check-config (validate and summarize, like nginx -t). */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "common/config.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
+#include "daemon/acme/revoke.h"
+#include "daemon/acme/transport.h"
+#include "daemon/ca.h"
+#include "daemon/cert.h"
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/methods.h"
 
 #define EXIT_USAGE 2
 
 static const char help[] =
-	"Usage: persistd [-c FILE] [--check-config] [--help] [--version]\n"
+	"Usage: persistd [-c FILE] [-v] [--check-config | --oneshot [--cert NAME] [--force] |\n"
+	"                --probe CA | --revoke NAME [--reason R] [--with-cert-key]]\n"
 	"\n"
 	"Keeps TLS certificates renewed with the ACME dns-persist-01 challenge.\n"
+	"Without a mode it runs as the daemon (systemd Type=notify).\n"
 	"  -c, --config FILE   main configuration (default " CONFIG_DEFAULT_PATH ");\n"
 	"                      drop-ins are read from certs.d/ next to it\n"
 	"  -t, --check-config  validate the configuration, print a summary, exit 0 or 1\n"
+	"      --oneshot       renew what is due (or --force), print what happened, exit\n"
+	"                      non-zero if anything failed (for cron)\n"
+	"      --cert NAME     with --oneshot: only this cert\n"
+	"      --force         with --oneshot: renew even if not due\n"
+	"      --probe CA      print what the CA's directory says and whether it offers\n"
+	"                      dns-persist-01\n"
+	"      --revoke NAME   revoke the cert's current certificate [--reason REASON]\n"
+	"                      [--with-cert-key: sign with the certificate's key]\n"
+	"  -v, --verbose       debug logging\n"
+	"      --log-target T  auto (the journal when systemd started us), journal or stderr\n"
 	"  -h, --help          this help\n"
 	"      --version       print the version\n";
 
-static void print_errors(const struct config_errors *errs)
+static void print_errors(const struct config_errors *errs, const char *prefix)
 {
 	for (size_t i = 0; i < errs->n; i++) {
 		const struct config_error *e = &errs->items[i];
 		if (e->line)
-			fprintf(stderr, "persistd: %s:%u: %s\n", e->file ? e->file : "?", e->line,
+			fprintf(stderr, "%s%s:%u: %s\n", prefix, e->file ? e->file : "?", e->line,
 				e->message);
 		else
-			fprintf(stderr, "persistd: %s: %s\n", e->file ? e->file : "config",
+			fprintf(stderr, "%s%s: %s\n", prefix, e->file ? e->file : "config",
 				e->message);
 	}
 	if (errs->dropped)
-		fprintf(stderr, "persistd: ... and %zu more errors\n", errs->dropped);
+		fprintf(stderr, "%s... and %zu more errors\n", prefix, errs->dropped);
 }
 
 static void print_summary(const struct config *c)
@@ -73,11 +101,11 @@ static void print_summary(const struct config *c)
 	}
 	printf("  certs      %zu (%zu dns-persist-01, %zu dns-01), %zu names, %zu wildcard\n",
 	       c->n_certs, persist, c->n_certs - persist, names, wildcards);
-	for (size_t i = 0; i < c->n_certs; i++) {
+	for (size_t i = 0; i < c->n_certs && i < 50; i++) {
 		const struct config_cert *cert = c->certs[i];
 		_cleanup_free_ char *list = str_join((const char *const *)cert->names, cert->n_names,
 						     ", ");
-		char until[40] = "";
+		char until[48] = "";
 		if (cert->has_persist_until) {
 			char iso[32];
 			time_format_iso(cert->persist_until, iso, sizeof(iso));
@@ -86,44 +114,656 @@ static void print_summary(const struct config *c)
 		printf("             %-14s %-12s %-15s %s%s\n", cert->name, cert->ca_name,
 		       challenge_type_to_string(cert->challenge), list ? list : "?", until);
 	}
+	if (c->n_certs > 50)
+		printf("             ... and %zu more\n", c->n_certs - 50);
 }
 
-static int check_config(const char *path)
+static int load_config(const char *path, struct config **ret, bool quiet_ok)
 {
 	struct config_errors errs = { 0 };
-	struct config *c = NULL;
 	int r;
 
-	r = config_load(path, &c, &errs);
+	r = config_load(path, ret, &errs);
 	if (r < 0) {
-		print_errors(&errs);
+		print_errors(&errs, "persistd: ");
 		if (errs.n == 0)
 			fprintf(stderr, "persistd: %s: %s\n", path, strerror(-r));
 		fprintf(stderr, "persistd: configuration %s is NOT valid (%zu error%s)\n", path,
 			errs.n + errs.dropped, errs.n + errs.dropped == 1 ? "" : "s");
-		config_errors_done(&errs);
-		return 1;
 	}
+	(void)quiet_ok;
+	config_errors_done(&errs);
+	return r;
+}
+
+static int check_config(const char *path)
+{
+	struct config *c = NULL;
+
+	if (load_config(path, &c, false) < 0)
+		return 1;
 	print_summary(c);
 	config_free(c);
+	return 0;
+}
+
+/* ---- setting up and tearing down struct daemon ---- */
+
+static int build_cas_and_certs(struct daemon *d)
+{
+	int r;
+
+	d->cas = calloc(d->config->n_cas ? d->config->n_cas : 1, sizeof(*d->cas));
+	d->certs = calloc(d->config->n_certs ? d->config->n_certs : 1, sizeof(*d->certs));
+	if (!d->cas || !d->certs)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->config->n_cas; i++) {
+		r = ca_new(d, d->config->cas[i], &d->cas[d->n_cas]);
+		if (r < 0)
+			return log_errno(LOG_ERR, r, "CA '%s': %m", d->config->cas[i]->name);
+		d->n_cas++;
+	}
+	for (size_t i = 0; i < d->config->n_certs; i++) {
+		const struct config_cert *cfg = d->config->certs[i];
+		if (d->only_cert && !streq(cfg->name, d->only_cert))
+			continue;
+		r = cert_new(d, cfg, daemon_find_ca(d, cfg->ca_name), &d->certs[d->n_certs]);
+		if (r < 0)
+			return log_errno(LOG_ERR, r, "cert '%s': %m", cfg->name);
+		d->n_certs++;
+	}
+	return 0;
+}
+
+static int daemon_setup(struct daemon *d)
+{
+	const struct config_daemon *dc = &d->config->daemon;
+	_cleanup_free_ char *json = NULL;
+	char err[256];
+	size_t len;
+	int r;
+
+	r = store_open(dc->state_dir, &d->store);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "opening the state directory %s: %m", dc->state_dir);
+	r = store_state_load(d->store, &json, &len);
+	if (r == -ENOENT) {
+		d->state = state_new();
+		if (!d->state)
+			return -ENOMEM;
+	} else if (r < 0) {
+		return log_errno(LOG_ERR, r, "reading %s/state.json: %m", dc->state_dir);
+	} else {
+		r = state_from_json(json, len, &d->state, err, sizeof(err));
+		if (r < 0) {
+			/* Refusing beats forgetting orders in flight and alert history. */
+			log_error("%s/state.json is unreadable: %s; move it away to start afresh",
+				  dc->state_dir, err);
+			return r;
+		}
+	}
+	r = http_new(d->loop, &d->http);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "starting HTTP: %m");
+	struct dnscheck_options o = {
+		.resolvers = (const char *const *)dc->resolvers,
+		.n_resolvers = dc->n_resolvers,
+		.trust_anchor_file = dc->trust_anchor,
+		.timeout_ms = dc->dns_timeout_ms,
+		.max_inflight = dc->dns_max_inflight,
+	};
+	r = dnscheck_new(d->loop, &o, &d->dns);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "starting the DNS checker (trust anchor %s): %m",
+				 dc->trust_anchor);
+	r = sched_new(d->loop, daemon_clock, d, &d->sched);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "starting the scheduler: %m");
+	return build_cas_and_certs(d);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void close_if(bool *init, uv_handle_t *h)
+{
+	if (*init) {
+		*init = false;
+		uv_close(h, on_handle_closed);
+	}
+}
+
+static void daemon_teardown(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_certs; i++)
+		cert_free(d->certs[i]);
+	free(d->certs);
+	d->certs = NULL;
+	d->n_certs = 0;
+	for (size_t i = 0; i < d->n_cas; i++)
+		ca_free(d->cas[i]);
+	free(d->cas);
+	d->cas = NULL;
+	d->n_cas = 0;
+	if (d->state_dirty)
+		(void)daemon_state_save(d);
+	control_free(d->control);
+	d->control = NULL;
+	sched_free(d->sched);
+	d->sched = NULL;
+	dnscheck_free(d->dns);
+	d->dns = NULL;
+	http_free(d->http);
+	d->http = NULL;
+	close_if(&d->state_timer_init, (uv_handle_t *)&d->state_timer);
+	close_if(&d->watchdog_init, (uv_handle_t *)&d->watchdog);
+	close_if(&d->status_timer_init, (uv_handle_t *)&d->status_timer);
+	if (d->signals_init) {
+		d->signals_init = false;
+		uv_close((uv_handle_t *)&d->sig_term, on_handle_closed);
+		uv_close((uv_handle_t *)&d->sig_int, on_handle_closed);
+		uv_close((uv_handle_t *)&d->sig_hup, on_handle_closed);
+	}
+	/* Close callbacks (curl, getdns, timers) run before the loop can close. */
+	uv_run(d->loop, UV_RUN_DEFAULT);
+	state_free(d->state);
+	d->state = NULL;
+	store_free(d->store);
+	d->store = NULL;
+	config_free(d->config);
+	d->config = NULL;
+}
+
+/* ---- oneshot ---- */
+
+static void on_oneshot_done(struct cert *c, int r, const char *message, void *userdata)
+{
+	struct daemon *d = userdata;
+	const struct state_cert *st = cert_state(c);
+
+	d->oneshot_waiting--;
+	if (r == 1) {
+		char when[40];
+		time_format_iso(st ? st->next_renewal : 0, when, sizeof(when));
+		printf("%s: not due (next renewal %s)\n", cert_get_name(c), when);
+		d->oneshot_not_due++;
+	} else if (r < 0) {
+		printf("%s: FAILED: %s\n", cert_get_name(c), message);
+		if (st && st->records_hint && !strstr(message, st->records_hint))
+			printf("%s: record to publish:\n  %s\n", cert_get_name(c), st->records_hint);
+	} else {
+		char until[40];
+		time_format_iso(st ? st->not_after : 0, until, sizeof(until));
+		printf("%s: renewed: %s, valid until %s\n", cert_get_name(c), message, until);
+	}
+	fflush(stdout);
+	if (d->oneshot_waiting == 0)
+		uv_stop(d->loop);
+}
+
+static int run_oneshot(struct daemon *d)
+{
+	int r;
+
+	if (d->only_cert && d->n_certs == 0) {
+		fprintf(stderr, "persistd: no cert named '%s' in the configuration\n", d->only_cert);
+		return 1;
+	}
+	for (size_t i = 0; i < d->n_certs; i++) {
+		struct cert *c = d->certs[i];
+		r = cert_start(c);
+		if (r == 0)
+			r = cert_renew_if_due(c, d->force, on_oneshot_done, d);
+		if (r < 0) {
+			printf("%s: FAILED: cannot start: %s\n", cert_get_name(c), strerror(-r));
+			d->oneshot_failed++;
+			continue;
+		}
+		d->oneshot_waiting++;
+	}
+	if (d->oneshot_waiting)
+		uv_run(d->loop, UV_RUN_DEFAULT);
+	(void)daemon_state_save(d);
+	printf("persistd: %u renewed, %u failed, %u not due\n", d->oneshot_done, d->oneshot_failed,
+	       d->oneshot_not_due);
+	return d->oneshot_failed ? 1 : 0;
+}
+
+/* ---- revoke ---- */
+
+struct revoke_run {
+	struct daemon *d;
+	const char *cert;
+	int r;
+};
+
+static void on_revoke_done(int r, const char *message, void *userdata)
+{
+	struct revoke_run *rr = userdata;
+
+	rr->r = r;
+	if (r < 0)
+		fprintf(stderr, "persistd: revoking '%s' failed: %s\n", rr->cert, message);
+	else
+		printf("%s: %s\n", rr->cert, message);
+	uv_stop(rr->d->loop);
+}
+
+static int run_revoke(struct daemon *d, const char *name, const char *reason, bool with_key)
+{
+	struct cert *c = daemon_find_cert(d, name);
+	struct revoke_run rr = { d, name, 0 };
+	int code = -1, r;
+
+	if (!c) {
+		fprintf(stderr, "persistd: no cert named '%s' in the configuration\n", name);
+		return 1;
+	}
+	if (reason) {
+		code = revoke_reason_from_string(reason);
+		if (code < 0) {
+			fprintf(stderr, "persistd: --reason '%s': expected unspecified, keyCompromise, "
+					"superseded, affiliationChanged, cessationOfOperation, ...\n",
+				reason);
+			return EXIT_USAGE;
+		}
+	}
+	r = revoke_current(d, cert_get_ca(c), name, code, with_key, on_revoke_done, &rr);
+	if (r < 0) {
+		fprintf(stderr, "persistd: cannot revoke '%s': %s\n", name,
+			r == -ENOENT ? "it has no certificate yet" : strerror(-r));
+		return 1;
+	}
+	uv_run(d->loop, UV_RUN_DEFAULT);
+	return rr.r < 0 ? 1 : 0;
+}
+
+/* ---- probe ---- */
+
+struct probe {
+	struct daemon *d;
+	struct ca *ca;
+	int r;
+};
+
+static void print_list(const char *label, char *const *v, size_t n)
+{
+	printf("  %-26s", label);
+	if (n == 0)
+		printf("(none)");
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : "", v[i]);
+	printf("\n");
+}
+
+static void on_probe_directory(const struct acme_reply *rep, void *userdata)
+{
+	struct probe *p = userdata;
+	const struct acme_directory *dir = ca_get_directory(p->ca);
+	char why[400];
+
+	uv_stop(p->d->loop);
+	if (!dir) {
+		acme_reply_describe(rep, why, sizeof(why));
+		fprintf(stderr, "persistd: CA '%s': cannot read the directory: %s\n",
+			ca_get_name(p->ca), why);
+		p->r = 1;
+		return;
+	}
+	int offers = ca_offers_persist(p->ca);
+	printf("CA %s\n  %-26s%s\n", ca_get_name(p->ca), "directory",
+	       ca_get_config(p->ca)->directory);
+	printf("  %-26s%s\n", "terms of service",
+	       dir->meta.terms_of_service ? dir->meta.terms_of_service : "(none)");
+	printf("  %-26s%s\n", "website", dir->meta.website ? dir->meta.website : "(none)");
+	print_list("caaIdentities", dir->meta.caa_identities, dir->meta.n_caa_identities);
+	printf("  %-26s", "profiles");
+	if (dir->meta.n_profiles == 0)
+		printf("(none)");
+	for (size_t i = 0; i < dir->meta.n_profiles; i++)
+		printf("%s%s", i ? ", " : "", dir->meta.profiles[i].name);
+	printf("\n  %-26s%s\n", "external account binding",
+	       dir->meta.external_account_required ? "required" : "not required");
+	printf("  %-26s%s\n", "renewal info (ARI)", dir->renewal_info ? "yes" : "no");
+	printf("  %-26s%s\n", "key change", dir->key_change ? "yes" : "no");
+	print_list("issuerDomainNames", dir->meta.issuer_domain_names,
+		   dir->meta.n_issuer_domain_names);
+	printf("  %-26s%s\n", "accountHashPrefix",
+	       dir->meta.account_hash_prefix ? dir->meta.account_hash_prefix : "(none)");
+	printf("  %-26s%s\n", "accounturi form",
+	       ca_get_uri_mode(p->ca) == RECORD_URI_HASHED
+		       ? "hashed (draft -02)"
+		       : "the account URL (drafts -00/-01)");
+	printf("\ndns-persist-01: ");
+	if (dir->meta.n_issuer_domain_names)
+		printf("SUPPORTED (the directory announces issuerDomainNames, draft -02)\n");
+	else if (offers == 1)
+		printf("SUPPORTED (an authorization from this CA offered it)\n");
+	else if (offers == 0)
+		printf("NOT OFFERED (an authorization from this CA offered no dns-persist-01 "
+		       "challenge); use challenge = dns-01 or another CA\n");
+	else
+		printf("UNKNOWN: the directory does not announce it (draft -01 CAs do not).\n"
+		       "persistd learns it from the challenges of the first order.\n");
+	p->r = offers == 0 ? 1 : 0;
+}
+
+static int run_probe(struct daemon *d, const char *name)
+{
+	struct probe p = { .d = d, .ca = daemon_find_ca(d, name) };
+	int r;
+
+	if (!p.ca) {
+		fprintf(stderr, "persistd: no [ca %s] in the configuration\n", name);
+		return 1;
+	}
+	r = acme_conn_directory(ca_get_conn(p.ca), on_probe_directory, &p);
+	if (r < 0) {
+		fprintf(stderr, "persistd: cannot reach CA '%s': %s\n", name, strerror(-r));
+		return 1;
+	}
+	uv_run(d->loop, UV_RUN_DEFAULT);
+	return p.r;
+}
+
+/* ---- the daemon ---- */
+
+static void notify_status(struct daemon *d)
+{
+	char line[300];
+
+	daemon_status_line(d, line, sizeof(line));
+	(void)sd_notifyf(0, "STATUS=%s", line);
+}
+
+static void on_status_timer(uv_timer_t *t)
+{
+	notify_status(t->data);
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+	(void)t;
+	(void)sd_notify(0, "WATCHDOG=1");
+}
+
+static void begin_stop(struct daemon *d, const char *why)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	log_notice("%s: parking work in flight and stopping", why);
+	(void)sd_notify(0, "STOPPING=1");
+	for (size_t i = 0; i < d->n_certs; i++)
+		cert_stop(d->certs[i]);
+	(void)daemon_state_save(d);
+	uv_stop(d->loop);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+
+	if (signum == SIGHUP) {
+		_cleanup_free_ char *message = NULL;
+		if (daemon_reload(d, &message) < 0)
+			log_error("reload failed, keeping the old configuration: %s",
+				  message ? message : "?");
+		return;
+	}
+	begin_stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static int open_control(struct daemon *d)
+{
+	const struct config_daemon *dc = &d->config->daemon;
+	struct control_options o;
+	struct group *g;
+	size_t n_methods;
+	const struct control_method *methods = methods_table(d, &n_methods);
+	int n_fds, r;
+
+	control_options_init(&o);
+	o.path = dc->control_socket;
+	o.admin_group = dc->admin_group;
+	o.daemon_uid = getuid();
+	/* NSS here, once at start-up and on reload, never on the loop's hot path. */
+	g = getgrnam(dc->admin_group);
+	if (g) {
+		o.admin_gid = g->gr_gid;
+		o.group = g->gr_gid;
+	} else {
+		log_warning("admin group '%s' does not exist: only root and the daemon's user may "
+			    "renew, reload and roll keys over, ignoring",
+			    dc->admin_group);
+	}
+	n_fds = sd_listen_fds(1);
+	if (n_fds > 1) {
+		log_error("systemd passed %d sockets; expected one (the control socket)", n_fds);
+		return -EINVAL;
+	}
+	if (n_fds == 1) {
+		o.listen_fd = SD_LISTEN_FDS_START;
+		log_info("using the control socket passed by systemd");
+	} else {
+		/* The parent directory is ours to make (RuntimeDirectory in the unit). */
+		char dir[4096];
+		const char *slash = strrchr(dc->control_socket, '/');
+		if (slash && slash != dc->control_socket) {
+			str_printf(dir, sizeof(dir), "%.*s", (int)(slash - dc->control_socket),
+				   dc->control_socket);
+			(void)mkdir(dir, 0755);
+		}
+	}
+	r = control_new(d->loop, &o, methods, n_methods, d, &d->control);
+	if (r < 0)
+		return r;
+	return 0;
+}
+
+static int run_daemon(struct daemon *d)
+{
+	int r;
+
+	r = open_control(d);
+	if (r < 0)
+		return 1;
+	for (size_t i = 0; i < d->n_certs; i++) {
+		r = cert_start(d->certs[i]);
+		if (r < 0)
+			return log_errno(LOG_ERR, r, "cert '%s': %m", cert_get_name(d->certs[i])), 1;
+	}
+	uv_signal_t *sigs[] = { &d->sig_term, &d->sig_int, &d->sig_hup };
+	int nums[] = { SIGTERM, SIGINT, SIGHUP };
+	for (size_t i = 0; i < 3; i++) {
+		(void)uv_signal_init(d->loop, sigs[i]);
+		sigs[i]->data = d;
+		(void)uv_signal_start(sigs[i], on_signal, nums[i]);
+	}
+	d->signals_init = true;
+	if (sd_watchdog_enabled(0, &d->watchdog_usec) > 0 && d->watchdog_usec > 0) {
+		(void)uv_timer_init(d->loop, &d->watchdog);
+		d->watchdog.data = d;
+		d->watchdog_init = true;
+		uint64_t ms = d->watchdog_usec / 1000 / 3;
+		(void)uv_timer_start(&d->watchdog, on_watchdog, ms ? ms : 1, ms ? ms : 1);
+	}
+	(void)uv_timer_init(d->loop, &d->status_timer);
+	d->status_timer.data = d;
+	d->status_timer_init = true;
+	(void)uv_timer_start(&d->status_timer, on_status_timer, 60 * 1000, 60 * 1000);
+
+	char line[300];
+	daemon_status_line(d, line, sizeof(line));
+	(void)sd_notifyf(0, "READY=1\nSTATUS=%s", line);
+	log_notice("persistd %s started: %s", PERSISTD_VERSION, line);
+	uv_run(d->loop, UV_RUN_DEFAULT);
+	log_notice("persistd stopped");
+	return d->exit_code;
+}
+
+/* ---- reload ---- */
+
+int daemon_reload(struct daemon *d, char **ret_message)
+{
+	struct config_errors errs = { 0 };
+	struct config *next = NULL;
+	char *message = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	(void)sd_notify(0, "RELOADING=1");
+	r = config_load(d->config_path, &next, &errs);
+	if (r < 0) {
+		f = open_memstream(&message, &len);
+		if (f) {
+			for (size_t i = 0; i < errs.n; i++)
+				fprintf(f, "%s%s:%u: %s", i ? "; " : "",
+					errs.items[i].file ? errs.items[i].file : "?", errs.items[i].line,
+					errs.items[i].message);
+			if (errs.n == 0)
+				fprintf(f, "%s: %s", d->config_path, strerror(-r));
+			fclose(f);
+		}
+		config_errors_done(&errs);
+		log_error("reload of %s failed, keeping the old configuration: %s", d->config_path,
+			  message ? message : "?");
+		(void)sd_notify(0, "READY=1");
+		*ret_message = message;
+		return -EINVAL;
+	}
 	config_errors_done(&errs);
+
+	const struct config_daemon *a = &d->config->daemon, *b = &next->daemon;
+	if (!streq(a->state_dir, b->state_dir) || !streq(a->control_socket, b->control_socket) ||
+	    !streq(a->admin_group, b->admin_group) || !streq(a->trust_anchor, b->trust_anchor) ||
+	    a->n_resolvers != b->n_resolvers || a->dns_timeout_ms != b->dns_timeout_ms ||
+	    a->dns_max_inflight != b->dns_max_inflight)
+		log_warning("changes of state_dir, control_socket, admin_group, resolver, "
+			    "trust_anchor, dns_timeout and dns_max_inflight take effect at the next "
+			    "restart, ignoring");
+	log_set_max_level(b->log_level);
+
+	/* CAs: keep those with the same name and directory; others are new. */
+	struct ca **cas = calloc(next->n_cas ? next->n_cas : 1, sizeof(*cas));
+	struct cert **certs = calloc(next->n_certs ? next->n_certs : 1, sizeof(*certs));
+	if (!cas || !certs) {
+		free(cas);
+		free(certs);
+		config_free(next);
+		*ret_message = strdup("out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < next->n_cas; i++) {
+		struct ca *old = daemon_find_ca(d, next->cas[i]->name);
+		if (old && streq(ca_get_config(old)->directory, next->cas[i]->directory) &&
+		    streq_ptr(ca_get_config(old)->ca_bundle, next->cas[i]->ca_bundle)) {
+			ca_set_config(old, next->cas[i]);
+			cas[i] = old;
+			for (size_t k = 0; k < d->n_cas; k++)
+				if (d->cas[k] == old)
+					d->cas[k] = NULL;
+		} else if (ca_new(d, next->cas[i], &cas[i]) < 0) {
+			cas[i] = NULL;
+		}
+	}
+	struct cert **old_certs = d->certs;
+	size_t n_old = d->n_certs;
+	size_t n_new = 0;
+	d->certs = certs;
+	d->n_certs = 0;
+	for (size_t i = 0; i < next->n_certs; i++) {
+		const struct config_cert *cfg = next->certs[i];
+		struct ca *ca = NULL;
+		for (size_t k = 0; k < next->n_cas; k++)
+			if (cas[k] && streq(next->cas[k]->name, cfg->ca_name))
+				ca = cas[k];
+		struct cert *c = NULL;
+		for (size_t k = 0; k < n_old; k++)
+			if (old_certs[k] && streq(cert_get_name(old_certs[k]), cfg->name)) {
+				c = old_certs[k];
+				old_certs[k] = NULL;
+			}
+		if (!ca)
+			continue;
+		if (c) {
+			if (cert_get_ca(c) != ca)
+				cert_stop(c); /* another CA: the order in flight is not its */
+			if (cert_set_config(c, cfg, ca) < 0) {
+				cert_free(c);
+				continue;
+			}
+		} else if (cert_new(d, cfg, ca, &c) < 0) {
+			continue;
+		} else {
+			n_new++;
+		}
+		certs[d->n_certs++] = c;
+	}
+	size_t n_removed = 0;
+	for (size_t k = 0; k < n_old; k++)
+		if (old_certs[k]) {
+			cert_free(old_certs[k]);
+			n_removed++;
+		}
+	free(old_certs);
+	for (size_t k = 0; k < d->n_cas; k++)
+		ca_free(d->cas[k]);
+	free(d->cas);
+	d->cas = cas;
+	d->n_cas = next->n_cas;
+	config_free(d->config);
+	d->config = next;
+	const char *keep[d->n_certs ? d->n_certs : 1];
+	for (size_t i = 0; i < d->n_certs; i++)
+		keep[i] = cert_get_name(d->certs[i]);
+	state_retain_certs(d->state, keep, d->n_certs);
+	for (size_t i = 0; i < d->n_certs; i++)
+		(void)cert_start(d->certs[i]);
+	daemon_state_changed(d);
+	if (asprintf(&message, "configuration reloaded: %zu certs (%zu new, %zu removed)",
+		     d->n_certs, n_new, n_removed) < 0)
+		message = NULL;
+	log_notice("%s", message ? message : "configuration reloaded");
+	notify_status(d);
+	(void)sd_notify(0, "READY=1");
+	*ret_message = message;
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	enum { OPT_ONESHOT = 256, OPT_CERT, OPT_FORCE, OPT_PROBE, OPT_VERSION, OPT_TEST_CLOCK,
+	       OPT_REVOKE, OPT_REASON, OPT_CERT_KEY, OPT_LOG_TARGET };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 't' },
+		{ "oneshot", no_argument, NULL, OPT_ONESHOT },
+		{ "cert", required_argument, NULL, OPT_CERT },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "probe", required_argument, NULL, OPT_PROBE },
+		{ "revoke", required_argument, NULL, OPT_REVOKE },
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "with-cert-key", no_argument, NULL, OPT_CERT_KEY },
+		{ "log-target", required_argument, NULL, OPT_LOG_TARGET },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "test-clock", no_argument, NULL, OPT_TEST_CLOCK },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
 	};
-	const char *config_path = CONFIG_DEFAULT_PATH;
-	bool check = false;
-	int c;
+	struct daemon d = { 0 };
+	const char *config_path = CONFIG_DEFAULT_PATH, *probe = NULL, *revoke = NULL,
+		   *reason = NULL;
+	bool check = false, verbose = false, with_cert_key = false;
+	int log_target = -1;
+	uv_loop_t loop;
+	int c, r;
 
-	while ((c = getopt_long(argc, argv, "c:th", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "c:tvh", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'c':
 			config_path = optarg;
@@ -131,10 +771,46 @@ int main(int argc, char **argv)
 		case 't':
 			check = true;
 			break;
+		case OPT_ONESHOT:
+			d.oneshot = true;
+			break;
+		case OPT_CERT:
+			d.only_cert = optarg;
+			break;
+		case OPT_FORCE:
+			d.force = true;
+			break;
+		case OPT_PROBE:
+			probe = optarg;
+			break;
+		case OPT_REVOKE:
+			revoke = optarg;
+			break;
+		case OPT_REASON:
+			reason = optarg;
+			break;
+		case OPT_CERT_KEY:
+			with_cert_key = true;
+			break;
+		case OPT_LOG_TARGET:
+			log_target = log_target_from_string(optarg);
+			if (log_target < 0) {
+				fprintf(stderr, "persistd: --log-target '%s': expected auto, journal or "
+						"stderr\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case OPT_TEST_CLOCK:
+			d.test_clock = true;
+			break;
 		case 'h':
 			fputs(help, stdout);
 			return 0;
-		case 'V':
+		case OPT_VERSION:
 			printf("persistd %s\n", PERSISTD_VERSION);
 			return 0;
 		default:
@@ -146,9 +822,67 @@ int main(int argc, char **argv)
 		fprintf(stderr, "persistd: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if ((int)check + (int)d.oneshot + (probe != NULL) + (revoke != NULL) > 1) {
+		fprintf(stderr, "persistd: choose one of --check-config, --oneshot, --probe and "
+				"--revoke\n");
+		return EXIT_USAGE;
+	}
+	if ((reason || with_cert_key) && !revoke) {
+		fprintf(stderr, "persistd: --reason and --with-cert-key go with --revoke\n");
+		return EXIT_USAGE;
+	}
+	if ((d.only_cert || d.force) && !d.oneshot) {
+		fprintf(stderr, "persistd: --cert and --force go with --oneshot\n");
+		return EXIT_USAGE;
+	}
 	if (check)
 		return check_config(config_path);
-	fputs(help, stderr);
-	fprintf(stderr, "persistd: choose a mode (--check-config)\n");
-	return EXIT_USAGE;
+
+	if (load_config(config_path, &d.config, false) < 0)
+		return 1;
+	d.config_path = strdup(config_path);
+	if (!d.config_path)
+		return 1;
+	/* The daemon logs to the journal under systemd; the one-shot modes talk to
+	 * the terminal. */
+	if (log_target < 0)
+		log_target = d.oneshot || probe || revoke ? LOG_TARGET_STDERR : LOG_TARGET_AUTO;
+	log_setup((enum log_target)log_target,
+		  verbose ? LOG_DEBUG : d.config->daemon.log_level);
+	if (d.test_clock) {
+		const char *off = getenv("PERSISTD_TEST_TIME_OFFSET");
+		if (off)
+			d.time_offset = strtoll(off, NULL, 10);
+		log_warning("--test-clock: clients may move this daemon's clock (offset %" PRId64
+			    " s); for tests only",
+			    d.time_offset);
+	}
+	/* getdns opens one UDP socket per query in flight: make room. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	r = uv_loop_init(&loop);
+	if (r < 0) {
+		fprintf(stderr, "persistd: %s\n", uv_strerror(r));
+		return 1;
+	}
+	d.loop = &loop;
+	r = daemon_setup(&d);
+	if (r < 0)
+		r = 1;
+	else if (probe)
+		r = run_probe(&d, probe);
+	else if (revoke)
+		r = run_revoke(&d, revoke, reason, with_cert_key);
+	else if (d.oneshot)
+		r = run_oneshot(&d);
+	else
+		r = run_daemon(&d);
+	daemon_teardown(&d);
+	free(d.config_path);
+	if (uv_loop_close(&loop) != 0)
+		log_warning("handles left open at exit");
+	return r;
 }

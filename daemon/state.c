@@ -102,6 +102,10 @@ static const struct field cert_fields[] = {
 	FIELD(struct state_cert, order_started, F_INT),
 	FIELD(struct state_cert, order_replaces, F_STR),
 	FIELD(struct state_cert, records_hint, F_STR),
+	FIELD(struct state_cert, level, F_LEVEL),
+	FIELD(struct state_cert, level_reason, F_STR),
+	FIELD(struct state_cert, alerted_level, F_LEVEL),
+	FIELD(struct state_cert, alerted_at, F_INT),
 };
 
 static const struct field ca_fields[] = {
@@ -230,6 +234,7 @@ static void cert_free(struct state_cert *c)
 	free(c->order_url);
 	free(c->order_replaces);
 	free(c->records_hint);
+	free(c->level_reason);
 	free(c);
 }
 

@@ -81,6 +81,11 @@ struct state_cert {
 	int64_t order_started;
 	char *order_replaces;    /* owned: ARI cert id sent with it */
 	char *records_hint;      /* owned: the record(s) to publish when a precheck refused */
+	/* the cert's own alert level (expiry, failing renewals) */
+	enum alert_level level;
+	char *level_reason;      /* owned */
+	enum alert_level alerted_level;
+	int64_t alerted_at;
 };
 
 struct state_ca {

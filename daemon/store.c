@@ -143,6 +143,59 @@ int store_account_save_key(struct store *s, const char *ca, const struct key *k)
 	return save_key(path, k);
 }
 
+static int next_key_paths(struct store *s, const char *ca, char **ret_next, char **ret_key)
+{
+	if (!store_name_is_safe(ca))
+		return -EINVAL;
+	if (path_of(ret_next, "%s/accounts/%s/account.key.next", s->dir, ca) < 0)
+		return -ENOMEM;
+	if (ret_key && path_of(ret_key, "%s/accounts/%s/account.key", s->dir, ca) < 0) {
+		free(*ret_next);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int store_account_save_next_key(struct store *s, const char *ca, const struct key *k)
+{
+	_cleanup_free_ char *next = NULL;
+	int r;
+
+	r = next_key_paths(s, ca, &next, NULL);
+	if (r < 0)
+		return r;
+	return save_key(next, k);
+}
+
+int store_account_promote_next_key(struct store *s, const char *ca)
+{
+	_cleanup_free_ char *next = NULL, *key = NULL, *dir = NULL;
+	int r;
+
+	r = next_key_paths(s, ca, &next, &key);
+	if (r < 0)
+		return r;
+	if (rename(next, key) < 0)
+		return -errno;
+	r = account_dir(s, ca, &dir);
+	if (r < 0)
+		return r;
+	return dir_fsync(dir);
+}
+
+int store_account_drop_next_key(struct store *s, const char *ca)
+{
+	_cleanup_free_ char *next = NULL;
+	int r;
+
+	r = next_key_paths(s, ca, &next, NULL);
+	if (r < 0)
+		return r;
+	if (unlink(next) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 int store_account_load_info(struct store *s, const char *ca, char **ret_json, size_t *ret_len)
 {
 	_cleanup_free_ char *path = NULL;

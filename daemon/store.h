@@ -41,6 +41,11 @@ int store_account_save_key(struct store *s, const char *ca, const struct key *k)
 int store_account_load_info(struct store *s, const char *ca, char **ret_json, size_t *ret_len);
 int store_account_save_info(struct store *s, const char *ca, const char *json, size_t len);
 int store_account_key_path(struct store *s, const char *ca, char **ret);
+/* Key rollover: the new key is saved as account.key.next before the CA is
+ * asked, promoted over account.key once the CA accepted it, or dropped. */
+int store_account_save_next_key(struct store *s, const char *ca, const struct key *k);
+int store_account_promote_next_key(struct store *s, const char *ca);
+int store_account_drop_next_key(struct store *s, const char *ca);
 
 /* The key an in-flight order's CSR was made with, kept until the order ends,
  * so a restarted daemon can finish the order with the same key. */

@@ -1,0 +1,797 @@
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/jrpc.h"
+#include "common/json.h"
+#include "common/strutil.h"
+#include "common/timeutil.h"
+#include "ctl/output.h"
+#include "ctl/remote.h"
+#include "ctl/rpc.h"
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+#define EXIT_UNREACHABLE 3
+#define CALL_TIMEOUT_MS (30 * 1000)
+#define RENEW_TIMEOUT_MS (20 * 60 * 1000)
+
+static int connect_daemon(const struct remote_options *o, uint64_t timeout_ms,
+			  struct rpc_client **ret)
+{
+	int r = rpc_connect(o->socket, timeout_ms, ret);
+
+	if (r == 0)
+		return 0;
+	fprintf(stderr, "persistctl: cannot reach persistd at %s: %s\n", o->socket, strerror(-r));
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		fprintf(stderr, "persistctl: is it running? Start it with 'systemctl start persistd' "
+				"(or point -s at its control_socket)\n");
+	else if (r == -EACCES)
+		fprintf(stderr, "persistctl: reading needs membership of the socket's group "
+				"(persistd-admin by default), or root\n");
+	return r;
+}
+
+/* One call; prints errors. 0 with *ret set, EXIT_* otherwise. */
+static int call(const struct remote_options *o, const char *method, const char *params,
+		uint64_t timeout_ms, yajl_val *ret, struct rpc_error *ret_err)
+{
+	_cleanup_(rpc_closep) struct rpc_client *c = NULL;
+	struct rpc_error err = { 0 };
+	int r;
+
+	if (connect_daemon(o, CALL_TIMEOUT_MS, &c) < 0)
+		return EXIT_UNREACHABLE;
+	rpc_set_timeout(c, timeout_ms);
+	r = rpc_call(c, method, params, ret, &err);
+	if (r < 0) {
+		fprintf(stderr, "persistctl: %s: %s\n", method,
+			r == -ETIMEDOUT ? "no answer in time" : strerror(-r));
+		return EXIT_UNREACHABLE;
+	}
+	if (r == 1) {
+		int code = err.code;
+		if (ret_err) {
+			*ret_err = err;
+		} else {
+			fprintf(stderr, "persistctl: %s\n", err.message ? err.message : "error");
+			rpc_error_done(&err);
+		}
+		return code == JRPC_PERMISSION_DENIED ? EXIT_USAGE : EXIT_FAIL;
+	}
+	return 0;
+}
+
+static int print_json(yajl_val v)
+{
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(true);
+	const char *out;
+	size_t len;
+
+	if (!w)
+		return EXIT_FAIL;
+	json_value(w, v);
+	if (json_writer_finish(w, &out, &len) < 0)
+		return EXIT_FAIL;
+	while (len > 0 && out[len - 1] == '\n')
+		len--;
+	printf("%.*s\n", (int)len, out);
+	return 0;
+}
+
+static enum output_level level_of(const char *s)
+{
+	if (!s || streq(s, "OK"))
+		return OUTPUT_OK;
+	if (streq(s, "WARNING"))
+		return OUTPUT_WARNING;
+	return OUTPUT_CRITICAL;
+}
+
+static const char *str_or(yajl_val v, const char *key, const char *dflt)
+{
+	const char *s = json_get_string(v, key);
+	return s ? s : dflt;
+}
+
+static void fmt_int(yajl_val v, const char *key, char *buf, size_t size)
+{
+	int64_t n;
+
+	if (json_get_int(v, key, &n))
+		str_printf(buf, size, "%" PRId64, n);
+	else
+		str_printf(buf, size, "-");
+}
+
+static void fmt_date(yajl_val v, const char *key, char *buf, size_t size)
+{
+	int64_t t;
+
+	if (json_get_int(v, key, &t) && t > 0)
+		time_format_iso(t, buf, size);
+	else
+		str_printf(buf, size, "-");
+}
+
+/* The shared option parser: only --json and --help on top of the globals. */
+static int parse_simple(const struct remote_options *o, int argc, char **argv, const char *usage,
+			struct remote_options *ret, int min_args, int max_args)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	*ret = *o;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		if (c == 'j') {
+			ret->json = true;
+		} else if (c == 'h') {
+			printf("%s", usage);
+			return -1;
+		} else {
+			fputs(usage, stderr);
+			return -EXIT_USAGE;
+		}
+	}
+	int n = argc - optind;
+	if (n < min_args || n > max_args) {
+		fputs(usage, stderr);
+		return -EXIT_USAGE;
+	}
+	return 0;
+}
+
+#define PARSE(usage, min, max)                                                    \
+	struct remote_options opt;                                                \
+	do {                                                                      \
+		int _p = parse_simple(o, argc, argv, usage, &opt, min, max);      \
+		if (_p == -1)                                                     \
+			return 0;                                                 \
+		if (_p < 0)                                                       \
+			return -_p;                                               \
+	} while (0)
+
+/* ---- status ---- */
+
+static void policy_cell(yajl_val n, char *buf, size_t size)
+{
+	bool present = false, needed = false;
+
+	(void)json_get_bool(n, "policy_wildcard", &present);
+	(void)json_get_bool(n, "wildcard_needed", &needed);
+	str_printf(buf, size, "%s%s", present ? "present" : "absent",
+		   needed ? (present ? ", needed" : ", NEEDED") : "");
+}
+
+static enum output_level add_cert_rows(struct output_table *t, yajl_val c, bool with_names)
+{
+	enum output_level worst = OUTPUT_OK;
+	char until[40], days[24], next[40];
+	yajl_val names = json_get_array(c, "names");
+	const char *cert_level = str_or(c, "cert_level", "OK");
+	bool has_cert = false;
+
+	(void)json_get_bool(c, "has_cert", &has_cert);
+	fmt_date(c, "not_after", until, sizeof(until));
+	fmt_int(c, "days_left", days, sizeof(days));
+	fmt_date(c, "next_renewal", next, sizeof(next));
+	bool renewing = false;
+	(void)json_get_bool(c, "renewing", &renewing);
+	const char *cells[] = {
+		str_or(c, "name", "?"), "(certificate)", cert_level,
+		has_cert ? "ISSUED" : (renewing ? "RENEWING" : "NONE"), until, days, "-",
+		renewing ? "now" : next, str_or(c, "last_error", "-"),
+	};
+	worst = output_level_merge(worst, level_of(cert_level));
+	(void)output_table_add(t, cells, level_of(cert_level));
+	for (size_t i = 0; with_names && names && i < names->u.array.len; i++) {
+		yajl_val n = names->u.array.values[i];
+		char pol[40];
+		const char *lvl = str_or(n, "level", "OK");
+		fmt_date(n, "persist_until", until, sizeof(until));
+		fmt_int(n, "days_left", days, sizeof(days));
+		policy_cell(n, pol, sizeof(pol));
+		const char *status = str_or(n, "status", "?");
+		const char *row[] = {
+			str_or(c, "name", "?"), str_or(n, "name", "?"), lvl, status, until, days, pol,
+			"", streq(lvl, "OK") ? "-" : str_or(n, "level_reason", "-"),
+		};
+		worst = output_level_merge(worst, level_of(lvl));
+		(void)output_table_add(t, row, level_of(lvl));
+	}
+	return worst;
+}
+
+int ctl_status(const struct remote_options *o, int argc, char **argv)
+{
+	PARSE("Usage: persistctl status [--json]\n"
+	      "One line per cert and per name: level, record status, persistUntil and days left,\n"
+	      "policy=wildcard present/needed, next renewal, last error.\n"
+	      "Exit status: 0 OK, 1 WARNING, 2 CRITICAL or ERROR, 3 daemon unreachable.\n",
+	      0, 0);
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	int r = call(&opt, "status", NULL, CALL_TIMEOUT_MS, &v, NULL);
+	if (r)
+		return r;
+	enum output_level worst = level_of(json_get_string(v, "level"));
+	if (opt.json) {
+		print_json(v);
+		return output_level_exit_code(worst);
+	}
+	static const char *const headers[] = { "CERT",	  "NAME",	  "LEVEL",
+					       "STATUS",  "UNTIL",	  "DAYS",
+					       "WILDCARD", "NEXT RENEWAL", "LAST ERROR / REASON" };
+	_cleanup_(output_table_freep) struct output_table *t =
+		output_table_new(headers, ELEMENTSOF(headers));
+	yajl_val certs = json_get_array(v, "cert_list");
+	if (!t)
+		return EXIT_FAIL;
+	for (size_t i = 0; certs && i < certs->u.array.len; i++)
+		worst = output_level_merge(worst, add_cert_rows(t, certs->u.array.values[i], true));
+	printf("persistd %s: %s\n", str_or(v, "version", "?"), str_or(v, "summary", ""));
+	if (certs && certs->u.array.len)
+		output_table_print(t, stdout, opt.color);
+	return output_level_exit_code(worst);
+}
+
+int ctl_list(const struct remote_options *o, int argc, char **argv)
+{
+	PARSE("Usage: persistctl list [--json]\n", 0, 0);
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	int r = call(&opt, "certs.list", NULL, CALL_TIMEOUT_MS, &v, NULL);
+	if (r)
+		return r;
+	if (opt.json)
+		return print_json(v);
+	static const char *const headers[] = { "CERT",	  "CA",	   "CHALLENGE",	   "LEVEL",
+					       "EXPIRES", "DAYS", "NEXT RENEWAL", "NAMES" };
+	_cleanup_(output_table_freep) struct output_table *t =
+		output_table_new(headers, ELEMENTSOF(headers));
+	if (!t)
+		return EXIT_FAIL;
+	for (size_t i = 0; YAJL_IS_ARRAY(v) && i < v->u.array.len; i++) {
+		yajl_val c = v->u.array.values[i];
+		yajl_val names = json_get_array(c, "names");
+		char until[40], days[24], next[40], list[512] = "";
+		fmt_date(c, "not_after", until, sizeof(until));
+		fmt_int(c, "days_left", days, sizeof(days));
+		fmt_date(c, "next_renewal", next, sizeof(next));
+		for (size_t k = 0; names && k < names->u.array.len; k++)
+			str_printf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				   k ? ", " : "", str_or(names->u.array.values[k], "name", "?"));
+		const char *cells[] = { str_or(c, "name", "?"), str_or(c, "ca", "?"),
+					str_or(c, "challenge", "?"), str_or(c, "level", "?"),
+					until, days, next, list };
+		(void)output_table_add(t, cells, level_of(str_or(c, "level", "OK")));
+	}
+	output_table_print(t, stdout, opt.color);
+	return 0;
+}
+
+int ctl_show(const struct remote_options *o, int argc, char **argv)
+{
+	PARSE("Usage: persistctl show NAME [--json]\n", 1, 1);
+	_cleanup_free_ char *params = NULL;
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	if (json_object_1("name", argv[optind], &params) < 0)
+		return EXIT_FAIL;
+	int r = call(&opt, "certs.get", params, CALL_TIMEOUT_MS, &v, NULL);
+	if (r)
+		return r;
+	if (opt.json)
+		return print_json(v);
+	char a[40], b[40], c[40], d[40], e[40];
+	fmt_date(v, "not_before", a, sizeof(a));
+	fmt_date(v, "not_after", b, sizeof(b));
+	fmt_date(v, "next_renewal", c, sizeof(c));
+	fmt_date(v, "ari_window_start", d, sizeof(d));
+	fmt_date(v, "ari_window_end", e, sizeof(e));
+	printf("cert %s (CA %s, %s, key %s)\n", str_or(v, "name", "?"), str_or(v, "ca", "?"),
+	       str_or(v, "challenge", "?"), str_or(v, "key_type", "?"));
+	printf("  level         %s: %s\n", str_or(v, "cert_level", "?"),
+	       str_or(v, "cert_level_reason", ""));
+	printf("  valid         %s .. %s\n", a, b);
+	printf("  issuer        %s (serial %s, version %s)\n", str_or(v, "issuer", "-"),
+	       str_or(v, "serial", "-"), "");
+	printf("  next renewal  %s%s\n", c, json_get_string(v, "ari_window_start_iso") ? "" : "");
+	if (strcmp(d, "-"))
+		printf("  ARI window    %s .. %s\n", d, e);
+	printf("  fullchain     %s\n", str_or(v, "fullchain", "-"));
+	printf("  last error    %s\n", str_or(v, "last_error", "-"));
+	if (json_get_string(v, "order_url"))
+		printf("  order         %s (in flight)\n", json_get_string(v, "order_url"));
+	if (json_get_string(v, "records_to_publish"))
+		printf("  publish       %s\n", json_get_string(v, "records_to_publish"));
+	yajl_val names = json_get_array(v, "names");
+	for (size_t i = 0; names && i < names->u.array.len; i++) {
+		yajl_val n = names->u.array.values[i];
+		char until[40], days[24], pol[40];
+		fmt_date(n, "persist_until", until, sizeof(until));
+		fmt_int(n, "days_left", days, sizeof(days));
+		policy_cell(n, pol, sizeof(pol));
+		printf("  name %s\n    owner       %s\n    level       %s: %s\n", str_or(n, "name", "?"),
+		       str_or(n, "owner", "?"), str_or(n, "level", "?"), str_or(n, "level_reason", ""));
+		printf("    status      %s: %s\n", str_or(n, "status", "?"), str_or(n, "reason", ""));
+		printf("    record      %s\n", str_or(n, "record", "-"));
+		printf("    persistUntil %s (%s days left); policy=wildcard %s; DNSSEC %s\n", until, days,
+		       pol, str_or(n, "dnssec", "-"));
+	}
+	return 0;
+}
+
+/* ---- records ---- */
+
+int ctl_record_remote(const struct remote_options *o, int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: persistctl record [NAME] [--format text|zone|json|tf]\n"
+		"The _validation-persist records to publish for a cert (or every cert), from the\n"
+		"daemon's account and CA. Offline: persistctl record generate|lint.\n";
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'F' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct remote_options opt = *o;
+	const char *format = "text";
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		if (c == 'F')
+			format = optarg;
+		else if (c == 'j')
+			format = "json";
+		else if (c == 'h') {
+			fputs(usage, stdout);
+			return 0;
+		} else {
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1 || !(streq(format, "text") || streq(format, "zone") ||
+				   streq(format, "json") || streq(format, "tf"))) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	_cleanup_free_ char *params = NULL;
+	if (optind < argc && json_object_1("name", argv[optind], &params) < 0)
+		return EXIT_FAIL;
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	int r = call(&opt, "records.generate", params, CALL_TIMEOUT_MS, &v, NULL);
+	if (r)
+		return r;
+	if (streq(format, "json"))
+		return print_json(v);
+	if (streq(format, "tf"))
+		printf("# _validation-persist TXT records (owner name => value), published once.\n"
+		       "# Feed them to your DNS provider's TXT resource, e.g. with for_each.\n"
+		       "locals {\n  validation_persist_records = {\n");
+	const char *last_owner = "";
+	for (size_t i = 0; YAJL_IS_ARRAY(v) && i < v->u.array.len; i++) {
+		yajl_val rec = v->u.array.values[i];
+		const char *owner = str_or(rec, "owner", "?");
+		const char *value = json_get_string(rec, "value");
+		bool needed = false;
+		(void)json_get_bool(rec, "wildcard_needed", &needed);
+		/* *.x and x share one record: print it once. */
+		if (streq(owner, last_owner))
+			continue;
+		last_owner = owner;
+		if (!value) {
+			fprintf(stderr, "persistctl: %s: no record yet (the CA's issuer name or the "
+					"account is not known)\n",
+				str_or(rec, "name", "?"));
+			continue;
+		}
+		if (streq(format, "zone")) {
+			printf("%s\n", str_or(rec, "zone", ""));
+		} else if (streq(format, "tf")) {
+			printf("    \"%s\" = \"", owner);
+			output_escaped(stdout, value, strlen(value));
+			printf("\"\n");
+		} else {
+			printf("%s%s (cert %s)\n  Owner:  %s.\n  Type:   TXT\n  Value:  %s\n  Zone:   %s\n"
+			       "  policy=wildcard %s; accounturi %s\n",
+			       i ? "\n" : "", str_or(rec, "name", "?"), str_or(rec, "cert", "?"), owner,
+			       value, str_or(rec, "zone", ""),
+			       needed ? "included: a wildcard name needs it"
+				      : "not included: no wildcard name",
+			       str_or(rec, "account_uri_mode", "?"));
+		}
+	}
+	if (streq(format, "tf"))
+		printf("  }\n}\n");
+	return 0;
+}
+
+int ctl_check_remote(const struct remote_options *o, int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: persistctl check [NAME | --all] [--json]\n"
+		"       persistctl check --direct NAME... (offline; see --direct --help)\n"
+		"Asks the daemon to check the records of a cert (or all) now.\n"
+		"Exit status: 0 all OK, 1 a warning, 2 critical or failing, 3 cannot tell.\n";
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct remote_options opt = *o;
+	bool all = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		if (c == 'a')
+			all = true;
+		else if (c == 'j')
+			opt.json = true;
+		else if (c == 'h') {
+			fputs(usage, stdout);
+			return 0;
+		} else {
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if ((argc - optind == 1) == all || argc - optind > 1) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	_cleanup_free_ char *params = NULL;
+	if (!all && json_object_1("name", argv[optind], &params) < 0)
+		return EXIT_FAIL;
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	int r = call(&opt, "records.check", params, 5 * 60 * 1000, &v, NULL);
+	if (r)
+		return r;
+	enum output_level worst = OUTPUT_OK;
+	static const char *const headers[] = { "CERT",	"NAME",	    "LEVEL",  "STATUS",
+					       "UNTIL", "DAYS",	    "WILDCARD", "DNSSEC",
+					       "REASON" };
+	_cleanup_(output_table_freep) struct output_table *t =
+		output_table_new(headers, ELEMENTSOF(headers));
+	if (!t)
+		return EXIT_FAIL;
+	for (size_t i = 0; YAJL_IS_ARRAY(v) && i < v->u.array.len; i++) {
+		yajl_val e = v->u.array.values[i];
+		yajl_val n = json_get_object(e, "record");
+		const char *status = str_or(n, "status", "?");
+		enum output_level l = level_of(str_or(n, "level", "OK"));
+		if (streq(status, "DNS_ERROR"))
+			l = output_level_merge(l, OUTPUT_UNKNOWN);
+		worst = output_level_merge(worst, l);
+		char until[40], days[24], pol[40];
+		fmt_date(n, "persist_until", until, sizeof(until));
+		fmt_int(n, "days_left", days, sizeof(days));
+		policy_cell(n, pol, sizeof(pol));
+		const char *cells[] = { str_or(e, "cert", "?"), str_or(n, "name", "?"),
+					str_or(n, "level", "?"), status, until, days, pol,
+					str_or(n, "dnssec", "-"), str_or(n, "reason", "-") };
+		(void)output_table_add(t, cells, l);
+	}
+	if (opt.json)
+		print_json(v);
+	else
+		output_table_print(t, stdout, opt.color);
+	return output_level_exit_code(worst);
+}
+
+/* ---- renew, reload ---- */
+
+int ctl_renew(const struct remote_options *o, int argc, char **argv)
+{
+	static const char usage[] = "Usage: persistctl renew NAME [--force] [--json]\n"
+				    "Renews now if due (or with --force) and waits for the outcome.\n";
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct remote_options opt = *o;
+	bool force = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) >= 0) {
+		if (c == 'f')
+			force = true;
+		else if (c == 'j')
+			opt.json = true;
+		else if (c == 'h') {
+			fputs(usage, stdout);
+			return 0;
+		} else {
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+	const char *params;
+	size_t len;
+	if (!w)
+		return EXIT_FAIL;
+	json_begin_object(w);
+	json_kv_string(w, "name", argv[optind]);
+	json_kv_bool(w, "force", force);
+	json_end_object(w);
+	if (json_writer_finish(w, &params, &len) < 0)
+		return EXIT_FAIL;
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	struct rpc_error err = { 0 };
+	int r = call(&opt, "renew", params, RENEW_TIMEOUT_MS, &v, &err);
+	if (r == EXIT_FAIL || (r == EXIT_USAGE && err.message)) {
+		fprintf(stderr, "persistctl: renew %s: %s\n", argv[optind], err.message);
+		yajl_val data = NULL;
+		if (err.data_json && json_parse(err.data_json, strlen(err.data_json), 1 << 20, &data,
+						NULL, 0) == 0) {
+			const char *recs = json_get_string(data, "records_to_publish");
+			if (recs && !strstr(err.message, recs))
+				fprintf(stderr, "persistctl: publish this record, then renew again:\n  %s\n",
+					recs);
+			yajl_tree_free(data);
+		}
+		rpc_error_done(&err);
+		return r;
+	}
+	if (r)
+		return r;
+	if (opt.json)
+		return print_json(v);
+	printf("%s: %s\n", argv[optind], str_or(v, "message", "done"));
+	return 0;
+}
+
+int ctl_reload(const struct remote_options *o, int argc, char **argv)
+{
+	PARSE("Usage: persistctl reload\n"
+	      "Re-reads the configuration; a bad one is refused and the old one kept.\n",
+	      0, 0);
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	int r = call(&opt, "reload", NULL, CALL_TIMEOUT_MS, &v, NULL);
+	if (r)
+		return r;
+	if (opt.json)
+		return print_json(v);
+	printf("%s\n", str_or(v, "message", "reloaded"));
+	return 0;
+}
+
+/* ---- account, probe ---- */
+
+static void print_account(yajl_val a)
+{
+	yajl_val issuers = json_get_array(a, "issuers");
+	bool offers = false;
+	printf("CA %s\n  directory     %s\n  account       %s\n  key           %s (%s)\n"
+	       "  thumbprint    %s\n  accounturi    %s form\n",
+	       str_or(a, "ca", "?"), str_or(a, "directory", "?"),
+	       str_or(a, "account_url", "(none yet: made at the first renewal or record)"),
+	       str_or(a, "key_path", "?"), str_or(a, "key_type", "no key yet"),
+	       str_or(a, "thumbprint", "-"), str_or(a, "account_uri_mode", "?"));
+	printf("  issuers       ");
+	for (size_t i = 0; issuers && i < issuers->u.array.len; i++)
+		printf("%s%s", i ? ", " : "", YAJL_GET_STRING(issuers->u.array.values[i]));
+	if (!issuers || !issuers->u.array.len)
+		printf("(not known yet)");
+	printf("\n  dns-persist-01 %s\n",
+	       json_get_bool(a, "offers_dns_persist_01", &offers) ? (offers ? "offered" : "NOT offered")
+								  : "not known yet");
+}
+
+int ctl_account(const struct remote_options *o, int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: persistctl account show [CA] [--json]\n"
+		"       persistctl account rollover [CA] [--json]\n"
+		"       persistctl account deactivate CA --yes   (irreversible: after a key "
+		"compromise)\n";
+	bool deactivate = argc >= 2 && streq(argv[1], "deactivate");
+	if (deactivate) {
+		bool yes = false;
+		const char *ca = NULL;
+		for (int i = 2; i < argc; i++) {
+			if (streq(argv[i], "--yes"))
+				yes = true;
+			else if (!ca && argv[i][0] != '-')
+				ca = argv[i];
+			else {
+				fputs(usage, stderr);
+				return EXIT_USAGE;
+			}
+		}
+		if (!ca || !yes) {
+			fputs(usage, stderr);
+			fprintf(stderr, "persistctl: account deactivate needs the CA name and --yes\n");
+			return EXIT_USAGE;
+		}
+		_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+		const char *params;
+		size_t len;
+		if (!w)
+			return EXIT_FAIL;
+		json_begin_object(w);
+		json_kv_string(w, "ca", ca);
+		json_kv_bool(w, "confirm", true);
+		json_end_object(w);
+		if (json_writer_finish(w, &params, &len) < 0)
+			return EXIT_FAIL;
+		_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+		int r = call(o, "account.deactivate", params, 5 * 60 * 1000, &v, NULL);
+		if (r)
+			return r;
+		if (o->json)
+			return print_json(v);
+		printf("%s\n", str_or(v, "message", "deactivated"));
+		return 0;
+	}
+	if (argc < 2 || (!streq(argv[1], "show") && !streq(argv[1], "rollover"))) {
+		if (argc >= 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	bool rollover = streq(argv[1], "rollover");
+	struct remote_options opt;
+	int p = parse_simple(o, argc - 1, argv + 1, usage, &opt, 0, 1);
+	if (p == -1)
+		return 0;
+	if (p < 0)
+		return -p;
+	_cleanup_free_ char *params = NULL;
+	if (optind < argc - 1 && json_object_1("ca", argv[optind + 1], &params) < 0)
+		return EXIT_FAIL;
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	int r = call(&opt, rollover ? "account.rollover" : "account.show", params,
+		     rollover ? 5 * 60 * 1000 : CALL_TIMEOUT_MS, &v, NULL);
+	if (r)
+		return r;
+	if (opt.json)
+		return print_json(v);
+	if (rollover) {
+		printf("%s\n\n", str_or(v, "message", "rolled over"));
+		print_account(json_get_object(v, "account"));
+		return 0;
+	}
+	for (size_t i = 0; YAJL_IS_ARRAY(v) && i < v->u.array.len; i++)
+		print_account(v->u.array.values[i]);
+	return 0;
+}
+
+int ctl_probe(const struct remote_options *o, int argc, char **argv)
+{
+	PARSE("Usage: persistctl probe CA [--json]\n"
+	      "What the CA's directory says, and whether it offers dns-persist-01.\n",
+	      1, 1);
+	_cleanup_free_ char *params = NULL;
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	if (json_object_1("ca", argv[optind], &params) < 0)
+		return EXIT_FAIL;
+	int r = call(&opt, "ca.probe", params, CALL_TIMEOUT_MS, &v, NULL);
+	if (r)
+		return r;
+	if (opt.json)
+		return print_json(v);
+	yajl_val idn = json_get_array(v, "issuer_domain_names");
+	yajl_val caa = json_get_array(v, "caa_identities");
+	yajl_val profiles = json_get_object(v, "profiles");
+	bool b = false;
+	printf("CA %s\n  directory                 %s\n", str_or(v, "ca", "?"),
+	       str_or(v, "directory", "?"));
+	printf("  issuerDomainNames         ");
+	for (size_t i = 0; idn && i < idn->u.array.len; i++)
+		printf("%s%s", i ? ", " : "", YAJL_GET_STRING(idn->u.array.values[i]));
+	printf("%s\n  caaIdentities             ", idn && idn->u.array.len ? "" : "(none)");
+	for (size_t i = 0; caa && i < caa->u.array.len; i++)
+		printf("%s%s", i ? ", " : "", YAJL_GET_STRING(caa->u.array.values[i]));
+	printf("%s\n  accountHashPrefix         %s\n", caa && caa->u.array.len ? "" : "(none)",
+	       str_or(v, "account_hash_prefix", "(none)"));
+	printf("  accounturi form           %s\n  profiles                  ",
+	       str_or(v, "account_uri_mode", "?"));
+	for (size_t i = 0; profiles && i < profiles->u.object.len; i++)
+		printf("%s%s", i ? ", " : "", profiles->u.object.keys[i]);
+	printf("%s\n", profiles && profiles->u.object.len ? "" : "(none)");
+	(void)json_get_bool(v, "external_account_required", &b);
+	printf("  external account binding  %s\n", b ? "required" : "not required");
+	b = false;
+	(void)json_get_bool(v, "renewal_info", &b);
+	printf("  renewal info (ARI)        %s\n", b ? "yes" : "no");
+	printf("\ndns-persist-01: %s\n", str_or(v, "verdict", "?"));
+	bool offered = false;
+	return json_get_bool(v, "dns_persist_01", &offered) && !offered ? EXIT_FAIL : 0;
+}
+
+/* ---- watch ---- */
+
+static volatile sig_atomic_t watch_stop;
+
+static void on_watch_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+int ctl_watch(const struct remote_options *o, int argc, char **argv)
+{
+	PARSE("Usage: persistctl watch [--json]\n"
+	      "Follows alerts, renewals and record checks as they happen (Ctrl-C ends).\n",
+	      0, 0);
+	_cleanup_(rpc_closep) struct rpc_client *c = NULL;
+	struct rpc_error err = { 0 };
+	yajl_val res = NULL;
+	int r;
+
+	if (connect_daemon(&opt, CALL_TIMEOUT_MS, &c) < 0)
+		return EXIT_UNREACHABLE;
+	r = rpc_call(c, "events.subscribe", NULL, &res, &err);
+	if (r != 0) {
+		fprintf(stderr, "persistctl: events.subscribe: %s\n",
+			r == 1 ? err.message : strerror(-r));
+		rpc_error_done(&err);
+		return EXIT_UNREACHABLE;
+	}
+	yajl_tree_free(res);
+	struct sigaction sa = { .sa_handler = on_watch_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!opt.json)
+		fprintf(stderr, "persistctl: watching %s (Ctrl-C to stop)\n", opt.socket);
+	while (!watch_stop) {
+		_cleanup_free_ char *method = NULL;
+		_cleanup_(yajl_tree_freep) yajl_val params = NULL;
+		r = rpc_next_notification(c, -1, &method, &params);
+		if (r == -EINTR || watch_stop)
+			break;
+		if (r < 0) {
+			fprintf(stderr, "persistctl: the daemon closed the connection: %s\n",
+				strerror(-r));
+			return EXIT_UNREACHABLE;
+		}
+		if (r == 0 || !params)
+			continue;
+		if (opt.json) {
+			print_json(params);
+			fflush(stdout);
+			continue;
+		}
+		int64_t t = 0;
+		char when[40] = "";
+		if (json_get_int(params, "time", &t))
+			time_format_iso(t, when, sizeof(when));
+		const char *type = str_or(params, "type", "?");
+		if (streq(type, "alert"))
+			printf("%s ALERT %-8s %s\n", when, str_or(params, "level", "?"),
+			       str_or(params, "message", ""));
+		else if (streq(type, "renewal"))
+			printf("%s RENEWAL %s %s\n", when, str_or(params, "cert", "?"),
+			       str_or(params, "message", ""));
+		else if (streq(type, "check"))
+			printf("%s CHECK   %s %s %s %s\n", when, str_or(params, "cert", "?"),
+			       str_or(params, "fqdn", "?"), str_or(params, "status", "?"),
+			       str_or(params, "level", "?"));
+		else
+			print_json(params);
+		fflush(stdout);
+	}
+	return 0;
+}

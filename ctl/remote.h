@@ -1,0 +1,28 @@
+/* ctl/remote.h: the persistctl commands that ask the running daemon, over
+ * its control socket (ctl/rpc): status, list, show, record NAME, check,
+ * renew, reload, account, probe, watch.
+ *
+ * Each returns the process exit code. A daemon that cannot be reached is
+ * exit code 3 (UNKNOWN, the monitoring-plugin convention) with a message
+ * that says what to do. status follows the convention for its levels:
+ * 0 OK, 1 WARNING, 2 CRITICAL or ERROR. */
+#pragma once
+
+#include <stdbool.h>
+
+struct remote_options {
+	const char *socket;   /* control socket path */
+	bool json;            /* print the daemon's JSON answer */
+	bool color;           /* colour on a TTY */
+};
+
+int ctl_status(const struct remote_options *o, int argc, char **argv);
+int ctl_list(const struct remote_options *o, int argc, char **argv);
+int ctl_show(const struct remote_options *o, int argc, char **argv);
+int ctl_record_remote(const struct remote_options *o, int argc, char **argv);
+int ctl_check_remote(const struct remote_options *o, int argc, char **argv);
+int ctl_renew(const struct remote_options *o, int argc, char **argv);
+int ctl_reload(const struct remote_options *o, int argc, char **argv);
+int ctl_account(const struct remote_options *o, int argc, char **argv);
+int ctl_probe(const struct remote_options *o, int argc, char **argv);
+int ctl_watch(const struct remote_options *o, int argc, char **argv);

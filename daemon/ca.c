@@ -1,0 +1,809 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/b64.h"
+#include "common/fileio.h"
+#include "common/json.h"
+#include "common/jws.h"
+#include "common/strutil.h"
+#include "daemon/ca.h"
+#include "daemon/daemon.h"
+#include "daemon/keygen.h"
+#include "daemon/log.h"
+
+enum ca_phase {
+	CA_IDLE,
+	CA_PREPARING,
+	CA_READY,
+};
+
+struct ca_waiter {
+	ca_ready_fn cb;
+	void *userdata;
+};
+
+struct ca {
+	struct daemon *d;             /* borrowed */
+	const struct config_ca *cfg;  /* borrowed from d->config */
+	char *name;                   /* owned */
+	struct acme_conn *conn;       /* owned */
+	struct key *key;              /* owned: the account key */
+	char *thumbprint;             /* owned */
+	char *account_url;            /* owned */
+	enum ca_phase phase;
+	struct ca_waiter *waiters;    /* owned array */
+	size_t n_waiters;
+	struct keygen *keygen;        /* in flight, or NULL */
+	char last_error[512];
+	/* rollover in flight */
+	struct key *new_key;          /* owned */
+	ca_done_fn rollover_cb;
+	void *rollover_ud;
+};
+
+static void set_error(struct ca *ca, const char *fmt, ...) _printf_(2, 3);
+static void set_error(struct ca *ca, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ca->last_error, sizeof(ca->last_error), fmt, ap);
+	va_end(ap);
+}
+
+int ca_new(struct daemon *d, const struct config_ca *cfg, struct ca **ret)
+{
+	_cleanup_(ca_freep) struct ca *ca = calloc(1, sizeof(*ca));
+	int r;
+
+	if (!ca)
+		return -ENOMEM;
+	ca->d = d;
+	ca->cfg = cfg;
+	ca->name = strdup(cfg->name);
+	if (!ca->name)
+		return -ENOMEM;
+	r = acme_conn_new(d->http, d->loop, cfg->directory, cfg->ca_bundle, &ca->conn);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(ca);
+	return 0;
+}
+
+void ca_free(struct ca *ca)
+{
+	if (!ca)
+		return;
+	keygen_abandon(ca->keygen);
+	acme_conn_free(ca->conn);
+	key_free(ca->key);
+	key_free(ca->new_key);
+	free(ca->thumbprint);
+	free(ca->account_url);
+	free(ca->waiters);
+	free(ca->name);
+	free(ca);
+}
+
+void ca_set_config(struct ca *ca, const struct config_ca *cfg)
+{
+	ca->cfg = cfg;
+}
+
+bool ca_is_ready(const struct ca *ca)
+{
+	return ca->phase == CA_READY;
+}
+
+const char *ca_last_error(const struct ca *ca)
+{
+	return ca->last_error;
+}
+
+const char *ca_get_name(const struct ca *ca)
+{
+	return ca->name;
+}
+
+const struct config_ca *ca_get_config(const struct ca *ca)
+{
+	return ca->cfg;
+}
+
+struct acme_conn *ca_get_conn(const struct ca *ca)
+{
+	return ca->conn;
+}
+
+const struct acme_directory *ca_get_directory(const struct ca *ca)
+{
+	return acme_conn_get_directory(ca->conn);
+}
+
+const char *ca_get_account_url(const struct ca *ca)
+{
+	return ca->account_url;
+}
+
+const struct key *ca_get_account_key(const struct ca *ca)
+{
+	return ca->key;
+}
+
+const char *ca_get_thumbprint(const struct ca *ca)
+{
+	return ca->thumbprint;
+}
+
+static struct state_ca *ca_state(struct ca *ca)
+{
+	return state_get_ca(ca->d->state, ca->name, true);
+}
+
+/* The directory's accountHashPrefix, or the one remembered from last time. */
+static const char *hash_prefix(const struct ca *ca)
+{
+	const struct acme_directory *dir = ca_get_directory(ca);
+	const struct state_ca *st = state_get_ca(ca->d->state, ca->name, false);
+
+	if (dir)
+		return dir->meta.account_hash_prefix;
+	return st ? st->hash_prefix : NULL;
+}
+
+enum record_uri_mode ca_get_uri_mode(const struct ca *ca)
+{
+	switch (ca->cfg->uri_mode) {
+	case CONFIG_URI_URL:
+		return RECORD_URI_URL;
+	case CONFIG_URI_HASHED:
+		return RECORD_URI_HASHED;
+	default:
+		return hash_prefix(ca) ? RECORD_URI_HASHED : RECORD_URI_URL;
+	}
+}
+
+int ca_load_local(struct ca *ca)
+{
+	const struct state_ca *st = state_get_ca(ca->d->state, ca->name, false);
+	int r;
+
+	if (!ca->key) {
+		r = store_account_load_key(ca->d->store, ca->name, &ca->key);
+		if (r == -ENOENT)
+			return 0;
+		if (r < 0)
+			return r;
+	}
+	if (!ca->thumbprint) {
+		r = key_thumbprint(ca->key, &ca->thumbprint);
+		if (r < 0)
+			return r;
+	}
+	if (!ca->account_url && st && st->account_url && st->directory &&
+	    streq(st->directory, ca->cfg->directory)) {
+		ca->account_url = strdup(st->account_url);
+		if (!ca->account_url)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+const char *const *ca_get_issuers(const struct ca *ca, size_t *n)
+{
+	const struct acme_directory *dir = ca_get_directory(ca);
+	const struct state_ca *st = state_get_ca(ca->d->state, ca->name, false);
+
+	if (ca->cfg->n_issuers) {
+		*n = ca->cfg->n_issuers;
+		return (const char *const *)ca->cfg->issuers;
+	}
+	if (dir && dir->meta.n_issuer_domain_names) {
+		*n = dir->meta.n_issuer_domain_names;
+		return (const char *const *)dir->meta.issuer_domain_names;
+	}
+	if (st && st->n_issuers) {
+		*n = st->n_issuers;
+		return (const char *const *)st->issuers;
+	}
+	if (dir && dir->meta.n_caa_identities) {
+		*n = dir->meta.n_caa_identities;
+		return (const char *const *)dir->meta.caa_identities;
+	}
+	*n = 0;
+	return NULL;
+}
+
+int ca_offers_persist(const struct ca *ca)
+{
+	const struct acme_directory *dir = ca_get_directory(ca);
+	const struct state_ca *st = state_get_ca(ca->d->state, ca->name, false);
+
+	if (st && st->offers_persist >= 0)
+		return st->offers_persist;
+	/* Draft -02 makes issuerDomainNames required of a CA that offers the method. */
+	if (dir && dir->meta.n_issuer_domain_names)
+		return 1;
+	return -1;
+}
+
+void ca_learn_offers_persist(struct ca *ca, bool offers)
+{
+	struct state_ca *st = ca_state(ca);
+
+	if (st && st->offers_persist != (int)offers) {
+		st->offers_persist = offers;
+		daemon_state_changed(ca->d);
+	}
+}
+
+int ca_learn_from_challenge(struct ca *ca, const struct acme_challenge *ch)
+{
+	struct state_ca *st = ca_state(ca);
+	bool same;
+
+	if (!st)
+		return -ENOMEM;
+	ca_learn_offers_persist(ca, true);
+	same = st->n_issuers == ch->n_issuer_domain_names;
+	for (size_t i = 0; same && i < st->n_issuers; i++)
+		same = streq(st->issuers[i], ch->issuer_domain_names[i]);
+	if (same)
+		return 0;
+	char **v = calloc(ch->n_issuer_domain_names + 1, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < ch->n_issuer_domain_names; i++) {
+		v[i] = strdup(ch->issuer_domain_names[i]);
+		if (!v[i]) {
+			for (size_t k = 0; k < i; k++)
+				free(v[k]);
+			free(v);
+			return -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < st->n_issuers; i++)
+		free(st->issuers[i]);
+	free(st->issuers);
+	st->issuers = v;
+	st->n_issuers = ch->n_issuer_domain_names;
+	daemon_state_changed(ca->d);
+	return 0;
+}
+
+int ca_expected_account_uri(const struct ca *ca, const char *name, const char *challenge_uri,
+			    char **ret)
+{
+	const struct acme_directory *dir = ca_get_directory(ca);
+
+	if (!ca->account_url)
+		return -EINVAL;
+	if (ca_get_uri_mode(ca) == RECORD_URI_URL) {
+		*ret = strdup(challenge_uri ? challenge_uri : ca->account_url);
+		return *ret ? 0 : -ENOMEM;
+	}
+	(void)dir;
+	if (!hash_prefix(ca) || !ca->thumbprint)
+		return -EINVAL;
+	return record_hashed_account_uri(hash_prefix(ca),
+					 ca->cfg->hash_any_domain ? "*" : name, ca->thumbprint,
+					 ca->account_url, ret);
+}
+
+/* ---- preparation ---- */
+
+static void finish(struct ca *ca, int r)
+{
+	struct ca_waiter *w = ca->waiters;
+	size_t n = ca->n_waiters;
+
+	ca->phase = r < 0 ? CA_IDLE : CA_READY;
+	if (r < 0)
+		log_warning("CA '%s': %s", ca->name, ca->last_error);
+	ca->waiters = NULL;
+	ca->n_waiters = 0;
+	/* A callback may start a new preparation: it gets a fresh waiter list. */
+	for (size_t i = 0; i < n; i++)
+		w[i].cb(ca, r, w[i].userdata);
+	free(w);
+}
+
+static int save_account_info(struct ca *ca)
+{
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(true);
+	const char *out;
+	size_t len;
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	json_begin_object(w);
+	json_kv_string(w, "url", ca->account_url);
+	json_kv_string(w, "directory", ca->cfg->directory);
+	json_kv_string(w, "key_type", key_type_to_string(key_get_type(ca->key)));
+	json_kv_string(w, "thumbprint", ca->thumbprint);
+	json_kv_int(w, "created", daemon_now(ca->d));
+	json_key(w, "contact");
+	json_begin_array(w);
+	for (size_t i = 0; i < ca->cfg->n_contacts; i++)
+		json_string(w, ca->cfg->contacts[i]);
+	json_end_array(w);
+	json_end_object(w);
+	r = json_writer_finish(w, &out, &len);
+	if (r < 0)
+		return r;
+	return store_account_save_info(ca->d->store, ca->name, out, len);
+}
+
+static int remember_account(struct ca *ca, const char *url)
+{
+	struct state_ca *st = ca_state(ca);
+	int r;
+
+	if (!st)
+		return -ENOMEM;
+	r = state_set_str(&ca->account_url, url);
+	if (r < 0)
+		return r;
+	r = acme_conn_set_account(ca->conn, ca->key, url);
+	if (r < 0)
+		return r;
+	if (state_set_str(&st->account_url, url) < 0 ||
+	    state_set_str(&st->directory, ca->cfg->directory) < 0)
+		return -ENOMEM;
+	daemon_state_changed(ca->d);
+	return 0;
+}
+
+static void on_account_checked(const struct acme_reply *rep, void *userdata)
+{
+	struct ca *ca = userdata;
+	char why[300];
+
+	if (rep->error == 0 && rep->status == 200) {
+		struct acme_account acct;
+		char err[200];
+		if (rep->json && acme_account_parse(rep->json, &acct, err, sizeof(err)) == 0) {
+			enum acme_status s = acct.status;
+			acme_account_done(&acct);
+			if (s == ACME_STATUS_VALID) {
+				finish(ca, 0);
+				return;
+			}
+			set_error(ca, "the CA says account %s is %s; persistd will not create a new "
+				      "one by itself (the records name this account)",
+				  ca->account_url, acme_status_to_string(s));
+			finish(ca, -EACCES);
+			return;
+		}
+		set_error(ca, "the account object from %s is malformed: %s", ca->account_url, err);
+		finish(ca, -EPROTO);
+		return;
+	}
+	acme_reply_describe(rep, why, sizeof(why));
+	set_error(ca, "checking account %s failed: %s", ca->account_url, why);
+	finish(ca, rep->error < 0 ? rep->error : -EACCES);
+}
+
+static void on_new_account(const struct acme_reply *rep, void *userdata)
+{
+	struct ca *ca = userdata;
+	char why[300];
+	int r;
+
+	if (rep->error < 0 || (rep->status != 200 && rep->status != 201) || !rep->location) {
+		acme_reply_describe(rep, why, sizeof(why));
+		set_error(ca, "creating the ACME account failed: %s", why);
+		finish(ca, rep->error < 0 ? rep->error : -EACCES);
+		return;
+	}
+	r = remember_account(ca, rep->location);
+	if (r == 0)
+		r = save_account_info(ca);
+	if (r < 0) {
+		set_error(ca, "saving the account: %s", strerror(-r));
+		finish(ca, r);
+		return;
+	}
+	log_notice("CA '%s': %s account %s", ca->name,
+		   rep->status == 201 ? "created" : "found existing", ca->account_url);
+	(void)daemon_state_save(ca->d);
+	finish(ca, 0);
+}
+
+static int read_eab_key(struct ca *ca, uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r;
+
+	r = file_read_bounded(ca->cfg->eab_hmac_file, 4096, &text, &len);
+	if (r < 0) {
+		set_error(ca, "reading eab_hmac_file '%s': %s", ca->cfg->eab_hmac_file,
+			  strerror(-r));
+		return r;
+	}
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
+			   text[len - 1] == ' '))
+		len--;
+	r = b64url_decode(text, len, ret, ret_len);
+	if (r < 0)
+		set_error(ca, "eab_hmac_file '%s': expected the base64url key the CA gave you",
+			  ca->cfg->eab_hmac_file);
+	return r;
+}
+
+static int new_account_payload(struct ca *ca, const struct acme_directory *dir, char **ret)
+{
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+	_cleanup_free_ char *eab = NULL;
+	const char *out;
+	size_t len;
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	if (ca->cfg->eab_kid) {
+		_cleanup_free_ uint8_t *hmac = NULL;
+		size_t hmac_len;
+		r = read_eab_key(ca, &hmac, &hmac_len);
+		if (r < 0)
+			return r;
+		r = jws_eab(ca->cfg->eab_kid, hmac, hmac_len, dir->new_account, ca->key, &eab);
+		explicit_bzero(hmac, hmac_len);
+		if (r < 0) {
+			set_error(ca, "building the external account binding: %s", strerror(-r));
+			return r;
+		}
+	}
+	json_begin_object(w);
+	json_kv_bool(w, "termsOfServiceAgreed", true);
+	json_key(w, "contact");
+	json_begin_array(w);
+	for (size_t i = 0; i < ca->cfg->n_contacts; i++)
+		json_string(w, ca->cfg->contacts[i]);
+	json_end_array(w);
+	if (eab) {
+		json_key(w, "externalAccountBinding");
+		json_raw(w, eab, strlen(eab));
+	}
+	json_end_object(w);
+	r = json_writer_finish(w, &out, &len);
+	if (r < 0)
+		return r;
+	*ret = strndup(out, len);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static void find_or_create_account(struct ca *ca)
+{
+	const struct acme_directory *dir = ca_get_directory(ca);
+	struct state_ca *st = ca_state(ca);
+	int r;
+
+	if (!st) {
+		set_error(ca, "out of memory");
+		finish(ca, -ENOMEM);
+		return;
+	}
+	free(ca->thumbprint);
+	ca->thumbprint = NULL;
+	r = key_thumbprint(ca->key, &ca->thumbprint);
+	if (r < 0) {
+		set_error(ca, "account key thumbprint: %s", strerror(-r));
+		finish(ca, r);
+		return;
+	}
+	if (ca->cfg->uri_mode == CONFIG_URI_HASHED && !dir->meta.account_hash_prefix) {
+		set_error(ca, "accounturi_mode = hashed, but the CA's directory has no "
+			      "meta.accountHashPrefix (it speaks draft -01: use url or auto)");
+		finish(ca, -EINVAL);
+		return;
+	}
+	/* An account we made before, at this same directory: confirm it is still valid
+	 * (draft -02 section 4.5 asks for this POST-as-GET before records are handed out). */
+	if (st->account_url && st->directory && streq(st->directory, ca->cfg->directory)) {
+		r = remember_account(ca, st->account_url);
+		if (r == 0)
+			r = acme_conn_post(ca->conn, ca->account_url, NULL, false, on_account_checked,
+					   ca, NULL);
+		if (r < 0) {
+			set_error(ca, "checking the account: %s", strerror(-r));
+			finish(ca, r);
+		}
+		return;
+	}
+	if (dir->meta.external_account_required && !ca->cfg->eab_kid) {
+		set_error(ca, "the CA requires external account binding: set eab_kid and "
+			      "eab_hmac_file in [ca %s]",
+			  ca->name);
+		finish(ca, -EACCES);
+		return;
+	}
+	_cleanup_free_ char *payload = NULL;
+	r = new_account_payload(ca, dir, &payload);
+	if (r == 0)
+		r = acme_conn_set_account(ca->conn, ca->key, NULL);
+	if (r == 0)
+		r = acme_conn_post(ca->conn, dir->new_account, payload, true, on_new_account, ca,
+				   NULL);
+	if (r < 0) {
+		if (!ca->last_error[0])
+			set_error(ca, "creating the account: %s", strerror(-r));
+		finish(ca, r);
+	}
+}
+
+static void on_account_key(int r, struct key *k, void *userdata)
+{
+	struct ca *ca = userdata;
+
+	ca->keygen = NULL;
+	if (r < 0) {
+		set_error(ca, "generating the account key: %s", strerror(-r));
+		finish(ca, r);
+		return;
+	}
+	r = store_account_save_key(ca->d->store, ca->name, k);
+	if (r < 0) {
+		key_free(k);
+		set_error(ca, "saving the account key: %s", strerror(-r));
+		finish(ca, r);
+		return;
+	}
+	log_notice("CA '%s': generated a new %s account key", ca->name,
+		   key_type_to_string(key_get_type(k)));
+	key_free(ca->key);
+	ca->key = k;
+	find_or_create_account(ca);
+}
+
+/* What the directory says about dns-persist-01, kept for when the CA is away. */
+static int remember_directory(struct ca *ca)
+{
+	const struct acme_directory *dir = ca_get_directory(ca);
+	struct state_ca *st = ca_state(ca);
+
+	if (!st)
+		return -ENOMEM;
+	if (state_set_str(&st->hash_prefix, dir->meta.account_hash_prefix) < 0 ||
+	    state_set_str(&st->uri_mode, record_uri_mode_to_string(ca_get_uri_mode(ca))) < 0)
+		return -ENOMEM;
+	st->probed_at = daemon_now(ca->d);
+	daemon_state_changed(ca->d);
+	return 0;
+}
+
+static void on_directory(const struct acme_reply *rep, void *userdata)
+{
+	struct ca *ca = userdata;
+	char why[300];
+	int r;
+
+	if (rep->error < 0 || !ca_get_directory(ca)) {
+		acme_reply_describe(rep, why, sizeof(why));
+		set_error(ca, "fetching the directory %s failed: %s", ca->cfg->directory, why);
+		finish(ca, rep->error < 0 ? rep->error : -EPROTO);
+		return;
+	}
+	r = remember_directory(ca);
+	if (r < 0) {
+		set_error(ca, "out of memory");
+		finish(ca, r);
+		return;
+	}
+	if (ca->key) {
+		find_or_create_account(ca);
+		return;
+	}
+	r = store_account_load_key(ca->d->store, ca->name, &ca->key);
+	if (r == 0) {
+		find_or_create_account(ca);
+		return;
+	}
+	if (r != -ENOENT) {
+		set_error(ca, "reading the account key of '%s': %s", ca->name, strerror(-r));
+		finish(ca, r);
+		return;
+	}
+	r = keygen_start(ca->d->loop, ca->cfg->account_key_type, on_account_key, ca, &ca->keygen);
+	if (r < 0) {
+		set_error(ca, "starting key generation: %s", strerror(-r));
+		finish(ca, r);
+	}
+}
+
+static void on_ready_again(const struct acme_reply *rep, void *userdata)
+{
+	(void)rep; /* the cached directory: nothing can have failed */
+	finish(userdata, 0);
+}
+
+int ca_prepare(struct ca *ca, ca_ready_fn cb, void *userdata)
+{
+	struct ca_waiter *w = realloc(ca->waiters, (ca->n_waiters + 1) * sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	ca->waiters = w;
+	w[ca->n_waiters++] = (struct ca_waiter){ cb, userdata };
+	if (ca->phase == CA_PREPARING)
+		return 0;
+	if (ca->phase == CA_READY) {
+		/* Answer from the loop, never from inside this call. */
+		ca->phase = CA_PREPARING;
+		r = acme_conn_directory(ca->conn, on_ready_again, ca);
+	} else {
+		ca->phase = CA_PREPARING;
+		ca->last_error[0] = '\0';
+		r = acme_conn_directory(ca->conn, on_directory, ca);
+	}
+	if (r < 0) {
+		ca->n_waiters--;
+		ca->phase = CA_IDLE;
+	}
+	return r;
+}
+
+void ca_cancel_wait(struct ca *ca, ca_ready_fn cb, void *userdata)
+{
+	for (size_t i = 0; i < ca->n_waiters; i++)
+		if (ca->waiters[i].cb == cb && ca->waiters[i].userdata == userdata) {
+			memmove(&ca->waiters[i], &ca->waiters[i + 1],
+				(ca->n_waiters - i - 1) * sizeof(*ca->waiters));
+			ca->n_waiters--;
+			return;
+		}
+}
+
+/* ---- key rollover ---- */
+
+static void rollover_done(struct ca *ca, int r, const char *message)
+{
+	ca_done_fn cb = ca->rollover_cb;
+
+	ca->rollover_cb = NULL;
+	key_free(ca->new_key);
+	ca->new_key = NULL;
+	if (r < 0)
+		(void)store_account_drop_next_key(ca->d->store, ca->name);
+	cb(ca, r, message, ca->rollover_ud);
+}
+
+static void on_key_changed(const struct acme_reply *rep, void *userdata)
+{
+	struct ca *ca = userdata;
+	char why[300], msg[800];
+	int r;
+
+	if (rep->error < 0 || rep->status != 200) {
+		acme_reply_describe(rep, why, sizeof(why));
+		str_printf(msg, sizeof(msg), "the CA refused the key change: %s; the old key stays",
+			   why);
+		rollover_done(ca, rep->error < 0 ? rep->error : -EACCES, msg);
+		return;
+	}
+	/* The CA now knows only the new key: make it ours on disk first. */
+	r = store_account_promote_next_key(ca->d->store, ca->name);
+	if (r < 0) {
+		str_printf(msg, sizeof(msg),
+			   "the CA accepted the new key but saving it failed (%s); it is in "
+			   "accounts/%s/account.key.next: move it over account.key by hand",
+			   strerror(-r), ca->name);
+		rollover_done(ca, r, msg);
+		return;
+	}
+	key_free(ca->key);
+	ca->key = TAKE_PTR(ca->new_key);
+	(void)acme_conn_set_account(ca->conn, ca->key, ca->account_url);
+	free(ca->thumbprint);
+	ca->thumbprint = NULL;
+	(void)key_thumbprint(ca->key, &ca->thumbprint);
+	(void)save_account_info(ca);
+	if (ca_get_uri_mode(ca) == RECORD_URI_URL)
+		str_printf(msg, sizeof(msg),
+			   "account key rolled over; the account URL %s is unchanged, so every "
+			   "published record (accounturi = the account URL) stays valid: nothing to "
+			   "republish",
+			   ca->account_url);
+	else
+		str_printf(msg, sizeof(msg),
+			   "account key rolled over; the account URL %s is unchanged. Published "
+			   "records carry a hashed accounturi made from the old key's thumbprint: "
+			   "CAs keep old thumbprints, so they still validate, but republish them "
+			   "with the new value (persistctl record NAME) soon",
+			   ca->account_url);
+	log_notice("CA '%s': %s", ca->name, msg);
+	rollover_done(ca, 0, msg);
+}
+
+static void on_rollover_key(int r, struct key *k, void *userdata)
+{
+	struct ca *ca = userdata;
+	const struct acme_directory *dir = ca_get_directory(ca);
+	_cleanup_free_ char *inner = NULL;
+	char msg[300];
+
+	ca->keygen = NULL;
+	if (r < 0) {
+		str_printf(msg, sizeof(msg), "generating the new key: %s", strerror(-r));
+		rollover_done(ca, r, msg);
+		return;
+	}
+	ca->new_key = k;
+	/* On disk before the CA hears of it: a crash after the CA switched must not
+	 * leave us without the only key it accepts. */
+	r = store_account_save_next_key(ca->d->store, ca->name, k);
+	if (r == 0)
+		r = jws_key_change_inner(k, dir->key_change, ca->account_url, ca->key, &inner);
+	if (r == 0)
+		r = acme_conn_post(ca->conn, dir->key_change, inner, false, on_key_changed, ca, NULL);
+	if (r < 0) {
+		str_printf(msg, sizeof(msg), "starting the key change: %s", strerror(-r));
+		rollover_done(ca, r, msg);
+	}
+}
+
+int ca_rollover(struct ca *ca, ca_done_fn cb, void *userdata)
+{
+	const struct acme_directory *dir = ca_get_directory(ca);
+	int r;
+
+	if (!ca_is_ready(ca) || !dir)
+		return -EAGAIN;
+	if (!dir->key_change)
+		return -EOPNOTSUPP;
+	if (ca->rollover_cb || ca->keygen)
+		return -EBUSY;
+	r = keygen_start(ca->d->loop, ca->cfg->account_key_type, on_rollover_key, ca, &ca->keygen);
+	if (r < 0)
+		return r;
+	ca->rollover_cb = cb;
+	ca->rollover_ud = userdata;
+	return 0;
+}
+
+/* ---- deactivation ---- */
+
+static void on_deactivated(const struct acme_reply *rep, void *userdata)
+{
+	struct ca *ca = userdata;
+	ca_done_fn cb = ca->rollover_cb;
+	char why[300], msg[900];
+
+	ca->rollover_cb = NULL;
+	if (rep->error < 0 || rep->status != 200) {
+		acme_reply_describe(rep, why, sizeof(why));
+		str_printf(msg, sizeof(msg), "the CA refused to deactivate the account: %s", why);
+		cb(ca, rep->error < 0 ? rep->error : -EACCES, msg, ca->rollover_ud);
+		return;
+	}
+	str_printf(msg, sizeof(msg),
+		   "account %s is deactivated: the CA accepts nothing from it any more, and every "
+		   "published record naming it is now dead weight: delete those records. To go on "
+		   "with this CA, move %s/accounts/%s away (persistd then makes a new account) and "
+		   "publish new records",
+		   ca->account_url, store_get_dir(ca->d->store), ca->name);
+	log_notice("CA '%s': %s", ca->name, msg);
+	ca->phase = CA_IDLE;
+	cb(ca, 0, msg, ca->rollover_ud);
+}
+
+int ca_deactivate(struct ca *ca, ca_done_fn cb, void *userdata)
+{
+	int r;
+
+	if (!ca_is_ready(ca))
+		return -EAGAIN;
+	if (ca->rollover_cb || ca->keygen)
+		return -EBUSY;
+	r = acme_conn_post(ca->conn, ca->account_url, "{\"status\":\"deactivated\"}", false,
+			   on_deactivated, ca, NULL);
+	if (r < 0)
+		return r;
+	ca->rollover_cb = cb;
+	ca->rollover_ud = userdata;
+	return 0;
+}

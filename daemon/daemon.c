@@ -1,0 +1,95 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "daemon/ca.h"
+#include "daemon/cert.h"
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+
+int64_t daemon_now(const struct daemon *d)
+{
+	return (int64_t)time(NULL) + d->time_offset;
+}
+
+int64_t daemon_clock(void *userdata)
+{
+	return daemon_now(userdata);
+}
+
+struct ca *daemon_find_ca(const struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_cas; i++)
+		if (streq(ca_get_name(d->cas[i]), name))
+			return d->cas[i];
+	return NULL;
+}
+
+struct cert *daemon_find_cert(const struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_certs; i++)
+		if (streq(cert_get_name(d->certs[i]), name))
+			return d->certs[i];
+	return NULL;
+}
+
+int daemon_state_save(struct daemon *d)
+{
+	_cleanup_free_ char *json = NULL;
+	size_t len;
+	int r;
+
+	if (!d->state || !d->store)
+		return 0;
+	r = state_to_json(d->state, &json, &len);
+	if (r == 0)
+		r = store_state_save(d->store, json, len);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "writing %s/state.json: %m", store_get_dir(d->store));
+	d->state_dirty = false;
+	if (d->state_timer_init)
+		(void)uv_timer_stop(&d->state_timer);
+	return 0;
+}
+
+static void on_state_timer(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	if (d->state_dirty)
+		(void)daemon_state_save(d);
+}
+
+void daemon_state_changed(struct daemon *d)
+{
+	if (d->state_dirty)
+		return;
+	d->state_dirty = true;
+	if (!d->state_timer_init) {
+		if (uv_timer_init(d->loop, &d->state_timer) < 0)
+			return;
+		d->state_timer.data = d;
+		d->state_timer_init = true;
+	}
+	/* Coalesce: thousands of check results make one write. */
+	(void)uv_timer_start(&d->state_timer, on_state_timer, 1000, 0);
+}
+
+void daemon_notify_event(struct daemon *d, const char *json, size_t len)
+{
+	if (d->control)
+		control_notify(d->control, "event", json, len);
+}
+
+void daemon_job_finished(struct daemon *d, bool ok)
+{
+	if (d->jobs_running > 0)
+		d->jobs_running--;
+	if (ok)
+		d->oneshot_done++;
+	else
+		d->oneshot_failed++;
+}

@@ -1,0 +1,92 @@
+/* daemon/daemon.h: the one struct daemon that holds persistd's mutable state,
+ * created in main.c and reached from handles through ->data.
+ *
+ * Modes: the long-running daemon, --oneshot (renew what is due, then exit)
+ * and --probe (ask one CA about itself). All three build the same struct
+ * with the loop, the config, the store, the state, HTTP, the DNS checker,
+ * the scheduler and one struct ca / struct cert per configured CA / cert;
+ * the daemon adds the control socket, signals and systemd notification.
+ *
+ * The clock: daemon_now() is the wall clock plus time_offset, which only a
+ * daemon started with --test-clock lets a client move (tests of expiry
+ * without waiting). */
+#pragma once
+
+#include "common/macro.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/config.h"
+#include "common/dnscheck.h"
+#include "daemon/acme/http.h"
+#include "daemon/sched.h"
+#include "daemon/state.h"
+#include "daemon/store.h"
+
+struct ca;
+struct cert;
+struct control;
+
+struct daemon {
+	uv_loop_t *loop;            /* borrowed: main's loop */
+	char *config_path;          /* owned */
+	struct config *config;      /* owned */
+	struct store *store;        /* owned */
+	struct state *state;        /* owned */
+	struct http *http;          /* owned */
+	struct dnscheck *dns;       /* owned */
+	struct sched *sched;        /* owned */
+	struct control *control;    /* owned; daemon mode only */
+	struct ca **cas;            /* owned */
+	size_t n_cas;
+	struct cert **certs;        /* owned */
+	size_t n_certs;
+
+	int64_t time_offset;        /* seconds added to the wall clock */
+	bool test_clock;            /* --test-clock: clients may move time_offset */
+	bool oneshot;               /* renew what is due, then stop */
+	bool force;                 /* --force: renew even if not due */
+	const char *only_cert;      /* borrowed from argv: --cert NAME */
+	bool stopping;              /* SIGTERM: no new work; exit when jobs are parked */
+	int exit_code;
+
+	unsigned jobs_running;      /* orders in flight */
+	unsigned oneshot_failed;
+	unsigned oneshot_done;
+	unsigned oneshot_not_due;
+	unsigned oneshot_waiting;     /* certs whose outcome we still wait for */
+
+	bool state_dirty;           /* state.json needs a write */
+	uv_timer_t state_timer;     /* coalesces state writes */
+	bool state_timer_init;
+
+	uv_signal_t sig_term, sig_int, sig_hup;
+	bool signals_init;
+	uv_timer_t watchdog;
+	bool watchdog_init;
+	uint64_t watchdog_usec;
+	uv_timer_t status_timer;    /* refreshes STATUS= for systemd */
+	bool status_timer_init;
+};
+
+int64_t daemon_now(const struct daemon *d);
+
+/* The scheduler's clock: daemon_now() of the struct daemon passed as userdata. */
+int64_t daemon_clock(void *userdata);
+
+struct ca *daemon_find_ca(const struct daemon *d, const char *name);
+struct cert *daemon_find_cert(const struct daemon *d, const char *name);
+
+/* Marks state.json dirty; it is written within a second. */
+void daemon_state_changed(struct daemon *d);
+/* Writes state.json now (in-flight order URLs must not wait). */
+int daemon_state_save(struct daemon *d);
+
+/* An event for events.subscribe clients (a JSON object); no-op without a
+ * control socket. */
+void daemon_notify_event(struct daemon *d, const char *json, size_t len);
+
+/* Called by a cert when its renewal job ends (oneshot counts them). */
+void daemon_job_finished(struct daemon *d, bool ok);

@@ -1,0 +1,284 @@
+"""persistd as a long-running daemon: it issues, watches the records, moves
+alert levels as persistUntil approaches, survives restarts and SIGKILL,
+refuses a bad reload, guards its mutating methods, and shrugs off abuse of
+its control socket. A real knotd, our test CA and persistd --test-clock."""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+ZONE = "example.test"
+DAY = 86400
+
+
+@pytest.fixture
+def world(knot, testca_factory, persistd_env):
+    # An unsigned parent: without it getdns judges the signed child's
+    # denials bogus now and then (it asks for the DS and gets REFUSED).
+    knot.zone("test", "")
+    zone = knot.zone(ZONE, "www A 192.0.2.1", dnssec=True)
+    knot.start()
+    anchor = zone.trust_anchor_file()
+    ca = testca_factory(dns=knot.resolver)
+    env = persistd_env(ca=ca, resolver=knot.resolver, certs={
+        "www": {"ca": "test", "names": ["www.example.test", "*.example.test"],
+                "persist_until": "2030-01-01"}},
+        daemon_extra={"trust_anchor": anchor, "recheck_interval": "1h",
+                      "warn_before": "30d", "critical_before": "7d"})
+
+    class W:
+        pass
+    w = W()
+    w.knot, w.zone, w.ca, w.env, w.anchor = knot, zone, ca, env, anchor
+    return w
+
+
+def publish_from_daemon(w, persist_until=None):
+    """Ask the daemon for the records (persistctl record --format json) and
+    publish them, optionally with another persistUntil."""
+    recs, _ = w.env.ctl_json("record", "www", check=0)
+    lines = []
+    seen = set()
+    for r in recs:
+        if r["owner"] in seen:
+            continue
+        seen.add(r["owner"])
+        value = r["value"]
+        if persist_until is not None:
+            value = re.sub(r"persistUntil=\d+", f"persistUntil={persist_until}", value)
+        lines.append(f'{r["owner"][: -len(ZONE) - 1]} TXT "{value}"')
+    w.zone.set("\n".join(lines))
+    return recs
+
+
+def status(w):
+    out, rc = w.env.ctl_json("status")
+    return out, rc
+
+
+def name_levels(st):
+    return {n["name"]: n for c in st["cert_list"] for n in c["names"]}
+
+
+def test_daemon_life(world):
+    w = world
+    env = w.env.start()
+    # No record yet: the daemon creates the account, refuses to trigger
+    # validation, and persistctl record shows what to publish.
+    recs = publish_from_daemon(w)
+    owners = {r["owner"] for r in recs}
+    assert owners == {"_validation-persist.www.example.test", "_validation-persist.example.test"}
+    base = [r for r in recs if r["owner"] == "_validation-persist.example.test"][0]
+    assert base["wildcard_needed"] is True and "policy=wildcard" in base["value"]
+
+    # Renew now through the control socket; it waits for the outcome.
+    p = env.ctl("renew", "www", "--force", check=0, timeout=120)
+    assert "certificate installed" in p.stdout
+    env.ctl("check", "www", check=0)
+    st, rc = status(w)
+    assert rc == 0, st
+    c = st["cert_list"][0]
+    assert c["has_cert"] and c["next_renewal"] > st["now"]
+    names = name_levels(st)
+    assert names["*.example.test"]["policy_wildcard"] is True
+    assert names["*.example.test"]["status"] == "VALID"
+    assert names["www.example.test"]["dnssec"] == "secure"
+
+    # persistUntil 20 days out: WARNING; 5 days out: CRITICAL; passed: ERROR.
+    now = st["now"]
+    for days, level, code in ((20, "WARNING", 1), (5, "CRITICAL", 2), (-1, "ERROR", 2)):
+        publish_from_daemon(w, persist_until=now + days * DAY)
+        env.ctl("check", "--all")
+        st, rc = status(w)
+        lv = name_levels(st)["www.example.test"]
+        assert lv["level"] == level, lv
+        assert rc == code
+        p = env.ctl("status")
+        assert level in p.stdout
+    log = env.read_log()
+    assert "ALERT WARNING record-warning" in log
+    assert "ALERT CRITICAL record-critical" in log
+    assert "ALERT ERROR record-error" in log
+    assert "message_id=d84cf540e9d248bd924f16fee1c0d06e" in log
+
+    # Back to a good record: OK again, and an alert says so.
+    publish_from_daemon(w)
+    env.ctl("check", "--all", check=0)
+    assert "record-ok" in env.read_log()
+
+    # Moving the clock forward (test clock) ages the record without a new
+    # lookup: 2030-01-01 minus 25 days is a warning.
+    until = name_levels(status(w)[0])["www.example.test"]["persist_until"]
+    env.shift_time(until - 25 * DAY - now)
+    st, rc = status(w)
+    assert name_levels(st)["www.example.test"]["level"] == "WARNING"
+    env.shift_time(-(until - 25 * DAY - now))
+
+    # Remove the record: ERROR (NO_RECORD), with no DNS error involved.
+    w.zone.set("www A 192.0.2.1")
+    env.ctl("check", "--all")
+    lv = name_levels(status(w)[0])["www.example.test"]
+    assert lv["status"] == "NO_RECORD" and lv["level"] == "ERROR"
+
+    # DNS down: DNS_ERROR, never a false "missing".
+    publish_from_daemon(w)
+    env.ctl("check", "--all", check=0)
+    w.knot.stop()
+    env.ctl("check", "--all")
+    lv = name_levels(status(w)[0])["www.example.test"]
+    assert lv["status"] == "DNS_ERROR"
+    assert lv["level"] == "OK"
+    w.knot.start()
+
+    # Restart: the state survives.
+    before = status(w)[0]
+    assert env.stop() == 0
+    env.start()
+    after = status(w)[0]
+    assert after["cert_list"][0]["not_after"] == before["cert_list"][0]["not_after"]
+    assert name_levels(after)["www.example.test"]["status"] == "DNS_ERROR"
+
+
+def test_reload_bad_config_keeps_old(world):
+    w = world
+    env = w.env.start()
+    conf = env.etc / "certs.d" / "www.conf"
+    good = conf.read_text()
+    conf.write_text(good + "bogus_key = 1\n")
+    p = env.ctl("reload", check=1)
+    assert "www.conf:" in p.stderr and "unknown key 'bogus_key'" in p.stderr
+    st, _ = status(w)
+    assert st["certs"] == 1
+    # SIGHUP with the same bad file: still alive, still the old config.
+    env.proc.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    assert status(w)[0]["certs"] == 1
+    assert "keeping the old configuration" in env.read_log()
+    # A good change: a second cert appears.
+    conf.write_text(good)
+    (env.etc / "certs.d" / "two.conf").write_text(
+        "[cert two]\nca = test\nnames = two.example.test\n")
+    p = env.ctl("reload", check=0)
+    assert "2 certs" in p.stdout
+    assert status(w)[0]["certs"] == 2
+
+
+def test_second_uid_denied_mutating(world):
+    w = world
+    env = w.env.start()
+    os.chmod(env.socket, 0o666)
+    os.chmod(env.run, 0o755)
+    # Let another uid reach the socket through pytest's private temp dirs.
+    d = env.run
+    while str(d) not in ("/", "/tmp"):
+        os.chmod(d, os.stat(d).st_mode | 0o055)
+        d = d.parent
+
+    def as_nobody(*args):
+        return subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", env.persistctl,
+             "-s", str(env.socket), *args], capture_output=True, text=True, timeout=30)
+    p = as_nobody("status")
+    assert p.returncode in (0, 1, 2), p.stderr
+    for args in (("renew", "www"), ("reload",), ("account", "rollover")):
+        p = as_nobody(*args)
+        assert p.returncode == 2, (args, p.stdout, p.stderr)
+        assert "persistd-admin" in p.stderr or "permission" in p.stderr.lower()
+
+
+def test_sigkill_mid_renewal_resumes(world):
+    w = world
+    env = w.env.start()
+    publish_from_daemon(w)
+    env.ctl("renew", "www", "--force", check=0, timeout=120)
+    w.ca.faults("slow", count=6, delay_ms=400, path="/acme/")
+    proc = subprocess.Popen([env.persistctl, "-s", str(env.socket), "renew", "www", "--force"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    env.kill()
+    proc.wait(30)
+    st = json.loads((env.state / "state.json").read_text())
+    started_order = st["certs"]["www"]["order_url"]
+    w.ca.admin_delete("/admin/faults")
+    env.start()
+    if started_order:
+        # The saved order is resumed, not replaced.
+        env.wait_for(lambda: status(w)[0]["cert_list"][0]["renewing"] is False and
+                     json.loads((env.state / "state.json").read_text())["certs"]["www"]
+                     ["order_url"] is None, timeout=60, what="the resumed order")
+        assert "resuming renewal" in env.read_log()
+
+
+def test_control_socket_abuse(world):
+    w = world
+    env = w.env.start()
+    path = str(env.socket)
+    # A 1 MiB line: an error, then the connection closes.
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    try:
+        s.sendall(b"x" * (1 << 20))
+    except OSError:
+        pass
+    s.close()
+    # 500 connections at once.
+    conns = []
+    for _ in range(500):
+        c = socket.socket(socket.AF_UNIX)
+        try:
+            c.connect(path)
+            conns.append(c)
+        except OSError:
+            c.close()
+    # A client that never reads, flooding requests.
+    lazy = socket.socket(socket.AF_UNIX)
+    lazy.connect(path)
+    lazy.setblocking(False)
+    req = b'{"jsonrpc":"2.0","id":1,"method":"status"}\n' * 200
+    for _ in range(50):
+        try:
+            lazy.send(req)
+        except OSError:
+            break
+    for c in conns:
+        c.close()
+    # Garbage and a half line.
+    g = socket.socket(socket.AF_UNIX)
+    g.connect(path)
+    g.sendall(b"\x00\xffnot json\n{\"half\":")
+    # Still answering, as soon as the flood's connections are gone (the
+    # daemon sees them close asynchronously; meanwhile it answers BUSY).
+    t0 = time.monotonic()
+    while True:
+        try:
+            assert w.env.rpc("status")["certs"] == 1
+            break
+        except AssertionError as e:
+            assert "too many connections" in str(e), e
+            assert time.monotonic() - t0 < 5, "still busy after 5 s"
+            time.sleep(0.1)
+    lazy.close()
+    g.close()
+    p = env.ctl("status")
+    assert p.returncode in (0, 1, 2)
+
+
+def test_events_stream(world):
+    w = world
+    env = w.env.start()
+    publish_from_daemon(w)
+    watch = subprocess.Popen([env.persistctl, "-s", str(env.socket), "--json", "watch"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    time.sleep(0.5)
+    env.ctl("renew", "www", "--force", check=0, timeout=120)
+    env.ctl("check", "--all")
+    time.sleep(0.5)
+    watch.send_signal(signal.SIGINT)
+    out, _ = watch.communicate(10)
+    types = [json.loads(block)["type"] for block in re.findall(r"^\{.*?^\}", out, re.M | re.S)]
+    assert "renewal" in types and "check" in types
