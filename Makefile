@@ -78,7 +78,8 @@ LIBCOMMON := $(O)/libcommon.a
 LIBDAEMON := $(O)/libdaemon.a
 LIBCTL := $(O)/libctl.a
 
-.PHONY: all check unit integration replay demo fuzz bench install uninstall clean deps check-build
+.PHONY: all check unit integration replay demo fuzz bench install uninstall clean deps check-build \
+	check-static
 .DEFAULT_GOAL := all
 
 all: $(O)/persistd $(O)/persistctl
@@ -136,9 +137,17 @@ check: deps
 	@$(MAKE) --no-print-directory SAN=1 unit
 	@$(MAKE) --no-print-directory SAN=1 replay
 	@$(MAKE) --no-print-directory SAN=1 integration
+	@$(MAKE) --no-print-directory check-static
 	@echo "make check: all passed"
 
 check-build: all $(UNIT_BIN) $(REPLAY_BIN) $(DRIVER_BIN)
+
+# The shipping pieces: systemd units (verify, sandbox score), man pages
+# (mandoc -Tlint), make install/uninstall into a temp DESTDIR.
+check-static:
+	@scripts/check-systemd
+	@scripts/check-man
+	@scripts/check-install
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit $(UNIT_BIN)
@@ -175,16 +184,82 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@scripts/bench $(CURDIR)/build
 
+# Config files are never overwritten. certs.d/example.conf is installed only
+# together with a fresh persistd.conf: on a configured system a deleted
+# example must not come back (every certs.d/*.conf is live configuration).
+# uninstall removes what install put there; a config file is removed only
+# when it is still byte-identical to the shipped copy.
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(CATALOGDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DATADIR)/doc/persistd
 	install -m 0755 $(O)/persistd $(DESTDIR)$(SBINDIR)/persistd
 	install -m 0755 $(O)/persistctl $(DESTDIR)$(BINDIR)/persistctl
-	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/persistd/certs.d
-	test -e $(DESTDIR)$(SYSCONFDIR)/persistd/persistd.conf || \
-		install -m 0644 etc/persistd.conf $(DESTDIR)$(SYSCONFDIR)/persistd/persistd.conf
+	sed -e 's|/usr/sbin/persistd|$(SBINDIR)/persistd|g' \
+		-e 's|/usr/bin/persistctl|$(BINDIR)/persistctl|g' \
+		systemd/persistd.service >$(O)/persistd.service
+	install -m 0644 $(O)/persistd.service $(DESTDIR)$(UNITDIR)/persistd.service
+	install -m 0644 systemd/persistd.socket $(DESTDIR)$(UNITDIR)/persistd.socket
+	install -m 0644 systemd/persistd.sysusers $(DESTDIR)$(SYSUSERSDIR)/persistd.conf
+	install -m 0644 systemd/persistd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/persistd.conf
+	install -m 0644 systemd/persistd.catalog $(DESTDIR)$(CATALOGDIR)/persistd.catalog
+	install -m 0644 docs/man/persistctl.1 $(DESTDIR)$(MANDIR)/man1/persistctl.1
+	install -m 0644 docs/man/persistd.conf.5 $(DESTDIR)$(MANDIR)/man5/persistd.conf.5
+	install -m 0644 docs/man/persistd.8 $(DESTDIR)$(MANDIR)/man8/persistd.8
+	install -m 0644 ctl/persistctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/persistctl
+	install -m 0644 docs/operating-model.md docs/security.md docs/rollback.md \
+		$(DESTDIR)$(DATADIR)/doc/persistd/
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/persistd $(DESTDIR)$(SYSCONFDIR)/persistd/certs.d
+	@conf=$(DESTDIR)$(SYSCONFDIR)/persistd; \
+	if [ -e $$conf/persistd.conf ] || [ -L $$conf/persistd.conf ]; then \
+		echo "install: keeping the existing $$conf/persistd.conf (etc/persistd.conf not installed)"; \
+		[ -e $$conf/certs.d/example.conf ] || \
+			echo "install: not adding $$conf/certs.d/example.conf to an existing configuration"; \
+	else \
+		echo "install -m 0644 etc/persistd.conf $$conf/persistd.conf"; \
+		install -m 0644 etc/persistd.conf $$conf/persistd.conf || exit 1; \
+		if [ -e $$conf/certs.d/example.conf ] || [ -L $$conf/certs.d/example.conf ]; then \
+			echo "install: keeping the existing $$conf/certs.d/example.conf"; \
+		else \
+			echo "install -m 0644 etc/certs.d/example.conf $$conf/certs.d/example.conf"; \
+			install -m 0644 etc/certs.d/example.conf $$conf/certs.d/example.conf || exit 1; \
+		fi; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then \
+		echo "install: done. Next, as root:"; \
+		echo "  systemd-sysusers persistd.conf && systemd-tmpfiles --create persistd.conf"; \
+		echo "  journalctl --update-catalog && systemctl daemon-reload"; \
+		echo "  edit $(SYSCONFDIR)/persistd/persistd.conf and certs.d/, then: persistd --check-config"; \
+		echo "  systemctl enable --now persistd.socket persistd.service"; \
+	fi
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/persistd $(DESTDIR)$(BINDIR)/persistctl
+	rm -f $(DESTDIR)$(SBINDIR)/persistd $(DESTDIR)$(BINDIR)/persistctl \
+		$(DESTDIR)$(UNITDIR)/persistd.service $(DESTDIR)$(UNITDIR)/persistd.socket \
+		$(DESTDIR)$(SYSUSERSDIR)/persistd.conf $(DESTDIR)$(TMPFILESDIR)/persistd.conf \
+		$(DESTDIR)$(CATALOGDIR)/persistd.catalog \
+		$(DESTDIR)$(MANDIR)/man1/persistctl.1 $(DESTDIR)$(MANDIR)/man5/persistd.conf.5 \
+		$(DESTDIR)$(MANDIR)/man8/persistd.8 $(DESTDIR)$(BASHCOMPDIR)/persistctl \
+		$(DESTDIR)$(DATADIR)/doc/persistd/operating-model.md \
+		$(DESTDIR)$(DATADIR)/doc/persistd/security.md \
+		$(DESTDIR)$(DATADIR)/doc/persistd/rollback.md
+	@conf=$(DESTDIR)$(SYSCONFDIR)/persistd; \
+	for f in persistd.conf certs.d/example.conf; do \
+		if [ -f $$conf/$$f ] && [ ! -L $$conf/$$f ] && cmp -s etc/$$f $$conf/$$f; then \
+			echo "rm -f $$conf/$$f"; rm -f $$conf/$$f || exit 1; \
+		elif [ -e $$conf/$$f ] || [ -L $$conf/$$f ]; then \
+			echo "uninstall: keeping $$conf/$$f: it differs from the shipped etc/$$f"; \
+		fi; \
+	done; \
+	for d in $$conf/certs.d $$conf $(DESTDIR)$(DATADIR)/doc/persistd; do \
+		if [ -d $$d ] && [ -z "$$(ls -A $$d)" ]; then echo "rmdir $$d"; rmdir $$d; fi; \
+	done; \
+	if [ -z "$(DESTDIR)" ]; then \
+		echo "uninstall: the state directory (/var/lib/persistd: account keys, certificates)"; \
+		echo "  and the persistd user are left in place; see rollback.md. Then, as root:"; \
+		echo "  journalctl --update-catalog && systemctl daemon-reload"; \
+	fi
 
 clean:
 	rm -rf build build-san build-fuzz
