@@ -14,6 +14,7 @@
  *           never from inside getdns or dnscheck_submit().
  * Names wait in dc->queued (a few bytes each) until one of max_inflight job
  * slots is free, so memory stays flat however many names are submitted. */
+#include "common/list.h"
 #include "common/dnscheck.h"
 
 #include <arpa/inet.h>
@@ -32,45 +33,6 @@
 
 #define NAME_BUF 1024 /* presentation names with \DDD escapes */
 
-#define container_of(p, T, m) ((T *)(void *)((char *)(p) - offsetof(T, m)))
-
-struct dc_link {
-	struct dc_link *prev, *next;
-};
-
-static void list_init(struct dc_link *h)
-{
-	h->prev = h->next = h;
-}
-
-static bool list_empty(const struct dc_link *h)
-{
-	return h->next == h;
-}
-
-static void list_add_tail(struct dc_link *h, struct dc_link *n)
-{
-	n->prev = h->prev;
-	n->next = h;
-	h->prev->next = n;
-	h->prev = n;
-}
-
-static void list_del(struct dc_link *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->prev = n->next = n;
-}
-
-static struct dc_link *list_pop(struct dc_link *h)
-{
-	if (list_empty(h))
-		return NULL;
-	struct dc_link *n = h->next;
-	list_del(n);
-	return n;
-}
 
 /* ---- names and tables ---- */
 
@@ -328,7 +290,7 @@ struct dc_blob {
 struct dc_lookup;
 
 struct dc_waiter {
-	struct dc_link link;          /* on the lookup's waiters */
+	struct list_link link;          /* on the lookup's waiters */
 	void (*fn)(struct dc_waiter *w, struct dc_lookup *l);
 };
 
@@ -360,19 +322,19 @@ struct dc_lookup {
 	uint64_t hash;
 	uint64_t done_at_ms;
 	struct dc_lookup *hnext;
-	struct dc_link fifo;          /* complete cached lookups, oldest first */
-	struct dc_link waiters;
+	struct list_link fifo;          /* complete cached lookups, oldest first */
+	struct list_link waiters;
 	char qname[];
 };
 
 struct dc_query {
-	struct dc_link link;          /* on dc->waiting */
+	struct list_link link;          /* on dc->waiting */
 	struct dc_lookup *l;          /* borrowed */
 	struct dc_ctx *ctx;           /* borrowed */
 };
 
 struct dc_pending {
-	struct dc_link link;          /* on dc->queued */
+	struct list_link link;          /* on dc->queued */
 	dnscheck_done_fn cb;          /* NULL for a raw lookup */
 	dnscheck_txt_fn raw_cb;
 	void *userdata;
@@ -390,7 +352,7 @@ struct dc_nswait {
 };
 
 struct dc_job {
-	struct dc_link link;          /* on dc->active, then dc->done */
+	struct list_link link;          /* on dc->active, then dc->done */
 	struct dnscheck *dc;          /* borrowed */
 	dnscheck_done_fn cb;          /* NULL: a raw lookup, raw_cb gets the result */
 	dnscheck_txt_fn raw_cb;
@@ -429,23 +391,23 @@ struct dnscheck {
 	uint16_t auth_port;
 	bool auth_ipv6;
 	/* names */
-	struct dc_link queued;
+	struct list_link queued;
 	size_t n_queued;
-	struct dc_link active;
+	struct list_link active;
 	size_t n_active;
-	struct dc_link done;
+	struct list_link done;
 	size_t n_done;
 	uv_idle_t dispatch;           /* dispatch.data == this */
 	bool dispatching;
 	/* queries */
-	struct dc_link waiting;
+	struct list_link waiting;
 	unsigned n_inflight;
 	bool pumping;
 	/* cache */
 	struct dc_lookup **buckets;   /* owned */
 	size_t n_buckets;
 	size_t n_entries;
-	struct dc_link fifo;
+	struct list_link fifo;
 	struct dnscheck_stats stats;
 	/* teardown */
 	bool freeing;
@@ -1983,7 +1945,7 @@ void dnscheck_free(struct dnscheck *dc)
 	getdns_dict_destroy(dc->ext_dnssec);
 	dc->ext_dnssec = NULL;
 
-	struct dc_link *n;
+	struct list_link *n;
 	while ((n = list_pop(&dc->waiting)))
 		free(container_of(n, struct dc_query, link));
 	while ((n = list_pop(&dc->queued)))

@@ -314,23 +314,34 @@ int json_writer_finish(struct json_writer *w, const char **ret, size_t *retlen)
 	return 0;
 }
 
-int json_object_1(const char *key, const char *value, char **ret)
+int json_writer_take(struct json_writer *w, char **ret, size_t *ret_len)
 {
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
 	const char *out = NULL;
 	size_t len = 0;
 	int r;
+
+	r = json_writer_finish(w, &out, &len);
+	if (r < 0)
+		return r;
+	char *copy = strndup(out, len);
+	if (!copy)
+		return -ENOMEM;
+	*ret = copy;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+int json_object_1(const char *key, const char *value, char **ret)
+{
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
 
 	if (!w)
 		return -ENOMEM;
 	json_begin_object(w);
 	json_kv_string(w, key, value);
 	json_end_object(w);
-	r = json_writer_finish(w, &out, &len);
-	if (r < 0)
-		return r;
-	*ret = strndup(out, len);
-	return *ret ? 0 : -ENOMEM;
+	return json_writer_take(w, ret, NULL);
 }
 
 void json_writer_reset(struct json_writer *w)

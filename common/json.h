@@ -72,6 +72,10 @@ void json_kv_bool(struct json_writer *w, const char *key, bool v);
 
 /* The document so far (valid until the next call on w), or the first error. */
 int json_writer_finish(struct json_writer *w, const char **ret, size_t *retlen);
+/* The document as a new NUL-terminated string the caller frees (ret_len may
+ * be NULL), or the writer's first error. */
+int json_writer_take(struct json_writer *w, char **ret, size_t *ret_len);
+
 /* {"key":"value"} as a new string (for JSON-RPC params). */
 int json_object_1(const char *key, const char *value, char **ret);
 

@@ -98,6 +98,33 @@ static int expected_account_uri(const struct record_args *a, const char *base, c
 					 a->account_uri, ret);
 }
 
+/* The options generate and lint share: who the record is for. */
+static bool record_args_option(struct record_args *a, int c, const char *arg)
+{
+	switch (c) {
+	case 'a':
+		a->account_uri = arg;
+		return true;
+	case 'w':
+		a->wildcard = true;
+		return true;
+	case 'H':
+		a->hash_prefix = arg;
+		return true;
+	case 'T':
+		a->thumbprint = arg;
+		return true;
+	case 'K':
+		a->account_key = arg;
+		return true;
+	case 'A':
+		a->any_domain = true;
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int parse_persist_until(const char *s, struct record_args *a)
 {
 	if (time_parse_date(s, &a->persist_until) < 0)
@@ -175,20 +202,16 @@ int ctl_record_generate(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		if (record_args_option(&a, c, optarg))
+			continue;
 		switch (c) {
 		case 'i':
 			a.issuer = optarg;
-			break;
-		case 'a':
-			a.account_uri = optarg;
 			break;
 		case 'f':
 			if (n_fqdns >= ELEMENTSOF(fqdns))
 				return usage_error("too many --fqdn (at most %zu)", ELEMENTSOF(fqdns));
 			fqdns[n_fqdns++] = optarg;
-			break;
-		case 'w':
-			a.wildcard = true;
 			break;
 		case 'p':
 			if ((r = parse_persist_until(optarg, &a)))
@@ -219,18 +242,6 @@ int ctl_record_generate(int argc, char **argv)
 				return usage_error("--ttl '%s': expected seconds", optarg);
 			break;
 		}
-		case 'H':
-			a.hash_prefix = optarg;
-			break;
-		case 'T':
-			a.thumbprint = optarg;
-			break;
-		case 'K':
-			a.account_key = optarg;
-			break;
-		case 'A':
-			a.any_domain = true;
-			break;
 		case 'h':
 			fputs(generate_help, stdout);
 			return 0;
@@ -470,20 +481,16 @@ int ctl_record_lint(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		if (record_args_option(&a, c, optarg))
+			continue;
 		switch (c) {
 		case 'i':
 			if (n_issuers >= ELEMENTSOF(issuers))
 				return usage_error("at most %d issuers", RECORD_MAX_ISSUERS);
 			issuers[n_issuers++] = optarg;
 			break;
-		case 'a':
-			a.account_uri = optarg;
-			break;
 		case 'f':
 			fqdn = optarg;
-			break;
-		case 'w':
-			a.wildcard = true;
 			break;
 		case 'n':
 			if ((r = parse_now(optarg, &now)))
@@ -497,18 +504,6 @@ int ctl_record_lint(int argc, char **argv)
 			if (time_parse_duration_ms(optarg, c == 'W' ? &warn_ms : &crit_ms) < 0)
 				return usage_error("--%s '%s': expected a duration such as 30d",
 						   c == 'W' ? "warn" : "critical", optarg);
-			break;
-		case 'H':
-			a.hash_prefix = optarg;
-			break;
-		case 'T':
-			a.thumbprint = optarg;
-			break;
-		case 'K':
-			a.account_key = optarg;
-			break;
-		case 'A':
-			a.any_domain = true;
 			break;
 		case 'h':
 			fputs(lint_help, stdout);

@@ -106,9 +106,6 @@ int alert_to_json(const struct alert *a, char **ret, size_t *ret_len)
 {
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
 	struct alert_fields f;
-	const char *out;
-	size_t len;
-	int r;
 
 	if (!w)
 		return -ENOMEM;
@@ -138,12 +135,5 @@ int alert_to_json(const struct alert *a, char **ret, size_t *ret_len)
 	json_kv_bool(w, "reminder", a->reminder);
 	json_kv_int(w, "time", a->now);
 	json_end_object(w);
-	r = json_writer_finish(w, &out, &len);
-	if (r < 0)
-		return r;
-	*ret = strndup(out, len);
-	if (!*ret)
-		return -ENOMEM;
-	*ret_len = len;
-	return 0;
+	return json_writer_take(w, ret, ret_len);
 }

@@ -438,8 +438,6 @@ static int new_account_payload(struct ca *ca, const struct acme_directory *dir, 
 {
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
 	_cleanup_free_ char *eab = NULL;
-	const char *out;
-	size_t len;
 	int r;
 
 	if (!w)
@@ -469,11 +467,7 @@ static int new_account_payload(struct ca *ca, const struct acme_directory *dir, 
 		json_raw(w, eab, strlen(eab));
 	}
 	json_end_object(w);
-	r = json_writer_finish(w, &out, &len);
-	if (r < 0)
-		return r;
-	*ret = strndup(out, len);
-	return *ret ? 0 : -ENOMEM;
+	return json_writer_take(w, ret, NULL);
 }
 
 static void find_or_create_account(struct ca *ca)

@@ -238,29 +238,42 @@ static int cert_dir(struct store *s, const char *cert, bool create, char **ret)
 	return 0;
 }
 
-int store_pending_key_save(struct store *s, const char *cert, const struct key *k)
+/* certs/<name>/ (made when create) and the pending key's path in it. */
+static int pending_key_path(struct store *s, const char *cert, bool create, char **ret_dir,
+			    char **ret_path)
 {
-	_cleanup_free_ char *dir = NULL, *path = NULL;
+	_cleanup_free_ char *dir = NULL;
 	int r;
 
-	r = cert_dir(s, cert, true, &dir);
+	r = cert_dir(s, cert, create, &dir);
 	if (r < 0)
 		return r;
-	if (path_of(&path, "%s/pending.key", dir) < 0)
+	if (path_of(ret_path, "%s/pending.key", dir) < 0)
 		return -ENOMEM;
+	if (ret_dir)
+		*ret_dir = TAKE_PTR(dir);
+	return 0;
+}
+
+int store_pending_key_save(struct store *s, const char *cert, const struct key *k)
+{
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	r = pending_key_path(s, cert, true, NULL, &path);
+	if (r < 0)
+		return r;
 	return save_key(path, k);
 }
 
 int store_pending_key_load(struct store *s, const char *cert, struct key **ret)
 {
-	_cleanup_free_ char *dir = NULL, *path = NULL;
+	_cleanup_free_ char *path = NULL;
 	int r;
 
-	r = cert_dir(s, cert, false, &dir);
+	r = pending_key_path(s, cert, false, NULL, &path);
 	if (r < 0)
 		return r;
-	if (path_of(&path, "%s/pending.key", dir) < 0)
-		return -ENOMEM;
 	return key_load_file(path, ret);
 }
 
@@ -269,11 +282,9 @@ int store_pending_key_clear(struct store *s, const char *cert)
 	_cleanup_free_ char *dir = NULL, *path = NULL;
 	int r;
 
-	r = cert_dir(s, cert, false, &dir);
+	r = pending_key_path(s, cert, false, &dir, &path);
 	if (r < 0)
 		return r;
-	if (path_of(&path, "%s/pending.key", dir) < 0)
-		return -ENOMEM;
 	if (unlink(path) < 0) {
 		if (errno == ENOENT)
 			return 0;

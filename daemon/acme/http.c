@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <curl/curl.h>
 
+#include "common/list.h"
 #include "common/limits.h"
 #include "common/strutil.h"
 #include "daemon/acme/http.h"
@@ -23,48 +24,15 @@
 #endif
 #define DEFAULT_USER_AGENT "persistd/" PERSISTD_VERSION
 
-/* ---- a minimal intrusive list ----------------------------------------------------------- */
-
-struct link {
-	struct link *prev, *next;
-};
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
-
-static void list_init(struct link *l)
-{
-	l->prev = l->next = l;
-}
-
-static bool list_empty(const struct link *l)
-{
-	return l->next == l;
-}
-
-static void list_add_tail(struct link *head, struct link *n)
-{
-	n->prev = head->prev;
-	n->next = head;
-	head->prev->next = n;
-	head->prev = n;
-}
-
-static void list_del(struct link *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	list_init(n);
-}
-
 /* ---- state ------------------------------------------------------------------------------- */
 
 struct http {
 	uv_loop_t *loop;  /* borrowed */
 	CURLM *multi;     /* owned */
 	uv_timer_t timer; /* timer.data == this; the struct is freed in its close callback */
-	struct link active; /* struct http_xfer, in curl */
-	struct link done;   /* struct http_xfer, finished, callback not yet run */
-	struct link polls;  /* struct http_poll, open */
+	struct list_link active; /* struct http_xfer, in curl */
+	struct list_link done;   /* struct http_xfer, finished, callback not yet run */
+	struct list_link polls;  /* struct http_poll, open */
 	size_t n_active;
 	bool closing;       /* http_free() ran: deliver nothing more */
 };
@@ -72,7 +40,7 @@ struct http {
 /* One socket curl asked us to watch. */
 struct http_poll {
 	uv_poll_t poll;   /* poll.data == this; freed in on_poll_closed */
-	struct link link; /* in h->polls while open */
+	struct list_link link; /* in h->polls while open */
 	struct http *h;   /* borrowed; NULL once closing */
 	curl_socket_t fd;
 };
@@ -84,7 +52,7 @@ enum xfer_state {
 };
 
 struct http_xfer {
-	struct link link;           /* in h->active or h->done */
+	struct list_link link;           /* in h->active or h->done */
 	struct http *h;             /* borrowed */
 	CURL *easy;                 /* owned; NULL once finished */
 	struct curl_slist *headers; /* owned request headers */

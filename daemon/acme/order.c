@@ -329,9 +329,6 @@ static int new_order_payload(struct order_job *job, char **ret)
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
 	const struct acme_directory *dir = ca_get_directory(job->ca);
 	const char *profile = job->cfg->profile ? job->cfg->profile : ca_get_config(job->ca)->profile;
-	const char *out;
-	size_t len;
-	int r;
 
 	if (!w)
 		return -ENOMEM;
@@ -356,11 +353,7 @@ static int new_order_payload(struct order_job *job, char **ret)
 	if (job->replaces && dir->renewal_info)
 		json_kv_string(w, "replaces", job->replaces);
 	json_end_object(w);
-	r = json_writer_finish(w, &out, &len);
-	if (r < 0)
-		return r;
-	*ret = strndup(out, len);
-	return *ret ? 0 : -ENOMEM;
+	return json_writer_take(w, ret, NULL);
 }
 
 static void do_new_order(struct order_job *job)

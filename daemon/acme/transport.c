@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/list.h"
 #include "common/json.h"
 #include "common/jws.h"
 #include "common/limits.h"
@@ -22,39 +23,6 @@
 #include "common/timeutil.h"
 #include "daemon/acme/transport.h"
 #include "daemon/log.h"
-
-/* ---- a minimal intrusive list ----------------------------------------------------------- */
-
-struct link {
-	struct link *prev, *next;
-};
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
-
-static void list_init(struct link *l)
-{
-	l->prev = l->next = l;
-}
-
-static bool list_empty(const struct link *l)
-{
-	return l->next == l;
-}
-
-static void list_add_tail(struct link *head, struct link *n)
-{
-	n->prev = head->prev;
-	n->next = head;
-	head->prev->next = n;
-	head->prev = n;
-}
-
-static void list_del(struct link *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	list_init(n);
-}
 
 /* ---- state ------------------------------------------------------------------------------- */
 
@@ -83,8 +51,8 @@ struct acme_conn {
 	size_t dir_body_len;
 	struct acme_op *dir_fetch; /* the fetch in flight, or NULL */
 
-	struct link ops;         /* struct acme_op.link: every op not yet delivered */
-	struct link dir_waiters; /* struct acme_op.wait: ops waiting for the directory */
+	struct list_link ops;         /* struct acme_op.link: every op not yet delivered */
+	struct list_link dir_waiters; /* struct acme_op.wait: ops waiting for the directory */
 	char *nonces[ACME_MAX_NONCES]; /* owned; oldest first */
 	size_t n_nonces;
 	bool *destroyed;         /* set by acme_conn_free() while a delivery loop runs */
@@ -98,8 +66,8 @@ enum op_kind {
 };
 
 struct acme_op {
-	struct link link;       /* in c->ops until delivered or cancelled */
-	struct link wait;       /* in c->dir_waiters while waiting for the directory */
+	struct list_link link;       /* in c->ops until delivered or cancelled */
+	struct list_link wait;       /* in c->dir_waiters while waiting for the directory */
 	struct acme_conn *c;    /* borrowed; NULL once detached */
 	uv_timer_t timer;       /* timer.data == this; the op is freed in on_op_closed */
 	enum op_kind kind;
@@ -534,7 +502,7 @@ static void on_cached_directory(uv_timer_t *t)
 static void dir_fetch_finish(struct acme_op *fop, const struct acme_reply *r, bool ok)
 {
 	struct acme_conn *c = fop->c;
-	struct link waiters;
+	struct list_link waiters;
 	bool destroyed = false;
 
 	list_init(&waiters);
