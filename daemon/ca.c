@@ -35,6 +35,8 @@ struct ca {
 	struct ca_waiter *waiters;    /* owned array */
 	size_t n_waiters;
 	struct keygen *keygen;        /* in flight, or NULL */
+	bool key_is_new;              /* made in this run: the CA cannot know it yet */
+	bool looked_up;               /* onlyReturnExisting asked once this run */
 	char last_error[512];
 	/* rollover in flight */
 	struct key *new_key;          /* owned */
@@ -470,6 +472,9 @@ static int new_account_payload(struct ca *ca, const struct acme_directory *dir, 
 	return json_writer_take(w, ret, NULL);
 }
 
+static void create_account(struct ca *ca);
+static void on_account_lookup(const struct acme_reply *rep, void *userdata);
+
 static void find_or_create_account(struct ca *ca)
 {
 	const struct acme_directory *dir = ca_get_directory(ca);
@@ -508,6 +513,28 @@ static void find_or_create_account(struct ca *ca)
 		}
 		return;
 	}
+	/* A key from disk without a remembered URL (state.json lost, or another
+	 * directory): ask the CA whether it knows the key before making anything. */
+	if (!ca->key_is_new && !ca->looked_up) {
+		ca->looked_up = true;
+		r = acme_conn_set_account(ca->conn, ca->key, NULL);
+		if (r == 0)
+			r = acme_conn_post(ca->conn, dir->new_account, "{\"onlyReturnExisting\":true}",
+					   true, on_account_lookup, ca, NULL);
+		if (r < 0) {
+			set_error(ca, "looking the account up: %s", strerror(-r));
+			finish(ca, r);
+		}
+		return;
+	}
+	create_account(ca);
+}
+
+static void create_account(struct ca *ca)
+{
+	const struct acme_directory *dir = ca_get_directory(ca);
+	int r;
+
 	if (dir->meta.external_account_required && !ca->cfg->eab_kid) {
 		set_error(ca, "the CA requires external account binding: set eab_kid and "
 			      "eab_hmac_file in [ca %s]",
@@ -527,6 +554,25 @@ static void find_or_create_account(struct ca *ca)
 			set_error(ca, "creating the account: %s", strerror(-r));
 		finish(ca, r);
 	}
+}
+
+static void on_account_lookup(const struct acme_reply *rep, void *userdata)
+{
+	struct ca *ca = userdata;
+
+	if (rep->error == 0 && rep->status == 200 && rep->location) {
+		/* The CA knows this key: the same account, found again. */
+		on_new_account(rep, ca);
+		return;
+	}
+	if (rep->error == 0 && rep->problem && acme_problem_is(rep->problem, "accountDoesNotExist")) {
+		create_account(ca);
+		return;
+	}
+	char why[300];
+	acme_reply_describe(rep, why, sizeof(why));
+	set_error(ca, "looking the account up failed: %s", why);
+	finish(ca, rep->error < 0 ? rep->error : -EACCES);
 }
 
 static void on_account_key(int r, struct key *k, void *userdata)
@@ -550,6 +596,7 @@ static void on_account_key(int r, struct key *k, void *userdata)
 		   key_type_to_string(key_get_type(k)));
 	key_free(ca->key);
 	ca->key = k;
+	ca->key_is_new = true;
 	find_or_create_account(ca);
 }
 

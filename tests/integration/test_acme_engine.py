@@ -324,3 +324,80 @@ esac
     assert "alreadyRevoked" in p.stderr or "revoked" in p.stderr
     env.oneshot("--force", check=0)
     env.persistd_run("--revoke", "legacy", "--with-cert-key", check=0)
+
+
+def test_eab_key_types_and_lookup(dns, testca_factory, persistd_env, tmp_path):
+    """External account binding, an ES384 account, an RSA certificate key,
+    and finding the account again by its key when state.json is lost."""
+    knot, zone, anchor = dns
+    hmac = "dGhpcyBpcyBhIHRlc3QgaG1hYyBrZXkgb2YgMzIgYnl0ZXM"
+    ca = testca_factory(dns=knot.resolver, eab=[f"kid-1:{hmac}"])
+    keyfile = tmp_path / "eab.key"
+    keyfile.write_text(hmac + "\n")
+    certs = {"www": {"ca": "test", "names": ["www.example.test"], "key_type": "rsa2048"}}
+    env = make_env(persistd_env, ca, knot, anchor, certs, account_key_type="ec-p384")
+    env.cas["test"].pop("eab_kid", None)
+    env.write()
+    p = env.oneshot(check=1)
+    assert "requires external account binding" in p.stdout
+    env.cas["test"].update({"eab_kid": "kid-1", "eab_hmac_file": str(keyfile)})
+    env.write()
+    p = env.oneshot(check=1)
+    owner, txt = published_record(p.stdout)
+    publish(zone, owner, txt)
+    env.oneshot(check=0)
+    _, fullchain, privkey = current(env, "www")
+    cert = assert_pair_matches(fullchain, privkey)
+    assert cert.public_key().key_size == 2048
+    key = serialization.load_pem_private_key(
+        (env.state / "accounts" / "test" / "account.key").read_bytes(), None)
+    assert key.curve.name == "secp384r1"
+    url = ca.accounts()[0]["url"]
+    # state.json gone: the same key finds the same account (onlyReturnExisting).
+    (env.state / "state.json").unlink()
+    env.oneshot("--force", check=0)
+    assert len(ca.accounts()) == 1
+    assert f"found existing account {url}" in (env.dir / "oneshot.log").read_text()
+
+
+def test_dns01_waits_for_every_authoritative_server(testca_factory, persistd_env, knot_factory,
+                                                    tmp_path):
+    """dns-01 with a hook that writes DNS by dynamic update, against our test
+    CA: persistd waits until the zone's authoritative server (found through
+    its NS set, on port 53) answers the value, and cleans up afterwards."""
+    k = knot_factory(address="127.0.0.5", port=53)
+    k.zone("test", "")
+    k.zone(ZONE, "www A 192.0.2.1")
+    k.start()
+    ca = testca_factory(dns=k.resolver)
+    hook = tmp_path / "hook"
+    log = tmp_path / "hook.log"
+    hook.write_text(f"""#!/bin/sh
+echo "$@" >> {log}
+case "$1" in
+set) printf 'server {k.address} {k.port}\\nzone {ZONE}.\\nupdate add %s. 60 TXT "%s"\\nsend\\n' "$2" "$3" | knsupdate ;;
+clean) printf 'server {k.address} {k.port}\\nzone {ZONE}.\\nupdate delete %s. TXT\\nsend\\n' "$2" | knsupdate ;;
+esac
+""")
+    hook.chmod(0o755)
+    deploy = tmp_path / "deploy"
+    deployed = tmp_path / "deployed"
+    deploy.write_text(f"#!/bin/sh\nenv | grep -E '^(PERSISTD_|RENEWED_LINEAGE)' | sort > {deployed}\n")
+    deploy.chmod(0o755)
+    env = persistd_env(ca=ca, resolver=k.resolver, certs={
+        "legacy": {"ca": "test", "names": ["legacy.example.test"], "challenge": "dns-01",
+                   "dns01_hook": str(hook), "dns01_propagation_timeout": "30s",
+                   "deploy_hook": str(deploy)}},
+        daemon_extra={"trust_anchor": "/usr/share/dns/root.key"})
+    p = env.oneshot(check=0)
+    assert "legacy: renewed" in p.stdout
+    out = (env.dir / "oneshot.log").read_text()
+    assert "1 of 1 authoritative servers answer the value" in out
+    calls = log.read_text().splitlines()
+    assert calls[0].startswith("set _acme-challenge.legacy.example.test ")
+    assert calls[-1].startswith("clean _acme-challenge.legacy.example.test ")
+    assert "TXT" not in k.dig("_acme-challenge.legacy.example.test", "TXT", "+short")
+    lines = deployed.read_text().splitlines()
+    assert "PERSISTD_CERT_NAME=legacy" in lines
+    assert any(l.startswith("RENEWED_LINEAGE=") and l.endswith("/certs/legacy/current")
+               for l in lines)

@@ -282,3 +282,29 @@ def test_events_stream(world):
     out, _ = watch.communicate(10)
     types = [json.loads(block)["type"] for block in re.findall(r"^\{.*?^\}", out, re.M | re.S)]
     assert "renewal" in types and "check" in types
+
+
+def test_account_rollover_and_deactivation(world):
+    w = world
+    env = w.env.start()
+    publish_from_daemon(w)
+    env.ctl("renew", "www", "--force", check=0, timeout=120)
+    key_file = env.state / "accounts" / "test" / "account.key"
+    before = key_file.read_bytes()
+    acct_before = env.ctl_json("account", "show")[0][0]
+    p = env.ctl("account", "rollover", check=0, timeout=120)
+    assert "nothing to republish" in p.stdout
+    acct_after = env.ctl_json("account", "show")[0][0]
+    assert acct_after["account_url"] == acct_before["account_url"]
+    assert acct_after["thumbprint"] != acct_before["thumbprint"]
+    assert key_file.read_bytes() != before
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    # The CA accepts the new key: another renewal works, the records unchanged.
+    env.ctl("renew", "www", "--force", check=0, timeout=120)
+    # Deactivation needs --yes, then the CA refuses the account.
+    env.ctl("account", "deactivate", "test", check=2)
+    p = env.ctl("account", "deactivate", "test", "--yes", check=0, timeout=120)
+    assert "deactivated" in p.stdout
+    assert w.ca.accounts()[0]["status"] == "deactivated"
+    p = env.ctl("renew", "www", "--force", check=1, timeout=120)
+    assert "deactivated" in p.stderr
