@@ -73,10 +73,22 @@ int ca_new(struct daemon *d, const struct config_ca *cfg, struct ca **ret)
 	return 0;
 }
 
+static void finish(struct ca *ca, int r);
+
 void ca_free(struct ca *ca)
 {
 	if (!ca)
 		return;
+	/* Whoever still waits (a control request) gets an answer, not silence. */
+	if (ca->n_waiters) {
+		set_error(ca, "CA '%s' was removed from the configuration", ca->name);
+		finish(ca, -ECANCELED);
+	}
+	if (ca->rollover_cb) {
+		ca_done_fn cb = ca->rollover_cb;
+		ca->rollover_cb = NULL;
+		cb(ca, -ECANCELED, "the CA was removed from the configuration", ca->rollover_ud);
+	}
 	keygen_abandon(ca->keygen);
 	acme_conn_free(ca->conn);
 	key_free(ca->key);
