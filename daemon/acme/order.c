@@ -277,6 +277,25 @@ static void after_order_object(struct order_job *job)
 	step(job);
 }
 
+static const char *saved_order_unusable(const struct order_job *job)
+{
+	const struct acme_order *o = &job->order;
+
+	if (o->status == ACME_STATUS_INVALID || o->status == ACME_STATUS_EXPIRED ||
+	    o->status == ACME_STATUS_DEACTIVATED || o->status == ACME_STATUS_REVOKED)
+		return "is no longer pending";
+	if (o->n_identifiers != job->cfg->n_names)
+		return "is for other names";
+	for (size_t i = 0; i < o->n_identifiers; i++) {
+		bool found = false;
+		for (size_t k = 0; k < job->cfg->n_names && !found; k++)
+			found = streq(o->identifiers[i].value, job->cfg->names[k]);
+		if (!found)
+			return "is for other names";
+	}
+	return NULL;
+}
+
 static void on_order(const struct acme_reply *rep, void *userdata)
 {
 	struct order_job *job = userdata;
@@ -294,6 +313,18 @@ static void on_order(const struct acme_reply *rep, void *userdata)
 	if (!created && rep->error == 0 && rep->status == 200) {
 		if (!parse_order_reply(job, rep))
 			return;
+		/* A saved order that can no longer lead anywhere (it failed or expired
+		 * while we were away, or the cert's names changed since) is dropped. */
+		const char *why = saved_order_unusable(job);
+		if (why) {
+			log_info("cert '%s': saved order %s %s; starting a new one", cert_name(job),
+				 job->order_url, why);
+			free(job->order_url);
+			job->order_url = NULL;
+			job->phase = PHASE_NEW_ORDER;
+			step(job);
+			return;
+		}
 		after_order_object(job);
 		return;
 	}

@@ -401,3 +401,18 @@ esac
     assert "PERSISTD_CERT_NAME=legacy" in lines
     assert any(l.startswith("RENEWED_LINEAGE=") and l.endswith("/certs/legacy/current")
                for l in lines)
+
+
+def test_saved_order_for_other_names_is_replaced(dns, testca_factory, persistd_env):
+    knot, zone, anchor = dns
+    ca = testca_factory(dns=knot.resolver)
+    env = make_env(persistd_env, ca, knot, anchor,
+                   {"www": {"ca": "test", "names": ["www.example.test"]}})
+    env.oneshot(check=1)  # refused: the order is kept for next time
+    env.certs["www"]["names"] = ["www.example.test", "api.example.test"]
+    env.write()
+    p = env.oneshot(check=1)
+    assert "is for other names; starting a new one" in p.stderr
+    recs = re.findall(r'(_validation-persist\.\S+)\. 3600 IN TXT ((?:"[^"]*" ?)+)', p.stdout)
+    zone.set("\n".join(f"{o[: -len(ZONE) - 1]} TXT {t.strip()}" for o, t in recs))
+    env.oneshot(check=0)
