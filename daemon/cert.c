@@ -313,7 +313,7 @@ static enum alert_level cert_level(const struct cert *c, const struct state_cert
 static void cert_update_level(struct cert *c, int64_t now)
 {
 	struct state_cert *st = cert_state(c);
-	char why[700];
+	char why[2600];
 
 	if (!st)
 		return;
@@ -331,7 +331,7 @@ static void cert_update_level(struct cert *c, int64_t now)
 		[ALERT_CRITICAL] = ALERT_CERT_EXPIRING,
 		[ALERT_ERROR] = ALERT_CERT_EXPIRED,
 	};
-	char message[800];
+	char message[2700];
 	str_printf(message, sizeof(message), "%s: %s", c->name, why);
 	struct alert a = {
 		.kind = level == ALERT_ERROR && !(st->has_cert && now > st->not_after)
@@ -1164,9 +1164,27 @@ int cert_new(struct daemon *d, const struct config_cert *cfg, struct ca *ca, str
 
 int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca)
 {
+	bool restart = c->job != NULL;
+	int r;
+
+	/* An order in flight holds the old section, which the reload is about to
+	 * free: park it (its URL stays in state) and go on under the new one. */
+	if (c->job) {
+		order_cancel(c->job);
+		c->job = NULL;
+		c->d->jobs_running--;
+	}
 	c->cfg = cfg;
 	c->ca = ca;
-	return sync_names(c);
+	r = sync_names(c);
+	if (r < 0)
+		return r;
+	if (restart) {
+		r = start_job(c);
+		if (r < 0)
+			call_renew_waiters(c, r, "the renewal could not be restarted after the reload");
+	}
+	return 0;
 }
 
 void cert_stop(struct cert *c)
@@ -1192,6 +1210,9 @@ void cert_stop(struct cert *c)
 		c->job = NULL;
 		c->d->jobs_running--;
 		log_info("cert '%s': renewal parked; it resumes at the next start", c->name);
+		call_renew_waiters(c, -ECANCELED,
+				   "the renewal was parked (the daemon is stopping or the cert changed "
+				   "CA); it resumes at the next start");
 	}
 	acme_op_cancel(c->ari_op);
 	c->ari_op = NULL;

@@ -425,7 +425,10 @@ static void deny(struct conn *c, const struct jrpc_request *req)
 
 	str_escape_line(name, sizeof(name), req->method, strlen(req->method), 48);
 
-	if (ctl->o.admin_gid == (gid_t)-1)
+	if (ctl->o.admin_gid == (gid_t)-1 && ctl->o.admin_group)
+		str_printf(group, sizeof(group), "(admin group '%s' does not exist on this host)",
+			   ctl->o.admin_group);
+	else if (ctl->o.admin_gid == (gid_t)-1)
 		str_printf(group, sizeof(group), "(no admin_group is configured)");
 	else if (ctl->admin_group)
 		str_printf(group, sizeof(group), "or membership of the admin group '%s'",

@@ -606,6 +606,16 @@ static int run_daemon(struct daemon *d)
 
 /* ---- reload ---- */
 
+static bool same_strv(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!streq(a[i], b[i]))
+			return false;
+	return true;
+}
+
 int daemon_reload(struct daemon *d, char **ret_message)
 {
 	struct config_errors errs = { 0 };
@@ -640,7 +650,8 @@ int daemon_reload(struct daemon *d, char **ret_message)
 	const struct config_daemon *a = &d->config->daemon, *b = &next->daemon;
 	if (!streq(a->state_dir, b->state_dir) || !streq(a->control_socket, b->control_socket) ||
 	    !streq(a->admin_group, b->admin_group) || !streq(a->trust_anchor, b->trust_anchor) ||
-	    a->n_resolvers != b->n_resolvers || a->dns_timeout_ms != b->dns_timeout_ms ||
+	    !same_strv(a->resolvers, a->n_resolvers, b->resolvers, b->n_resolvers) ||
+	    a->dns_timeout_ms != b->dns_timeout_ms ||
 	    a->dns_max_inflight != b->dns_max_inflight)
 		log_warning("changes of state_dir, control_socket, admin_group, resolver, "
 			    "trust_anchor, dns_timeout and dns_max_inflight take effect at the next "
