@@ -182,7 +182,9 @@ fuzz: deps $(FUZZ_BIN)
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
-	@scripts/bench $(CURDIR)/build
+	@scripts/bench-dns $(CURDIR)/build
+	@scripts/bench-acme $(CURDIR)/build
+	@scripts/bench-daemon $(CURDIR)/build
 
 # Config files are never overwritten. certs.d/example.conf is installed only
 # together with a fresh persistd.conf: on a configured system a deleted

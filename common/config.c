@@ -630,8 +630,15 @@ static int parse_daemon_key(struct parse_ctx *ctx, const char *k, const char *v,
 		return set_path(ctx, k, v, &d->control_socket);
 	if (streq(k, "admin_group"))
 		return set_string(ctx, k, v, &d->admin_group);
-	if (streq(k, "trust_anchor"))
+	if (streq(k, "trust_anchor")) {
+		/* "none": no DNSSEC validation (status "unchecked") */
+		if (streq(v, "none")) {
+			free(d->trust_anchor);
+			d->trust_anchor = NULL;
+			return 0;
+		}
 		return set_path(ctx, k, v, &d->trust_anchor);
+	}
 	if (streq(k, "recheck_interval")) {
 		r = set_duration(ctx, k, v, &d->recheck_interval_ms);
 		if (r == 0 && d->recheck_interval_ms < 60 * MS_PER_SEC) {

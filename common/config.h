@@ -48,7 +48,7 @@ struct config_daemon {
 	char *state_dir;            /* owned */
 	char *control_socket;       /* owned */
 	char *admin_group;          /* owned */
-	char *trust_anchor;         /* owned */
+	char *trust_anchor;         /* owned; NULL: "none", no DNSSEC validation */
 	char **resolvers;           /* owned, NULL-terminated; empty = system resolver */
 	size_t n_resolvers;
 	uint64_t recheck_interval_ms;

@@ -252,24 +252,24 @@ void ca_learn_offers_persist(struct ca *ca, bool offers)
 	}
 }
 
-int ca_learn_from_challenge(struct ca *ca, const struct acme_challenge *ch)
+/* Replaces the issuer names remembered in state (if they differ). */
+static int remember_issuers(struct ca *ca, char *const *names, size_t n)
 {
 	struct state_ca *st = ca_state(ca);
 	bool same;
 
 	if (!st)
 		return -ENOMEM;
-	ca_learn_offers_persist(ca, true);
-	same = st->n_issuers == ch->n_issuer_domain_names;
-	for (size_t i = 0; same && i < st->n_issuers; i++)
-		same = streq(st->issuers[i], ch->issuer_domain_names[i]);
+	same = st->n_issuers == n;
+	for (size_t i = 0; same && i < n; i++)
+		same = streq(st->issuers[i], names[i]);
 	if (same)
 		return 0;
-	char **v = calloc(ch->n_issuer_domain_names + 1, sizeof(char *));
+	char **v = calloc(n + 1, sizeof(char *));
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < ch->n_issuer_domain_names; i++) {
-		v[i] = strdup(ch->issuer_domain_names[i]);
+	for (size_t i = 0; i < n; i++) {
+		v[i] = strdup(names[i]);
 		if (!v[i]) {
 			for (size_t k = 0; k < i; k++)
 				free(v[k]);
@@ -281,9 +281,15 @@ int ca_learn_from_challenge(struct ca *ca, const struct acme_challenge *ch)
 		free(st->issuers[i]);
 	free(st->issuers);
 	st->issuers = v;
-	st->n_issuers = ch->n_issuer_domain_names;
+	st->n_issuers = n;
 	daemon_state_changed(ca->d);
 	return 0;
+}
+
+int ca_learn_from_challenge(struct ca *ca, const struct acme_challenge *ch)
+{
+	ca_learn_offers_persist(ca, true);
+	return remember_issuers(ca, ch->issuer_domain_names, ch->n_issuer_domain_names);
 }
 
 int ca_expected_account_uri(const struct ca *ca, const char *name, const char *challenge_uri,
@@ -622,6 +628,14 @@ static int remember_directory(struct ca *ca)
 		return -ENOMEM;
 	if (state_set_str(&st->hash_prefix, dir->meta.account_hash_prefix) < 0 ||
 	    state_set_str(&st->uri_mode, record_uri_mode_to_string(ca_get_uri_mode(ca))) < 0)
+		return -ENOMEM;
+	/* Issuer names for checking records while the CA is away: the directory's
+	 * own list, or the caaIdentities hint until a challenge says better. */
+	if (dir->meta.n_issuer_domain_names &&
+	    remember_issuers(ca, dir->meta.issuer_domain_names, dir->meta.n_issuer_domain_names) < 0)
+		return -ENOMEM;
+	if (!dir->meta.n_issuer_domain_names && st->n_issuers == 0 &&
+	    remember_issuers(ca, dir->meta.caa_identities, dir->meta.n_caa_identities) < 0)
 		return -ENOMEM;
 	st->probed_at = daemon_now(ca->d);
 	daemon_state_changed(ca->d);

@@ -60,6 +60,8 @@ struct cert {
 	struct cert_waiter *check_waiters;
 	size_t n_check_waiters;
 	struct cert_waiter due_waiter;    /* cert_renew_if_due: waiting for ARI */
+	struct state_cert *st;            /* borrowed from d->state: looked up once, since
+					   * thousands of certs make each lookup a scan */
 	bool waiting_ca_for_check;        /* one ca_prepare() for all names */
 	bool waiting_ca_for_ari;
 };
@@ -98,7 +100,11 @@ struct ca *cert_get_ca(const struct cert *c)
 
 struct state_cert *cert_state(const struct cert *c)
 {
-	return state_get_cert(c->d->state, c->name, true);
+	struct cert *mc = (struct cert *)c;
+
+	if (!mc->st)
+		mc->st = state_get_cert(c->d->state, c->name, true);
+	return mc->st;
 }
 
 bool cert_is_renewing(const struct cert *c)
@@ -153,7 +159,7 @@ static enum alert_level name_level(const struct cert *c, const struct state_name
 				   char *why, size_t size, bool *ret_unverifiable)
 {
 	const struct config_daemon *dc = &c->d->config->daemon;
-	const struct state_cert *st = state_get_cert(c->d->state, c->name, false);
+	const struct state_cert *st = cert_state(c);
 	_cleanup_free_ char *owner = NULL;
 	enum alert_level level = ALERT_OK;
 	char until[40];
@@ -356,7 +362,7 @@ static void cert_update_level(struct cert *c, int64_t now)
 
 enum alert_level cert_worst_level(const struct cert *c)
 {
-	const struct state_cert *st = state_get_cert(c->d->state, c->name, false);
+	const struct state_cert *st = cert_state(c);
 	enum alert_level worst = ALERT_OK;
 
 	if (!st)
@@ -710,7 +716,7 @@ static void schedule_renewal(struct cert *c)
 
 bool cert_is_due(const struct cert *c, int64_t now)
 {
-	const struct state_cert *st = state_get_cert(c->d->state, c->name, false);
+	const struct state_cert *st = cert_state(c);
 
 	if (!st || !st->has_cert || st->order_url)
 		return true;

@@ -3,6 +3,7 @@
  * --check-config (validate and summarize, like nginx -t). */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -195,6 +196,7 @@ static int daemon_setup(struct daemon *d)
 		return log_errno(LOG_ERR, r, "reading %s/state.json: %m", dc->state_dir);
 	} else {
 		r = state_from_json(json, len, &d->state, err, sizeof(err));
+		(void)malloc_trim(0); /* the parse tree of a big state.json is gone */
 		if (r < 0) {
 			/* Refusing beats forgetting orders in flight and alert history. */
 			log_error("%s/state.json is unreadable: %s; move it away to start afresh",
@@ -209,13 +211,14 @@ static int daemon_setup(struct daemon *d)
 		.resolvers = (const char *const *)dc->resolvers,
 		.n_resolvers = dc->n_resolvers,
 		.trust_anchor_file = dc->trust_anchor,
+		.no_dnssec = !dc->trust_anchor,
 		.timeout_ms = dc->dns_timeout_ms,
 		.max_inflight = dc->dns_max_inflight,
 	};
 	r = dnscheck_new(d->loop, &o, &d->dns);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "starting the DNS checker (trust anchor %s): %m",
-				 dc->trust_anchor);
+				 dc->trust_anchor ? dc->trust_anchor : "none");
 	r = sched_new(d->loop, daemon_clock, d, &d->sched);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "starting the scheduler: %m");
@@ -590,10 +593,13 @@ static int run_daemon(struct daemon *d)
 		uint64_t ms = d->watchdog_usec / 1000 / 3;
 		(void)uv_timer_start(&d->watchdog, on_watchdog, ms ? ms : 1, ms ? ms : 1);
 	}
-	(void)uv_timer_init(d->loop, &d->status_timer);
-	d->status_timer.data = d;
-	d->status_timer_init = true;
-	(void)uv_timer_start(&d->status_timer, on_status_timer, 60 * 1000, 60 * 1000);
+	/* STATUS= is for systemd only: without a notify socket nobody reads it. */
+	if (getenv("NOTIFY_SOCKET")) {
+		(void)uv_timer_init(d->loop, &d->status_timer);
+		d->status_timer.data = d;
+		d->status_timer_init = true;
+		(void)uv_timer_start(&d->status_timer, on_status_timer, 60 * 1000, 60 * 1000);
+	}
 
 	char line[300];
 	daemon_status_line(d, line, sizeof(line));
@@ -649,7 +655,7 @@ int daemon_reload(struct daemon *d, char **ret_message)
 
 	const struct config_daemon *a = &d->config->daemon, *b = &next->daemon;
 	if (!streq(a->state_dir, b->state_dir) || !streq(a->control_socket, b->control_socket) ||
-	    !streq(a->admin_group, b->admin_group) || !streq(a->trust_anchor, b->trust_anchor) ||
+	    !streq(a->admin_group, b->admin_group) || !streq_ptr(a->trust_anchor, b->trust_anchor) ||
 	    !same_strv(a->resolvers, a->n_resolvers, b->resolvers, b->n_resolvers) ||
 	    a->dns_timeout_ms != b->dns_timeout_ms ||
 	    a->dns_max_inflight != b->dns_max_inflight)

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,7 +79,7 @@ static void write_cert(struct json_writer *w, const struct daemon *d, const stru
 		       bool detail)
 {
 	const struct config_cert *cfg = cert_get_config(c);
-	const struct state_cert *st = state_get_cert(d->state, cert_get_name(c), false);
+	const struct state_cert *st = cert_state(c);
 	int64_t now = daemon_now(d);
 
 	json_begin_object(w);
@@ -144,6 +145,10 @@ static void reply_writer(struct control_call *call, struct json_writer *w)
 		return;
 	}
 	control_call_reply(call, out, len);
+	/* A status of ten thousand certs is megabytes of JSON built and freed:
+	 * give the pages back instead of keeping them as RSS. */
+	if (len > 1024 * 1024)
+		(void)malloc_trim(0);
 }
 
 static const char *param_string(yajl_val params, const char *key)
@@ -192,7 +197,7 @@ static void count_levels(const struct daemon *d, struct level_counts *lc)
 	lc->next_renewal = INT64_MAX;
 	for (size_t i = 0; i < d->n_certs; i++) {
 		const struct cert *c = d->certs[i];
-		const struct state_cert *st = state_get_cert(d->state, cert_get_name(c), false);
+		const struct state_cert *st = cert_state(c);
 		lc->certs++;
 		lc->level[cert_worst_level(c)]++;
 		lc->names += cert_get_config(c)->n_names;
@@ -203,22 +208,29 @@ static void count_levels(const struct daemon *d, struct level_counts *lc)
 	}
 }
 
-void daemon_status_line(const struct daemon *d, char *buf, size_t size)
+static void format_status_line(const struct daemon *d, const struct level_counts *lc, char *buf,
+			       size_t size)
 {
-	struct level_counts lc;
 	char next[40] = "none";
 
-	count_levels(d, &lc);
-	if (lc.next_renewal != INT64_MAX) {
-		int64_t in = lc.next_renewal - daemon_now(d);
+	if (lc->next_renewal != INT64_MAX) {
+		int64_t in = lc->next_renewal - daemon_now(d);
 		if (in <= 0)
 			str_printf(next, sizeof(next), "now");
 		else
 			time_format_duration((uint64_t)in * 1000, next, sizeof(next));
 	}
 	str_printf(buf, size, "%zu certs, %zu warning, %zu critical, %zu error, next renewal in %s",
-		   lc.certs, lc.level[ALERT_WARNING], lc.level[ALERT_CRITICAL], lc.level[ALERT_ERROR],
-		   next);
+		   lc->certs, lc->level[ALERT_WARNING], lc->level[ALERT_CRITICAL],
+		   lc->level[ALERT_ERROR], next);
+}
+
+void daemon_status_line(const struct daemon *d, char *buf, size_t size)
+{
+	struct level_counts lc;
+
+	count_levels(d, &lc);
+	format_status_line(d, &lc, buf, size);
 }
 
 static void on_status(struct control_call *call, yajl_val params, void *userdata)
@@ -234,7 +246,7 @@ static void on_status(struct control_call *call, yajl_val params, void *userdata
 		return;
 	}
 	count_levels(d, &lc);
-	daemon_status_line(d, line, sizeof(line));
+	format_status_line(d, &lc, line, sizeof(line));
 	enum alert_level worst = ALERT_OK;
 	for (int l = 0; l < _ALERT_LEVEL_MAX; l++)
 		if (lc.level[l])
@@ -303,7 +315,7 @@ static void write_records(struct json_writer *w, struct daemon *d, const struct 
 	json_begin_array(w);
 	for (size_t i = 0; i < d->n_certs; i++) {
 		const struct cert *c = d->certs[i];
-		const struct state_cert *st = state_get_cert(d->state, cert_get_name(c), false);
+		const struct state_cert *st = cert_state(c);
 		const struct config_cert *cfg = cert_get_config(c);
 		if (only && only != c)
 			continue;

@@ -26,7 +26,7 @@
 
 /* How long we keep polling one authorization or the order, in total. */
 #define ORDER_POLL_MAX_MS (10 * 60 * 1000)
-#define ORDER_POLL_FIRST_MS 1000
+#define ORDER_POLL_FIRST_MS 500
 #define ORDER_POLL_CAP_MS (15 * 1000)
 
 enum order_phase {

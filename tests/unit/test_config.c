@@ -91,6 +91,7 @@ static void test_good(void **state)
 	assert_int_equal(c->daemon.n_resolvers, 2);
 	assert_string_equal(c->daemon.resolvers[1], "::1");
 	assert_int_equal(c->daemon.log_level, LOG_DEBUG);
+	assert_string_equal(c->daemon.trust_anchor, "/usr/share/dns/root.key");
 	assert_int_equal(c->n_cas, 1);
 	assert_int_equal(c->cas[0]->uri_mode, CONFIG_URI_HASHED);
 	assert_true(c->cas[0]->hash_any_domain);
@@ -112,6 +113,18 @@ static void test_good(void **state)
 	assert_int_equal(legacy->challenge, CHALLENGE_DNS_01);
 	assert_string_equal(legacy->dns01_hook, "/usr/local/bin/hook");
 	assert_int_equal(legacy->dns01_propagation_timeout_ms, 300000);
+}
+
+static void test_trust_anchor_none(void **state)
+{
+	(void)state;
+	struct config_errors errs = { 0 };
+	int r;
+	_cleanup_(config_freep) struct config *c =
+		parse("[daemon]\ntrust_anchor = none\n", &errs, &r);
+
+	assert_int_equal(r, 0);
+	assert_null(c->daemon.trust_anchor);
 }
 
 static void test_errors(void **state)
@@ -280,6 +293,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_trust_anchor_none),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_persist_refuses_dns_write),
 		cmocka_unit_test(test_load_dropins),
