@@ -81,12 +81,12 @@ struct order_job {
 	/* dns-persist-01 goes in two passes: every pending authorization is
 	 * checked first, and the CA is asked to validate only when all would
 	 * pass; a refusal then names every record to publish at once. */
-	struct todo {
+	struct answer {
 		char *authz_url;           /* owned */
 		char *challenge_url;       /* owned */
 		bool respond;              /* false: already processing at the CA */
-	} *todo;                           /* owned array */
-	size_t n_todo, todo_index;
+	} *answers;                        /* owned array */
+	size_t n_answers, answer_index;
 	bool refusing;
 	char refusals[1536];
 
@@ -131,11 +131,11 @@ static void on_timer_closed(uv_handle_t *h)
 	free(job->authz_url);
 	free(job->challenge_url);
 	free(job->expected_uri);
-	for (size_t i = 0; i < job->n_todo; i++) {
-		free(job->todo[i].authz_url);
-		free(job->todo[i].challenge_url);
+	for (size_t i = 0; i < job->n_answers; i++) {
+		free(job->answers[i].authz_url);
+		free(job->answers[i].challenge_url);
 	}
-	free(job->todo);
+	free(job->answers);
 	free(job);
 }
 
@@ -418,19 +418,19 @@ static void do_fetch_order(struct order_job *job)
 static void on_authz(const struct acme_reply *rep, void *userdata);
 static void respond_next(struct order_job *job);
 
-static int todo_add(struct order_job *job, bool respond)
+static int answer_add(struct order_job *job, bool respond)
 {
-	struct todo *t = realloc(job->todo, (job->n_todo + 1) * sizeof(*t));
+	struct answer *t = realloc(job->answers, (job->n_answers + 1) * sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	job->todo = t;
-	t[job->n_todo] = (struct todo){ strdup(job->authz_url), strdup(job->challenge_url), respond };
-	if (!t[job->n_todo].authz_url || !t[job->n_todo].challenge_url) {
-		free(t[job->n_todo].authz_url);
-		free(t[job->n_todo].challenge_url);
+	job->answers = t;
+	t[job->n_answers] = (struct answer){ strdup(job->authz_url), strdup(job->challenge_url), respond };
+	if (!t[job->n_answers].authz_url || !t[job->n_answers].challenge_url) {
+		free(t[job->n_answers].authz_url);
+		free(t[job->n_answers].challenge_url);
 		return -ENOMEM;
 	}
-	job->n_todo++;
+	job->n_answers++;
 	return 0;
 }
 
@@ -455,7 +455,7 @@ static void do_fetch_authz(struct order_job *job)
 			finish(job, -EACCES);
 			return;
 		}
-		if (job->todo_index < job->n_todo) {
+		if (job->answer_index < job->n_answers) {
 			respond_next(job);
 			return;
 		}
@@ -541,7 +541,7 @@ static void work_on_authz(struct order_job *job)
 	if (ch->status == ACME_STATUS_PROCESSING) {
 		/* Answered before a restart: just wait for the outcome. */
 		if (job->cfg->challenge == CHALLENGE_DNS_PERSIST_01) {
-			if (todo_add(job, false) < 0) {
+			if (answer_add(job, false) < 0) {
 				finish(job, -ENOMEM);
 				return;
 			}
@@ -593,7 +593,7 @@ static void on_authz(const struct acme_reply *rep, void *userdata)
 			log_notice("cert '%s': %s validated by the CA", cert_name(job),
 				   authz_name(job, name, sizeof(name)));
 			if (job->cfg->challenge == CHALLENGE_DNS_PERSIST_01) {
-				job->todo_index++;
+				job->answer_index++;
 				respond_next(job);
 				return;
 			}
@@ -690,7 +690,7 @@ static void on_precheck(const struct dnscheck_result *res, void *userdata)
 	if (res->verdict.status == RECORD_VALID) {
 		log_info("cert '%s': %s: %s (DNSSEC %s)", cert_name(job), res->owner,
 			 res->verdict.reason, dnscheck_dnssec_to_string(res->dnssec));
-		if (todo_add(job, true) < 0) {
+		if (answer_add(job, true) < 0) {
 			finish(job, -ENOMEM);
 			return;
 		}
@@ -813,13 +813,13 @@ static void respond_to_challenge(struct order_job *job)
 /* Second pass of dns-persist-01: every check passed; now the CA validates. */
 static void respond_next(struct order_job *job)
 {
-	if (job->todo_index >= job->n_todo) {
+	if (job->answer_index >= job->n_answers) {
 		job->phase = PHASE_ORDER_READY;
 		reset_poll(job);
 		step(job);
 		return;
 	}
-	const struct todo *t = &job->todo[job->todo_index];
+	const struct answer *t = &job->answers[job->answer_index];
 	(void)state_set_str(&job->authz_url, t->authz_url);
 	(void)state_set_str(&job->challenge_url, t->challenge_url);
 	if (t->respond) {
