@@ -734,10 +734,12 @@ int daemon_reload(struct daemon *d, char **ret_message)
 	d->n_cas = next->n_cas;
 	config_free(d->config);
 	d->config = next;
-	const char *keep[d->n_certs ? d->n_certs : 1];
-	for (size_t i = 0; i < d->n_certs; i++)
-		keep[i] = cert_get_name(d->certs[i]);
-	state_retain_certs(d->state, keep, d->n_certs);
+	_cleanup_free_ const char **keep = calloc(d->n_certs ? d->n_certs : 1, sizeof(*keep));
+	if (keep) {
+		for (size_t i = 0; i < d->n_certs; i++)
+			keep[i] = cert_get_name(d->certs[i]);
+		state_retain_certs(d->state, keep, d->n_certs);
+	}
 	for (size_t i = 0; i < d->n_certs; i++)
 		(void)cert_start(d->certs[i]);
 	daemon_state_changed(d);
