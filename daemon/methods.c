@@ -350,76 +350,86 @@ static void on_records_list(struct control_call *call, yajl_val params, void *us
 	reply_writer(call, w);
 }
 
-/* ---- records.check: answers once every asked cert has finished ---- */
+/* ---- records.check and records.generate: one answer once the work they
+ * started for every cert (or the one named) has come back ---- */
 
-struct check_req {
+typedef void (*fanout_writer)(struct json_writer *w, struct daemon *d, const struct cert *only);
+
+struct fanout {
 	struct daemon *d;
 	struct control_call *call;
-	struct cert *only;
-	unsigned pending;
+	const struct cert *only;   /* borrowed: params "name", or NULL for all */
+	unsigned pending;          /* 1 for the starter itself, until all is started */
+	fanout_writer write;
+	char error[512];           /* set: answer with this error instead */
 };
 
-static void on_cert_checked(struct cert *c, int r, const char *message, void *userdata)
+/* NULL when the call was answered already (unknown cert, out of memory). */
+static struct fanout *fanout_new(struct daemon *d, struct control_call *call, yajl_val params,
+				 fanout_writer write)
 {
-	struct check_req *req = userdata;
-
-	(void)c;
-	(void)r;
-	(void)message;
-	if (--req->pending > 0)
-		return;
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
-	if (!w) {
-		control_call_error(req->call, JRPC_INTERNAL_ERROR, "out of memory", NULL);
-	} else {
-		write_records(w, req->d, req->only);
-		reply_writer(req->call, w);
-	}
-	free(req);
-}
-
-static void on_records_check(struct control_call *call, yajl_val params, void *userdata)
-{
-	struct daemon *d = userdata;
-	struct check_req *req;
 	struct cert *only = NULL;
 
 	if (param_string(params, "name")) {
 		only = cert_param(d, call, params);
 		if (!only)
-			return;
+			return NULL;
 	}
-	req = calloc(1, sizeof(*req));
-	if (!req) {
+	struct fanout *f = calloc(1, sizeof(*f));
+	if (!f) {
 		control_call_error(call, JRPC_INTERNAL_ERROR, "out of memory", NULL);
-		return;
+		return NULL;
 	}
-	req->d = d;
-	req->call = call;
-	req->only = only;
-	req->pending = 1; /* held until all are started */
+	*f = (struct fanout){ .d = d, .call = call, .only = only, .pending = 1, .write = write };
+	return f;
+}
+
+static void fanout_done(struct fanout *f)
+{
+	if (--f->pending > 0)
+		return;
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+	if (f->error[0])
+		control_call_error(f->call, JRPC_FAILED, f->error, NULL);
+	else if (!w)
+		control_call_error(f->call, JRPC_INTERNAL_ERROR, "out of memory", NULL);
+	else {
+		f->write(w, f->d, f->only);
+		reply_writer(f->call, w);
+	}
+	free(f);
+}
+
+static void on_cert_checked(struct cert *c, int r, const char *message, void *userdata)
+{
+	(void)c;
+	(void)r;
+	(void)message;
+	fanout_done(userdata);
+}
+
+static void on_records_check(struct control_call *call, yajl_val params, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct fanout *f = fanout_new(d, call, params, write_records);
+
+	if (!f)
+		return;
 	for (size_t i = 0; i < d->n_certs; i++) {
 		struct cert *c = d->certs[i];
-		if ((only && c != only) || cert_get_config(c)->challenge != CHALLENGE_DNS_PERSIST_01)
+		if ((f->only && c != f->only) ||
+		    cert_get_config(c)->challenge != CHALLENGE_DNS_PERSIST_01)
 			continue;
-		req->pending++;
-		if (cert_check(c, on_cert_checked, req) < 0)
-			req->pending--;
+		f->pending++;
+		if (cert_check(c, on_cert_checked, f) < 0)
+			f->pending--;
 	}
-	on_cert_checked(NULL, 0, NULL, req);
+	fanout_done(f);
 }
 
 /* ---- records.generate ---- */
 
-struct generate_req {
-	struct daemon *d;
-	struct control_call *call;
-	struct cert *only;
-	unsigned pending;
-	char error[512];
-};
-
-static void write_generated(struct json_writer *w, struct daemon *d, struct cert *only)
+static void write_generated(struct json_writer *w, struct daemon *d, const struct cert *only)
 {
 	json_begin_array(w);
 	for (size_t i = 0; i < d->n_certs; i++) {
@@ -476,68 +486,38 @@ static void write_generated(struct json_writer *w, struct daemon *d, struct cert
 	json_end_array(w);
 }
 
-static void generate_answer(struct generate_req *req)
-{
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
-
-	if (req->error[0])
-		control_call_error(req->call, JRPC_FAILED, req->error, NULL);
-	else if (!w)
-		control_call_error(req->call, JRPC_INTERNAL_ERROR, "out of memory", NULL);
-	else {
-		write_generated(w, req->d, req->only);
-		reply_writer(req->call, w);
-	}
-	free(req);
-}
-
 static void on_ca_for_generate(struct ca *ca, int r, void *userdata)
 {
-	struct generate_req *req = userdata;
+	struct fanout *f = userdata;
 
 	if (r < 0)
-		str_printf(req->error, sizeof(req->error), "CA '%s': %s", ca_get_name(ca),
+		str_printf(f->error, sizeof(f->error), "CA '%s': %s", ca_get_name(ca),
 			   ca_last_error(ca));
-	if (--req->pending == 0)
-		generate_answer(req);
+	fanout_done(f);
 }
 
 static void on_records_generate(struct control_call *call, yajl_val params, void *userdata)
 {
 	struct daemon *d = userdata;
-	struct generate_req *req;
-	struct cert *only = NULL;
+	struct fanout *f = fanout_new(d, call, params, write_generated);
 
-	if (param_string(params, "name")) {
-		only = cert_param(d, call, params);
-		if (!only)
-			return;
-	}
-	req = calloc(1, sizeof(*req));
-	if (!req) {
-		control_call_error(call, JRPC_INTERNAL_ERROR, "out of memory", NULL);
+	if (!f)
 		return;
-	}
-	req->d = d;
-	req->call = call;
-	req->only = only;
-	req->pending = 1;
 	/* A record names the account: CAs without one yet make it first. */
 	for (size_t i = 0; i < d->n_cas; i++) {
 		struct ca *ca = d->cas[i];
 		size_t n;
 		bool used = false;
 		for (size_t k = 0; k < d->n_certs && !used; k++)
-			used = cert_get_ca(d->certs[k]) == ca && (!only || d->certs[k] == only);
+			used = cert_get_ca(d->certs[k]) == ca && (!f->only || d->certs[k] == f->only);
 		(void)ca_load_local(ca);
 		if (!used || (ca_get_account_url(ca) && ca_get_issuers(ca, &n) && n))
 			continue;
-		req->pending++;
-		if (ca_prepare(ca, on_ca_for_generate, req) < 0)
-			req->pending--;
+		f->pending++;
+		if (ca_prepare(ca, on_ca_for_generate, f) < 0)
+			f->pending--;
 	}
-	if (--req->pending == 0)
-		generate_answer(req);
+	fanout_done(f);
 }
 
 /* ---- renew ---- */
