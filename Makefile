@@ -174,8 +174,13 @@ $(FUZZ_O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
-$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON_OBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer -o $@ $< $(FUZZ_COMMON_OBJ) $(LIBS)
+# An archive, so a harness links only the objects it reaches (the daemon's
+# objects refer to main.c, which no harness links).
+$(FUZZ_O)/libfuzzobj.a: $(FUZZ_COMMON_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_O)/libfuzzobj.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer -o $@ $< $(FUZZ_O)/libfuzzobj.a $(LIBS)
 
 fuzz: deps $(FUZZ_BIN)
 	@scripts/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BIN)
