@@ -1,4 +1,4 @@
-/* common/getdns_uv.c: see getdns_uv.h. Design rules: notes/getdns-libuv.md
+/* common/getdns_uv.c: see getdns_uv.h. Design rules: docs/notes/getdns-libuv.md
  * section 3. */
 #include "common/getdns_uv.h"
 

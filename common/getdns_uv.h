@@ -1,6 +1,6 @@
 /* common/getdns_uv.h: getdns' event-loop interface (getdns_eventloop_vmt)
  * on a libuv loop, written to libuv's handle rules. Replaces Debian's broken
- * libgetdns_ex_uv (see notes/getdns-libuv.md; never link that library).
+ * libgetdns_ex_uv (see docs/notes/getdns-libuv.md; never link that library).
  *
  * Owns: one registration per schedule() call, holding at most one uv_poll_t
  * (read and write together) and one uv_timer_t. A registration is freed only

@@ -1,5 +1,5 @@
 /* common/record.h: the dns-persist-01 TXT record: grammar, generation and the
- * CA's evaluation rules (spec/dns-persist-01.md sections 2 and 3).
+ * CA's evaluation rules (docs/spec/dns-persist-01.md sections 2 and 3).
  *
  * Pure: no I/O, no logging, no clock. Callers pass `now` (Unix seconds).
  * Errors: -EINVAL bad input (with a position and reason for parse errors),

@@ -1,7 +1,7 @@
 """The getdns-on-libuv adapter (common/getdns_uv) under the load that crashes
 Debian's libgetdns_ex_uv: many concurrent queries for a TXT RRset over 1232
 bytes, so that every UDP answer is truncated and the queries pile onto one
-TCP connection; and TCP-only transport. notes/getdns-libuv.md section 4.
+TCP connection; and TCP-only transport. docs/notes/getdns-libuv.md section 4.
 
 The client is tests/unit/test_getdns_uv.c in --stress mode, built by make
 check with ASan+UBSan (leak detection on). It exits 0 only when every query

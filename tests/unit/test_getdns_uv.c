@@ -1,7 +1,7 @@
 /* tests/unit/test_getdns_uv.c: the getdns event-loop adapter.
  *
  * Without arguments: cmocka unit tests that drive the adapter's vmt the way
- * getdns does (notes/getdns-libuv.md section 1) on socketpairs and timers, no
+ * getdns does (docs/notes/getdns-libuv.md section 1) on socketpairs and timers, no
  * network.
  *
  * With --stress: the recipe of notes section 4 against a real server, run by
