@@ -15,6 +15,7 @@
 #include "common/key.h"
 #include "common/limits.h"
 #include "common/macro.h"
+#include "common/mberr.h"
 
 /* X.520 ub-common-name: a longer first name goes into the SANs only. */
 #define CSR_CN_MAX_BYTES 64
@@ -58,16 +59,16 @@ static int san_write(const char *const *names, size_t n_names, uint8_t *buf, siz
 		r = mbedtls_asn1_write_tagged_string(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2,
 						     names[i], strlen(names[i]));
 		if (r < 0)
-			return key_errno_from_mbedtls(r, -EIO);
+			return mberr_to_errno(r, -EIO);
 		total += (size_t)r;
 	}
 	r = mbedtls_asn1_write_len(&p, buf, total);
 	if (r < 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 	total += (size_t)r;
 	r = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
 	if (r < 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 	total += (size_t)r;
 	*ret_start = p;
 	*ret_len = total;
@@ -113,7 +114,7 @@ int csr_create(const struct key *k, const char *const *names, size_t n_names, ui
 		return -ENOMEM;
 	r = mbedtls_x509write_csr_set_subject_name(&csr, subject);
 	if (r != 0)
-		return key_errno_from_mbedtls(r, -EINVAL);
+		return mberr_to_errno(r, -EINVAL);
 	/* 2.28 has no SAN helper and no critical flag here, so the request's extension is
 	 * non-critical even with an empty subject. That is fine: the CA decides what goes
 	 * into the certificate (pebble issued from such CSRs with an empty subject). */
@@ -121,7 +122,7 @@ int csr_create(const struct key *k, const char *const *names, size_t n_names, ui
 						MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME),
 						san_value, san_len);
 	if (r != 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 	mbedtls_x509write_csr_set_key(&csr, key_get_pk(k));
 	mbedtls_x509write_csr_set_md_alg(&csr, key_get_type(k) == KEY_EC_P384 ?
 						       MBEDTLS_MD_SHA384 : MBEDTLS_MD_SHA256);
@@ -134,7 +135,7 @@ int csr_create(const struct key *k, const char *const *names, size_t n_names, ui
 	 * RNG here even though signing is deterministic (it blinds). */
 	r = mbedtls_x509write_csr_der(&csr, buf, buf_size, key_rng, (void *)k);
 	if (r < 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 	if (r == 0)
 		return -EIO;
 	der = malloc((size_t)r);

@@ -11,6 +11,7 @@
 #include "common/jws.h"
 #include "common/key.h"
 #include "common/macro.h"
+#include "common/mberr.h"
 
 /* A growing string for building JSON. The first failure sticks; jbuf_finish() reports it,
  * so the building code need not check every append. */
@@ -226,7 +227,7 @@ int jws_hs256(const uint8_t *key, size_t keylen, const void *data, size_t len, u
 	r = mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key, keylen, data, len,
 			    out);
 	if (r != 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 	return 0;
 }
 

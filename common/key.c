@@ -25,6 +25,7 @@
 #include "common/key.h"
 #include "common/limits.h"
 #include "common/macro.h"
+#include "common/mberr.h"
 #include "common/x509.h"
 
 /* Room for mbedtls_pk_write_key_pem(): an RSA 4096 PKCS#1 PEM is about 3.3 KiB. */
@@ -78,20 +79,6 @@ int key_type_from_string(const char *s)
 	return -EINVAL;
 }
 
-int key_errno_from_mbedtls(int err, int fallback)
-{
-	int code = err < 0 ? -err : err;
-	int high = code & 0x7f80, low = code & 0x007f;
-
-	if (high == -MBEDTLS_ERR_PK_ALLOC_FAILED || high == -MBEDTLS_ERR_X509_ALLOC_FAILED ||
-	    high == -MBEDTLS_ERR_ECP_ALLOC_FAILED || high == -MBEDTLS_ERR_PEM_ALLOC_FAILED ||
-	    high == -MBEDTLS_ERR_MD_ALLOC_FAILED || high == -MBEDTLS_ERR_CIPHER_ALLOC_FAILED)
-		return -ENOMEM;
-	if (low == -MBEDTLS_ERR_MPI_ALLOC_FAILED || low == -MBEDTLS_ERR_ASN1_ALLOC_FAILED)
-		return -ENOMEM;
-	return fallback;
-}
-
 void key_free(struct key *k)
 {
 	if (!k)
@@ -118,7 +105,7 @@ static int key_new(struct key **ret)
 	r = mbedtls_ctr_drbg_seed(&k->drbg, mbedtls_entropy_func, &k->entropy,
 				  (const unsigned char *)pers, sizeof(pers) - 1);
 	if (r != 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 	*ret = TAKE_PTR(k);
 	return 0;
 }
@@ -210,7 +197,7 @@ int key_generate(enum key_type t, struct key **ret)
 						mbedtls_ctr_drbg_random, &k->drbg);
 	}
 	if (r != 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 	*ret = TAKE_PTR(k);
 	return 0;
 }
@@ -242,7 +229,7 @@ int key_load_pem(const char *pem, size_t len, struct key **ret)
 	/* For PEM the length must count the NUL, or mbedTLS takes the buffer for DER. */
 	r = mbedtls_pk_parse_key(&k->pk, (const unsigned char *)copy.p, copy.size, NULL, 0);
 	if (r != 0)
-		return key_errno_from_mbedtls(r, -EINVAL);
+		return mberr_to_errno(r, -EINVAL);
 	r = key_classify(&k->pk);
 	if (r < 0)
 		return r;
@@ -303,7 +290,7 @@ int key_write_pem(const struct key *k, char **ret_pem)
 		return -ENOMEM;
 	r = mbedtls_pk_write_key_pem(key_get_pk(k), (unsigned char *)buf.p, buf.size);
 	if (r != 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 	char *pem = strdup(buf.p);
 	if (!pem)
 		return -ENOMEM;
@@ -350,7 +337,7 @@ static int key_jwk_ec(const struct key *k, char **ret_json)
 	r = mbedtls_ecp_point_write_binary(&ec->grp, &ec->Q, MBEDTLS_ECP_PF_UNCOMPRESSED,
 					   &point_len, point, sizeof(point));
 	if (r != 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 	if (point_len != 1 + 2 * w)
 		return -EIO;
 	r = b64url_encode_buf(point + 1, w, x, sizeof(x));
@@ -383,7 +370,7 @@ static int key_jwk_rsa(const struct key *k, char **ret_json)
 		return -EINVAL;
 	r = mbedtls_rsa_export_raw(rsa, n, n_len, NULL, 0, NULL, 0, NULL, 0, NULL, 0);
 	if (r != 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 	/* e in its minimal length (01 00 01 -> AQAB): a padded e is another thumbprint. */
 	mbedtls_mpi_init(&big_e);
 	r = mbedtls_rsa_export(rsa, NULL, NULL, NULL, NULL, &big_e);
@@ -394,7 +381,7 @@ static int key_jwk_rsa(const struct key *k, char **ret_json)
 		r = mbedtls_mpi_write_binary(&big_e, e, e_len);
 	mbedtls_mpi_free(&big_e);
 	if (r != 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 
 	r = b64url_encode(n, n_len, &n_b64);
 	if (r < 0)
@@ -424,7 +411,7 @@ int key_jwk_thumbprint_from_json(const char *canonical_jwk, char **ret_b64)
 	r = mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
 		       (const unsigned char *)canonical_jwk, strlen(canonical_jwk), hash);
 	if (r != 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 	return b64url_encode(hash, sizeof(hash), ret_b64);
 }
 
@@ -469,7 +456,7 @@ static int ecdsa_der_to_raw(const uint8_t *der, size_t der_len, size_t w, uint8_
 		r = mbedtls_mpi_write_binary(&s_mpi, out + w, w);
 	mbedtls_mpi_free(&r_mpi);
 	mbedtls_mpi_free(&s_mpi);
-	return r == 0 ? 0 : key_errno_from_mbedtls(r, -EIO);
+	return r == 0 ? 0 : mberr_to_errno(r, -EIO);
 }
 
 int key_sign(const struct key *k, const void *data, size_t len, uint8_t **ret_sig,
@@ -485,13 +472,13 @@ int key_sign(const struct key *k, const void *data, size_t len, uint8_t **ret_si
 
 	r = mbedtls_md(mbedtls_md_info_from_type(md), data, len, hash);
 	if (r != 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 	/* With MBEDTLS_ECDSA_DETERMINISTIC (Debian's config) ECDSA follows RFC 6979 and the
 	 * DRBG only blinds; RSA uses it for blinding too, so it is always passed. */
 	r = mbedtls_pk_sign(&mk->pk, md, hash, 0, sig, &sig_len, mbedtls_ctr_drbg_random,
 			    &mk->drbg);
 	if (r != 0)
-		return key_errno_from_mbedtls(r, -EIO);
+		return mberr_to_errno(r, -EIO);
 
 	if (k->type == KEY_EC_P256 || k->type == KEY_EC_P384) {
 		size_t w = k->type == KEY_EC_P384 ? 48 : 32;
@@ -526,7 +513,7 @@ int key_pem_matches(const struct key *k, const char *cert_pem, size_t len)
 		/* 2.28 takes (public, private) and no RNG. Mismatch and "cannot check"
 		 * (PK_FEATURE_UNAVAILABLE, another key type) both mean: not this key. */
 		r = mbedtls_pk_check_pair(&chain.pk, &k->pk);
-		r = r == 0 ? 1 : key_errno_from_mbedtls(r, 0);
+		r = r == 0 ? 1 : mberr_to_errno(r, 0);
 	}
 	mbedtls_x509_crt_free(&chain);
 	return r;

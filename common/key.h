@@ -68,11 +68,9 @@ int key_sign(const struct key *k, const void *data, size_t len, uint8_t **ret_si
  * 0 if not (or mbedTLS cannot tell), -EINVAL for a bad chain, -E2BIG over CERT_MAX_BYTES. */
 int key_pem_matches(const struct key *k, const char *cert_pem, size_t len);
 
-/* For csr.c, jws.c and x509.c only: the mbedTLS side of a key, and error mapping. */
+/* For csr.c and jws.c only: the mbedTLS side of a key. */
 struct mbedtls_pk_context;
 /* Borrowed from k. It is not const because mbedTLS signs through a mutable context. */
 struct mbedtls_pk_context *key_get_pk(const struct key *k);
 /* An mbedTLS f_rng; p_rng is a struct key *, whose own DRBG produces the bytes. */
 int key_rng(void *p_rng, unsigned char *out, size_t len);
-/* -ENOMEM for any mbedTLS allocation failure, else fallback (a negative errno). */
-int key_errno_from_mbedtls(int err, int fallback);

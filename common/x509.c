@@ -10,9 +10,9 @@
 #include <mbedtls/x509_crt.h>
 
 #include "common/b64.h"
-#include "common/key.h"
 #include "common/limits.h"
 #include "common/macro.h"
+#include "common/mberr.h"
 #include "common/timeutil.h"
 #include "common/x509.h"
 
@@ -43,7 +43,7 @@ int x509_chain_parse(const char *pem_chain, size_t len, struct mbedtls_x509_crt 
 	 * certificates that failed while others parsed: for us the chain is bad. */
 	r = mbedtls_x509_crt_parse(chain, (const unsigned char *)copy, len + 1);
 	if (r < 0)
-		return key_errno_from_mbedtls(r, -EINVAL);
+		return mberr_to_errno(r, -EINVAL);
 	if (r > 0 || !chain->raw.p)
 		return -EINVAL;
 	/* mbedTLS stops quietly at a BEGIN line without its END line, so a chain cut inside
