@@ -1101,7 +1101,8 @@ static int check_named_files(struct config *c, struct config_errors *errs)
 		str_printf(section, sizeof(section), "[ca %s] ", ca->name);
 		r |= check_named_file(ca->eab_hmac_file, "eab_hmac_file", ca->file, ca->line,
 				      section, errs);
-		r |= check_named_file(ca->ca_bundle, "ca_bundle", ca->file, ca->line, section, errs);
+		r |= check_named_file(ca->ca_bundle, "ca_bundle", ca->file, ca->line, section,
+				      errs);
 	}
 	return r ? -EINVAL : 0;
 }

@@ -1,8 +1,8 @@
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,9 +39,10 @@ bool fsperm_is_temp_name(const char *name)
 
 	if (l < 12 || memcmp(name + l - 11, ".tmp.", 5) != 0)
 		return false;
-	for (const char *p = name + l - 6; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-			return false;
+	/* mkostemp()'s alphabet */
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	if (strspn(name + l - 6, alnum) != 6)
+		return false;
 	for (size_t i = 0; i < ELEMENTSOF(own_files); i++)
 		if (strlen(own_files[i]) == l - 11 && memcmp(name, own_files[i], l - 11) == 0)
 			return true;
@@ -129,14 +130,16 @@ static void tidy_key(struct tidy *t, int dfd, const char *name, const char *path
 		return;
 	}
 	if (st.st_uid != t->uid) {
-		refuse(t, path, "owned by uid %u, not by persistd's uid %u: refusing to use a key "
-				"someone else may have put there (check it, then chown it or remove it)",
+		refuse(t, path,
+		       "owned by uid %u, not by persistd's uid %u: refusing to use a key someone "
+		       "else may have put there (check it, then chown it or remove it)",
 		       (unsigned)st.st_uid, (unsigned)t->uid);
 		return;
 	}
 	if (st.st_mode & 022) {
-		refuse(t, path, "mode %04o is group- or world-writable: refusing to use a key "
-				"someone else may have replaced (check it, then chmod 0600 it or remove it)",
+		refuse(t, path,
+		       "mode %04o is group- or world-writable: refusing to use a key someone else "
+		       "may have replaced (check it, then chmod 0600 it or remove it)",
 		       (unsigned)(st.st_mode & 07777));
 		return;
 	}
