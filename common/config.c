@@ -1028,16 +1028,41 @@ static int dropin_filter(const struct dirent *e)
 	return e->d_name[0] != '.' && l > 5 && streq(e->d_name + l - 5, ".conf");
 }
 
+/* Says what a path that is not a regular file is, following a symbolic
+ * link once so "a link to a fifo" reads as such. */
+static void describe_non_regular(const char *path, const struct stat *st, char *buf, size_t size)
+{
+	struct stat lst;
+
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && !S_ISLNK(st->st_mode))
+		str_printf(buf, size, "symbolic link to a %s", file_type_name(st->st_mode));
+	else
+		str_printf(buf, size, "%s", file_type_name(st->st_mode));
+}
+
 static int load_file(struct config *c, const char *path, bool main_file,
 		     struct config_errors *errs)
 {
 	_cleanup_free_ char *text = NULL;
+	struct stat st;
+	char what[64];
 	size_t len;
 	int r;
 
-	r = file_read_bounded(path, CONFIG_MAX_BYTES, &text, &len);
+	/* Look before opening: a FIFO or a device is never opened at all, and
+	 * file_read_bounded() refuses (without blocking) one swapped in since. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		describe_non_regular(path, &st, what, sizeof(what));
+		add_error(errs, path, 0, "not a regular file (%s)", what);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	}
+	r = file_read_bounded_stat(path, CONFIG_MAX_BYTES, &text, &len, &st);
 	if (r == -E2BIG) {
 		add_error(errs, path, 0, "file larger than %d bytes", CONFIG_MAX_BYTES);
+		return r;
+	}
+	if (r == -EISDIR || r == -EINVAL) {
+		add_error(errs, path, 0, "not a regular file (%s)", file_type_name(st.st_mode));
 		return r;
 	}
 	if (r < 0) {
@@ -1045,6 +1070,41 @@ static int load_file(struct config *c, const char *path, bool main_file,
 		return r;
 	}
 	return config_parse_text(c, path, text, len, main_file, errs);
+}
+
+/* A file the configuration names and the daemon reads at start. A missing
+ * one is reported where it is used; one that is not a regular file would be
+ * opened by curl or getdns with a blocking open(), so refuse it here. */
+static int check_named_file(const char *path, const char *key, const char *file, unsigned line,
+			    const char *section, struct config_errors *errs)
+{
+	struct stat st;
+	char what[64];
+
+	if (!path || stat(path, &st) < 0 || S_ISREG(st.st_mode))
+		return 0;
+	describe_non_regular(path, &st, what, sizeof(what));
+	add_error(errs, file, line, "%s%s '%s': not a regular file (%s)", section, key, path,
+		  what);
+	return -EINVAL;
+}
+
+static int check_named_files(struct config *c, struct config_errors *errs)
+{
+	char section[160];
+	int r = 0;
+
+	r |= check_named_file(c->daemon.trust_anchor, "trust_anchor",
+			      c->n_files ? c->files[0] : NULL, 0, "", errs);
+	for (size_t i = 0; i < c->n_cas; i++) {
+		const struct config_ca *ca = c->cas[i];
+		str_printf(section, sizeof(section), "[ca %s] ", ca->name);
+		r |= check_named_file(ca->eab_hmac_file, "eab_hmac_file", ca->file, ca->line,
+				      section, errs);
+		r |= check_named_file(ca->ca_bundle, "ca_bundle", ca->file, ca->line, section,
+				      errs);
+	}
+	return r ? -EINVAL : 0;
 }
 
 int config_load(const char *path, struct config **ret, struct config_errors *errs)
@@ -1092,6 +1152,9 @@ int config_load(const char *path, struct config **ret, struct config_errors *err
 	if (failed)
 		return failed;
 	r = config_finish(c, errs);
+	if (r < 0)
+		return r;
+	r = check_named_files(c, errs);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(c);

@@ -16,6 +16,7 @@
  * slots is free, so memory stays flat however many names are submitted. */
 #include "common/list.h"
 #include "common/dnscheck.h"
+#include "common/fileio.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -1683,23 +1684,14 @@ fail:
 
 static int read_trust_anchors(const char *path, getdns_list **ret)
 {
-	_cleanup_free_ char *buf = malloc(TRUST_ANCHOR_MAX_BYTES + 1);
-	FILE *f;
+	_cleanup_free_ char *buf = NULL;
 	size_t n;
+	int r;
 
-	if (!buf)
-		return -ENOMEM;
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ENOENT : -errno;
-	n = fread(buf, 1, TRUST_ANCHOR_MAX_BYTES + 1, f);
-	bool err = ferror(f);
-	fclose(f);
-	if (err)
-		return -EIO;
-	if (n > TRUST_ANCHOR_MAX_BYTES)
-		return -E2BIG;
-	buf[n] = 0;
+	/* Not fopen(): a FIFO named as the anchor would block the loop in open(). */
+	r = file_read_bounded(path, TRUST_ANCHOR_MAX_BYTES, &buf, &n);
+	if (r < 0)
+		return r;
 
 	FILE *m = fmemopen(buf, n ? n : 1, "r");
 	if (!m)

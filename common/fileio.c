@@ -11,19 +11,66 @@
 #include "common/fileio.h"
 #include "common/macro.h"
 
-int file_read_bounded(const char *path, size_t max_bytes, char **ret, size_t *retlen)
+const char *file_type_name(mode_t mode)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "regular file";
+	case S_IFDIR:
+		return "directory";
+	case S_IFIFO:
+		return "fifo";
+	case S_IFSOCK:
+		return "socket";
+	case S_IFCHR:
+		return "character device";
+	case S_IFBLK:
+		return "block device";
+	case S_IFLNK:
+		return "symbolic link";
+	default:
+		return "unknown file type";
+	}
+}
+
+int file_open_regular(const char *path, struct stat *ret_st)
+{
 	struct stat st;
 
+	/* O_NONBLOCK: open() of a FIFO without a writer, or of some devices,
+	 * would wait forever, and with it the daemon's loop and signals. */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
+	if (ret_st)
+		*ret_st = st;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+int file_read_bounded(const char *path, size_t max_bytes, char **ret, size_t *retlen)
+{
+	return file_read_bounded_stat(path, max_bytes, ret, retlen, NULL);
+}
+
+int file_read_bounded_stat(const char *path, size_t max_bytes, char **ret, size_t *retlen,
+			   struct stat *ret_st)
+{
+	struct stat st = { 0 };
+	_cleanup_close_ int fd = file_open_regular(path, &st);
+
+	if (ret_st && (fd >= 0 || fd == -EISDIR || fd == -EINVAL))
+		*ret_st = st;
+	if (fd < 0)
+		return fd;
 	if ((uint64_t)st.st_size > max_bytes)
 		return -E2BIG;
 

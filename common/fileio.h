@@ -1,6 +1,8 @@
 /* common/fileio.h: bounded reads and crash-safe writes of whole files.
  * Reads never take more than the caller's limit (-E2BIG beyond it) and only
- * regular files. Writes are atomic: a temp file in the same directory,
+ * regular files: anything else (a FIFO, a device, a socket) is refused after
+ * an open() that cannot block, so a FIFO put where a file belongs cannot
+ * stall the caller. Writes are atomic: a temp file in the same directory,
  * written in full, fsynced, renamed over the target, then the directory
  * fsynced, so a crash at any instant leaves the old file or the new one,
  * never a mix. The mode is set before any byte is written, so a secret is
@@ -10,10 +12,23 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+
+/* "fifo", "directory", "socket", "character device", ... for messages. */
+const char *file_type_name(mode_t mode);
+
+/* An fd open for reading (blocking again), only for a regular file:
+ * -EISDIR for a directory, -EINVAL for any other type; *ret_st, if given,
+ * is filled whenever the file could be opened, so the caller can say what
+ * it was (file_type_name). */
+int file_open_regular(const char *path, struct stat *ret_st);
 
 /* *ret is NUL-terminated (not counted in *retlen) and owned by the caller. */
 int file_read_bounded(const char *path, size_t max_bytes, char **ret, size_t *retlen);
+/* The same; on -EISDIR/-EINVAL *ret_st says what the file was instead. */
+int file_read_bounded_stat(const char *path, size_t max_bytes, char **ret, size_t *retlen,
+			   struct stat *ret_st);
 
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 

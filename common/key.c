@@ -22,6 +22,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "common/b64.h"
+#include "common/fileio.h"
 #include "common/key.h"
 #include "common/limits.h"
 #include "common/macro.h"
@@ -245,15 +246,9 @@ int key_load_file(const char *path, struct key **ret)
 	struct stat st;
 	size_t len = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = file_open_regular(path, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
+		return fd;
 	if ((uint64_t)st.st_size > KEY_MAX_BYTES)
 		return -E2BIG;
 	/* Not common/fileio: one fixed buffer, so no realloc() leaves key bytes behind

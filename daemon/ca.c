@@ -435,10 +435,16 @@ static void on_new_account(const struct acme_reply *rep, void *userdata)
 static int read_eab_key(struct ca *ca, uint8_t **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *text = NULL;
+	struct stat st;
 	size_t len;
 	int r;
 
-	r = file_read_bounded(ca->cfg->eab_hmac_file, 4096, &text, &len);
+	r = file_read_bounded_stat(ca->cfg->eab_hmac_file, 4096, &text, &len, &st);
+	if (r == -EISDIR || r == -EINVAL) {
+		set_error(ca, "eab_hmac_file '%s': not a regular file (%s)", ca->cfg->eab_hmac_file,
+			  file_type_name(st.st_mode));
+		return r;
+	}
 	if (r < 0) {
 		set_error(ca, "reading eab_hmac_file '%s': %s", ca->cfg->eab_hmac_file,
 			  strerror(-r));

@@ -24,6 +24,7 @@
 #include "daemon/cert.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/fsperm.h"
 #include "daemon/log.h"
 #include "daemon/methods.h"
 
@@ -187,6 +188,9 @@ static int daemon_setup(struct daemon *d)
 	r = store_open(dc->state_dir, &d->store);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "opening the state directory %s: %m", dc->state_dir);
+	r = fsperm_tidy(dc->state_dir);
+	if (r < 0)
+		return r == -EPERM ? r : log_errno(LOG_ERR, r, "checking %s: %m", dc->state_dir);
 	r = store_state_load(d->store, &json, &len);
 	if (r == -ENOENT) {
 		d->state = state_new();

@@ -5,9 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <cmocka.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "common/config.h"
 #include "common/fileio.h"
@@ -270,6 +272,93 @@ static void test_load_dropins(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/* One error, on `file`, whose message contains `needle`. */
+static void expect_load_error(const char *path, const char *file, const char *needle)
+{
+	struct config_errors errs = { 0 };
+	struct config *c = NULL;
+
+	assert_int_not_equal(config_load(path, &c, &errs), 0);
+	assert_null(c);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(errs.items[0].file);
+	if (!strstr(errs.items[0].file, file) || !strstr(errs.items[0].message, needle))
+		fail_msg("expected '%s' on %s, got %s:%u: %s", needle, file, errs.items[0].file,
+			 errs.items[0].line, errs.items[0].message);
+	config_errors_done(&errs);
+}
+
+static void test_load_refuses_non_regular(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/persistd-config-XXXXXX";
+	char path[256], dropins[256], p[600], q[300], bundle[100];
+
+	/* A regression blocks in open() on the FIFO: let SIGALRM end it as a
+	 * failure instead of hanging the suite. */
+	alarm(10);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/persistd.conf", dir);
+	snprintf(dropins, sizeof(dropins), "%s/certs.d", dir);
+	assert_int_equal(mkdir(dropins, 0755), 0);
+	write_file(path, "[ca a]\ndirectory = https://x/d\n");
+	snprintf(p, sizeof(p), "%s/a.conf", dropins);
+	write_file(p, "[cert one]\nnames = one.example\n");
+
+	/* A FIFO drop-in: refused by its path, without waiting for a writer. */
+	snprintf(p, sizeof(p), "%s/b.conf", dropins);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	expect_load_error(path, "certs.d/b.conf", "not a regular file (fifo)");
+
+	/* A symbolic link to a FIFO is no better. */
+	snprintf(q, sizeof(q), "%s/fifo", dir);
+	assert_int_equal(rename(p, q), 0);
+	assert_int_equal(symlink(q, p), 0);
+	expect_load_error(path, "certs.d/b.conf", "not a regular file (symbolic link to a fifo)");
+	assert_int_equal(unlink(p), 0);
+
+	/* Nor is a directory that happens to end in .conf. */
+	assert_int_equal(mkdir(p, 0755), 0);
+	expect_load_error(path, "certs.d/b.conf", "not a regular file (directory)");
+	assert_int_equal(rmdir(p), 0);
+
+	/* The main file itself. */
+	snprintf(q, sizeof(q), "%s/main-fifo.conf", dir);
+	assert_int_equal(mkfifo(q, 0644), 0);
+	expect_load_error(q, "main-fifo.conf", "not a regular file (fifo)");
+
+	/* Files the configuration names, which curl or getdns would open with a
+	 * blocking open(). */
+	snprintf(bundle, sizeof(bundle), "%s/fifo", dir);
+	snprintf(p, sizeof(p), "[ca a]\ndirectory = https://x/d\nca_bundle = %s\n", bundle);
+	write_file(path, p);
+	expect_load_error(path, "persistd.conf", "[ca a] ca_bundle");
+	expect_load_error(path, "persistd.conf", "not a regular file (fifo)");
+	snprintf(p, sizeof(p), "[daemon]\ntrust_anchor = %s\n[ca a]\ndirectory = https://x/d\n"
+			       "eab_kid = k\neab_hmac_file = /dev/null\n",
+		 bundle);
+	write_file(path, p);
+	struct config_errors errs = { 0 };
+	struct config *c = NULL;
+	assert_int_equal(config_load(path, &c, &errs), -EINVAL);
+	assert_int_equal(errs.n, 2);
+	assert_non_null(strstr(errs.items[0].message, "trust_anchor"));
+	assert_non_null(strstr(errs.items[0].message, "(fifo)"));
+	assert_non_null(strstr(errs.items[1].message, "eab_hmac_file '/dev/null'"));
+	assert_non_null(strstr(errs.items[1].message, "(character device)"));
+	assert_int_equal(errs.items[1].line, 3);
+	config_errors_done(&errs);
+
+	/* A file that is missing is still the caller's business, as before. */
+	write_file(path, "[ca a]\ndirectory = https://x/d\nca_bundle = /nonexistent/x.pem\n");
+	assert_int_equal(config_load(path, &c, &errs), 0);
+	config_free(c);
+	alarm(0);
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
 static void test_shipped_examples(void **state)
 {
 	(void)state;
@@ -297,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_persist_refuses_dns_write),
 		cmocka_unit_test(test_load_dropins),
+		cmocka_unit_test(test_load_refuses_non_regular),
 		cmocka_unit_test(test_shipped_examples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

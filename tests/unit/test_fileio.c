@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "common/fileio.h"
@@ -51,10 +54,44 @@ static void test_read_write(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A FIFO without a writer blocks a plain open(): reads must refuse it at once. */
+static void test_read_refuses_fifo(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/persistd-fileio-XXXXXX", path[128];
+	char *text = NULL;
+	size_t len;
+	struct stat st;
+
+	alarm(10); /* a regression hangs in open(); SIGALRM fails it instead */
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(file_read_bounded(path, 100, &text, &len), -EINVAL);
+	assert_int_equal(file_read_bounded_stat(path, 100, &text, &len, &st), -EINVAL);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_string_equal(file_type_name(st.st_mode), "fifo");
+	assert_int_equal(file_open_regular(path, NULL), -EINVAL);
+	alarm(0);
+
+	/* A regular file's fd is blocking again for its reader. */
+	snprintf(path, sizeof(path), "%s/file", dir);
+	assert_int_equal(file_write_atomic(path, "x", 1, 0600), 0);
+	int fd = file_open_regular(path, &st);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_write),
+		cmocka_unit_test(test_read_refuses_fifo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

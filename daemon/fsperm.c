@@ -1,0 +1,313 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "common/macro.h"
+#include "daemon/fsperm.h"
+#include "daemon/log.h"
+
+/* Where a directory sits in the tree decides which files in it are ours. */
+enum level {
+	LEVEL_TOP,     /* state_dir */
+	LEVEL_ACCOUNT, /* accounts/<ca> */
+	LEVEL_CERT,    /* certs/<name> */
+	LEVEL_VERSION, /* certs/<name>/archive/<N> */
+	LEVEL_OTHER,   /* accounts, certs, archive: only directories of ours */
+};
+
+struct tidy {
+	uid_t uid;
+	unsigned refused;
+};
+
+/* Every name store.c hands to file_write_atomic(). */
+static const char *const own_files[] = {
+	"account.key", "account.key.next", "account.json", "state.json", "pending.key",
+	"privkey.pem", "cert.pem",	   "chain.pem",	   "fullchain.pem",
+};
+
+bool fsperm_is_temp_name(const char *name)
+{
+	size_t l = strlen(name);
+
+	if (l < 12 || memcmp(name + l - 11, ".tmp.", 5) != 0)
+		return false;
+	/* mkostemp()'s alphabet */
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	if (strspn(name + l - 6, alnum) != 6)
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(own_files); i++)
+		if (strlen(own_files[i]) == l - 11 && memcmp(name, own_files[i], l - 11) == 0)
+			return true;
+	return false;
+}
+
+static bool is_key_name(enum level level, const char *name)
+{
+	switch (level) {
+	case LEVEL_ACCOUNT:
+		return streq(name, "account.key") || streq(name, "account.key.next");
+	case LEVEL_CERT:
+		return streq(name, "pending.key");
+	case LEVEL_VERSION:
+		return streq(name, "privkey.pem");
+	default:
+		return false;
+	}
+}
+
+static bool is_secret_name(enum level level, const char *name)
+{
+	return (level == LEVEL_TOP && streq(name, "state.json")) ||
+	       (level == LEVEL_ACCOUNT && streq(name, "account.json"));
+}
+
+_printf_(3, 4) static void refuse(struct tidy *t, const char *path, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_error("%s: %s", path, why);
+	t->refused++;
+}
+
+static void tighten(int fd, const char *path, const struct stat *st, mode_t want)
+{
+	mode_t old = st->st_mode & 07777;
+
+	if ((old & 07077) == 0)
+		return;
+	if (fchmod(fd, want) < 0) {
+		log_warning("%s: mode %04o is too open, and changing it to %04o failed: %m", path,
+			    (unsigned)old, (unsigned)want);
+		return;
+	}
+	log_warning("%s: mode %04o was too open, changed to %04o", path, (unsigned)old,
+		    (unsigned)want);
+}
+
+/* A key: too readable is repaired; writable by others, owned by someone
+ * else, a link or not a file at all is refused, since then it may not be
+ * the key this daemon made. */
+static void tidy_key(struct tidy *t, int dfd, const char *name, const char *path)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			refuse(t, path, "cannot check the key file: %m");
+		return;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		refuse(t, path, "a symbolic link, not a key file of persistd's own: refusing to "
+				"follow it (replace the link with the file)");
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		refuse(t, path, "not a regular file (%s)", file_type_name(st.st_mode));
+		return;
+	}
+	/* O_NONBLOCK | O_NOFOLLOW: a FIFO or link swapped in since cannot stall
+	 * us or redirect the fchmod(). */
+	_cleanup_close_ int fd = openat(dfd, name,
+					O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		refuse(t, path, "cannot check the key file: %m");
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		refuse(t, path, "not a regular file (%s)", file_type_name(st.st_mode));
+		return;
+	}
+	if (st.st_uid != t->uid) {
+		refuse(t, path,
+		       "owned by uid %u, not by persistd's uid %u: refusing to use a key someone "
+		       "else may have put there (check it, then chown it or remove it)",
+		       (unsigned)st.st_uid, (unsigned)t->uid);
+		return;
+	}
+	if (st.st_mode & 022) {
+		refuse(t, path,
+		       "mode %04o is group- or world-writable: refusing to use a key someone else "
+		       "may have replaced (check it, then chmod 0600 it or remove it)",
+		       (unsigned)(st.st_mode & 07777));
+		return;
+	}
+	tighten(fd, path, &st, 0600);
+}
+
+/* account.json, state.json: not secret enough to refuse, but 0600 by design. */
+static void tidy_secret(int dfd, const char *name, const char *path, uid_t uid)
+{
+	struct stat st;
+	_cleanup_close_ int fd = openat(dfd, name,
+					O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return; /* its reader reports what is wrong with it */
+	if (st.st_uid != uid) {
+		log_warning("%s: owned by uid %u, not by persistd's uid %u", path,
+			    (unsigned)st.st_uid, (unsigned)uid);
+		return;
+	}
+	tighten(fd, path, &st, 0600);
+}
+
+static void remove_temp(int dfd, const char *name, const char *path, bool link)
+{
+	struct stat st;
+
+	/* Only what our own writes leave: a regular file (a link for current.tmp). */
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (link ? !S_ISLNK(st.st_mode) : !S_ISREG(st.st_mode)))
+		return;
+	if (unlinkat(dfd, name, 0) < 0)
+		log_warning("%s: removing the temporary file left by an interrupted write: %m",
+			    path);
+	else
+		log_notice("%s: removed, a temporary file left by an interrupted write", path);
+}
+
+/* Opens a directory the daemon owns and makes it 0700; refuses one owned by
+ * someone else or a link in its place. -ENOENT when absent. */
+static int open_own_dir(struct tidy *t, int dfd, const char *name, const char *path, bool follow)
+{
+	struct stat st;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+
+	if (fd < 0) {
+		int r = -errno;
+		if (r == -ENOENT)
+			return r;
+		if ((r == -ELOOP || r == -ENOTDIR) &&
+		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			refuse(t, path, "expected a directory, found a %s",
+			       file_type_name(st.st_mode));
+		else
+			refuse(t, path, "cannot open the directory: %s", strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		refuse(t, path, "cannot check the directory: %m");
+		close(fd);
+		return -EIO;
+	}
+	if (st.st_uid != t->uid) {
+		refuse(t, path, "owned by uid %u, not by persistd's uid %u (chown the state "
+				"directory to the user persistd runs as)",
+		       (unsigned)st.st_uid, (unsigned)t->uid);
+		close(fd);
+		return -EPERM;
+	}
+	tighten(fd, path, &st, 0700);
+	return fd;
+}
+
+typedef void (*visit_fn)(struct tidy *t, int fd, const char *path);
+
+/* One listing of a directory: its temp files, keys and secrets, and visit
+ * for each subdirectory (only "archive" below a cert). */
+static void tidy_entries(struct tidy *t, int fd, const char *path, enum level level,
+			 visit_fn visit)
+{
+	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	struct dirent *e;
+	char sub[PATH_MAX];
+
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		refuse(t, path, "cannot list the directory: %m");
+		return;
+	}
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (streq(n, ".") || streq(n, ".."))
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s/%s", path, n) >= (int)sizeof(sub))
+			continue;
+		if (level != LEVEL_OTHER && fsperm_is_temp_name(n)) {
+			remove_temp(fd, n, sub, false);
+		} else if (level == LEVEL_CERT && streq(n, "current.tmp")) {
+			remove_temp(fd, n, sub, true);
+		} else if (is_key_name(level, n)) {
+			tidy_key(t, fd, n, sub);
+		} else if (is_secret_name(level, n)) {
+			tidy_secret(fd, n, sub, t->uid);
+		} else if (visit && (level != LEVEL_CERT || streq(n, "archive"))) {
+			struct stat st;
+			/* Directories below; a link in the place of one is refused by
+			 * open_own_dir(), other files are none of ours. */
+			if (fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !(S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)))
+				continue;
+			_cleanup_close_ int sfd = open_own_dir(t, fd, n, sub, false);
+			if (sfd >= 0)
+				visit(t, sfd, sub);
+		}
+	}
+	closedir(d);
+}
+
+static void visit_version(struct tidy *t, int fd, const char *path)
+{
+	tidy_entries(t, fd, path, LEVEL_VERSION, NULL);
+}
+
+static void visit_archive(struct tidy *t, int fd, const char *path)
+{
+	tidy_entries(t, fd, path, LEVEL_OTHER, visit_version);
+}
+
+static void visit_cert(struct tidy *t, int fd, const char *path)
+{
+	tidy_entries(t, fd, path, LEVEL_CERT, visit_archive);
+}
+
+static void visit_account(struct tidy *t, int fd, const char *path)
+{
+	tidy_entries(t, fd, path, LEVEL_ACCOUNT, NULL);
+}
+
+static void visit_top_dir(struct tidy *t, int top, const char *state_dir, const char *name,
+			  visit_fn visit)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", state_dir, name) >= (int)sizeof(path))
+		return;
+	_cleanup_close_ int fd = open_own_dir(t, top, name, path, false);
+	if (fd >= 0)
+		tidy_entries(t, fd, path, LEVEL_OTHER, visit);
+}
+
+int fsperm_tidy(const char *state_dir)
+{
+	struct tidy t = { .uid = geteuid() };
+
+	/* state_dir itself may be a link an administrator made; below it, no
+	 * link is followed. */
+	_cleanup_close_ int top = open_own_dir(&t, AT_FDCWD, state_dir, state_dir, true);
+	if (top < 0)
+		return t.refused ? -EPERM : top;
+	tidy_entries(&t, top, state_dir, LEVEL_TOP, NULL);
+	visit_top_dir(&t, top, state_dir, "accounts", visit_account);
+	visit_top_dir(&t, top, state_dir, "certs", visit_cert);
+	if (t.refused) {
+		log_error("refusing to use the state directory %s: %u problem%s above", state_dir,
+			  t.refused, t.refused == 1 ? "" : "s");
+		return -EPERM;
+	}
+	return 0;
+}

@@ -1,0 +1,92 @@
+/* Unit tests for daemon/fsperm: the exact temp-file pattern it removes, and
+ * one pass over a small state directory (modes fixed, keys refused). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/fileio.h"
+#include "daemon/fsperm.h"
+#include "daemon/log.h"
+
+static void test_temp_names(void **state)
+{
+	(void)state;
+	assert_true(fsperm_is_temp_name("privkey.pem.tmp.abc123"));
+	assert_true(fsperm_is_temp_name("account.key.next.tmp.ZZZZZZ"));
+	assert_true(fsperm_is_temp_name("state.json.tmp.0a1B2c"));
+	assert_false(fsperm_is_temp_name("privkey.pem.tmp.abc12"));
+	assert_false(fsperm_is_temp_name("privkey.pem.tmp.abc1234"));
+	assert_false(fsperm_is_temp_name("privkey.pem.tmp.ab-123"));
+	assert_false(fsperm_is_temp_name("notes.tmp.abc123"));
+	assert_false(fsperm_is_temp_name("xprivkey.pem.tmp.abc123"));
+	assert_false(fsperm_is_temp_name(".tmp.abc123"));
+	assert_false(fsperm_is_temp_name("privkey.pem"));
+	assert_false(fsperm_is_temp_name(""));
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+	assert_int_equal(lstat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static void test_tidy(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/persistd-fsperm-XXXXXX", p[256], q[256];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/accounts/ca", dir);
+	assert_int_equal(dir_make_parents(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/accounts/ca/account.key", dir);
+	assert_int_equal(file_write_atomic(p, "k", 1, 0644), 0);
+	snprintf(q, sizeof(q), "%s/accounts/ca/account.key.tmp.abc123", dir);
+	assert_int_equal(file_write_atomic(q, "t", 1, 0600), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+
+	assert_int_equal(fsperm_tidy(dir), 0);
+	assert_int_equal(mode_of(dir), 0700);
+	assert_int_equal(mode_of(p), 0600);
+	snprintf(p, sizeof(p), "%s/accounts/ca", dir);
+	assert_int_equal(mode_of(p), 0700);
+	assert_int_equal(access(q, F_OK), -1);
+
+	/* Writable by others: refused, and left as it was. */
+	snprintf(p, sizeof(p), "%s/accounts/ca/account.key", dir);
+	assert_int_equal(chmod(p, 0606), 0);
+	assert_int_equal(fsperm_tidy(dir), -EPERM);
+	assert_int_equal(mode_of(p), 0606);
+
+	/* A link where the key belongs. */
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(symlink("/dev/null", p), 0);
+	assert_int_equal(fsperm_tidy(dir), -EPERM);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(fsperm_tidy(dir), 0);
+
+	/* A missing state directory is the caller's error, not a refusal. */
+	snprintf(p, sizeof(p), "%s/missing", dir);
+	assert_int_equal(fsperm_tidy(p), -ENOENT);
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_temp_names),
+		cmocka_unit_test(test_tidy),
+	};
+	log_setup(LOG_TARGET_STDERR, LOG_WARNING);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
