@@ -124,6 +124,11 @@ echo deployed >> {d}/done
         if renew.poll() is None:
             renew.kill()
             renew.wait()
+        # A daemon that failed to stop its hook must not leave it behind.
+        if (d / "pid").exists():
+            pgid = int((d / "pid").read_text().strip() or 0)
+            if pgid and group_members(pgid):
+                os.killpg(pgid, signal.SIGKILL)
     assert renew.returncode != 0
     assert "deploy hook" in err, err
     log = env.read_log()
@@ -193,6 +198,7 @@ echo "end $$ $(date +%s.%N) -" >> {log}
         (d / "release").write_text("")
         results = [p.communicate(timeout=120) for p in procs]
     finally:
+        (d / "release").write_text("")
         for p in procs:
             if p.poll() is None:
                 p.kill()
