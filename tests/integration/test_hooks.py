@@ -284,3 +284,48 @@ echo ok >> {d}/done
     (d / "fail").unlink()
     p = env.oneshot("--force", timeout=180)
     assert p.returncode == 0, (p.stdout, p.stderr)
+
+
+def test_hung_dns01_hook_vs_sigterm(knot, testca_factory, persistd_env, tmp_path):
+    """A dns-01 set hook that ignores SIGTERM is killed with the daemon, and
+    the clean hook that can no longer run is logged with the TXT record it
+    would have removed."""
+    knot.zone("test", "")
+    knot.zone(ZONE, "www A 192.0.2.1")
+    knot.start()
+    ca = testca_factory(dns=knot.resolver)
+    hook = tmp_path / "dns01.sh"
+    calls = tmp_path / "calls"
+    hook.write_text(f"""#!/bin/sh
+echo "$1 $$" >> {calls}
+[ "$1" = set ] || exit 0
+trap '' TERM
+sleep 600 &
+while :; do wait; done
+""")
+    hook.chmod(0o755)
+    env = persistd_env(ca=ca, resolver=knot.resolver, certs={
+        "legacy": {"ca": "test", "names": ["legacy.example.test"], "challenge": "dns-01",
+                   "dns01_hook": str(hook), "dns01_propagation_timeout": "30s"}})
+    env.start()
+    pid = 0
+    try:
+        line = wait_file(calls, 60, "the set hook to start", env)
+        assert line.startswith("set ")
+        pid = int(line.split()[1])
+        t0 = time.monotonic()
+        env.proc.send_signal(signal.SIGTERM)
+        assert env.proc.wait(timeout=20) == 0
+        assert time.monotonic() - t0 < 15
+        env.log.close()
+        env.wait_for(lambda: not group_members(pid), timeout=10,
+                     what="the set hook's process group to be gone")
+    finally:
+        if pid and group_members(pid):
+            os.killpg(pid, signal.SIGKILL)
+    log = env.read_log()
+    assert "stopping it with the daemon" in log
+    assert "the clean hook did not run" in log and "_acme-challenge.legacy.example.test" in log
+    assert "may be left behind" in log
+    # No clean hook was started after the stop began.
+    assert [l.split()[0] for l in calls.read_text().splitlines()] == ["set"]
