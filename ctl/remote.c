@@ -554,9 +554,22 @@ int ctl_renew(const struct remote_options *o, int argc, char **argv)
 	}
 	if (r)
 		return r;
-	if (opt.json)
-		return print_json(v);
+	/* Installed but not deployed is a failure the operator must see. */
+	yajl_val deploy = json_get_object(v, "deploy");
+	bool deploy_ok = true;
+	if (deploy)
+		(void)json_get_bool(deploy, "ok", &deploy_ok);
+	if (opt.json) {
+		r = print_json(v);
+		return r ? r : deploy_ok ? 0 : EXIT_FAIL;
+	}
 	printf("%s: %s\n", argv[optind], str_or(v, "message", "done"));
+	if (!deploy_ok) {
+		fprintf(stderr, "persistctl: renew %s: the certificate was installed, but the deploy "
+				"hook failed: %s\n",
+			argv[optind], str_or(deploy, "error", "(no details)"));
+		return EXIT_FAIL;
+	}
 	return 0;
 }
 

@@ -27,6 +27,7 @@ static const struct {
 	[ALERT_CERT_EXPIRING] = { "cert-expiring", "028857565f2d41019e058ca11300d005" },
 	[ALERT_CERT_EXPIRED] = { "cert-expired", "8a5791f6d96447a785c49957ed6ea1d6" },
 	[ALERT_CERT_OK] = { "cert-ok", "029e5a2adade429d96c80aab477161c7" },
+	[ALERT_CERT_DEPLOY_FAILED] = { "deploy-failed", "a21ed218e67d48eead6f44b2a7b2d75d" },
 };
 _Static_assert(ELEMENTSOF(kinds) == _ALERT_KIND_MAX, "alert kinds");
 

@@ -30,6 +30,7 @@ enum alert_kind {
 	ALERT_CERT_EXPIRING,      /* renewals keep failing and expiry is near */
 	ALERT_CERT_EXPIRED,       /* the certificate in use has expired */
 	ALERT_CERT_OK,            /* a cert's renewals work again */
+	ALERT_CERT_DEPLOY_FAILED, /* installed, but the deploy hook failed */
 	_ALERT_KIND_MAX,
 };
 

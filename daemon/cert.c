@@ -28,6 +28,7 @@
 struct cert_waiter {
 	cert_done_fn cb;
 	void *userdata;
+	char *message;            /* owned: the renewal's outcome, while it waits for the deploy */
 };
 
 /* Allocated on its own: a check in flight outlives a cert freed by a reload. */
@@ -53,7 +54,13 @@ struct cert {
 	struct sched_item ari_item;
 	struct order_job *job;
 	struct acme_op *ari_op;
-	struct hook_run *deploy;
+	struct hook_run *deploy;          /* the one deploy hook run of this cert, or NULL */
+	char *deploy_path;                /* owned: its program, for messages after a reload */
+	bool deploy_again;                /* a newer certificate came during it: run once more */
+	struct cert_waiter *deploy_waiters;  /* renewals answered when this run ends */
+	size_t n_deploy_waiters;
+	struct cert_waiter *later_waiters;   /* ... when the run after it ends */
+	size_t n_later_waiters;
 	bool force_job;
 	struct cert_waiter *renew_waiters;
 	size_t n_renew_waiters;
@@ -297,6 +304,12 @@ static enum alert_level cert_level(const struct cert *c, const struct state_cert
 			   st->last_error ? ": " : "", st->last_error ? st->last_error : "");
 		return ALERT_ERROR;
 	}
+	if (st->failures == 0 && st->deploy_failed && c->cfg->deploy_hook) {
+		str_printf(why, size, "certificate valid until %s is installed, but its deploy hook "
+				      "failed: %s",
+			   date, st->last_error ? st->last_error : "");
+		return ALERT_WARNING;
+	}
 	if (st->failures == 0) {
 		str_printf(why, size, "certificate valid until %s", date);
 		return ALERT_OK;
@@ -316,13 +329,14 @@ static enum alert_level cert_level(const struct cert *c, const struct state_cert
 	return ALERT_WARNING;
 }
 
-static void cert_update_level(struct cert *c, int64_t now)
+/* True when it wrote an alert. */
+static bool cert_update_level(struct cert *c, int64_t now)
 {
 	struct state_cert *st = cert_state(c);
 	char why[2600];
 
 	if (!st)
-		return;
+		return false;
 	enum alert_level level = cert_level(c, st, now, why, sizeof(why));
 	bool changed = level != st->alerted_level;
 	bool remind = !changed && level != ALERT_OK && now - st->alerted_at >= REMIND_EVERY_SEC;
@@ -330,7 +344,7 @@ static void cert_update_level(struct cert *c, int64_t now)
 	st->level = level;
 	(void)state_set_str(&st->level_reason, why);
 	if (!changed && !remind)
-		return;
+		return false;
 	static const enum alert_kind kinds[] = {
 		[ALERT_OK] = ALERT_CERT_OK,
 		[ALERT_WARNING] = ALERT_CERT_RENEWAL_FAILED,
@@ -342,6 +356,8 @@ static void cert_update_level(struct cert *c, int64_t now)
 	struct alert a = {
 		.kind = level == ALERT_ERROR && !(st->has_cert && now > st->not_after)
 				? ALERT_CERT_RENEWAL_FAILED
+			: level == ALERT_WARNING && st->failures == 0 && st->deploy_failed
+				? ALERT_CERT_DEPLOY_FAILED
 				: kinds[level],
 		.level = level,
 		.cert = c->name,
@@ -353,11 +369,13 @@ static void cert_update_level(struct cert *c, int64_t now)
 		.reason = st->last_error,
 		.reminder = remind,
 	};
-	if (!(level == ALERT_OK && st->alerted_at == 0))
+	bool emitted = !(level == ALERT_OK && st->alerted_at == 0);
+	if (emitted)
 		emit(c, &a);
 	st->alerted_level = level;
 	st->alerted_at = now;
 	daemon_state_changed(c->d);
+	return emitted;
 }
 
 enum alert_level cert_worst_level(const struct cert *c)
@@ -612,7 +630,7 @@ int cert_check(struct cert *c, cert_done_fn cb, void *userdata)
 		if (!w)
 			return -ENOMEM;
 		c->check_waiters = w;
-		w[c->n_check_waiters++] = (struct cert_waiter){ cb, userdata };
+		w[c->n_check_waiters++] = (struct cert_waiter){ cb, userdata, NULL };
 	}
 	for (size_t i = 0; i < c->n_names; i++) {
 		r = start_name_check(c->names[i]);
@@ -735,49 +753,231 @@ static void call_renew_waiters(struct cert *c, int r, const char *message)
 	free(w);
 }
 
-static void on_deploy_done(int r, const char *message, void *userdata)
-{
-	struct cert *c = userdata;
+/* ---- the deploy hook: one run per cert at a time ---- */
 
-	c->deploy = NULL;
-	if (r < 0)
-		log_warning("cert '%s': deploy hook %s: %s", c->name, c->cfg->deploy_hook, message);
-	else
-		log_info("cert '%s': deploy hook %s", c->name, message);
+static void call_waiters(struct cert *c, struct cert_waiter *w, size_t n, int r, const char *message)
+{
+	for (size_t i = 0; i < n; i++) {
+		w[i].cb(c, r, w[i].message && r >= 0 ? w[i].message : message, w[i].userdata);
+		free(w[i].message);
+	}
+	free(w);
 }
 
-static void run_deploy_hook(struct cert *c)
+/* The renewal's callers wait for the deploy of their certificate: the run
+ * starting now (later == false) or the one after the run in flight. */
+static void park_renew_waiters(struct cert *c, bool later, const char *message)
 {
-	_cleanup_free_ char *dir = NULL, *full = NULL, *key = NULL, *e1 = NULL, *e2 = NULL,
-			    *e3 = NULL, *e4 = NULL, *e5 = NULL, *names = NULL;
-	char prefix[200];
+	struct cert_waiter **list = later ? &c->later_waiters : &c->deploy_waiters;
+	size_t *n = later ? &c->n_later_waiters : &c->n_deploy_waiters;
+	struct cert_waiter *w;
 
-	if (!c->cfg->deploy_hook)
+	if (c->n_renew_waiters == 0)
 		return;
+	w = realloc(*list, (*n + c->n_renew_waiters) * sizeof(*w));
+	if (!w) {
+		call_renew_waiters(c, 0, message); /* answered without the deploy's outcome */
+		return;
+	}
+	*list = w;
+	for (size_t i = 0; i < c->n_renew_waiters; i++) {
+		w[*n] = c->renew_waiters[i];
+		w[*n].message = message ? strdup(message) : NULL;
+		(*n)++;
+	}
+	free(c->renew_waiters);
+	c->renew_waiters = NULL;
+	c->n_renew_waiters = 0;
+}
+
+static void deploy_failed(struct cert *c, const char *error)
+{
+	struct state_cert *st = cert_state(c);
+	int64_t now = daemon_now(c->d);
+
+	if (!st)
+		return;
+	st->deploy_failed = true;
+	(void)state_set_str(&st->last_error, error);
+	if (!cert_update_level(c, now)) {
+		/* Already WARNING (an earlier deploy failed too): still say it. */
+		char message[1600];
+		str_printf(message, sizeof(message), "%s: %s", c->name, st->level_reason);
+		struct alert a = {
+			.kind = ALERT_CERT_DEPLOY_FAILED,
+			.level = ALERT_WARNING,
+			.cert = c->name,
+			.status = "VALID",
+			.has_until = st->has_cert,
+			.until = st->not_after,
+			.now = now,
+			.message = message,
+			.reason = st->last_error,
+		};
+		emit(c, &a);
+	}
+}
+
+static int start_deploy(struct cert *c);
+
+static void on_deploy_done(int r, const char *message, const char *err_tail, void *userdata)
+{
+	struct cert *c = userdata;
+	struct state_cert *st = cert_state(c);
+
+	c->deploy = NULL;
+	if (r < 0) {
+		/* last_error is one line: the tail's lines are joined with " | ". */
+		char error[HOOK_TAIL_LINES * (HOOK_TAIL_LINE_BYTES + 3) + 600];
+		str_printf(error, sizeof(error), "the deploy hook %s %s%s", c->deploy_path, message,
+			   err_tail[0] ? "; its standard error ended with: " : "");
+		size_t used = strlen(error);
+		for (const char *p = err_tail; *p && used + 4 < sizeof(error); p++) {
+			if (*p == '\n') {
+				memcpy(error + used, " | ", 3);
+				used += 3;
+			} else {
+				error[used++] = *p;
+			}
+		}
+		error[used] = '\0';
+		log_warning("cert '%s': %s", c->name, error);
+		deploy_failed(c, error);
+	} else {
+		log_info("cert '%s': deploy hook %s", c->name, message);
+		if (st && st->deploy_failed) {
+			st->deploy_failed = false;
+			if (st->failures == 0)
+				(void)state_set_str(&st->last_error, NULL);
+			cert_update_level(c, daemon_now(c->d));
+		}
+	}
+	free(c->deploy_path);
+	c->deploy_path = NULL;
+	if (st && !c->deploy_again)
+		st->deploy_pending = false;
+	daemon_state_changed(c->d);
+	(void)daemon_state_save(c->d);
+
+	struct cert_waiter *w = c->deploy_waiters;
+	size_t n = c->n_deploy_waiters;
+	c->deploy_waiters = c->later_waiters;
+	c->n_deploy_waiters = c->n_later_waiters;
+	c->later_waiters = NULL;
+	c->n_later_waiters = 0;
+	call_waiters(c, w, n, 0, message);
+	if (c->deploy_again) {
+		/* Once for the newest certificate, however many came meanwhile. */
+		c->deploy_again = false;
+		(void)start_deploy(c);
+	}
+}
+
+/* Runs the hook for the current certificate; its outcome goes to the
+ * waiters in c->deploy_waiters, now when it cannot start. */
+static int start_deploy(struct cert *c)
+{
+	struct state_cert *st = cert_state(c);
+	_cleanup_free_ char *dir = NULL, *full = NULL, *key = NULL, *e1 = NULL, *e2 = NULL,
+			    *e3 = NULL, *e4 = NULL, *e5 = NULL, *e6 = NULL, *names = NULL;
+	char prefix[200];
+	int r = -ENOMEM;
+
+	if (!c->cfg->deploy_hook || !st)
+		goto fail;
 	names = str_join((const char *const *)c->cfg->names, c->cfg->n_names, " ");
+	c->deploy_path = strdup(c->cfg->deploy_hook);
 	if (store_cert_path(c->d->store, c->name, "fullchain.pem", &full) < 0 ||
 	    store_cert_path(c->d->store, c->name, "privkey.pem", &key) < 0 || !names ||
+	    !c->deploy_path ||
 	    asprintf(&dir, "%s/certs/%s/current", store_get_dir(c->d->store), c->name) < 0 ||
 	    asprintf(&e1, "PERSISTD_CERT_NAME=%s", c->name) < 0 ||
 	    asprintf(&e2, "PERSISTD_CERT_DIR=%s", dir) < 0 ||
 	    asprintf(&e3, "PERSISTD_FULLCHAIN=%s", full) < 0 ||
 	    asprintf(&e4, "PERSISTD_PRIVKEY=%s", key) < 0 ||
-	    asprintf(&e5, "PERSISTD_NAMES=%s", names) < 0) {
+	    asprintf(&e5, "PERSISTD_NAMES=%s", names) < 0 ||
+	    /* RENEWED_LINEAGE lets certbot deploy hooks work unchanged. */
+	    asprintf(&e6, "RENEWED_LINEAGE=%s", dir) < 0) {
 		log_error("cert '%s': out of memory for the deploy hook", c->name);
+		goto fail;
+	}
+	const char *env[] = { e1, e2, e3, e4, e5, e6, NULL };
+	const char *argv[] = { c->deploy_path, NULL };
+	str_printf(prefix, sizeof(prefix), "cert '%s': deploy hook", c->name);
+	r = hook_run(c->d->loop, argv, env, DEPLOY_HOOK_TIMEOUT_MS, prefix, on_deploy_done, c,
+		     &c->deploy);
+	if (r < 0)
+		goto fail;
+	log_info("cert '%s': running the deploy hook %s (version %u)", c->name, c->deploy_path,
+		 st->version);
+	return 0;
+
+fail:
+	/* Stopping: deploy_pending stays set, so the next start runs it. */
+	if (r != -ESHUTDOWN && st && c->cfg->deploy_hook) {
+		char error[600];
+		str_printf(error, sizeof(error), "cannot run the deploy hook %s: %s",
+			   c->cfg->deploy_hook, strerror(-r));
+		log_warning("cert '%s': %s", c->name, error);
+		st->deploy_pending = false;
+		deploy_failed(c, error);
+		(void)daemon_state_save(c->d);
+	}
+	free(c->deploy_path);
+	c->deploy_path = NULL;
+	struct cert_waiter *w = c->deploy_waiters;
+	size_t n = c->n_deploy_waiters;
+	c->deploy_waiters = NULL;
+	c->n_deploy_waiters = 0;
+	call_waiters(c, w, n, r == -ESHUTDOWN ? -ECANCELED : 0,
+		     "the certificate was installed, but the daemon is stopping: the deploy hook "
+		     "runs at the next start");
+	return r;
+}
+
+/* A new certificate is in place (or a failed deploy is to be retried): the
+ * hook runs now, or once more after the run in flight. */
+static void request_deploy(struct cert *c, const char *renew_message)
+{
+	struct state_cert *st = cert_state(c);
+
+	if (!st || !c->cfg->deploy_hook) {
+		call_renew_waiters(c, 0, renew_message);
 		return;
 	}
-	/* RENEWED_LINEAGE lets certbot deploy hooks work unchanged. */
-	_cleanup_free_ char *e6 = NULL;
-	if (asprintf(&e6, "RENEWED_LINEAGE=%s", dir) < 0)
+	if (!st->deploy_pending) {
+		st->deploy_pending = true;
+		daemon_state_changed(c->d);
+	}
+	if (c->deploy) {
+		c->deploy_again = true;
+		park_renew_waiters(c, true, renew_message);
 		return;
-	const char *env[] = { e1, e2, e3, e4, e5, e6, NULL };
-	const char *argv[] = { c->cfg->deploy_hook, NULL };
-	str_printf(prefix, sizeof(prefix), "cert '%s': deploy hook", c->name);
-	int r = hook_run(c->d->loop, argv, env, DEPLOY_HOOK_TIMEOUT_MS, prefix, on_deploy_done, c,
-			 &c->deploy);
-	if (r < 0)
-		log_warning("cert '%s': cannot run deploy hook %s: %s", c->name, c->cfg->deploy_hook,
-			    strerror(-r));
+	}
+	park_renew_waiters(c, false, renew_message);
+	(void)start_deploy(c);
+}
+
+/* After a stop or a reload: a deploy that is owed (the daemon stopped
+ * during it) or failed (the operator may have fixed the hook) runs again. */
+static void resume_deploy(struct cert *c, const char *why)
+{
+	struct state_cert *st = cert_state(c);
+
+	if (!st)
+		return;
+	if (!c->cfg->deploy_hook) {
+		if (st->deploy_pending || st->deploy_failed) {
+			st->deploy_pending = st->deploy_failed = false;
+			daemon_state_changed(c->d);
+		}
+		return;
+	}
+	if (!st->has_cert || !(st->deploy_pending || st->deploy_failed) || c->deploy)
+		return;
+	log_notice("cert '%s': running the deploy hook again (%s)", c->name,
+		   st->deploy_failed ? "it failed last time" : why);
+	request_deploy(c, NULL);
 }
 
 static void schedule_ari(struct cert *c, int64_t at);
@@ -834,7 +1034,8 @@ static void on_order_done(struct order_job *job, const struct order_result *res,
 			.message = message,
 		};
 		emit(c, &a);
-		run_deploy_hook(c);
+		if (c->cfg->deploy_hook)
+			st->deploy_pending = true; /* saved below, before the hook starts */
 		schedule_ari(c, now);
 	} else {
 		st->failures++;
@@ -875,7 +1076,10 @@ static void on_order_done(struct order_job *job, const struct order_result *res,
 		if (json_writer_finish(w, &out, &len) == 0)
 			daemon_notify_event(c->d, out, len);
 	}
-	call_renew_waiters(c, res->error, res->message);
+	if (res->error == 0)
+		request_deploy(c, res->message); /* its callers hear after the deploy */
+	else
+		call_renew_waiters(c, res->error, res->message);
 	daemon_job_finished(c->d, res->error == 0);
 }
 
@@ -922,7 +1126,7 @@ int cert_renew(struct cert *c, bool force, cert_done_fn cb, void *userdata)
 		if (!w)
 			return -ENOMEM;
 		c->renew_waiters = w;
-		w[c->n_renew_waiters++] = (struct cert_waiter){ cb, userdata };
+		w[c->n_renew_waiters++] = (struct cert_waiter){ cb, userdata, NULL };
 	}
 	if (c->job)
 		return 0; /* joins the renewal in flight */
@@ -1082,7 +1286,7 @@ int cert_renew_if_due(struct cert *c, bool force, cert_done_fn cb, void *userdat
 	if (c->due_waiter.cb)
 		return -EBUSY;
 	/* Ask the CA for its renewal window first (RFC 9773), as the daemon does. */
-	c->due_waiter = (struct cert_waiter){ cb, userdata };
+	c->due_waiter = (struct cert_waiter){ cb, userdata, NULL };
 	if (ca_get_directory(c->ca))
 		fetch_ari(c);
 	else if (!c->waiting_ca_for_ari) {
@@ -1190,6 +1394,8 @@ int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca
 		if (r < 0)
 			call_renew_waiters(c, r, "the renewal could not be restarted after the reload");
 	}
+	if (!c->d->stopping && !c->d->oneshot)
+		resume_deploy(c, "reload");
 	return 0;
 }
 
@@ -1222,20 +1428,39 @@ void cert_stop(struct cert *c)
 	}
 	acme_op_cancel(c->ari_op);
 	c->ari_op = NULL;
+	/* Abandoned, not waited for: hook_stop_all() ends it when the daemon
+	 * stops; deploy_pending (saved) runs it again at the next start. */
 	hook_abandon(c->deploy);
 	c->deploy = NULL;
+	c->deploy_again = false;
+	free(c->deploy_path);
+	c->deploy_path = NULL;
+	struct cert_waiter *lists[] = { c->deploy_waiters, c->later_waiters };
+	size_t counts[] = { c->n_deploy_waiters, c->n_later_waiters };
+	c->deploy_waiters = c->later_waiters = NULL;
+	c->n_deploy_waiters = c->n_later_waiters = 0;
+	for (size_t l = 0; l < 2; l++)
+		call_waiters(c, lists[l], counts[l], -ECANCELED,
+			     "the certificate was installed, but the deploy hook was stopped before "
+			     "it finished (the daemon is stopping or the cert was removed); it runs "
+			     "again at the next start");
 }
 
 void cert_forget_callback(struct cert *c, void *userdata)
 {
-	struct cert_waiter *lists[] = { c->renew_waiters, c->check_waiters };
-	size_t *counts[] = { &c->n_renew_waiters, &c->n_check_waiters };
+	struct cert_waiter *lists[] = { c->renew_waiters, c->check_waiters, c->deploy_waiters,
+					c->later_waiters };
+	size_t *counts[] = { &c->n_renew_waiters, &c->n_check_waiters, &c->n_deploy_waiters,
+			     &c->n_later_waiters };
 
-	for (size_t l = 0; l < 2; l++) {
+	for (size_t l = 0; l < ELEMENTSOF(lists); l++) {
 		size_t o = 0;
-		for (size_t i = 0; i < *counts[l]; i++)
+		for (size_t i = 0; i < *counts[l]; i++) {
 			if (lists[l][i].userdata != userdata)
 				lists[l][o++] = lists[l][i];
+			else
+				free(lists[l][i].message);
+		}
 		*counts[l] = o;
 	}
 }
@@ -1282,6 +1507,7 @@ int cert_start(struct cert *c)
 	load_current(c);
 	if (c->d->oneshot)
 		return 0;
+	resume_deploy(c, "the daemon stopped while it ran");
 	schedule_renewal(c);
 	if (st->has_cert && st->ari_cert_id)
 		schedule_ari(c, now + random_between(0, 60));

@@ -7,7 +7,13 @@
  * once when there is no certificate yet. A failed renewal backs off
  * exponentially (5 min doubling, capped at 6 h), or as long as the CA's
  * Retry-After says; an order in flight is saved and resumed after a restart.
- * After each new certificate the deploy hook runs.
+ * After each new certificate the deploy hook runs, one run per cert at a
+ * time: certificates that arrive during a run coalesce into one more run for
+ * the newest. Renewal callers are answered when that deploy has ended. A
+ * failed deploy (non-zero exit, signal, timeout) sets deploy_failed in the
+ * state, puts the hook's stderr tail in last_error and makes the cert
+ * WARNING (alert deploy-failed) until a deploy succeeds; a reload or a
+ * start runs a failed deploy, or one the daemon stopped during, again.
  *
  * Records: each name's _validation-persist record is checked read-only on
  * recheck_interval (jittered by up to a tenth, so thousands of names do not

@@ -56,6 +56,7 @@ struct daemon {
 	unsigned oneshot_failed;
 	unsigned oneshot_done;
 	unsigned oneshot_not_due;
+	unsigned oneshot_deploy_failed; /* renewed, but the deploy hook failed */
 	unsigned oneshot_waiting;     /* certs whose outcome we still wait for */
 
 	bool state_dirty;           /* state.json needs a write */

@@ -18,6 +18,7 @@ struct hook_stream {
 	size_t len;
 	size_t total;
 	bool open;
+	bool keep_tail;           /* stderr: its last lines go to the callback */
 };
 
 struct hook_run {
@@ -28,11 +29,29 @@ struct hook_run {
 	hook_done_fn cb;
 	void *userdata;           /* borrowed */
 	unsigned open_handles;    /* freed when the last one closed */
-	bool exited, timed_out, killed, abandoned, reported;
+	bool exited, timed_out, stopped, killed, abandoned, reported;
 	int64_t exit_status;
 	int term_signal;
 	char message[256];
+	char tail[HOOK_TAIL_LINES][HOOK_TAIL_LINE_BYTES]; /* a ring of stderr lines */
+	size_t n_tail;            /* lines seen; the newest is at (n_tail - 1) % LINES */
+	struct hook_run *prev, *next; /* in `running` until reported */
 };
+
+/* Every hook not yet reported, for hook_stop_all(): one loop per process. */
+static struct hook_run *running;
+static bool stopping;
+
+static void unlink_running(struct hook_run *h)
+{
+	if (h->prev)
+		h->prev->next = h->next;
+	else if (running == h)
+		running = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	h->prev = h->next = NULL;
+}
 
 static void maybe_free(struct hook_run *h)
 {
@@ -61,12 +80,38 @@ static void close_handle(struct hook_run *h, uv_handle_t *handle)
 
 static void flush_line(struct hook_stream *s)
 {
+	struct hook_run *h = s->run;
+
 	if (s->len == 0)
 		return;
-	char esc[1100];
-	str_escape_line(esc, sizeof(esc), s->line, s->len, sizeof(s->line));
-	log_info("%s: %s", s->run->prefix, esc);
+	/* Past the cap the log gets nothing more, but the tail keeps the last
+	 * lines: that is where a failing program says why. */
+	if (s->total <= HOOK_MAX_OUTPUT_BYTES) {
+		char esc[1100];
+		str_escape_line(esc, sizeof(esc), s->line, s->len, sizeof(s->line));
+		log_info("%s: %s", h->prefix, esc);
+	}
+	if (s->keep_tail) {
+		char *slot = h->tail[h->n_tail % HOOK_TAIL_LINES];
+		str_escape_line(slot, HOOK_TAIL_LINE_BYTES, s->line, s->len, HOOK_TAIL_LINE_BYTES / 2);
+		h->n_tail++;
+	}
 	s->len = 0;
+}
+
+static void join_tail(const struct hook_run *h, char *buf, size_t size)
+{
+	size_t first = h->n_tail > HOOK_TAIL_LINES ? h->n_tail - HOOK_TAIL_LINES : 0;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = first; i < h->n_tail && used < size; i++) {
+		int n = snprintf(buf + used, size - used, "%s%s", i > first ? "\n" : "",
+				 h->tail[i % HOOK_TAIL_LINES]);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
 }
 
 static void report(struct hook_run *h)
@@ -76,9 +121,14 @@ static void report(struct hook_run *h)
 	if (h->reported || !h->exited || h->out.open || h->err.open)
 		return;
 	h->reported = true;
+	unlink_running(h);
 	flush_line(&h->out);
 	flush_line(&h->err);
-	if (h->timed_out) {
+	if (h->stopped && (h->term_signal || h->exit_status != 0)) {
+		r = -ECANCELED;
+		str_printf(h->message, sizeof(h->message), "stopped with the daemon (%s)",
+			   h->term_signal ? strsignal(h->term_signal) : "it exited non-zero");
+	} else if (h->timed_out) {
 		r = -ETIMEDOUT;
 		str_printf(h->message, sizeof(h->message), "killed after its timeout");
 	} else if (h->term_signal) {
@@ -94,8 +144,11 @@ static void report(struct hook_run *h)
 	}
 	close_handle(h, (uv_handle_t *)&h->timer);
 	close_handle(h, (uv_handle_t *)&h->proc);
-	if (!h->abandoned)
-		h->cb(r, h->message, h->userdata);
+	if (!h->abandoned) {
+		char tail[HOOK_TAIL_LINES * (HOOK_TAIL_LINE_BYTES + 1)];
+		join_tail(h, tail, sizeof(tail));
+		h->cb(r, h->message, tail, h->userdata);
+	}
 }
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
@@ -120,8 +173,6 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 	for (ssize_t i = 0; i < n; i++) {
 		char c = buf->base[i];
 		s->total++;
-		if (s->total > HOOK_MAX_OUTPUT_BYTES)
-			continue; /* drained, not logged */
 		if (c == '\n' || s->len == sizeof(s->line)) {
 			flush_line(s);
 			if (c == '\n')
@@ -160,7 +211,7 @@ static void on_timeout(uv_timer_t *t)
 		report(h);
 		return;
 	}
-	if (!h->timed_out) {
+	if (!h->timed_out && !h->stopped) {
 		h->timed_out = true;
 		log_warning("%s: still running after its timeout, sending SIGTERM", h->prefix);
 		(void)kill(-h->proc.pid, SIGTERM);
@@ -176,11 +227,13 @@ int hook_run(uv_loop_t *loop, const char *const *argv, const char *const *env,
 	     uint64_t timeout_ms, const char *log_prefix, hook_done_fn cb, void *userdata,
 	     struct hook_run **ret)
 {
-	struct hook_run *h = calloc(1, sizeof(*h));
 	_cleanup_free_ char **envp = NULL;
 	size_t n_env = 0, n_extra = 0;
 	int r;
 
+	if (stopping)
+		return -ESHUTDOWN;
+	struct hook_run *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->prefix = strdup(log_prefix);
@@ -207,6 +260,7 @@ int hook_run(uv_loop_t *loop, const char *const *argv, const char *const *env,
 	struct hook_stream *streams[] = { &h->out, &h->err };
 	for (size_t i = 0; i < 2; i++) {
 		streams[i]->run = h;
+		streams[i]->keep_tail = streams[i] == &h->err;
 		r = uv_pipe_init(loop, &streams[i]->pipe, 0);
 		if (r < 0)
 			goto fail_pipes;
@@ -249,6 +303,10 @@ int hook_run(uv_loop_t *loop, const char *const *argv, const char *const *env,
 		return r;
 	}
 	h->open_handles++;
+	h->next = running;
+	if (running)
+		running->prev = h;
+	running = h;
 	for (size_t i = 0; i < 2; i++)
 		(void)uv_read_start((uv_stream_t *)&streams[i]->pipe, on_alloc, on_read);
 	if (timeout_ms)
@@ -270,4 +328,18 @@ void hook_abandon(struct hook_run *h)
 {
 	if (h)
 		h->abandoned = true;
+}
+
+void hook_stop_all(void)
+{
+	stopping = true;
+	for (struct hook_run *h = running; h; h = h->next) {
+		if (h->exited || h->stopped)
+			continue;
+		h->stopped = true;
+		log_notice("%s: stopping it with the daemon (SIGTERM, SIGKILL in %u s)", h->prefix,
+			   HOOK_STOP_GRACE_MS / 1000);
+		(void)kill(-h->proc.pid, SIGTERM);
+		(void)uv_timer_start(&h->timer, on_timeout, HOOK_STOP_GRACE_MS, 0);
+	}
 }

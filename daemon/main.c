@@ -25,6 +25,7 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/fsperm.h"
+#include "daemon/hook.h"
 #include "daemon/log.h"
 #include "daemon/methods.h"
 
@@ -304,6 +305,11 @@ static void on_oneshot_done(struct cert *c, int r, const char *message, void *us
 		char until[40];
 		time_format_iso(st ? st->not_after : 0, until, sizeof(until));
 		printf("%s: renewed: %s, valid until %s\n", cert_get_name(c), message, until);
+		if (st && st->deploy_failed && cert_get_config(c)->deploy_hook) {
+			printf("%s: FAILED: the certificate was installed, but %s\n", cert_get_name(c),
+			       st->last_error ? st->last_error : "the deploy hook failed");
+			d->oneshot_deploy_failed++;
+		}
 	}
 	fflush(stdout);
 	if (d->oneshot_waiting == 0)
@@ -333,9 +339,12 @@ static int run_oneshot(struct daemon *d)
 	if (d->oneshot_waiting)
 		uv_run(d->loop, UV_RUN_DEFAULT);
 	(void)daemon_state_save(d);
-	printf("persistd: %u renewed, %u failed, %u not due\n", d->oneshot_done, d->oneshot_failed,
+	printf("persistd: %u renewed, %u failed, %u not due", d->oneshot_done, d->oneshot_failed,
 	       d->oneshot_not_due);
-	return d->oneshot_failed ? 1 : 0;
+	if (d->oneshot_deploy_failed)
+		printf(", %u deploy hooks failed", d->oneshot_deploy_failed);
+	printf("\n");
+	return d->oneshot_failed || d->oneshot_deploy_failed ? 1 : 0;
 }
 
 /* ---- revoke ---- */
@@ -503,6 +512,10 @@ static void begin_stop(struct daemon *d, const char *why)
 	d->stopping = true;
 	log_notice("%s: parking work in flight and stopping", why);
 	(void)sd_notify(0, "STOPPING=1");
+	/* First, so that no hook starts from here on (a dns-01 clean hook of a
+	 * parked order is logged instead) and the running ones are gone within
+	 * HOOK_STOP_GRACE_MS: teardown waits for their process handles. */
+	hook_stop_all();
 	for (size_t i = 0; i < d->n_certs; i++)
 		cert_stop(d->certs[i]);
 	(void)daemon_state_save(d);

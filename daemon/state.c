@@ -106,6 +106,8 @@ static const struct field cert_fields[] = {
 	FIELD(struct state_cert, level_reason, F_STR),
 	FIELD(struct state_cert, alerted_level, F_LEVEL),
 	FIELD(struct state_cert, alerted_at, F_INT),
+	FIELD(struct state_cert, deploy_pending, F_BOOL),
+	FIELD(struct state_cert, deploy_failed, F_BOOL),
 };
 
 static const struct field ca_fields[] = {

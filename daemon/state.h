@@ -86,6 +86,11 @@ struct state_cert {
 	char *level_reason;      /* owned */
 	enum alert_level alerted_level;
 	int64_t alerted_at;
+	/* the deploy hook: pending from a new certificate until the hook ends
+	 * (so a stop or crash in between runs it again at the next start);
+	 * failed when it last ended badly (last_error says how) */
+	bool deploy_pending;
+	bool deploy_failed;
 };
 
 struct state_ca {

@@ -68,12 +68,17 @@ static void report_ready(struct dns01_job *j, int r, const char *message)
 		cb(j, r, message, j->ready_ud);
 }
 
-static void on_clean_done(int r, const char *message, void *userdata)
+static void on_clean_done(int r, const char *message, const char *err_tail, void *userdata)
 {
 	struct dns01_job *j = userdata;
 
+	(void)err_tail; /* already in the log, line by line */
 	j->run = NULL;
-	if (r < 0)
+	if (r == -ECANCELED)
+		log_warning("dns-01: clean hook for %s: %s; the TXT record %s \"%s\" may be left "
+			    "behind: remove it by hand",
+			    j->owner, message, j->owner, j->value);
+	else if (r < 0)
 		log_warning("dns-01: clean hook for %s: %s", j->owner, message);
 	if (j->cleaned)
 		j->cleaned(j, r, message, j->cleaned_ud);
@@ -88,7 +93,16 @@ static void run_clean(struct dns01_job *j)
 
 	str_printf(prefix, sizeof(prefix), "dns-01 hook clean %s", j->owner);
 	r = hook_run(j->d->loop, argv, NULL, j->hook_timeout_ms, prefix, on_clean_done, j, &j->run);
-	if (r < 0) {
+	if (r == -ESHUTDOWN) {
+		/* Stopping: no new children, so the daemon exits in bounded time. */
+		log_warning("dns-01: the daemon is stopping, so the clean hook did not run: the TXT "
+			    "record %s \"%s\" may be left behind (the next renewal's clean hook for "
+			    "this name, or you, can remove it)",
+			    j->owner, j->value);
+		if (j->cleaned)
+			j->cleaned(j, r, "the daemon is stopping", j->cleaned_ud);
+		maybe_free(j);
+	} else if (r < 0) {
 		log_warning("dns-01: cannot run the clean hook %s: %s", j->hook, strerror(-r));
 		if (j->cleaned)
 			j->cleaned(j, r, "cannot run the clean hook", j->cleaned_ud);
@@ -171,11 +185,12 @@ static void lookup(struct dns01_job *j)
 	j->lookup_pending = true;
 }
 
-static void on_set_done(int r, const char *message, void *userdata)
+static void on_set_done(int r, const char *message, const char *err_tail, void *userdata)
 {
 	struct dns01_job *j = userdata;
 	char msg[400];
 
+	(void)err_tail;
 	j->run = NULL;
 	if (j->phase == DNS01_CLEANING) {
 		run_clean(j);

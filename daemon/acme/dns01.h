@@ -9,7 +9,10 @@
  * found, as with pebble-challtestsrv), polling until the propagation
  * timeout. dns01_clean() runs `HOOK clean ...` and then frees the job; the
  * order engine calls it on every path once set was attempted, success or
- * failure. Callbacks come from the loop, never from inside the call. */
+ * failure. Once the daemon is stopping (hook_stop_all), a running hook is
+ * stopped and a clean hook is not started: the log then names the TXT
+ * record that may be left behind. Callbacks come from the loop, never from
+ * inside the call. */
 #pragma once
 
 #include "common/macro.h"
