@@ -100,6 +100,8 @@ static int check_times(const mbedtls_x509_crt *leaf, int64_t now, struct certche
 			       b, c);
 	int64_t lifetime = na - nb + 1, left = na - now + 1;
 	int64_t need = lifetime / 2 < CERTCHECK_MIN_LEFT_SEC ? lifetime / 2 : CERTCHECK_MIN_LEFT_SEC;
+	if (need < CERTCHECK_FLOOR_LEFT_SEC)
+		need = CERTCHECK_FLOOR_LEFT_SEC;
 	if (left < need) {
 		format_span(left, c, sizeof(c));
 		format_span(need, d, sizeof(d));

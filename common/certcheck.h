@@ -12,9 +12,11 @@
  *    minutes ahead of ours is normal and harmless, 100 days is not;
  *  - now <= notAfter (EXPIRED);
  *  - what is left, notAfter - now + 1, is at least min(CERTCHECK_MIN_LEFT_SEC,
- *    half the validity period) (SHORT_LIFETIME): a 90-day cert must have a day
- *    left, a 6-hour cert three hours, so we never install what we would have
- *    to renew at once and so loop against the CA;
+ *    half the validity period), and never less than CERTCHECK_FLOOR_LEFT_SEC
+ *    (SHORT_LIFETIME): a 90-day cert must have a day left, a 6-hour cert three
+ *    hours, and a cert valid for one second (a CA profile gone wrong) is
+ *    refused even if it arrives within that second, so we never install what
+ *    we would have to renew at once and so loop against the CA;
  *  - the subjectAltName holds dNSNames only, and their set equals the set of
  *    ordered names exactly, compared case-insensitively: none missing, none
  *    extra (NAMES_DIFFER);
@@ -36,6 +38,7 @@
 
 #define CERTCHECK_SKEW_SEC 300
 #define CERTCHECK_MIN_LEFT_SEC 86400
+#define CERTCHECK_FLOOR_LEFT_SEC 300   /* too little to deploy a certificate and use it */
 
 enum certcheck_verdict {
 	CERTCHECK_OK,

@@ -107,6 +107,21 @@ def test_bad_first_certificate_leaves_nothing(dns, testca_factory, persistd_env)
     assert not (env.state / "certs" / "www" / "current").exists()
 
 
+def test_one_second_profile_is_refused(dns, testca_factory, persistd_env):
+    """As upstream Pebble with a profile validityPeriod of 1 s: the certificate is
+    refused, whether it arrives inside its second or after it."""
+    knot, zone = dns
+    ca = testca_factory(dns=knot.resolver, jit=True, profile={"tiny": 1})
+    env = make_env(persistd_env, ca, knot, {"www": {"ca": "test", "names": ["www.example.test"]}})
+    good = issue_first(env, zone, "www")
+    env.certs["www"]["profile"] = "tiny"
+    env.write()
+    p = env.oneshot("--force", check=1)
+    assert re.search(r"will not install \((SHORT_LIFETIME|EXPIRED)\)", p.stdout), p.stdout
+    assert current_chain(env, "www") == good
+    assert "ALERT ERROR cert-rejected cert=www" in p.stderr
+
+
 def test_renew_reports_rejection_and_breaker_holds_with_ca_clock_shift(dns, testca_factory,
                                                                         persistd_env):
     """The CA's clock 100 days back makes every certificate expired on arrival: the

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/bignum.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/pem.h>
 #include <mbedtls/x509_crt.h>
 
@@ -210,6 +212,68 @@ static void test_chain_links(void **state)
 	mbedtls_x509_crt_free(&chain);
 }
 
+/* A self-signed leaf for leaf.example.com made here with mbedTLS, valid from..until
+ * ("YYYYMMDDhhmmss"), into out. */
+static void make_leaf(const struct key *k, const char *from, const char *until, char *out,
+		      size_t size)
+{
+	/* SEQUENCE { [2] "leaf.example.com" } */
+	static const unsigned char san[] = { 0x30, 0x12, 0x82, 0x10, 'l', 'e', 'a', 'f', '.',
+					     'e',  'x',  'a',  'm',  'p', 'l', 'e', '.', 'c',
+					     'o',  'm' };
+	mbedtls_x509write_cert crt;
+	mbedtls_mpi serial;
+
+	mbedtls_x509write_crt_init(&crt);
+	mbedtls_mpi_init(&serial);
+	assert_int_equal(mbedtls_mpi_lset(&serial, 7), 0);
+	mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
+	assert_int_equal(mbedtls_x509write_crt_set_serial(&crt, &serial), 0);
+	assert_int_equal(mbedtls_x509write_crt_set_validity(&crt, from, until), 0);
+	assert_int_equal(mbedtls_x509write_crt_set_subject_name(&crt, "CN=leaf.example.com"), 0);
+	assert_int_equal(mbedtls_x509write_crt_set_issuer_name(&crt, "CN=leaf.example.com"), 0);
+	mbedtls_x509write_crt_set_subject_key(&crt, key_get_pk(k));
+	mbedtls_x509write_crt_set_issuer_key(&crt, key_get_pk(k));
+	mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
+	assert_int_equal(mbedtls_x509write_crt_set_extension(
+				 &crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
+				 MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, san, sizeof(san)),
+			 0);
+	assert_int_equal(mbedtls_x509write_crt_pem(&crt, (unsigned char *)out, size, key_rng,
+						   (void *)k),
+			 0);
+	mbedtls_x509write_crt_free(&crt);
+	mbedtls_mpi_free(&serial);
+}
+
+static void test_short_lived(void **state)
+{
+	_cleanup_(key_freep) struct key *k = leaf_key();
+	static const char *const one[] = { "leaf.example.com" };
+	char pem[4096];
+
+	(void)state;
+	/* A profile gone wrong: valid for one second. Even fetched within that second it
+	 * is refused, else it would be renewed at once, again and again. */
+	make_leaf(k, "20250101000000", "20250101000001", pem, sizeof(pem));
+	assert_int_equal(check(pem, strlen(pem), one, 1, k, NOT_BEFORE, NULL), CERTCHECK_SHORT_LIFETIME);
+	assert_int_equal(check(pem, strlen(pem), one, 1, k, NOT_BEFORE + 2, "already expired"),
+			 CERTCHECK_EXPIRED);
+	/* One hour: half of it must be left. */
+	make_leaf(k, "20250101000000", "20250101005959", pem, sizeof(pem));
+	assert_int_equal(check(pem, strlen(pem), one, 1, k, NOT_BEFORE, NULL), CERTCHECK_OK);
+	assert_int_equal(check(pem, strlen(pem), one, 1, k, NOT_BEFORE + 1800, NULL), CERTCHECK_OK);
+	assert_int_equal(check(pem, strlen(pem), one, 1, k, NOT_BEFORE + 1801, "at least 30m"),
+			 CERTCHECK_SHORT_LIFETIME);
+	/* Six minutes: the five-minute floor, not half (three minutes), decides. */
+	make_leaf(k, "20250101000000", "20250101000559", pem, sizeof(pem));
+	assert_int_equal(check(pem, strlen(pem), one, 1, k, NOT_BEFORE + 60, NULL), CERTCHECK_OK);
+	assert_int_equal(check(pem, strlen(pem), one, 1, k, NOT_BEFORE + 61, "at least 5m"),
+			 CERTCHECK_SHORT_LIFETIME);
+	/* Self-signed alone: nothing to link. */
+	assert_int_equal(check(pem, strlen(pem), one, 1, k, NOT_BEFORE, NULL), CERTCHECK_OK);
+}
+
 static void test_malformed(void **state)
 {
 	_cleanup_(key_freep) struct key *k = leaf_key();
@@ -230,7 +294,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_chains), cmocka_unit_test(test_times),
 		cmocka_unit_test(test_names),       cmocka_unit_test(test_key),
-		cmocka_unit_test(test_chain_links), cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_chain_links), cmocka_unit_test(test_short_lived),
+		cmocka_unit_test(test_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
