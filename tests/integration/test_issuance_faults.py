@@ -154,6 +154,9 @@ def test_renew_reports_rejection_and_breaker_holds_with_ca_clock_shift(dns, test
     st = env.rpc("status")
     c = [c for c in st["cert_list"] if c["name"] == "www"][0]
     assert c["orders_held_until"] is not None and c["cert_level"] == "ERROR", c
+    p = env.ctl("show", "www")
+    assert "max_orders_per_hour reached" in p.stdout, p.stdout
+    assert "the CA issued a certificate that was not installed" in p.stdout, p.stdout
     # A restart does not reset the count.
     env.stop()
     env.start()
