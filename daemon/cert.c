@@ -722,6 +722,15 @@ static void record_new_order(struct state_cert *st, int64_t now)
 			(STATE_MAX_ORDER_TIMES - 1) * sizeof(st->order_times[0]));
 		st->n_order_times--;
 	}
+	int64_t *a = realloc(st->order_times, (st->n_order_times + 1) * sizeof(*a));
+	if (!a) {
+		/* XXX: out of memory, this order goes uncounted; the newest entry takes
+		 * its time so the window at least lasts as long. */
+		if (st->n_order_times > 0)
+			st->order_times[st->n_order_times - 1] = now;
+		return;
+	}
+	st->order_times = a;
 	st->order_times[st->n_order_times++] = now;
 }
 

@@ -238,6 +238,7 @@ static void cert_free(struct state_cert *c)
 	free(c->order_replaces);
 	free(c->records_hint);
 	free(c->level_reason);
+	free(c->order_times);
 	free(c);
 }
 
@@ -448,6 +449,14 @@ static int read_order_times(yajl_val v, struct state_cert *c, char *err, size_t 
 			   c->name, times->u.array.len, STATE_MAX_ORDER_TIMES);
 		return -EINVAL;
 	}
+	if (times->u.array.len == 0)
+		return 0;
+	int64_t *a = calloc(times->u.array.len, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	free(c->order_times);
+	c->order_times = a;
+	c->n_order_times = 0;
 	for (size_t k = 0; k < times->u.array.len; k++) {
 		yajl_val t = times->u.array.values[k];
 		if (!YAJL_IS_INTEGER(t)) {

@@ -83,7 +83,7 @@ struct state_cert {
 				  * certcheck refused to install */
 	/* the issuance circuit breaker: when the last new orders were placed (Unix
 	 * seconds, oldest first, at most STATE_MAX_ORDER_TIMES) */
-	int64_t order_times[STATE_MAX_ORDER_TIMES];
+	int64_t *order_times;    /* owned: on the heap, as most certs have none */
 	size_t n_order_times;
 	int64_t orders_held_until; /* the order limit was reached: no new order before it */
 	/* an order in flight */

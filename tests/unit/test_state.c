@@ -27,6 +27,8 @@ static void test_round_trip(void **state)
 	c->cert_rejected = true;
 	c->ca_retry_until = 1800000100;
 	c->orders_held_until = 1800003600;
+	c->order_times = calloc(2, sizeof(int64_t));
+	assert_non_null(c->order_times);
 	c->order_times[0] = 1800000000;
 	c->order_times[1] = 1800000300;
 	c->n_order_times = 2;
