@@ -154,6 +154,7 @@ struct config *config_new(void)
 	d->critical_before_ms = 7 * 86400 * MS_PER_SEC;
 	d->dns_timeout_ms = 5 * MS_PER_SEC;
 	d->dns_max_inflight = 200;
+	d->max_orders_per_hour = 3;
 	d->log_level = LOG_INFO;
 	return c;
 }
@@ -665,6 +666,12 @@ static int parse_daemon_key(struct parse_ctx *ctx, const char *k, const char *v,
 			d->dns_max_inflight = u;
 		return r;
 	}
+	if (streq(k, "max_orders_per_hour")) {
+		r = set_uint(ctx, k, v, 1, CONFIG_MAX_ORDERS_PER_HOUR, &u);
+		if (r == 0)
+			d->max_orders_per_hour = u;
+		return r;
+	}
 	if (streq(k, "resolver")) {
 		if (!append && streq(v, "system")) {
 			strv_free(d->resolvers);
@@ -800,6 +807,13 @@ static int parse_cert_key(struct parse_ctx *ctx, const char *k, const char *v, b
 		return set_duration(ctx, k, v, &cert->dns01_hook_timeout_ms);
 	if (streq(k, "dns01_propagation_timeout"))
 		return set_duration(ctx, k, v, &cert->dns01_propagation_timeout_ms);
+	if (streq(k, "max_orders_per_hour")) {
+		unsigned u;
+		r = set_uint(ctx, k, v, 1, CONFIG_MAX_ORDERS_PER_HOUR, &u);
+		if (r == 0)
+			cert->max_orders_per_hour = u;
+		return r;
+	}
 	/* Recognized so that section_end can say why they are refused. */
 	if (is_dns_write_key(k))
 		return 0;
@@ -812,13 +826,14 @@ static const char *section_keys_hint(enum section_type t)
 	case SECTION_DAEMON:
 		return "state_dir, control_socket, admin_group, recheck_interval, warn_before, "
 		       "critical_before, resolver, trust_anchor, dns_timeout, dns_max_inflight, "
-		       "log_level";
+		       "max_orders_per_hour, log_level";
 	case SECTION_CA:
 		return "directory, contact, eab_kid, eab_hmac_file, ca_bundle, issuer, profile, "
 		       "account_key_type, accounturi_mode, hash_scope";
 	case SECTION_CERT:
 		return "ca, names, challenge, key_type, persist_until, profile, preferred_chain, "
-		       "deploy_hook, dns01_hook, dns01_hook_timeout, dns01_propagation_timeout";
+		       "deploy_hook, dns01_hook, dns01_hook_timeout, dns01_propagation_timeout, "
+		       "max_orders_per_hour";
 	default:
 		return "";
 	}

@@ -25,6 +25,7 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/persistd/persistd.conf"
 #define CONFIG_MAX_ERRORS 50
+#define CONFIG_MAX_ORDERS_PER_HOUR 100 /* = STATE_MAX_ORDER_TIMES */
 
 enum challenge_type {
 	CHALLENGE_DNS_PERSIST_01,
@@ -56,6 +57,8 @@ struct config_daemon {
 	uint64_t critical_before_ms;
 	uint64_t dns_timeout_ms;
 	unsigned dns_max_inflight;
+	unsigned max_orders_per_hour; /* the issuance circuit breaker: new orders per cert in
+				       * any hour, 1..CONFIG_MAX_ORDERS_PER_HOUR */
 	int log_level;              /* syslog priority */
 };
 
@@ -93,6 +96,7 @@ struct config_cert {
 	char *dns01_hook;           /* owned or NULL; only with CHALLENGE_DNS_01 */
 	uint64_t dns01_hook_timeout_ms;
 	uint64_t dns01_propagation_timeout_ms;
+	unsigned max_orders_per_hour; /* 0: the [daemon] value */
 	char *file;                 /* owned */
 	unsigned line;
 };

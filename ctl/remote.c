@@ -305,6 +305,12 @@ int ctl_show(const struct remote_options *o, int argc, char **argv)
 	printf("  next renewal  %s%s\n", c, json_get_string(v, "ari_window_start_iso") ? "" : "");
 	if (strcmp(d, "-"))
 		printf("  ARI window    %s .. %s\n", d, e);
+	if (json_get_string(v, "ca_retry_until_iso"))
+		printf("  held until    %s (the CA's Retry-After; even --force waits)\n",
+		       json_get_string(v, "ca_retry_until_iso"));
+	if (json_get_string(v, "orders_held_until_iso"))
+		printf("  held until    %s (max_orders_per_hour reached; even --force waits)\n",
+		       json_get_string(v, "orders_held_until_iso"));
 	printf("  fullchain     %s\n", str_or(v, "fullchain", "-"));
 	printf("  last error    %s\n", str_or(v, "last_error", "-"));
 	if (json_get_string(v, "order_url"))

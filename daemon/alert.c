@@ -28,6 +28,8 @@ static const struct {
 	[ALERT_CERT_EXPIRED] = { "cert-expired", "8a5791f6d96447a785c49957ed6ea1d6" },
 	[ALERT_CERT_OK] = { "cert-ok", "029e5a2adade429d96c80aab477161c7" },
 	[ALERT_CERT_DEPLOY_FAILED] = { "deploy-failed", "a21ed218e67d48eead6f44b2a7b2d75d" },
+	[ALERT_CERT_REJECTED] = { "cert-rejected", "9626b9ff32294da09cb5ba40d1b8657a" },
+	[ALERT_CERT_ORDER_LIMIT] = { "cert-order-limit", "871c0dfaf20c44f7b94c1fc0ed8188db" },
 };
 _Static_assert(ELEMENTSOF(kinds) == _ALERT_KIND_MAX, "alert kinds");
 

@@ -31,6 +31,8 @@ enum alert_kind {
 	ALERT_CERT_EXPIRED,       /* the certificate in use has expired */
 	ALERT_CERT_OK,            /* a cert's renewals work again */
 	ALERT_CERT_DEPLOY_FAILED, /* installed, but the deploy hook failed */
+	ALERT_CERT_REJECTED,      /* the CA issued a certificate unfit to install */
+	ALERT_CERT_ORDER_LIMIT,   /* the issuance circuit breaker stopped a new order */
 	_ALERT_KIND_MAX,
 };
 

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -314,6 +315,12 @@ static enum alert_level cert_level(const struct cert *c, const struct state_cert
 		str_printf(why, size, "certificate valid until %s", date);
 		return ALERT_OK;
 	}
+	if (st->cert_rejected) {
+		str_printf(why, size, "the CA issued a certificate that was not installed (the one in "
+				      "use is valid until %s): %s",
+			   date, st->last_error ? st->last_error : "");
+		return ALERT_ERROR;
+	}
 	int64_t lifetime = st->not_after - st->not_before + 1;
 	int64_t left = st->not_after - now;
 	/* Failing while little time is left: within critical_before, or the last
@@ -333,11 +340,15 @@ static enum alert_level cert_level(const struct cert *c, const struct state_cert
 static bool cert_update_level(struct cert *c, int64_t now)
 {
 	struct state_cert *st = cert_state(c);
-	char why[2600];
 
 	if (!st)
 		return false;
-	enum alert_level level = cert_level(c, st, now, why, sizeof(why));
+	/* The reason quotes the last error whole: it may carry every record to publish. */
+	size_t why_size = 600 + (st->last_error ? strlen(st->last_error) : 0);
+	_cleanup_free_ char *why = malloc(why_size), *message = malloc(why_size + 300);
+	if (!why || !message)
+		return false;
+	enum alert_level level = cert_level(c, st, now, why, why_size);
 	bool changed = level != st->alerted_level;
 	bool remind = !changed && level != ALERT_OK && now - st->alerted_at >= REMIND_EVERY_SEC;
 
@@ -351,11 +362,11 @@ static bool cert_update_level(struct cert *c, int64_t now)
 		[ALERT_CRITICAL] = ALERT_CERT_EXPIRING,
 		[ALERT_ERROR] = ALERT_CERT_EXPIRED,
 	};
-	char message[2700];
-	str_printf(message, sizeof(message), "%s: %s", c->name, why);
+	str_printf(message, why_size + 300, "%s: %s", c->name, why);
+	bool expired = st->has_cert && now > st->not_after;
 	struct alert a = {
-		.kind = level == ALERT_ERROR && !(st->has_cert && now > st->not_after)
-				? ALERT_CERT_RENEWAL_FAILED
+		.kind = level == ALERT_ERROR && !expired && st->cert_rejected ? ALERT_CERT_REJECTED
+			: level == ALERT_ERROR && !expired ? ALERT_CERT_RENEWAL_FAILED
 			: level == ALERT_WARNING && st->failures == 0 && st->deploy_failed
 				? ALERT_CERT_DEPLOY_FAILED
 				: kinds[level],
@@ -692,6 +703,118 @@ static void load_current(struct cert *c)
 	x509_info_done(&info);
 }
 
+/* ---- the issuance circuit breaker and the CA's Retry-After ---- */
+
+#define ORDER_WINDOW_SEC 3600
+
+static unsigned max_orders(const struct cert *c)
+{
+	return c->cfg->max_orders_per_hour ? c->cfg->max_orders_per_hour
+					   : c->d->config->daemon.max_orders_per_hour;
+}
+
+/* When the breaker lets the next new order go: now, or when enough of the orders of the
+ * last hour have aged out. Forgets orders older than the window. An order time in the
+ * future (our clock went back) counts as now, so a clock jump neither frees nor blocks
+ * the breaker for longer than an hour. */
+static int64_t orders_allowed_at(const struct cert *c, struct state_cert *st, int64_t now)
+{
+	unsigned max = max_orders(c);
+	size_t o = 0;
+
+	for (size_t i = 0; i < st->n_order_times; i++) {
+		int64_t t = MIN(st->order_times[i], now);
+		if (t > now - ORDER_WINDOW_SEC)
+			st->order_times[o++] = t;
+	}
+	st->n_order_times = o;
+	if (o < max)
+		return now;
+	return st->order_times[o - max] + ORDER_WINDOW_SEC;
+}
+
+static void record_new_order(struct state_cert *st, int64_t now)
+{
+	if (st->n_order_times == STATE_MAX_ORDER_TIMES) {
+		memmove(st->order_times, st->order_times + 1,
+			(STATE_MAX_ORDER_TIMES - 1) * sizeof(st->order_times[0]));
+		st->n_order_times--;
+	}
+	int64_t *a = realloc(st->order_times, (st->n_order_times + 1) * sizeof(*a));
+	if (!a) {
+		/* XXX: out of memory, this order goes uncounted; the newest entry takes
+		 * its time so the window at least lasts as long. */
+		if (st->n_order_times > 0)
+			st->order_times[st->n_order_times - 1] = now;
+		return;
+	}
+	st->order_times = a;
+	st->order_times[st->n_order_times++] = now;
+}
+
+/* The breaker holds a new order until `until`: said once per hold, as its own alert. */
+static void note_order_limit(struct cert *c, struct state_cert *st, int64_t until, int64_t now)
+{
+	char when[40], message[400];
+
+	if (st->orders_held_until == until)
+		return;
+	st->orders_held_until = until;
+	time_format_iso(until, when, sizeof(when));
+	str_printf(message, sizeof(message),
+		   "%s: %zu new orders in the last hour reach max_orders_per_hour = %u; no new "
+		   "order before %s",
+		   c->name, st->n_order_times, max_orders(c), when);
+	log_error("cert '%s': issuance paused: %s", c->name, message);
+	struct alert a = {
+		.kind = ALERT_CERT_ORDER_LIMIT,
+		.level = ALERT_ERROR,
+		.cert = c->name,
+		.status = "ORDER_LIMIT",
+		.has_until = true,
+		.until = until,
+		.now = now,
+		.message = message,
+		.reason = st->last_error,
+	};
+	emit(c, &a);
+	daemon_state_changed(c->d);
+}
+
+/* Why no attempt may start before the returned instant, even when forced: the CA's
+ * Retry-After, or the breaker when a new order would be needed. 0: nothing holds. */
+static int64_t held_until(const struct cert *c, struct state_cert *st, int64_t now, char *why,
+			  size_t size)
+{
+	char when[40];
+
+	if (st->ca_retry_until > now) {
+		time_format_iso(st->ca_retry_until, when, sizeof(when));
+		str_printf(why, size, "the CA asked us to wait (Retry-After): the next try is "
+				      "allowed at %s",
+			   when);
+		return st->ca_retry_until;
+	}
+	if (!st->order_url) {
+		int64_t at = orders_allowed_at(c, st, now);
+		if (at > now) {
+			time_format_iso(at, when, sizeof(when));
+			str_printf(why, size, "%zu new orders in the last hour reach "
+					      "max_orders_per_hour = %u: the next try is allowed at %s",
+				   st->n_order_times, max_orders(c), when);
+			return at;
+		}
+	}
+	return 0;
+}
+
+bool cert_renew_held(const struct cert *c, char *why, size_t size)
+{
+	struct state_cert *st = cert_state(c);
+
+	return st && held_until(c, st, daemon_now(c->d), why, size) > 0;
+}
+
 static int64_t compute_next_renewal(struct cert *c, int64_t now)
 {
 	struct state_cert *st = cert_state(c);
@@ -713,6 +836,12 @@ static int64_t compute_next_renewal(struct cert *c, int64_t now)
 	}
 	if (st && st->failures && st->retry_at > due)
 		due = st->retry_at;
+	if (st) {
+		char why[200];
+		int64_t held = held_until(c, st, now, why, sizeof(why));
+		if (held > due)
+			due = held;
+	}
 	return due;
 }
 
@@ -993,6 +1122,8 @@ static void on_order_url(struct order_job *job, const char *url, void *userdata)
 		return;
 	(void)state_set_str(&st->order_url, url);
 	st->order_started = url ? daemon_now(c->d) : 0;
+	if (url)
+		record_new_order(st, daemon_now(c->d));
 	/* In flight on disk at once: a crash now must resume this order. */
 	(void)daemon_state_save(c->d);
 }
@@ -1015,6 +1146,9 @@ static void on_order_done(struct order_job *job, const struct order_result *res,
 		(void)state_set_str(&st->records_hint, NULL);
 		st->failures = 0;
 		st->retry_at = 0;
+		st->ca_retry_until = 0;
+		st->cert_rejected = false;
+		st->orders_held_until = 0;
 		st->last_renewal = now;
 		load_current(c);
 		log_notice("cert '%s': renewed: %s", c->name, res->message);
@@ -1037,15 +1171,30 @@ static void on_order_done(struct order_job *job, const struct order_result *res,
 		if (c->cfg->deploy_hook)
 			st->deploy_pending = true; /* saved below, before the hook starts */
 		schedule_ari(c, now);
+	} else if (res->limited) {
+		/* The breaker stopped a new order: not an attempt, so no failure to count. */
+		char why[200];
+		int64_t until = held_until(c, st, now, why, sizeof(why));
+		if (until > now)
+			note_order_limit(c, st, until, now);
 	} else {
 		st->failures++;
 		(void)state_set_str(&st->last_error, res->message);
-		(void)state_set_str(&st->records_hint, res->records[0] ? res->records : NULL);
+		(void)state_set_str(&st->records_hint, res->records);
 		int64_t backoff = (int64_t)RETRY_FIRST_SEC << MIN(st->failures - 1, 12u);
 		backoff = MIN(backoff, (int64_t)RETRY_MAX_SEC);
 		if (res->retry_after > backoff)
 			backoff = res->retry_after;
 		st->retry_at = now + backoff;
+		/* The CA's own Retry-After binds even a forced renewal. */
+		st->ca_retry_until = res->retry_after > 0 ? now + res->retry_after : 0;
+		st->cert_rejected = res->rejected;
+		if (res->rejected) {
+			/* Each refused certificate is its own alert, even while the level
+			 * stays ERROR: it is the CA misbehaving again. */
+			st->alerted_level = ALERT_OK;
+			log_error("cert '%s': %s", c->name, res->message);
+		}
 		/* A refused or transient attempt leaves the order usable: resume it next
 		 * time instead of piling up new orders. Anything else starts afresh. */
 		if (!res->transient && !res->refused) {
@@ -1070,7 +1219,7 @@ static void on_order_done(struct order_job *job, const struct order_result *res,
 		json_kv_string(w, "cert", c->name);
 		json_kv_bool(w, "ok", res->error == 0);
 		json_kv_string(w, "message", res->message);
-		json_kv_string(w, "records", res->records[0] ? res->records : NULL);
+		json_kv_string(w, "records", res->records);
 		json_kv_int(w, "time", now);
 		json_end_object(w);
 		if (json_writer_finish(w, &out, &len) == 0)
@@ -1092,7 +1241,10 @@ static int start_job(struct cert *c)
 	if (!st)
 		return -ENOMEM;
 	dir = ca_get_directory(c->ca);
+	int64_t now = daemon_now(c->d);
 	struct order_params p = {
+		/* A saved order may turn out unusable: the breaker then stops its successor. */
+		.new_order_held = orders_allowed_at(c, st, now) > now,
 		.ca = c->ca,
 		.cert = c->cfg,
 		.replaces = st->has_cert && (!dir || dir->renewal_info) ? st->ari_cert_id : NULL,
@@ -1120,6 +1272,14 @@ int cert_renew(struct cert *c, bool force, cert_done_fn cb, void *userdata)
 		return -ESHUTDOWN;
 	if (!force && !cert_is_due(c, daemon_now(c->d)) && !c->job)
 		return 1;
+	if (!c->job && cert_renew_held(c, NULL, 0)) {
+		struct state_cert *st = cert_state(c);
+		int64_t now = daemon_now(c->d);
+		char why[200];
+		if (st && st->ca_retry_until <= now)
+			note_order_limit(c, st, held_until(c, st, now, why, sizeof(why)), now);
+		return -EAGAIN; /* cert_renew_held() says why */
+	}
 	if (cb) {
 		struct cert_waiter *w = realloc(c->renew_waiters,
 						(c->n_renew_waiters + 1) * sizeof(*w));
@@ -1144,6 +1304,17 @@ static void on_renew_due(struct sched_item *it, void *userdata)
 	(void)it;
 	if (c->job || c->d->stopping)
 		return;
+	if (cert_renew_held(c, NULL, 0)) {
+		/* Not an attempt: the schedule already waits for the hold to end, this
+		 * only catches a hold that began after the timer was set. */
+		struct state_cert *st = cert_state(c);
+		int64_t now = daemon_now(c->d);
+		char why[200];
+		if (st && st->ca_retry_until <= now)
+			note_order_limit(c, st, held_until(c, st, now, why, sizeof(why)), now);
+		schedule_renewal(c);
+		return;
+	}
 	r = start_job(c);
 	if (r < 0) {
 		log_error("cert '%s': cannot start a renewal: %s", c->name, strerror(-r));
@@ -1207,7 +1378,12 @@ static void decide_due(struct cert *c)
 	r = cert_renew(c, false, w.cb, w.userdata);
 	if (r == 1)
 		w.cb(c, 1, "not due", w.userdata);
-	else if (r < 0)
+	else if (r == -EAGAIN) {
+		char why[200];
+		if (!cert_renew_held(c, why, sizeof(why)))
+			str_printf(why, sizeof(why), "%s", strerror(-r));
+		w.cb(c, r, why, w.userdata);
+	} else if (r < 0)
 		w.cb(c, r, strerror(-r), w.userdata);
 }
 

@@ -6,7 +6,13 @@
  * of the certificate's lifetime (a 6-day certificate renews at day 4), at
  * once when there is no certificate yet. A failed renewal backs off
  * exponentially (5 min doubling, capped at 6 h), or as long as the CA's
- * Retry-After says; an order in flight is saved and resumed after a restart.
+ * Retry-After says, which even a forced renewal honours. The issuance circuit
+ * breaker allows at most max_orders_per_hour new orders per cert in any hour
+ * (remembered in state.json across restarts); reaching it is an alert of its
+ * own and the next attempt waits for the window to free. An order in flight
+ * is saved and resumed after a restart. A certificate the CA issued but
+ * common/certcheck refused is never installed: the cert goes to ERROR with a
+ * cert-rejected alert and backs off.
  * After each new certificate the deploy hook runs, one run per cert at a
  * time: certificates that arrive during a run coalesce into one more run for
  * the newest. Renewal callers are answered when that deploy has ended. A
@@ -64,6 +70,12 @@ typedef void (*cert_done_fn)(struct cert *c, int r, const char *message, void *u
  * renew --force); without it a cert that is not due answers at once with
  * "not due". cb (may be NULL) gets the outcome. -EBUSY if one runs. */
 int cert_renew(struct cert *c, bool force, cert_done_fn cb, void *userdata);
+
+/* Is a renewal attempt held, even a forced one? The CA's Retry-After has not passed, or a
+ * new order would exceed max_orders_per_hour (the issuance circuit breaker). Then true,
+ * and why (one line naming the UTC time of the next allowed try) in why when it is not
+ * NULL. cert_renew() and cert_renew_if_due() answer -EAGAIN while this holds. */
+bool cert_renew_held(const struct cert *c, char *why, size_t size);
 
 /* For --oneshot: like cert_renew(), but first asks the CA for its renewal
  * window (ARI) so cron runs follow it too. cb always comes, with r == 1 and

@@ -329,6 +329,12 @@ static int run_oneshot(struct daemon *d)
 		r = cert_start(c);
 		if (r == 0)
 			r = cert_renew_if_due(c, d->force, on_oneshot_done, d);
+		char why[200];
+		if (r == -EAGAIN && cert_renew_held(c, why, sizeof(why))) {
+			printf("%s: FAILED: %s\n", cert_get_name(c), why);
+			d->oneshot_failed++;
+			continue;
+		}
 		if (r < 0) {
 			printf("%s: FAILED: cannot start: %s\n", cert_get_name(c), strerror(-r));
 			d->oneshot_failed++;

@@ -102,6 +102,10 @@ static void write_cert(struct json_writer *w, const struct daemon *d, const stru
 	kv_time(w, "last_renewal", st ? st->last_renewal : 0);
 	json_kv_string(w, "last_error", st ? st->last_error : NULL);
 	json_kv_int(w, "failures", st ? st->failures : 0);
+	/* When something holds renewals (the CA's Retry-After, max_orders_per_hour). */
+	kv_time(w, "ca_retry_until", st && st->ca_retry_until > now ? st->ca_retry_until : 0);
+	kv_time(w, "orders_held_until",
+		st && st->orders_held_until > now ? st->orders_held_until : 0);
 	json_key(w, "names");
 	json_begin_array(w);
 	for (size_t i = 0; i < cfg->n_names; i++) {
@@ -595,9 +599,12 @@ static void on_renew(struct control_call *call, yajl_val params, void *userdata)
 		return;
 	}
 	if (r < 0) {
-		char msg[200];
-		str_printf(msg, sizeof(msg), "cannot start a renewal: %s",
-			   r == -ESHUTDOWN ? "the daemon is stopping" : strerror(-r));
+		char msg[300], why[200];
+		if (r == -EAGAIN && cert_renew_held(c, why, sizeof(why)))
+			str_printf(msg, sizeof(msg), "not renewing now: %s", why);
+		else
+			str_printf(msg, sizeof(msg), "cannot start a renewal: %s",
+				   r == -ESHUTDOWN ? "the daemon is stopping" : strerror(-r));
 		control_call_error(call, JRPC_FAILED, msg, NULL);
 	}
 }

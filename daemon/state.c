@@ -98,6 +98,9 @@ static const struct field cert_fields[] = {
 	FIELD(struct state_cert, last_error, F_STR),
 	FIELD(struct state_cert, failures, F_UINT),
 	FIELD(struct state_cert, retry_at, F_INT),
+	FIELD(struct state_cert, ca_retry_until, F_INT),
+	FIELD(struct state_cert, cert_rejected, F_BOOL),
+	FIELD(struct state_cert, orders_held_until, F_INT),
 	FIELD(struct state_cert, order_url, F_STR),
 	FIELD(struct state_cert, order_started, F_INT),
 	FIELD(struct state_cert, order_replaces, F_STR),
@@ -237,6 +240,7 @@ static void cert_free(struct state_cert *c)
 	free(c->order_replaces);
 	free(c->records_hint);
 	free(c->level_reason);
+	free(c->order_times);
 	free(c);
 }
 
@@ -398,6 +402,11 @@ int state_to_json(const struct state *s, char **ret, size_t *ret_len)
 		json_key(w, c->name);
 		json_begin_object(w);
 		write_fields(w, c, cert_fields, ELEMENTSOF(cert_fields));
+		json_key(w, "order_times");
+		json_begin_array(w);
+		for (size_t k = 0; k < c->n_order_times; k++)
+			json_int(w, c->order_times[k]);
+		json_end_array(w);
 		json_key(w, "names");
 		json_begin_object(w);
 		for (size_t k = 0; k < c->n_names; k++) {
@@ -422,6 +431,44 @@ int state_to_json(const struct state *s, char **ret, size_t *ret_len)
 	copy[len + 1] = '\0';
 	*ret = copy;
 	*ret_len = len + 1;
+	return 0;
+}
+
+/* The breaker's memory must survive a restart intact: a list we cannot read whole is an
+ * error, not a shorter list (which would let a restart loop place more orders). */
+static int read_order_times(yajl_val v, struct state_cert *c, char *err, size_t err_size)
+{
+	yajl_val times = json_get(v, "order_times");
+
+	if (!times || YAJL_IS_NULL(times))
+		return 0;
+	if (!YAJL_IS_ARRAY(times)) {
+		str_printf(err, err_size, "certs.%s.order_times is not an array", c->name);
+		return -EINVAL;
+	}
+	if (times->u.array.len > STATE_MAX_ORDER_TIMES) {
+		str_printf(err, err_size, "certs.%s.order_times has %zu entries, at most %d",
+			   c->name, times->u.array.len, STATE_MAX_ORDER_TIMES);
+		return -EINVAL;
+	}
+	if (times->u.array.len == 0)
+		return 0;
+	int64_t *a = calloc(times->u.array.len, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	free(c->order_times);
+	c->order_times = a;
+	c->n_order_times = 0;
+	for (size_t k = 0; k < times->u.array.len; k++) {
+		yajl_val t = times->u.array.values[k];
+		if (!YAJL_IS_INTEGER(t)) {
+			str_printf(err, err_size, "certs.%s.order_times[%zu] is not an integer",
+				   c->name, k);
+			return -EINVAL;
+		}
+		c->order_times[k] = YAJL_GET_INTEGER(t);
+	}
+	c->n_order_times = times->u.array.len;
 	return 0;
 }
 
@@ -466,10 +513,24 @@ int state_from_json(const char *json, size_t len, struct state **ret, char *err,
 		if (r < 0)
 			goto out;
 		yajl_val issuers = json_get_array(v, "issuers");
-		for (size_t k = 0; issuers && k < issuers->u.array.len && k < RECORD_MAX_ISSUERS; k++) {
+		/* The CA's issuer names decide which records are right: a list cut short
+		 * would quietly call good records wrong, so a list we cannot take whole is
+		 * an error that names it. */
+		if (issuers && issuers->u.array.len > RECORD_MAX_ISSUERS) {
+			str_printf(err, err_size, "cas.%s.issuers has %zu names; a CA may name at "
+						  "most %d",
+				   ca->name, issuers->u.array.len, RECORD_MAX_ISSUERS);
+			r = -EINVAL;
+			goto out;
+		}
+		for (size_t k = 0; issuers && k < issuers->u.array.len; k++) {
 			yajl_val it = issuers->u.array.values[k];
-			if (!YAJL_IS_STRING(it))
-				continue;
+			if (!YAJL_IS_STRING(it)) {
+				str_printf(err, err_size, "cas.%s.issuers[%zu] is not a string",
+					   ca->name, k);
+				r = -EINVAL;
+				goto out;
+			}
 			char **a = realloc(ca->issuers, (ca->n_issuers + 2) * sizeof(*a));
 			if (!a) {
 				r = -ENOMEM;
@@ -499,6 +560,9 @@ int state_from_json(const char *json, size_t len, struct state **ret, char *err,
 			goto out;
 		}
 		r = read_fields(v, c, cert_fields, ELEMENTSOF(cert_fields), err, err_size);
+		if (r < 0)
+			goto out;
+		r = read_order_times(v, c, err, err_size);
 		if (r < 0)
 			goto out;
 		yajl_val names = json_get_object(v, "names");

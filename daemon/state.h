@@ -21,6 +21,7 @@
 #include "common/record.h"
 
 #define STATE_VERSION 1
+#define STATE_MAX_ORDER_TIMES 100 /* the highest max_orders_per_hour */
 
 /* Alert levels of a name or cert, in order of severity. */
 enum alert_level {
@@ -76,6 +77,15 @@ struct state_cert {
 	char *last_error;        /* owned: last failure, one line; NULL after success */
 	unsigned failures;       /* consecutive */
 	int64_t retry_at;        /* backoff: not before this */
+	int64_t ca_retry_until;  /* the CA's Retry-After: no request for this cert before it,
+				  * even when forced; 0: none */
+	bool cert_rejected;      /* the last failure was a certificate the CA issued that
+				  * certcheck refused to install */
+	/* the issuance circuit breaker: when the last new orders were placed (Unix
+	 * seconds, oldest first, at most STATE_MAX_ORDER_TIMES) */
+	int64_t *order_times;    /* owned: on the heap, as most certs have none */
+	size_t n_order_times;
+	int64_t orders_held_until; /* the order limit was reached: no new order before it */
 	/* an order in flight */
 	char *order_url;         /* owned or NULL */
 	int64_t order_started;

@@ -7,6 +7,7 @@
 #include <mbedtls/md.h>
 
 #include "common/b64.h"
+#include "common/certcheck.h"
 #include "common/csr.h"
 #include "common/dnscheck.h"
 #include "common/json.h"
@@ -52,6 +53,7 @@ struct order_job {
 	struct ca *ca;                     /* borrowed */
 	const struct config_cert *cfg;     /* borrowed */
 	char *replaces;                    /* owned or NULL */
+	bool new_order_held;
 	char *order_url;                   /* owned */
 	order_url_fn on_order_url;
 	order_done_fn done;
@@ -88,7 +90,9 @@ struct order_job {
 	} *answers;                        /* owned array */
 	size_t n_answers, answer_index;
 	bool refusing;
-	char refusals[1536];
+	char *refusals;                    /* owned: grows with every refusal */
+	char *message;                     /* owned: result.message */
+	char *records;                     /* owned: result.records */
 
 	uv_timer_t timer;                  /* polls; timer.data == this */
 	uint64_t poll_ms;
@@ -101,12 +105,42 @@ struct order_job {
 static void step(struct order_job *job);
 static void job_release(struct order_job *job);
 
-_printf_(2, 3) static void msg(struct order_job *job, const char *fmt, ...)
+/* Appends to a heap string that only grows; out of memory keeps what was there, since
+ * these are messages and losing a line beats losing the outcome. */
+_printf_(2, 0) static void vappend(char **s, const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *add = NULL;
+	char *n;
+
+	if (vasprintf(&add, fmt, ap) < 0)
+		return;
+	if (!*s) {
+		*s = TAKE_PTR(add);
+		return;
+	}
+	if (asprintf(&n, "%s%s", *s, add) < 0)
+		return;
+	free(*s);
+	*s = n;
+}
+
+_printf_(2, 3) static void append(char **s, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(job->result.message, sizeof(job->result.message), fmt, ap);
+	vappend(s, fmt, ap);
+	va_end(ap);
+}
+
+_printf_(2, 3) static void msg(struct order_job *job, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(job->message);
+	job->message = NULL;
+	va_start(ap, fmt);
+	vappend(&job->message, fmt, ap);
 	va_end(ap);
 }
 
@@ -131,6 +165,9 @@ static void on_timer_closed(uv_handle_t *h)
 	free(job->authz_url);
 	free(job->challenge_url);
 	free(job->expected_uri);
+	free(job->refusals);
+	free(job->message);
+	free(job->records);
 	for (size_t i = 0; i < job->n_answers; i++) {
 		free(job->answers[i].authz_url);
 		free(job->answers[i].challenge_url);
@@ -160,6 +197,8 @@ static void finish(struct order_job *job, int error)
 {
 	job->phase = PHASE_DONE;
 	job->result.error = error;
+	job->result.message = job->message ? job->message : "";
+	job->result.records = job->records;
 	if (job->dns01) {
 		/* Always clean up after dns-01, success or not. */
 		dns01_clean(job->dns01, NULL, NULL);
@@ -328,13 +367,17 @@ static void on_order(const struct acme_reply *rep, void *userdata)
 		after_order_object(job);
 		return;
 	}
-	if (created && job->replaces && rep->problem &&
-	    (acme_problem_is(rep->problem, "alreadyReplaced") ||
-	     acme_problem_is(rep->problem, "conflict") || rep->status == 409)) {
-		/* The CA will not take `replaces` (already used, or a stale ARI id):
-		 * an order without it is still a valid renewal. */
-		log_info("cert '%s': the CA refused replaces=%s (%s); ordering without it",
-			 cert_name(job), job->replaces, acme_problem_short_type(rep->problem));
+	if (created && job->replaces && rep->error == 0 && rep->status >= 400 &&
+	    rep->status < 500 && rep->status != 429 &&
+	    !(rep->problem && acme_problem_is(rep->problem, "rateLimited"))) {
+		/* The CA will not take `replaces`: already used or a stale ARI id (409
+		 * alreadyReplaced), or a CA that refuses it some other way (400 malformed,
+		 * 403). An order without it is still a valid renewal, so try once more
+		 * without it; a second refusal is then about the order itself. */
+		log_info("cert '%s': the CA refused newOrder with replaces=%s (HTTP %ld %s); ordering "
+			 "without it",
+			 cert_name(job), job->replaces, rep->status,
+			 rep->problem ? acme_problem_short_type(rep->problem) : "");
 		free(job->replaces);
 		job->replaces = NULL;
 		step(job);
@@ -393,6 +436,15 @@ static void do_new_order(struct order_job *job)
 	_cleanup_free_ char *payload = NULL;
 	int r;
 
+	if (job->new_order_held) {
+		/* Forget a saved order that led here, so the next attempt does not resume it. */
+		if (job->order_url && job->on_order_url)
+			job->on_order_url(job, NULL, job->userdata);
+		msg(job, "a new order is needed, but max_orders_per_hour is reached");
+		job->result.limited = true;
+		finish(job, -EAGAIN);
+		return;
+	}
 	r = new_order_payload(job, &payload);
 	if (r == 0)
 		r = acme_conn_post(ca_get_conn(job->ca), dir->new_order, payload, false, on_order, job,
@@ -448,9 +500,9 @@ static void do_fetch_authz(struct order_job *job)
 
 	if (job->authz_index >= job->order.n_authorizations) {
 		if (job->refusing) {
-			msg(job, "%s%s%s", job->refusals,
-			    job->result.records[0] ? "\nPublish (once), then renew again:\n" : "",
-			    job->result.records);
+			msg(job, "%s%s%s", job->refusals ? job->refusals : "",
+			    job->records ? "\nPublish (once), then renew again:\n" : "",
+			    job->records ? job->records : "");
 			job->result.refused = true;
 			finish(job, -EACCES);
 			return;
@@ -612,7 +664,7 @@ static bool cert_has_wildcard_for(const struct order_job *job, const char *base)
 	return false;
 }
 
-/* The record to publish, as a zone-file line, into job->result.records. */
+/* The record to publish, as a zone-file line, into job->records. */
 static void describe_record_to_publish(struct order_job *job, const char *issuer,
 				       const char *account_uri)
 {
@@ -631,30 +683,21 @@ static void describe_record_to_publish(struct order_job *job, const char *issuer
 	    record_zone_line(owner, value, strlen(value), 3600, &line) < 0)
 		return;
 	/* x and *.x share one record: name it once. */
-	if (strstr(job->result.records, line))
+	if (job->records && strstr(job->records, line))
 		return;
-	size_t used = strlen(job->result.records);
-	str_printf(job->result.records + used, sizeof(job->result.records) - used, "%s%s",
-		   used ? "\n" : "", line);
+	append(&job->records, "%s%s", job->records ? "\n" : "", line);
 }
 
 static void respond_to_challenge(struct order_job *job);
 
 _printf_(2, 3) static void refuse(struct order_job *job, const char *fmt, ...)
 {
-	size_t used = strlen(job->refusals);
 	va_list ap;
 
-	if (!job->refusing)
-		used += (size_t)snprintf(job->refusals, sizeof(job->refusals),
-					 "refusing to ask the CA to validate: ");
-	else if (used + 3 < sizeof(job->refusals))
-		used += (size_t)snprintf(job->refusals + used, sizeof(job->refusals) - used, "; ");
+	append(&job->refusals, "%s", job->refusing ? "; " : "refusing to ask the CA to validate: ");
 	job->refusing = true;
-	if (used >= sizeof(job->refusals))
-		return;
 	va_start(ap, fmt);
-	vsnprintf(job->refusals + used, sizeof(job->refusals) - used, fmt, ap);
+	vappend(&job->refusals, fmt, ap);
 	va_end(ap);
 }
 
@@ -1025,7 +1068,7 @@ static void install(struct order_job *job)
 {
 	const char *end_marker = "-----END CERTIFICATE-----";
 	const char *end = strstr(job->chain, end_marker);
-	struct x509_info info;
+	_cleanup_(certcheck_result_done) struct certcheck_result check = { 0 };
 	int r;
 
 	if (!end) {
@@ -1039,13 +1082,6 @@ static void install(struct order_job *job)
 	if (*end == '\n')
 		end++;
 	size_t leaf_len = (size_t)(end - job->chain);
-	r = x509_parse_leaf(job->chain, job->chain_len, &info);
-	if (r < 0) {
-		msg(job, "the certificate from the CA does not parse: %s", strerror(-r));
-		finish(job, -EPROTO);
-		return;
-	}
-	x509_info_done(&info);
 	if (!job->cert_key) {
 		r = store_pending_key_load(job->d->store, cert_name(job), &job->cert_key);
 		if (r < 0) {
@@ -1058,6 +1094,22 @@ static void install(struct order_job *job)
 			fail_transient(job, -ENOKEY);
 			return;
 		}
+	}
+	/* What the CA sent must be fit to serve before `current` moves: a CA with a wrong
+	 * clock or profile, or a wrong certificate, must not replace a good one. */
+	r = certcheck_chain(job->chain, job->chain_len, (const char *const *)job->cfg->names,
+			    job->cfg->n_names, job->cert_key, daemon_now(job->d), &check);
+	if (r < 0) {
+		msg(job, "checking the certificate: %s", strerror(-r));
+		finish(job, r);
+		return;
+	}
+	if (check.verdict != CERTCHECK_OK) {
+		msg(job, "the CA issued a certificate we will not install (%s): %s",
+		    certcheck_verdict_to_string(check.verdict), check.reason);
+		job->result.rejected = true;
+		finish(job, -EPROTO);
+		return;
 	}
 	r = store_cert_install(job->d->store, cert_name(job), job->cert_key, job->chain, leaf_len,
 			       job->chain + leaf_len, job->chain_len - leaf_len,
@@ -1238,6 +1290,7 @@ int order_start(struct daemon *d, const struct order_params *p, struct order_job
 	job->ca = p->ca;
 	job->cfg = p->cert;
 	job->on_order_url = p->on_order_url;
+	job->new_order_held = p->new_order_held;
 	job->done = p->done;
 	job->userdata = p->userdata;
 	job->result.retry_after = -1;

@@ -20,7 +20,9 @@
  * saved 0600 as the cert's pending key before the CA sees the CSR, so a
  * restart finishes the order with the same key), polled with Retry-After,
  * the chain downloaded (an alternate chain is picked when the cert asks for
- * a preferred issuer), and installed atomically by daemon/store.
+ * a preferred issuer), checked by common/certcheck (validity, names, key,
+ * links: a CA's bad certificate is reported, never installed), and
+ * installed atomically by daemon/store.
  *
  * Every wait is a uv timer; polls back off and give up after a bound. The
  * order URL is reported through on_order_url as soon as it is known so the
@@ -45,9 +47,14 @@ struct order_result {
 	bool transient;         /* worth retrying soon (network, DNS, 5xx, timeouts) */
 	bool refused;           /* our own check said the CA would fail: nothing triggered */
 	int64_t retry_after;    /* the CA asked us to wait this many seconds; -1 if not */
+	bool limited;           /* a new order was needed, but new_order_held: none placed */
+	bool rejected;          /* the CA issued a certificate that certcheck refused: nothing
+				 * was installed; message says what was wrong with it */
 	unsigned version;       /* the installed archive version */
-	char message[2048];     /* what happened, for humans; may span lines */
-	char records[2048];     /* the record(s) to publish (zone lines), when refused */
+	/* Both are the job's and live until the done callback returns. They are as long as
+	 * they need to be: an operator must read every line of them. */
+	const char *message;    /* what happened, for humans; may span lines; never NULL */
+	const char *records;    /* the record(s) to publish (zone lines) when refused, or NULL */
 };
 
 typedef void (*order_done_fn)(struct order_job *job, const struct order_result *res,
@@ -59,6 +66,8 @@ struct order_params {
 	const struct config_cert *cert;   /* borrowed for the job's lifetime */
 	const char *replaces;             /* ARI cert id of the cert being renewed, or NULL */
 	const char *resume_url;           /* a saved order to continue, or NULL */
+	bool new_order_held;              /* the issuance circuit breaker: finish with
+					   * `limited` rather than place a new order */
 	order_url_fn on_order_url;        /* may be NULL */
 	order_done_fn done;
 	void *userdata;

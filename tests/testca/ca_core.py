@@ -19,6 +19,7 @@ import traceback
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 import ca_dns
 import ca_jose
@@ -144,6 +145,8 @@ class CA:
         self.lock = threading.RLock()
         self.nonces = collections.OrderedDict()
         self.clock_offset = 0
+        self.misissue = []  # queued issuance faults: {"kind", "count"}
+        self.refuse_replaces = 0  # HTTP status for a newOrder with replaces; 0: accept
         self.accounts = {}
         self.key_index = {}  # current key thumbprint -> account id
         self.orders = {}
@@ -503,6 +506,11 @@ class CA:
                             f"{sorted(self.o.profiles)}")
         replaces = p.get("replaces")
         with self.lock:
+            if replaces is not None and self.refuse_replaces:
+                kind = {400: "malformed", 403: "unauthorized"}.get(self.refuse_replaces,
+                                                                   "malformed")
+                raise AcmeError(kind, "this CA does not accept replaces (injected fault)",
+                                self.refuse_replaces)
             if replaces is not None:
                 self.check_replaces(ctx, replaces)
             acct = ctx.account
@@ -836,14 +844,56 @@ class CA:
             o.status, o.pending_key = "invalid", None
             o.error = problem("serverInternal", f"testca bug while issuing: {e!r}", 500)
 
+    MISISSUE_KINDS = ("expired", "future", "names", "signer", "key")
+
+    def admin_misissue(self, obj):
+        """Queue an issuance fault: the next `count` certificates are bad in one way."""
+        if "refuse_replaces" in obj:
+            st = obj["refuse_replaces"]
+            if type(st) is not int or st not in (0, 400, 403):
+                raise AcmeError("malformed", "refuse_replaces must be 0, 400 or 403")
+            self.refuse_replaces = st
+            return {"refuse_replaces": st}
+        kind = obj.get("kind")
+        if kind not in self.MISISSUE_KINDS:
+            raise AcmeError("malformed", f"kind must be one of {self.MISISSUE_KINDS}")
+        count = obj.get("count", 1)
+        if type(count) is not int or count < 1:
+            raise AcmeError("malformed", "count must be a positive integer")
+        with self.lock:
+            self.misissue.append({"kind": kind, "count": count})
+        return {"kind": kind, "count": count}
+
+    def _take_misissue(self):
+        for f in self.misissue:
+            f["count"] -= 1
+            if f["count"] <= 0:
+                self.misissue.remove(f)
+            return f["kind"]
+        return None
+
     def _issue(self, o):
         now = self.now()
         lifetime = self.o.profiles[o.profile]
-        leaf = self.pki.issue(o.pending_key, o.identifiers, now, lifetime)
+        bad = self._take_misissue()
+        names, pub, not_before, signer = o.identifiers, o.pending_key, now, None
+        if bad == "expired":      # as a CA whose profile has a validity of a second
+            not_before, lifetime = now - 2 * ca_pki.DAY, ca_pki.DAY
+        elif bad == "future":     # as a CA whose clock runs 100 days ahead
+            not_before = now + 100 * ca_pki.DAY
+        elif bad == "names":
+            names = ["evil.example.test"]
+        elif bad == "signer":     # the intermediate's name, another key's signature
+            signer = ec.generate_private_key(ec.SECP256R1())
+        elif bad == "key":
+            pub = ec.generate_private_key(ec.SECP256R1()).public_key()
+        leaf = self.pki.issue(pub, names, not_before, lifetime, signer)
+        if bad:
+            log(f"issuing for order {o.id}: injected issuance fault {bad}")
         cid = self.new_id()
         ari = ca_pki.ari_cert_id(leaf)
-        self.certs[cid] = Cert(cid, o.account_id, o.id, leaf, list(o.identifiers), now,
-                               now + lifetime, ari)
+        self.certs[cid] = Cert(cid, o.account_id, o.id, leaf, list(names), not_before,
+                               not_before + lifetime, ari)
         self.ari_index[ari] = cid
         o.cert_id, o.status, o.pending_key = cid, "valid", None
         if o.replaces:

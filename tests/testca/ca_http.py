@@ -255,6 +255,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 ca.clock_offset = float(obj["offset"])
             if m in ("POST", "GET"):
                 return {"offset": ca.clock_offset, "now": ca.now()}
+        elif path == "/admin/misissue" and m == "POST":
+            return ca.admin_misissue(obj)
         elif path == "/admin/ari" and m == "POST":
             return ca.admin_ari(obj)
         elif path == "/admin/certs" and m == "GET":

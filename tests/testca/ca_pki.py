@@ -111,8 +111,9 @@ class PKI:
                 issuer_key.public_key()), False)
         return b.sign(issuer_key or key, hashes.SHA256())
 
-    def issue(self, pub, names, not_before, lifetime):
-        """A leaf for names (SAN, in order) valid [not_before, not_before + lifetime]."""
+    def issue(self, pub, names, not_before, lifetime, signer=None):
+        """A leaf for names (SAN, in order) valid [not_before, not_before + lifetime],
+        signed by the intermediate (or by signer, for a chain that does not link)."""
         rsa_key = isinstance(pub, rsa.RSAPublicKey)
         subject = _name(names[0]) if len(names[0]) <= 64 else x509.Name([])
         b = (x509.CertificateBuilder()
@@ -134,7 +135,7 @@ class PKI:
                  self.inter_ski), False)
              .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
                             not len(subject)))
-        return b.sign(self.inter_key, hashes.SHA256())
+        return b.sign(signer or self.inter_key, hashes.SHA256())
 
     def chain_pem(self, leaf, alternate=False):
         """application/pem-certificate-chain: leaf, then the intermediate for root A or B."""

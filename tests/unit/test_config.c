@@ -115,6 +115,29 @@ static void test_good(void **state)
 	assert_int_equal(legacy->challenge, CHALLENGE_DNS_01);
 	assert_string_equal(legacy->dns01_hook, "/usr/local/bin/hook");
 	assert_int_equal(legacy->dns01_propagation_timeout_ms, 300000);
+	/* The issuance circuit breaker: 3 new orders an hour unless said otherwise. */
+	assert_int_equal(c->daemon.max_orders_per_hour, 3);
+	assert_int_equal(www->max_orders_per_hour, 0);
+}
+
+static void test_max_orders_per_hour(void **state)
+{
+	(void)state;
+	struct config_errors errs = { 0 };
+	int r;
+	_cleanup_(config_freep) struct config *c = parse(
+		"[daemon]\nmax_orders_per_hour = 5\n[ca a]\ndirectory = https://x/d\n"
+		"[cert w]\nca = a\nnames = a.example\nmax_orders_per_hour = 1\n",
+		&errs, &r);
+
+	assert_int_equal(r, 0);
+	assert_int_equal(c->daemon.max_orders_per_hour, 5);
+	assert_int_equal(config_find_cert(c, "w")->max_orders_per_hour, 1);
+	expect_error("[daemon]\nmax_orders_per_hour = 0\n", 2, "from 1 to 100");
+	expect_error("[daemon]\nmax_orders_per_hour = 101\n", 2, "from 1 to 100");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nca = a\nnames = a.example\n"
+		     "max_orders_per_hour = lots\n",
+		     6, "expected a whole number");
 }
 
 static void test_trust_anchor_none(void **state)
@@ -383,6 +406,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_trust_anchor_none),
+		cmocka_unit_test(test_max_orders_per_hour),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_persist_refuses_dns_write),
 		cmocka_unit_test(test_load_dropins),

@@ -24,6 +24,14 @@ static void test_round_trip(void **state)
 	c->has_cert = true;
 	c->not_after = 1800000000;
 	c->failures = 3;
+	c->cert_rejected = true;
+	c->ca_retry_until = 1800000100;
+	c->orders_held_until = 1800003600;
+	c->order_times = calloc(2, sizeof(int64_t));
+	assert_non_null(c->order_times);
+	c->order_times[0] = 1800000000;
+	c->order_times[1] = 1800000300;
+	c->n_order_times = 2;
 	assert_int_equal(state_set_str(&c->order_url, "https://ca/order/9"), 0);
 	struct state_name *n = state_cert_get_name(c, "*.example.com", true);
 	n->level = ALERT_CRITICAL;
@@ -38,6 +46,12 @@ static void test_round_trip(void **state)
 	assert_string_equal(json, json2);
 	struct state_cert *c2 = state_get_cert(back, "www", false);
 	assert_int_equal(c2->failures, 3);
+	/* The circuit breaker's memory survives a restart. */
+	assert_true(c2->cert_rejected);
+	assert_int_equal(c2->ca_retry_until, 1800000100);
+	assert_int_equal(c2->orders_held_until, 1800003600);
+	assert_int_equal(c2->n_order_times, 2);
+	assert_int_equal(c2->order_times[1], 1800000300);
 	assert_string_equal(c2->order_url, "https://ca/order/9");
 	assert_int_equal(c2->names[0].level, ALERT_CRITICAL);
 	assert_int_equal(c2->names[0].persist_until, -5);
@@ -66,6 +80,12 @@ static void test_bad_files(void **state)
 		"{\"version\":1,\"certs\":{\"a\":{\"failures\":\"x\"}}}",
 		"{\"version\":1,\"certs\":{\"a\":{\"names\":{\"n\":{\"level\":\"LOUD\"}}}}}",
 		"{\"version\":1,\"cas\":{\"a\":[]}}",
+		/* Issuer lists and order times are taken whole or not at all. */
+		"{\"version\":1,\"cas\":{\"a\":{\"issuers\":[\"1\",\"2\",\"3\",\"4\",\"5\","
+		"\"6\",\"7\",\"8\",\"9\",\"10\",\"11\"]}}}",
+		"{\"version\":1,\"cas\":{\"a\":{\"issuers\":[\"ca.test\",5]}}}",
+		"{\"version\":1,\"certs\":{\"a\":{\"order_times\":[1,\"x\"]}}}",
+		"{\"version\":1,\"certs\":{\"a\":{\"order_times\":{}}}}",
 		"[",
 	};
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
