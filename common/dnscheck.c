@@ -210,9 +210,11 @@ uint64_t dnscheck_attempt_ms(uint64_t budget_ms, unsigned attempt, uint64_t rema
 	if (remaining_ms == 0)
 		return 0;
 	ms = MAX(ms, (uint64_t)1);
-	for (unsigned i = 0; i < attempt && ms < remaining_ms; i++)
+	for (unsigned i = 0; i < attempt && ms <= remaining_ms / 2; i++)
 		ms *= 2;
-	return MIN(ms, remaining_ms);
+	/* What this would leave is less than the attempt after it would
+	 * want: give it all to this one rather than end on a sliver. */
+	return remaining_ms / 2 < ms ? remaining_ms : ms;
 }
 
 int dnscheck_next_resolver(unsigned cur, unsigned n, uint32_t failed)

@@ -274,8 +274,9 @@ bool dnscheck_question_matches(const uint8_t *qname_wire, size_t qname_len, uint
 
 /* The timeout of attempt number `attempt` (0 first) of a question whose
  * whole budget is budget_ms, of which remaining_ms is left: min(1 s,
- * budget/3) doubled per attempt, never more than what is left, at least
- * 1 ms while anything is left; 0 when nothing is. */
+ * budget/3) doubled per attempt, at least 1 ms; all that is left when that
+ * is less than twice as much; 0 when nothing is left. 5 s gives 1 s, 2 s,
+ * 2 s; 300 ms gives 100 ms, 200 ms. */
 uint64_t dnscheck_attempt_ms(uint64_t budget_ms, unsigned attempt, uint64_t remaining_ms);
 
 /* Which of n resolvers to ask next, after resolver `cur`: the next one in
