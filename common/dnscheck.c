@@ -1,9 +1,15 @@
 /* common/dnscheck.c: see dnscheck.h.
  *
  * Layers, bottom up:
- *   query   one getdns_general() call; waits in dc->waiting until the window
- *           (max_inflight) has room. Freed in its getdns callback.
- *   lookup  one (name, type) resolution: a query, plus more queries when the
+ *   query   one attempt: one getdns_general() call on the context of one
+ *           server; waits in dc->waiting until the window (max_inflight) has
+ *           room, then runs with a uv timer of its own. When the timer fires
+ *           the attempt is cancelled (getdns never retransmits). Freed once
+ *           getdns called back and the timer closed.
+ *   lookup  one (name, type) resolution: attempts at each question until
+ *           one gets a usable reply (a lost or failed attempt is asked again
+ *           of the next resolver within the question's budget, see
+ *           lookup_retry()), plus more questions when the
  *           answer ends at a CNAME whose target data is not in it. Lookups of
  *           CAA, NS and A/AAAA are memoised in a small cache and shared by
  *           every name that needs them (waiters); TXT and the per-server
@@ -812,7 +818,8 @@ static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
 	getdns_bindata *qname = NULL;
 	uint32_t qdcount = 0, qtype = 0, qclass = 0;
 	if (getdns_dict_get_dict(reply, "header", &header) != GETDNS_RETURN_GOOD ||
-	    getdns_dict_get_int(header, "qdcount", &qdcount) != GETDNS_RETURN_GOOD || qdcount != 1 ||
+	    getdns_dict_get_int(header, "qdcount", &qdcount) != GETDNS_RETURN_GOOD ||
+	    qdcount != 1 ||
 	    getdns_dict_get_dict(reply, "question", &question) != GETDNS_RETURN_GOOD ||
 	    getdns_dict_get_bindata(question, "qname", &qname) != GETDNS_RETURN_GOOD ||
 	    getdns_dict_get_int(question, "qtype", &qtype) != GETDNS_RETURN_GOOD ||
@@ -1334,9 +1341,9 @@ static void on_txt_done(struct dc_lookup *l)
 			str_printf(res->error_reason, sizeof(res->error_reason),
 				   "DNSSEC validation of %s TXT failed (bogus)", asked);
 	} else if (res->error != DNSCHECK_OK) {
-		str_printf(res->error_reason, sizeof(res->error_reason), "lookup of %s TXT failed: %s%s%s%s",
-			   asked, error_text(res->error), l->why ? " (" : "", l->why ? l->why : "",
-			   l->why ? ")" : "");
+		str_printf(res->error_reason, sizeof(res->error_reason),
+			   "lookup of %s TXT failed: %s%s%s%s", asked, error_text(res->error),
+			   l->why ? " (" : "", l->why ? l->why : "", l->why ? ")" : "");
 	} else if (!j->cb) {
 		/* A raw lookup: nothing to evaluate. */
 	} else if (evaluate(j, res->rrs, res->n_rrs, &res->verdict) < 0) {
@@ -1932,7 +1939,8 @@ static void upstream_label(getdns_dict *u, char *buf, size_t size)
 		return;
 	a.family = b->size == 4 ? AF_INET : AF_INET6;
 	memcpy(a.addr, b->data, b->size);
-	if (getdns_dict_get_int(u, "port", &port) == GETDNS_RETURN_GOOD && port > 0 && port <= 65535)
+	if (getdns_dict_get_int(u, "port", &port) == GETDNS_RETURN_GOOD && port > 0 &&
+	    port <= 65535)
 		a.port = (uint16_t)port;
 	addr_label(&a, buf, size);
 }
