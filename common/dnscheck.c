@@ -589,8 +589,16 @@ static void lookup_note(struct dc_lookup *l, const struct dc_ctx *ctx, enum dnsc
 
 	str_printf(item, sizeof(item), "%s: %s%s%s", ctx->label, dnscheck_error_to_string(e),
 		   detail ? " " : "", detail ? detail : "");
-	if (have >= WHY_MAX_BYTES || (l->why && strstr(l->why, item)))
+	if (have >= WHY_MAX_BYTES)
 		return;
+	/* Once per server and outcome: whole items only, "; "-separated. */
+	size_t il = strlen(item);
+	for (const char *p = l->why; p && *p;) {
+		if (strncmp(p, item, il) == 0 && (p[il] == 0 || p[il] == ';'))
+			return;
+		p = strstr(p, "; ");
+		p = p ? p + 2 : NULL;
+	}
 	if (!l->why) {
 		l->why = calloc(1, WHY_MAX_BYTES + 1);
 		if (!l->why)
