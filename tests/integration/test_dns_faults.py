@@ -20,7 +20,7 @@ REC = f'"{ISSUER}; accounturi={ACCT}"'
 
 NAMES = ["ok", "wrongq", "wrongtype", "upper", "garbage", "sf1", "tc-ok", "tc-garbage",
          "tc-wrongq", "tc-close", "tc-silent", "drop", "silent", "silent-a", "all-fail",
-         "caa-wrongq", "daemon"]
+         "caa-wrongq", "daemon", "auth-wrongq"]
 NAMES += [f"over-{m}".replace("_", "-") for m in ("servfail", "refused", "formerr", "wrong_question",
                                                 "garbage")]
 
@@ -35,8 +35,11 @@ def servers(baddns_module_factory):
     test makes them misbehave for names of its own."""
     a = baddns_module_factory("127.0.0.1")
     b = baddns_module_factory("127.0.0.2")
+    records = {owner(n): {"TXT": [REC]} for n in NAMES}
+    # --authoritative finds B as the zone's one server (with --auth-port).
+    records.update({"test": {"NS": ["ns1.test."]}, "ns1.test": {"A": [b.address]}})
     for s in (a, b):
-        s.zone("test", {owner(n): {"TXT": [REC]} for n in NAMES})
+        s.zone("test", records)
     return a, b
 
 
@@ -205,6 +208,20 @@ def test_caa_reply_to_another_question(persistctl_bin, servers):
     assert r["status"] == "VALID", r
     assert r["caa"]["verdict"] == "DNS_ERROR", r["caa"]
     assert r["caa"]["dns_error"] == "WRONG_QUESTION", r["caa"]
+
+
+def test_authoritative_server_answering_another_question(persistctl_bin, servers):
+    """A server asked directly gets the same question check."""
+    a, b = servers
+    b.behave(owner("auth-wrongq"), "wrong_question")
+    code, r, _ = check(persistctl_bin, [a], "auth-wrongq", "--authoritative", "--auth-port",
+                       str(b.port))
+    assert r["status"] == "VALID", r
+    auth = r["authoritative"]
+    assert auth["zone"] == "test", auth
+    (s,) = auth["servers"]
+    assert s["address"] == b.address and s["status"] == "DNS_ERROR", auth
+    assert s["dns_error"] == "WRONG_QUESTION", auth
 
 
 def test_daemon_does_not_alert_no_record_on_wrong_question(servers, testca_factory,
