@@ -1,9 +1,15 @@
 /* common/dnscheck.c: see dnscheck.h.
  *
  * Layers, bottom up:
- *   query   one getdns_general() call; waits in dc->waiting until the window
- *           (max_inflight) has room. Freed in its getdns callback.
- *   lookup  one (name, type) resolution: a query, plus more queries when the
+ *   query   one attempt: one getdns_general() call on the context of one
+ *           server; waits in dc->waiting until the window (max_inflight) has
+ *           room, then runs with a uv timer of its own. When the timer fires
+ *           the attempt is cancelled (getdns never retransmits). Freed once
+ *           getdns called back and the timer closed.
+ *   lookup  one (name, type) resolution: attempts at each question until
+ *           one gets a usable reply (a lost or failed attempt is asked again
+ *           of the next resolver within the question's budget, see
+ *           lookup_retry()), plus more questions when the
  *           answer ends at a CNAME whose target data is not in it. Lookups of
  *           CAA, NS and A/AAAA are memoised in a small cache and shared by
  *           every name that needs them (waiters); TXT and the per-server
@@ -22,9 +28,11 @@
 #include <assert.h>
 #include <errno.h>
 #include <getdns/getdns_extra.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -33,6 +41,9 @@
 #include "common/strutil.h"
 
 #define NAME_BUF 1024 /* presentation names with \DDD escapes */
+#define WHY_MAX_BYTES 240 /* what each resolver did, for the error reason */
+
+static_assert(DNSCHECK_MAX_RESOLVERS <= 32, "one bit per resolver in a uint32_t");
 
 
 /* ---- names and tables ---- */
@@ -52,6 +63,9 @@ static const char *const error_names[] = {
 	[DNSCHECK_ERR_RCODE] = "RCODE",
 	[DNSCHECK_ERR_TIMEOUT] = "TIMEOUT",
 	[DNSCHECK_ERR_TRUNCATED] = "TRUNCATED",
+	[DNSCHECK_ERR_QUESTION] = "WRONG_QUESTION",
+	[DNSCHECK_ERR_MALFORMED] = "MALFORMED_REPLY",
+	[DNSCHECK_ERR_NETWORK] = "NETWORK",
 	[DNSCHECK_ERR_BOGUS] = "BOGUS",
 	[DNSCHECK_ERR_REFERRAL] = "REFERRAL",
 	[DNSCHECK_ERR_CNAME] = "CNAME_LOOP",
@@ -91,6 +105,12 @@ static const char *error_text(enum dnscheck_error e)
 		return "no answer before the timeout";
 	case DNSCHECK_ERR_TRUNCATED:
 		return "a truncated answer (TCP retry failed)";
+	case DNSCHECK_ERR_QUESTION:
+		return "a reply to a different question";
+	case DNSCHECK_ERR_MALFORMED:
+		return "a reply without a readable question section";
+	case DNSCHECK_ERR_NETWORK:
+		return "the connection to the server failed";
 	case DNSCHECK_ERR_BOGUS:
 		return "DNSSEC validation failure (bogus)";
 	case DNSCHECK_ERR_REFERRAL:
@@ -190,6 +210,48 @@ enum dnscheck_reply_kind dnscheck_classify(const struct dnscheck_reply *r,
 	return k;
 }
 
+uint64_t dnscheck_attempt_ms(uint64_t budget_ms, unsigned attempt, uint64_t remaining_ms)
+{
+	uint64_t ms = MIN((uint64_t)DNSCHECK_FIRST_ATTEMPT_MS, budget_ms / 3);
+
+	if (remaining_ms == 0)
+		return 0;
+	ms = MAX(ms, (uint64_t)1);
+	for (unsigned i = 0; i < attempt && ms <= remaining_ms / 2; i++)
+		ms *= 2;
+	/* What this would leave is less than the attempt after it would
+	 * want: give it all to this one rather than end on a sliver. */
+	return remaining_ms / 2 < ms ? remaining_ms : ms;
+}
+
+int dnscheck_next_resolver(unsigned cur, unsigned n, uint32_t failed)
+{
+	for (unsigned k = 1; k <= n; k++) {
+		unsigned i = (cur + k) % n;
+		if (!(failed & (UINT32_C(1) << i)))
+			return (int)i;
+	}
+	return -1;
+}
+
+static int dname_to_str(const uint8_t *w, size_t len, char *buf, size_t size);
+
+bool dnscheck_question_matches(const uint8_t *qname_wire, size_t qname_len, uint32_t qtype,
+			       uint32_t qclass, const char *name, uint16_t type)
+{
+	char got[NAME_BUF];
+	size_t n = strlen(name);
+
+	if (qtype != type || qclass != 1 /* IN */)
+		return false;
+	if (!qname_wire || dname_to_str(qname_wire, qname_len, got, sizeof(got)) < 0)
+		return false;
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	/* dname_to_str() lowercased what it got; the name asked may not be. */
+	return strlen(got) == n && strncasecmp(got, name, n) == 0;
+}
+
 const char *dnscheck_parent(const char *name)
 {
 	const char *dot = name;
@@ -274,13 +336,16 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t len)
 
 /* ---- structures ---- */
 
+/* One getdns context per server: getdns neither retransmits nor fails over
+ * on an error rcode, so dnscheck picks the server of every attempt. */
 struct dc_ctx {
 	struct dnscheck *dc;          /* borrowed */
 	getdns_context *g;            /* owned */
 	struct getdns_uv uv;          /* uv.data == this; outlives g until drained */
 	bool attached;
 	bool require_aa;              /* an authoritative server, asked directly */
-	char address[INET6_ADDRSTRLEN];
+	char address[INET6_ADDRSTRLEN]; /* authoritative: the address it is found by */
+	char label[INET6_ADDRSTRLEN + 8]; /* "ADDR@PORT", for reasons */
 };
 
 struct dc_blob {
@@ -297,12 +362,18 @@ struct dc_waiter {
 
 struct dc_lookup {
 	struct dnscheck *dc;          /* borrowed */
-	struct dc_ctx *ctx;           /* borrowed: where the first query goes */
+	struct dc_ctx *auth;          /* borrowed: the one server asked; NULL: the resolvers */
 	uint16_t qtype;
 	bool dnssec;
 	const char *cur;              /* the name asked now: qname or the last of chain */
 	unsigned hops;
-	unsigned tries;               /* timeouts retried */
+	/* attempts at the current question (cur, qtype) */
+	uint64_t deadline_ms;         /* uv time its budget ends; 0: not asked yet */
+	unsigned attempts;
+	unsigned res;                 /* the resolver of the last attempt */
+	uint32_t failed;              /* resolvers that gave a final failure (bit each) */
+	enum dnscheck_error fail_error; /* the last final failure */
+	char *why;                    /* owned: what each server did, NULL if nothing */
 	/* the outcome */
 	enum dnscheck_error error;
 	enum dnscheck_reply_kind kind;
@@ -328,10 +399,19 @@ struct dc_lookup {
 	char qname[];
 };
 
+/* One attempt. Waits on dc->waiting, then is in flight on dc->inflight
+ * with a timer for the attempt; it is freed when both getdns has called
+ * back and the timer has closed (refs). */
 struct dc_query {
-	struct list_link link;          /* on dc->waiting */
+	struct list_link link;          /* on dc->waiting or dc->inflight */
 	struct dc_lookup *l;          /* borrowed */
 	struct dc_ctx *ctx;           /* borrowed */
+	uv_timer_t timer;             /* timer.data == this; initialised when sent */
+	getdns_transaction_t tid;
+	unsigned refs;                /* getdns' callback to come, the timer open */
+	bool timer_open;
+	bool answered;                /* getdns called back */
+	bool timed_out;               /* the timer fired: the CANCEL is ours */
 };
 
 struct dc_pending {
@@ -383,7 +463,8 @@ struct dc_job {
 
 struct dnscheck {
 	uv_loop_t *loop;              /* borrowed */
-	struct dc_ctx *main;          /* owned */
+	struct dc_ctx *res[DNSCHECK_MAX_RESOLVERS]; /* owned: one per resolver */
+	size_t n_res;
 	struct dc_ctx *auth[DNSCHECK_MAX_AUTH_CONTEXTS]; /* owned */
 	size_t n_auth;
 	getdns_dict *ext_dnssec;      /* owned; NULL with validation off */
@@ -402,8 +483,10 @@ struct dnscheck {
 	bool dispatching;
 	/* queries */
 	struct list_link waiting;
+	struct list_link inflight;
 	unsigned n_inflight;
 	bool pumping;
+	bool cancelling;              /* inside our own getdns_cancel_callback() */
 	/* cache */
 	struct dc_lookup **buckets;   /* owned */
 	size_t n_buckets;
@@ -428,10 +511,11 @@ static void lookup_free(struct dc_lookup *l)
 		free(l->chain[i]);
 	free(l->chain);
 	free(l->soa_owner);
+	free(l->why);
 	free(l);
 }
 
-static struct dc_lookup *lookup_new(struct dnscheck *dc, struct dc_ctx *ctx, uint16_t qtype,
+static struct dc_lookup *lookup_new(struct dnscheck *dc, struct dc_ctx *auth, uint16_t qtype,
 				    const char *name, bool dnssec)
 {
 	size_t n = strlen(name);
@@ -440,7 +524,7 @@ static struct dc_lookup *lookup_new(struct dnscheck *dc, struct dc_ctx *ctx, uin
 	if (!l)
 		return NULL;
 	l->dc = dc;
-	l->ctx = ctx;
+	l->auth = auth;
 	l->qtype = qtype;
 	l->dnssec = dnssec && dc->ext_dnssec;
 	memcpy(l->qname, name, n + 1);
@@ -450,15 +534,21 @@ static struct dc_lookup *lookup_new(struct dnscheck *dc, struct dc_ctx *ctx, uin
 	return l;
 }
 
-static int lookup_query(struct dc_lookup *l, struct dc_ctx *ctx)
+/* Queues the next attempt at l's current question. A retry goes to the
+ * head of the queue: its budget is already running. */
+static int lookup_query(struct dc_lookup *l, bool retry)
 {
+	struct dnscheck *dc = l->dc;
 	struct dc_query *q = calloc(1, sizeof(*q));
 
 	if (!q)
 		return -ENOMEM;
 	q->l = l;
-	q->ctx = ctx;
-	list_add_tail(&l->dc->waiting, &q->link);
+	q->ctx = l->auth ? l->auth : dc->res[l->res];
+	if (retry)
+		list_add_tail(dc->waiting.next, &q->link);
+	else
+		list_add_tail(&dc->waiting, &q->link);
 	return 0;
 }
 
@@ -471,9 +561,76 @@ static void lookup_fail(struct dc_lookup *l, enum dnscheck_error e)
 	lookup_finish(l);
 }
 
+/* A new question (the first, or a CNAME target): a fresh budget, the
+ * first resolver first. */
+static void lookup_new_question(struct dc_lookup *l)
+{
+	l->deadline_ms = 0;
+	l->attempts = 0;
+	l->res = 0;
+	l->failed = 0;
+	l->fail_error = DNSCHECK_OK;
+	free(l->why);
+	l->why = NULL;
+}
+
 static int lookup_start(struct dc_lookup *l)
 {
-	return lookup_query(l, l->ctx);
+	lookup_new_question(l);
+	return lookup_query(l, false);
+}
+
+/* Appends "; LABEL: ERROR[ DETAIL]" to l->why once, bounded: the reason
+ * must stay readable. */
+static void lookup_note(struct dc_lookup *l, const struct dc_ctx *ctx, enum dnscheck_error e,
+			const char *detail)
+{
+	char item[WHY_MAX_BYTES + 1];
+	size_t have = l->why ? strlen(l->why) : 0;
+
+	str_printf(item, sizeof(item), "%s: %s%s%s", ctx->label, dnscheck_error_to_string(e),
+		   detail ? " " : "", detail ? detail : "");
+	if (have >= WHY_MAX_BYTES)
+		return;
+	/* Once per server and outcome: whole items only, "; "-separated. */
+	size_t il = strlen(item);
+	for (const char *p = l->why; p && *p;) {
+		if (strncmp(p, item, il) == 0 && (p[il] == 0 || p[il] == ';'))
+			return;
+		p = strstr(p, "; ");
+		p = p ? p + 2 : NULL;
+	}
+	if (!l->why) {
+		l->why = calloc(1, WHY_MAX_BYTES + 1);
+		if (!l->why)
+			return;
+	}
+	str_printf(l->why + have, WHY_MAX_BYTES + 1 - have, "%s%s", have ? "; " : "", item);
+}
+
+/* The attempt on ctx failed with e. `final`: that server will not be asked
+ * this question again. Asks the next server, or ends the lookup. */
+static void lookup_retry(struct dc_lookup *l, const struct dc_ctx *ctx, enum dnscheck_error e,
+			 bool final, const char *detail)
+{
+	struct dnscheck *dc = l->dc;
+	unsigned n = l->auth ? 1 : (unsigned)dc->n_res;
+
+	lookup_note(l, ctx, e, detail);
+	if (final) {
+		l->failed |= UINT32_C(1) << l->res;
+		l->fail_error = e;
+	}
+	int next = dnscheck_next_resolver(l->res, n, l->failed);
+	bool spent = l->deadline_ms && uv_now(dc->loop) >= l->deadline_ms;
+	if (next < 0 || spent || l->attempts >= DNSCHECK_MAX_ATTEMPTS) {
+		/* A server's own verdict says more than another one's silence. */
+		lookup_fail(l, l->fail_error != DNSCHECK_OK ? l->fail_error : e);
+		return;
+	}
+	l->res = (unsigned)next;
+	if (lookup_query(l, true) < 0)
+		lookup_fail(l, DNSCHECK_ERR_INTERNAL);
 }
 
 static enum dnscheck_dnssec dnssec_from_getdns(uint32_t s)
@@ -608,7 +765,31 @@ static int chain_push(struct dc_lookup *l, const char *name)
 	return 0;
 }
 
-/* Reads one getdns response into l; finishes l or asks the next CNAME hop. */
+static const char *rrtype_name(uint32_t t, char *buf, size_t size)
+{
+	switch (t) {
+	case GETDNS_RRTYPE_A:
+		return "A";
+	case GETDNS_RRTYPE_NS:
+		return "NS";
+	case GETDNS_RRTYPE_CNAME:
+		return "CNAME";
+	case GETDNS_RRTYPE_SOA:
+		return "SOA";
+	case GETDNS_RRTYPE_TXT:
+		return "TXT";
+	case GETDNS_RRTYPE_AAAA:
+		return "AAAA";
+	case GETDNS_RRTYPE_CAA:
+		return "CAA";
+	default:
+		str_printf(buf, size, "TYPE%" PRIu32, t);
+		return buf;
+	}
+}
+
+/* Reads one getdns response into l; finishes l, asks the next CNAME hop,
+ * or (a server that could not answer) asks the question elsewhere. */
 static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
 			       getdns_callback_type_t type, getdns_dict *resp)
 {
@@ -619,6 +800,12 @@ static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
 	size_t n = 0;
 	char owner[NAME_BUF], target[NAME_BUF];
 
+	if (type == GETDNS_CALLBACK_ERROR) {
+		/* getdns gave up on the server (e.g. it closed the TCP
+		 * connection of a truncated answer's retry). */
+		lookup_retry(l, ctx, DNSCHECK_ERR_NETWORK, true, NULL);
+		return;
+	}
 	if (type != GETDNS_CALLBACK_COMPLETE && type != GETDNS_CALLBACK_TIMEOUT) {
 		lookup_fail(l, DNSCHECK_ERR_INTERNAL);
 		return;
@@ -627,24 +814,50 @@ static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
 	    getdns_list_get_length(list, &n) == GETDNS_RETURN_GOOD && n > 0)
 		(void)getdns_list_get_dict(list, 0, &reply);
 	if (!reply) {
-		/* getdns never retransmits: one lost UDP packet is a timeout. */
-		if (l->tries < DNSCHECK_TIMEOUT_RETRIES) {
-			l->tries++;
-			if (lookup_query(l, ctx) == 0)
-				return;
-		}
-		lookup_fail(l, DNSCHECK_ERR_TIMEOUT);
+		lookup_retry(l, ctx, DNSCHECK_ERR_TIMEOUT, false, NULL);
 		return;
 	}
 	info.answered = true;
-	getdns_dict *header = NULL;
-	if (getdns_dict_get_dict(reply, "header", &header) == GETDNS_RETURN_GOOD) {
-		if (getdns_dict_get_int(header, "rcode", &v) == GETDNS_RETURN_GOOD)
-			info.rcode = v;
-		if (getdns_dict_get_int(header, "aa", &v) == GETDNS_RETURN_GOOD)
-			info.aa = v;
-		if (getdns_dict_get_int(header, "tc", &v) == GETDNS_RETURN_GOOD)
-			info.tc = v;
+
+	/* Before anything of the reply is used: is it a readable reply to
+	 * this question? getdns matches only the id. A reply to another
+	 * question (an NXDOMAIN for another name, say) must not turn into
+	 * NO_RECORD, and another server may do better. */
+	getdns_dict *header = NULL, *question = NULL;
+	getdns_bindata *qname = NULL;
+	uint32_t qdcount = 0, qtype = 0, qclass = 0;
+	if (getdns_dict_get_dict(reply, "header", &header) != GETDNS_RETURN_GOOD ||
+	    getdns_dict_get_int(header, "qdcount", &qdcount) != GETDNS_RETURN_GOOD ||
+	    qdcount != 1 ||
+	    getdns_dict_get_dict(reply, "question", &question) != GETDNS_RETURN_GOOD ||
+	    getdns_dict_get_bindata(question, "qname", &qname) != GETDNS_RETURN_GOOD ||
+	    getdns_dict_get_int(question, "qtype", &qtype) != GETDNS_RETURN_GOOD ||
+	    getdns_dict_get_int(question, "qclass", &qclass) != GETDNS_RETURN_GOOD) {
+		lookup_retry(l, ctx, DNSCHECK_ERR_MALFORMED, true, NULL);
+		return;
+	}
+	if (!dnscheck_question_matches(qname->data, qname->size, qtype, qclass, l->cur, l->qtype)) {
+		char got[NAME_BUF], what[NAME_BUF + 80];
+		if (dname_to_str(qname->data, qname->size, got, sizeof(got)) < 0)
+			str_printf(got, sizeof(got), "?");
+		str_printf(what, sizeof(what), "%s%s %s%s", got, *got ? "" : ".",
+			   rrtype_name(qtype, owner, sizeof(owner)),
+			   qclass == 1 ? "" : " not class IN");
+		lookup_retry(l, ctx, DNSCHECK_ERR_QUESTION, true, what);
+		return;
+	}
+	if (getdns_dict_get_int(header, "rcode", &v) == GETDNS_RETURN_GOOD)
+		info.rcode = v;
+	if (getdns_dict_get_int(header, "aa", &v) == GETDNS_RETURN_GOOD)
+		info.aa = v;
+	if (getdns_dict_get_int(header, "tc", &v) == GETDNS_RETURN_GOOD)
+		info.tc = v;
+	/* A server that cannot answer (SERVFAIL, REFUSED, ...): the next one. */
+	if (info.tc || (info.rcode != 0 && info.rcode != 3)) {
+		enum dnscheck_error e;
+		(void)dnscheck_classify(&info, &e);
+		lookup_retry(l, ctx, e, true, NULL);
+		return;
 	}
 	if (getdns_dict_get_int(reply, "dnssec_status", &v) == GETDNS_RETURN_GOOD) {
 		enum dnscheck_dnssec d = dnssec_from_getdns(v);
@@ -749,7 +962,9 @@ static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
 	if (partial) {
 		free(l->soa_owner);
 		l->soa_owner = NULL;
-		if (lookup_query(l, l->dc->main) < 0)
+		l->auth = NULL;
+		lookup_new_question(l);
+		if (lookup_query(l, false) < 0)
 			lookup_fail(l, DNSCHECK_ERR_INTERNAL);
 		return;
 	}
@@ -761,6 +976,28 @@ static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
 static void on_query_answer(getdns_context *g, getdns_callback_type_t type, getdns_dict *resp,
 			    void *userarg, getdns_transaction_t tid);
 
+static void query_unref(struct dc_query *q)
+{
+	assert(q->refs > 0);
+	if (--q->refs == 0)
+		free(q);
+}
+
+static void on_query_timer_closed(uv_handle_t *h)
+{
+	query_unref(h->data);
+}
+
+static void query_close_timer(struct dc_query *q)
+{
+	if (!q->timer_open)
+		return;
+	q->timer_open = false;
+	uv_close((uv_handle_t *)&q->timer, on_query_timer_closed);
+}
+
+static void on_attempt_timeout(uv_timer_t *t);
+
 static void dc_pump(struct dnscheck *dc)
 {
 	if (dc->pumping || dc->freeing)
@@ -769,25 +1006,51 @@ static void dc_pump(struct dnscheck *dc)
 	while (dc->n_inflight < dc->max_inflight && !list_empty(&dc->waiting) && !dc->freeing) {
 		struct dc_query *q = container_of(list_pop(&dc->waiting), struct dc_query, link);
 		struct dc_lookup *l = q->l;
-		getdns_dict *ext = l->dnssec && q->ctx == dc->main ? dc->ext_dnssec : NULL;
-		getdns_transaction_t tid;
+		getdns_dict *ext = l->dnssec && !q->ctx->require_aa ? dc->ext_dnssec : NULL;
+		uint64_t now = uv_now(dc->loop);
 
+		if (!l->deadline_ms)
+			l->deadline_ms = now + dc->timeout_ms;
+		uint64_t ms = dnscheck_attempt_ms(dc->timeout_ms, l->attempts,
+						  l->deadline_ms > now ? l->deadline_ms - now : 0);
+		if (ms == 0) {
+			/* The budget ran out while the retry waited for the window. */
+			free(q);
+			lookup_fail(l, l->fail_error != DNSCHECK_OK ? l->fail_error
+								    : DNSCHECK_ERR_TIMEOUT);
+			continue;
+		}
+		l->attempts++;
+		/* Alive until getdns called back and the timer closed. */
+		q->refs = 2;
+		(void)uv_timer_init(dc->loop, &q->timer);
+		q->timer.data = q;
+		q->timer_open = true;
+		list_add_tail(&dc->inflight, &q->link);
 		dc->n_inflight++;
 		dc->stats.queries++;
 		if (dc->n_inflight > dc->stats.peak_inflight)
 			dc->stats.peak_inflight = dc->n_inflight;
-		/* The callback may run before this returns, and frees q. */
-		getdns_return_t r = getdns_general(q->ctx->g, l->cur, l->qtype, ext, q, &tid,
+		/* The callback may run before this returns; the timer's
+		 * reference keeps q readable until the loop closes it. */
+		getdns_return_t r = getdns_general(q->ctx->g, l->cur, l->qtype, ext, q, &q->tid,
 						   on_query_answer);
 		if (r != GETDNS_RETURN_GOOD) {
+			list_del(&q->link);
 			dc->n_inflight--;
-			free(q);
+			query_close_timer(q);
+			query_unref(q);
 			lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+			continue;
 		}
+		if (!q->answered)
+			(void)uv_timer_start(&q->timer, on_attempt_timeout, ms, 0);
 	}
 	dc->pumping = false;
 }
 
+/* getdns' callback: exactly once per query it accepted, with CANCEL when
+ * we (or the context's destruction) cancelled it. */
 static void on_query_answer(getdns_context *g, getdns_callback_type_t type, getdns_dict *resp,
 			    void *userarg, getdns_transaction_t tid)
 {
@@ -795,19 +1058,46 @@ static void on_query_answer(getdns_context *g, getdns_callback_type_t type, getd
 	struct dc_ctx *ctx = q->ctx;
 	struct dnscheck *dc = ctx->dc;
 	struct dc_lookup *l = q->l;
+	bool timed_out = q->timed_out;
 
 	(void)g;
 	(void)tid;
 	assert(dc->n_inflight > 0);
 	dc->n_inflight--;
-	free(q);
+	list_del(&q->link);
+	q->answered = true;
+	query_close_timer(q);
+	query_unref(q);
 	/* While freeing, the lookup may be gone already: touch nothing. */
-	if (type == GETDNS_CALLBACK_CANCEL || dc->freeing) {
+	if (dc->freeing || (type == GETDNS_CALLBACK_CANCEL && !timed_out)) {
 		getdns_dict_destroy(resp);
 		return;
 	}
-	lookup_on_response(l, ctx, type, resp);
+	if (timed_out)
+		lookup_retry(l, ctx, DNSCHECK_ERR_TIMEOUT, false, NULL);
+	else
+		lookup_on_response(l, ctx, type, resp);
 	getdns_dict_destroy(resp);
+	/* Not from inside our own cancel: getdns is tearing the request down. */
+	if (!dc->cancelling)
+		dc_pump(dc);
+}
+
+/* The attempt had its time: cancel it (getdns calls back with CANCEL, and
+ * on_query_answer asks again), then send what waits. */
+static void on_attempt_timeout(uv_timer_t *t)
+{
+	struct dc_query *q = t->data;
+	struct dnscheck *dc = q->ctx->dc;
+
+	q->timed_out = true;
+	dc->cancelling = true;
+	getdns_return_t r = getdns_cancel_callback(q->ctx->g, q->tid);
+	dc->cancelling = false;
+	if (r != GETDNS_RETURN_GOOD && !q->answered)
+		/* getdns does not know it: its own timeout (the whole
+		 * budget) will still end it. */
+		q->timed_out = false;
 	dc_pump(dc);
 }
 
@@ -906,7 +1196,7 @@ static struct dc_lookup *cache_get(struct dnscheck *dc, uint16_t qtype, const ch
 		cache_evict(dc);
 	if (dc->n_entries >= dc->n_buckets)
 		cache_grow(dc);
-	l = lookup_new(dc, dc->main, qtype, name, false);
+	l = lookup_new(dc, NULL, qtype, name, false);
 	if (!l)
 		return NULL;
 	l->cached = true;
@@ -1060,8 +1350,9 @@ static void on_txt_done(struct dc_lookup *l)
 			str_printf(res->error_reason, sizeof(res->error_reason),
 				   "DNSSEC validation of %s TXT failed (bogus)", asked);
 	} else if (res->error != DNSCHECK_OK) {
-		str_printf(res->error_reason, sizeof(res->error_reason), "lookup of %s TXT failed: %s",
-			   asked, error_text(res->error));
+		str_printf(res->error_reason, sizeof(res->error_reason),
+			   "lookup of %s TXT failed: %s%s%s%s", asked, error_text(res->error),
+			   l->why ? " (" : "", l->why ? l->why : "", l->why ? ")" : "");
 	} else if (!j->cb) {
 		/* A raw lookup: nothing to evaluate. */
 	} else if (evaluate(j, res->rrs, res->n_rrs, &res->verdict) < 0) {
@@ -1186,8 +1477,10 @@ static void auth_fail(struct dc_job *j, enum dnscheck_error e, const char *what,
 	job_part_done(j);
 }
 
-static struct dc_ctx *ctx_new(struct dnscheck *dc, const struct dnscheck_addr *addrs, size_t n,
-			      bool require_aa, int *ret_r);
+static struct dc_ctx *ctx_new(struct dnscheck *dc, getdns_list *ups, bool from_os, bool require_aa,
+			      int *ret_r);
+static int upstreams_from(const struct dnscheck_addr *addrs, size_t n, getdns_list **ret);
+static void addr_label(const struct dnscheck_addr *a, char *buf, size_t size);
 
 static struct dc_ctx *auth_ctx(struct dnscheck *dc, const char *address)
 {
@@ -1198,13 +1491,17 @@ static struct dc_ctx *auth_ctx(struct dnscheck *dc, const char *address)
 		return NULL;
 
 	struct dnscheck_addr a;
+	getdns_list *ups = NULL;
 	int r;
-	if (dnscheck_parse_addr(address, dc->auth_port ? dc->auth_port : 53, &a) < 0)
+	if (dnscheck_parse_addr(address, dc->auth_port ? dc->auth_port : 53, &a) < 0 ||
+	    upstreams_from(&a, 1, &ups) < 0)
 		return NULL;
-	struct dc_ctx *c = ctx_new(dc, &a, 1, true, &r);
+	struct dc_ctx *c = ctx_new(dc, ups, false, true, &r);
+	getdns_list_destroy(ups);
 	if (!c)
 		return NULL;
 	str_printf(c->address, sizeof(c->address), "%s", address);
+	addr_label(&a, c->label, sizeof(c->label));
 	dc->auth[dc->n_auth++] = c;
 	return c;
 }
@@ -1243,7 +1540,8 @@ static void on_server_done(struct dc_lookup *l)
 	l->rrs = NULL;
 	l->n_rrs = 0;
 	if (s->error != DNSCHECK_OK) {
-		str_printf(s->reason, sizeof(s->reason), "%s", error_text(s->error));
+		str_printf(s->reason, sizeof(s->reason), "%s%s%s%s", error_text(s->error),
+			   l->why ? " (" : "", l->why ? l->why : "", l->why ? ")" : "");
 	} else if (!j->cb) {
 		str_printf(s->reason, sizeof(s->reason), "%zu TXT RRs", s->n_rrs);
 	} else {
@@ -1465,7 +1763,7 @@ static void job_start(struct dnscheck *dc, struct dc_pending *p)
 	/* Three parts; each ends with job_part_done(). Hold one extra count
 	 * while starting them, so none can complete the job half-started. */
 	j->parts = 1;
-	struct dc_lookup *l = lookup_new(dc, dc->main, GETDNS_RRTYPE_TXT, j->owner, j->cb != NULL);
+	struct dc_lookup *l = lookup_new(dc, NULL, GETDNS_RRTYPE_TXT, j->owner, j->cb != NULL);
 	j->parts++;
 	if (!l || lookup_start(l) < 0) {
 		lookup_free(l);
@@ -1627,8 +1925,40 @@ static int upstreams_from(const struct dnscheck_addr *addrs, size_t n, getdns_li
 	return 0;
 }
 
-static struct dc_ctx *ctx_new(struct dnscheck *dc, const struct dnscheck_addr *addrs, size_t n,
-			      bool require_aa, int *ret_r)
+/* "192.0.2.1@53", "[2001:db8::1]@53". */
+static void addr_label(const struct dnscheck_addr *a, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(a->family, a->addr, host, sizeof(host)))
+		str_printf(host, sizeof(host), "?");
+	str_printf(buf, size, a->family == AF_INET6 ? "[%s]@%u" : "%s@%u", host, a->port);
+}
+
+/* The label of one upstream dict as getdns lists the system's. */
+static void upstream_label(getdns_dict *u, char *buf, size_t size)
+{
+	struct dnscheck_addr a = { .port = 53 };
+	getdns_bindata *b;
+	uint32_t port;
+
+	str_printf(buf, size, "?");
+	if (getdns_dict_get_bindata(u, "address_data", &b) != GETDNS_RETURN_GOOD ||
+	    (b->size != 4 && b->size != 16))
+		return;
+	a.family = b->size == 4 ? AF_INET : AF_INET6;
+	memcpy(a.addr, b->data, b->size);
+	if (getdns_dict_get_int(u, "port", &port) == GETDNS_RETURN_GOOD && port > 0 &&
+	    port <= 65535)
+		a.port = (uint16_t)port;
+	addr_label(&a, buf, size);
+}
+
+/* A context asking exactly the servers in ups (borrowed; NULL: the
+ * system's). from_os: start from the system's settings (resolv.conf and
+ * the hosts file), then replace its servers by ups. */
+static struct dc_ctx *ctx_new(struct dnscheck *dc, getdns_list *ups, bool from_os, bool require_aa,
+			      int *ret_r)
 {
 	struct dc_ctx *c = calloc(1, sizeof(*c));
 	getdns_transport_list_t transports[] = { GETDNS_TRANSPORT_UDP, GETDNS_TRANSPORT_TCP };
@@ -1640,8 +1970,7 @@ static struct dc_ctx *ctx_new(struct dnscheck *dc, const struct dnscheck_addr *a
 	c->require_aa = require_aa;
 	getdns_uv_init(&c->uv, dc->loop);
 	c->uv.data = c;
-	/* No addresses: the system's resolv.conf (and hosts file). */
-	if (getdns_context_create(&c->g, n == 0) != GETDNS_RETURN_GOOD) {
+	if (getdns_context_create(&c->g, from_os) != GETDNS_RETURN_GOOD) {
 		c->g = NULL;
 		r = -EIO;
 		goto fail;
@@ -1651,17 +1980,8 @@ static struct dc_ctx *ctx_new(struct dnscheck *dc, const struct dnscheck_addr *a
 	    getdns_context_set_dns_transport_list(c->g, ELEMENTSOF(transports), transports) ||
 	    getdns_context_set_timeout(c->g, dc->timeout_ms))
 		goto fail;
-	if (n > 0) {
-		getdns_list *ups = NULL;
-		r = upstreams_from(addrs, n, &ups);
-		if (r < 0)
-			goto fail;
-		getdns_return_t gr = getdns_context_set_upstream_recursive_servers(c->g, ups);
-		getdns_list_destroy(ups);
-		r = -EINVAL;
-		if (gr != GETDNS_RETURN_GOOD)
-			goto fail;
-	}
+	if (ups && getdns_context_set_upstream_recursive_servers(c->g, ups) != GETDNS_RETURN_GOOD)
+		goto fail;
 	r = getdns_uv_attach(&c->uv, c->g);
 	if (r < 0)
 		goto fail;
@@ -1735,6 +2055,73 @@ static unsigned clamp_inflight(unsigned want)
 	return want ? want : 1;
 }
 
+static int resolver_add(struct dnscheck *dc, getdns_list *ups, bool from_os, getdns_list *anchors,
+			getdns_dict *label_from)
+{
+	int r;
+	struct dc_ctx *c = ctx_new(dc, ups, from_os, false, &r);
+
+	if (!c)
+		return r;
+	dc->res[dc->n_res++] = c;
+	if (anchors && getdns_context_set_dnssec_trust_anchors(c->g, anchors) != GETDNS_RETURN_GOOD)
+		return -EINVAL;
+	if (label_from)
+		upstream_label(label_from, c->label, sizeof(c->label));
+	else
+		str_printf(c->label, sizeof(c->label), "the system resolver");
+	return 0;
+}
+
+/* One context per resolver: given addresses, or the system's (each server
+ * resolv.conf names, at most DNSCHECK_MAX_RESOLVERS). */
+static int resolvers_new(struct dnscheck *dc, const struct dnscheck_addr *addrs, size_t n,
+			 getdns_list *anchors)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		getdns_list *ups = NULL;
+		getdns_dict *u = NULL;
+		r = upstreams_from(&addrs[i], 1, &ups);
+		if (r < 0)
+			return r;
+		(void)getdns_list_get_dict(ups, 0, &u);
+		r = resolver_add(dc, ups, false, anchors, u);
+		getdns_list_destroy(ups);
+		if (r < 0)
+			return r;
+	}
+	if (n > 0)
+		return 0;
+
+	getdns_context *os = NULL;
+	getdns_list *all = NULL;
+	size_t len = 0;
+	if (getdns_context_create(&os, 1) != GETDNS_RETURN_GOOD)
+		return -EIO;
+	if (getdns_context_get_upstream_recursive_servers(os, &all) != GETDNS_RETURN_GOOD ||
+	    getdns_list_get_length(all, &len) != GETDNS_RETURN_GOOD)
+		len = 0;
+	getdns_context_destroy(os);
+	r = 0;
+	for (size_t i = 0; i < MIN(len, (size_t)DNSCHECK_MAX_RESOLVERS) && r == 0; i++) {
+		getdns_dict *u;
+		getdns_list *one = getdns_list_create();
+		if (!one || getdns_list_get_dict(all, i, &u) != GETDNS_RETURN_GOOD ||
+		    getdns_list_set_dict(one, 0, u) != GETDNS_RETURN_GOOD)
+			r = -ENOMEM;
+		else
+			r = resolver_add(dc, one, true, anchors, u);
+		getdns_list_destroy(one);
+	}
+	getdns_list_destroy(all);
+	/* resolv.conf names no server: getdns' own defaults, as they are. */
+	if (r == 0 && dc->n_res == 0)
+		r = resolver_add(dc, NULL, true, anchors, NULL);
+	return r;
+}
+
 int dnscheck_new(uv_loop_t *loop, const struct dnscheck_options *o, struct dnscheck **ret)
 {
 	struct dnscheck_addr addrs[DNSCHECK_MAX_RESOLVERS];
@@ -1763,6 +2150,7 @@ int dnscheck_new(uv_loop_t *loop, const struct dnscheck_options *o, struct dnsch
 	list_init(&dc->active);
 	list_init(&dc->done);
 	list_init(&dc->waiting);
+	list_init(&dc->inflight);
 	list_init(&dc->fifo);
 	dc->n_buckets = 256;
 	dc->buckets = calloc(dc->n_buckets, sizeof(*dc->buckets));
@@ -1786,14 +2174,9 @@ int dnscheck_new(uv_loop_t *loop, const struct dnscheck_options *o, struct dnsch
 			goto fail;
 		}
 	}
-	dc->main = ctx_new(dc, addrs, o->n_resolvers, false, &r);
-	if (!dc->main)
+	r = resolvers_new(dc, addrs, o->n_resolvers, anchors);
+	if (r < 0)
 		goto fail;
-	if (anchors &&
-	    getdns_context_set_dnssec_trust_anchors(dc->main->g, anchors) != GETDNS_RETURN_GOOD) {
-		r = -EINVAL;
-		goto fail;
-	}
 	getdns_list_destroy(anchors);
 	anchors = NULL;
 
@@ -1805,9 +2188,10 @@ int dnscheck_new(uv_loop_t *loop, const struct dnscheck_options *o, struct dnsch
 
 fail:
 	getdns_list_destroy(anchors);
-	if (dc->main) {
-		getdns_context_destroy(dc->main->g);
-		free(dc->main);
+	for (size_t i = 0; i < dc->n_res; i++) {
+		/* Nothing was scheduled: nothing is left to drain. */
+		getdns_context_destroy(dc->res[i]->g);
+		free(dc->res[i]);
 	}
 	getdns_dict_destroy(dc->ext_dnssec);
 	free(dc->buckets);
@@ -1928,9 +2312,11 @@ void dnscheck_free(struct dnscheck *dc)
 	dc->draining = 1; /* held until the end of this function */
 
 	/* getdns delivers CANCEL for everything in flight, synchronously;
-	 * on_query_answer then frees the query and touches nothing else. */
-	ctx_destroy(dc->main);
-	dc->main = NULL;
+	 * on_query_answer then closes the attempt's timer and touches nothing
+	 * else (the timer's close callback frees the query). */
+	for (size_t i = 0; i < dc->n_res; i++)
+		ctx_destroy(dc->res[i]);
+	dc->n_res = 0;
 	for (size_t i = 0; i < dc->n_auth; i++)
 		ctx_destroy(dc->auth[i]);
 	dc->n_auth = 0;
@@ -1938,6 +2324,13 @@ void dnscheck_free(struct dnscheck *dc)
 	dc->ext_dnssec = NULL;
 
 	struct list_link *n;
+	while ((n = list_pop(&dc->inflight))) {
+		/* getdns did not call back (it should have, with CANCEL). */
+		struct dc_query *q = container_of(n, struct dc_query, link);
+		q->answered = true;
+		query_close_timer(q);
+		query_unref(q);
+	}
 	while ((n = list_pop(&dc->waiting)))
 		free(container_of(n, struct dc_query, link));
 	while ((n = list_pop(&dc->queued)))

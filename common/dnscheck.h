@@ -14,9 +14,22 @@
  * reused for DNSCHECK_CACHE_MS; the TXT lookup is fresh for every name.
  *
  * Outcomes: a lookup that fails (SERVFAIL, REFUSED, timeout, truncation,
- * a DNSSEC-bogus answer, a referral) is an error (result.error != OK,
- * status "DNS_ERROR"), never NO_RECORD. NO_RECORD is only an NXDOMAIN or
- * NODATA answer. A bogus answer is never VALID.
+ * a DNSSEC-bogus answer, a referral, a reply to another question, a reply
+ * that cannot be read) is an error (result.error != OK, status
+ * "DNS_ERROR"), never NO_RECORD. NO_RECORD is only an NXDOMAIN or NODATA
+ * answer to the question asked. A bogus answer is never VALID.
+ *
+ * Retries: getdns never retransmits, and never fails over on an error
+ * rcode, so dnscheck does both. Each resolver has a getdns context of its
+ * own. One question (name, type) has timeout_ms in all; each attempt gets
+ * dnscheck_attempt_ms() of it (min(1 s, timeout_ms/3), doubling), and an
+ * attempt that times out is cancelled and asked again of the next resolver
+ * (the same one when there is one). A resolver that answers SERVFAIL,
+ * REFUSED, another error rcode, a reply to another question or an
+ * unreadable reply is not asked that question again: the next one is. The
+ * question fails when every resolver failed that way, when the budget is
+ * spent, or after DNSCHECK_MAX_ATTEMPTS attempts; the reason then names
+ * what each resolver did.
  *
  * Errors: functions return -errno (-EINVAL bad option or name, -ENOENT
  * missing trust anchor file, -E2BIG over a limit, -ENOMEM, -ESHUTDOWN after
@@ -57,6 +70,9 @@ enum dnscheck_error {
 	DNSCHECK_ERR_RCODE,         /* another error rcode (FORMERR, NOTIMP, ...) */
 	DNSCHECK_ERR_TIMEOUT,
 	DNSCHECK_ERR_TRUNCATED,     /* truncated, and the TCP retry failed */
+	DNSCHECK_ERR_QUESTION,      /* the reply is to another question (name, type or class) */
+	DNSCHECK_ERR_MALFORMED,     /* the reply has no readable question section */
+	DNSCHECK_ERR_NETWORK,       /* getdns gave up on the connection (e.g. TCP closed) */
 	DNSCHECK_ERR_BOGUS,         /* DNSSEC validation failed */
 	DNSCHECK_ERR_REFERRAL,      /* a referral or an answer without authority */
 	DNSCHECK_ERR_CNAME,         /* CNAME loop or chain over DNSCHECK_MAX_CNAME_HOPS */
@@ -73,10 +89,9 @@ struct dnscheck_options {
 	size_t n_resolvers;
 	const char *trust_anchor_file; /* DNSKEY/DS RRs; NULL: DNSCHECK_ROOT_ANCHOR */
 	bool no_dnssec;                /* skip validation (dnssec "unchecked") */
-	uint64_t timeout_ms;           /* per query attempt; 0: DNSCHECK_DEFAULT_TIMEOUT_MS.
-	                                * A timed-out query is asked again
-	                                * DNSCHECK_TIMEOUT_RETRIES times (getdns
-	                                * itself never retransmits). */
+	uint64_t timeout_ms;           /* per question, all attempts and resolvers
+	                                * included (see "Retries" above);
+	                                * 0: DNSCHECK_DEFAULT_TIMEOUT_MS */
 	unsigned max_inflight;         /* queries at once; 0: DNSCHECK_DEFAULT_INFLIGHT */
 	uint16_t auth_port;            /* port of authoritative servers; 0: 53 */
 	bool auth_ipv6;                /* also ask authoritative servers over IPv6 */
@@ -249,6 +264,25 @@ enum dnscheck_reply_kind {
 
 enum dnscheck_reply_kind dnscheck_classify(const struct dnscheck_reply *r,
 					   enum dnscheck_error *ret_error);
+
+/* Whether a reply's question section answers the question asked: the same
+ * name (compared case-insensitively, as DNS names are), type and class IN.
+ * qname_wire is the reply's question name in wire format; name is the name
+ * asked, in presentation form with or without the trailing dot. */
+bool dnscheck_question_matches(const uint8_t *qname_wire, size_t qname_len, uint32_t qtype,
+			       uint32_t qclass, const char *name, uint16_t type);
+
+/* The timeout of attempt number `attempt` (0 first) of a question whose
+ * whole budget is budget_ms, of which remaining_ms is left: min(1 s,
+ * budget/3) doubled per attempt, at least 1 ms; all that is left when that
+ * is less than twice as much; 0 when nothing is left. 5 s gives 1 s, 2 s,
+ * 2 s; 300 ms gives 100 ms, 200 ms. */
+uint64_t dnscheck_attempt_ms(uint64_t budget_ms, unsigned attempt, uint64_t remaining_ms);
+
+/* Which of n resolvers to ask next, after resolver `cur`: the next one in
+ * turn that is not in `failed` (a bit per resolver that gave a final
+ * failure), `cur` itself last. -1 when every one has failed. */
+int dnscheck_next_resolver(unsigned cur, unsigned n, uint32_t failed);
 
 /* "a.b.example" -> "b.example"; NULL for a single label. Borrowed from name. */
 const char *dnscheck_parent(const char *name);

@@ -68,4 +68,5 @@
 #define ACME_MAX_CAA_IDENTITIES 64         /* directory meta.caaIdentities entries */
 #define ACME_MAX_LINKS 16                  /* Link rel="alternate" values kept per response */
 #define ACME_MAX_NONCE_BYTES 256           /* a longer Replay-Nonce is ignored */
-#define DNSCHECK_TIMEOUT_RETRIES 1         /* a query that timed out is asked again once */
+#define DNSCHECK_MAX_ATTEMPTS 16           /* attempts for one question, all resolvers */
+#define DNSCHECK_FIRST_ATTEMPT_MS 1000     /* the first attempt's timeout at most */

@@ -1,9 +1,11 @@
 /* tests/unit/test_dnscheck.c: the parts of common/dnscheck that need no DNS
  * server: address parsing, reply classification (NO_RECORD versus
  * DNS_ERROR), names, option and request validation, the RLIMIT_NOFILE
- * clamp, and teardown with queries in flight. One test runs a real lookup
- * against a UDP socket of its own on 127.0.0.1 that never answers (the
- * timeout path); everything with answers is in tests/integration. */
+ * clamp, teardown with queries in flight, the question check, the attempt
+ * schedule and the choice of the next resolver. Some tests run real lookups
+ * against UDP sockets of their own on 127.0.0.1 that never answer (the
+ * timeout and retry paths); everything with answers is in tests/integration
+ * (test_dns_faults.py has the misbehaving servers). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,6 +120,8 @@ static void test_names(void **state)
 	assert_string_equal(dnscheck_parent("a\\.b.example"), "example");
 	assert_string_equal(dnscheck_error_to_string(DNSCHECK_ERR_SERVFAIL), "SERVFAIL");
 	assert_string_equal(dnscheck_error_to_string(DNSCHECK_ERR_TIMEOUT), "TIMEOUT");
+	assert_string_equal(dnscheck_error_to_string(DNSCHECK_ERR_QUESTION), "WRONG_QUESTION");
+	assert_string_equal(dnscheck_error_to_string(DNSCHECK_ERR_MALFORMED), "MALFORMED_REPLY");
 	assert_null(dnscheck_error_to_string(_DNSCHECK_ERR_MAX));
 	assert_string_equal(dnscheck_dnssec_to_string(DNSCHECK_DNSSEC_BOGUS), "bogus");
 	assert_null(dnscheck_dnssec_to_string(_DNSCHECK_DNSSEC_MAX));
@@ -127,6 +131,87 @@ static void test_names(void **state)
 	r.error = DNSCHECK_OK;
 	r.verdict.status = RECORD_NO_RECORD;
 	assert_string_equal(dnscheck_result_status(&r), "NO_RECORD");
+}
+
+static void test_question_matches(void **state)
+{
+	(void)state;
+	static const uint8_t www[] = "\3www\7example\0";
+	static const uint8_t upper[] = "\3WwW\7EXAMPLE\0";
+	static const uint8_t other[] = "\5other\7example\0";
+	static const uint8_t longer[] = "\1x\3www\7example\0";
+	static const uint8_t root[] = "\0";
+	static const uint8_t overrun[] = "\3www\11example\0";
+
+	assert_true(dnscheck_question_matches(www, sizeof(www) - 1, 16, 1, "www.example", 16));
+	assert_true(dnscheck_question_matches(www, sizeof(www) - 1, 16, 1, "www.example.", 16));
+	/* DNS names compare case-insensitively, both ways (0x20 mixing). */
+	assert_true(dnscheck_question_matches(upper, sizeof(upper) - 1, 16, 1, "www.example", 16));
+	assert_true(dnscheck_question_matches(www, sizeof(www) - 1, 16, 1, "WWW.Example", 16));
+	/* Another name, type or class is another question. */
+	assert_false(dnscheck_question_matches(other, sizeof(other) - 1, 16, 1, "www.example", 16));
+	assert_false(dnscheck_question_matches(longer, sizeof(longer) - 1, 16, 1, "www.example",
+					       16));
+	assert_false(dnscheck_question_matches(www, sizeof(www) - 1, 16, 1, "x.www.example", 16));
+	assert_false(dnscheck_question_matches(www, sizeof(www) - 1, 1, 1, "www.example", 16));
+	assert_false(dnscheck_question_matches(www, sizeof(www) - 1, 16, 3, "www.example", 16));
+	assert_false(dnscheck_question_matches(root, sizeof(root) - 1, 16, 1, "www.example", 16));
+	/* Unreadable names never match. */
+	assert_false(dnscheck_question_matches(overrun, sizeof(overrun) - 1, 16, 1, "www.example",
+					       16));
+	assert_false(dnscheck_question_matches(www, 4, 16, 1, "www.example", 16));
+	assert_false(dnscheck_question_matches(NULL, 0, 16, 1, "www.example", 16));
+}
+
+static void test_attempt_schedule(void **state)
+{
+	(void)state;
+
+	/* 5 s: 1 s, 2 s, then what is left. */
+	assert_int_equal(dnscheck_attempt_ms(5000, 0, 5000), 1000);
+	assert_int_equal(dnscheck_attempt_ms(5000, 1, 4000), 2000);
+	assert_int_equal(dnscheck_attempt_ms(5000, 2, 2000), 2000);
+	/* Short budgets: a third of it first, so a lost datagram costs a third. */
+	assert_int_equal(dnscheck_attempt_ms(300, 0, 300), 100);
+	assert_int_equal(dnscheck_attempt_ms(300, 1, 200), 200);
+	assert_int_equal(dnscheck_attempt_ms(2, 0, 2), 1);
+	/* Never more than what is left, nothing once it is spent. */
+	assert_int_equal(dnscheck_attempt_ms(5000, 0, 400), 400);
+	assert_int_equal(dnscheck_attempt_ms(5000, 3, 0), 0);
+	/* Many attempts do not overflow the doubling. */
+	assert_int_equal(dnscheck_attempt_ms(120000, 200, 120000), 120000);
+	assert_int_equal(dnscheck_attempt_ms(UINT64_MAX, 80, UINT64_MAX), UINT64_MAX);
+	/* The whole schedule of a budget fits the budget, in few attempts. */
+	uint64_t budgets[] = { 100, 300, 1000, 5000, 120000 };
+	for (size_t i = 0; i < ELEMENTSOF(budgets); i++) {
+		uint64_t left = budgets[i];
+		unsigned n = 0;
+		while (left > 0) {
+			uint64_t ms = dnscheck_attempt_ms(budgets[i], n++, left);
+			assert_true(ms > 0 && ms <= left);
+			left -= ms;
+		}
+		assert_true(n >= 2);
+		assert_true(n <= DNSCHECK_MAX_ATTEMPTS / 2);
+	}
+}
+
+static void test_next_resolver(void **state)
+{
+	(void)state;
+
+	/* One resolver: asked again after a timeout, not after a failure. */
+	assert_int_equal(dnscheck_next_resolver(0, 1, 0), 0);
+	assert_int_equal(dnscheck_next_resolver(0, 1, 1), -1);
+	/* Several: in turn, skipping those that failed, the current last. */
+	assert_int_equal(dnscheck_next_resolver(0, 3, 0), 1);
+	assert_int_equal(dnscheck_next_resolver(2, 3, 0), 0);
+	assert_int_equal(dnscheck_next_resolver(0, 3, 1u << 0), 1);
+	assert_int_equal(dnscheck_next_resolver(0, 3, 1u << 1), 2);
+	assert_int_equal(dnscheck_next_resolver(0, 3, (1u << 1) | (1u << 2)), 0);
+	assert_int_equal(dnscheck_next_resolver(1, 3, (1u << 0) | (1u << 1)), 2);
+	assert_int_equal(dnscheck_next_resolver(1, 3, 7), -1);
+	assert_int_equal(dnscheck_next_resolver(7, DNSCHECK_MAX_RESOLVERS, 0x7f), 7);
 }
 
 static char *write_temp(const char *text)
@@ -345,6 +430,67 @@ static void test_silent_server_is_dns_error(void **state)
 	close(fd);
 }
 
+static unsigned datagrams(int fd)
+{
+	char buf[512];
+	unsigned n = 0;
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		n++;
+	return n;
+}
+
+/* A timed-out attempt is cancelled and the question asked of the next
+ * resolver, within the one budget: both silent servers hear it. */
+static void test_timeouts_rotate_resolvers(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	struct dnscheck *dc = NULL;
+	int fd[2];
+	char buf[2][64];
+	const char *resolver[] = { buf[0], buf[1] };
+	struct timeout_run t = { 0 };
+
+	for (int i = 0; i < 2; i++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t sl = sizeof(sa);
+		fd[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		assert_true(fd[i] >= 0);
+		assert_int_equal(bind(fd[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+		assert_int_equal(getsockname(fd[i], (struct sockaddr *)&sa, &sl), 0);
+		snprintf(buf[i], sizeof(buf[i]), "127.0.0.1@%u", ntohs(sa.sin_port));
+	}
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(dnscheck_new(&loop, &(struct dnscheck_options){ .resolvers = resolver,
+									 .n_resolvers = 2,
+									 .no_dnssec = true,
+									 .timeout_ms = 300 },
+				      &dc),
+			 0);
+	struct dnscheck_request rq = {
+		.name = "*.example",
+		.issuers = issuers,
+		.n_issuers = 1,
+		.account_uri = "https://ca.test/acct/1",
+	};
+	assert_int_equal(dnscheck_submit(dc, &rq, on_timeout_result, &t), 0);
+	while (t.results == 0 && uv_run(&loop, UV_RUN_ONCE) != 0)
+		;
+	assert_int_equal(t.results, 1);
+	assert_int_equal(t.error, DNSCHECK_ERR_TIMEOUT);
+	assert_int_equal(datagrams(fd[0]), 1);
+	assert_int_equal(datagrams(fd[1]), 1);
+	struct dnscheck_stats st;
+	dnscheck_get_stats(dc, &st);
+	assert_int_equal(st.queries, 2);
+	dnscheck_free(dc);
+	drain(&loop);
+	close(fd[0]);
+	close(fd[1]);
+}
+
 struct raw_run {
 	unsigned results;
 	enum dnscheck_error error;
@@ -410,10 +556,14 @@ int main(void)
 		cmocka_unit_test(test_parse_addr),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_question_matches),
+		cmocka_unit_test(test_attempt_schedule),
+		cmocka_unit_test(test_next_resolver),
 		cmocka_unit_test(test_new_errors),
 		cmocka_unit_test(test_submit_errors_and_free_in_flight),
 		cmocka_unit_test(test_inflight_clamped_to_nofile),
 		cmocka_unit_test(test_silent_server_is_dns_error),
+		cmocka_unit_test(test_timeouts_rotate_resolvers),
 		cmocka_unit_test(test_raw_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
