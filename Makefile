@@ -34,7 +34,7 @@ ifeq ($(origin CC),default)
 CC := gcc
 endif
 
-PKGS := libuv getdns yajl libsystemd inih libcurl
+PKGS := libuv getdns yajl libsystemd inih libcurl libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MBEDTLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
@@ -87,6 +87,10 @@ all: $(O)/persistd $(O)/persistctl
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The status page's files are embedded by the assembler (.incbin).
+WEB_ASSETS := $(wildcard daemon/web/*)
+$(O)/daemon/webpage.o: $(WEB_ASSETS)
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)

@@ -69,3 +69,9 @@
 #define ACME_MAX_LINKS 16                  /* Link rel="alternate" values kept per response */
 #define ACME_MAX_NONCE_BYTES 256           /* a longer Replay-Nonce is ignored */
 #define DNSCHECK_TIMEOUT_RETRIES 1         /* a query that timed out is asked again once */
+
+/* HTTP listener (daemon/httpd) */
+#define HTTPD_MAX_CONNS 32                 /* connections at once */
+#define HTTPD_MAX_CONNS_PER_IP 16
+#define HTTPD_CONN_MEMORY_BYTES (32 * 1024) /* request line + headers of one request */
+#define HTTPD_IDLE_SEC 30                  /* an idle connection is closed */

@@ -15,6 +15,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "common/listen.h"
 #include "common/config.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
@@ -24,6 +25,7 @@
 #include "daemon/cert.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/httpd.h"
 #include "daemon/log.h"
 #include "daemon/methods.h"
 
@@ -81,6 +83,7 @@ static void print_summary(const struct config *c)
 		printf("             %s\n", c->files[i]);
 	printf("  state      %s\n  socket     %s (admin group %s)\n", d->state_dir,
 	       d->control_socket, d->admin_group);
+	printf("  http       %s\n", d->http_listen ? d->http_listen : "off");
 	printf("  rechecks   every %s; warn %s and critical %s before persistUntil\n", recheck,
 	       warn, crit);
 	if (d->n_resolvers) {
@@ -254,6 +257,8 @@ static void daemon_teardown(struct daemon *d)
 		(void)daemon_state_save(d);
 	control_free(d->control);
 	d->control = NULL;
+	httpd_free(d->httpd);
+	d->httpd = NULL;
 	sched_free(d->sched);
 	d->sched = NULL;
 	dnscheck_free(d->dns);
@@ -566,11 +571,30 @@ static int open_control(struct daemon *d)
 	return 0;
 }
 
+/* The optional HTTP listener: off unless http_listen is set. */
+static int open_httpd(struct daemon *d)
+{
+	const char *spec = d->config->daemon.http_listen;
+	struct listen_addr addr;
+	char why[200];
+
+	if (!spec)
+		return 0;
+	if (listen_addr_parse(spec, &addr, why, sizeof(why)) < 0) {
+		log_error("http_listen: %s", why);
+		return -EINVAL;
+	}
+	return httpd_new(d, &addr, &d->httpd);
+}
+
 static int run_daemon(struct daemon *d)
 {
 	int r;
 
 	r = open_control(d);
+	if (r < 0)
+		return 1;
+	r = open_httpd(d);
 	if (r < 0)
 		return 1;
 	for (size_t i = 0; i < d->n_certs; i++) {
