@@ -184,16 +184,20 @@ function renderTimeline(st) {
     g.append(svg('text', { x: left - 10, y: y + 15, class: 'label ' + r.kind }, r.label));
     g.append(svg('rect', { x: left, y: y + 4, width: Math.max(2, x(r.t) - left), height: 14,
                            rx: 3, class: 'bar ' + r.kind + ' level-' + r.level.toLowerCase() }));
-    g.append(svg('text', { x: Math.min(x(r.t) + 6, W - right - 70), y: y + 15, class: 'date' },
-                 day(r.t) + ' (' + daysLeft(r.t, now) + ' d)'));
+    /* The date goes after the bar, or inside its end when there is no room. */
+    const label = day(r.t) + ' (' + daysLeft(r.t, now) + ' d)';
+    const inside = x(r.t) + 8 + 7 * label.length > W;
+    g.append(svg('text', { x: inside ? x(r.t) - 6 : x(r.t) + 6, y: y + 15,
+                           class: inside ? 'date inside' : 'date' }, label));
   });
   g.append(svg('line', { x1: left, x2: left, y1: top - 6, y2: H - 10, class: 'now' }));
   box.append(g);
   box.append(el('p', { class: 'legend' },
-    el('span', { class: 'key cert' }), ' certificate notAfter  ',
-    el('span', { class: 'key record' }), ' record persistUntil  ',
-    el('span', { class: 'key band-critical' }), ' critical_before  ',
-    el('span', { class: 'key band-warning' }), ' warn_before'));
+    el('span', { class: 'key key-cert' }), ' certificate notAfter',
+    el('span', { class: 'key key-record' }), ' record persistUntil',
+    el('span', { class: 'key key-warning' }), ' at WARNING',
+    el('span', { class: 'key key-critical' }), ' at CRITICAL or ERROR',
+    el('span', { class: 'key key-band' }), ' within critical_before / warn_before'));
 }
 
 /* ---- main ---- */
