@@ -219,7 +219,7 @@ install: all
 	install -m 0644 docs/man/persistd.conf.5 $(DESTDIR)$(MANDIR)/man5/persistd.conf.5
 	install -m 0644 docs/man/persistd.8 $(DESTDIR)$(MANDIR)/man8/persistd.8
 	install -m 0644 ctl/persistctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/persistctl
-	install -m 0644 docs/operating-model.md docs/security.md docs/rollback.md \
+	install -m 0644 docs/operating-model.md docs/security.md docs/rollback.md docs/web.md \
 		$(DESTDIR)$(DATADIR)/doc/persistd/
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/persistd $(DESTDIR)$(SYSCONFDIR)/persistd/certs.d
 	@conf=$(DESTDIR)$(SYSCONFDIR)/persistd; \
@@ -254,7 +254,8 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/persistd.8 $(DESTDIR)$(BASHCOMPDIR)/persistctl \
 		$(DESTDIR)$(DATADIR)/doc/persistd/operating-model.md \
 		$(DESTDIR)$(DATADIR)/doc/persistd/security.md \
-		$(DESTDIR)$(DATADIR)/doc/persistd/rollback.md
+		$(DESTDIR)$(DATADIR)/doc/persistd/rollback.md \
+		$(DESTDIR)$(DATADIR)/doc/persistd/web.md
 	@conf=$(DESTDIR)$(SYSCONFDIR)/persistd; \
 	for f in persistd.conf certs.d/example.conf; do \
 		if [ -f $$conf/$$f ] && [ ! -L $$conf/$$f ] && cmp -s etc/$$f $$conf/$$f; then \
