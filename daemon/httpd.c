@@ -17,12 +17,12 @@
 #include "daemon/daemon.h"
 #include "daemon/httpd.h"
 #include "daemon/log.h"
-#include "daemon/methods.h"
 #include "daemon/metrics.h"
 #include "daemon/webpage.h"
 
 struct httpd {
 	struct daemon *d;          /* borrowed */
+	struct httpd_sources src;
 	struct MHD_Daemon *mhd;    /* owned */
 	uv_poll_t poll;            /* poll.data == this; watches MHD's epoll fd */
 	uv_timer_t timer;          /* timer.data == this; MHD_get_timeout() */
@@ -94,9 +94,9 @@ static enum MHD_Result serve_json(struct httpd *h, struct MHD_Connection *conn, 
 	if (!w)
 		return answer_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 	if (records)
-		methods_write_records(h->d, w);
+		h->src.write_records(h->d, w);
 	else
-		methods_write_status(h->d, w);
+		h->src.write_status(h->d, w);
 	if (json_writer_take(w, &body, &len) < 0)
 		return answer_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				   "building the status failed\n");
@@ -236,7 +236,8 @@ static int open_listener(struct httpd *h, const struct listen_addr *addr)
 	return fd;
 }
 
-int httpd_new(struct daemon *d, const struct listen_addr *addr, struct httpd **ret)
+int httpd_new(struct daemon *d, const struct listen_addr *addr, const struct httpd_sources *src,
+	      struct httpd **ret)
 {
 	const union MHD_DaemonInfo *info;
 	struct httpd *h = calloc(1, sizeof(*h));
@@ -246,6 +247,7 @@ int httpd_new(struct daemon *d, const struct listen_addr *addr, struct httpd **r
 	if (!h)
 		return log_errno(LOG_ERR, -ENOMEM, "http_listen: %m");
 	h->d = d;
+	h->src = *src;
 	fd = open_listener(h, addr);
 	if (fd < 0) {
 		free(h);

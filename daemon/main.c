@@ -571,9 +571,18 @@ static int open_control(struct daemon *d)
 	return 0;
 }
 
+static void write_status(struct daemon *d, struct json_writer *w)
+{
+	methods_write_status(d, w);
+}
+
 /* The optional HTTP listener: off unless http_listen is set. */
 static int open_httpd(struct daemon *d)
 {
+	static const struct httpd_sources src = {
+		.write_status = write_status,
+		.write_records = methods_write_records,
+	};
 	const char *spec = d->config->daemon.http_listen;
 	struct listen_addr addr;
 	char why[200];
@@ -584,7 +593,7 @@ static int open_httpd(struct daemon *d)
 		log_error("http_listen: %s", why);
 		return -EINVAL;
 	}
-	return httpd_new(d, &addr, &d->httpd);
+	return httpd_new(d, &addr, &src, &d->httpd);
 }
 
 static int run_daemon(struct daemon *d)
