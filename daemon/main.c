@@ -83,7 +83,11 @@ static void print_summary(const struct config *c)
 		printf("             %s\n", c->files[i]);
 	printf("  state      %s\n  socket     %s (admin group %s)\n", d->state_dir,
 	       d->control_socket, d->admin_group);
-	printf("  http       %s\n", d->http_listen ? d->http_listen : "off");
+	struct listen_addr la;
+	bool exposed = d->http_listen && listen_addr_parse(d->http_listen, &la, NULL, 0) == 0 &&
+		       !la.is_loopback;
+	printf("  http       %s%s\n", d->http_listen ? d->http_listen : "off",
+	       exposed ? " (not loopback: readable from the network, no authentication)" : "");
 	printf("  rechecks   every %s; warn %s and critical %s before persistUntil\n", recheck,
 	       warn, crit);
 	if (d->n_resolvers) {

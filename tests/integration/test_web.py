@@ -77,6 +77,16 @@ def web(knot, testca_factory, persistd_env):
     return w
 
 
+def settle(env):
+    """Waits until every name has been checked once. Stopping persistd while
+    its first record check is in flight leaks that check's memory (a bug in
+    daemon/cert, reported separately) and ASan then fails the exit code."""
+    def done():
+        st = env.rpc("status")
+        return all(n["checked"] for c in st["cert_list"] for n in c["names"])
+    env.wait_for(done, what="the first record checks")
+
+
 def publish(w, persist_until=None):
     recs, _ = w.env.ctl_json("record", "www", check=0)
     lines, seen = [], set()
@@ -232,6 +242,7 @@ def test_metrics_status_page(web, tmp_path):
 def test_refusals(web):
     w = web
     w.env.start()
+    settle(w.env)
     r, body = get(w.port, "/metrics", method="POST", body=b"x=1",
                    headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status == 405 and r.getheader("Allow") == "GET, HEAD"
@@ -291,6 +302,7 @@ def test_off_by_default(knot, testca_factory, persistd_env):
         "www": {"ca": "test", "names": ["www.example.test"]}},
         daemon_extra={"trust_anchor": "none"})
     env.start()
+    settle(env)
     assert listening_inodes(env.proc.pid) == set()
     assert "serving /, /metrics" not in env.read_log()
     p = env.persistd_run("-t", check=0)
@@ -305,7 +317,10 @@ def test_unix_socket_and_config_errors(knot, testca_factory, persistd_env, tmp_p
     env = persistd_env(ca=ca, resolver=knot.resolver, certs={
         "www": {"ca": "test", "names": ["www.example.test"]}},
         daemon_extra={"trust_anchor": "none", "http_listen": str(path)})
+    p = env.persistd_run("-t", check=0)
+    assert f"http       {path}\n" in p.stdout
     env.start()
+    settle(env)
     assert path.is_socket() and (path.stat().st_mode & 0o777) == 0o660
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(30)
@@ -345,7 +360,7 @@ def test_not_loopback_warns(knot, testca_factory, persistd_env):
         daemon_extra={"trust_anchor": "none", "http_listen": "0.0.0.0:8080",
                       "resolver": "127.0.0.1@9"})
     p = env.persistd_run("-t", check=0)
-    assert "http       0.0.0.0:8080" in p.stdout
+    assert "http       0.0.0.0:8080 (not loopback" in p.stdout
     log = open(env.logfile, "a")
     proc = subprocess.Popen(
         [unshare, "-n", "sh", "-c", f'{ip} link set lo up && exec "$0" "$@"', env.persistd,
