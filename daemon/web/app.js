@@ -163,6 +163,9 @@ function renderTimeline(st) {
     return;
   }
   rows.sort((a, b) => a.t - b.t);
+  /* A fleet has thousands of names: draw the soonest, say how many more. */
+  const MAX_ROWS = 150;
+  const hidden = rows.length > MAX_ROWS ? rows.splice(MAX_ROWS) : [];
   const maxT = Math.max(now + 30 * DAY, ...rows.map((r) => r.t), now + st.warn_before);
   const W = 1000, left = 260, right = 30, rowH = 26, top = 34;
   const H = top + rows.length * rowH + 16;
@@ -192,6 +195,9 @@ function renderTimeline(st) {
   });
   g.append(svg('line', { x1: left, x2: left, y1: top - 6, y2: H - 10, class: 'now' }));
   box.append(g);
+  if (hidden.length)
+    box.append(el('p', { class: 'muted' }, '... and ' + hidden.length +
+      ' more ending later, the first on ' + day(hidden[0].t) + ' (see the table).'));
   box.append(el('p', { class: 'legend' },
     el('span', { class: 'key key-cert' }), ' certificate notAfter',
     el('span', { class: 'key key-record' }), ' record persistUntil',

@@ -125,7 +125,7 @@ def chromium(args, timeout=120):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def test_metrics_status_page(web, tmp_path):
+def test_metrics_status_page(web, tmp_path, capsys):
     w = web
     recs = issue(w)
     st = w.env.rpc("status")
@@ -218,7 +218,8 @@ def test_metrics_status_page(web, tmp_path):
                   f"--screenshot={shot}", "--window-size=1280,900", "--hide-scrollbars", url])
     assert p.returncode == 0, p.stderr[-3000:]
     assert shot.exists() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    print(f"\nstatus page screenshot: {shot}")
+    with capsys.disabled():
+        print(f"\nstatus page screenshot: {shot}")
 
     # persistctl status --nagios: one line, thresholds from the daemon.
     p = w.env.ctl("status", "--nagios")
