@@ -274,6 +274,24 @@ def test_refusals(web):
     r, _ = get(w.port, "/api/status")
     assert r.status == 200
     w.env.rpc("status")
+
+    # A flood of idle connections from one address: past 16 at once (per
+    # client address) they are closed unserved, the control socket is not
+    # affected, and the listener serves again once they are gone.
+    flood = [socket.create_connection(("127.0.0.1", w.port), timeout=10) for _ in range(40)]
+    assert w.env.rpc("status")["certs"] == 1
+    answered = 0
+    for s in flood:
+        try:
+            s.sendall(b"GET /api/status HTTP/1.0\r\n\r\n")
+            answered += s.recv(12).startswith(b"HTTP/1.")
+        except OSError:
+            pass
+    for s in flood:
+        s.close()
+    assert 1 <= answered < len(flood), answered
+    r, _ = w.env.wait_for(lambda: get(w.port, "/api/status"), what="the listener after a flood")
+    assert r.status == 200
     assert w.env.stop() == 0
 
 
