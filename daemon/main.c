@@ -15,8 +15,8 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "common/listen.h"
 #include "common/config.h"
+#include "common/listen.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
 #include "daemon/acme/revoke.h"
