@@ -700,6 +700,10 @@ int daemon_reload(struct daemon *d, char **ret_message)
 			    "trust_anchor, dns_timeout and dns_max_inflight take effect at the next "
 			    "restart, ignoring");
 	log_set_max_level(b->log_level);
+	/* The HTTP listener keeps its socket: rebinding on reload could lose the
+	 * address to another process. */
+	if (!streq_ptr(a->http_listen, b->http_listen))
+		log_warning("a change of http_listen takes effect at the next restart, ignoring");
 
 	/* CAs: keep those with the same name and directory; others are new. */
 	struct ca **cas = calloc(next->n_cas ? next->n_cas : 1, sizeof(*cas));
