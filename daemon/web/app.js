@@ -99,7 +99,8 @@ function renderTable(st) {
         el('td', { class: 'name' }, n.name),
         el('td', {}, levelBadge(n.level)),
         el('td', {}, n.status),
-        el('td', {}, n.persist_until ? day(n.persist_until) : 'no persistUntil'),
+        el('td', {}, n.persist_until ? day(n.persist_until) :
+          (n.checked && n.record ? 'no persistUntil' : '-')),
         el('td', { class: 'num' }, n.days_left === null ? '-' : n.days_left),
         el('td', {}, day(n.next_check))));
       if (n.level !== 'OK' && n.level_reason)
