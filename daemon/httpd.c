@@ -38,6 +38,7 @@ static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'sel
 
 static void httpd_kick(struct httpd *h);
 
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) _printf_(2, 0);
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[300];
