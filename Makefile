@@ -34,7 +34,7 @@ ifeq ($(origin CC),default)
 CC := gcc
 endif
 
-PKGS := libuv getdns yajl libsystemd inih libcurl
+PKGS := libuv getdns yajl libsystemd inih libcurl libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MBEDTLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
@@ -87,6 +87,10 @@ all: $(O)/persistd $(O)/persistctl
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The status page's files are embedded by the assembler (.incbin).
+WEB_ASSETS := $(wildcard daemon/web/*)
+$(O)/daemon/webpage.o: $(WEB_ASSETS)
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -215,7 +219,7 @@ install: all
 	install -m 0644 docs/man/persistd.conf.5 $(DESTDIR)$(MANDIR)/man5/persistd.conf.5
 	install -m 0644 docs/man/persistd.8 $(DESTDIR)$(MANDIR)/man8/persistd.8
 	install -m 0644 ctl/persistctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/persistctl
-	install -m 0644 docs/operating-model.md docs/security.md docs/rollback.md \
+	install -m 0644 docs/operating-model.md docs/security.md docs/rollback.md docs/web.md \
 		$(DESTDIR)$(DATADIR)/doc/persistd/
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/persistd $(DESTDIR)$(SYSCONFDIR)/persistd/certs.d
 	@conf=$(DESTDIR)$(SYSCONFDIR)/persistd; \
@@ -250,7 +254,8 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/persistd.8 $(DESTDIR)$(BASHCOMPDIR)/persistctl \
 		$(DESTDIR)$(DATADIR)/doc/persistd/operating-model.md \
 		$(DESTDIR)$(DATADIR)/doc/persistd/security.md \
-		$(DESTDIR)$(DATADIR)/doc/persistd/rollback.md
+		$(DESTDIR)$(DATADIR)/doc/persistd/rollback.md \
+		$(DESTDIR)$(DATADIR)/doc/persistd/web.md
 	@conf=$(DESTDIR)$(SYSCONFDIR)/persistd; \
 	for f in persistd.conf certs.d/example.conf; do \
 		if [ -f $$conf/$$f ] && [ ! -L $$conf/$$f ] && cmp -s etc/$$f $$conf/$$f; then \

@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "common/fileio.h"
 #include "common/limits.h"
+#include "common/listen.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
 
@@ -167,6 +168,7 @@ void config_free(struct config *c)
 	free(c->daemon.control_socket);
 	free(c->daemon.admin_group);
 	free(c->daemon.trust_anchor);
+	free(c->daemon.http_listen);
 	strv_free(c->daemon.resolvers);
 	for (size_t i = 0; i < c->n_cas; i++)
 		ca_free(c->cas[i]);
@@ -631,6 +633,20 @@ static int parse_daemon_key(struct parse_ctx *ctx, const char *k, const char *v,
 		return set_path(ctx, k, v, &d->control_socket);
 	if (streq(k, "admin_group"))
 		return set_string(ctx, k, v, &d->admin_group);
+	if (streq(k, "http_listen")) {
+		struct listen_addr la;
+		char why[200];
+		if (streq(v, "off") || streq(v, "")) {
+			free(d->http_listen);
+			d->http_listen = NULL;
+			return 0;
+		}
+		if (listen_addr_parse(v, &la, why, sizeof(why)) < 0) {
+			ERR(ctx, "'http_listen': %s", why);
+			return -EINVAL;
+		}
+		return set_string(ctx, k, v, &d->http_listen);
+	}
 	if (streq(k, "trust_anchor")) {
 		/* "none": no DNSSEC validation (status "unchecked") */
 		if (streq(v, "none")) {
@@ -826,7 +842,7 @@ static const char *section_keys_hint(enum section_type t)
 	case SECTION_DAEMON:
 		return "state_dir, control_socket, admin_group, recheck_interval, warn_before, "
 		       "critical_before, resolver, trust_anchor, dns_timeout, dns_max_inflight, "
-		       "max_orders_per_hour, log_level";
+		       "max_orders_per_hour, log_level, http_listen";
 	case SECTION_CA:
 		return "directory, contact, eab_kid, eab_hmac_file, ca_bundle, issuer, profile, "
 		       "account_key_type, accounturi_mode, hash_scope";

@@ -50,6 +50,7 @@ struct config_daemon {
 	char *control_socket;       /* owned */
 	char *admin_group;          /* owned */
 	char *trust_anchor;         /* owned; NULL: "none", no DNSSEC validation */
+	char *http_listen;          /* owned; NULL: no HTTP listener (common/listen syntax) */
 	char **resolvers;           /* owned, NULL-terminated; empty = system resolver */
 	size_t n_resolvers;
 	uint64_t recheck_interval_ms;

@@ -70,3 +70,9 @@
 #define ACME_MAX_NONCE_BYTES 256           /* a longer Replay-Nonce is ignored */
 #define DNSCHECK_MAX_ATTEMPTS 16           /* attempts for one question, all resolvers */
 #define DNSCHECK_FIRST_ATTEMPT_MS 1000     /* the first attempt's timeout at most */
+
+/* HTTP listener (daemon/httpd) */
+#define HTTPD_MAX_CONNS 32                 /* connections at once */
+#define HTTPD_MAX_CONNS_PER_IP 16
+#define HTTPD_CONN_MEMORY_BYTES (32 * 1024) /* request line + headers of one request */
+#define HTTPD_IDLE_SEC 30                  /* an idle connection is closed */

@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
+#include "ctl/nagios.h"
 #include "ctl/output.h"
 #include "ctl/remote.h"
 #include "ctl/rpc.h"
@@ -213,9 +214,13 @@ static enum output_level add_cert_rows(struct output_table *t, yajl_val c, bool 
 
 int ctl_status(const struct remote_options *o, int argc, char **argv)
 {
-	PARSE("Usage: persistctl status [--json]\n"
+	for (int i = 1; i < argc; i++)
+		if (streq(argv[i], "--nagios"))
+			return nagios_status(o->socket);
+	PARSE("Usage: persistctl status [--json | --nagios]\n"
 	      "One line per cert and per name: level, record status, persistUntil and days left,\n"
 	      "policy=wildcard present/needed, next renewal, last error.\n"
+	      "--nagios: one monitoring-plugin line with performance data (days left).\n"
 	      "Exit status: 0 OK, 1 WARNING, 2 CRITICAL or ERROR, 3 daemon unreachable.\n",
 	      0, 0);
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;

@@ -28,6 +28,7 @@
 struct ca;
 struct cert;
 struct control;
+struct httpd;
 
 struct daemon {
 	uv_loop_t *loop;            /* borrowed: main's loop */
@@ -39,6 +40,7 @@ struct daemon {
 	struct dnscheck *dns;       /* owned */
 	struct sched *sched;        /* owned */
 	struct control *control;    /* owned; daemon mode only */
+	struct httpd *httpd;        /* owned; daemon mode with http_listen only */
 	struct ca **cas;            /* owned */
 	size_t n_cas;
 	struct cert **certs;        /* owned */

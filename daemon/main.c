@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "common/config.h"
+#include "common/listen.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
 #include "daemon/acme/revoke.h"
@@ -26,6 +27,7 @@
 #include "daemon/daemon.h"
 #include "daemon/fsperm.h"
 #include "daemon/hook.h"
+#include "daemon/httpd.h"
 #include "daemon/log.h"
 #include "daemon/methods.h"
 
@@ -83,6 +85,11 @@ static void print_summary(const struct config *c)
 		printf("             %s\n", c->files[i]);
 	printf("  state      %s\n  socket     %s (admin group %s)\n", d->state_dir,
 	       d->control_socket, d->admin_group);
+	struct listen_addr la;
+	bool exposed = d->http_listen && listen_addr_parse(d->http_listen, &la, NULL, 0) == 0 &&
+		       !la.is_loopback;
+	printf("  http       %s%s\n", d->http_listen ? d->http_listen : "off",
+	       exposed ? " (not loopback: readable from the network, no authentication)" : "");
 	printf("  rechecks   every %s; warn %s and critical %s before persistUntil\n", recheck,
 	       warn, crit);
 	if (d->n_resolvers) {
@@ -259,6 +266,8 @@ static void daemon_teardown(struct daemon *d)
 		(void)daemon_state_save(d);
 	control_free(d->control);
 	d->control = NULL;
+	httpd_free(d->httpd);
+	d->httpd = NULL;
 	sched_free(d->sched);
 	d->sched = NULL;
 	dnscheck_free(d->dns);
@@ -589,11 +598,39 @@ static int open_control(struct daemon *d)
 	return 0;
 }
 
+static void write_status(struct daemon *d, struct json_writer *w)
+{
+	methods_write_status(d, w);
+}
+
+/* The optional HTTP listener: off unless http_listen is set. */
+static int open_httpd(struct daemon *d)
+{
+	static const struct httpd_sources src = {
+		.write_status = write_status,
+		.write_records = methods_write_records,
+	};
+	const char *spec = d->config->daemon.http_listen;
+	struct listen_addr addr;
+	char why[200];
+
+	if (!spec)
+		return 0;
+	if (listen_addr_parse(spec, &addr, why, sizeof(why)) < 0) {
+		log_error("http_listen: %s", why);
+		return -EINVAL;
+	}
+	return httpd_new(d, &addr, &src, &d->httpd);
+}
+
 static int run_daemon(struct daemon *d)
 {
 	int r;
 
 	r = open_control(d);
+	if (r < 0)
+		return 1;
+	r = open_httpd(d);
 	if (r < 0)
 		return 1;
 	for (size_t i = 0; i < d->n_certs; i++) {
@@ -686,6 +723,10 @@ int daemon_reload(struct daemon *d, char **ret_message)
 			    "trust_anchor, dns_timeout and dns_max_inflight take effect at the next "
 			    "restart, ignoring");
 	log_set_max_level(b->log_level);
+	/* The HTTP listener keeps its socket: rebinding on reload could lose the
+	 * address to another process. */
+	if (!streq_ptr(a->http_listen, b->http_listen))
+		log_warning("a change of http_listen takes effect at the next restart, ignoring");
 
 	/* CAs: keep those with the same name and directory; others are new. */
 	struct ca **cas = calloc(next->n_cas ? next->n_cas : 1, sizeof(*cas));

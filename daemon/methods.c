@@ -237,18 +237,12 @@ void daemon_status_line(const struct daemon *d, char *buf, size_t size)
 	format_status_line(d, &lc, buf, size);
 }
 
-static void on_status(struct control_call *call, yajl_val params, void *userdata)
+/* The status answer; daemon/httpd serves the same document at /api/status. */
+void methods_write_status(const struct daemon *d, struct json_writer *w)
 {
-	struct daemon *d = userdata;
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
 	struct level_counts lc;
 	char line[200];
 
-	(void)params;
-	if (!w) {
-		control_call_error(call, JRPC_INTERNAL_ERROR, "out of memory", NULL);
-		return;
-	}
 	count_levels(d, &lc);
 	format_status_line(d, &lc, line, sizeof(line));
 	enum alert_level worst = ALERT_OK;
@@ -271,12 +265,26 @@ static void on_status(struct control_call *call, yajl_val params, void *userdata
 	kv_time(w, "next_renewal", lc.next_renewal == INT64_MAX ? 0 : lc.next_renewal);
 	json_kv_string(w, "next_renewal_cert", lc.next_cert);
 	json_kv_int(w, "jobs_running", d->jobs_running);
+	json_kv_int(w, "warn_before", (int64_t)(d->config->daemon.warn_before_ms / 1000));
+	json_kv_int(w, "critical_before", (int64_t)(d->config->daemon.critical_before_ms / 1000));
 	json_key(w, "cert_list");
 	json_begin_array(w);
 	for (size_t i = 0; i < d->n_certs; i++)
 		write_cert(w, d, d->certs[i], false);
 	json_end_array(w);
 	json_end_object(w);
+}
+
+static void on_status(struct control_call *call, yajl_val params, void *userdata)
+{
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+
+	(void)params;
+	if (!w) {
+		control_call_error(call, JRPC_INTERNAL_ERROR, "out of memory", NULL);
+		return;
+	}
+	methods_write_status(userdata, w);
 	reply_writer(call, w);
 }
 
@@ -488,6 +496,13 @@ static void write_generated(struct json_writer *w, struct daemon *d, const struc
 		}
 	}
 	json_end_array(w);
+}
+
+/* The records.generate answer for every cert, from what is known now (no
+ * network): daemon/httpd serves it at /api/records. */
+void methods_write_records(struct daemon *d, struct json_writer *w)
+{
+	write_generated(w, d, NULL);
 }
 
 static void on_ca_for_generate(struct ca *ca, int r, void *userdata)

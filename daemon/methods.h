@@ -11,6 +11,7 @@
 #include "daemon/control.h"
 
 struct daemon;
+struct json_writer;
 
 /* The method table for control_new(); userdata is the struct daemon. */
 const struct control_method *methods_table(const struct daemon *d, size_t *ret_n);
@@ -21,3 +22,10 @@ int daemon_reload(struct daemon *d, char **ret_message);
 
 /* The one-line summary for systemd's STATUS=. */
 void daemon_status_line(const struct daemon *d, char *buf, size_t size);
+
+/* The status method's answer (one JSON object) written into w; daemon/httpd
+ * serves the same document at /api/status. Errors latch in w. */
+void methods_write_status(const struct daemon *d, struct json_writer *w);
+/* The records.generate answer for every cert from what is known now, without
+ * the network (values are null before the CA account is known): /api/records. */
+void methods_write_records(struct daemon *d, struct json_writer *w);

@@ -56,6 +56,8 @@ struct acme_conn {
 	char *nonces[ACME_MAX_NONCES]; /* owned; oldest first */
 	size_t n_nonces;
 	bool *destroyed;         /* set by acme_conn_free() while a delivery loop runs */
+	uint64_t n_requests;     /* HTTP requests answered or failed, retries included */
+	uint64_t n_errors;       /* of those: no answer, or an HTTP status >= 400 */
 };
 
 enum op_kind {
@@ -140,6 +142,20 @@ static char *nonce_take(struct acme_conn *c)
 size_t acme_conn_get_nonce_count(const struct acme_conn *c)
 {
 	return c ? c->n_nonces : 0;
+}
+
+/* Counted when each HTTP exchange ends, so that /metrics sees every retry. */
+static void count_request(struct acme_conn *c, const struct http_response *resp)
+{
+	c->n_requests++;
+	if (resp->error || resp->status >= 400)
+		c->n_errors++;
+}
+
+void acme_conn_get_counts(const struct acme_conn *c, uint64_t *ret_requests, uint64_t *ret_errors)
+{
+	*ret_requests = c ? c->n_requests : 0;
+	*ret_errors = c ? c->n_errors : 0;
 }
 
 /* ---- op lifetime ------------------------------------------------------------------------- */
@@ -627,6 +643,7 @@ static void on_http_done(const struct http_response *resp, void *userdata)
 
 	op->xfer = NULL;
 	op->attempts++;
+	count_request(op->c, resp);
 	nonce_add(op->c, resp->replay_nonce);
 	perr = resp->error ? 0 : parse_answer(op, resp, perr_text, sizeof(perr_text));
 	if (maybe_retry(op, resp))
@@ -655,6 +672,7 @@ static void on_nonce_done(const struct http_response *resp, void *userdata)
 	int r;
 
 	op->xfer = NULL;
+	count_request(c, resp);
 	nonce_add(c, resp->replay_nonce);
 	if (c->n_nonces > 0) {
 		r = op_step(op);

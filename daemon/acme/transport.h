@@ -141,3 +141,6 @@ void acme_reply_describe(const struct acme_reply *r, char *buf, size_t size);
 
 /* Nonces in the pool (tests). */
 size_t acme_conn_get_nonce_count(const struct acme_conn *c);
+/* HTTP exchanges with this CA since start, retries included, and those that
+ * failed (no answer, or an HTTP status >= 400, badNonce included). */
+void acme_conn_get_counts(const struct acme_conn *c, uint64_t *ret_requests, uint64_t *ret_errors);
