@@ -72,6 +72,7 @@ static const char *const error_names[] = {
 	[DNSCHECK_ERR_LIMIT] = "TOO_LARGE",
 	[DNSCHECK_ERR_NO_ZONE] = "NO_ZONE",
 	[DNSCHECK_ERR_INTERNAL] = "INTERNAL",
+	[DNSCHECK_ERR_CANCELLED] = "CANCELLED",
 };
 static_assert(ELEMENTSOF(error_names) == _DNSCHECK_ERR_MAX, "error_names");
 
@@ -123,6 +124,8 @@ static const char *error_text(enum dnscheck_error e)
 		return "no zone or name server found";
 	case DNSCHECK_ERR_INTERNAL:
 		return "an internal error (getdns refused the query)";
+	case DNSCHECK_ERR_CANCELLED:
+		return "no answer: the checker was shut down first";
 	default:
 		return "no error";
 	}
@@ -1831,6 +1834,34 @@ static void job_admit(struct dnscheck *dc)
 	}
 }
 
+/* Hands a job's result to its caller: the evaluated check, or for a raw
+ * lookup just what is at the name. */
+static void job_deliver(struct dc_job *j)
+{
+	if (j->cb)
+		j->cb(&j->res, j->userdata);
+	else {
+		const struct dnscheck_result *r = &j->res;
+		struct dnscheck_txt_result t = {
+			.owner = r->owner,
+			.error = r->error,
+			.error_reason = r->error_reason,
+			.rrs = r->rrs,
+			.n_rrs = r->n_rrs,
+			.cnames = r->cnames,
+			.n_cnames = r->n_cnames,
+			.auth_checked = r->auth_checked,
+			.auth_error = r->auth_error,
+			.auth_reason = r->auth_reason,
+			.zone = r->zone,
+			.servers = r->servers,
+			.n_servers = r->n_servers,
+			.auth_disagree = r->auth_disagree,
+		};
+		j->raw_cb(&t, j->userdata);
+	}
+}
+
 static void on_dispatch(uv_idle_t *h)
 {
 	struct dnscheck *dc = h->data;
@@ -1840,28 +1871,7 @@ static void on_dispatch(uv_idle_t *h)
 	while (!dc->freeing && !list_empty(&dc->done)) {
 		struct dc_job *j = container_of(list_pop(&dc->done), struct dc_job, link);
 		dc->n_done--;
-		if (j->cb)
-			j->cb(&j->res, j->userdata);
-		else {
-			const struct dnscheck_result *r = &j->res;
-			struct dnscheck_txt_result t = {
-				.owner = r->owner,
-				.error = r->error,
-				.error_reason = r->error_reason,
-				.rrs = r->rrs,
-				.n_rrs = r->n_rrs,
-				.cnames = r->cnames,
-				.n_cnames = r->n_cnames,
-				.auth_checked = r->auth_checked,
-				.auth_error = r->auth_error,
-				.auth_reason = r->auth_reason,
-				.zone = r->zone,
-				.servers = r->servers,
-				.n_servers = r->n_servers,
-				.auth_disagree = r->auth_disagree,
-			};
-			j->raw_cb(&t, j->userdata);
-		}
+		job_deliver(j);
 		job_free(j);
 	}
 	dc_pump(dc);
@@ -2304,6 +2314,14 @@ static void on_dispatch_closed(uv_handle_t *h)
 	drain_one(h->data);
 }
 
+static void job_cancel_deliver(struct dc_job *j)
+{
+	j->res.error = DNSCHECK_ERR_CANCELLED;
+	str_printf(j->res.error_reason, sizeof(j->res.error_reason), "%s",
+		   error_text(DNSCHECK_ERR_CANCELLED));
+	job_deliver(j);
+}
+
 void dnscheck_free(struct dnscheck *dc)
 {
 	if (!dc || dc->freeing)
@@ -2333,15 +2351,26 @@ void dnscheck_free(struct dnscheck *dc)
 	}
 	while ((n = list_pop(&dc->waiting)))
 		free(container_of(n, struct dc_query, link));
-	while ((n = list_pop(&dc->queued)))
-		free(container_of(n, struct dc_pending, link));
-	while ((n = list_pop(&dc->active))) {
-		struct dc_job *j = container_of(n, struct dc_job, link);
-		/* The TXT lookup is referenced only by its (freed) query. */
-		job_free(j);
+	/* Every request still owed an answer gets one, CANCELLED: its owner may
+	 * be waiting for the callback to free what it lent us (strings, its
+	 * userdata), and no other callback will ever come. */
+	while ((n = list_pop(&dc->queued))) {
+		struct dc_pending *p = container_of(n, struct dc_pending, link);
+		struct dc_job j = {
+			.cb = p->cb, .raw_cb = p->raw_cb, .userdata = p->userdata,
+			.res = { .name = p->name, .base = p->name, .owner = p->name },
+		};
+		job_cancel_deliver(&j);
+		free(p);
 	}
-	while ((n = list_pop(&dc->done)))
-		job_free(container_of(n, struct dc_job, link));
+	struct list_link *lists[] = { &dc->active, &dc->done };
+	for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+		while ((n = list_pop(lists[i]))) {
+			struct dc_job *j = container_of(n, struct dc_job, link);
+			job_cancel_deliver(j);
+			/* An active job's TXT lookup is referenced only by its (freed) query. */
+			job_free(j);
+		}
 	for (size_t b = 0; b < dc->n_buckets; b++)
 		while (dc->buckets[b]) {
 			struct dc_lookup *l = dc->buckets[b];

@@ -35,8 +35,12 @@
  * missing trust anchor file, -E2BIG over a limit, -ENOMEM, -ESHUTDOWN after
  * dnscheck_free()). A function that returns an error never calls its
  * callback. Results arrive through the callback from the loop (never from
- * inside dnscheck_submit()), one per submitted name unless dnscheck_free()
- * cancels them. No logging, no clock: requests carry `now`. */
+ * inside dnscheck_submit()), exactly one per submitted name: a request still
+ * unanswered when dnscheck_free() is called gets DNSCHECK_ERR_CANCELLED from
+ * inside dnscheck_free(), so that its owner can free what it lent (the
+ * request's strings, the userdata). Such a callback must not touch state
+ * its owner freed before calling dnscheck_free(). No logging, no clock:
+ * requests carry `now`. */
 #pragma once
 
 /* macro.h before uv.h: see common/getdns_uv.h. */
@@ -79,6 +83,7 @@ enum dnscheck_error {
 	DNSCHECK_ERR_LIMIT,         /* more RRs than we evaluate */
 	DNSCHECK_ERR_NO_ZONE,       /* --authoritative: no NS set or no server address */
 	DNSCHECK_ERR_INTERNAL,      /* getdns refused the query */
+	DNSCHECK_ERR_CANCELLED,     /* dnscheck_free() came before the answer */
 	_DNSCHECK_ERR_MAX,
 };
 

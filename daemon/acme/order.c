@@ -706,14 +706,15 @@ static void on_precheck(const struct dnscheck_result *res, void *userdata)
 	struct order_job *job = userdata;
 	char name[DNS_NAME_MAX_BYTES + 8];
 	size_t n_issuers;
-	const char *const *issuers = ca_get_issuers(job->ca, &n_issuers);
 	_cleanup_free_ char *expected = NULL;
 
 	job->dnscheck_pending = false;
 	if (job->cancelled) {
+		/* Perhaps from inside dnscheck_free() at shutdown: the CA may be gone. */
 		job_release(job);
 		return;
 	}
+	const char *const *issuers = ca_get_issuers(job->ca, &n_issuers);
 	authz_name(job, name, sizeof(name));
 	if (res->error != DNSCHECK_OK) {
 		msg(job,

@@ -20,7 +20,7 @@ REC = f'"{ISSUER}; accounturi={ACCT}"'
 
 NAMES = ["ok", "wrongq", "wrongtype", "upper", "garbage", "sf1", "tc-ok", "tc-garbage",
          "tc-wrongq", "tc-close", "tc-silent", "drop", "silent", "silent-a", "all-fail",
-         "caa-wrongq", "daemon", "auth-wrongq"]
+         "caa-wrongq", "daemon", "auth-wrongq", "stopping"]
 NAMES += [f"over-{m}".replace("_", "-") for m in ("servfail", "refused", "formerr", "wrong_question",
                                                 "garbage")]
 
@@ -242,3 +242,24 @@ def test_daemon_does_not_alert_no_record_on_wrong_question(servers, testca_facto
     log = env.read_log()
     assert "record-error" not in log, log[-4000:]
     assert "WRONG_QUESTION" in json.dumps(n) or "WRONG_QUESTION" in log, n
+
+
+def test_sigterm_with_checks_in_flight(servers, testca_factory, persistd_env):
+    """A daemon stopped while its first record check still waits on a silent
+    resolver exits cleanly: the checker answers every request it still owes
+    with CANCELLED as it is freed, so the names (and an order's pre-check)
+    waiting on it are freed too. Before, they leaked, and the ASan build
+    turned that into a non-zero exit."""
+    a, _ = servers
+    a.behave(owner("stopping"), "silence")
+    ca = testca_factory()
+    env = persistd_env(ca=ca, resolver=a.resolver, certs={
+        "www": {"ca": "test", "names": ["stopping.test"]}},
+        daemon_extra={"trust_anchor": "none", "dns_timeout": "60s"})
+    env.start()
+    env.wait_for(lambda: a.count(owner("stopping")) >= 1, timeout=30,
+                 what="a record check to ask the silent resolver")
+    rc = env.stop(timeout=30)
+    log = env.read_log()
+    assert "LeakSanitizer" not in log and "AddressSanitizer" not in log, log[-4000:]
+    assert rc == 0, log[-4000:]
