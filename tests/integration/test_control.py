@@ -417,12 +417,17 @@ def test_socket_activation(workdir, server):
         pytest.skip("systemd-socket-activate not installed")
     path = str(workdir / "activated.sock")
     s = server("--listen-fd", "3", wait_ready=False, prefix=(tool, "-l", path))
-    # systemd-socket-activate starts the program at the first connection
+    # systemd-socket-activate starts the program at the first connection.
+    # The path exists from bind(), before listen(): until then a connect
+    # is refused, so retry it.
     deadline = time.monotonic() + 10
-    while not os.path.exists(path):
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    c = Conn(path)
+    while True:
+        try:
+            c = Conn(path)
+            break
+        except (FileNotFoundError, ConnectionRefusedError):
+            assert time.monotonic() < deadline, "systemd-socket-activate never listened"
+            time.sleep(0.01)
     s.wait_ready()
     assert result(c.call("echo", ["activated"])) == ["activated"]
 
