@@ -6,8 +6,9 @@
  * to what was asked (it cannot be reached, refuses the connection for load,
  * closes before answering, does not answer in time, or sends garbage), that
  * is exit code 3 (UNKNOWN, "cannot tell", the monitoring-plugin convention)
- * with a message that says what happened; never a level or a failure. status follows the convention for its levels:
- * 0 OK, 1 WARNING, 2 CRITICAL or ERROR. */
+ * with a message that says what happened; never a level or a failure.
+ * status follows the convention for its levels: 0 OK, 1 WARNING, 2 CRITICAL
+ * or ERROR. */
 #pragma once
 
 #include <stdbool.h>
