@@ -92,12 +92,12 @@ static void test_order_and_cancel(void **state)
 	assert_int_equal(sched_next_due(w.s), 3000);
 
 	/* An item that reschedules itself for "now" runs once per wake, not in
-	 * a tight loop: each run is in a loop iteration of its own (counted by a
-	 * prepare handle and by each uv_run() call: libuv 1.44 runs timers both
-	 * before and after polling), and it runs again without anything else
-	 * happening. How many runs fit in one uv_run() depends on the machine's
-	 * speed and the libuv version, so the test waits for all four (three
-	 * reschedules) and checks the iterations, not the time taken. */
+	 * a tight loop: each run is in a loop iteration of its own (counted by
+	 * a prepare handle and by each uv_run() call), and it runs again
+	 * without anything else happening. How many runs fit in one uv_run()
+	 * depends on the machine's speed and the libuv version, so the test
+	 * waits for all four (three reschedules) and checks the iterations,
+	 * not the time taken. */
 	uv_prepare_t prepare;
 	assert_int_equal(uv_prepare_init(&loop, &prepare), 0);
 	prepare.data = &w;
@@ -106,9 +106,11 @@ static void test_order_and_cancel(void **state)
 	w.now = 3000;
 	sched_kick(w.s);
 	uint64_t deadline_ns = uv_hrtime() + 10 * 1000000000ULL;
+	/* NOWAIT, not ONCE: once the last run stops the scheduler's timer, a
+	 * blocking iteration would wait forever on the prepare handle. */
 	while (sched_item_pending(&w.items[0]) && uv_hrtime() < deadline_ns) {
 		w.iteration++;
-		uv_run(&loop, UV_RUN_ONCE);
+		uv_run(&loop, UV_RUN_NOWAIT);
 	}
 	assert_false(sched_item_pending(&w.items[0]));
 	assert_int_equal(w.n_self_runs, 4);
