@@ -6,6 +6,8 @@
 #   make demo       the main job end to end on a local test setup
 #   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each (clang-14)
 #   make bench      benchmarks in tests/bench/
+#   make soak       persistd SIGKILLed at random moments across 200 renewals
+#                   (SOAK_ARGS=--renewals N --max-minutes M --seed S); not in check
 #   make install    PREFIX=/usr DESTDIR=...
 #
 # Sources are found by wildcard: a new module is a new .c/.h pair and needs no
@@ -78,8 +80,8 @@ LIBCOMMON := $(O)/libcommon.a
 LIBDAEMON := $(O)/libdaemon.a
 LIBCTL := $(O)/libctl.a
 
-.PHONY: all check unit integration replay demo fuzz bench install uninstall clean deps check-build \
-	check-static
+.PHONY: all check unit integration replay demo fuzz bench soak install uninstall clean deps \
+	check-build check-static
 .DEFAULT_GOAL := all
 
 all: $(O)/persistd $(O)/persistctl
@@ -161,11 +163,17 @@ replay: $(REPLAY_BIN)
 		$$b tests/fuzz/$$p.in tests/fuzz/$$p.repro; done
 
 integration: all $(DRIVER_BIN)
-	PERSISTD_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+	PERSISTD_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -rs -p no:cacheprovider tests/integration \
+		$(PYTEST_ARGS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo $(CURDIR)/build
+
+# Kill -9 at random moments, restart, and count what broke (scripts/soak).
+SOAK_ARGS ?=
+soak: all
+	@$(PYTHON) scripts/soak --build $(CURDIR)/$(O) $(SOAK_ARGS)
 
 # libFuzzer builds: clang-14, everything instrumented.
 FUZZ_O := build-fuzz

@@ -37,7 +37,26 @@ static int connect_daemon(const struct remote_options *o, uint64_t timeout_ms,
 	return r;
 }
 
-/* One call; prints errors. 0 with *ret set, EXIT_* otherwise. */
+static const char *call_failure(int r)
+{
+	switch (r) {
+	case -ETIMEDOUT:
+		return "no answer in time";
+	case -ECONNRESET:
+		return "the daemon closed the connection before answering";
+	case -EPROTO:
+		return "the daemon's answer is not JSON-RPC 2.0";
+	case -E2BIG:
+		return "the daemon's answer is over the size limit";
+	default:
+		return strerror(-r);
+	}
+}
+
+/* One call; prints errors. 0 with *ret set, EXIT_* otherwise. Whenever no
+ * answer to this call came (no connection, a refusal for load, a close,
+ * a timeout, garbage), that is EXIT_UNREACHABLE: "cannot tell", never a
+ * level or a failure of the operation. */
 static int call(const struct remote_options *o, const char *method, const char *params,
 		uint64_t timeout_ms, yajl_val *ret, struct rpc_error *ret_err)
 {
@@ -50,8 +69,14 @@ static int call(const struct remote_options *o, const char *method, const char *
 	rpc_set_timeout(c, timeout_ms);
 	r = rpc_call(c, method, params, ret, &err);
 	if (r < 0) {
-		fprintf(stderr, "persistctl: %s: %s\n", method,
-			r == -ETIMEDOUT ? "no answer in time" : strerror(-r));
+		fprintf(stderr, "persistctl: %s: %s; cannot tell\n", method, call_failure(r));
+		return EXIT_UNREACHABLE;
+	}
+	if (r == 1 && err.refused) {
+		fprintf(stderr, "persistctl: %s: persistd at %s refused the connection: %s; "
+				"cannot tell, try again\n",
+			method, o->socket, err.message ? err.message : "no reason given");
+		rpc_error_done(&err);
 		return EXIT_UNREACHABLE;
 	}
 	if (r == 1) {

@@ -2,10 +2,13 @@
  * its control socket (ctl/rpc): status, list, show, record NAME, check,
  * renew, reload, account, probe, watch.
  *
- * Each returns the process exit code. A daemon that cannot be reached is
- * exit code 3 (UNKNOWN, the monitoring-plugin convention) with a message
- * that says what to do. status follows the convention for its levels:
- * 0 OK, 1 WARNING, 2 CRITICAL or ERROR. */
+ * Each returns the process exit code. Whenever the daemon gives no answer
+ * to what was asked (it cannot be reached, refuses the connection for load,
+ * closes before answering, does not answer in time, or sends garbage), that
+ * is exit code 3 (UNKNOWN, "cannot tell", the monitoring-plugin convention)
+ * with a message that says what happened; never a level or a failure.
+ * status follows the convention for its levels: 0 OK, 1 WARNING, 2 CRITICAL
+ * or ERROR. */
 #pragma once
 
 #include <stdbool.h>

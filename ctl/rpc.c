@@ -299,6 +299,7 @@ int rpc_call(struct rpc_client *c, const char *method, const char *params_json,
 				.code = m->error_code,
 				.message = TAKE_PTR(m->error_message),
 				.data_json = TAKE_PTR(m->error_data_json),
+				.refused = null_error,
 			};
 		return 1;
 	}

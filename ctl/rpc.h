@@ -18,6 +18,7 @@
  * but -ETIMEDOUT from rpc_call() and -EINVAL, the client only repeats it. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <yajl/yajl_tree.h>
 
@@ -30,6 +31,9 @@ struct rpc_error {
 	int code;          /* enum jrpc_code, e.g. JRPC_PERMISSION_DENIED */
 	char *message;     /* owned: one line of text */
 	char *data_json;   /* owned: raw JSON of "data"; NULL when absent */
+	bool refused;      /* sent with a null id: the daemon refused the connection or the
+			    * request as a whole (JRPC_BUSY at its connection limit) and
+			    * closed; it says nothing about what was asked */
 };
 
 void rpc_error_done(struct rpc_error *e); /* frees the members; the struct may be reused */

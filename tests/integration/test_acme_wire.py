@@ -250,11 +250,13 @@ def test_truncated_json_is_a_clear_error(fresh):
 
 
 def test_slow_answer_against_timeout(fresh):
-    fresh.faults("slow", count=1, path="/directory", delay_ms=1500)
+    # The answer comes far later than the timeout, so "did not wait for it"
+    # holds with a wide margin on a loaded machine.
+    fresh.faults("slow", count=1, path="/directory", delay_ms=6000)
     r = run("http", fresh.directory, "--ca", fresh.root, "--timeout-ms", 500)
     h = r.one("http")
     assert h["error_name"] == "ETIMEDOUT" and h["status"] == 0
-    assert r.elapsed < 1.4
+    assert r.elapsed < 5
 
     fresh.faults("slow", count=1, path="/directory", delay_ms=200)
     h = run("http", fresh.directory, "--ca", fresh.root, "--timeout-ms", 3000).one("http")
@@ -300,12 +302,12 @@ def test_connection_refused_retried_then_reported(tmp_path):
 
 
 def test_cancel_and_free_in_flight(fresh):
-    fresh.faults("slow", count=1, path="/directory", delay_ms=1500)
+    fresh.faults("slow", count=1, path="/directory", delay_ms=6000)
     r = run("cancel", fresh.directory, "--ca", fresh.root)
     assert r.one("cancelled")["http_active"] == 0
     second = r.one("second-get")
     assert second["status"] == 200 and second["callbacks_after_cancel"] == 0
-    assert r.elapsed < 1.4  # did not wait for the cancelled answer
+    assert r.elapsed < 5  # did not wait for the cancelled answer (6 s)
 
     fresh.faults("slow", count=3, path="/directory", delay_ms=500)
     r = run("free", fresh.directory, "--ca", fresh.root)

@@ -1,7 +1,9 @@
 """The offline commands as a user runs them: persistctl record generate/lint and
 persistd --check-config, from the real binaries."""
 import json
+import socket
 import subprocess
+import threading
 
 import pytest
 
@@ -176,3 +178,59 @@ def test_check_config_errors(persistd_bin, tmp_path):
     assert f"{tmp_path}/certs.d/w.conf:3: [cert w] 'tsig_key'" in p.stderr
     assert "needs no DNS write access" in p.stderr
     assert "is NOT valid" in p.stderr
+
+
+# ---- status when the daemon gives no answer: 3, "cannot tell" ----
+
+def serve_once(path, reply):
+    """A Unix socket peer that reads one request line and then sends reply
+    (bytes) and closes; reply None closes without a word."""
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+
+    def run_():
+        c, _ = srv.accept()
+        with c:
+            c.settimeout(10)
+            buf = b""
+            while b"\n" not in buf:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+            if reply is not None:
+                c.sendall(reply)
+        srv.close()
+
+    t = threading.Thread(target=run_, daemon=True)
+    t.start()
+    return t
+
+
+@pytest.mark.parametrize("case, reply, message", [
+    ("closed", None, "closed the connection before answering"),
+    ("garbage", b"this is not json\n", "not JSON-RPC"),
+    ("busy", b'{"jsonrpc":"2.0","id":null,"error":{"code":-32003,'
+             b'"message":"too many connections (limit 1), try again later"}}\n',
+     "refused the connection: too many connections"),
+])
+def test_status_without_an_answer_is_unknown(persistctl_bin, tmp_path, case, reply, message):
+    path = str(tmp_path / f"{case}.sock")
+    t = serve_once(path, reply)
+    p = run(persistctl_bin, "-s", path, "status")
+    t.join(10)
+    assert p.returncode == 3, (p.returncode, p.stdout, p.stderr)
+    assert message in p.stderr and "cannot tell" in p.stderr, p.stderr
+    assert p.stdout == ""
+
+
+def test_status_no_daemon_behind_the_socket(persistctl_bin, tmp_path):
+    path = str(tmp_path / "stale.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.close()  # a socket file with nobody listening: ECONNREFUSED
+    p = run(persistctl_bin, "-s", path, "status", check=3)
+    assert "cannot reach persistd" in p.stderr and "is it running?" in p.stderr
+    p = run(persistctl_bin, "-s", str(tmp_path / "missing.sock"), "status", check=3)
+    assert "cannot reach persistd" in p.stderr

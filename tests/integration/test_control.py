@@ -268,7 +268,12 @@ def test_calls(server):
 
 def test_pipelined_and_async_order(server):
     s = server()
-    a, b = Conn(s.path), Conn(s.path)
+    a, b, h = Conn(s.path), Conn(s.path), Conn(s.path)
+    # the other connections are not held up by a call that never ends (no
+    # timing involved: the held call is only answered at shutdown)
+    h.send(h.request("hold"))
+    h.send(h.request("echo", ["behind the held call"]))
+    assert result(b.call("echo", ["quick"])) == ["quick"]
     reqs = [a.request("slow", {"ms": 400, "value": "first"}),
             a.request("echo", ["second"]),
             a.request("slow", {"ms": 50, "value": "third"}),
@@ -276,14 +281,14 @@ def test_pipelined_and_async_order(server):
             a.request("echo", ["fifth"])]
     t0 = time.monotonic()
     a.send(b"".join(json.dumps(r).encode() + b"\n" for r in reqs))
-    # the other connection is not held up by a's slow call
-    assert result(b.call("echo", ["quick"])) == ["quick"]
-    assert time.monotonic() - t0 < 0.35
+    assert result(b.call("echo", ["quick again"])) == ["quick again"]
     got = [a.msg() for _ in reqs]
     assert [m["id"] for m in got] == [r["id"] for r in reqs]
     assert got[0]["result"] == "first" and got[1]["result"] == ["second"]
     assert got[2]["result"] == "third" and got[4]["result"] == ["fifth"]
-    assert time.monotonic() - t0 >= 0.4
+    assert time.monotonic() - t0 >= 0.4  # a lower bound: a slow machine only adds
+    # and the held connection still has nothing: its calls stay in order
+    assert not h.closed_within(0.05) and h.buf == b""
 
 
 def test_end_of_input_answers_everything(server):
@@ -307,8 +312,10 @@ def test_notifications(server):
         assert "id" not in m and m["method"] == "test.event"
         assert m["params"] == {"seq": seq, "pad": "x" * 10}
     # a subscriber is never idle; others are dropped after idle_ms
-    time.sleep(0.8)
-    assert other.closed_within(0.1)
+    idle_since = time.monotonic()
+    assert other.closed_within(10)
+    # the subscriber has been silent longer than idle_ms too, and stays
+    time.sleep(max(0.0, idle_since + 0.6 - time.monotonic()))
     pub = Conn(s.path)
     assert result(pub.call("emit", {"count": 1})) == {"subscribers": 1}
     assert sub.msg()["params"]["seq"] == 0
@@ -320,11 +327,12 @@ def test_notifications(server):
     assert result(pub.call("emit", {"count": 2})) == {"subscribers": 1}
     assert [sub.msg()["params"]["seq"] for _ in range(2)] == [0, 1]
     sub.close()
-    # it is dropped once a write to it fails
-    for _ in range(3):
-        n = result(pub.call("emit", {"count": 1}))["subscribers"]
+    # it is dropped once a write to it fails (the server sees the close
+    # asynchronously: emit until it has)
+    deadline = time.monotonic() + 10
+    while result(pub.call("emit", {"count": 1}))["subscribers"] != 0:
+        assert time.monotonic() < deadline, "a closed subscriber was kept"
         time.sleep(0.05)
-    assert n == 0
 
 
 def test_shutdown_with_clients(server):
@@ -409,12 +417,17 @@ def test_socket_activation(workdir, server):
         pytest.skip("systemd-socket-activate not installed")
     path = str(workdir / "activated.sock")
     s = server("--listen-fd", "3", wait_ready=False, prefix=(tool, "-l", path))
-    # systemd-socket-activate starts the program at the first connection
+    # systemd-socket-activate starts the program at the first connection.
+    # The path exists from bind(), before listen(): until then a connect
+    # is refused, so retry it.
     deadline = time.monotonic() + 10
-    while not os.path.exists(path):
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    c = Conn(path)
+    while True:
+        try:
+            c = Conn(path)
+            break
+        except (FileNotFoundError, ConnectionRefusedError):
+            assert time.monotonic() < deadline, "systemd-socket-activate never listened"
+            time.sleep(0.01)
     s.wait_ready()
     assert result(c.call("echo", ["activated"])) == ["activated"]
 
@@ -512,7 +525,7 @@ def test_half_lines_and_idle(abused):
         except (BrokenPipeError, ConnectionResetError):
             break
         time.sleep(0.1)
-    limit = ABUSE_IDLE_MS / 1000 + 3
+    limit = ABUSE_IDLE_MS / 1000 + 10  # generous: a loaded machine fires timers late
     for conn in (silent, half, trickle):
         assert conn.closed_within(limit)
     assert time.monotonic() - t0 >= ABUSE_IDLE_MS / 1000 * 0.9
@@ -521,6 +534,7 @@ def test_half_lines_and_idle(abused):
 
 def test_connection_flood(abused):
     log_before = abused.stderr().count("refusing new ones")
+    t0 = time.monotonic()
     conns = []
     for _ in range(500):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -549,23 +563,27 @@ def test_connection_flood(abused):
     assert busy >= 500 - ABUSE_MAX_CONNS - 10 and busy + answered >= 490
     for s in conns:
         s.close()
-    # refusals are logged at most about once a second
-    time.sleep(0.1)
+    # refusals are logged at most about once a second (the refusals all
+    # came before their answers were read, so the log has them by now)
     logged = abused.stderr().count("refusing new ones") - log_before
-    assert 1 <= logged <= 5, logged
+    assert 1 <= logged <= 2 + (time.monotonic() - t0), logged
     healthy(abused)
     c = Conn(abused.path)
-    assert result(c.call("stats"))["connections"] <= 2
+    deadline = time.monotonic() + 10
+    while result(c.call("stats"))["connections"] > 2:
+        assert time.monotonic() < deadline, "closed connections are still counted"
+        time.sleep(0.05)
 
 
 def test_client_never_reads_replies(abused):
     hog = Conn(abused.path)
     req = json.dumps(hog.request("echo", ["y" * 60000])).encode() + b"\n"
     sent = 0
-    worst = 0.0
 
     def probe():
-        return healthy(abused, timeout=2)
+        # Answered at all is the point (a blocked loop never answers); how
+        # fast depends on the machine's load.
+        return healthy(abused, timeout=20)
 
     hog.sock.settimeout(0.2)
     while sent < 64 << 20:
@@ -577,10 +595,9 @@ def test_client_never_reads_replies(abused):
         except (BrokenPipeError, ConnectionResetError):
             break
         if sent % (10 * len(req)) == 0:
-            worst = max(worst, probe())
+            probe()
     else:
         raise AssertionError("server kept a client that never reads")
-    assert worst < 1.0, worst
     assert sent < 16 << 20
     assert "does not read its replies" in abused.stderr()
     healthy(abused)

@@ -95,6 +95,15 @@ def name_state(w):
     return w.env.rpc("status")["cert_list"][0]["names"][0]
 
 
+def wait_rechecked(w, since):
+    """Until the name was checked at or after `since` (daemon clock): the
+    rechecks a clock jump made due have run."""
+    if isinstance(since, dict):
+        since = since.get("now", 0)
+    w.env.wait_for(lambda: name_state(w)["checked_at"] >= since, timeout=30,
+                   what="the rechecks after the clock jump")
+
+
 def wait_idle(env):
     """Until no renewal is in flight (the one a fresh daemon starts at once,
     which fails for want of a record)."""
@@ -300,7 +309,10 @@ def test_reload_while_order_in_flight(world, notify_socket):
     # The CA answers the order now.
     env.wait_for(lambda: "/acme/new-order: HTTP" in env.read_log() or proc.poll() is not None,
                  timeout=30, what="the CA's answer to new-order")
-    time.sleep(0.5)
+    # ...and the daemon acted on it (the renewal went on or ended).
+    env.wait_for(lambda: proc.poll() is not None or re.search(
+        r"cert 'www': (new order|renewal failed)", env.read_log()), timeout=30,
+        what="the daemon to act on the new-order answer")
     assert proc.poll() is None, env.read_log()[-6000:]
     assert env.rpc("status")["certs"] == 1
     assert env.stop() == 0
@@ -521,8 +533,8 @@ def test_journal_alerts_and_catalog(journald, world, tmp_path):
     reminders = [f"_PID={pid}", f"PERSISTD_FQDN={FQDN}", "PERSISTD_REMINDER=1"]
     assert journald.entries(*reminders, timeout=0.5) == []
     # ...until a day has passed: exactly one reminder.
-    env.shift_time(25 * HOUR)
-    time.sleep(1)  # rechecks the clock jump made due
+    jumped = env.shift_time(25 * HOUR)
+    wait_rechecked(w, jumped)  # the rechecks the clock jump made due
     env.ctl("check", "--all")
     (rem,) = journald.entries(*reminders)
     assert rem["MESSAGE_ID"] == MESSAGE_IDS["record-critical"] and rem["PRIORITY"] == "2"
@@ -609,7 +621,7 @@ def test_reminder_once_a_day(world):
     # the jump made due and another check.
     env.shift_time(25 * HOUR)
     env.wait_for(lambda: count(REMINDER_RE) >= 1, timeout=10, what="a reminder")
-    time.sleep(1)
+    wait_rechecked(w, env.rpc("status")["now"])
     env.ctl("check", "--all")
     assert count(REMINDER_RE) == 1, env.read_log()[-4000:]
     # 23 hours after the reminder: none; 25 hours after: the next one.

@@ -274,7 +274,7 @@ def test_dns_failure_is_a_dns_problem(testca_factory):
     url, order = c.new_order(["example.test"])
     t = time.monotonic()
     order = c.validate_all(url, order)
-    assert time.monotonic() - t < 5
+    assert time.monotonic() - t < 20  # bounded (2 s per lookup), not hanging
     assert order["error"]["type"] == ERR + "dns"
 
 

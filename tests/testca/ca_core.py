@@ -984,6 +984,14 @@ class CA:
                      "previous_thumbprints": list(a.prev_thumbs), "contact": a.contact,
                      "eab_kid": a.eab_kid} for a in self.accounts.values()]
 
+    def admin_orders(self):
+        with self.lock:
+            return [{"url": self.url(f"/acme/order/{o.id}"), "status": self.order_status(o),
+                     "account": self.accounts[o.account_id].url,
+                     "identifiers": list(o.identifiers),
+                     "cert": o.cert_id and self.url(f"/acme/cert/{o.cert_id}")}
+                    for o in self.orders.values()]
+
     def admin_ari(self, obj):
         with self.lock:
             c = self.certs.get(self.ari_index.get(obj.get("cert_id")))

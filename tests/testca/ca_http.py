@@ -263,6 +263,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return ca.admin_certs()
         elif path == "/admin/accounts" and m == "GET":
             return ca.admin_accounts()
+        elif path == "/admin/orders" and m == "GET":
+            return ca.admin_orders()
         elif path == "/admin/directory" and m == "GET":
             return ca.directory()
         raise AcmeError("malformed", f"no admin resource {m} {path}", 404)

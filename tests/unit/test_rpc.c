@@ -174,6 +174,7 @@ static void test_call_and_notifications(void **state)
 	assert_int_equal(e.code, JRPC_NOT_FOUND);
 	assert_string_equal(e.message, "no cert 'x'");
 	assert_string_equal(e.data_json, "{\"name\":\"x\"}");
+	assert_false(e.refused); /* an answer to this call */
 	rpc_error_done(&e);
 
 	assert_int_equal(rpc_next_notification(c, 1000, &method, &params), 1);
@@ -211,6 +212,9 @@ static void test_busy(void **state)
 	f->child = -1;
 	assert_int_equal(rpc_call(c, "status", NULL, NULL, &e), 1);
 	assert_int_equal(e.code, JRPC_BUSY);
+	/* A refusal, not an answer about what was asked: persistctl tells
+	 * "cannot tell" (exit 3) from a failure by this flag. */
+	assert_true(e.refused);
 	rpc_error_done(&e);
 }
 
