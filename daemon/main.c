@@ -26,6 +26,7 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/methods.h"
+#include "daemon/reload.h"
 
 #define EXIT_USAGE 2
 
@@ -258,6 +259,7 @@ static void daemon_teardown(struct daemon *d)
 	d->sched = NULL;
 	dnscheck_free(d->dns);
 	d->dns = NULL;
+	daemon_reload_done(d);
 	http_free(d->http);
 	d->http = NULL;
 	close_if(&d->state_timer_init, (uv_handle_t *)&d->state_timer);
@@ -510,10 +512,9 @@ static void on_signal(uv_signal_t *s, int signum)
 	struct daemon *d = s->data;
 
 	if (signum == SIGHUP) {
+		/* daemon_reload() logs the outcome either way. */
 		_cleanup_free_ char *message = NULL;
-		if (daemon_reload(d, &message) < 0)
-			log_error("reload failed, keeping the old configuration: %s",
-				  message ? message : "?");
+		(void)daemon_reload(d, &message);
 		return;
 	}
 	begin_stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -608,149 +609,6 @@ static int run_daemon(struct daemon *d)
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	log_notice("persistd stopped");
 	return d->exit_code;
-}
-
-/* ---- reload ---- */
-
-static bool same_strv(char *const *a, size_t na, char *const *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (!streq(a[i], b[i]))
-			return false;
-	return true;
-}
-
-int daemon_reload(struct daemon *d, char **ret_message)
-{
-	struct config_errors errs = { 0 };
-	struct config *next = NULL;
-	char *message = NULL;
-	size_t len = 0;
-	FILE *f;
-	int r;
-
-	(void)sd_notify(0, "RELOADING=1");
-	r = config_load(d->config_path, &next, &errs);
-	if (r < 0) {
-		f = open_memstream(&message, &len);
-		if (f) {
-			for (size_t i = 0; i < errs.n; i++)
-				fprintf(f, "%s%s:%u: %s", i ? "; " : "",
-					errs.items[i].file ? errs.items[i].file : "?", errs.items[i].line,
-					errs.items[i].message);
-			if (errs.n == 0)
-				fprintf(f, "%s: %s", d->config_path, strerror(-r));
-			fclose(f);
-		}
-		config_errors_done(&errs);
-		log_error("reload of %s failed, keeping the old configuration: %s", d->config_path,
-			  message ? message : "?");
-		(void)sd_notify(0, "READY=1");
-		*ret_message = message;
-		return -EINVAL;
-	}
-	config_errors_done(&errs);
-
-	const struct config_daemon *a = &d->config->daemon, *b = &next->daemon;
-	if (!streq(a->state_dir, b->state_dir) || !streq(a->control_socket, b->control_socket) ||
-	    !streq(a->admin_group, b->admin_group) || !streq_ptr(a->trust_anchor, b->trust_anchor) ||
-	    !same_strv(a->resolvers, a->n_resolvers, b->resolvers, b->n_resolvers) ||
-	    a->dns_timeout_ms != b->dns_timeout_ms ||
-	    a->dns_max_inflight != b->dns_max_inflight)
-		log_warning("changes of state_dir, control_socket, admin_group, resolver, "
-			    "trust_anchor, dns_timeout and dns_max_inflight take effect at the next "
-			    "restart, ignoring");
-	log_set_max_level(b->log_level);
-
-	/* CAs: keep those with the same name and directory; others are new. */
-	struct ca **cas = calloc(next->n_cas ? next->n_cas : 1, sizeof(*cas));
-	struct cert **certs = calloc(next->n_certs ? next->n_certs : 1, sizeof(*certs));
-	if (!cas || !certs) {
-		free(cas);
-		free(certs);
-		config_free(next);
-		*ret_message = strdup("out of memory");
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < next->n_cas; i++) {
-		struct ca *old = daemon_find_ca(d, next->cas[i]->name);
-		if (old && streq(ca_get_config(old)->directory, next->cas[i]->directory) &&
-		    streq_ptr(ca_get_config(old)->ca_bundle, next->cas[i]->ca_bundle)) {
-			ca_set_config(old, next->cas[i]);
-			cas[i] = old;
-			for (size_t k = 0; k < d->n_cas; k++)
-				if (d->cas[k] == old)
-					d->cas[k] = NULL;
-		} else if (ca_new(d, next->cas[i], &cas[i]) < 0) {
-			cas[i] = NULL;
-		}
-	}
-	struct cert **old_certs = d->certs;
-	size_t n_old = d->n_certs;
-	size_t n_new = 0;
-	d->certs = certs;
-	d->n_certs = 0;
-	for (size_t i = 0; i < next->n_certs; i++) {
-		const struct config_cert *cfg = next->certs[i];
-		struct ca *ca = NULL;
-		for (size_t k = 0; k < next->n_cas; k++)
-			if (cas[k] && streq(next->cas[k]->name, cfg->ca_name))
-				ca = cas[k];
-		struct cert *c = NULL;
-		for (size_t k = 0; k < n_old; k++)
-			if (old_certs[k] && streq(cert_get_name(old_certs[k]), cfg->name)) {
-				c = old_certs[k];
-				old_certs[k] = NULL;
-			}
-		if (!ca)
-			continue;
-		if (c) {
-			if (cert_get_ca(c) != ca)
-				cert_stop(c); /* another CA: the order in flight is not its */
-			if (cert_set_config(c, cfg, ca) < 0) {
-				cert_free(c);
-				continue;
-			}
-		} else if (cert_new(d, cfg, ca, &c) < 0) {
-			continue;
-		} else {
-			n_new++;
-		}
-		certs[d->n_certs++] = c;
-	}
-	size_t n_removed = 0;
-	for (size_t k = 0; k < n_old; k++)
-		if (old_certs[k]) {
-			cert_free(old_certs[k]);
-			n_removed++;
-		}
-	free(old_certs);
-	for (size_t k = 0; k < d->n_cas; k++)
-		ca_free(d->cas[k]);
-	free(d->cas);
-	d->cas = cas;
-	d->n_cas = next->n_cas;
-	config_free(d->config);
-	d->config = next;
-	_cleanup_free_ const char **keep = calloc(d->n_certs ? d->n_certs : 1, sizeof(*keep));
-	if (keep) {
-		for (size_t i = 0; i < d->n_certs; i++)
-			keep[i] = cert_get_name(d->certs[i]);
-		state_retain_certs(d->state, keep, d->n_certs);
-	}
-	for (size_t i = 0; i < d->n_certs; i++)
-		(void)cert_start(d->certs[i]);
-	daemon_state_changed(d);
-	if (asprintf(&message, "configuration reloaded: %zu certs (%zu new, %zu removed)",
-		     d->n_certs, n_new, n_removed) < 0)
-		message = NULL;
-	log_notice("%s", message ? message : "configuration reloaded");
-	notify_status(d);
-	(void)sd_notify(0, "READY=1");
-	*ret_message = message;
-	return 0;
 }
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/methods.h"
+#include "daemon/reload.h"
 
 /* ---- JSON pieces ---- */
 
@@ -402,10 +403,12 @@ static void fanout_done(struct fanout *f)
 
 static void on_cert_checked(struct cert *c, int r, const char *message, void *userdata)
 {
-	(void)c;
-	(void)r;
-	(void)message;
-	fanout_done(userdata);
+	struct fanout *f = userdata;
+
+	/* A reload removed the cert: f->only may be it, so answer with why. */
+	if (r == -ECANCELED)
+		str_printf(f->error, sizeof(f->error), "cert '%s': %s", cert_get_name(c), message);
+	fanout_done(f);
 }
 
 static void on_records_check(struct control_call *call, yajl_val params, void *userdata)
@@ -818,16 +821,14 @@ struct probe_req {
 	struct ca *ca;
 };
 
-static void on_probe_directory(const struct acme_reply *rep, void *userdata)
+static void on_probe_directory(struct ca *ca, int r, const char *message, void *userdata)
 {
 	struct probe_req *req = userdata;
-	const struct acme_directory *dir = ca_get_directory(req->ca);
+	const struct acme_directory *dir = r < 0 ? NULL : ca_get_directory(ca);
 	_cleanup_(json_writer_freep) struct json_writer *w = NULL;
-	char why[400];
 
 	if (!dir) {
-		acme_reply_describe(rep, why, sizeof(why));
-		control_call_error(req->call, JRPC_FAILED, why, NULL);
+		control_call_error(req->call, JRPC_FAILED, message, NULL);
 		free(req);
 		return;
 	}
@@ -900,7 +901,8 @@ static void on_ca_probe(struct control_call *call, yajl_val params, void *userda
 		return;
 	}
 	*req = (struct probe_req){ d, call, ca };
-	if (acme_conn_directory(ca_get_conn(ca), on_probe_directory, req) < 0) {
+	/* Through the CA, not its connection: a reload that removes the CA answers. */
+	if (ca_fetch_directory(ca, on_probe_directory, req) < 0) {
 		control_call_error(call, JRPC_FAILED, "cannot reach the CA", NULL);
 		free(req);
 	}
