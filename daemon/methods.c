@@ -221,9 +221,10 @@ static void format_status_line(const struct daemon *d, const struct level_counts
 		else
 			time_format_duration((uint64_t)in * 1000, next, sizeof(next));
 	}
-	str_printf(buf, size, "%zu certs, %zu warning, %zu critical, %zu error, next renewal in %s",
+	str_printf(buf, size, "%zu certs, %zu warning, %zu critical, %zu error, next renewal in %s%s",
 		   lc->certs, lc->level[ALERT_WARNING], lc->level[ALERT_CRITICAL],
-		   lc->level[ALERT_ERROR], next);
+		   lc->level[ALERT_ERROR], next,
+		   d->reload_failed_at ? "; the last reload FAILED (old configuration in use)" : "");
 }
 
 void daemon_status_line(const struct daemon *d, char *buf, size_t size)
@@ -252,6 +253,10 @@ static void on_status(struct control_call *call, yajl_val params, void *userdata
 	for (int l = 0; l < _ALERT_LEVEL_MAX; l++)
 		if (lc.level[l])
 			worst = (enum alert_level)l;
+	/* The daemon runs an older configuration than the file says: monitoring
+	 * must see that until a reload succeeds. */
+	if (d->reload_failed_at && worst < ALERT_WARNING)
+		worst = ALERT_WARNING;
 	json_begin_object(w);
 	json_kv_string(w, "version", PERSISTD_VERSION);
 	json_kv_int(w, "pid", getpid());
@@ -268,6 +273,21 @@ static void on_status(struct control_call *call, yajl_val params, void *userdata
 	kv_time(w, "next_renewal", lc.next_renewal == INT64_MAX ? 0 : lc.next_renewal);
 	json_kv_string(w, "next_renewal_cert", lc.next_cert);
 	json_kv_int(w, "jobs_running", d->jobs_running);
+	json_key(w, "reload_error");
+	if (d->reload_failed_at) {
+		json_begin_object(w);
+		kv_time(w, "at", d->reload_failed_at);
+		json_kv_string(w, "file", d->reload_error_file);
+		json_key(w, "line");
+		if (d->reload_error_line)
+			json_int(w, d->reload_error_line);
+		else
+			json_null(w);
+		json_kv_string(w, "message", d->reload_error);
+		json_end_object(w);
+	} else {
+		json_null(w);
+	}
 	json_key(w, "cert_list");
 	json_begin_array(w);
 	for (size_t i = 0; i < d->n_certs; i++)

@@ -334,6 +334,9 @@ int daemon_reload(struct daemon *d, char **ret_message)
 	for (size_t i = 0; i < d->n_certs; i++)
 		if (!in_next_certs(&n, d->certs[i]))
 			cert_stop(d->certs[i]);
+	for (size_t i = 0; i < n.n_certs; i++)
+		if (!has_cert_named(d->certs, d->n_certs, cert_get_name(n.certs[i])))
+			n_new++;
 	struct cert **old_certs = d->certs;
 	size_t n_old_certs = d->n_certs;
 	struct ca **old_cas = d->cas;
@@ -368,12 +371,9 @@ int daemon_reload(struct daemon *d, char **ret_message)
 		}
 		cert_free(c);
 	}
-	for (size_t i = 0; i < n.n_certs; i++) {
+	for (size_t i = 0; i < n.n_certs; i++)
 		if (n.cert_reused[i])
 			(void)cert_set_config(n.certs[i], n.config->certs[i], cert_get_ca(n.certs[i]));
-		else if (!has_cert_named(old_certs, n_old_certs, cert_get_name(n.certs[i])))
-			n_new++;
-	}
 	free(old_certs);
 	for (size_t i = 0; i < n_old_cas; i++)
 		if (!in_next_cas(&n, old_cas[i])) {

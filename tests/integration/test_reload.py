@@ -1,0 +1,275 @@
+"""Reload (persistctl reload and SIGHUP) with several CAs, against the ASan
+build: CAs added, removed and renamed, certs moved between CAs, reloads
+while orders are in flight. The daemon must stay up, answer status, answer
+every control request that waited on what a reload removed, and leak
+nothing (the ASan build aborts on leaks at exit, so each test stops the
+daemon with SIGTERM and checks its exit status and log). Also: a failed
+reload shows in status as a WARNING until a reload succeeds, and resolver
+settings are applied or named as needing a restart."""
+import json
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from fixtures.daemon import ca_section_for
+
+ZONE = "example.test"
+SAN_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "SUMMARY: UndefinedBehavior")
+
+
+@pytest.fixture
+def cas(knot, testca_factory):
+    # Signed, with its own trust anchor (as test_daemon.py): without DNSSEC,
+    # getdns calls the denials bogus. The unsigned parent answers the DS query.
+    knot.zone("test", "")
+    zone = knot.zone(ZONE, "www A 192.0.2.1", dnssec=True)
+    knot.start()
+    one = testca_factory(dns=knot.resolver)
+    two = testca_factory(dns=knot.resolver, issuers=("ca2.test",))
+
+    class W:
+        pass
+    w = W()
+    w.knot, w.zone, w.one, w.two = knot, zone, one, two
+    return w
+
+
+def publish(w, env, name):
+    """Publish the records the daemon asks for (persistctl record NAME)."""
+    recs, _ = env.ctl_json("record", name, check=0)
+    lines = {f'{r["owner"][: -len(ZONE) - 1]} TXT "{r["value"]}"' for r in recs}
+    w.zone.set("www A 192.0.2.1\n" + "\n".join(sorted(lines)))
+
+
+def make_env(persistd_env, w, ca_map, certs):
+    sections = {name: ca_section_for(ca) for name, ca in ca_map.items()}
+    return persistd_env(cas=sections, certs=certs, resolver=w.knot.resolver,
+                        daemon_extra={"trust_anchor": w.zone.trust_anchor_file()})
+
+
+def cert(ca, *names):
+    return {"ca": ca, "names": list(names) or None}
+
+
+def reload_ok(env):
+    p = env.ctl("reload", check=0)
+    assert "configuration reloaded" in p.stdout, p.stdout
+    return p
+
+
+def status(env):
+    return env.rpc("status")
+
+
+def cert_cas(env):
+    return {c["name"]: c["ca"] for c in status(env)["cert_list"]}
+
+
+def account_cas(env):
+    return sorted(a["ca"] for a in env.rpc("account.show"))
+
+
+def stop_clean(env):
+    rc = env.stop()
+    log = env.read_log()
+    for m in SAN_MARKERS:
+        assert m not in log, log[-8000:]
+    assert rc == 0, (rc, log[-8000:])
+
+
+def test_reload_two_and_three_cas_and_sighup(cas, persistd_env):
+    """The reported crash: any reload with two or more [ca] sections. Here
+    with two, then three, by persistctl reload and by SIGHUP."""
+    env = make_env(persistd_env, cas, {"a": cas.one, "b": cas.two},
+                   {"www": cert("a", "www.example.test"), "api": cert("b", "api.example.test")})
+    env.start()
+    for _ in range(2):
+        reload_ok(env)
+        assert cert_cas(env) == {"www": "a", "api": "b"}
+    env.cas["c"] = ca_section_for(cas.one)
+    env.certs["mail"] = cert("c", "mail.example.test")
+    env.write()
+    reload_ok(env)
+    assert cert_cas(env) == {"www": "a", "api": "b", "mail": "c"}
+    assert account_cas(env) == ["a", "b", "c"]
+    for _ in range(3):
+        mark = len(env.read_log())
+        env.proc.send_signal(signal.SIGHUP)
+        env.wait_for(lambda: "configuration reloaded" in env.read_log()[mark:],
+                     what="the SIGHUP reload")
+        assert status(env)["certs"] == 3
+    assert env.proc.poll() is None
+    stop_clean(env)
+
+
+def test_reload_ca_added_removed_renamed_cert_moved(cas, persistd_env):
+    env = make_env(persistd_env, cas, {"a": cas.one, "b": cas.two},
+                   {"www": cert("a", "www.example.test"), "api": cert("b", "api.example.test")})
+    env.start()
+    # A CA and a cert on it added.
+    env.cas["c"] = ca_section_for(cas.two)
+    env.certs["mail"] = cert("c", "mail.example.test")
+    env.write()
+    p = reload_ok(env)
+    assert "1 new" in p.stdout
+    assert account_cas(env) == ["a", "b", "c"]
+    # CA b renamed to bee: its cert follows.
+    env.cas["bee"] = env.cas.pop("b")
+    env.certs["api"]["ca"] = "bee"
+    env.write()
+    reload_ok(env)
+    assert cert_cas(env) == {"www": "a", "api": "bee", "mail": "c"}
+    assert account_cas(env) == ["a", "bee", "c"]
+    # A cert moved from a to bee, then a removed.
+    env.certs["www"]["ca"] = "bee"
+    env.write()
+    reload_ok(env)
+    assert cert_cas(env)["www"] == "bee"
+    del env.cas["a"]
+    env.write()
+    reload_ok(env)
+    assert account_cas(env) == ["bee", "c"]
+    # A CA removed with its cert.
+    del env.cas["c"]
+    del env.certs["mail"]
+    env.write()
+    p = reload_ok(env)
+    assert "1 removed" in p.stdout
+    assert cert_cas(env) == {"www": "bee", "api": "bee"}
+    # Moves back and forth in one go.
+    env.cas["a"] = ca_section_for(cas.one)
+    env.certs["www"]["ca"] = "a"
+    env.certs["api"]["ca"] = "a"
+    env.write()
+    reload_ok(env)
+    assert cert_cas(env) == {"www": "a", "api": "a"}
+    st = status(env)
+    assert st["certs"] == 2 and st["reload_error"] is None
+    stop_clean(env)
+
+
+def test_reload_while_renewals_in_flight(cas, persistd_env):
+    """Orders held in flight by slow CA answers on both CAs; a reload then
+    removes a CA (its cert moves), renames the other, and removes a cert
+    whose renewal a client is waiting on. The waiting client gets an
+    answer, the daemon lives through the CAs' late answers and exits clean."""
+    for ca in (cas.one, cas.two):
+        ca.faults("slow", count=4, delay_ms=2500, path="/acme/new-order")
+    env = make_env(persistd_env, cas, {"a": cas.one, "b": cas.two},
+                   {"www": cert("a", "www.example.test"), "api": cert("b", "api.example.test"),
+                    "mail": cert("b", "mail.example.test")})
+    env.start()
+    env.wait_for(lambda: len(re.findall(r"POST \S+/acme/new-order", env.read_log())) >= 3,
+                 timeout=60, what="new-order requests on both CAs")
+    assert status(env)["jobs_running"] >= 1
+    # A client joins the renewal of mail in flight.
+    waiter = subprocess.Popen([env.persistctl, "-s", str(env.socket), "renew", "mail"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env.env())
+    time.sleep(0.3)  # let the request reach the daemon; no timing is asserted
+    del env.cas["a"]
+    env.cas["bee"] = env.cas.pop("b")
+    env.certs["www"]["ca"] = "bee"
+    env.certs["api"]["ca"] = "bee"
+    del env.certs["mail"]
+    env.write()
+    p = env.ctl("reload", check=0)
+    assert "1 removed" in p.stdout, p.stdout
+    out, err = waiter.communicate(timeout=30)
+    assert waiter.returncode != 0, (out, err)
+    assert "removed" in err or "parked" in err or "renewed" in out, (out, err)
+    assert cert_cas(env) == {"www": "bee", "api": "bee"}
+    # Reload again at once (the orders are still in flight).
+    env.cas["a"] = ca_section_for(cas.one)
+    env.certs["www"]["ca"] = "a"
+    env.write()
+    reload_ok(env)
+    # The CA answers the orders started after the reload; the daemon stays up.
+    mark = len(env.read_log())
+    env.wait_for(lambda: "/acme/new-order: HTTP" in env.read_log()[mark:]
+                 or env.proc.poll() is not None, timeout=60, what="the CA's late answers")
+    time.sleep(0.5)
+    assert env.proc.poll() is None, env.read_log()[-6000:]
+    assert status(env)["certs"] == 2
+    stop_clean(env)
+
+
+def test_failed_reload_is_a_warning_until_one_succeeds(cas, persistd_env):
+    env = make_env(persistd_env, cas, {"a": cas.one}, {"www": cert("a", "www.example.test")})
+    env.start()
+    # All OK first: records published, a certificate issued.
+    publish(cas, env, "www")
+    env.ctl("renew", "www", "--force", check=0, timeout=120)
+    env.ctl("check", "--all", check=0)
+    st, rc = env.ctl_json("status")
+    assert st["reload_error"] is None and rc == 0, st
+    conf = env.etc / "certs.d" / "www.conf"
+    good = conf.read_text()
+    conf.write_text(good + "bogus_key = 1\n")
+    before = int(time.time()) - 1
+    p = env.ctl("reload", check=1)
+    assert "unknown key 'bogus_key'" in p.stderr
+    st, rc = env.ctl_json("status")
+    assert rc == 1, st
+    assert st["level"] == "WARNING"
+    err = st["reload_error"]
+    bad_line = len(good.splitlines()) + 1
+    assert err["file"].endswith("certs.d/www.conf") and err["line"] == bad_line, err
+    assert "bogus_key" in err["message"] and err["at"] >= before, err
+    p = env.ctl("status")
+    assert p.returncode == 1
+    assert "reload failed" in p.stdout and f"www.conf:{bad_line}" in p.stdout and "bogus_key" in p.stdout
+    # SIGHUP with the same file: still failed, still WARNING.
+    mark = len(env.read_log())
+    env.proc.send_signal(signal.SIGHUP)
+    env.wait_for(lambda: "keeping the old configuration" in env.read_log()[mark:],
+                 what="the failed SIGHUP reload")
+    assert env.ctl("status").returncode == 1
+    # A good reload clears it.
+    conf.write_text(good)
+    reload_ok(env)
+    st, rc = env.ctl_json("status")
+    assert st["reload_error"] is None and rc == 0, st
+    assert "reload failed" not in env.ctl("status").stdout
+    stop_clean(env)
+
+
+def test_reload_applies_resolver_and_names_restart_settings(cas, persistd_env, tmp_path):
+    env = make_env(persistd_env, cas, {"a": cas.one}, {"www": cert("a", "www.example.test")})
+    env.start()
+    # A resolver that does not answer: checks fail after the reload...
+    env.daemon["resolver"] = "127.0.0.1@9"
+    env.daemon["dns_timeout"] = "300ms"
+    env.write()
+    p = reload_ok(env)
+    assert "new resolver settings applied" in p.stdout
+    env.ctl("check", "www")
+    names = status(env)["cert_list"][0]["names"]
+    assert names[0]["status"] == "DNS_ERROR", names
+    # ...and back to knot: checks reach DNS again (NO_RECORD, not DNS_ERROR).
+    env.daemon["resolver"] = cas.knot.resolver
+    env.daemon["dns_timeout"] = "2s"
+    env.write()
+    reload_ok(env)
+    env.ctl("check", "www")
+    names = status(env)["cert_list"][0]["names"]
+    assert names[0]["status"] == "NO_RECORD", names
+    publish(cas, env, "www")
+    env.ctl("check", "www")
+    assert status(env)["cert_list"][0]["names"][0]["status"] == "VALID"
+    # A trust anchor that does not exist: the reload fails, nothing changes.
+    env.daemon["trust_anchor"] = str(tmp_path / "missing.key")
+    env.write()
+    p = env.ctl("reload", check=1)
+    assert "trust_anchor" in p.stderr or "missing.key" in p.stderr, p.stderr
+    del env.daemon["trust_anchor"]
+    # Settings that need a restart are named in the answer and the log.
+    env.daemon["admin_group"] = "some-other-group"
+    env.write()
+    p = reload_ok(env)
+    assert "needs a restart to apply: admin_group" in p.stdout, p.stdout
+    assert "admin_group changed" in env.read_log()
+    stop_clean(env)
