@@ -75,6 +75,7 @@ struct daemon {
 	bool dns_retire_timer_init;
 
 	int state_lock_fd;          /* <state_dir>/lock, flock()ed; -1 when not held */
+	bool read_only;             /* --probe: writes no state (and holds no lock) */
 
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool signals_init;

@@ -27,6 +27,7 @@
 #include "daemon/log.h"
 #include "daemon/methods.h"
 #include "daemon/reload.h"
+#include "daemon/statelock.h"
 
 #define EXIT_USAGE 2
 
@@ -177,7 +178,9 @@ static int build_cas_and_certs(struct daemon *d)
 	return 0;
 }
 
-static int daemon_setup(struct daemon *d)
+/* lock_mode: NULL for a mode that writes nothing (--probe), else the mode
+ * named to a second writer that finds the state directory taken. */
+static int daemon_setup(struct daemon *d, const char *lock_mode)
 {
 	const struct config_daemon *dc = &d->config->daemon;
 	_cleanup_free_ char *json = NULL;
@@ -188,6 +191,19 @@ static int daemon_setup(struct daemon *d)
 	r = store_open(dc->state_dir, &d->store);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "opening the state directory %s: %m", dc->state_dir);
+	d->read_only = !lock_mode;
+	if (lock_mode) {
+		/* Before state.json is read: the holder may still be writing it. */
+		char why[4300];
+		r = statelock_take(dc->state_dir, lock_mode,
+				   streq(lock_mode, "daemon") ? dc->control_socket : NULL,
+				   &d->state_lock_fd, why, sizeof(why));
+		if (r < 0) {
+			log_error("%s%s", why,
+				  r == -EBUSY ? "; refusing to run a second writer beside it" : "");
+			return r;
+		}
+	}
 	r = store_state_load(d->store, &json, &len);
 	if (r == -ENOENT) {
 		d->state = state_new();
@@ -277,6 +293,8 @@ static void daemon_teardown(struct daemon *d)
 	d->state = NULL;
 	store_free(d->store);
 	d->store = NULL;
+	statelock_release(d->state_lock_fd);
+	d->state_lock_fd = -1;
 	config_free(d->config);
 	d->config = NULL;
 }
@@ -632,7 +650,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
 	};
-	struct daemon d = { 0 };
+	struct daemon d = { .state_lock_fd = -1 };
 	const char *config_path = CONFIG_DEFAULT_PATH, *probe = NULL, *revoke = NULL,
 		   *reason = NULL;
 	bool check = false, verbose = false, with_cert_key = false;
@@ -746,7 +764,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.loop = &loop;
-	r = daemon_setup(&d);
+	r = daemon_setup(&d, probe ? NULL : revoke ? "revoke" : d.oneshot ? "oneshot" : "daemon");
 	if (r < 0)
 		r = 1;
 	else if (probe)

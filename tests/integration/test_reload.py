@@ -273,3 +273,58 @@ def test_reload_applies_resolver_and_names_restart_settings(cas, persistd_env, t
     assert "needs a restart to apply: admin_group" in p.stdout, p.stdout
     assert "admin_group changed" in env.read_log()
     stop_clean(env)
+
+
+# ---- one writer per state_dir ----
+
+def test_state_dir_lock_refuses_second_writer(cas, persistd_env):
+    """--oneshot, --revoke or a second daemon on the state_dir of a running
+    daemon exit non-zero at once, naming the daemon's pid and control socket;
+    --probe and -t (which write nothing) still run; once the daemon is gone,
+    --oneshot runs."""
+    env = make_env(persistd_env, cas, {"a": cas.one}, {"www": cert("a", "www.example.test")})
+    env.start()
+    pid = env.proc.pid
+    who = f"is in use by persistd pid {pid} (control socket {env.socket})"
+    for args in (("--oneshot",), ("--oneshot", "--force"), ("--revoke", "www")):
+        t0 = time.monotonic()
+        p = env.persistd_run(*args, timeout=30)
+        assert p.returncode != 0, (args, p.stdout, p.stderr)
+        assert f"state_dir {env.state} {who}" in p.stderr, (args, p.stderr)
+        assert time.monotonic() - t0 < 20  # at once, not after a renewal attempt
+    # A second daemon: refused before it touches the control socket.
+    second = subprocess.run([env.persistd, "-c", str(env.conf)], capture_output=True, text=True,
+                            timeout=30, env=env.env())
+    assert second.returncode != 0 and who in second.stderr, second.stderr
+    assert env.rpc("status")["pid"] == pid
+    # Read-only modes are not refused.
+    env.persistd_run("-t", check=0)
+    p = env.persistd_run("--probe", "a", timeout=60)
+    assert "in use" not in p.stderr, p.stderr
+    assert p.returncode in (0, 1), p.stderr
+    lock = (env.state / "lock").read_text()
+    assert f"pid {pid}\n" in lock and f"control_socket {env.socket}\n" in lock
+    stop_clean(env)
+    # The daemon is gone: the lock is free again.
+    p = env.oneshot(timeout=120)
+    assert "in use" not in p.stderr, p.stderr
+    assert re.search(r"persistd: \d+ renewed, \d+ failed", p.stdout), p.stdout
+
+
+def test_state_dir_lock_oneshot_holder(cas, persistd_env):
+    """A daemon started while --oneshot runs is refused and names it."""
+    cas.one.faults("slow", count=2, delay_ms=3000, path="/acme/new-order")
+    env = make_env(persistd_env, cas, {"a": cas.one}, {"www": cert("a", "www.example.test")})
+    oneshot = subprocess.Popen([env.persistd, "-c", str(env.conf), "--oneshot"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env.env())
+    try:
+        env.wait_for(lambda: (env.state / "lock").exists()
+                     and f"pid {oneshot.pid}" in (env.state / "lock").read_text(),
+                     what="the --oneshot run to take the lock")
+        p = subprocess.run([env.persistd, "-c", str(env.conf)], capture_output=True, text=True,
+                           timeout=30, env=env.env())
+        assert p.returncode != 0
+        assert f"is in use by persistd --oneshot pid {oneshot.pid}" in p.stderr, p.stderr
+    finally:
+        oneshot.communicate(timeout=120)
