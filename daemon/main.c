@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -141,10 +142,21 @@ static int load_config(const char *path, struct config **ret, bool quiet_ok)
 
 static int check_config(const char *path)
 {
+	struct config_errors errs = { 0 };
 	struct config *c = NULL;
 
 	if (load_config(path, &c, false) < 0)
 		return 1;
+	/* Valid syntax is not enough: what would fail at run time fails here. */
+	if (config_check_runtime(c, (int64_t)time(NULL), &errs) < 0) {
+		print_errors(&errs, "persistd: ");
+		fprintf(stderr, "persistd: configuration %s is NOT valid (%zu error%s)\n", path,
+			errs.n + errs.dropped, errs.n + errs.dropped == 1 ? "" : "s");
+		config_errors_done(&errs);
+		config_free(c);
+		return 1;
+	}
+	config_errors_done(&errs);
 	print_summary(c);
 	config_free(c);
 	return 0;
@@ -744,6 +756,8 @@ int main(int argc, char **argv)
 		log_target = d.oneshot || probe || revoke ? LOG_TARGET_STDERR : LOG_TARGET_AUTO;
 	log_setup((enum log_target)log_target,
 		  verbose ? LOG_DEBUG : d.config->daemon.log_level);
+	if (!probe)
+		daemon_reload_check_runtime(&d);
 	if (d.test_clock) {
 		const char *off = getenv("PERSISTD_TEST_TIME_OFFSET");
 		if (off)

@@ -241,6 +241,19 @@ void daemon_reload_done(struct daemon *d)
 	d->reload_error = NULL;
 }
 
+void daemon_reload_check_runtime(struct daemon *d)
+{
+	struct config_errors errs = { 0 };
+
+	if (config_check_runtime(d->config, daemon_now(d), &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_warning("%s:%u: %s (persistd -t calls this an error), ignoring",
+				    errs.items[i].file ? errs.items[i].file : "?", errs.items[i].line,
+				    errs.items[i].message);
+	}
+	config_errors_done(&errs);
+}
+
 /* ---- failure ---- */
 
 static int reload_failed(struct daemon *d, const char *file, unsigned line, const char *msg,
@@ -394,6 +407,7 @@ int daemon_reload(struct daemon *d, char **ret_message)
 	for (size_t i = 0; i < d->n_certs; i++)
 		(void)cert_start(d->certs[i]);
 	daemon_state_changed(d);
+	daemon_reload_check_runtime(d);
 
 	d->reload_failed_at = 0;
 	free(d->reload_error_file);

@@ -30,3 +30,9 @@ int daemon_reload(struct daemon *d, char **ret_message);
 /* At teardown: frees what reloads left behind (a retiring DNS checker, the
  * last failure). */
 void daemon_reload_done(struct daemon *d);
+
+/* Logs a warning for each problem config_check_runtime() finds in the
+ * running configuration (a missing hook, a past persist_until, ...): at
+ * start and after a reload the daemon warns and goes on, where persistd -t
+ * calls them errors. */
+void daemon_reload_check_runtime(struct daemon *d);

@@ -7,6 +7,7 @@ daemon with SIGTERM and checks its exit status and log). Also: a failed
 reload shows in status as a WARNING until a reload succeeds, and resolver
 settings are applied or named as needing a restart."""
 import json
+import os
 import re
 import signal
 import subprocess
@@ -328,3 +329,58 @@ def test_state_dir_lock_oneshot_holder(cas, persistd_env):
         assert f"is in use by persistd --oneshot pid {oneshot.pid}" in p.stderr, p.stderr
     finally:
         oneshot.communicate(timeout=120)
+
+
+# ---- persistd -t: what would fail at run time ----
+
+def test_check_config_runtime_errors(tmp_path):
+    """persistd -t reports, with file:line, a missing ca_bundle and
+    eab_hmac_file, a deploy_hook that is not executable, a persist_until in
+    the past, and a file the invoking user cannot read; the same config with
+    those fixed is valid."""
+    from fixtures.daemon import BUILD
+    persistd = str(BUILD / "persistd")
+    hook = tmp_path / "hook.sh"
+    hook.write_text("#!/bin/sh\n")
+    hook.chmod(0o644)
+    (tmp_path / "certs.d").mkdir()
+    conf = tmp_path / "persistd.conf"
+    conf.write_text(f"[daemon]\nstate_dir = {tmp_path}/state\ntrust_anchor = none\n\n"
+                    f"[ca a]\ndirectory = https://127.0.0.1:1/dir\n"
+                    f"ca_bundle = {tmp_path}/missing.pem\n"
+                    f"eab_kid = kid\neab_hmac_file = {tmp_path}/eab.key\n")
+    (tmp_path / "certs.d" / "w.conf").write_text(
+        f"[cert w]\nca = a\nnames = w.example.test\ndeploy_hook = {hook}\n"
+        f"persist_until = 2020-01-01\n")
+
+    def check(code, as_nobody=False):
+        cmd = [persistd, "-t", "-c", str(conf)]
+        if as_nobody:
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        assert p.returncode == code, (p.stdout, p.stderr)
+        return p
+
+    err = check(1).stderr
+    assert f"{conf}:7: ca_bundle '{tmp_path}/missing.pem'" in err, err
+    assert f"{conf}:9: eab_hmac_file '{tmp_path}/eab.key'" in err, err
+    w = tmp_path / "certs.d" / "w.conf"
+    assert f"{w}:4: deploy_hook '{hook}': not executable" in err, err
+    assert f"{w}:5: persist_until 2020-01-01T00:00:00Z is in the past" in err, err
+    assert "is NOT valid (4 errors)" in err
+    # Fixed: valid.
+    (tmp_path / "missing.pem").write_text("x")
+    (tmp_path / "eab.key").write_text("x")
+    hook.chmod(0o755)
+    w.write_text(w.read_text().replace("2020-01-01", "2099-01-01"))
+    assert "is valid" in check(0).stdout
+    # A file only root may read, checked by the user who runs -t.
+    (tmp_path / "eab.key").chmod(0o600)
+    d = tmp_path
+    while str(d) not in ("/", "/tmp"):
+        os.chmod(d, os.stat(d).st_mode | 0o055)
+        d = d.parent
+    for f in (conf, w, tmp_path / "missing.pem", hook):
+        os.chmod(f, os.stat(f).st_mode | 0o044)
+    err = check(1, as_nobody=True).stderr
+    assert f"{conf}:9: eab_hmac_file '{tmp_path}/eab.key': not readable for uid 65534" in err, err
