@@ -28,6 +28,7 @@
 struct ca;
 struct cert;
 struct control;
+struct order_job;
 
 struct daemon {
 	uv_loop_t *loop;            /* borrowed: main's loop */
@@ -70,9 +71,13 @@ struct daemon {
 	char *reload_error;         /* owned or NULL */
 	/* A DNS checker replaced by a reload (new resolver settings), freed once
 	 * the lookups it still owes are answered. */
-	struct dnscheck *dns_retired; /* owned */
+	struct dnscheck **dns_retired; /* owned array of owned checkers */
+	size_t n_dns_retired;
 	uv_timer_t dns_retire_timer;
 	bool dns_retire_timer_init;
+
+	struct order_job *order_orphans; /* daemon/acme/order: cancelled jobs waiting for
+					  * a DNS answer */
 
 	int state_lock_fd;          /* <state_dir>/lock, flock()ed; -1 when not held */
 	bool read_only;             /* --probe: writes no state (and holds no lock) */

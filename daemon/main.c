@@ -19,6 +19,7 @@
 #include "common/config.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
+#include "daemon/acme/order.h"
 #include "daemon/acme/revoke.h"
 #include "daemon/acme/transport.h"
 #include "daemon/ca.h"
@@ -288,6 +289,7 @@ static void daemon_teardown(struct daemon *d)
 	dnscheck_free(d->dns);
 	d->dns = NULL;
 	daemon_reload_done(d);
+	order_free_orphans(d);
 	http_free(d->http);
 	d->http = NULL;
 	close_if(&d->state_timer_init, (uv_handle_t *)&d->state_timer);

@@ -192,19 +192,28 @@ static void on_handle_closed(uv_handle_t *h)
 static void on_dns_retire_timer(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
+	size_t kept = 0;
 
-	if (d->dns_retired && dnscheck_pending(d->dns_retired) > 0)
-		return;
-	dnscheck_free(d->dns_retired);
-	d->dns_retired = NULL;
-	d->dns_retire_timer_init = false;
-	uv_close((uv_handle_t *)&d->dns_retire_timer, on_handle_closed);
-	log_info("the DNS checker of the previous resolver settings is idle and gone");
+	for (size_t i = 0; i < d->n_dns_retired; i++) {
+		if (dnscheck_pending(d->dns_retired[i]) > 0) {
+			d->dns_retired[kept++] = d->dns_retired[i];
+			continue;
+		}
+		dnscheck_free(d->dns_retired[i]);
+		log_info("a DNS checker of earlier resolver settings is idle and gone");
+	}
+	d->n_dns_retired = kept;
+	/* Stopped, not closed: a reload later in this loop iteration may start it
+	 * again, which a closing handle does not allow. */
+	if (kept == 0)
+		(void)uv_timer_stop(t);
 }
 
 /* New lookups go to the new checker at once; the old one answers what it
- * has in flight (order prechecks and record checks hold no pointer to it)
- * and is freed once idle. */
+ * has in flight (order prechecks and record checks hold no pointer to it,
+ * and each waits for its answer: none may be dropped) and is freed once
+ * idle. Cannot fail: the caller made room in d->dns_retired first
+ * (reserve_retired_slot), before anything was swapped. */
 static void retire_dns(struct daemon *d, struct dnscheck *next)
 {
 	struct dnscheck *old = d->dns;
@@ -214,23 +223,33 @@ static void retire_dns(struct daemon *d, struct dnscheck *next)
 		dnscheck_free(old);
 		return;
 	}
-	if (d->dns_retired) {
-		/* A third checker in a row: the oldest waits no longer. */
-		dnscheck_free(d->dns_retired);
-	}
-	d->dns_retired = old;
+	d->dns_retired[d->n_dns_retired++] = old;
 	if (!d->dns_retire_timer_init) {
 		(void)uv_timer_init(d->loop, &d->dns_retire_timer);
 		d->dns_retire_timer.data = d;
 		d->dns_retire_timer_init = true;
-		(void)uv_timer_start(&d->dns_retire_timer, on_dns_retire_timer, 200, 200);
 	}
+	if (!uv_is_active((uv_handle_t *)&d->dns_retire_timer))
+		(void)uv_timer_start(&d->dns_retire_timer, on_dns_retire_timer, 200, 200);
+}
+
+static int reserve_retired_slot(struct daemon *d)
+{
+	struct dnscheck **a = realloc(d->dns_retired, (d->n_dns_retired + 1) * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	d->dns_retired = a;
+	return 0;
 }
 
 void daemon_reload_done(struct daemon *d)
 {
-	dnscheck_free(d->dns_retired);
+	for (size_t i = 0; i < d->n_dns_retired; i++)
+		dnscheck_free(d->dns_retired[i]);
+	free(d->dns_retired);
 	d->dns_retired = NULL;
+	d->n_dns_retired = 0;
 	if (d->dns_retire_timer_init) {
 		d->dns_retire_timer_init = false;
 		uv_close((uv_handle_t *)&d->dns_retire_timer, on_handle_closed);
@@ -314,7 +333,9 @@ int daemon_reload(struct daemon *d, char **ret_message)
 			.timeout_ms = b->dns_timeout_ms,
 			.max_inflight = b->dns_max_inflight,
 		};
-		r = dnscheck_new(d->loop, &o, &next_dns);
+		r = reserve_retired_slot(d);
+		if (r == 0)
+			r = dnscheck_new(d->loop, &o, &next_dns);
 		if (r < 0) {
 			str_printf(why, sizeof(why),
 				   "the new resolver settings do not work (resolver, trust_anchor "
@@ -424,7 +445,8 @@ int daemon_reload(struct daemon *d, char **ret_message)
 	log_notice("%s", message ? message : "configuration reloaded");
 	char line[300];
 	daemon_status_line(d, line, sizeof(line));
-	(void)sd_notifyf(0, "READY=1\nSTATUS=%s", line);
+	(void)sd_notifyf(0, "STATUS=%s", line);
+	(void)sd_notify(0, "READY=1");
 	*ret_message = message;
 	return 0;
 }

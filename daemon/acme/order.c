@@ -95,6 +95,8 @@ struct order_job {
 	uint64_t polled_ms;
 	bool cancelled;                    /* free once the last callback came */
 	bool closing;
+	struct order_job *next_orphan;     /* in d->order_orphans: cancelled, waiting for
+					    * its dnscheck callback */
 	struct order_result result;
 };
 
@@ -663,14 +665,21 @@ static void on_precheck(const struct dnscheck_result *res, void *userdata)
 	struct order_job *job = userdata;
 	char name[DNS_NAME_MAX_BYTES + 8];
 	size_t n_issuers;
-	const char *const *issuers = ca_get_issuers(job->ca, &n_issuers);
+	const char *const *issuers;
 	_cleanup_free_ char *expected = NULL;
 
 	job->dnscheck_pending = false;
+	/* A cancelled job's CA may be gone (a reload removed it): touch nothing. */
 	if (job->cancelled) {
+		struct order_job **pp = &job->d->order_orphans;
+		while (*pp && *pp != job)
+			pp = &(*pp)->next_orphan;
+		if (*pp)
+			*pp = job->next_orphan;
 		job_release(job);
 		return;
 	}
+	issuers = ca_get_issuers(job->ca, &n_issuers);
 	authz_name(job, name, sizeof(name));
 	if (res->error != DNSCHECK_OK) {
 		msg(job,
@@ -1272,5 +1281,21 @@ void order_cancel(struct order_job *job)
 		return;
 	job->cancelled = true;
 	ca_cancel_wait(job->ca, on_ca_ready, job);
+	if (job->dnscheck_pending && !job->closing) {
+		/* Freed by on_precheck(), or by order_free_orphans() if the checker
+		 * goes first (dnscheck_free() drops its callbacks). */
+		job->next_orphan = job->d->order_orphans;
+		job->d->order_orphans = job;
+	}
 	job_release(job);
+}
+
+void order_free_orphans(struct daemon *d)
+{
+	while (d->order_orphans) {
+		struct order_job *job = d->order_orphans;
+		d->order_orphans = job->next_orphan;
+		job->dnscheck_pending = false;
+		job_release(job);
+	}
 }

@@ -66,3 +66,6 @@ struct order_params {
 
 int order_start(struct daemon *d, const struct order_params *p, struct order_job **ret);
 void order_cancel(struct order_job *job); /* NULL is a no-op */
+/* At teardown, after every DNS checker is freed: frees the cancelled jobs
+ * that waited for a precheck answer that will now never come. */
+void order_free_orphans(struct daemon *d);
