@@ -1,6 +1,8 @@
 /* persistd: the certificate renewal daemon. main() parses the command line
  * and runs one mode: the daemon (default), --oneshot, --probe, or
- * --check-config (validate and summarize, like nginx -t). */
+ * --check-config (validate and summarize, like nginx -t). The modes that
+ * write state (the daemon, --oneshot, --revoke) hold the state directory's
+ * lock (daemon/statelock) from before state.json is read until exit. */
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>

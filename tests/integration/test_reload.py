@@ -5,8 +5,9 @@ every control request that waited on what a reload removed, and leak
 nothing (the ASan build aborts on leaks at exit, so each test stops the
 daemon with SIGTERM and checks its exit status and log). Also: a failed
 reload shows in status as a WARNING until a reload succeeds, and resolver
-settings are applied or named as needing a restart."""
-import json
+settings are applied or named as needing a restart. And two neighbours of
+reload from the same issue: one writer per state_dir (the lock), and
+persistd -t reporting what would fail at run time."""
 import os
 import re
 import signal
