@@ -33,6 +33,8 @@ struct cert_waiter {
 /* Allocated on its own: a check in flight outlives a cert freed by a reload. */
 struct cert_name {
 	struct cert *cert;        /* borrowed; NULL once the cert is gone */
+	struct daemon *d;         /* borrowed */
+	struct cert_name *next_orphan; /* in d->name_orphans while cert is NULL */
 	char *name;               /* owned */
 	struct sched_item item;   /* the next re-check */
 	bool in_flight;           /* a dnscheck callback will come */
@@ -121,6 +123,26 @@ static struct state_name *name_state(const struct cert_name *n)
 {
 	struct state_cert *st = cert_state(n->cert);
 	return st ? state_cert_get_name(st, n->name, true) : NULL;
+}
+
+/* The name's cert is gone but a dnscheck callback will come: it frees the
+ * name then, or cert_free_orphans() does at teardown if the checker goes
+ * first (dnscheck_free() drops its callbacks). */
+static void name_orphan(struct cert_name *n)
+{
+	n->cert = NULL;
+	n->next_orphan = n->d->name_orphans;
+	n->d->name_orphans = n;
+}
+
+static void name_unorphan(struct cert_name *n)
+{
+	struct cert_name **pp = &n->d->name_orphans;
+
+	while (*pp && *pp != n)
+		pp = &(*pp)->next_orphan;
+	if (*pp)
+		*pp = n->next_orphan;
 }
 
 static void name_free(struct cert_name *n)
@@ -424,6 +446,7 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 
 	n->in_flight = false;
 	if (!c) {
+		name_unorphan(n);
 		name_free(n);
 		return;
 	}
@@ -1145,6 +1168,7 @@ int cert_stage_config(struct cert *c, const struct config_cert *cfg)
 				return -ENOMEM;
 			}
 			found->cert = c;
+			found->d = c->d;
 			sched_item_init(&found->item, on_recheck_due, found);
 		}
 		names[c->n_staged++] = found;
@@ -1170,7 +1194,7 @@ static void commit_names(struct cert *c)
 		/* No longer configured. */
 		sched_cancel(c->d->sched, &old->item);
 		if (old->in_flight)
-			old->cert = NULL; /* freed by its check's callback */
+			name_orphan(old);
 		else
 			name_free(old);
 	}
@@ -1297,7 +1321,7 @@ void cert_free(struct cert *c)
 	drop_staged(c);
 	for (size_t i = 0; i < c->n_names; i++) {
 		if (c->names[i]->in_flight)
-			c->names[i]->cert = NULL;
+			name_orphan(c->names[i]);
 		else
 			name_free(c->names[i]);
 	}
@@ -1358,4 +1382,13 @@ int cert_start(struct cert *c)
 	}
 	cert_reevaluate(c);
 	return 0;
+}
+
+void cert_free_orphans(struct daemon *d)
+{
+	while (d->name_orphans) {
+		struct cert_name *n = d->name_orphans;
+		d->name_orphans = n->next_orphan;
+		name_free(n);
+	}
 }

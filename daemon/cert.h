@@ -83,5 +83,9 @@ bool cert_is_due(const struct cert *c, int64_t now);
 /* Stops timers and parks an order in flight (its URL stays in state). */
 void cert_stop(struct cert *c);
 
+/* At teardown, after every DNS checker is freed: frees the names of freed
+ * certs that waited for a check answer that will now never come. */
+void cert_free_orphans(struct daemon *d);
+
 /* Re-evaluates levels against the clock (after the test clock moved). */
 void cert_reevaluate(struct cert *c);

@@ -29,6 +29,7 @@ struct ca;
 struct cert;
 struct control;
 struct order_job;
+struct cert_name;
 
 struct daemon {
 	uv_loop_t *loop;            /* borrowed: main's loop */
@@ -76,6 +77,8 @@ struct daemon {
 	uv_timer_t dns_retire_timer;
 	bool dns_retire_timer_init;
 
+	struct cert_name *name_orphans;  /* daemon/cert: names of freed certs waiting for a
+					  * DNS answer */
 	struct order_job *order_orphans; /* daemon/acme/order: cancelled jobs waiting for
 					  * a DNS answer */
 

@@ -292,6 +292,7 @@ static void daemon_teardown(struct daemon *d)
 	d->dns = NULL;
 	daemon_reload_done(d);
 	order_free_orphans(d);
+	cert_free_orphans(d);
 	http_free(d->http);
 	d->http = NULL;
 	close_if(&d->state_timer_init, (uv_handle_t *)&d->state_timer);
@@ -549,6 +550,8 @@ static void on_signal(uv_signal_t *s, int signum)
 		/* daemon_reload() logs the outcome either way. */
 		_cleanup_free_ char *message = NULL;
 		(void)daemon_reload(d, &message);
+		notify_status(d);
+		(void)sd_notify(0, "READY=1");
 		return;
 	}
 	begin_stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");

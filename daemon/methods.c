@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "common/json.h"
 #include "common/record.h"
 #include "common/strutil.h"
@@ -625,6 +627,10 @@ static void on_reload(struct control_call *call, yajl_val params, void *userdata
 
 	(void)params;
 	r = daemon_reload(d, &message);
+	char line[300];
+	daemon_status_line(d, line, sizeof(line));
+	(void)sd_notifyf(0, "STATUS=%s", line);
+	(void)sd_notify(0, "READY=1");
 	if (r < 0) {
 		control_call_error(call, JRPC_FAILED, message ? message : strerror(-r), NULL);
 		return;

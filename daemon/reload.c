@@ -11,7 +11,6 @@
 #include "daemon/cert.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
-#include "daemon/methods.h"
 #include "daemon/reload.h"
 
 /* The new set a reload builds before it touches the running one. */
@@ -285,7 +284,6 @@ static int reload_failed(struct daemon *d, const char *file, unsigned line, cons
 	d->reload_error_line = line;
 	d->reload_error = strdup(msg);
 	log_error("reload of %s failed, keeping the old configuration: %s", d->config_path, msg);
-	(void)sd_notify(0, "READY=1");
 	*ret_message = strdup(msg);
 	return -EINVAL;
 }
@@ -443,10 +441,6 @@ int daemon_reload(struct daemon *d, char **ret_message)
 		     restart, next_dns ? "; new resolver settings applied" : "") < 0)
 		message = NULL;
 	log_notice("%s", message ? message : "configuration reloaded");
-	char line[300];
-	daemon_status_line(d, line, sizeof(line));
-	(void)sd_notifyf(0, "STATUS=%s", line);
-	(void)sd_notify(0, "READY=1");
 	*ret_message = message;
 	return 0;
 }

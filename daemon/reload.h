@@ -24,7 +24,9 @@
 struct daemon;
 
 /* 0 and *ret_message says what changed; -EINVAL and *ret_message says why
- * nothing did. *ret_message is owned by the caller (NULL when out of memory). */
+ * nothing did. *ret_message is owned by the caller (NULL when out of memory).
+ * Sends systemd RELOADING=1; the caller sends STATUS= and READY=1 after it,
+ * whatever the outcome (reload.c does not depend on methods.c's summary). */
 int daemon_reload(struct daemon *d, char **ret_message);
 
 /* At teardown: frees what reloads left behind (a retiring DNS checker, the
