@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -196,6 +197,36 @@ def test_reload_while_renewals_in_flight(cas, persistd_env):
     time.sleep(0.5)
     assert env.proc.poll() is None, env.read_log()[-6000:]
     assert status(env)["certs"] == 2
+    stop_clean(env)
+
+
+def test_reload_answers_requests_waiting_on_a_removed_ca(cas, persistd_env):
+    """A ca.probe waiting for the directory of a CA that a reload removes gets
+    an error answer at once, not silence."""
+    env = make_env(persistd_env, cas, {"a": cas.one}, {"www": cert("a", "www.example.test")})
+    env.start()
+    env.cas["b"] = ca_section_for(cas.two)
+    env.write()
+    reload_ok(env)
+    cas.two.faults("slow", count=1, delay_ms=8000, path="/directory")
+    result = {}
+
+    def probe():
+        try:
+            result["ok"] = env.rpc("ca.probe", {"ca": "b"}, timeout=30)
+        except AssertionError as e:
+            result["error"] = str(e)
+    t = threading.Thread(target=probe)
+    t.start()
+    env.wait_for(lambda: f"GET {cas.two.directory}" in env.read_log(),
+                 what="the probe's directory request")
+    del env.cas["b"]
+    env.write()
+    reload_ok(env)
+    t.join(timeout=5)  # answered by the reload, well before the CA's 8 s
+    assert not t.is_alive(), "ca.probe got no answer"
+    assert "removed from the configuration" in result.get("error", ""), result
+    assert status(env)["certs"] == 1
     stop_clean(env)
 
 
