@@ -47,7 +47,7 @@ int statelock_take(const char *state_dir, const char *mode, const char *control_
 	int fd, r;
 
 	str_printf(path, sizeof(path), "%s/lock", state_dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 	if (fd < 0) {
 		r = -errno;
 		str_printf(why, why_size, "opening %s: %s", path, strerror(errno));
