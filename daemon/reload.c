@@ -1,7 +1,9 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -22,7 +24,31 @@ struct next_set {
 	struct cert **certs;        /* owned array; entries owned unless reused */
 	bool *cert_reused;          /* certs[i] is a running cert, staged */
 	size_t n_certs;
+	/* About the running certs, d->certs[k]: looked up by name through a
+	 * sorted index, since ten thousand certs make a scan per cert slow. */
+	struct by_name *old_index;  /* owned, sorted by name */
+	bool *old_kept;             /* reused as is */
+	struct cert **old_moved;    /* borrowed: its successor under another CA, or NULL */
 };
+
+struct by_name {
+	const char *name;           /* borrowed from the cert */
+	size_t k;                   /* index into d->certs */
+};
+
+static int by_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct by_name *)a)->name, ((const struct by_name *)b)->name);
+}
+
+/* The index into d->certs of the running cert called name, or -1. */
+static ssize_t old_cert_index(const struct next_set *n, size_t n_old, const char *name)
+{
+	const struct by_name key = { name, 0 };
+	const struct by_name *hit = bsearch(&key, n->old_index, n_old, sizeof(key), by_name_cmp);
+
+	return hit ? (ssize_t)hit->k : -1;
+}
 
 static void next_set_abandon(struct daemon *d, struct next_set *n)
 {
@@ -37,6 +63,9 @@ static void next_set_abandon(struct daemon *d, struct next_set *n)
 			ca_free(n->cas[i]);
 	free(n->certs);
 	free(n->cert_reused);
+	free(n->old_index);
+	free(n->old_kept);
+	free(n->old_moved);
 	free(n->cas);
 	free(n->ca_reused);
 	config_free(n->config);
@@ -110,10 +139,17 @@ static int build_next(struct daemon *d, struct next_set *n, char *why, size_t wh
 	n->ca_reused = calloc(next->n_cas ? next->n_cas : 1, sizeof(*n->ca_reused));
 	n->certs = calloc(next->n_certs ? next->n_certs : 1, sizeof(*n->certs));
 	n->cert_reused = calloc(next->n_certs ? next->n_certs : 1, sizeof(*n->cert_reused));
-	if (!n->cas || !n->ca_reused || !n->certs || !n->cert_reused) {
+	n->old_index = calloc(d->n_certs ? d->n_certs : 1, sizeof(*n->old_index));
+	n->old_kept = calloc(d->n_certs ? d->n_certs : 1, sizeof(*n->old_kept));
+	n->old_moved = calloc(d->n_certs ? d->n_certs : 1, sizeof(*n->old_moved));
+	if (!n->cas || !n->ca_reused || !n->certs || !n->cert_reused || !n->old_index ||
+	    !n->old_kept || !n->old_moved) {
 		str_printf(why, why_size, "out of memory");
 		return -ENOMEM;
 	}
+	for (size_t k = 0; k < d->n_certs; k++)
+		n->old_index[k] = (struct by_name){ cert_get_name(d->certs[k]), k };
+	qsort(n->old_index, d->n_certs, sizeof(*n->old_index), by_name_cmp);
 	for (size_t i = 0; i < next->n_cas; i++) {
 		struct ca *old = reusable_ca(d, next->cas[i]);
 		if (old) {
@@ -137,16 +173,20 @@ static int build_next(struct daemon *d, struct next_set *n, char *why, size_t wh
 				ca = n->cas[k];
 		/* config_finish() resolved every cert's CA: this is a bug, not input. */
 		assert(ca);
-		struct cert *old = daemon_find_cert(d, cfg->name);
+		ssize_t k = old_cert_index(n, d->n_certs, cfg->name);
+		struct cert *old = k >= 0 ? d->certs[k] : NULL;
 		if (old && cert_get_ca(old) == ca) {
 			r = cert_stage_config(old, cfg);
 			if (r >= 0) {
 				n->certs[n->n_certs] = old;
 				n->cert_reused[n->n_certs] = true;
+				n->old_kept[k] = true;
 			}
 		} else {
 			/* New, or under another CA: a fresh cert against the new CA. */
 			r = cert_new(d, cfg, ca, &n->certs[n->n_certs]);
+			if (r >= 0 && old)
+				n->old_moved[k] = n->certs[n->n_certs];
 		}
 		if (r < 0) {
 			str_printf(why, why_size, "cert '%s': %s", cfg->name, strerror(-r));
@@ -155,22 +195,6 @@ static int build_next(struct daemon *d, struct next_set *n, char *why, size_t wh
 		n->n_certs++;
 	}
 	return 0;
-}
-
-static bool in_next_certs(const struct next_set *n, const struct cert *c)
-{
-	for (size_t i = 0; i < n->n_certs; i++)
-		if (n->cert_reused[i] && n->certs[i] == c)
-			return true;
-	return false;
-}
-
-static bool has_cert_named(struct cert *const *certs, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (streq(cert_get_name(certs[i]), name))
-			return true;
-	return false;
 }
 
 static bool in_next_cas(const struct next_set *n, const struct ca *ca)
@@ -363,11 +387,11 @@ int daemon_reload(struct daemon *d, char **ret_message)
 	/* Certs that go, or move to another CA: stopped (waiters answered) while
 	 * their CA still exists, then freed. */
 	size_t n_removed = 0, n_new = 0;
-	for (size_t i = 0; i < d->n_certs; i++)
-		if (!in_next_certs(&n, d->certs[i]))
-			cert_stop(d->certs[i]);
+	for (size_t k = 0; k < d->n_certs; k++)
+		if (!n.old_kept[k])
+			cert_stop(d->certs[k]);
 	for (size_t i = 0; i < n.n_certs; i++)
-		if (!has_cert_named(d->certs, d->n_certs, cert_get_name(n.certs[i])))
+		if (!n.cert_reused[i] && old_cert_index(&n, d->n_certs, cert_get_name(n.certs[i])) < 0)
 			n_new++;
 	struct cert **old_certs = d->certs;
 	size_t n_old_certs = d->n_certs;
@@ -382,11 +406,11 @@ int daemon_reload(struct daemon *d, char **ret_message)
 	for (size_t i = 0; i < n.n_cas; i++)
 		if (n.ca_reused[i])
 			ca_set_config(n.cas[i], n.config->cas[i]);
-	for (size_t i = 0; i < n_old_certs; i++) {
-		struct cert *c = old_certs[i];
-		if (in_next_certs(&n, c))
+	for (size_t k = 0; k < n_old_certs; k++) {
+		struct cert *c = old_certs[k];
+		if (n.old_kept[k])
 			continue;
-		struct cert *moved = daemon_find_cert(d, cert_get_name(c));
+		struct cert *moved = n.old_moved[k];
 		if (moved) {
 			/* Under another CA: an order in flight and the ARI window were
 			 * the old CA's; the new one starts afresh. */
@@ -416,6 +440,9 @@ int daemon_reload(struct daemon *d, char **ret_message)
 	config_free(old_config);
 	free(n.ca_reused);
 	free(n.cert_reused);
+	free(n.old_index);
+	free(n.old_kept);
+	free(n.old_moved);
 
 	_cleanup_free_ const char **keep = calloc(d->n_certs ? d->n_certs : 1, sizeof(*keep));
 	if (keep) {
