@@ -654,6 +654,7 @@ static int parse_daemon_key(struct parse_ctx *ctx, const char *k, const char *v,
 			d->trust_anchor = NULL;
 			return 0;
 		}
+		d->trust_anchor_line = ctx->line;
 		return set_path(ctx, k, v, &d->trust_anchor);
 	}
 	if (streq(k, "recheck_interval")) {
@@ -731,10 +732,14 @@ static int parse_ca_key(struct parse_ctx *ctx, const char *k, const char *v, boo
 		return set_list(ctx, k, v, &ca->contacts, &ca->n_contacts, 10, append, add_contact);
 	if (streq(k, "eab_kid"))
 		return set_string(ctx, k, v, &ca->eab_kid);
-	if (streq(k, "eab_hmac_file"))
+	if (streq(k, "eab_hmac_file")) {
+		ca->eab_hmac_file_line = ctx->line;
 		return set_path(ctx, k, v, &ca->eab_hmac_file);
-	if (streq(k, "ca_bundle"))
+	}
+	if (streq(k, "ca_bundle")) {
+		ca->ca_bundle_line = ctx->line;
 		return set_path(ctx, k, v, &ca->ca_bundle);
+	}
 	if (streq(k, "issuer"))
 		return set_list(ctx, k, v, &ca->issuers, &ca->n_issuers, RECORD_MAX_ISSUERS, append,
 				add_issuer);
@@ -809,16 +814,21 @@ static int parse_cert_key(struct parse_ctx *ctx, const char *k, const char *v, b
 			return -EINVAL;
 		}
 		cert->has_persist_until = true;
+		cert->persist_until_line = ctx->line;
 		return 0;
 	}
 	if (streq(k, "profile"))
 		return set_string(ctx, k, v, &cert->profile);
 	if (streq(k, "preferred_chain"))
 		return set_string(ctx, k, v, &cert->preferred_chain);
-	if (streq(k, "deploy_hook"))
+	if (streq(k, "deploy_hook")) {
+		cert->deploy_hook_line = ctx->line;
 		return set_path(ctx, k, v, &cert->deploy_hook);
-	if (streq(k, "dns01_hook"))
+	}
+	if (streq(k, "dns01_hook")) {
+		cert->dns01_hook_line = ctx->line;
 		return set_path(ctx, k, v, &cert->dns01_hook);
+	}
 	if (streq(k, "dns01_hook_timeout"))
 		return set_duration(ctx, k, v, &cert->dns01_hook_timeout_ms);
 	if (streq(k, "dns01_propagation_timeout"))
@@ -1190,4 +1200,66 @@ int config_load(const char *path, struct config **ret, struct config_errors *err
 		return r;
 	*ret = TAKE_PTR(c);
 	return 0;
+}
+
+/* ---- run-time checks (persistd -t) ---- */
+
+/* exec: an executable file, else a readable one. */
+static void check_file(struct config_errors *errs, const char *file, unsigned line,
+		       const char *key, const char *path, bool exec)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		add_error(errs, file, line, "%s '%s': %s", key, path, strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		add_error(errs, file, line, "%s '%s': not a regular file", key, path);
+		return;
+	}
+	/* access() asks with the real uid: the user running persistd -t, which is
+	 * the service user when run as it (sudo -u persistd persistd -t). */
+	if (access(path, exec ? X_OK : R_OK) < 0)
+		add_error(errs, file, line, "%s '%s': %s for uid %u", key, path,
+			  exec ? "not executable" : "not readable", (unsigned)getuid());
+	else if (exec && !(st.st_mode & 0111))
+		add_error(errs, file, line, "%s '%s': not executable", key, path);
+}
+
+int config_check_runtime(const struct config *c, int64_t now, struct config_errors *errs)
+{
+	size_t before = errs->n + errs->dropped;
+	const char *main_file = c->n_files ? c->files[0] : NULL;
+
+	if (c->daemon.trust_anchor)
+		check_file(errs, main_file, c->daemon.trust_anchor_line, "trust_anchor",
+			   c->daemon.trust_anchor, false);
+	for (size_t i = 0; i < c->n_cas; i++) {
+		const struct config_ca *ca = c->cas[i];
+		if (ca->ca_bundle)
+			check_file(errs, ca->file, ca->ca_bundle_line, "ca_bundle", ca->ca_bundle,
+				   false);
+		if (ca->eab_hmac_file)
+			check_file(errs, ca->file, ca->eab_hmac_file_line, "eab_hmac_file",
+				   ca->eab_hmac_file, false);
+	}
+	for (size_t i = 0; i < c->n_certs; i++) {
+		const struct config_cert *cert = c->certs[i];
+		if (cert->deploy_hook)
+			check_file(errs, cert->file, cert->deploy_hook_line, "deploy_hook",
+				   cert->deploy_hook, true);
+		if (cert->dns01_hook)
+			check_file(errs, cert->file, cert->dns01_hook_line, "dns01_hook",
+				   cert->dns01_hook, true);
+		if (cert->has_persist_until && cert->persist_until <= now) {
+			char iso[40];
+			time_format_iso(cert->persist_until, iso, sizeof(iso));
+			add_error(errs, cert->file, cert->persist_until_line,
+				  "persist_until %s is in the past: records made from it would "
+				  "authorize nothing",
+				  iso);
+		}
+	}
+	return errs->n + errs->dropped > before ? -EINVAL : 0;
 }

@@ -61,6 +61,7 @@ struct config_daemon {
 	unsigned max_orders_per_hour; /* the issuance circuit breaker: new orders per cert in
 				       * any hour, 1..CONFIG_MAX_ORDERS_PER_HOUR */
 	int log_level;              /* syslog priority */
+	unsigned trust_anchor_line; /* in files[0]; 0: the default */
 };
 
 struct config_ca {
@@ -79,6 +80,7 @@ struct config_ca {
 	bool hash_any_domain;       /* hashed mode: "*" instead of the domain */
 	char *file;                 /* owned: where it was defined */
 	unsigned line;
+	unsigned eab_hmac_file_line, ca_bundle_line; /* in file, for config_check_runtime() */
 };
 
 struct config_cert {
@@ -100,6 +102,7 @@ struct config_cert {
 	unsigned max_orders_per_hour; /* 0: the [daemon] value */
 	char *file;                 /* owned */
 	unsigned line;
+	unsigned persist_until_line, deploy_hook_line, dns01_hook_line; /* in file */
 };
 
 struct config {
@@ -139,6 +142,14 @@ int config_load(const char *path, struct config **ret, struct config_errors *err
 int config_parse_text(struct config *c, const char *file, const char *text, size_t len,
 		      bool main_file, struct config_errors *errs);
 int config_finish(struct config *c, struct config_errors *errs);
+
+/* What a valid config can still get wrong at run time, for persistd -t:
+ * files it names that are missing, not regular files or unreadable for the
+ * calling user (trust_anchor, ca_bundle, eab_hmac_file), hooks that are not
+ * executable files (deploy_hook, dns01_hook), and a persist_until that is
+ * not after `now`. Each problem is an error with file:line in errs; -EINVAL
+ * when there was one. Reads nothing but the files' metadata. */
+int config_check_runtime(const struct config *c, int64_t now, struct config_errors *errs);
 
 const struct config_ca *config_find_ca(const struct config *c, const char *name);
 const struct config_cert *config_find_cert(const struct config *c, const char *name);

@@ -268,6 +268,18 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 	for (size_t i = 0; certs && i < certs->u.array.len; i++)
 		worst = output_level_merge(worst, add_cert_rows(t, certs->u.array.values[i], true));
 	printf("persistd %s: %s\n", str_or(v, "version", "?"), str_or(v, "summary", ""));
+	yajl_val reload = json_get_object(v, "reload_error");
+	if (reload) {
+		char at[40], where[32] = "";
+		int64_t line = 0;
+		fmt_date(reload, "at", at, sizeof(at));
+		if (json_get_int(reload, "line", &line) && line > 0)
+			str_printf(where, sizeof(where), ":%" PRId64, line);
+		printf("WARNING: reload failed at %s, still running the previous configuration:\n"
+		       "  %s%s: %s\n",
+		       at, str_or(reload, "file", "?"), where, str_or(reload, "message", "?"));
+		worst = output_level_merge(worst, OUTPUT_WARNING);
+	}
 	if (certs && certs->u.array.len)
 		output_table_print(t, stdout, opt.color);
 	return output_level_exit_code(worst);

@@ -23,6 +23,15 @@ struct ca_waiter {
 	void *userdata;
 };
 
+/* One ca_fetch_directory() in flight: the op's userdata, so that a CA freed
+ * by a reload can still answer it (acme_conn_free() cancels silently). */
+struct ca_dir_waiter {
+	struct ca *ca;                /* borrowed */
+	ca_done_fn cb;
+	void *userdata;
+	struct ca_dir_waiter *next;   /* in ca->dir_waiters */
+};
+
 struct ca {
 	struct daemon *d;             /* borrowed */
 	const struct config_ca *cfg;  /* borrowed from d->config */
@@ -34,6 +43,7 @@ struct ca {
 	enum ca_phase phase;
 	struct ca_waiter *waiters;    /* owned array */
 	size_t n_waiters;
+	struct ca_dir_waiter *dir_waiters; /* owned list: ca_fetch_directory() calls */
 	struct keygen *keygen;        /* in flight, or NULL */
 	bool key_is_new;              /* made in this run: the CA cannot know it yet */
 	bool looked_up;               /* onlyReturnExisting asked once this run */
@@ -88,6 +98,12 @@ void ca_free(struct ca *ca)
 		ca_done_fn cb = ca->rollover_cb;
 		ca->rollover_cb = NULL;
 		cb(ca, -ECANCELED, "the CA was removed from the configuration", ca->rollover_ud);
+	}
+	while (ca->dir_waiters) {
+		struct ca_dir_waiter *w = ca->dir_waiters;
+		ca->dir_waiters = w->next;
+		w->cb(ca, -ECANCELED, "the CA was removed from the configuration", w->userdata);
+		free(w);
 	}
 	keygen_abandon(ca->keygen);
 	acme_conn_free(ca->conn);
@@ -729,6 +745,42 @@ void ca_cancel_wait(struct ca *ca, ca_ready_fn cb, void *userdata)
 			ca->n_waiters--;
 			return;
 		}
+}
+
+static void on_dir_for_waiter(const struct acme_reply *rep, void *userdata)
+{
+	struct ca_dir_waiter *w = userdata, **pp;
+	struct ca *ca = w->ca;
+	char why[400] = "";
+	int r = 0;
+
+	for (pp = &ca->dir_waiters; *pp && *pp != w; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = w->next;
+	if (!ca_get_directory(ca)) {
+		acme_reply_describe(rep, why, sizeof(why));
+		r = rep->error < 0 ? rep->error : -EPROTO;
+	}
+	w->cb(ca, r, why, w->userdata);
+	free(w);
+}
+
+int ca_fetch_directory(struct ca *ca, ca_done_fn cb, void *userdata)
+{
+	struct ca_dir_waiter *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	*w = (struct ca_dir_waiter){ ca, cb, userdata, ca->dir_waiters };
+	r = acme_conn_directory(ca->conn, on_dir_for_waiter, w);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	ca->dir_waiters = w;
+	return 0;
 }
 
 /* ---- key rollover ---- */

@@ -77,10 +77,16 @@ int ca_offers_persist(const struct ca *ca);
 int ca_expected_account_uri(const struct ca *ca, const char *name, const char *challenge_uri,
 			    char **ret);
 
+/* Fetches the directory (cached after the first time) for ca.probe: cb
+ * comes once, from the loop, with 0 when ca_get_directory() has it, else
+ * -errno and what went wrong; with -ECANCELED when the CA is freed first (a
+ * reload removed it). */
+typedef void (*ca_done_fn)(struct ca *ca, int r, const char *message, void *userdata);
+int ca_fetch_directory(struct ca *ca, ca_done_fn cb, void *userdata);
+
 /* Key rollover (RFC 8555 section 7.3.5): a new key of the configured type is
  * made off the loop, the CA is told, and only then is the new key written
  * over the old one. The account URL does not change. */
-typedef void (*ca_done_fn)(struct ca *ca, int r, const char *message, void *userdata);
 int ca_rollover(struct ca *ca, ca_done_fn cb, void *userdata);
 
 /* Account deactivation (RFC 8555 section 7.3.6): the emergency stop after a

@@ -72,6 +72,11 @@ struct cert {
 					   * thousands of certs make each lookup a scan */
 	bool waiting_ca_for_check;        /* one ca_prepare() for all names */
 	bool waiting_ca_for_ari;
+	/* cert_stage_config(): the names under a config a reload may apply */
+	const struct config_cert *staged_cfg; /* borrowed from the new config */
+	struct cert_name **staged;        /* owned array; its names are owned unless
+					   * c->names holds them too */
+	size_t n_staged;
 };
 
 static uint64_t random_u64(void)
@@ -124,6 +129,14 @@ static struct state_name *name_state(const struct cert_name *n)
 {
 	struct state_cert *st = cert_state(n->cert);
 	return st ? state_cert_get_name(st, n->name, true) : NULL;
+}
+
+/* The name's cert is gone but its check's callback will come (dnscheck
+ * promises one per request, CANCELLED at the latest from dnscheck_free()):
+ * the callback frees the name. */
+static void name_orphan(struct cert_name *n)
+{
+	n->cert = NULL;
 }
 
 static void name_free(struct cert_name *n)
@@ -1478,52 +1491,86 @@ int cert_renew_if_due(struct cert *c, bool force, cert_done_fn cb, void *userdat
 
 /* ---- life cycle ---- */
 
-static int sync_names(struct cert *c)
+static bool name_is_current(const struct cert *c, const struct cert_name *n)
 {
-	struct cert_name **names = calloc(c->cfg->n_names ? c->cfg->n_names : 1, sizeof(*names));
-	size_t n = 0;
+	for (size_t k = 0; k < c->n_names; k++)
+		if (c->names[k] == n)
+			return true;
+	return false;
+}
 
+/* Frees a staged name list, except the names the cert still uses. */
+static void drop_staged(struct cert *c)
+{
+	for (size_t i = 0; i < c->n_staged; i++)
+		if (!name_is_current(c, c->staged[i]))
+			name_free(c->staged[i]);
+	free(c->staged);
+	c->staged = NULL;
+	c->n_staged = 0;
+	c->staged_cfg = NULL;
+}
+
+int cert_stage_config(struct cert *c, const struct config_cert *cfg)
+{
+	struct cert_name **names = calloc(cfg->n_names ? cfg->n_names : 1, sizeof(*names));
+
+	drop_staged(c);
 	if (!names)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->cfg->n_names; i++) {
+	c->staged = names;
+	c->staged_cfg = cfg;
+	for (size_t i = 0; i < cfg->n_names; i++) {
 		struct cert_name *found = NULL;
 		for (size_t k = 0; k < c->n_names && !found; k++)
-			if (c->names[k] && streq(c->names[k]->name, c->cfg->names[i])) {
+			if (streq(c->names[k]->name, cfg->names[i]))
 				found = c->names[k];
-				c->names[k] = NULL;
-			}
 		if (!found) {
 			found = calloc(1, sizeof(*found));
-			if (!found || !(found->name = strdup(c->cfg->names[i]))) {
+			if (!found || !(found->name = strdup(cfg->names[i]))) {
 				free(found);
-				for (size_t k = 0; k < n; k++)
-					name_free(names[k]);
-				free(names);
+				drop_staged(c);
 				return -ENOMEM;
 			}
 			found->cert = c;
 			sched_item_init(&found->item, on_recheck_due, found);
 		}
-		names[n++] = found;
+		names[c->n_staged++] = found;
 	}
-	/* Names no longer configured. */
+	return 0;
+}
+
+void cert_unstage_config(struct cert *c)
+{
+	drop_staged(c);
+}
+
+/* Switches to the staged names; cannot fail. */
+static void commit_names(struct cert *c)
+{
 	for (size_t k = 0; k < c->n_names; k++) {
 		struct cert_name *old = c->names[k];
-		if (!old)
+		bool kept = false;
+		for (size_t i = 0; i < c->n_staged && !kept; i++)
+			kept = c->staged[i] == old;
+		if (kept)
 			continue;
+		/* No longer configured. */
 		sched_cancel(c->d->sched, &old->item);
 		if (old->in_flight)
-			old->cert = NULL; /* freed by its check's callback */
+			name_orphan(old);
 		else
 			name_free(old);
 	}
 	free(c->names);
-	c->names = names;
-	c->n_names = n;
+	c->names = c->staged;
+	c->n_names = c->n_staged;
+	c->staged = NULL;
+	c->n_staged = 0;
+	c->staged_cfg = NULL;
 	struct state_cert *st = cert_state(c);
 	if (st)
 		state_cert_retain_names(st, c->cfg->names, c->cfg->n_names);
-	return 0;
 }
 
 int cert_new(struct daemon *d, const struct config_cert *cfg, struct ca *ca, struct cert **ret)
@@ -1541,9 +1588,10 @@ int cert_new(struct daemon *d, const struct config_cert *cfg, struct ca *ca, str
 		return -ENOMEM;
 	sched_item_init(&c->renew_item, on_renew_due, c);
 	sched_item_init(&c->ari_item, on_ari_due, c);
-	r = sync_names(c);
+	r = cert_stage_config(c, cfg);
 	if (r < 0)
 		return r;
+	commit_names(c);
 	*ret = TAKE_PTR(c);
 	return 0;
 }
@@ -1552,6 +1600,12 @@ int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca
 {
 	bool restart = c->job != NULL;
 	int r;
+
+	if (c->staged_cfg != cfg) {
+		r = cert_stage_config(c, cfg);
+		if (r < 0)
+			return r;
+	}
 
 	/* An order in flight holds the old section, which the reload is about to
 	 * free: park it (its URL stays in state) and go on under the new one. */
@@ -1562,9 +1616,11 @@ int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca
 	}
 	c->cfg = cfg;
 	c->ca = ca;
-	r = sync_names(c);
-	if (r < 0)
-		return r;
+	commit_names(c);
+	/* A check waiter whose names in flight were all removed has nothing left
+	 * to wait for. */
+	if (c->n_check_waiters)
+		check_done_waiters(c);
 	if (restart) {
 		r = start_job(c);
 		if (r < 0)
@@ -1647,15 +1703,26 @@ void cert_free(struct cert *c)
 		return;
 	if (c->d->sched)
 		cert_stop(c);
+	drop_staged(c);
 	for (size_t i = 0; i < c->n_names; i++) {
 		if (c->names[i]->in_flight)
-			c->names[i]->cert = NULL;
+			name_orphan(c->names[i]);
 		else
 			name_free(c->names[i]);
 	}
 	free(c->names);
+	c->names = NULL;
+	c->n_names = 0;
 	call_renew_waiters(c, -ECANCELED, "the certificate was removed from the configuration");
-	free(c->check_waiters);
+	/* A records.check waiting on this cert gets its answer, not silence. */
+	struct cert_waiter *w = c->check_waiters;
+	size_t n = c->n_check_waiters;
+	c->check_waiters = NULL;
+	c->n_check_waiters = 0;
+	for (size_t i = 0; i < n; i++)
+		w[i].cb(c, -ECANCELED, "the certificate was removed from the configuration",
+			w[i].userdata);
+	free(w);
 	free(c->name);
 	free(c);
 }
@@ -1702,3 +1769,4 @@ int cert_start(struct cert *c)
 	cert_reevaluate(c);
 	return 0;
 }
+

@@ -49,7 +49,14 @@ int cert_new(struct daemon *d, const struct config_cert *cfg, struct ca *ca, str
 void cert_free(struct cert *c);
 DEFINE_FREEP(struct cert, cert_free)
 
-/* After a reload: the same cert under its new section (names may change). */
+/* A reload in two steps, so that a failure leaves the cert as it was:
+ * cert_stage_config() makes (and may fail to make) everything the new
+ * section needs without changing the cert; cert_unstage_config() drops it
+ * again. cert_set_config() then applies the section (staging it first if
+ * that was not done) and fails only when staging fails: the same cert under
+ * its new section, names may change, an order in flight is restarted. */
+int cert_stage_config(struct cert *c, const struct config_cert *cfg);
+void cert_unstage_config(struct cert *c);
 int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca);
 
 /* Reads the current certificate from the store and schedules everything. */

@@ -42,7 +42,9 @@ int daemon_state_save(struct daemon *d)
 	size_t len;
 	int r;
 
-	if (!d->state || !d->store)
+	/* --probe runs beside a daemon without the state lock: what it learns
+	 * about the CA is not worth a second writer. */
+	if (!d->state || !d->store || d->read_only)
 		return 0;
 	r = state_to_json(d->state, &json, &len);
 	if (r == 0)

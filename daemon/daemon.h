@@ -65,6 +65,22 @@ struct daemon {
 	uv_timer_t state_timer;     /* coalesces state writes */
 	bool state_timer_init;
 
+	/* The last failed reload, kept until a reload succeeds: status shows it
+	 * and counts it as a WARNING (daemon/reload). */
+	int64_t reload_failed_at;   /* 0: none since the last good one */
+	char *reload_error_file;    /* owned or NULL */
+	unsigned reload_error_line; /* 0: not about one line */
+	char *reload_error;         /* owned or NULL */
+	/* A DNS checker replaced by a reload (new resolver settings), freed once
+	 * the lookups it still owes are answered. */
+	struct dnscheck **dns_retired; /* owned array of owned checkers */
+	size_t n_dns_retired;
+	uv_timer_t dns_retire_timer;
+	bool dns_retire_timer_init;
+
+	int state_lock_fd;          /* <state_dir>/lock, flock()ed; -1 when not held */
+	bool read_only;             /* --probe: writes no state (and holds no lock) */
+
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool signals_init;
 	uv_timer_t watchdog;

@@ -1,6 +1,8 @@
 /* persistd: the certificate renewal daemon. main() parses the command line
  * and runs one mode: the daemon (default), --oneshot, --probe, or
- * --check-config (validate and summarize, like nginx -t). */
+ * --check-config (validate and summarize, like nginx -t). The modes that
+ * write state (the daemon, --oneshot, --revoke) hold the state directory's
+ * lock (daemon/statelock) from before state.json is read until exit. */
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -19,6 +22,7 @@
 #include "common/listen.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
+#include "daemon/acme/order.h"
 #include "daemon/acme/revoke.h"
 #include "daemon/acme/transport.h"
 #include "daemon/ca.h"
@@ -30,6 +34,8 @@
 #include "daemon/httpd.h"
 #include "daemon/log.h"
 #include "daemon/methods.h"
+#include "daemon/reload.h"
+#include "daemon/statelock.h"
 
 #define EXIT_USAGE 2
 
@@ -148,10 +154,21 @@ static int load_config(const char *path, struct config **ret, bool quiet_ok)
 
 static int check_config(const char *path)
 {
+	struct config_errors errs = { 0 };
 	struct config *c = NULL;
 
 	if (load_config(path, &c, false) < 0)
 		return 1;
+	/* Valid syntax is not enough: what would fail at run time fails here. */
+	if (config_check_runtime(c, (int64_t)time(NULL), &errs) < 0) {
+		print_errors(&errs, "persistd: ");
+		fprintf(stderr, "persistd: configuration %s is NOT valid (%zu error%s)\n", path,
+			errs.n + errs.dropped, errs.n + errs.dropped == 1 ? "" : "s");
+		config_errors_done(&errs);
+		config_free(c);
+		return 1;
+	}
+	config_errors_done(&errs);
 	print_summary(c);
 	config_free(c);
 	return 0;
@@ -185,7 +202,9 @@ static int build_cas_and_certs(struct daemon *d)
 	return 0;
 }
 
-static int daemon_setup(struct daemon *d)
+/* lock_mode: NULL for a mode that writes nothing (--probe), else the mode
+ * named to a second writer that finds the state directory taken. */
+static int daemon_setup(struct daemon *d, const char *lock_mode)
 {
 	const struct config_daemon *dc = &d->config->daemon;
 	_cleanup_free_ char *json = NULL;
@@ -196,9 +215,25 @@ static int daemon_setup(struct daemon *d)
 	r = store_open(dc->state_dir, &d->store);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "opening the state directory %s: %m", dc->state_dir);
-	r = fsperm_tidy(dc->state_dir);
-	if (r < 0)
-		return r == -EPERM ? r : log_errno(LOG_ERR, r, "checking %s: %m", dc->state_dir);
+	d->read_only = !lock_mode;
+	if (lock_mode) {
+		/* Before state.json is read: the holder may still be writing it. */
+		char why[4300];
+		r = statelock_take(dc->state_dir, lock_mode,
+				   streq(lock_mode, "daemon") ? dc->control_socket : NULL,
+				   &d->state_lock_fd, why, sizeof(why));
+		if (r < 0) {
+			log_error("%s%s", why,
+				  r == -EBUSY ? "; refusing to run a second writer beside it" : "");
+			return r;
+		}
+		/* Only a writer tidies, and only under the lock: another persistd
+		 * may be writing those temp files. */
+		r = fsperm_tidy(dc->state_dir);
+		if (r < 0)
+			return r == -EPERM ? r
+					   : log_errno(LOG_ERR, r, "checking %s: %m", dc->state_dir);
+	}
 	r = store_state_load(d->store, &json, &len);
 	if (r == -ENOENT) {
 		d->state = state_new();
@@ -272,6 +307,7 @@ static void daemon_teardown(struct daemon *d)
 	d->sched = NULL;
 	dnscheck_free(d->dns);
 	d->dns = NULL;
+	daemon_reload_done(d);
 	http_free(d->http);
 	d->http = NULL;
 	close_if(&d->state_timer_init, (uv_handle_t *)&d->state_timer);
@@ -289,6 +325,8 @@ static void daemon_teardown(struct daemon *d)
 	d->state = NULL;
 	store_free(d->store);
 	d->store = NULL;
+	statelock_release(d->state_lock_fd);
+	d->state_lock_fd = -1;
 	config_free(d->config);
 	d->config = NULL;
 }
@@ -542,10 +580,11 @@ static void on_signal(uv_signal_t *s, int signum)
 	struct daemon *d = s->data;
 
 	if (signum == SIGHUP) {
+		/* daemon_reload() logs the outcome either way. */
 		_cleanup_free_ char *message = NULL;
-		if (daemon_reload(d, &message) < 0)
-			log_error("reload failed, keeping the old configuration: %s",
-				  message ? message : "?");
+		(void)daemon_reload(d, &message);
+		notify_status(d);
+		(void)sd_notify(0, "READY=1");
 		return;
 	}
 	begin_stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -670,153 +709,6 @@ static int run_daemon(struct daemon *d)
 	return d->exit_code;
 }
 
-/* ---- reload ---- */
-
-static bool same_strv(char *const *a, size_t na, char *const *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (!streq(a[i], b[i]))
-			return false;
-	return true;
-}
-
-int daemon_reload(struct daemon *d, char **ret_message)
-{
-	struct config_errors errs = { 0 };
-	struct config *next = NULL;
-	char *message = NULL;
-	size_t len = 0;
-	FILE *f;
-	int r;
-
-	(void)sd_notify(0, "RELOADING=1");
-	r = config_load(d->config_path, &next, &errs);
-	if (r < 0) {
-		f = open_memstream(&message, &len);
-		if (f) {
-			for (size_t i = 0; i < errs.n; i++)
-				fprintf(f, "%s%s:%u: %s", i ? "; " : "",
-					errs.items[i].file ? errs.items[i].file : "?", errs.items[i].line,
-					errs.items[i].message);
-			if (errs.n == 0)
-				fprintf(f, "%s: %s", d->config_path, strerror(-r));
-			fclose(f);
-		}
-		config_errors_done(&errs);
-		log_error("reload of %s failed, keeping the old configuration: %s", d->config_path,
-			  message ? message : "?");
-		(void)sd_notify(0, "READY=1");
-		*ret_message = message;
-		return -EINVAL;
-	}
-	config_errors_done(&errs);
-
-	const struct config_daemon *a = &d->config->daemon, *b = &next->daemon;
-	if (!streq(a->state_dir, b->state_dir) || !streq(a->control_socket, b->control_socket) ||
-	    !streq(a->admin_group, b->admin_group) || !streq_ptr(a->trust_anchor, b->trust_anchor) ||
-	    !same_strv(a->resolvers, a->n_resolvers, b->resolvers, b->n_resolvers) ||
-	    a->dns_timeout_ms != b->dns_timeout_ms ||
-	    a->dns_max_inflight != b->dns_max_inflight)
-		log_warning("changes of state_dir, control_socket, admin_group, resolver, "
-			    "trust_anchor, dns_timeout and dns_max_inflight take effect at the next "
-			    "restart, ignoring");
-	log_set_max_level(b->log_level);
-	/* The HTTP listener keeps its socket: rebinding on reload could lose the
-	 * address to another process. */
-	if (!streq_ptr(a->http_listen, b->http_listen))
-		log_warning("a change of http_listen takes effect at the next restart, ignoring");
-
-	/* CAs: keep those with the same name and directory; others are new. */
-	struct ca **cas = calloc(next->n_cas ? next->n_cas : 1, sizeof(*cas));
-	struct cert **certs = calloc(next->n_certs ? next->n_certs : 1, sizeof(*certs));
-	if (!cas || !certs) {
-		free(cas);
-		free(certs);
-		config_free(next);
-		*ret_message = strdup("out of memory");
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < next->n_cas; i++) {
-		struct ca *old = daemon_find_ca(d, next->cas[i]->name);
-		if (old && streq(ca_get_config(old)->directory, next->cas[i]->directory) &&
-		    streq_ptr(ca_get_config(old)->ca_bundle, next->cas[i]->ca_bundle)) {
-			ca_set_config(old, next->cas[i]);
-			cas[i] = old;
-			for (size_t k = 0; k < d->n_cas; k++)
-				if (d->cas[k] == old)
-					d->cas[k] = NULL;
-		} else if (ca_new(d, next->cas[i], &cas[i]) < 0) {
-			cas[i] = NULL;
-		}
-	}
-	struct cert **old_certs = d->certs;
-	size_t n_old = d->n_certs;
-	size_t n_new = 0;
-	d->certs = certs;
-	d->n_certs = 0;
-	for (size_t i = 0; i < next->n_certs; i++) {
-		const struct config_cert *cfg = next->certs[i];
-		struct ca *ca = NULL;
-		for (size_t k = 0; k < next->n_cas; k++)
-			if (cas[k] && streq(next->cas[k]->name, cfg->ca_name))
-				ca = cas[k];
-		struct cert *c = NULL;
-		for (size_t k = 0; k < n_old; k++)
-			if (old_certs[k] && streq(cert_get_name(old_certs[k]), cfg->name)) {
-				c = old_certs[k];
-				old_certs[k] = NULL;
-			}
-		if (!ca)
-			continue;
-		if (c) {
-			if (cert_get_ca(c) != ca)
-				cert_stop(c); /* another CA: the order in flight is not its */
-			if (cert_set_config(c, cfg, ca) < 0) {
-				cert_free(c);
-				continue;
-			}
-		} else if (cert_new(d, cfg, ca, &c) < 0) {
-			continue;
-		} else {
-			n_new++;
-		}
-		certs[d->n_certs++] = c;
-	}
-	size_t n_removed = 0;
-	for (size_t k = 0; k < n_old; k++)
-		if (old_certs[k]) {
-			cert_free(old_certs[k]);
-			n_removed++;
-		}
-	free(old_certs);
-	for (size_t k = 0; k < d->n_cas; k++)
-		ca_free(d->cas[k]);
-	free(d->cas);
-	d->cas = cas;
-	d->n_cas = next->n_cas;
-	config_free(d->config);
-	d->config = next;
-	_cleanup_free_ const char **keep = calloc(d->n_certs ? d->n_certs : 1, sizeof(*keep));
-	if (keep) {
-		for (size_t i = 0; i < d->n_certs; i++)
-			keep[i] = cert_get_name(d->certs[i]);
-		state_retain_certs(d->state, keep, d->n_certs);
-	}
-	for (size_t i = 0; i < d->n_certs; i++)
-		(void)cert_start(d->certs[i]);
-	daemon_state_changed(d);
-	if (asprintf(&message, "configuration reloaded: %zu certs (%zu new, %zu removed)",
-		     d->n_certs, n_new, n_removed) < 0)
-		message = NULL;
-	log_notice("%s", message ? message : "configuration reloaded");
-	notify_status(d);
-	(void)sd_notify(0, "READY=1");
-	*ret_message = message;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	enum { OPT_ONESHOT = 256, OPT_CERT, OPT_FORCE, OPT_PROBE, OPT_VERSION, OPT_TEST_CLOCK,
@@ -838,7 +730,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
 	};
-	struct daemon d = { 0 };
+	struct daemon d = { .state_lock_fd = -1 };
 	const char *config_path = CONFIG_DEFAULT_PATH, *probe = NULL, *revoke = NULL,
 		   *reason = NULL;
 	bool check = false, verbose = false, with_cert_key = false;
@@ -932,6 +824,8 @@ int main(int argc, char **argv)
 		log_target = d.oneshot || probe || revoke ? LOG_TARGET_STDERR : LOG_TARGET_AUTO;
 	log_setup((enum log_target)log_target,
 		  verbose ? LOG_DEBUG : d.config->daemon.log_level);
+	if (!probe)
+		daemon_reload_check_runtime(&d);
 	if (d.test_clock) {
 		const char *off = getenv("PERSISTD_TEST_TIME_OFFSET");
 		if (off)
@@ -952,7 +846,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.loop = &loop;
-	r = daemon_setup(&d);
+	r = daemon_setup(&d, probe ? NULL : revoke ? "revoke" : d.oneshot ? "oneshot" : "daemon");
 	if (r < 0)
 		r = 1;
 	else if (probe)

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "common/json.h"
 #include "common/record.h"
 #include "common/strutil.h"
@@ -14,6 +16,7 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/methods.h"
+#include "daemon/reload.h"
 
 /* ---- JSON pieces ---- */
 
@@ -224,9 +227,10 @@ static void format_status_line(const struct daemon *d, const struct level_counts
 		else
 			time_format_duration((uint64_t)in * 1000, next, sizeof(next));
 	}
-	str_printf(buf, size, "%zu certs, %zu warning, %zu critical, %zu error, next renewal in %s",
+	str_printf(buf, size, "%zu certs, %zu warning, %zu critical, %zu error, next renewal in %s%s",
 		   lc->certs, lc->level[ALERT_WARNING], lc->level[ALERT_CRITICAL],
-		   lc->level[ALERT_ERROR], next);
+		   lc->level[ALERT_ERROR], next,
+		   d->reload_failed_at ? "; the last reload FAILED (old configuration in use)" : "");
 }
 
 void daemon_status_line(const struct daemon *d, char *buf, size_t size)
@@ -249,6 +253,10 @@ void methods_write_status(const struct daemon *d, struct json_writer *w)
 	for (int l = 0; l < _ALERT_LEVEL_MAX; l++)
 		if (lc.level[l])
 			worst = (enum alert_level)l;
+	/* The daemon runs an older configuration than the file says: monitoring
+	 * must see that until a reload succeeds. */
+	if (d->reload_failed_at && worst < ALERT_WARNING)
+		worst = ALERT_WARNING;
 	json_begin_object(w);
 	json_kv_string(w, "version", PERSISTD_VERSION);
 	json_kv_int(w, "pid", getpid());
@@ -267,6 +275,21 @@ void methods_write_status(const struct daemon *d, struct json_writer *w)
 	json_kv_int(w, "jobs_running", d->jobs_running);
 	json_kv_int(w, "warn_before", (int64_t)(d->config->daemon.warn_before_ms / 1000));
 	json_kv_int(w, "critical_before", (int64_t)(d->config->daemon.critical_before_ms / 1000));
+	json_key(w, "reload_error");
+	if (d->reload_failed_at) {
+		json_begin_object(w);
+		kv_time(w, "at", d->reload_failed_at);
+		json_kv_string(w, "file", d->reload_error_file);
+		json_key(w, "line");
+		if (d->reload_error_line)
+			json_int(w, d->reload_error_line);
+		else
+			json_null(w);
+		json_kv_string(w, "message", d->reload_error);
+		json_end_object(w);
+	} else {
+		json_null(w);
+	}
 	json_key(w, "cert_list");
 	json_begin_array(w);
 	for (size_t i = 0; i < d->n_certs; i++)
@@ -414,10 +437,12 @@ static void fanout_done(struct fanout *f)
 
 static void on_cert_checked(struct cert *c, int r, const char *message, void *userdata)
 {
-	(void)c;
-	(void)r;
-	(void)message;
-	fanout_done(userdata);
+	struct fanout *f = userdata;
+
+	/* A reload removed the cert: f->only may be it, so answer with why. */
+	if (r == -ECANCELED)
+		str_printf(f->error, sizeof(f->error), "cert '%s': %s", cert_get_name(c), message);
+	fanout_done(f);
 }
 
 static void on_records_check(struct control_call *call, yajl_val params, void *userdata)
@@ -634,6 +659,10 @@ static void on_reload(struct control_call *call, yajl_val params, void *userdata
 
 	(void)params;
 	r = daemon_reload(d, &message);
+	char line[300];
+	daemon_status_line(d, line, sizeof(line));
+	(void)sd_notifyf(0, "STATUS=%s", line);
+	(void)sd_notify(0, "READY=1");
 	if (r < 0) {
 		control_call_error(call, JRPC_FAILED, message ? message : strerror(-r), NULL);
 		return;
@@ -850,16 +879,14 @@ struct probe_req {
 	struct ca *ca;
 };
 
-static void on_probe_directory(const struct acme_reply *rep, void *userdata)
+static void on_probe_directory(struct ca *ca, int r, const char *message, void *userdata)
 {
 	struct probe_req *req = userdata;
-	const struct acme_directory *dir = ca_get_directory(req->ca);
+	const struct acme_directory *dir = r < 0 ? NULL : ca_get_directory(ca);
 	_cleanup_(json_writer_freep) struct json_writer *w = NULL;
-	char why[400];
 
 	if (!dir) {
-		acme_reply_describe(rep, why, sizeof(why));
-		control_call_error(req->call, JRPC_FAILED, why, NULL);
+		control_call_error(req->call, JRPC_FAILED, message, NULL);
 		free(req);
 		return;
 	}
@@ -932,7 +959,8 @@ static void on_ca_probe(struct control_call *call, yajl_val params, void *userda
 		return;
 	}
 	*req = (struct probe_req){ d, call, ca };
-	if (acme_conn_directory(ca_get_conn(ca), on_probe_directory, req) < 0) {
+	/* Through the CA, not its connection: a reload that removes the CA answers. */
+	if (ca_fetch_directory(ca, on_probe_directory, req) < 0) {
 		control_call_error(call, JRPC_FAILED, "cannot reach the CA", NULL);
 		free(req);
 	}

@@ -16,10 +16,6 @@ struct json_writer;
 /* The method table for control_new(); userdata is the struct daemon. */
 const struct control_method *methods_table(const struct daemon *d, size_t *ret_n);
 
-/* Reloads the configuration (SIGHUP and the reload method). On failure the
- * old configuration stays and *ret_message says why (owned by the caller). */
-int daemon_reload(struct daemon *d, char **ret_message);
-
 /* The one-line summary for systemd's STATUS=. */
 void daemon_status_line(const struct daemon *d, char *buf, size_t size);
 

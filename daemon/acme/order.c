@@ -709,6 +709,7 @@ static void on_precheck(const struct dnscheck_result *res, void *userdata)
 	_cleanup_free_ char *expected = NULL;
 
 	job->dnscheck_pending = false;
+	/* A cancelled job's CA may be gone (a reload removed it): touch nothing. */
 	if (job->cancelled) {
 		/* Perhaps from inside dnscheck_free() at shutdown: the CA may be gone. */
 		job_release(job);
@@ -1326,5 +1327,8 @@ void order_cancel(struct order_job *job)
 		return;
 	job->cancelled = true;
 	ca_cancel_wait(job->ca, on_ca_ready, job);
+	/* With a pre-check in flight, on_precheck() frees the job: dnscheck
+	 * answers every request, CANCELLED at the latest from dnscheck_free(). */
 	job_release(job);
 }
+

@@ -401,6 +401,87 @@ static void test_shipped_examples(void **state)
 	config_free(c);
 }
 
+static bool has_error(const struct config_errors *errs, unsigned line, const char *part)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		if (errs->items[i].line == line && strstr(errs->items[i].message, part))
+			return true;
+	for (size_t i = 0; i < errs->n; i++)
+		print_error("  got %s:%u: %s\n", errs->items[i].file, errs->items[i].line,
+			    errs->items[i].message);
+	return false;
+}
+
+/* What persistd -t finds beyond the syntax: missing or unreadable files,
+ * hooks that are not executable, a persist_until already past. */
+static void test_check_runtime(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/persistd-runtime-XXXXXX";
+	char text[2048], bundle[300], hmac[300], hook[300], p[400];
+	struct config_errors errs = { 0 };
+	int r;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(bundle, sizeof(bundle), "%s/bundle.pem", dir);
+	snprintf(hmac, sizeof(hmac), "%s/eab.key", dir);
+	snprintf(hook, sizeof(hook), "%s/hook", dir);
+	write_file(bundle, "x");
+	write_file(hmac, "x");
+	write_file(hook, "#!/bin/sh\n");
+	assert_int_equal(chmod(hook, 0755), 0);
+	snprintf(text, sizeof(text),
+		 "[daemon]\n"                          /* 1 */
+		 "trust_anchor = %s/anchor.key\n"      /* 2: missing */
+		 "[ca a]\n"                            /* 3 */
+		 "directory = https://x/d\n"           /* 4 */
+		 "ca_bundle = %s\n"                    /* 5 */
+		 "eab_kid = k\n"                       /* 6 */
+		 "eab_hmac_file = %s\n"                /* 7 */
+		 "[cert w]\n"                          /* 8 */
+		 "names = w.example\n"                 /* 9 */
+		 "deploy_hook = %s\n"                  /* 10 */
+		 "persist_until = 2027-06-01\n",       /* 11 */
+		 dir, bundle, hmac, hook);
+	struct config *c = parse(text, &errs, &r);
+	assert_int_equal(r, 0);
+	int64_t before = 1811808000 - 1; /* 2027-06-01T00:00:00Z - 1 s */
+
+	/* Only the trust anchor is missing. */
+	assert_int_equal(config_check_runtime(c, before, &errs), -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_true(has_error(&errs, 2, "trust_anchor"));
+	assert_string_equal(errs.items[0].file, "test.conf");
+	config_errors_done(&errs);
+	snprintf(p, sizeof(p), "%s/anchor.key", dir);
+	write_file(p, "x");
+	assert_int_equal(config_check_runtime(c, before, &errs), 0);
+	assert_int_equal(errs.n, 0);
+
+	/* persist_until at or after now: in the past. */
+	assert_int_equal(config_check_runtime(c, before + 1, &errs), -EINVAL);
+	assert_true(has_error(&errs, 11, "persist_until 2027-06-01T00:00:00Z is in the past"));
+	config_errors_done(&errs);
+
+	/* A hook that is not executable, a bundle that is a directory, a
+	 * missing HMAC file. */
+	assert_int_equal(chmod(hook, 0644), 0);
+	unlink(bundle);
+	assert_int_equal(mkdir(bundle, 0755), 0);
+	unlink(hmac);
+	assert_int_equal(config_check_runtime(c, before, &errs), -EINVAL);
+	assert_int_equal(errs.n, 3);
+	assert_true(has_error(&errs, 10, "deploy_hook"));
+	assert_true(has_error(&errs, 10, "not executable"));
+	assert_true(has_error(&errs, 5, "not a regular file"));
+	assert_true(has_error(&errs, 7, "No such file"));
+	config_errors_done(&errs);
+	config_free(c);
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_load_dropins),
 		cmocka_unit_test(test_load_refuses_non_regular),
 		cmocka_unit_test(test_shipped_examples),
+		cmocka_unit_test(test_check_runtime),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
