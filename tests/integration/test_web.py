@@ -346,7 +346,7 @@ def test_unix_socket_and_config_errors(knot, testca_factory, persistd_env, tmp_p
     env.daemon["http_listen"] = str(tmp_path / "other.sock")
     env.write()
     env.ctl("reload", check=0)
-    assert "http_listen takes effect at the next restart" in env.read_log()
+    assert "http_listen changed; these take effect at the next restart" in env.read_log()
     assert path.is_socket() and not (tmp_path / "other.sock").exists()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(30)
