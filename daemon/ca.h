@@ -54,7 +54,9 @@ const struct config_ca *ca_get_config(const struct ca *ca);
 struct acme_conn *ca_get_conn(const struct ca *ca);
 const struct acme_directory *ca_get_directory(const struct ca *ca);
 const char *ca_get_account_url(const struct ca *ca);
-const struct key *ca_get_account_key(const struct ca *ca);
+/* The account key's type name ("ec-p256", ...), or NULL while no key is known. The key itself
+ * lives only in the signer process (daemon/signer.h). */
+const char *ca_get_key_type(const struct ca *ca);
 const char *ca_get_thumbprint(const struct ca *ca);
 
 /* The accounturi mode: the config's choice, else the directory's. */
