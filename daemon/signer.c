@@ -131,6 +131,26 @@ pid_t signer_get_pid(const struct signer *s)
 	return s ? s->pid : 0;
 }
 
+/* The child's exit codes (child_main): it cannot log, so the code says where it stopped. */
+static const char *exit_reason(int code)
+{
+	switch (code) {
+	case 70:
+		return " (setting up the process)";
+	case 71:
+		return " (opening the state directory)";
+	case 72:
+		return " (Landlock refused to confine it)";
+	case 73:
+		return " (loading its seccomp filter failed: does a system-call filter around "
+		       "persistd refuse seccomp()?)";
+	case 74:
+		return " (its socket broke)";
+	default:
+		return "";
+	}
+}
+
 static void reap(struct signer *s, bool wait)
 {
 	int status;
@@ -148,7 +168,8 @@ static void reap(struct signer *s, bool wait)
 						      : "");
 	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 		str_printf(s->dead_why, sizeof(s->dead_why),
-			   "the signer process exited with status %d", WEXITSTATUS(status));
+			   "the signer process exited with status %d%s", WEXITSTATUS(status),
+			   exit_reason(WEXITSTATUS(status)));
 }
 
 static void fail_all(struct signer *s, const char *why)

@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "common/b64.h"
@@ -344,6 +347,86 @@ static void test_process(void **state)
 	assert_int_equal(kill(pid, 0), -1); /* reaped */
 }
 
+/* PR_SET_DUMPABLE 0 shows as /proc/PID owned by root instead of the process' uid; root sees
+ * every process anyway, so the signer runs as nobody here. */
+static void test_not_dumpable(void **state)
+{
+	struct fixture *f = *state;
+	struct config_ca ca = { .name = (char *)"test", .directory = (char *)DIR_URL,
+				.account_key_type = KEY_EC_P256 };
+	struct config_ca *cas[] = { &ca };
+	struct config cfg = { .cas = cas, .n_cas = 1 };
+	int to_parent[2], to_child[2];
+	char path[64];
+	struct stat st;
+
+	if (geteuid() != 0)
+		skip(); /* needs to become another uid */
+	assert_int_equal(chown(f->dir, 65534, 65534), 0);
+	assert_int_equal(pipe(to_parent), 0);
+	assert_int_equal(pipe(to_child), 0);
+	pid_t helper = fork();
+	assert_true(helper >= 0);
+	if (helper == 0) {
+		struct signer *s = NULL;
+		char c;
+		/* Only its own ends: a failed parent must not leave it waiting forever. */
+		close(to_parent[0]);
+		close(to_child[1]);
+		if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+			_exit(1);
+		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0); /* setuid cleared it: the control */
+		char state_dir[160]; /* not f->state: the fixture made that one as root */
+		snprintf(state_dir, sizeof(state_dir), "%s/nobody", f->dir);
+		if (signer_start(state_dir, &cfg, &s) < 0)
+			_exit(2);
+		pid_t spid = signer_get_pid(s);
+		if (write(to_parent[1], &spid, sizeof(spid)) != sizeof(spid) ||
+		    read(to_child[0], &c, 1) < 0)
+			_exit(3);
+		signer_free(s);
+		_exit(0);
+	}
+	pid_t spid = 0;
+	close(to_parent[1]);
+	close(to_child[0]);
+	assert_int_equal(read(to_parent[0], &spid, sizeof(spid)), sizeof(spid));
+	/* The helper, dumpable, owns its /proc entry; the signer's turns root's once it ran
+	 * prctl(): poll for that with a deadline (it happens right after fork). */
+	snprintf(path, sizeof(path), "/proc/%d", (int)helper);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)spid);
+	bool root_owned = false;
+	for (int i = 0; i < 500 && !root_owned; i++) {
+		assert_int_equal(stat(path, &st), 0);
+		root_owned = st.st_uid == 0;
+		if (!root_owned)
+			usleep(10 * 1000);
+	}
+	assert_true(root_owned);
+	/* Alive and running as nobody (a zombie's entries are root's too). */
+	FILE *sf = fopen(path, "r");
+	char line[256];
+	bool alive = false, nobody = false;
+	assert_non_null(sf);
+	while (fgets(line, sizeof(line), sf)) {
+		if (strncmp(line, "State:", 6) == 0)
+			alive = strchr(line, 'Z') == NULL;
+		if (strncmp(line, "Uid:", 4) == 0)
+			nobody = strstr(line, "65534") != NULL;
+	}
+	fclose(sf);
+	assert_true(alive);
+	assert_true(nobody);
+	assert_int_equal(write(to_child[1], "x", 1), 1);
+	int status;
+	assert_int_equal(waitpid(helper, &status, 0), helper);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(to_parent[0]);
+	close(to_child[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_origin),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_dumpable, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
