@@ -195,3 +195,33 @@ def test_deactivation_through_the_signer(world):
     p = env.ctl("account", "deactivate", "test", "--yes", check=0, timeout=120)
     assert "deactivated" in p.stdout
     assert w.ca.accounts()[0]["status"] == "deactivated"
+
+
+def test_ca_added_by_reload_reaches_the_signer(world):
+    """A [ca] section added by a reload is announced to the signer at run time:
+    an account and its key are made there, and a certificate is issued with it.
+    Moving an existing CA to another server is refused until a restart."""
+    w = world
+    env = w.env.start()
+    # (Replacing the CA, not adding a second one beside it: a reload that keeps
+    # one CA and adds another trips over a bug of daemon_reload() that the reload
+    # work fixes, see the report.)
+    env.cas = {"second": dict(env.cas["test"])}
+    env.certs["www"]["ca"] = "second"
+    env.write()
+    env.ctl("reload", check=0)
+    publish(w)
+    env.ctl("renew", "www", "--force", check=0, timeout=120)
+    key2 = env.state / "accounts" / "second" / "account.key"
+    assert key2.exists() and oct(key2.stat().st_mode & 0o777) == "0o600"
+    acct = {a["ca"]: a for a in env.ctl_json("account", "show")[0]}
+    assert acct["second"]["account_url"] and acct["second"]["key_type"] == "ec-p256"
+    assert not memory_has(env.proc.pid, private_needles(key2))
+    # The CA's account now points elsewhere: the signer refuses it.
+    env.cas["second"]["directory"] = "https://127.0.0.1:9/dir"
+    env.write()
+    env.ctl("reload", check=0)
+    deadline = time.monotonic() + 30
+    while "bound to another CA origin" not in env.read_log():
+        assert time.monotonic() < deadline, env.read_log()
+        time.sleep(0.05)
