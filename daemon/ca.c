@@ -156,6 +156,11 @@ static int ca_signer_load(struct ca *ca)
 			ca->load_busy = true;
 		return r;
 	}
+	if (r == -EACCES) {
+		/* An unreadable account.key: as before, the CA's preparation reports it. */
+		log_warning("CA '%s': the signer: %s", ca->name, why);
+		return 0;
+	}
 	if (r < 0) {
 		log_error("CA '%s': the signer: %s", ca->name, r == -EPROTO ? "bad reply" : why);
 		return r;

@@ -239,7 +239,7 @@ static void deliver(struct signer *s, const uint8_t *msg, size_t len)
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
 	int64_t id = -1;
 	struct pending *p = NULL;
-	char err[128];
+	char err[128] = "not an object with an id";
 
 	if (json_parse((const char *)msg, len, SIGNER_MAX_REPLY_BYTES, &v, err, sizeof(err)) < 0 ||
 	    !YAJL_IS_OBJECT(v) || !json_get_int(v, "id", &id)) {

@@ -225,3 +225,16 @@ def test_ca_added_by_reload_reaches_the_signer(world):
     while "bound to another CA origin" not in env.read_log():
         assert time.monotonic() < deadline, env.read_log()
         time.sleep(0.05)
+
+
+def test_unreadable_account_key_is_reported_not_fatal(world):
+    """A broken account.key does not stop the daemon (the records can still be
+    checked); preparing the CA says what is wrong, as before the signer."""
+    w = world
+    w.key.parent.mkdir(parents=True, mode=0o700)
+    w.key.write_text("-----BEGIN EC PRIVATE KEY-----\ngarbage\n-----END EC PRIVATE KEY-----\n")
+    w.key.chmod(0o600)
+    env = w.env.start()
+    p = env.ctl("renew", "www", "--force", check=1, timeout=120)
+    assert "account key" in p.stderr + p.stdout, (p.stdout, p.stderr)
+    assert "the signer" in env.read_log()
