@@ -64,6 +64,11 @@ static _Noreturn void child_main(int fd, const char *state_dir, const struct con
 
 	(void)prctl(PR_SET_NAME, "persistd-signer", 0, 0, 0);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* systemd signals the whole unit at stop; the loop may still sign while it winds down,
+	 * so the signer ends only with its socket (or its parent). */
+	(void)signal(SIGTERM, SIG_IGN);
+	(void)signal(SIGINT, SIG_IGN);
+	(void)signal(SIGHUP, SIG_IGN);
 	/* No core dump, no ptrace by the same uid, no /proc/PID/mem for the hooks. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		_exit(70);

@@ -5,6 +5,7 @@ signer is a confined child of the daemon (seccomp, not dumpable). A real
 knotd, our test CA and persistd --test-clock."""
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -181,7 +182,12 @@ def test_signer_is_a_confined_child(world):
     fds = sorted(int(x) for x in os.listdir(f"/proc/{spid}/fd"))
     assert fds == [0, 1, 2, 3], fds
     assert os.readlink(f"/proc/{spid}/fd/3").startswith("socket:")
-    # The daemon's end is close-on-exec: hooks get no line to the signer.
+    # A SIGTERM for the whole unit (systemd's stop) leaves it to the loop, which
+    # may still need signatures while it winds down: it goes with its socket.
+    os.kill(spid, signal.SIGTERM)
+    publish(w)
+    env.ctl("renew", "www", "--force", check=0, timeout=120)
+    assert signer_pid(env) == spid
     # It stops with the daemon.
     assert env.stop() == 0
     assert not os.path.exists(f"/proc/{spid}")
