@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -136,6 +137,26 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* mkostemp(), but write-only: the daemon may write where Landlock lets it read nothing
+ * (beside the account-key directory, daemon/confine.h), and mkostemp() opens O_RDWR. */
+static int open_tmp_wronly(char *tmpl)
+{
+	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	char *x = tmpl + strlen(tmpl) - 6;
+
+	for (int attempt = 0; attempt < 100; attempt++) {
+		uint8_t rnd[6];
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -EIO;
+		for (size_t i = 0; i < 6; i++)
+			x[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		int fd = open(tmpl, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
@@ -151,9 +172,9 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 	else
 		snprintf(dir, sizeof(dir), ".");
 
-	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+	_cleanup_close_ int fd = open_tmp_wronly(tmp);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fchmod(fd, mode) < 0) {
 		r = -errno;
 		goto fail;

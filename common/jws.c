@@ -234,13 +234,27 @@ int jws_hs256(const uint8_t *key, size_t keylen, const void *data, size_t len, u
 int jws_eab(const char *eab_kid, const uint8_t *hmac_key, size_t hmac_key_len,
 	    const char *url, const struct key *account_key, char **ret_json)
 {
+	_cleanup_free_ char *jwk = NULL;
+	int r;
+
+	if (!account_key)
+		return -EINVAL;
+	r = key_jwk(account_key, &jwk);
+	if (r < 0)
+		return r;
+	return jws_eab_jwk(eab_kid, hmac_key, hmac_key_len, url, jwk, ret_json);
+}
+
+int jws_eab_jwk(const char *eab_kid, const uint8_t *hmac_key, size_t hmac_key_len,
+		const char *url, const char *jwk, char **ret_json)
+{
 	_cleanup_(jbuf_done) struct jbuf b = { 0 };
-	_cleanup_free_ char *protected_json = NULL, *jwk = NULL;
+	_cleanup_free_ char *protected_json = NULL;
 	_cleanup_free_ char *protected_b64 = NULL, *payload_b64 = NULL, *input = NULL;
 	uint8_t mac[32];
 	int r;
 
-	if (!eab_kid || !hmac_key || hmac_key_len == 0 || !url || !account_key)
+	if (!eab_kid || !hmac_key || hmac_key_len == 0 || !url || !jwk || !*jwk)
 		return -EINVAL;
 	jbuf_puts(&b, "{\"alg\":\"HS256\",\"kid\":");
 	jbuf_string(&b, eab_kid);
@@ -248,9 +262,6 @@ int jws_eab(const char *eab_kid, const uint8_t *hmac_key, size_t hmac_key_len,
 	jbuf_string(&b, url);
 	jbuf_puts(&b, "}");
 	r = jbuf_finish(&b, &protected_json);
-	if (r < 0)
-		return r;
-	r = key_jwk(account_key, &jwk);
 	if (r < 0)
 		return r;
 	r = jws_encode_parts(protected_json, jwk, strlen(jwk), &protected_b64, &payload_b64,

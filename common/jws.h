@@ -35,6 +35,11 @@ int jws_build(const struct key *k, const char *nonce, const char *url, const cha
 int jws_eab(const char *eab_kid, const uint8_t *hmac_key, size_t hmac_key_len,
 	    const char *url, const struct key *account_key, char **ret_json);
 
+/* The same over an account JWK the caller already has (canonical, as key_jwk() makes it):
+ * for a process that holds only the public half of the account key. */
+int jws_eab_jwk(const char *eab_kid, const uint8_t *hmac_key, size_t hmac_key_len,
+		const char *url, const char *jwk, char **ret_json);
+
 /* HMAC-SHA-256 of data. */
 int jws_hs256(const uint8_t *key, size_t keylen, const void *data, size_t len, uint8_t out[32]);
 

@@ -9,8 +9,8 @@
 #include "common/strutil.h"
 #include "daemon/ca.h"
 #include "daemon/daemon.h"
-#include "daemon/keygen.h"
 #include "daemon/log.h"
+#include "daemon/signer.h"
 
 enum ca_phase {
 	CA_IDLE,
@@ -37,19 +37,25 @@ struct ca {
 	const struct config_ca *cfg;  /* borrowed from d->config */
 	char *name;                   /* owned */
 	struct acme_conn *conn;       /* owned */
-	struct key *key;              /* owned: the account key */
+	struct signer_ca *sca;        /* owned: signs with the account key, which only the
+				       * signer process holds */
+	char *jwk;                    /* owned: the account key's public JWK, or NULL */
+	char *key_type;               /* owned: its type name */
 	char *thumbprint;             /* owned */
 	char *account_url;            /* owned */
 	enum ca_phase phase;
 	struct ca_waiter *waiters;    /* owned array */
 	size_t n_waiters;
 	struct ca_dir_waiter *dir_waiters; /* owned list: ca_fetch_directory() calls */
-	struct keygen *keygen;        /* in flight, or NULL */
+	uint64_t signer_id;           /* the signer request in flight, when signer_busy */
+	bool signer_busy;
+	uint64_t load_id;             /* a reload's "load", when load_busy */
+	bool load_busy;
 	bool key_is_new;              /* made in this run: the CA cannot know it yet */
 	bool looked_up;               /* onlyReturnExisting asked once this run */
 	char last_error[512];
 	/* rollover in flight */
-	struct key *new_key;          /* owned */
+	bool rollover_staged;         /* account.key.next exists: commit or abort it */
 	ca_done_fn rollover_cb;
 	void *rollover_ud;
 };
@@ -62,6 +68,33 @@ static void set_error(struct ca *ca, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ca->last_error, sizeof(ca->last_error), fmt, ap);
 	va_end(ap);
+}
+
+static int ca_signer_load(struct ca *ca);
+
+/* Takes the public half of the account key from a signer reply. */
+static int set_public(struct ca *ca, yajl_val reply)
+{
+	const char *tp = json_get_string(reply, "thumbprint");
+	const char *type = json_get_string(reply, "key_type");
+	yajl_val jwk = json_get(reply, "jwk");
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+	char *text = NULL;
+	int r;
+
+	if (!tp || !type || !jwk || !YAJL_IS_OBJECT(jwk))
+		return -EPROTO;
+	if (!w)
+		return -ENOMEM;
+	json_value(w, jwk);
+	r = json_writer_take(w, &text, NULL);
+	if (r < 0)
+		return r;
+	free(ca->jwk);
+	ca->jwk = text;
+	if (state_set_str(&ca->thumbprint, tp) < 0 || state_set_str(&ca->key_type, type) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 int ca_new(struct daemon *d, const struct config_ca *cfg, struct ca **ret)
@@ -79,11 +112,74 @@ int ca_new(struct daemon *d, const struct config_ca *cfg, struct ca **ret)
 	r = acme_conn_new(d->http, d->loop, cfg->directory, cfg->ca_bundle, &ca->conn);
 	if (r < 0)
 		return r;
+	r = signer_ca_new(d->signer, cfg->name, &ca->sca);
+	if (r < 0)
+		return r;
+	r = ca_signer_load(ca);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(ca);
 	return 0;
 }
 
 static void finish(struct ca *ca, int r);
+
+static void on_signer_ignored(int r, yajl_val reply, const char *why, void *ud)
+{
+	(void)reply;
+	(void)ud;
+	if (r < 0)
+		log_warning("the signer: %s", why);
+}
+
+static void on_signer_loaded(int r, yajl_val reply, const char *why, void *ud)
+{
+	struct ca *ca = ud;
+	bool have = false;
+
+	ca->load_busy = false;
+	if (r < 0) {
+		log_warning("CA '%s': the signer refused it: %s", ca->name, why);
+		return;
+	}
+	if (json_get_bool(reply, "have_key", &have) && have && set_public(ca, reply) < 0)
+		log_warning("CA '%s': the signer's answer lacks the public key", ca->name);
+}
+
+/* Tells the signer about this CA: at start (before the loop runs) in one round trip, so the
+ * public key is known at once; after a reload, on the loop. */
+static int ca_signer_load(struct ca *ca)
+{
+	const char *type = key_type_to_string(ca->cfg->account_key_type);
+	const char *kv[] = { "directory", ca->cfg->directory, "key_type", type, NULL };
+	yajl_val v = NULL;
+	char why[256];
+	bool have = false;
+	int r;
+
+	r = signer_load_now(ca->d->signer, ca->name, ca->cfg->directory, type, &v, why,
+			    sizeof(why));
+	if (r == -EINVAL) { /* attached: the loop runs */
+		r = signer_request(ca->d->signer, "load", ca->name, kv, on_signer_loaded, ca,
+				   &ca->load_id);
+		if (r == 0)
+			ca->load_busy = true;
+		return r;
+	}
+	if (r == -EACCES) {
+		/* An unreadable account.key: as before, the CA's preparation reports it. */
+		log_warning("CA '%s': the signer: %s", ca->name, why);
+		return 0;
+	}
+	if (r < 0) {
+		log_error("CA '%s': the signer: %s", ca->name, r == -EPROTO ? "bad reply" : why);
+		return r;
+	}
+	if (json_get_bool(v, "have_key", &have) && have)
+		r = set_public(ca, v);
+	yajl_tree_free(v);
+	return r;
+}
 
 void ca_free(struct ca *ca)
 {
@@ -105,10 +201,17 @@ void ca_free(struct ca *ca)
 		w->cb(ca, -ECANCELED, "the CA was removed from the configuration", w->userdata);
 		free(w);
 	}
-	keygen_abandon(ca->keygen);
+	if (ca->signer_busy)
+		signer_cancel(ca->d->signer, ca->signer_id);
+	if (ca->load_busy)
+		signer_cancel(ca->d->signer, ca->load_id);
+	if (ca->rollover_staged)
+		(void)signer_request(ca->d->signer, "abort", ca->name, NULL, on_signer_ignored,
+				     NULL, NULL);
 	acme_conn_free(ca->conn);
-	key_free(ca->key);
-	key_free(ca->new_key);
+	signer_ca_free(ca->sca);
+	free(ca->jwk);
+	free(ca->key_type);
 	free(ca->thumbprint);
 	free(ca->account_url);
 	free(ca->waiters);
@@ -156,9 +259,9 @@ const char *ca_get_account_url(const struct ca *ca)
 	return ca->account_url;
 }
 
-const struct key *ca_get_account_key(const struct ca *ca)
+const char *ca_get_key_type(const struct ca *ca)
 {
-	return ca->key;
+	return ca->key_type;
 }
 
 const char *ca_get_thumbprint(const struct ca *ca)
@@ -197,20 +300,10 @@ enum record_uri_mode ca_get_uri_mode(const struct ca *ca)
 int ca_load_local(struct ca *ca)
 {
 	const struct state_ca *st = state_get_ca(ca->d->state, ca->name, false);
-	int r;
 
-	if (!ca->key) {
-		r = store_account_load_key(ca->d->store, ca->name, &ca->key);
-		if (r == -ENOENT)
-			return 0;
-		if (r < 0)
-			return r;
-	}
-	if (!ca->thumbprint) {
-		r = key_thumbprint(ca->key, &ca->thumbprint);
-		if (r < 0)
-			return r;
-	}
+	/* The public key came from the signer when this CA was made. */
+	if (!ca->jwk)
+		return 0;
 	if (!ca->account_url && st && st->account_url && st->directory &&
 	    streq(st->directory, ca->cfg->directory)) {
 		ca->account_url = strdup(st->account_url);
@@ -357,7 +450,7 @@ static int save_account_info(struct ca *ca)
 	json_begin_object(w);
 	json_kv_string(w, "url", ca->account_url);
 	json_kv_string(w, "directory", ca->cfg->directory);
-	json_kv_string(w, "key_type", key_type_to_string(key_get_type(ca->key)));
+	json_kv_string(w, "key_type", ca->key_type);
 	json_kv_string(w, "thumbprint", ca->thumbprint);
 	json_kv_int(w, "created", daemon_now(ca->d));
 	json_key(w, "contact");
@@ -369,7 +462,10 @@ static int save_account_info(struct ca *ca)
 	r = json_writer_finish(w, &out, &len);
 	if (r < 0)
 		return r;
-	return store_account_save_info(ca->d->store, ca->name, out, len);
+	(void)len;
+	/* account.json sits beside the key, where only the signer may write. */
+	const char *kv[] = { "json", out, NULL };
+	return signer_request(ca->d->signer, "info", ca->name, kv, on_signer_ignored, NULL, NULL);
 }
 
 static int remember_account(struct ca *ca, const char *url)
@@ -382,7 +478,7 @@ static int remember_account(struct ca *ca, const char *url)
 	r = state_set_str(&ca->account_url, url);
 	if (r < 0)
 		return r;
-	r = acme_conn_set_account(ca->conn, ca->key, url);
+	r = acme_conn_set_signer(ca->conn, &signer_acme_ops, ca->sca, url);
 	if (r < 0)
 		return r;
 	if (state_set_str(&st->account_url, url) < 0 ||
@@ -490,7 +586,7 @@ static int new_account_payload(struct ca *ca, const struct acme_directory *dir, 
 		r = read_eab_key(ca, &hmac, &hmac_len);
 		if (r < 0)
 			return r;
-		r = jws_eab(ca->cfg->eab_kid, hmac, hmac_len, dir->new_account, ca->key, &eab);
+		r = jws_eab_jwk(ca->cfg->eab_kid, hmac, hmac_len, dir->new_account, ca->jwk, &eab);
 		explicit_bzero(hmac, hmac_len);
 		if (r < 0) {
 			set_error(ca, "building the external account binding: %s", strerror(-r));
@@ -526,14 +622,6 @@ static void find_or_create_account(struct ca *ca)
 		finish(ca, -ENOMEM);
 		return;
 	}
-	free(ca->thumbprint);
-	ca->thumbprint = NULL;
-	r = key_thumbprint(ca->key, &ca->thumbprint);
-	if (r < 0) {
-		set_error(ca, "account key thumbprint: %s", strerror(-r));
-		finish(ca, r);
-		return;
-	}
 	if (ca->cfg->uri_mode == CONFIG_URI_HASHED && !dir->meta.account_hash_prefix) {
 		set_error(ca, "accounturi_mode = hashed, but the CA's directory has no "
 			      "meta.accountHashPrefix (it speaks draft -01: use url or auto)");
@@ -557,7 +645,7 @@ static void find_or_create_account(struct ca *ca)
 	 * directory): ask the CA whether it knows the key before making anything. */
 	if (!ca->key_is_new && !ca->looked_up) {
 		ca->looked_up = true;
-		r = acme_conn_set_account(ca->conn, ca->key, NULL);
+		r = acme_conn_set_signer(ca->conn, &signer_acme_ops, ca->sca, NULL);
 		if (r == 0)
 			r = acme_conn_post(ca->conn, dir->new_account, "{\"onlyReturnExisting\":true}",
 					   true, on_account_lookup, ca, NULL);
@@ -585,7 +673,7 @@ static void create_account(struct ca *ca)
 	_cleanup_free_ char *payload = NULL;
 	r = new_account_payload(ca, dir, &payload);
 	if (r == 0)
-		r = acme_conn_set_account(ca->conn, ca->key, NULL);
+		r = acme_conn_set_signer(ca->conn, &signer_acme_ops, ca->sca, NULL);
 	if (r == 0)
 		r = acme_conn_post(ca->conn, dir->new_account, payload, true, on_new_account, ca,
 				   NULL);
@@ -615,28 +703,27 @@ static void on_account_lookup(const struct acme_reply *rep, void *userdata)
 	finish(ca, rep->error < 0 ? rep->error : -EACCES);
 }
 
-static void on_account_key(int r, struct key *k, void *userdata)
+static void on_account_key(int r, yajl_val reply, const char *why, void *userdata)
 {
 	struct ca *ca = userdata;
+	bool created = false;
 
-	ca->keygen = NULL;
+	ca->signer_busy = false;
 	if (r < 0) {
-		set_error(ca, "generating the account key: %s", strerror(-r));
+		set_error(ca, "the account key (in the signer process): %s", why);
 		finish(ca, r);
 		return;
 	}
-	r = store_account_save_key(ca->d->store, ca->name, k);
+	r = set_public(ca, reply);
 	if (r < 0) {
-		key_free(k);
-		set_error(ca, "saving the account key: %s", strerror(-r));
+		set_error(ca, "the signer's account key answer: %s", strerror(-r));
 		finish(ca, r);
 		return;
 	}
-	log_notice("CA '%s': generated a new %s account key", ca->name,
-		   key_type_to_string(key_get_type(k)));
-	key_free(ca->key);
-	ca->key = k;
-	ca->key_is_new = true;
+	if (json_get_bool(reply, "created", &created) && created) {
+		log_notice("CA '%s': generated a new %s account key", ca->name, ca->key_type);
+		ca->key_is_new = true;
+	}
 	find_or_create_account(ca);
 }
 
@@ -682,25 +769,19 @@ static void on_directory(const struct acme_reply *rep, void *userdata)
 		finish(ca, r);
 		return;
 	}
-	if (ca->key) {
+	if (ca->jwk) {
 		find_or_create_account(ca);
 		return;
 	}
-	r = store_account_load_key(ca->d->store, ca->name, &ca->key);
-	if (r == 0) {
-		find_or_create_account(ca);
-		return;
-	}
-	if (r != -ENOENT) {
-		set_error(ca, "reading the account key of '%s': %s", ca->name, strerror(-r));
-		finish(ca, r);
-		return;
-	}
-	r = keygen_start(ca->d->loop, ca->cfg->account_key_type, on_account_key, ca, &ca->keygen);
+	/* The signer loads account.key, or makes one (RSA 4096 takes seconds there, not here). */
+	r = signer_request(ca->d->signer, "key", ca->name, NULL, on_account_key, ca,
+			   &ca->signer_id);
 	if (r < 0) {
-		set_error(ca, "starting key generation: %s", strerror(-r));
+		set_error(ca, "asking the signer for the account key: %s", strerror(-r));
 		finish(ca, r);
+		return;
 	}
+	ca->signer_busy = true;
 }
 
 static void on_ready_again(const struct acme_reply *rep, void *userdata)
@@ -790,42 +871,30 @@ static void rollover_done(struct ca *ca, int r, const char *message)
 	ca_done_fn cb = ca->rollover_cb;
 
 	ca->rollover_cb = NULL;
-	key_free(ca->new_key);
-	ca->new_key = NULL;
-	if (r < 0)
-		(void)store_account_drop_next_key(ca->d->store, ca->name);
+	if (r < 0 && ca->rollover_staged)
+		(void)signer_request(ca->d->signer, "abort", ca->name, NULL, on_signer_ignored, NULL,
+				     NULL);
+	ca->rollover_staged = false;
 	cb(ca, r, message, ca->rollover_ud);
 }
 
-static void on_key_changed(const struct acme_reply *rep, void *userdata)
+static void on_key_committed(int r, yajl_val reply, const char *why, void *userdata)
 {
 	struct ca *ca = userdata;
-	char why[300], msg[800];
-	int r;
+	char msg[800];
 
-	if (rep->error < 0 || rep->status != 200) {
-		acme_reply_describe(rep, why, sizeof(why));
-		str_printf(msg, sizeof(msg), "the CA refused the key change: %s; the old key stays",
-			   why);
-		rollover_done(ca, rep->error < 0 ? rep->error : -EACCES, msg);
-		return;
-	}
-	/* The CA now knows only the new key: make it ours on disk first. */
-	r = store_account_promote_next_key(ca->d->store, ca->name);
-	if (r < 0) {
+	ca->signer_busy = false;
+	if (r < 0 || set_public(ca, reply) < 0) {
+		ca->rollover_staged = false; /* keep account.key.next: it is the CA's key now */
 		str_printf(msg, sizeof(msg),
 			   "the CA accepted the new key but saving it failed (%s); it is in "
-			   "accounts/%s/account.key.next: move it over account.key by hand",
-			   strerror(-r), ca->name);
-		rollover_done(ca, r, msg);
+			   "accounts/%s/account.key.next: move it over account.key by hand and "
+			   "restart persistd",
+			   why ? why : "bad answer from the signer", ca->name);
+		rollover_done(ca, r < 0 ? r : -EPROTO, msg);
 		return;
 	}
-	key_free(ca->key);
-	ca->key = TAKE_PTR(ca->new_key);
-	(void)acme_conn_set_account(ca->conn, ca->key, ca->account_url);
-	free(ca->thumbprint);
-	ca->thumbprint = NULL;
-	(void)key_thumbprint(ca->key, &ca->thumbprint);
+	ca->rollover_staged = false;
 	(void)save_account_info(ca);
 	if (ca_get_uri_mode(ca) == RECORD_URI_URL)
 		str_printf(msg, sizeof(msg),
@@ -844,27 +913,48 @@ static void on_key_changed(const struct acme_reply *rep, void *userdata)
 	rollover_done(ca, 0, msg);
 }
 
-static void on_rollover_key(int r, struct key *k, void *userdata)
+static void on_key_changed(const struct acme_reply *rep, void *userdata)
+{
+	struct ca *ca = userdata;
+	char why[300], msg[800];
+	int r;
+
+	if (rep->error < 0 || rep->status != 200) {
+		acme_reply_describe(rep, why, sizeof(why));
+		str_printf(msg, sizeof(msg), "the CA refused the key change: %s; the old key stays",
+			   why);
+		rollover_done(ca, rep->error < 0 ? rep->error : -EACCES, msg);
+		return;
+	}
+	/* The CA now knows only the new key: the signer makes it the one on disk and in use. */
+	r = signer_request(ca->d->signer, "commit", ca->name, NULL, on_key_committed, ca,
+			   &ca->signer_id);
+	if (r < 0) {
+		on_key_committed(r, NULL, strerror(-r), ca);
+		return;
+	}
+	ca->signer_busy = true;
+}
+
+static void on_rollover_staged(int r, yajl_val reply, const char *why, void *userdata)
 {
 	struct ca *ca = userdata;
 	const struct acme_directory *dir = ca_get_directory(ca);
-	_cleanup_free_ char *inner = NULL;
+	const char *inner = reply && r == 0 ? json_get_string(reply, "inner") : NULL;
 	char msg[300];
 
-	ca->keygen = NULL;
+	ca->signer_busy = false;
 	if (r < 0) {
-		str_printf(msg, sizeof(msg), "generating the new key: %s", strerror(-r));
+		str_printf(msg, sizeof(msg), "the signer could not stage a new key: %s", why);
 		rollover_done(ca, r, msg);
 		return;
 	}
-	ca->new_key = k;
-	/* On disk before the CA hears of it: a crash after the CA switched must not
-	 * leave us without the only key it accepts. */
-	r = store_account_save_next_key(ca->d->store, ca->name, k);
-	if (r == 0)
-		r = jws_key_change_inner(k, dir->key_change, ca->account_url, ca->key, &inner);
-	if (r == 0)
-		r = acme_conn_post(ca->conn, dir->key_change, inner, false, on_key_changed, ca, NULL);
+	/* On disk (account.key.next) before the CA hears of it: a crash after the CA switched
+	 * must not leave us without the only key it accepts. */
+	ca->rollover_staged = true;
+	r = inner ? acme_conn_post(ca->conn, dir->key_change, inner, false, on_key_changed, ca,
+				   NULL)
+		  : -EPROTO;
 	if (r < 0) {
 		str_printf(msg, sizeof(msg), "starting the key change: %s", strerror(-r));
 		rollover_done(ca, r, msg);
@@ -880,11 +970,14 @@ int ca_rollover(struct ca *ca, ca_done_fn cb, void *userdata)
 		return -EAGAIN;
 	if (!dir->key_change)
 		return -EOPNOTSUPP;
-	if (ca->rollover_cb || ca->keygen)
+	if (ca->rollover_cb || ca->signer_busy)
 		return -EBUSY;
-	r = keygen_start(ca->d->loop, ca->cfg->account_key_type, on_rollover_key, ca, &ca->keygen);
+	const char *kv[] = { "url", dir->key_change, "account", ca->account_url, NULL };
+	r = signer_request(ca->d->signer, "rollover", ca->name, kv, on_rollover_staged, ca,
+			   &ca->signer_id);
 	if (r < 0)
 		return r;
+	ca->signer_busy = true;
 	ca->rollover_cb = cb;
 	ca->rollover_ud = userdata;
 	return 0;
@@ -922,7 +1015,7 @@ int ca_deactivate(struct ca *ca, ca_done_fn cb, void *userdata)
 
 	if (!ca_is_ready(ca))
 		return -EAGAIN;
-	if (ca->rollover_cb || ca->keygen)
+	if (ca->rollover_cb || ca->signer_busy)
 		return -EBUSY;
 	r = acme_conn_post(ca->conn, ca->account_url, "{\"status\":\"deactivated\"}", false,
 			   on_deactivated, ca, NULL);

@@ -7,11 +7,13 @@
  * challenge at all (learned from authorizations; draft -02 CAs announce it
  * in the directory).
  *
- * ca_prepare() makes the CA ready for orders: fetches the directory, loads
- * or creates (off the loop) the account key, and finds or creates the
- * account (newAccount with contact, terms and external account binding when
- * configured). The account key is written 0600 before it is ever used, and
- * account.json after the CA gave the account its URL. Several callers may
+ * ca_prepare() makes the CA ready for orders: fetches the directory, has the
+ * signer process (daemon/signer.h) load or create the account key, and finds
+ * or creates the account (newAccount with contact, terms and external account
+ * binding when configured). This process holds only the key's public half
+ * (JWK, thumbprint, type); every POST is signed by the signer. The signer
+ * writes the key 0600 before it is ever used, and account.json after the CA
+ * gave the account its URL. Several callers may
  * wait on one preparation; each gets exactly one callback, from the loop.
  * Errors reach the callback as -errno with ca_last_error() saying why. */
 #pragma once
@@ -54,7 +56,9 @@ const struct config_ca *ca_get_config(const struct ca *ca);
 struct acme_conn *ca_get_conn(const struct ca *ca);
 const struct acme_directory *ca_get_directory(const struct ca *ca);
 const char *ca_get_account_url(const struct ca *ca);
-const struct key *ca_get_account_key(const struct ca *ca);
+/* The account key's type name ("ec-p256", ...), or NULL while no key is known. The key itself
+ * lives only in the signer process (daemon/signer.h). */
+const char *ca_get_key_type(const struct ca *ca);
 const char *ca_get_thumbprint(const struct ca *ca);
 
 /* The accounturi mode: the config's choice, else the directory's. */
@@ -77,16 +81,18 @@ int ca_offers_persist(const struct ca *ca);
 int ca_expected_account_uri(const struct ca *ca, const char *name, const char *challenge_uri,
 			    char **ret);
 
+typedef void (*ca_done_fn)(struct ca *ca, int r, const char *message, void *userdata);
+
 /* Fetches the directory (cached after the first time) for ca.probe: cb
  * comes once, from the loop, with 0 when ca_get_directory() has it, else
  * -errno and what went wrong; with -ECANCELED when the CA is freed first (a
  * reload removed it). */
-typedef void (*ca_done_fn)(struct ca *ca, int r, const char *message, void *userdata);
 int ca_fetch_directory(struct ca *ca, ca_done_fn cb, void *userdata);
 
-/* Key rollover (RFC 8555 section 7.3.5): a new key of the configured type is
- * made off the loop, the CA is told, and only then is the new key written
- * over the old one. The account URL does not change. */
+/* Key rollover (RFC 8555 section 7.3.5): the signer makes a new key of the
+ * configured type and stages it (account.key.next), the CA is told, and only
+ * then does the signer move it over the old one. The account URL does not
+ * change. */
 int ca_rollover(struct ca *ca, ca_done_fn cb, void *userdata);
 
 /* Account deactivation (RFC 8555 section 7.3.6): the emergency stop after a

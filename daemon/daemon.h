@@ -27,6 +27,7 @@
 
 struct ca;
 struct cert;
+struct signer;
 struct control;
 struct httpd;
 
@@ -35,6 +36,7 @@ struct daemon {
 	char *config_path;          /* owned */
 	struct config *config;      /* owned */
 	struct store *store;        /* owned */
+	struct signer *signer;      /* owned: the account-key process (daemon/signer.h) */
 	struct state *state;        /* owned */
 	struct http *http;          /* owned */
 	struct dnscheck *dns;       /* owned */

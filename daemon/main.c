@@ -27,6 +27,7 @@
 #include "daemon/acme/transport.h"
 #include "daemon/ca.h"
 #include "daemon/cert.h"
+#include "daemon/confine.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/fsperm.h"
@@ -35,6 +36,7 @@
 #include "daemon/log.h"
 #include "daemon/methods.h"
 #include "daemon/reload.h"
+#include "daemon/signer.h"
 #include "daemon/statelock.h"
 
 #define EXIT_USAGE 2
@@ -272,6 +274,32 @@ static int daemon_setup(struct daemon *d, const char *lock_mode)
 	return build_cas_and_certs(d);
 }
 
+/* From here on the signer answers on the loop, and this process (with every hook it spawns)
+ * cannot open the account-key directory. Before the first thread: Landlock binds only the
+ * calling thread and what it creates later. */
+static int confine_loop(struct daemon *d)
+{
+	_cleanup_free_ char *key_dir = NULL;
+	int r;
+
+	r = signer_attach(d->signer, d->loop);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "talking to the signer process: %m");
+	if (asprintf(&key_dir, "%s/accounts", store_get_dir(d->store)) < 0)
+		return -ENOMEM;
+	r = confine_loop_away_from(key_dir);
+	if (r == -EOPNOTSUPP) {
+		log_warning("this kernel has no Landlock (Linux >= 5.13 with lsm=landlock): hooks "
+			    "and this process are not kept out of %s",
+			    key_dir);
+		return 0;
+	}
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "confining this process away from %s: %m", key_dir);
+	log_debug("Landlock: this process and its hooks are kept out of %s", key_dir);
+	return 0;
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
 	(void)h;
@@ -310,6 +338,8 @@ static void daemon_teardown(struct daemon *d)
 	daemon_reload_done(d);
 	http_free(d->http);
 	d->http = NULL;
+	signer_free(d->signer);
+	d->signer = NULL;
 	close_if(&d->state_timer_init, (uv_handle_t *)&d->state_timer);
 	close_if(&d->watchdog_init, (uv_handle_t *)&d->watchdog);
 	close_if(&d->status_timer_init, (uv_handle_t *)&d->status_timer);
@@ -840,6 +870,13 @@ int main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	/* The account keys' process, forked while this one has no thread and has read nothing
+	 * from the network. */
+	r = signer_start(d.config->daemon.state_dir, d.config, &d.signer);
+	if (r < 0) {
+		log_error("starting the signer process: %s", strerror(-r));
+		return 1;
+	}
 	r = uv_loop_init(&loop);
 	if (r < 0) {
 		fprintf(stderr, "persistd: %s\n", uv_strerror(r));
@@ -847,6 +884,8 @@ int main(int argc, char **argv)
 	}
 	d.loop = &loop;
 	r = daemon_setup(&d, probe ? NULL : revoke ? "revoke" : d.oneshot ? "oneshot" : "daemon");
+	if (r >= 0)
+		r = confine_loop(&d);
 	if (r < 0)
 		r = 1;
 	else if (probe)

@@ -685,7 +685,6 @@ static void on_reload(struct control_call *call, yajl_val params, void *userdata
 static void write_account(struct json_writer *w, struct daemon *d, struct ca *ca)
 {
 	const struct state_ca *st = state_get_ca(d->state, ca_get_name(ca), false);
-	const struct key *k = ca_get_account_key(ca);
 	_cleanup_free_ char *key_path = NULL;
 	size_t n;
 	const char *const *issuers = ca_get_issuers(ca, &n);
@@ -695,7 +694,7 @@ static void write_account(struct json_writer *w, struct daemon *d, struct ca *ca
 	json_kv_string(w, "ca", ca_get_name(ca));
 	json_kv_string(w, "directory", ca_get_config(ca)->directory);
 	json_kv_string(w, "account_url", ca_get_account_url(ca));
-	json_kv_string(w, "key_type", k ? key_type_to_string(key_get_type(k)) : NULL);
+	json_kv_string(w, "key_type", ca_get_key_type(ca));
 	json_kv_string(w, "key_path", key_path);
 	json_kv_string(w, "thumbprint", ca_get_thumbprint(ca));
 	json_kv_string(w, "account_uri_mode", record_uri_mode_to_string(ca_get_uri_mode(ca)));

@@ -42,6 +42,8 @@ struct acme_conn {
 	char *ca_bundle;      /* owned or NULL */
 	struct acme_retry_policy policy;
 	const struct key *key; /* borrowed */
+	const struct acme_signer_ops *signer; /* borrowed; used when key is NULL */
+	void *signer_ctx;
 	char *kid;             /* owned or NULL */
 
 	struct acme_directory dir; /* valid when have_dir */
@@ -79,6 +81,10 @@ struct acme_op {
 	char *url;              /* owned */
 	char *payload;          /* owned; NULL for POST-as-GET */
 	const struct key *key;  /* borrowed signing key */
+	const struct acme_signer_ops *signer; /* when key is NULL: signs in another process */
+	void *signer_ctx;
+	uint64_t sign_id;       /* the signature being made */
+	bool signing;           /* waiting for the signer */
 	char *kid;              /* owned; NULL embeds the JWK */
 	struct http_xfer *xfer; /* the HTTP request in flight, or NULL */
 	unsigned retries, bad_nonces, attempts;
@@ -224,6 +230,10 @@ static void op_close(struct acme_op *op)
 	if (op->xfer) {
 		http_cancel(op->xfer);
 		op->xfer = NULL;
+	}
+	if (op->signing) {
+		op->signing = false;
+		op->signer->cancel(op->signer_ctx, op->sign_id);
 	}
 	(void)uv_timer_stop(&op->timer);
 	uv_close((uv_handle_t *)&op->timer, on_op_closed);
@@ -713,6 +723,20 @@ static int submit(struct acme_op *op, const char *method, const char *url, const
 	return http_submit(c->http, &req, cb, op, &op->xfer);
 }
 
+static void on_signed(int r, const char *jws, const char *why, void *ud)
+{
+	struct acme_op *op = ud;
+
+	op->signing = false;
+	if (r < 0) {
+		op_fail(op, r, "POST %s: the signer: %s", op->url, why ? why : strerror(-r));
+		return;
+	}
+	r = submit(op, "POST", op->url, jws, strlen(jws), on_http_done);
+	if (r < 0)
+		op_fail(op, r, "POST %s: %s", op->url, strerror(-r));
+}
+
 static int post_step(struct acme_op *op)
 {
 	struct acme_conn *c = op->c;
@@ -724,6 +748,15 @@ static int post_step(struct acme_op *op)
 		if (!c->have_dir)
 			return dir_wait(op);
 		return submit(op, "HEAD", c->dir.new_nonce, NULL, 0, on_nonce_done);
+	}
+	if (!op->key) {
+		/* The nonce is spent either way: a failed signature just ends the op. */
+		r = op->signer->sign(op->signer_ctx, op->url, nonce, op->kid, op->payload, on_signed,
+				     op, &op->sign_id);
+		if (r < 0)
+			return r;
+		op->signing = true;
+		return 0;
 	}
 	r = jws_build(op->key, nonce, op->url, op->kid, op->payload,
 		      op->payload ? strlen(op->payload) : 0, &body);
@@ -831,6 +864,23 @@ int acme_conn_set_account(struct acme_conn *c, const struct key *key, const char
 	free(c->kid);
 	c->kid = copy;
 	c->key = key;
+	c->signer = NULL;
+	c->signer_ctx = NULL;
+	return 0;
+}
+
+int acme_conn_set_signer(struct acme_conn *c, const struct acme_signer_ops *ops, void *ctx,
+			 const char *kid)
+{
+	int r;
+
+	if (!c || !ops)
+		return -EINVAL;
+	r = acme_conn_set_account(c, NULL, kid);
+	if (r < 0)
+		return r;
+	c->signer = ops;
+	c->signer_ctx = ctx;
 	return 0;
 }
 
@@ -858,18 +908,21 @@ const struct acme_directory *acme_conn_get_directory(const struct acme_conn *c)
 }
 
 static int start_post(struct acme_conn *c, const char *url, const char *payload,
-		      const struct key *key, const char *kid, acme_cb cb, void *ud,
+		      const struct key *key, const struct acme_signer_ops *signer,
+		      void *signer_ctx, const char *kid, acme_cb cb, void *ud,
 		      struct acme_op **ret_op)
 {
 	struct acme_op *op;
 	int r;
 
-	if (!c || !cb || !key || !is_https(url))
+	if (!c || !cb || (!key && !signer) || !is_https(url))
 		return -EINVAL;
 	op = op_new(c, OP_POST, url, cb, ud);
 	if (!op)
 		return -ENOMEM;
 	op->key = key;
+	op->signer = key ? NULL : signer;
+	op->signer_ctx = signer_ctx;
 	if ((payload && !(op->payload = strdup(payload))) || (kid && !(op->kid = strdup(kid)))) {
 		op_close(op);
 		return -ENOMEM;
@@ -889,13 +942,14 @@ int acme_conn_post(struct acme_conn *c, const char *url, const char *payload, bo
 {
 	if (!c)
 		return -EINVAL;
-	return start_post(c, url, payload, c->key, use_jwk ? NULL : c->kid, cb, ud, ret_op);
+	return start_post(c, url, payload, c->key, c->signer, c->signer_ctx,
+			  use_jwk ? NULL : c->kid, cb, ud, ret_op);
 }
 
 int acme_conn_post_with_key(struct acme_conn *c, const char *url, const char *payload,
 			    const struct key *key, acme_cb cb, void *ud, struct acme_op **ret_op)
 {
-	return start_post(c, url, payload, key, NULL, cb, ud, ret_op);
+	return start_post(c, url, payload, key, NULL, NULL, NULL, cb, ud, ret_op);
 }
 
 int acme_conn_get(struct acme_conn *c, const char *url, acme_cb cb, void *ud,

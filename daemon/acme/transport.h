@@ -102,6 +102,23 @@ void acme_conn_get_policy(const struct acme_conn *c, struct acme_retry_policy *r
  * NULL makes every POST embed the key's JWK instead, as newAccount needs. */
 int acme_conn_set_account(struct acme_conn *c, const struct key *key, const char *kid);
 
+/* Signing by another process (daemon/signer): the account key never enters this one.
+ * sign() starts signing a flattened JWS for url with nonce, kid (NULL: embed the JWK) and
+ * payload (NULL: POST-as-GET); it calls done exactly once, from the loop and never from
+ * inside sign(), unless cancel(ctx, *ret_id) is called first. done's jws is valid during
+ * the call; r < 0 with a reason (a refusal, or the signer is gone). */
+typedef void (*acme_sign_done_fn)(int r, const char *jws, const char *why, void *ud);
+struct acme_signer_ops {
+	int (*sign)(void *ctx, const char *url, const char *nonce, const char *kid,
+		    const char *payload, acme_sign_done_fn done, void *ud, uint64_t *ret_id);
+	void (*cancel)(void *ctx, uint64_t id);
+};
+
+/* Like acme_conn_set_account(), but POSTs are signed through ops/ctx (borrowed: they must
+ * outlive every op). Replaces a key set before, and the other way round. */
+int acme_conn_set_signer(struct acme_conn *c, const struct acme_signer_ops *ops, void *ctx,
+			 const char *kid);
+
 /* Fetches the directory once and caches it; later calls (and calls while a fetch is in
  * flight) are answered from the cache or from that one fetch. The reply's json is the
  * directory object. A failed fetch is not cached: the next call tries again. */
