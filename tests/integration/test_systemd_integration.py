@@ -1,5 +1,5 @@
-"""persistd's systemd pieces, tested without systemd as PID 1 (DESIGN.md,
-Tests): sd_notify to a datagram socket of the test (READY, STATUS,
+"""persistd's systemd pieces, tested without systemd as PID 1 (the test plan in
+docs/architecture.md): sd_notify to a datagram socket of the test (READY, STATUS,
 RELOADING, STOPPING, WATCHDOG), socket activation through
 systemd-socket-activate, and the journal for real: Debian's
 systemd-journald started as a plain process, alerts read back with
