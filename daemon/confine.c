@@ -37,9 +37,10 @@
 	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |                            \
 	 LANDLOCK_ACCESS_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
 
-/* On the path to the key directory: nothing that shows a file's bytes. */
+/* On the path to the key directory: nothing that shows a file's bytes.
+ * Truncating is writing (a shell's `> file`), so it goes with WRITE_FILE. */
 #define LL_FS_ANCESTOR                                                                          \
-	(LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_DIR |                           \
+	(LANDLOCK_ACCESS_FS_WRITE_FILE | LL_FS_TRUNCATE | LANDLOCK_ACCESS_FS_READ_DIR |          \
 	 LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |                        \
 	 LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |                             \
 	 LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |                           \

@@ -67,6 +67,10 @@ static int confined_checks(const char *keydir)
 	close(fd);
 	if (can_read(p))
 		return 7; /* ...but not readable */
+	fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return 9; /* ...and it may be written over, as a hook's `> file` does */
+	close(fd);
 	/* A child (a hook) inherits it all. */
 	pid_t c = fork();
 	if (c == 0) {
