@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,35 +62,6 @@ static bool is_dns_write_key(const char *k)
 		if (streq(k, dns_write_keys[i]))
 			return true;
 	return false;
-}
-
-void config_errors_done(struct config_errors *e)
-{
-	for (size_t i = 0; i < e->n; i++) {
-		free(e->items[i].file);
-		e->items[i].file = NULL;
-	}
-	e->n = 0;
-	e->dropped = 0;
-}
-
-_printf_(4, 5) static void add_error(struct config_errors *e, const char *file, unsigned line,
-				     const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!e)
-		return;
-	if (e->n >= CONFIG_MAX_ERRORS) {
-		e->dropped++;
-		return;
-	}
-	struct config_error *it = &e->items[e->n++];
-	it->file = file ? strdup(file) : NULL;
-	it->line = line;
-	va_start(ap, fmt);
-	vsnprintf(it->message, sizeof(it->message), fmt, ap);
-	va_end(ap);
 }
 
 static void strv_free(char **v)
@@ -230,7 +200,7 @@ struct parse_ctx {
 	int oom;
 };
 
-#define ERR(ctx, ...) add_error((ctx)->errs, (ctx)->file, (ctx)->line, __VA_ARGS__)
+#define ERR(ctx, ...) config_errors_add((ctx)->errs, (ctx)->file, (ctx)->line, __VA_ARGS__)
 
 static const struct seen_key *find_seen(const struct parse_ctx *ctx, const char *name)
 {
@@ -1002,7 +972,7 @@ int config_parse_text(struct config *c, const char *file, const char *text, size
 	size_t errors_before = errs ? errs->n + errs->dropped : 0;
 
 	if (len > CONFIG_MAX_BYTES) {
-		add_error(errs, file, 0, "file larger than %d bytes", CONFIG_MAX_BYTES);
+		config_errors_add(errs, file, 0, "file larger than %d bytes", CONFIG_MAX_BYTES);
 		return -E2BIG;
 	}
 	/* A UTF-8 byte order mark is harmless; inih skips it only on the first line. */
@@ -1028,7 +998,7 @@ int config_finish(struct config *c, struct config_errors *errs)
 	struct config_daemon *d = &c->daemon;
 
 	if (d->critical_before_ms > d->warn_before_ms)
-		add_error(errs, c->n_files ? c->files[0] : NULL, 0,
+		config_errors_add(errs, c->n_files ? c->files[0] : NULL, 0,
 			  "critical_before is longer than warn_before: expected critical_before "
 			  "<= warn_before");
 	for (size_t i = 0; i < c->n_certs; i++) {
@@ -1041,7 +1011,7 @@ int config_finish(struct config *c, struct config_errors *errs)
 					return -ENOMEM;
 				continue;
 			}
-			add_error(errs, cert->file, cert->line,
+			config_errors_add(errs, cert->file, cert->line,
 				  "[cert %s] has no 'ca': expected the name of a [ca NAME] section "
 				  "(required when there is not exactly one)",
 				  cert->name);
@@ -1053,7 +1023,7 @@ int config_finish(struct config *c, struct config_errors *errs)
 			for (size_t k = 0; k < c->n_cas; k++)
 				str_printf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
 					   k ? ", " : "", c->cas[k]->name);
-			add_error(errs, cert->file, cert->line,
+			config_errors_add(errs, cert->file, cert->line,
 				  "[cert %s] names ca '%s', which is not defined (defined: %s)",
 				  cert->name, cert->ca_name, c->n_cas ? known : "none");
 		}
@@ -1094,20 +1064,20 @@ static int load_file(struct config *c, const char *path, bool main_file,
 	 * file_read_bounded() refuses (without blocking) one swapped in since. */
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		describe_non_regular(path, &st, what, sizeof(what));
-		add_error(errs, path, 0, "not a regular file (%s)", what);
+		config_errors_add(errs, path, 0, "not a regular file (%s)", what);
 		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
 	r = file_read_bounded_stat(path, CONFIG_MAX_BYTES, &text, &len, &st);
 	if (r == -E2BIG) {
-		add_error(errs, path, 0, "file larger than %d bytes", CONFIG_MAX_BYTES);
+		config_errors_add(errs, path, 0, "file larger than %d bytes", CONFIG_MAX_BYTES);
 		return r;
 	}
 	if (r == -EISDIR || r == -EINVAL) {
-		add_error(errs, path, 0, "not a regular file (%s)", file_type_name(st.st_mode));
+		config_errors_add(errs, path, 0, "not a regular file (%s)", file_type_name(st.st_mode));
 		return r;
 	}
 	if (r < 0) {
-		add_error(errs, path, 0, "cannot read: %s", strerror(-r));
+		config_errors_add(errs, path, 0, "cannot read: %s", strerror(-r));
 		return r;
 	}
 	return config_parse_text(c, path, text, len, main_file, errs);
@@ -1125,7 +1095,7 @@ static int check_named_file(const char *path, const char *key, const char *file,
 	if (!path || stat(path, &st) < 0 || S_ISREG(st.st_mode))
 		return 0;
 	describe_non_regular(path, &st, what, sizeof(what));
-	add_error(errs, file, line, "%s%s '%s': not a regular file (%s)", section, key, path,
+	config_errors_add(errs, file, line, "%s%s '%s': not a regular file (%s)", section, key, path,
 		  what);
 	return -EINVAL;
 }
@@ -1170,11 +1140,11 @@ int config_load(const char *path, struct config **ret, struct config_errors *err
 		str_printf(dir, sizeof(dir), "certs.d");
 	int n = scandir(dir, &list, dropin_filter, alphasort);
 	if (n < 0 && errno != ENOENT && errno != ENOTDIR) {
-		add_error(errs, dir, 0, "cannot read the drop-in directory: %s", strerror(errno));
+		config_errors_add(errs, dir, 0, "cannot read the drop-in directory: %s", strerror(errno));
 		failed = -errno;
 	}
 	if (n > CONFIG_MAX_DROPINS) {
-		add_error(errs, dir, 0, "more than %d drop-in files", CONFIG_MAX_DROPINS);
+		config_errors_add(errs, dir, 0, "more than %d drop-in files", CONFIG_MAX_DROPINS);
 		failed = -E2BIG;
 	}
 	for (int i = 0; i < n; i++) {
@@ -1211,20 +1181,20 @@ static void check_file(struct config_errors *errs, const char *file, unsigned li
 	struct stat st;
 
 	if (stat(path, &st) < 0) {
-		add_error(errs, file, line, "%s '%s': %s", key, path, strerror(errno));
+		config_errors_add(errs, file, line, "%s '%s': %s", key, path, strerror(errno));
 		return;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		add_error(errs, file, line, "%s '%s': not a regular file", key, path);
+		config_errors_add(errs, file, line, "%s '%s': not a regular file", key, path);
 		return;
 	}
 	/* access() asks with the real uid: the user running persistd -t, which is
 	 * the service user when run as it (sudo -u persistd persistd -t). */
 	if (access(path, exec ? X_OK : R_OK) < 0)
-		add_error(errs, file, line, "%s '%s': %s for uid %u", key, path,
+		config_errors_add(errs, file, line, "%s '%s': %s for uid %u", key, path,
 			  exec ? "not executable" : "not readable", (unsigned)getuid());
 	else if (exec && !(st.st_mode & 0111))
-		add_error(errs, file, line, "%s '%s': not executable", key, path);
+		config_errors_add(errs, file, line, "%s '%s': not executable", key, path);
 }
 
 int config_check_runtime(const struct config *c, int64_t now, struct config_errors *errs)
@@ -1255,7 +1225,7 @@ int config_check_runtime(const struct config *c, int64_t now, struct config_erro
 		if (cert->has_persist_until && cert->persist_until <= now) {
 			char iso[40];
 			time_format_iso(cert->persist_until, iso, sizeof(iso));
-			add_error(errs, cert->file, cert->persist_until_line,
+			config_errors_add(errs, cert->file, cert->persist_until_line,
 				  "persist_until %s is in the past: records made from it would "
 				  "authorize nothing",
 				  iso);

@@ -19,12 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config_errors.h"
 #include "common/key.h"
 #include "common/macro.h"
 #include "common/record.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/persistd/persistd.conf"
-#define CONFIG_MAX_ERRORS 50
 #define CONFIG_MAX_ORDERS_PER_HOUR 100 /* = STATE_MAX_ORDER_TIMES */
 
 enum challenge_type {
@@ -114,20 +114,6 @@ struct config {
 	char **files;               /* owned: every file read, in order */
 	size_t n_files;
 };
-
-struct config_error {
-	char *file;                 /* owned */
-	unsigned line;              /* 0 when the problem is not on one line */
-	char message[320];
-};
-
-struct config_errors {
-	struct config_error items[CONFIG_MAX_ERRORS];
-	size_t n;
-	size_t dropped;             /* errors beyond CONFIG_MAX_ERRORS */
-};
-
-void config_errors_done(struct config_errors *e);
 
 struct config *config_new(void);
 void config_free(struct config *c);
