@@ -21,29 +21,6 @@
  * reject, with a hint to continue lists on indented lines. */
 #define CONFIG_MAX_LINE_BYTES 199
 
-static const char *const challenge_type_names[] = {
-	[CHALLENGE_DNS_PERSIST_01] = "dns-persist-01",
-	[CHALLENGE_DNS_01] = "dns-01",
-};
-_Static_assert(ELEMENTSOF(challenge_type_names) == _CHALLENGE_TYPE_MAX, "challenge names");
-
-static const char *const uri_mode_names[] = {
-	[CONFIG_URI_AUTO] = "auto",
-	[CONFIG_URI_URL] = "url",
-	[CONFIG_URI_HASHED] = "hashed",
-};
-_Static_assert(ELEMENTSOF(uri_mode_names) == _CONFIG_URI_MODE_MAX, "uri mode names");
-
-const char *challenge_type_to_string(enum challenge_type t)
-{
-	return (unsigned)t < _CHALLENGE_TYPE_MAX ? challenge_type_names[t] : "unknown";
-}
-
-const char *config_uri_mode_to_string(enum config_uri_mode m)
-{
-	return (unsigned)m < _CONFIG_URI_MODE_MAX ? uri_mode_names[m] : "unknown";
-}
-
 /* Settings that would give persistd write access to DNS. In a dns-persist-01
  * cert each is refused outright; in a dns-01 cert only dns01_* is ours, and
  * credentials belong to the hook. */
@@ -62,110 +39,6 @@ static bool is_dns_write_key(const char *k)
 		if (streq(k, dns_write_keys[i]))
 			return true;
 	return false;
-}
-
-static void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
-static void ca_free(struct config_ca *ca)
-{
-	if (!ca)
-		return;
-	free(ca->name);
-	free(ca->directory);
-	strv_free(ca->contacts);
-	free(ca->eab_kid);
-	free(ca->eab_hmac_file);
-	free(ca->ca_bundle);
-	strv_free(ca->issuers);
-	free(ca->profile);
-	free(ca->file);
-	free(ca);
-}
-
-static void cert_free(struct config_cert *cert)
-{
-	if (!cert)
-		return;
-	free(cert->name);
-	free(cert->ca_name);
-	strv_free(cert->names);
-	free(cert->profile);
-	free(cert->preferred_chain);
-	free(cert->deploy_hook);
-	free(cert->dns01_hook);
-	free(cert->file);
-	free(cert);
-}
-
-struct config *config_new(void)
-{
-	struct config *c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	struct config_daemon *d = &c->daemon;
-	d->state_dir = strdup("/var/lib/persistd");
-	d->control_socket = strdup("/run/persistd/control.sock");
-	d->admin_group = strdup("persistd-admin");
-	d->trust_anchor = strdup("/usr/share/dns/root.key");
-	d->resolvers = calloc(1, sizeof(char *));
-	if (!d->state_dir || !d->control_socket || !d->admin_group || !d->trust_anchor ||
-	    !d->resolvers) {
-		config_free(c);
-		return NULL;
-	}
-	d->recheck_interval_ms = 6 * 3600 * MS_PER_SEC;
-	d->warn_before_ms = 30 * 86400 * MS_PER_SEC;
-	d->critical_before_ms = 7 * 86400 * MS_PER_SEC;
-	d->dns_timeout_ms = 5 * MS_PER_SEC;
-	d->dns_max_inflight = 200;
-	d->max_orders_per_hour = 3;
-	d->log_level = LOG_INFO;
-	return c;
-}
-
-void config_free(struct config *c)
-{
-	if (!c)
-		return;
-	free(c->daemon.state_dir);
-	free(c->daemon.control_socket);
-	free(c->daemon.admin_group);
-	free(c->daemon.trust_anchor);
-	free(c->daemon.http_listen);
-	strv_free(c->daemon.resolvers);
-	for (size_t i = 0; i < c->n_cas; i++)
-		ca_free(c->cas[i]);
-	free(c->cas);
-	for (size_t i = 0; i < c->n_certs; i++)
-		cert_free(c->certs[i]);
-	free(c->certs);
-	for (size_t i = 0; i < c->n_files; i++)
-		free(c->files[i]);
-	free(c->files);
-	free(c);
-}
-
-const struct config_ca *config_find_ca(const struct config *c, const char *name)
-{
-	for (size_t i = 0; i < c->n_cas; i++)
-		if (streq(c->cas[i]->name, name))
-			return c->cas[i];
-	return NULL;
-}
-
-const struct config_cert *config_find_cert(const struct config *c, const char *name)
-{
-	for (size_t i = 0; i < c->n_certs; i++)
-		if (streq(c->certs[i]->name, name))
-			return c->certs[i];
-	return NULL;
 }
 
 enum section_type {
@@ -356,7 +229,7 @@ static void section_begin(struct parse_ctx *ctx, const char *header)
 		struct config_ca *ca = calloc(1, sizeof(*ca));
 		if (!ca || !(ca->name = strdup(name)) || !(ca->file = strdup(ctx->file)) ||
 		    push_ptr((void ***)&ctx->c->cas, &ctx->c->n_cas, ca) < 0) {
-			ca_free(ca);
+			config_ca_free(ca);
 			ctx->oom = 1;
 			return;
 		}
@@ -375,7 +248,7 @@ static void section_begin(struct parse_ctx *ctx, const char *header)
 		struct config_cert *cert = calloc(1, sizeof(*cert));
 		if (!cert || !(cert->name = strdup(name)) || !(cert->file = strdup(ctx->file)) ||
 		    push_ptr((void ***)&ctx->c->certs, &ctx->c->n_certs, cert) < 0) {
-			cert_free(cert);
+			config_cert_free(cert);
 			ctx->oom = 1;
 			return;
 		}
@@ -583,7 +456,7 @@ static int set_list(struct parse_ctx *ctx, const char *key, const char *v, char 
 		    int (*add)(struct parse_ctx *, const char *, const char *, void *))
 {
 	if (!append) {
-		strv_free(*slot);
+		config_strv_free(*slot);
 		*slot = NULL;
 		*n = 0;
 	}
@@ -661,7 +534,7 @@ static int parse_daemon_key(struct parse_ctx *ctx, const char *k, const char *v,
 	}
 	if (streq(k, "resolver")) {
 		if (!append && streq(v, "system")) {
-			strv_free(d->resolvers);
+			config_strv_free(d->resolvers);
 			d->resolvers = calloc(1, sizeof(char *));
 			d->n_resolvers = 0;
 			return d->resolvers ? 0 : -ENOMEM;
@@ -727,7 +600,7 @@ static int parse_ca_key(struct parse_ctx *ctx, const char *k, const char *v, boo
 	}
 	if (streq(k, "accounturi_mode")) {
 		for (int i = 0; i < _CONFIG_URI_MODE_MAX; i++)
-			if (streq(v, uri_mode_names[i])) {
+			if (streq(v, config_uri_mode_to_string((enum config_uri_mode)i))) {
 				ca->uri_mode = (enum config_uri_mode)i;
 				return 0;
 			}
@@ -759,7 +632,7 @@ static int parse_cert_key(struct parse_ctx *ctx, const char *k, const char *v, b
 				append, add_name);
 	if (streq(k, "challenge")) {
 		for (int i = 0; i < _CHALLENGE_TYPE_MAX; i++)
-			if (streq(v, challenge_type_names[i])) {
+			if (streq(v, challenge_type_to_string((enum challenge_type)i))) {
 				cert->challenge = (enum challenge_type)i;
 				return 0;
 			}
