@@ -9,30 +9,29 @@
  * dns-persist-01 cert (persist mode needs no DNS write access and refuses
  * it).
  *
+ * This header is the interface the rest of the tree includes. The pieces behind it:
+ * common/config_model (struct config, defaults, look-ups), config_errors (the error
+ * list), config_parse (the INI reader, config_parse_text, config_finish) and
+ * config_keys (each section's keys and values). config.c itself reads the files:
+ * the main file, the certs.d drop-ins, and the files the configuration names.
+ *
  * Errors: every problem is collected with file:line and what was expected
  * (config_errors), and the load fails with -EINVAL. -E2BIG for over-limit
  * files, -ENOENT/-EACCES for files that cannot be read, -ENOMEM.
  * Pure apart from reading the files it is given; no logging, no clock. */
 #pragma once
 
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
 #include "common/config_errors.h"
 #include "common/config_model.h"
+#include "common/config_parse.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/persistd/persistd.conf"
 
 /* Reads `path` and every <dirname(path)>/certs.d/NAME.conf in name order, then
  * validates the whole. On failure errs holds at least one error. */
 int config_load(const char *path, struct config **ret, struct config_errors *errs);
-
-/* The two halves of config_load, for tests and the fuzzer: parse one file's
- * text into c (main_file allows [daemon]); then cross-check the whole. */
-int config_parse_text(struct config *c, const char *file, const char *text, size_t len,
-		      bool main_file, struct config_errors *errs);
-int config_finish(struct config *c, struct config_errors *errs);
 
 /* What a valid config can still get wrong at run time, for persistd -t:
  * files it names that are missing, not regular files or unreadable for the
