@@ -9,139 +9,29 @@
  * dns-persist-01 cert (persist mode needs no DNS write access and refuses
  * it).
  *
+ * This header is the interface the rest of the tree includes. The pieces behind it:
+ * common/config_model (struct config, defaults, look-ups), config_errors (the error
+ * list), config_parse (the INI reader, config_parse_text, config_finish) and
+ * config_keys (each section's keys and values). config.c itself reads the files:
+ * the main file, the certs.d drop-ins, and the files the configuration names.
+ *
  * Errors: every problem is collected with file:line and what was expected
  * (config_errors), and the load fails with -EINVAL. -E2BIG for over-limit
  * files, -ENOENT/-EACCES for files that cannot be read, -ENOMEM.
  * Pure apart from reading the files it is given; no logging, no clock. */
 #pragma once
 
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
-#include "common/key.h"
-#include "common/macro.h"
-#include "common/record.h"
+#include "common/config_errors.h"
+#include "common/config_model.h"
+#include "common/config_parse.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/persistd/persistd.conf"
-#define CONFIG_MAX_ERRORS 50
-#define CONFIG_MAX_ORDERS_PER_HOUR 100 /* = STATE_MAX_ORDER_TIMES */
-
-enum challenge_type {
-	CHALLENGE_DNS_PERSIST_01,
-	CHALLENGE_DNS_01,
-	_CHALLENGE_TYPE_MAX,
-};
-
-const char *challenge_type_to_string(enum challenge_type t); /* "dns-persist-01", "dns-01" */
-
-/* accounturi mode for a CA: from its directory (auto) or forced. */
-enum config_uri_mode {
-	CONFIG_URI_AUTO,
-	CONFIG_URI_URL,
-	CONFIG_URI_HASHED,
-	_CONFIG_URI_MODE_MAX,
-};
-
-const char *config_uri_mode_to_string(enum config_uri_mode m);
-
-struct config_daemon {
-	char *state_dir;            /* owned */
-	char *control_socket;       /* owned */
-	char *admin_group;          /* owned */
-	char *trust_anchor;         /* owned; NULL: "none", no DNSSEC validation */
-	char *http_listen;          /* owned; NULL: no HTTP listener (common/listen syntax) */
-	char **resolvers;           /* owned, NULL-terminated; empty = system resolver */
-	size_t n_resolvers;
-	uint64_t recheck_interval_ms;
-	uint64_t warn_before_ms;
-	uint64_t critical_before_ms;
-	uint64_t dns_timeout_ms;
-	unsigned dns_max_inflight;
-	unsigned max_orders_per_hour; /* the issuance circuit breaker: new orders per cert in
-				       * any hour, 1..CONFIG_MAX_ORDERS_PER_HOUR */
-	int log_level;              /* syslog priority */
-	unsigned trust_anchor_line; /* in files[0]; 0: the default */
-};
-
-struct config_ca {
-	char *name;                 /* owned */
-	char *directory;            /* owned, https URL */
-	char **contacts;            /* owned, NULL-terminated */
-	size_t n_contacts;
-	char *eab_kid;              /* owned or NULL */
-	char *eab_hmac_file;        /* owned or NULL */
-	char *ca_bundle;            /* owned or NULL */
-	char **issuers;             /* owned, NULL-terminated; override of the CA's list */
-	size_t n_issuers;
-	char *profile;              /* owned or NULL */
-	enum key_type account_key_type;
-	enum config_uri_mode uri_mode;
-	bool hash_any_domain;       /* hashed mode: "*" instead of the domain */
-	char *file;                 /* owned: where it was defined */
-	unsigned line;
-	unsigned eab_hmac_file_line, ca_bundle_line; /* in file, for config_check_runtime() */
-};
-
-struct config_cert {
-	char *name;                 /* owned */
-	char *ca_name;              /* owned */
-	struct config_ca *ca;       /* borrowed from the config, resolved by config_finish */
-	char **names;               /* owned, NULL-terminated, lowercase, as given ("*." kept) */
-	size_t n_names;
-	enum challenge_type challenge;
-	enum key_type key_type;
-	bool has_persist_until;
-	int64_t persist_until;
-	char *profile;              /* owned or NULL: overrides the CA's */
-	char *preferred_chain;      /* owned or NULL: issuer CN of the chain's top */
-	char *deploy_hook;          /* owned or NULL */
-	char *dns01_hook;           /* owned or NULL; only with CHALLENGE_DNS_01 */
-	uint64_t dns01_hook_timeout_ms;
-	uint64_t dns01_propagation_timeout_ms;
-	unsigned max_orders_per_hour; /* 0: the [daemon] value */
-	char *file;                 /* owned */
-	unsigned line;
-	unsigned persist_until_line, deploy_hook_line, dns01_hook_line; /* in file */
-};
-
-struct config {
-	struct config_daemon daemon;
-	struct config_ca **cas;     /* owned */
-	size_t n_cas;
-	struct config_cert **certs; /* owned */
-	size_t n_certs;
-	char **files;               /* owned: every file read, in order */
-	size_t n_files;
-};
-
-struct config_error {
-	char *file;                 /* owned */
-	unsigned line;              /* 0 when the problem is not on one line */
-	char message[320];
-};
-
-struct config_errors {
-	struct config_error items[CONFIG_MAX_ERRORS];
-	size_t n;
-	size_t dropped;             /* errors beyond CONFIG_MAX_ERRORS */
-};
-
-void config_errors_done(struct config_errors *e);
-
-struct config *config_new(void);
-void config_free(struct config *c);
-DEFINE_FREEP(struct config, config_free)
 
 /* Reads `path` and every <dirname(path)>/certs.d/NAME.conf in name order, then
  * validates the whole. On failure errs holds at least one error. */
 int config_load(const char *path, struct config **ret, struct config_errors *errs);
-
-/* The two halves of config_load, for tests and the fuzzer: parse one file's
- * text into c (main_file allows [daemon]); then cross-check the whole. */
-int config_parse_text(struct config *c, const char *file, const char *text, size_t len,
-		      bool main_file, struct config_errors *errs);
-int config_finish(struct config *c, struct config_errors *errs);
 
 /* What a valid config can still get wrong at run time, for persistd -t:
  * files it names that are missing, not regular files or unreadable for the
@@ -150,6 +40,3 @@ int config_finish(struct config *c, struct config_errors *errs);
  * not after `now`. Each problem is an error with file:line in errs; -EINVAL
  * when there was one. Reads nothing but the files' metadata. */
 int config_check_runtime(const struct config *c, int64_t now, struct config_errors *errs);
-
-const struct config_ca *config_find_ca(const struct config *c, const char *name);
-const struct config_cert *config_find_cert(const struct config *c, const char *name);

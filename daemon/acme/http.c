@@ -5,7 +5,8 @@
  * curl_multi_socket_action() and then drain(), which first moves every finished transfer
  * to h->done (reading what it needs before the easy handle goes away) and only then runs
  * the user callbacks, one by one, outside any curl call. A callback may free the whole
- * struct http: drain() notices h->closing and stops touching anything. */
+ * struct http: drain() notices h->closing and stops touching anything. The grammar of Link
+ * headers is daemon/acme/http_link's; on_link() keeps the relations ACME uses. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "common/limits.h"
 #include "common/strutil.h"
 #include "daemon/acme/http.h"
+#include "daemon/acme/http_link.h"
 #include "daemon/log.h"
 
 #ifndef PERSISTD_VERSION
@@ -133,133 +135,23 @@ static bool is_ws(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Skips to the next ',' that is outside a quoted string or <...>; returns its index or n. */
-static size_t skip_link_value(const char *s, size_t n, size_t i)
+/* One relation of a Link header (daemon/acme/http_link): keeps those ACME uses. */
+static void on_link(void *userdata, const char *url, size_t len, const char *t, size_t tlen)
 {
-	bool quoted = false, angle = false;
+	struct http_xfer *x = userdata;
 
-	for (; i < n; i++) {
-		if (quoted) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				quoted = false;
-		} else if (angle) {
-			if (s[i] == '>')
-				angle = false;
-		} else if (s[i] == '"') {
-			quoted = true;
-		} else if (s[i] == '<') {
-			angle = true;
-		} else if (s[i] == ',') {
-			break;
+	if (tlen == 9 && strncasecmp(t, "alternate", 9) == 0) {
+		if (x->n_alternates < ACME_MAX_LINKS) {
+			char *d = strndup_or_oom(x, url, len);
+			if (d)
+				x->alternates[x->n_alternates++] = d;
 		}
-	}
-	return i;
-}
-
-static void link_add(struct http_xfer *x, const char *url, size_t len, const char *rel,
-		     size_t rel_len)
-{
-	/* rel is a space-separated list of relation types (RFC 8288 section 3.3). */
-	for (size_t i = 0; i < rel_len;) {
-		while (i < rel_len && is_ws(rel[i]))
-			i++;
-		size_t start = i;
-		while (i < rel_len && !is_ws(rel[i]))
-			i++;
-		size_t tlen = i - start;
-		const char *t = rel + start;
-
-		if (tlen == 9 && strncasecmp(t, "alternate", 9) == 0) {
-			if (x->n_alternates < ACME_MAX_LINKS) {
-				char *d = strndup_or_oom(x, url, len);
-				if (d)
-					x->alternates[x->n_alternates++] = d;
-			}
-		} else if (tlen == 2 && strncasecmp(t, "up", 2) == 0) {
-			if (!x->link_up)
-				x->link_up = strndup_or_oom(x, url, len);
-		} else if (tlen == 5 && strncasecmp(t, "index", 5) == 0) {
-			if (!x->link_index)
-				x->link_index = strndup_or_oom(x, url, len);
-		}
-	}
-}
-
-/* One Link header value: `<url>; rel="a b"; x=y, <url2>; rel=up`. Bad entries are skipped. */
-static void link_parse(struct http_xfer *x, const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		while (i < n && (is_ws(s[i]) || s[i] == ','))
-			i++;
-		if (i >= n)
-			break;
-		if (s[i] != '<') {
-			i = skip_link_value(s, n, i);
-			continue;
-		}
-		size_t ustart = ++i;
-		while (i < n && s[i] != '>')
-			i++;
-		if (i >= n)
-			return;
-		size_t ulen = i - ustart;
-		char rel[128];
-		size_t rel_len = 0;
-		bool have_rel = false;
-
-		i++;
-		for (;;) {
-			while (i < n && is_ws(s[i]))
-				i++;
-			if (i >= n || s[i] == ',')
-				break;
-			if (s[i] != ';') {
-				i = skip_link_value(s, n, i);
-				break;
-			}
-			i++;
-			while (i < n && is_ws(s[i]))
-				i++;
-			size_t nstart = i;
-			while (i < n && !strchr("=;, \t", s[i]))
-				i++;
-			size_t nlen = i - nstart;
-			while (i < n && is_ws(s[i]))
-				i++;
-			char val[128];
-			size_t vlen = 0;
-			if (i < n && s[i] == '=') {
-				i++;
-				while (i < n && is_ws(s[i]))
-					i++;
-				if (i < n && s[i] == '"') {
-					for (i++; i < n && s[i] != '"'; i++) {
-						if (s[i] == '\\' && i + 1 < n)
-							i++;
-						if (vlen < sizeof(val))
-							val[vlen++] = s[i];
-					}
-					if (i < n)
-						i++; /* closing quote */
-				} else {
-					for (; i < n && !strchr(";, \t", s[i]); i++)
-						if (vlen < sizeof(val))
-							val[vlen++] = s[i];
-				}
-			}
-			/* Only the first rel counts (RFC 8288 section 3.3). */
-			if (nlen == 3 && strncasecmp(s + nstart, "rel", 3) == 0 && !have_rel) {
-				have_rel = true;
-				memcpy(rel, val, vlen);
-				rel_len = vlen;
-			}
-		}
-		if (have_rel)
-			link_add(x, s + ustart, ulen, rel, rel_len);
+	} else if (tlen == 2 && strncasecmp(t, "up", 2) == 0) {
+		if (!x->link_up)
+			x->link_up = strndup_or_oom(x, url, len);
+	} else if (tlen == 5 && strncasecmp(t, "index", 5) == 0) {
+		if (!x->link_index)
+			x->link_index = strndup_or_oom(x, url, len);
 	}
 }
 
@@ -303,7 +195,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 	else if (NAME_IS("retry-after"))
 		x->retry_after_seen = true;
 	else if (NAME_IS("link"))
-		link_parse(x, v, vlen);
+		http_link_parse(v, vlen, on_link, x);
 #undef NAME_IS
 	return x->oom ? 0 : len;
 }

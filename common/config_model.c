@@ -1,0 +1,136 @@
+/* common/config_model.c: the configuration's defaults, release and look-ups. See
+ * config_model.h. */
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "common/config_model.h"
+#include "common/strutil.h"
+#include "common/timeutil.h"
+
+static const char *const challenge_type_names[] = {
+	[CHALLENGE_DNS_PERSIST_01] = "dns-persist-01",
+	[CHALLENGE_DNS_01] = "dns-01",
+};
+_Static_assert(ELEMENTSOF(challenge_type_names) == _CHALLENGE_TYPE_MAX, "challenge names");
+
+static const char *const uri_mode_names[] = {
+	[CONFIG_URI_AUTO] = "auto",
+	[CONFIG_URI_URL] = "url",
+	[CONFIG_URI_HASHED] = "hashed",
+};
+_Static_assert(ELEMENTSOF(uri_mode_names) == _CONFIG_URI_MODE_MAX, "uri mode names");
+
+const char *challenge_type_to_string(enum challenge_type t)
+{
+	return (unsigned)t < _CHALLENGE_TYPE_MAX ? challenge_type_names[t] : "unknown";
+}
+
+const char *config_uri_mode_to_string(enum config_uri_mode m)
+{
+	return (unsigned)m < _CONFIG_URI_MODE_MAX ? uri_mode_names[m] : "unknown";
+}
+
+void config_strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+void config_ca_free(struct config_ca *ca)
+{
+	if (!ca)
+		return;
+	free(ca->name);
+	free(ca->directory);
+	config_strv_free(ca->contacts);
+	free(ca->eab_kid);
+	free(ca->eab_hmac_file);
+	free(ca->ca_bundle);
+	config_strv_free(ca->issuers);
+	free(ca->profile);
+	free(ca->file);
+	free(ca);
+}
+
+void config_cert_free(struct config_cert *cert)
+{
+	if (!cert)
+		return;
+	free(cert->name);
+	free(cert->ca_name);
+	config_strv_free(cert->names);
+	free(cert->profile);
+	free(cert->preferred_chain);
+	free(cert->deploy_hook);
+	free(cert->dns01_hook);
+	free(cert->file);
+	free(cert);
+}
+
+struct config *config_new(void)
+{
+	struct config *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	struct config_daemon *d = &c->daemon;
+	d->state_dir = strdup("/var/lib/persistd");
+	d->control_socket = strdup("/run/persistd/control.sock");
+	d->admin_group = strdup("persistd-admin");
+	d->trust_anchor = strdup("/usr/share/dns/root.key");
+	d->resolvers = calloc(1, sizeof(char *));
+	if (!d->state_dir || !d->control_socket || !d->admin_group || !d->trust_anchor ||
+	    !d->resolvers) {
+		config_free(c);
+		return NULL;
+	}
+	d->recheck_interval_ms = 6 * 3600 * MS_PER_SEC;
+	d->warn_before_ms = 30 * 86400 * MS_PER_SEC;
+	d->critical_before_ms = 7 * 86400 * MS_PER_SEC;
+	d->dns_timeout_ms = 5 * MS_PER_SEC;
+	d->dns_max_inflight = 200;
+	d->max_orders_per_hour = 3;
+	d->log_level = LOG_INFO;
+	return c;
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	free(c->daemon.state_dir);
+	free(c->daemon.control_socket);
+	free(c->daemon.admin_group);
+	free(c->daemon.trust_anchor);
+	free(c->daemon.http_listen);
+	config_strv_free(c->daemon.resolvers);
+	for (size_t i = 0; i < c->n_cas; i++)
+		config_ca_free(c->cas[i]);
+	free(c->cas);
+	for (size_t i = 0; i < c->n_certs; i++)
+		config_cert_free(c->certs[i]);
+	free(c->certs);
+	for (size_t i = 0; i < c->n_files; i++)
+		free(c->files[i]);
+	free(c->files);
+	free(c);
+}
+
+const struct config_ca *config_find_ca(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_cas; i++)
+		if (streq(c->cas[i]->name, name))
+			return c->cas[i];
+	return NULL;
+}
+
+const struct config_cert *config_find_cert(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_certs; i++)
+		if (streq(c->certs[i]->name, name))
+			return c->certs[i];
+	return NULL;
+}

@@ -1,0 +1,118 @@
+/* common/config_model.h: the configuration as persistd uses it, once loaded.
+ *
+ * Owns: struct config and its [daemon], [ca NAME] and [cert NAME] parts, their defaults
+ * (config_new), their release, and look-ups by name. It does not read or check anything:
+ * common/config (the public interface, config.h) loads and validates, and every value found
+ * here has passed those checks. Pure: no I/O, no logging, no clock. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/key.h"
+#include "common/macro.h"
+#include "common/record.h"
+
+#define CONFIG_MAX_ORDERS_PER_HOUR 100 /* = STATE_MAX_ORDER_TIMES */
+
+enum challenge_type {
+	CHALLENGE_DNS_PERSIST_01,
+	CHALLENGE_DNS_01,
+	_CHALLENGE_TYPE_MAX,
+};
+
+const char *challenge_type_to_string(enum challenge_type t); /* "dns-persist-01", "dns-01" */
+
+/* accounturi mode for a CA: from its directory (auto) or forced. */
+enum config_uri_mode {
+	CONFIG_URI_AUTO,
+	CONFIG_URI_URL,
+	CONFIG_URI_HASHED,
+	_CONFIG_URI_MODE_MAX,
+};
+
+const char *config_uri_mode_to_string(enum config_uri_mode m);
+
+struct config_daemon {
+	char *state_dir;            /* owned */
+	char *control_socket;       /* owned */
+	char *admin_group;          /* owned */
+	char *trust_anchor;         /* owned; NULL: "none", no DNSSEC validation */
+	char *http_listen;          /* owned; NULL: no HTTP listener (common/listen syntax) */
+	char **resolvers;           /* owned, NULL-terminated; empty = system resolver */
+	size_t n_resolvers;
+	uint64_t recheck_interval_ms;
+	uint64_t warn_before_ms;
+	uint64_t critical_before_ms;
+	uint64_t dns_timeout_ms;
+	unsigned dns_max_inflight;
+	unsigned max_orders_per_hour; /* the issuance circuit breaker: new orders per cert in
+				       * any hour, 1..CONFIG_MAX_ORDERS_PER_HOUR */
+	int log_level;              /* syslog priority */
+	unsigned trust_anchor_line; /* in files[0]; 0: the default */
+};
+
+struct config_ca {
+	char *name;                 /* owned */
+	char *directory;            /* owned, https URL */
+	char **contacts;            /* owned, NULL-terminated */
+	size_t n_contacts;
+	char *eab_kid;              /* owned or NULL */
+	char *eab_hmac_file;        /* owned or NULL */
+	char *ca_bundle;            /* owned or NULL */
+	char **issuers;             /* owned, NULL-terminated; override of the CA's list */
+	size_t n_issuers;
+	char *profile;              /* owned or NULL */
+	enum key_type account_key_type;
+	enum config_uri_mode uri_mode;
+	bool hash_any_domain;       /* hashed mode: "*" instead of the domain */
+	char *file;                 /* owned: where it was defined */
+	unsigned line;
+	unsigned eab_hmac_file_line, ca_bundle_line; /* in file, for config_check_runtime() */
+};
+
+struct config_cert {
+	char *name;                 /* owned */
+	char *ca_name;              /* owned */
+	struct config_ca *ca;       /* borrowed from the config, resolved by config_finish */
+	char **names;               /* owned, NULL-terminated, lowercase, as given ("*." kept) */
+	size_t n_names;
+	enum challenge_type challenge;
+	enum key_type key_type;
+	bool has_persist_until;
+	int64_t persist_until;
+	char *profile;              /* owned or NULL: overrides the CA's */
+	char *preferred_chain;      /* owned or NULL: issuer CN of the chain's top */
+	char *deploy_hook;          /* owned or NULL */
+	char *dns01_hook;           /* owned or NULL; only with CHALLENGE_DNS_01 */
+	uint64_t dns01_hook_timeout_ms;
+	uint64_t dns01_propagation_timeout_ms;
+	unsigned max_orders_per_hour; /* 0: the [daemon] value */
+	char *file;                 /* owned */
+	unsigned line;
+	unsigned persist_until_line, deploy_hook_line, dns01_hook_line; /* in file */
+};
+
+struct config {
+	struct config_daemon daemon;
+	struct config_ca **cas;     /* owned */
+	size_t n_cas;
+	struct config_cert **certs; /* owned */
+	size_t n_certs;
+	char **files;               /* owned: every file read, in order */
+	size_t n_files;
+};
+
+struct config *config_new(void);
+void config_free(struct config *c);
+DEFINE_FREEP(struct config, config_free)
+
+/* For the loader, which builds sections before they join a config. NULL is a no-op. */
+void config_ca_free(struct config_ca *ca);
+void config_cert_free(struct config_cert *cert);
+/* Frees a NULL-terminated string vector and its strings. NULL is a no-op. */
+void config_strv_free(char **v);
+
+const struct config_ca *config_find_ca(const struct config *c, const char *name);
+const struct config_cert *config_find_cert(const struct config *c, const char *name);
