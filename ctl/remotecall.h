@@ -11,11 +11,18 @@
  * message names the socket or the method and says what happened. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <yajl/yajl_tree.h>
 
-#include "ctl/remote.h"
 #include "ctl/rpc.h"
+
+/* The global options of every remote command (ctl/remote.h). */
+struct remote_options {
+	const char *socket;   /* control socket path */
+	bool json;            /* print the daemon's JSON answer */
+	bool color;           /* colour on a TTY */
+};
 
 /* What a call may take before the daemon counts as not answering, and the
  * connect timeout of every call. */
