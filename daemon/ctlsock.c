@@ -46,7 +46,8 @@ int ctlsock_peer_identify(int fd, uid_t daemon_uid, gid_t admin_gid, struct ucre
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return -errno;
 	*ret_admin = cred.uid == 0 || (daemon_uid != (uid_t)-1 && cred.uid == daemon_uid) ||
-		     (admin_gid != (gid_t)-1 && (cred.gid == admin_gid || peer_in_group(fd, admin_gid)));
+		     (admin_gid != (gid_t)-1 &&
+		      (cred.gid == admin_gid || peer_in_group(fd, admin_gid)));
 	*ret_cred = cred;
 	return 0;
 }
