@@ -12,102 +12,13 @@
 #include "ctl/nagios.h"
 #include "ctl/output.h"
 #include "ctl/remote.h"
+#include "ctl/remotecall.h"
 #include "ctl/rpc.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 #define EXIT_UNREACHABLE 3
-#define CALL_TIMEOUT_MS (30 * 1000)
 #define RENEW_TIMEOUT_MS (20 * 60 * 1000)
-
-static int connect_daemon(const struct remote_options *o, uint64_t timeout_ms,
-			  struct rpc_client **ret)
-{
-	int r = rpc_connect(o->socket, timeout_ms, ret);
-
-	if (r == 0)
-		return 0;
-	fprintf(stderr, "persistctl: cannot reach persistd at %s: %s\n", o->socket, strerror(-r));
-	if (r == -ENOENT || r == -ECONNREFUSED)
-		fprintf(stderr, "persistctl: is it running? Start it with 'systemctl start persistd' "
-				"(or point -s at its control_socket)\n");
-	else if (r == -EACCES)
-		fprintf(stderr, "persistctl: reading needs membership of the socket's group "
-				"(persistd-admin by default), or root\n");
-	return r;
-}
-
-static const char *call_failure(int r)
-{
-	switch (r) {
-	case -ETIMEDOUT:
-		return "no answer in time";
-	case -ECONNRESET:
-		return "the daemon closed the connection before answering";
-	case -EPROTO:
-		return "the daemon's answer is not JSON-RPC 2.0";
-	case -E2BIG:
-		return "the daemon's answer is over the size limit";
-	default:
-		return strerror(-r);
-	}
-}
-
-/* One call; prints errors. 0 with *ret set, EXIT_* otherwise. Whenever no
- * answer to this call came (no connection, a refusal for load, a close,
- * a timeout, garbage), that is EXIT_UNREACHABLE: "cannot tell", never a
- * level or a failure of the operation. */
-static int call(const struct remote_options *o, const char *method, const char *params,
-		uint64_t timeout_ms, yajl_val *ret, struct rpc_error *ret_err)
-{
-	_cleanup_(rpc_closep) struct rpc_client *c = NULL;
-	struct rpc_error err = { 0 };
-	int r;
-
-	if (connect_daemon(o, CALL_TIMEOUT_MS, &c) < 0)
-		return EXIT_UNREACHABLE;
-	rpc_set_timeout(c, timeout_ms);
-	r = rpc_call(c, method, params, ret, &err);
-	if (r < 0) {
-		fprintf(stderr, "persistctl: %s: %s; cannot tell\n", method, call_failure(r));
-		return EXIT_UNREACHABLE;
-	}
-	if (r == 1 && err.refused) {
-		fprintf(stderr, "persistctl: %s: persistd at %s refused the connection: %s; "
-				"cannot tell, try again\n",
-			method, o->socket, err.message ? err.message : "no reason given");
-		rpc_error_done(&err);
-		return EXIT_UNREACHABLE;
-	}
-	if (r == 1) {
-		int code = err.code;
-		if (ret_err) {
-			*ret_err = err;
-		} else {
-			fprintf(stderr, "persistctl: %s\n", err.message ? err.message : "error");
-			rpc_error_done(&err);
-		}
-		return code == JRPC_PERMISSION_DENIED ? EXIT_USAGE : EXIT_FAIL;
-	}
-	return 0;
-}
-
-static int print_json(yajl_val v)
-{
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(true);
-	const char *out;
-	size_t len;
-
-	if (!w)
-		return EXIT_FAIL;
-	json_value(w, v);
-	if (json_writer_finish(w, &out, &len) < 0)
-		return EXIT_FAIL;
-	while (len > 0 && out[len - 1] == '\n')
-		len--;
-	printf("%.*s\n", (int)len, out);
-	return 0;
-}
 
 static enum output_level level_of(const char *s)
 {
@@ -143,48 +54,6 @@ static void fmt_date(yajl_val v, const char *key, char *buf, size_t size)
 	else
 		str_printf(buf, size, "-");
 }
-
-/* The shared option parser: only --json and --help on top of the globals. */
-static int parse_simple(const struct remote_options *o, int argc, char **argv, const char *usage,
-			struct remote_options *ret, int min_args, int max_args)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
-
-	*ret = *o;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
-		if (c == 'j') {
-			ret->json = true;
-		} else if (c == 'h') {
-			printf("%s", usage);
-			return -1;
-		} else {
-			fputs(usage, stderr);
-			return -EXIT_USAGE;
-		}
-	}
-	int n = argc - optind;
-	if (n < min_args || n > max_args) {
-		fputs(usage, stderr);
-		return -EXIT_USAGE;
-	}
-	return 0;
-}
-
-#define PARSE(usage, min, max)                                                    \
-	struct remote_options opt;                                                \
-	do {                                                                      \
-		int _p = parse_simple(o, argc, argv, usage, &opt, min, max);      \
-		if (_p == -1)                                                     \
-			return 0;                                                 \
-		if (_p < 0)                                                       \
-			return -_p;                                               \
-	} while (0)
 
 /* ---- status ---- */
 
@@ -242,19 +111,19 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (streq(argv[i], "--nagios"))
 			return nagios_status(o->socket);
-	PARSE("Usage: persistctl status [--json | --nagios]\n"
+	REMOTECALL_PARSE("Usage: persistctl status [--json | --nagios]\n"
 	      "One line per cert and per name: level, record status, persistUntil and days left,\n"
 	      "policy=wildcard present/needed, next renewal, last error.\n"
 	      "--nagios: one monitoring-plugin line with performance data (days left).\n"
 	      "Exit status: 0 OK, 1 WARNING, 2 CRITICAL or ERROR, 3 daemon unreachable.\n",
 	      0, 0);
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
-	int r = call(&opt, "status", NULL, CALL_TIMEOUT_MS, &v, NULL);
+	int r = remotecall_call(&opt, "status", NULL, REMOTECALL_TIMEOUT_MS, &v, NULL);
 	if (r)
 		return r;
 	enum output_level worst = level_of(json_get_string(v, "level"));
 	if (opt.json) {
-		print_json(v);
+		remotecall_print_json(v);
 		return output_level_exit_code(worst);
 	}
 	static const char *const headers[] = { "CERT",	  "NAME",	  "LEVEL",
@@ -287,13 +156,13 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 
 int ctl_list(const struct remote_options *o, int argc, char **argv)
 {
-	PARSE("Usage: persistctl list [--json]\n", 0, 0);
+	REMOTECALL_PARSE("Usage: persistctl list [--json]\n", 0, 0);
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
-	int r = call(&opt, "certs.list", NULL, CALL_TIMEOUT_MS, &v, NULL);
+	int r = remotecall_call(&opt, "certs.list", NULL, REMOTECALL_TIMEOUT_MS, &v, NULL);
 	if (r)
 		return r;
 	if (opt.json)
-		return print_json(v);
+		return remotecall_print_json(v);
 	static const char *const headers[] = { "CERT",	  "CA",	   "CHALLENGE",	   "LEVEL",
 					       "EXPIRES", "DAYS", "NEXT RENEWAL", "NAMES" };
 	_cleanup_(output_table_freep) struct output_table *t =
@@ -321,16 +190,16 @@ int ctl_list(const struct remote_options *o, int argc, char **argv)
 
 int ctl_show(const struct remote_options *o, int argc, char **argv)
 {
-	PARSE("Usage: persistctl show NAME [--json]\n", 1, 1);
+	REMOTECALL_PARSE("Usage: persistctl show NAME [--json]\n", 1, 1);
 	_cleanup_free_ char *params = NULL;
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
 	if (json_object_1("name", argv[optind], &params) < 0)
 		return EXIT_FAIL;
-	int r = call(&opt, "certs.get", params, CALL_TIMEOUT_MS, &v, NULL);
+	int r = remotecall_call(&opt, "certs.get", params, REMOTECALL_TIMEOUT_MS, &v, NULL);
 	if (r)
 		return r;
 	if (opt.json)
-		return print_json(v);
+		return remotecall_print_json(v);
 	char a[40], b[40], c[40], d[40], e[40];
 	fmt_date(v, "not_before", a, sizeof(a));
 	fmt_date(v, "not_after", b, sizeof(b));
@@ -417,11 +286,11 @@ int ctl_record_remote(const struct remote_options *o, int argc, char **argv)
 	if (optind < argc && json_object_1("name", argv[optind], &params) < 0)
 		return EXIT_FAIL;
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
-	int r = call(&opt, "records.generate", params, CALL_TIMEOUT_MS, &v, NULL);
+	int r = remotecall_call(&opt, "records.generate", params, REMOTECALL_TIMEOUT_MS, &v, NULL);
 	if (r)
 		return r;
 	if (streq(format, "json"))
-		return print_json(v);
+		return remotecall_print_json(v);
 	if (streq(format, "tf"))
 		printf("# _validation-persist TXT records (owner name => value), published once.\n"
 		       "# Feed them to your DNS provider's TXT resource, e.g. with for_each.\n"
@@ -503,7 +372,7 @@ int ctl_check_remote(const struct remote_options *o, int argc, char **argv)
 	if (!all && json_object_1("name", argv[optind], &params) < 0)
 		return EXIT_FAIL;
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
-	int r = call(&opt, "records.check", params, 5 * 60 * 1000, &v, NULL);
+	int r = remotecall_call(&opt, "records.check", params, 5 * 60 * 1000, &v, NULL);
 	if (r)
 		return r;
 	enum output_level worst = OUTPUT_OK;
@@ -532,7 +401,7 @@ int ctl_check_remote(const struct remote_options *o, int argc, char **argv)
 		(void)output_table_add(t, cells, l);
 	}
 	if (opt.json)
-		print_json(v);
+		remotecall_print_json(v);
 	else
 		output_table_print(t, stdout, opt.color);
 	return output_level_exit_code(worst);
@@ -585,7 +454,7 @@ int ctl_renew(const struct remote_options *o, int argc, char **argv)
 		return EXIT_FAIL;
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
 	struct rpc_error err = { 0 };
-	int r = call(&opt, "renew", params, RENEW_TIMEOUT_MS, &v, &err);
+	int r = remotecall_call(&opt, "renew", params, RENEW_TIMEOUT_MS, &v, &err);
 	if (r == EXIT_FAIL || (r == EXIT_USAGE && err.message)) {
 		fprintf(stderr, "persistctl: renew %s: %s\n", argv[optind], err.message);
 		yajl_val data = NULL;
@@ -608,7 +477,7 @@ int ctl_renew(const struct remote_options *o, int argc, char **argv)
 	if (deploy)
 		(void)json_get_bool(deploy, "ok", &deploy_ok);
 	if (opt.json) {
-		r = print_json(v);
+		r = remotecall_print_json(v);
 		return r ? r : deploy_ok ? 0 : EXIT_FAIL;
 	}
 	printf("%s: %s\n", argv[optind], str_or(v, "message", "done"));
@@ -623,15 +492,15 @@ int ctl_renew(const struct remote_options *o, int argc, char **argv)
 
 int ctl_reload(const struct remote_options *o, int argc, char **argv)
 {
-	PARSE("Usage: persistctl reload\n"
+	REMOTECALL_PARSE("Usage: persistctl reload\n"
 	      "Re-reads the configuration; a bad one is refused and the old one kept.\n",
 	      0, 0);
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
-	int r = call(&opt, "reload", NULL, CALL_TIMEOUT_MS, &v, NULL);
+	int r = remotecall_call(&opt, "reload", NULL, REMOTECALL_TIMEOUT_MS, &v, NULL);
 	if (r)
 		return r;
 	if (opt.json)
-		return print_json(v);
+		return remotecall_print_json(v);
 	printf("%s\n", str_or(v, "message", "reloaded"));
 	return 0;
 }
@@ -696,11 +565,11 @@ int ctl_account(const struct remote_options *o, int argc, char **argv)
 		if (json_writer_finish(w, &params, &len) < 0)
 			return EXIT_FAIL;
 		_cleanup_(yajl_tree_freep) yajl_val v = NULL;
-		int r = call(o, "account.deactivate", params, 5 * 60 * 1000, &v, NULL);
+		int r = remotecall_call(o, "account.deactivate", params, 5 * 60 * 1000, &v, NULL);
 		if (r)
 			return r;
 		if (o->json)
-			return print_json(v);
+			return remotecall_print_json(v);
 		printf("%s\n", str_or(v, "message", "deactivated"));
 		return 0;
 	}
@@ -714,7 +583,7 @@ int ctl_account(const struct remote_options *o, int argc, char **argv)
 	}
 	bool rollover = streq(argv[1], "rollover");
 	struct remote_options opt;
-	int p = parse_simple(o, argc - 1, argv + 1, usage, &opt, 0, 1);
+	int p = remotecall_parse_simple(o, argc - 1, argv + 1, usage, &opt, 0, 1);
 	if (p == -1)
 		return 0;
 	if (p < 0)
@@ -723,12 +592,12 @@ int ctl_account(const struct remote_options *o, int argc, char **argv)
 	if (optind < argc - 1 && json_object_1("ca", argv[optind + 1], &params) < 0)
 		return EXIT_FAIL;
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
-	int r = call(&opt, rollover ? "account.rollover" : "account.show", params,
-		     rollover ? 5 * 60 * 1000 : CALL_TIMEOUT_MS, &v, NULL);
+	int r = remotecall_call(&opt, rollover ? "account.rollover" : "account.show", params,
+		     rollover ? 5 * 60 * 1000 : REMOTECALL_TIMEOUT_MS, &v, NULL);
 	if (r)
 		return r;
 	if (opt.json)
-		return print_json(v);
+		return remotecall_print_json(v);
 	if (rollover) {
 		printf("%s\n\n", str_or(v, "message", "rolled over"));
 		print_account(json_get_object(v, "account"));
@@ -741,18 +610,18 @@ int ctl_account(const struct remote_options *o, int argc, char **argv)
 
 int ctl_probe(const struct remote_options *o, int argc, char **argv)
 {
-	PARSE("Usage: persistctl probe CA [--json]\n"
+	REMOTECALL_PARSE("Usage: persistctl probe CA [--json]\n"
 	      "What the CA's directory says, and whether it offers dns-persist-01.\n",
 	      1, 1);
 	_cleanup_free_ char *params = NULL;
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
 	if (json_object_1("ca", argv[optind], &params) < 0)
 		return EXIT_FAIL;
-	int r = call(&opt, "ca.probe", params, CALL_TIMEOUT_MS, &v, NULL);
+	int r = remotecall_call(&opt, "ca.probe", params, REMOTECALL_TIMEOUT_MS, &v, NULL);
 	if (r)
 		return r;
 	if (opt.json)
-		return print_json(v);
+		return remotecall_print_json(v);
 	yajl_val idn = json_get_array(v, "issuer_domain_names");
 	yajl_val caa = json_get_array(v, "caa_identities");
 	yajl_val profiles = json_get_object(v, "profiles");
@@ -794,7 +663,7 @@ static void on_watch_signal(int sig)
 
 int ctl_watch(const struct remote_options *o, int argc, char **argv)
 {
-	PARSE("Usage: persistctl watch [--json]\n"
+	REMOTECALL_PARSE("Usage: persistctl watch [--json]\n"
 	      "Follows alerts, renewals and record checks as they happen (Ctrl-C ends).\n",
 	      0, 0);
 	_cleanup_(rpc_closep) struct rpc_client *c = NULL;
@@ -802,7 +671,7 @@ int ctl_watch(const struct remote_options *o, int argc, char **argv)
 	yajl_val res = NULL;
 	int r;
 
-	if (connect_daemon(&opt, CALL_TIMEOUT_MS, &c) < 0)
+	if (remotecall_connect(&opt, REMOTECALL_TIMEOUT_MS, &c) < 0)
 		return EXIT_UNREACHABLE;
 	r = rpc_call(c, "events.subscribe", NULL, &res, &err);
 	if (r != 0) {
@@ -831,7 +700,7 @@ int ctl_watch(const struct remote_options *o, int argc, char **argv)
 		if (r == 0 || !params)
 			continue;
 		if (opt.json) {
-			print_json(params);
+			remotecall_print_json(params);
 			fflush(stdout);
 			continue;
 		}
@@ -851,7 +720,7 @@ int ctl_watch(const struct remote_options *o, int argc, char **argv)
 			       str_or(params, "fqdn", "?"), str_or(params, "status", "?"),
 			       str_or(params, "level", "?"));
 		else
-			print_json(params);
+			remotecall_print_json(params);
 		fflush(stdout);
 	}
 	return 0;

@@ -11,13 +11,7 @@
  * or ERROR. */
 #pragma once
 
-#include <stdbool.h>
-
-struct remote_options {
-	const char *socket;   /* control socket path */
-	bool json;            /* print the daemon's JSON answer */
-	bool color;           /* colour on a TTY */
-};
+#include "ctl/remotecall.h" /* struct remote_options */
 
 int ctl_status(const struct remote_options *o, int argc, char **argv);
 int ctl_list(const struct remote_options *o, int argc, char **argv);

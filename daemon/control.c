@@ -3,30 +3,21 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/jrpc.h"
 #include "common/limits.h"
 #include "common/strutil.h"
 #include "daemon/control.h"
+#include "daemon/ctlsock.h"
 #include "daemon/log.h"
+#include "daemon/ratelimit.h"
 
-#define CONTROL_LOG_INTERVAL_MS 1000
 #define CONTROL_LOG_LINE_BYTES 80 /* of a bad request, escaped, in debug logs */
-#define CONTROL_PEER_GROUPS 64    /* supplementary groups read without malloc */
-
-/* At most one log line per interval; the rest are counted. */
-struct ratelimit {
-	uint64_t next_ms;
-	unsigned suppressed;
-};
 
 struct conn {
 	uv_pipe_t pipe;                /* pipe.data == this */
@@ -82,23 +73,6 @@ struct control {
 static void conn_dispatch(struct conn *c);
 static void on_conn_idle(uv_timer_t *t);
 static void on_kick(uv_idle_t *h);
-
-/* True when a message may be logged now; suffix then says how many were
- * not ("" when none). */
-static bool ratelimit_pass(struct ratelimit *rl, uint64_t now_ms, char *suffix, size_t size)
-{
-	if (now_ms < rl->next_ms) {
-		rl->suppressed++;
-		return false;
-	}
-	rl->next_ms = now_ms + CONTROL_LOG_INTERVAL_MS;
-	if (rl->suppressed)
-		str_printf(suffix, size, " (%u more since the last message)", rl->suppressed);
-	else
-		suffix[0] = '\0';
-	rl->suppressed = 0;
-	return true;
-}
 
 void control_options_init(struct control_options *o)
 {
@@ -178,13 +152,8 @@ void control_free(struct control *c)
 	c->freeing = true;
 	for (struct conn *conn = c->conns; conn; conn = conn->next)
 		conn_end(conn);
-	if (c->created && c->path) {
-		struct stat st;
-		/* Only our own socket: a newer daemon may have bound the path since. */
-		if (lstat(c->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == c->sock_dev &&
-		    st.st_ino == c->sock_ino && unlink(c->path) < 0)
-			log_debug("control: removing '%s': %m, ignoring", c->path);
-	}
+	if (c->created && c->path)
+		ctlsock_remove(c->path, c->sock_dev, c->sock_ino);
 	if (c->open_handles > 0) {
 		if (!uv_is_closing((uv_handle_t *)&c->listener))
 			uv_close((uv_handle_t *)&c->listener, on_control_handle_closed);
@@ -637,38 +606,14 @@ static void on_kick(uv_idle_t *h)
 
 /* ---- accepting ---- */
 
-static bool peer_in_group(int fd, gid_t gid)
-{
-	gid_t small[CONTROL_PEER_GROUPS];
-	_cleanup_free_ gid_t *big = NULL;
-	gid_t *groups = small;
-	socklen_t len = sizeof(small);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, small, &len) < 0) {
-		if (errno != ERANGE || len == 0)
-			return false; /* no such option: only the primary gid counts */
-		big = malloc(len);
-		if (!big || getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, big, &len) < 0)
-			return false;
-		groups = big;
-	}
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == gid)
-			return true;
-	return false;
-}
-
 static int peer_identify(const struct control *ctl, int fd, struct control_peer *ret)
 {
 	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	bool admin;
+	int r = ctlsock_peer_identify(fd, ctl->o.daemon_uid, ctl->o.admin_gid, &cred, &admin);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return -errno;
-	const struct control_options *o = &ctl->o;
-	bool admin = cred.uid == 0 || (o->daemon_uid != (uid_t)-1 && cred.uid == o->daemon_uid) ||
-		     (o->admin_gid != (gid_t)-1 &&
-		      (cred.gid == o->admin_gid || peer_in_group(fd, o->admin_gid)));
+	if (r < 0)
+		return r;
 	*ret = (struct control_peer){ .uid = cred.uid, .gid = cred.gid, .pid = cred.pid,
 				      .admin = admin };
 	return 0;
@@ -751,119 +696,6 @@ static void on_connection(uv_stream_t *server, int status)
 	conn_dispatch(c); /* starts reading and the idle timer */
 }
 
-/* ---- listening ---- */
-
-static int socket_check_stale(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int r;
-
-	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return log_errno(LOG_ERR, -errno, "control socket '%s': %m", path);
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		log_error("control socket '%s' exists and is not a socket; refusing to replace it",
-			  path);
-		return -EEXIST;
-	}
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return log_errno(LOG_ERR, -errno, "control socket: %m");
-	memcpy(sa.sun_path, path, strlen(path));
-	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (r == 0 || errno == EAGAIN || errno == EINPROGRESS) {
-		log_error("control socket '%s' is in use by another process (another persistd?)",
-			  path);
-		return -EADDRINUSE;
-	}
-	if (errno != ECONNREFUSED)
-		return log_errno(LOG_ERR, -errno, "control socket '%s': probing it: %m", path);
-	log_info("control: removing stale socket '%s'", path);
-	if (unlink(path) < 0 && errno != ENOENT)
-		return log_errno(LOG_ERR, -errno, "removing stale control socket '%s': %m", path);
-	return 0;
-}
-
-static int socket_create(struct control *ctl, int *ret_fd)
-{
-	const char *path = ctl->path;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int r;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		log_error("control socket path '%s' is longer than %zu bytes", path,
-			  sizeof(sa.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
-	memcpy(sa.sun_path, path, strlen(path));
-	r = socket_check_stale(path);
-	if (r < 0)
-		return r;
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return log_errno(LOG_ERR, -errno, "control socket: %m");
-	/* Born 0600: nobody else may connect before the group and mode are set. */
-	mode_t mask = umask(0177);
-	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	int saved = errno;
-	(void)umask(mask);
-	if (r < 0)
-		return log_errno(LOG_ERR, -saved, "binding control socket '%s': %m", path);
-	if (ctl->o.group != (gid_t)-1 && chown(path, (uid_t)-1, ctl->o.group) < 0) {
-		r = log_errno(LOG_ERR, -errno, "control socket '%s': setting group %u: %m", path,
-			      (unsigned)ctl->o.group);
-		(void)unlink(path);
-		return r;
-	}
-	if (chmod(path, ctl->o.mode) < 0 || lstat(path, &st) < 0) {
-		r = log_errno(LOG_ERR, -errno, "control socket '%s': setting mode %04o: %m", path,
-			      (unsigned)ctl->o.mode);
-		(void)unlink(path);
-		return r;
-	}
-	ctl->sock_dev = st.st_dev;
-	ctl->sock_ino = st.st_ino;
-	ctl->created = true;
-	*ret_fd = TAKE_FD(fd);
-	return 0;
-}
-
-static int socket_check_adopted(int fd)
-{
-	int type = 0, domain = 0, listening = 0;
-	socklen_t l1 = sizeof(type), l2 = sizeof(domain), l3 = sizeof(listening);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &l2) < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l3) < 0)
-		return log_errno(LOG_ERR, -errno, "control socket fd %d: %m", fd);
-	if (type != SOCK_STREAM || domain != AF_UNIX || !listening) {
-		log_error("control socket fd %d is not a listening Unix stream socket", fd);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* libuv writes with write(2): a client that hangs up before reading its
- * answer would raise SIGPIPE, whose default action ends the daemon. */
-static int ignore_sigpipe(void)
-{
-	struct sigaction sa;
-
-	if (sigaction(SIGPIPE, NULL, &sa) < 0)
-		return -errno;
-	if (sa.sa_handler != SIG_DFL)
-		return 0;
-	sa = (struct sigaction){ .sa_handler = SIG_IGN };
-	if (sigaction(SIGPIPE, &sa, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
 int control_new(uv_loop_t *loop, const struct control_options *o,
 		const struct control_method *methods, size_t n_methods, void *userdata,
 		struct control **ret)
@@ -874,7 +706,7 @@ int control_new(uv_loop_t *loop, const struct control_options *o,
 	assert(o->path || o->listen_fd >= 0);
 	for (size_t i = 0; i < n_methods; i++)
 		assert(methods[i].name && methods[i].handler);
-	r = ignore_sigpipe();
+	r = ctlsock_ignore_sigpipe();
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "control socket: ignoring SIGPIPE: %m");
 
@@ -909,11 +741,12 @@ int control_new(uv_loop_t *loop, const struct control_options *o,
 
 	if (o->listen_fd >= 0) {
 		fd = o->listen_fd;
-		r = socket_check_adopted(fd);
+		r = ctlsock_check_adopted(fd);
 		if (r < 0)
 			(void)close(fd);
 	} else {
-		r = socket_create(c, &fd);
+		r = ctlsock_create(c->path, c->o.group, c->o.mode, &fd, &c->sock_dev, &c->sock_ino);
+		c->created = r == 0;
 	}
 	if (r < 0) {
 		control_free(c); /* nothing opened yet: frees at once */

@@ -16,11 +16,12 @@ struct json_writer;
 /* The method table for control_new(); userdata is the struct daemon. */
 const struct control_method *methods_table(const struct daemon *d, size_t *ret_n);
 
-/* The one-line summary for systemd's STATUS=. */
+/* The one-line summary for systemd's STATUS= (daemon/statusdoc's). */
 void daemon_status_line(const struct daemon *d, char *buf, size_t size);
 
-/* The status method's answer (one JSON object) written into w; daemon/httpd
- * serves the same document at /api/status. Errors latch in w. */
+/* The status method's answer (one JSON object, daemon/statusdoc's) written
+ * into w; daemon/httpd serves the same document at /api/status. Errors latch
+ * in w. */
 void methods_write_status(const struct daemon *d, struct json_writer *w);
 /* The records.generate answer for every cert from what is known now, without
  * the network (values are null before the CA account is known): /api/records. */

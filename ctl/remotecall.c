@@ -1,0 +1,135 @@
+/* ctl/remotecall.c: see remotecall.h. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/jrpc.h"
+#include "common/json.h"
+#include "ctl/remotecall.h"
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+#define EXIT_UNREACHABLE 3
+
+int remotecall_connect(const struct remote_options *o, uint64_t timeout_ms,
+		       struct rpc_client **ret)
+{
+	int r = rpc_connect(o->socket, timeout_ms, ret);
+
+	if (r == 0)
+		return 0;
+	fprintf(stderr, "persistctl: cannot reach persistd at %s: %s\n", o->socket, strerror(-r));
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		fprintf(stderr, "persistctl: is it running? Start it with 'systemctl start persistd' "
+				"(or point -s at its control_socket)\n");
+	else if (r == -EACCES)
+		fprintf(stderr, "persistctl: reading needs membership of the socket's group "
+				"(persistd-admin by default), or root\n");
+	return r;
+}
+
+static const char *call_failure(int r)
+{
+	switch (r) {
+	case -ETIMEDOUT:
+		return "no answer in time";
+	case -ECONNRESET:
+		return "the daemon closed the connection before answering";
+	case -EPROTO:
+		return "the daemon's answer is not JSON-RPC 2.0";
+	case -E2BIG:
+		return "the daemon's answer is over the size limit";
+	default:
+		return strerror(-r);
+	}
+}
+
+/* One call; prints errors. 0 with *ret set, EXIT_* otherwise. Whenever no
+ * answer to this call came (no connection, a refusal for load, a close,
+ * a timeout, garbage), that is EXIT_UNREACHABLE: "cannot tell", never a
+ * level or a failure of the operation. */
+int remotecall_call(const struct remote_options *o, const char *method, const char *params,
+		    uint64_t timeout_ms, yajl_val *ret, struct rpc_error *ret_err)
+{
+	_cleanup_(rpc_closep) struct rpc_client *c = NULL;
+	struct rpc_error err = { 0 };
+	int r;
+
+	if (remotecall_connect(o, REMOTECALL_TIMEOUT_MS, &c) < 0)
+		return EXIT_UNREACHABLE;
+	rpc_set_timeout(c, timeout_ms);
+	r = rpc_call(c, method, params, ret, &err);
+	if (r < 0) {
+		fprintf(stderr, "persistctl: %s: %s; cannot tell\n", method, call_failure(r));
+		return EXIT_UNREACHABLE;
+	}
+	if (r == 1 && err.refused) {
+		fprintf(stderr, "persistctl: %s: persistd at %s refused the connection: %s; "
+				"cannot tell, try again\n",
+			method, o->socket, err.message ? err.message : "no reason given");
+		rpc_error_done(&err);
+		return EXIT_UNREACHABLE;
+	}
+	if (r == 1) {
+		int code = err.code;
+		if (ret_err) {
+			*ret_err = err;
+		} else {
+			fprintf(stderr, "persistctl: %s\n", err.message ? err.message : "error");
+			rpc_error_done(&err);
+		}
+		return code == JRPC_PERMISSION_DENIED ? EXIT_USAGE : EXIT_FAIL;
+	}
+	return 0;
+}
+
+int remotecall_print_json(yajl_val v)
+{
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(true);
+	const char *out;
+	size_t len;
+
+	if (!w)
+		return EXIT_FAIL;
+	json_value(w, v);
+	if (json_writer_finish(w, &out, &len) < 0)
+		return EXIT_FAIL;
+	while (len > 0 && out[len - 1] == '\n')
+		len--;
+	printf("%.*s\n", (int)len, out);
+	return 0;
+}
+
+/* The shared option parser: only --json and --help on top of the globals. */
+int remotecall_parse_simple(const struct remote_options *o, int argc, char **argv,
+			    const char *usage, struct remote_options *ret, int min_args,
+			    int max_args)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	*ret = *o;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		if (c == 'j') {
+			ret->json = true;
+		} else if (c == 'h') {
+			printf("%s", usage);
+			return -1;
+		} else {
+			fputs(usage, stderr);
+			return -EXIT_USAGE;
+		}
+	}
+	int n = argc - optind;
+	if (n < min_args || n > max_args) {
+		fputs(usage, stderr);
+		return -EXIT_USAGE;
+	}
+	return 0;
+}
