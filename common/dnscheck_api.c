@@ -1,0 +1,1993 @@
+/* common/dnscheck_api.c: see dnscheck_api.h and dnscheck.h.
+ *
+ * The checker is built in pieces, bottom up (each has a header that says
+ * what it owns and promises; their shared data is in dnscheck_internal.h):
+ *   query   one attempt: one getdns_general() call on the context of one
+ *           server (dnscheck_ctx); waits in dc->waiting until the window
+ *           (max_inflight) has room, then runs with a uv timer of its own.
+ *           When the timer fires the attempt is cancelled (getdns never
+ *           retransmits). Freed once getdns called back and the timer
+ *           closed. (dnscheck_lookup)
+ *   lookup  one (name, type) resolution: attempts at each question until
+ *           one gets a usable reply (a lost or failed attempt is asked
+ *           again of the next resolver within the question's budget), plus
+ *           more questions when the answer ends at a CNAME whose target
+ *           data is not in it (dnscheck_lookup, reading RRs with
+ *           dnscheck_rr). Lookups of CAA, NS and A/AAAA are memoised in a
+ *           small cache and shared by every name that needs them (waiters;
+ *           dnscheck_cache); TXT and the per-server lookups belong to one
+ *           job.
+ *   job     one submitted name: the TXT part (dnscheck_txt), the CAA part
+ *           (dnscheck_caa) and the authoritative part (dnscheck_auth) run
+ *           side by side; when the last one ends the job goes to dc->done
+ *           and its callback runs from a uv_idle handle, never from inside
+ *           getdns or dnscheck_submit() (dnscheck_job).
+ * Names wait in dc->queued (a few bytes each) until one of max_inflight job
+ * slots is free, so memory stays flat however many names are submitted.
+ * This file is the entry points: making and freeing the checker, and
+ * queueing names. */
+#include "common/dnscheck_api.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "common/caa.h"
+#include "common/dnscheck_internal.h"
+#include "common/dnscheck_pure.h"
+#include "common/fileio.h"
+#include "common/limits.h"
+#include "common/list.h"
+#include "common/record.h"
+#include "common/strutil.h"
+
+/* ---- dnscheck_rr ---- */
+
+static enum dnscheck_dnssec dnscheck_rr_dnssec(uint32_t s)
+{
+	switch (s) {
+	case GETDNS_DNSSEC_SECURE:
+		return DNSCHECK_DNSSEC_SECURE;
+	case GETDNS_DNSSEC_BOGUS:
+		return DNSCHECK_DNSSEC_BOGUS;
+	case GETDNS_DNSSEC_INSECURE:
+	case GETDNS_DNSSEC_INDETERMINATE: /* no trust anchor covers the name */
+		return DNSCHECK_DNSSEC_INSECURE;
+	default:
+		return DNSCHECK_DNSSEC_UNCHECKED;
+	}
+}
+
+static int dnscheck_rr_owner(getdns_dict *rr, char *buf, size_t size)
+{
+	getdns_bindata *b;
+
+	if (getdns_dict_get_bindata(rr, "name", &b) != GETDNS_RETURN_GOOD)
+		return -EINVAL;
+	return dnscheck_pure_dname_to_str(b->data, b->size, buf, size);
+}
+
+static uint32_t dnscheck_rr_type(getdns_dict *rr)
+{
+	uint32_t t = 0;
+
+	(void)getdns_dict_get_int(rr, "type", &t);
+	return t;
+}
+
+/* The RR's data in the form the lookup keeps. */
+static int dnscheck_rr_blob(getdns_dict *rr, uint16_t qtype, struct dc_blob *ret)
+{
+	getdns_bindata *b;
+	char buf[DNSCHECK_NAME_BUF];
+	int r;
+
+	switch (qtype) {
+	case GETDNS_RRTYPE_TXT: {
+		getdns_list *strs;
+		size_t n;
+		if (getdns_dict_get_list(rr, "/rdata/txt_strings", &strs) != GETDNS_RETURN_GOOD ||
+		    getdns_list_get_length(strs, &n) != GETDNS_RETURN_GOOD)
+			return -EINVAL;
+		_cleanup_free_ const uint8_t **p = calloc(n ? n : 1, sizeof(*p));
+		_cleanup_free_ size_t *lens = calloc(n ? n : 1, sizeof(*lens));
+		if (!p || !lens)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			if (getdns_list_get_bindata(strs, i, &b) != GETDNS_RETURN_GOOD)
+				return -EINVAL;
+			p[i] = b->data;
+			lens[i] = b->size;
+		}
+		return record_join(p, lens, n, &ret->data, &ret->len);
+	}
+	case GETDNS_RRTYPE_CAA:
+		if (getdns_dict_get_bindata(rr, "/rdata/rdata_raw", &b) != GETDNS_RETURN_GOOD)
+			return -EINVAL;
+		ret->data = malloc(b->size + 1);
+		if (!ret->data)
+			return -ENOMEM;
+		memcpy(ret->data, b->data, b->size);
+		ret->data[b->size] = 0;
+		ret->len = b->size;
+		return 0;
+	case GETDNS_RRTYPE_NS:
+		if (getdns_dict_get_bindata(rr, "/rdata/nsdname", &b) != GETDNS_RETURN_GOOD)
+			return -EINVAL;
+		r = dnscheck_pure_dname_to_str(b->data, b->size, buf, sizeof(buf));
+		if (r < 0)
+			return r;
+		break;
+	case GETDNS_RRTYPE_A:
+	case GETDNS_RRTYPE_AAAA: {
+		int af = qtype == GETDNS_RRTYPE_A ? AF_INET : AF_INET6;
+		const char *key = af == AF_INET ? "/rdata/ipv4_address" : "/rdata/ipv6_address";
+		if (getdns_dict_get_bindata(rr, key, &b) != GETDNS_RETURN_GOOD ||
+		    b->size != (af == AF_INET ? 4u : 16u) || !inet_ntop(af, b->data, buf, sizeof(buf)))
+			return -EINVAL;
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	ret->data = strdup(buf);
+	if (!ret->data)
+		return -ENOMEM;
+	ret->len = strlen(buf);
+	return 0;
+}
+
+static const char *dnscheck_rr_type_name(uint32_t t, char *buf, size_t size)
+{
+	switch (t) {
+	case GETDNS_RRTYPE_A:
+		return "A";
+	case GETDNS_RRTYPE_NS:
+		return "NS";
+	case GETDNS_RRTYPE_CNAME:
+		return "CNAME";
+	case GETDNS_RRTYPE_SOA:
+		return "SOA";
+	case GETDNS_RRTYPE_TXT:
+		return "TXT";
+	case GETDNS_RRTYPE_AAAA:
+		return "AAAA";
+	case GETDNS_RRTYPE_CAA:
+		return "CAA";
+	default:
+		str_printf(buf, size, "TYPE%" PRIu32, t);
+		return buf;
+	}
+}
+
+/* ---- dnscheck_ctx ---- */
+
+static void dnscheck_ctx_drain_one(struct dnscheck *dc)
+{
+	assert(dc->draining > 0);
+	if (--dc->draining == 0)
+		free(dc);
+}
+
+static void on_ctx_drained(struct getdns_uv *a)
+{
+	struct dc_ctx *c = a->data;
+	struct dnscheck *dc = c->dc;
+
+	free(c);
+	dnscheck_ctx_drain_one(dc);
+}
+
+/* Destroys c's getdns context; c itself goes when its adapter drained. */
+static void dnscheck_ctx_destroy(struct dc_ctx *c)
+{
+	if (!c)
+		return;
+	if (c->g)
+		getdns_context_destroy(c->g);
+	if (!c->attached || getdns_uv_drained(&c->uv)) {
+		free(c);
+		return;
+	}
+	c->dc->draining++;
+	c->uv.on_drained = on_ctx_drained;
+}
+
+static int upstreams_from(const struct dnscheck_addr *addrs, size_t n, getdns_list **ret)
+{
+	getdns_list *l = getdns_list_create();
+
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		getdns_dict *u = getdns_dict_create();
+		bool v4 = addrs[i].family == AF_INET;
+		getdns_bindata type = { 4, (uint8_t *)(v4 ? "IPv4" : "IPv6") };
+		getdns_bindata data = { v4 ? 4 : 16, (uint8_t *)addrs[i].addr };
+
+		if (!u || getdns_dict_set_bindata(u, "address_type", &type) ||
+		    getdns_dict_set_bindata(u, "address_data", &data) ||
+		    getdns_dict_set_int(u, "port", addrs[i].port) || getdns_list_set_dict(l, i, u)) {
+			getdns_dict_destroy(u);
+			getdns_list_destroy(l);
+			return -ENOMEM;
+		}
+		getdns_dict_destroy(u);
+	}
+	*ret = l;
+	return 0;
+}
+
+/* "192.0.2.1@53", "[2001:db8::1]@53". */
+static void addr_label(const struct dnscheck_addr *a, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(a->family, a->addr, host, sizeof(host)))
+		str_printf(host, sizeof(host), "?");
+	str_printf(buf, size, a->family == AF_INET6 ? "[%s]@%u" : "%s@%u", host, a->port);
+}
+
+/* The label of one upstream dict as getdns lists the system's. */
+static void upstream_label(getdns_dict *u, char *buf, size_t size)
+{
+	struct dnscheck_addr a = { .port = 53 };
+	getdns_bindata *b;
+	uint32_t port;
+
+	str_printf(buf, size, "?");
+	if (getdns_dict_get_bindata(u, "address_data", &b) != GETDNS_RETURN_GOOD ||
+	    (b->size != 4 && b->size != 16))
+		return;
+	a.family = b->size == 4 ? AF_INET : AF_INET6;
+	memcpy(a.addr, b->data, b->size);
+	if (getdns_dict_get_int(u, "port", &port) == GETDNS_RETURN_GOOD && port > 0 &&
+	    port <= 65535)
+		a.port = (uint16_t)port;
+	addr_label(&a, buf, size);
+}
+
+/* A context asking exactly the servers in ups (borrowed; NULL: the
+ * system's). from_os: start from the system's settings (resolv.conf and
+ * the hosts file), then replace its servers by ups. */
+static struct dc_ctx *ctx_new(struct dnscheck *dc, getdns_list *ups, bool from_os, bool require_aa,
+			      int *ret_r)
+{
+	struct dc_ctx *c = calloc(1, sizeof(*c));
+	getdns_transport_list_t transports[] = { GETDNS_TRANSPORT_UDP, GETDNS_TRANSPORT_TCP };
+	int r = -ENOMEM;
+
+	if (!c)
+		goto fail;
+	c->dc = dc;
+	c->require_aa = require_aa;
+	getdns_uv_init(&c->uv, dc->loop);
+	c->uv.data = c;
+	if (getdns_context_create(&c->g, from_os) != GETDNS_RETURN_GOOD) {
+		c->g = NULL;
+		r = -EIO;
+		goto fail;
+	}
+	r = -EINVAL;
+	if (getdns_context_set_resolution_type(c->g, GETDNS_RESOLUTION_STUB) ||
+	    getdns_context_set_dns_transport_list(c->g, ELEMENTSOF(transports), transports) ||
+	    getdns_context_set_timeout(c->g, dc->timeout_ms))
+		goto fail;
+	if (ups && getdns_context_set_upstream_recursive_servers(c->g, ups) != GETDNS_RETURN_GOOD)
+		goto fail;
+	r = getdns_uv_attach(&c->uv, c->g);
+	if (r < 0)
+		goto fail;
+	c->attached = true;
+	return c;
+
+fail:
+	if (c) {
+		if (c->g)
+			getdns_context_destroy(c->g);
+		if (c->attached) {
+			/* cleanup() ran; nothing was scheduled yet. */
+			assert(getdns_uv_drained(&c->uv));
+		}
+		free(c);
+	}
+	*ret_r = r;
+	return NULL;
+}
+
+static struct dc_ctx *dnscheck_ctx_auth(struct dnscheck *dc, const char *address)
+{
+	for (size_t i = 0; i < dc->n_auth; i++)
+		if (streq(dc->auth[i]->address, address))
+			return dc->auth[i];
+	if (dc->n_auth == DNSCHECK_MAX_AUTH_CONTEXTS)
+		return NULL;
+
+	struct dnscheck_addr a;
+	getdns_list *ups = NULL;
+	int r;
+	if (dnscheck_parse_addr(address, dc->auth_port ? dc->auth_port : 53, &a) < 0 ||
+	    upstreams_from(&a, 1, &ups) < 0)
+		return NULL;
+	struct dc_ctx *c = ctx_new(dc, ups, false, true, &r);
+	getdns_list_destroy(ups);
+	if (!c)
+		return NULL;
+	str_printf(c->address, sizeof(c->address), "%s", address);
+	addr_label(&a, c->label, sizeof(c->label));
+	dc->auth[dc->n_auth++] = c;
+	return c;
+}
+
+static int dnscheck_ctx_read_trust_anchors(const char *path, getdns_list **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t n;
+	int r;
+
+	/* Not fopen(): a FIFO named as the anchor would block the loop in open(). */
+	r = file_read_bounded(path, TRUST_ANCHOR_MAX_BYTES, &buf, &n);
+	if (r < 0)
+		return r;
+
+	FILE *m = fmemopen(buf, n ? n : 1, "r");
+	if (!m)
+		return -ENOMEM;
+	getdns_list *l = NULL;
+	getdns_return_t gr = getdns_fp2rr_list(m, &l, NULL, 3600);
+	fclose(m);
+	size_t len = 0;
+	if (gr != GETDNS_RETURN_GOOD || getdns_list_get_length(l, &len) != GETDNS_RETURN_GOOD ||
+	    len == 0) {
+		getdns_list_destroy(l);
+		return -EINVAL;
+	}
+	/* Only DNSKEY and DS RRs can anchor anything. */
+	for (size_t i = 0; i < len; i++) {
+		getdns_dict *rr;
+		uint32_t t;
+		if (getdns_list_get_dict(l, i, &rr) || getdns_dict_get_int(rr, "type", &t) ||
+		    (t != GETDNS_RRTYPE_DNSKEY && t != GETDNS_RRTYPE_DS)) {
+			getdns_list_destroy(l);
+			return -EINVAL;
+		}
+	}
+	*ret = l;
+	return 0;
+}
+
+static int resolver_add(struct dnscheck *dc, getdns_list *ups, bool from_os, getdns_list *anchors,
+			getdns_dict *label_from)
+{
+	int r;
+	struct dc_ctx *c = ctx_new(dc, ups, from_os, false, &r);
+
+	if (!c)
+		return r;
+	dc->res[dc->n_res++] = c;
+	if (anchors && getdns_context_set_dnssec_trust_anchors(c->g, anchors) != GETDNS_RETURN_GOOD)
+		return -EINVAL;
+	if (label_from)
+		upstream_label(label_from, c->label, sizeof(c->label));
+	else
+		str_printf(c->label, sizeof(c->label), "the system resolver");
+	return 0;
+}
+
+/* One context per resolver: given addresses, or the system's (each server
+ * resolv.conf names, at most DNSCHECK_MAX_RESOLVERS). */
+static int dnscheck_ctx_resolvers_new(struct dnscheck *dc, const struct dnscheck_addr *addrs, size_t n,
+			       getdns_list *anchors)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		getdns_list *ups = NULL;
+		getdns_dict *u = NULL;
+		r = upstreams_from(&addrs[i], 1, &ups);
+		if (r < 0)
+			return r;
+		(void)getdns_list_get_dict(ups, 0, &u);
+		r = resolver_add(dc, ups, false, anchors, u);
+		getdns_list_destroy(ups);
+		if (r < 0)
+			return r;
+	}
+	if (n > 0)
+		return 0;
+
+	getdns_context *os = NULL;
+	getdns_list *all = NULL;
+	size_t len = 0;
+	if (getdns_context_create(&os, 1) != GETDNS_RETURN_GOOD)
+		return -EIO;
+	if (getdns_context_get_upstream_recursive_servers(os, &all) != GETDNS_RETURN_GOOD ||
+	    getdns_list_get_length(all, &len) != GETDNS_RETURN_GOOD)
+		len = 0;
+	getdns_context_destroy(os);
+	r = 0;
+	for (size_t i = 0; i < MIN(len, (size_t)DNSCHECK_MAX_RESOLVERS) && r == 0; i++) {
+		getdns_dict *u;
+		getdns_list *one = getdns_list_create();
+		if (!one || getdns_list_get_dict(all, i, &u) != GETDNS_RETURN_GOOD ||
+		    getdns_list_set_dict(one, 0, u) != GETDNS_RETURN_GOOD)
+			r = -ENOMEM;
+		else
+			r = resolver_add(dc, one, true, anchors, u);
+		getdns_list_destroy(one);
+	}
+	getdns_list_destroy(all);
+	/* resolv.conf names no server: getdns' own defaults, as they are. */
+	if (r == 0 && dc->n_res == 0)
+		r = resolver_add(dc, NULL, true, anchors, NULL);
+	return r;
+}
+
+/* ---- dnscheck_lookup ---- */
+
+#define WHY_MAX_BYTES 240 /* what each resolver did, for the error reason */
+
+/* One attempt. Waits on dc->waiting, then is in flight on dc->inflight
+ * with a timer for the attempt; it is freed when both getdns has called
+ * back and the timer has closed (refs). */
+struct dc_query {
+	struct list_link link;          /* on dc->waiting or dc->inflight */
+	struct dc_lookup *l;          /* borrowed */
+	struct dc_ctx *ctx;           /* borrowed */
+	uv_timer_t timer;             /* timer.data == this; initialised when sent */
+	getdns_transaction_t tid;
+	unsigned refs;                /* getdns' callback to come, the timer open */
+	bool timer_open;
+	bool answered;                /* getdns called back */
+	bool timed_out;               /* the timer fired: the CANCEL is ours */
+};
+
+/* ---- lookups ---- */
+
+static void dnscheck_lookup_free(struct dc_lookup *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n_rrs; i++)
+		free(l->rrs[i].data);
+	free(l->rrs);
+	for (size_t i = 0; i < l->n_chain; i++)
+		free(l->chain[i]);
+	free(l->chain);
+	free(l->soa_owner);
+	free(l->why);
+	free(l);
+}
+
+static struct dc_lookup *dnscheck_lookup_new(struct dnscheck *dc, struct dc_ctx *auth,
+				      uint16_t qtype, const char *name, bool dnssec)
+{
+	size_t n = strlen(name);
+	struct dc_lookup *l = calloc(1, sizeof(*l) + n + 1);
+
+	if (!l)
+		return NULL;
+	l->dc = dc;
+	l->auth = auth;
+	l->qtype = qtype;
+	l->dnssec = dnssec && dc->ext_dnssec;
+	memcpy(l->qname, name, n + 1);
+	l->cur = l->qname;
+	list_init(&l->fifo);
+	list_init(&l->waiters);
+	return l;
+}
+
+/* Queues the next attempt at l's current question. A retry goes to the
+ * head of the queue: its budget is already running. */
+static int lookup_query(struct dc_lookup *l, bool retry)
+{
+	struct dnscheck *dc = l->dc;
+	struct dc_query *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return -ENOMEM;
+	q->l = l;
+	q->ctx = l->auth ? l->auth : dc->res[l->res];
+	if (retry)
+		list_add_tail(dc->waiting.next, &q->link);
+	else
+		list_add_tail(&dc->waiting, &q->link);
+	return 0;
+}
+
+/* The lookup is over: its owner takes it (a job part, or the cache). */
+static void lookup_finish(struct dc_lookup *l)
+{
+	l->done(l);
+}
+
+static void lookup_fail(struct dc_lookup *l, enum dnscheck_error e)
+{
+	l->error = e;
+	l->kind = DNSCHECK_REPLY_ERROR;
+	lookup_finish(l);
+}
+
+/* A new question (the first, or a CNAME target): a fresh budget, the
+ * first resolver first. */
+static void lookup_new_question(struct dc_lookup *l)
+{
+	l->deadline_ms = 0;
+	l->attempts = 0;
+	l->res = 0;
+	l->failed = 0;
+	l->fail_error = DNSCHECK_OK;
+	free(l->why);
+	l->why = NULL;
+}
+
+static int dnscheck_lookup_start(struct dc_lookup *l)
+{
+	lookup_new_question(l);
+	return lookup_query(l, false);
+}
+
+/* Appends "; LABEL: ERROR[ DETAIL]" to l->why once, bounded: the reason
+ * must stay readable. */
+static void lookup_note(struct dc_lookup *l, const struct dc_ctx *ctx, enum dnscheck_error e,
+			const char *detail)
+{
+	char item[WHY_MAX_BYTES + 1];
+	size_t have = l->why ? strlen(l->why) : 0;
+
+	str_printf(item, sizeof(item), "%s: %s%s%s", ctx->label, dnscheck_error_to_string(e),
+		   detail ? " " : "", detail ? detail : "");
+	if (have >= WHY_MAX_BYTES)
+		return;
+	/* Once per server and outcome: whole items only, "; "-separated. */
+	size_t il = strlen(item);
+	for (const char *p = l->why; p && *p;) {
+		if (strncmp(p, item, il) == 0 && (p[il] == 0 || p[il] == ';'))
+			return;
+		p = strstr(p, "; ");
+		p = p ? p + 2 : NULL;
+	}
+	if (!l->why) {
+		l->why = calloc(1, WHY_MAX_BYTES + 1);
+		if (!l->why)
+			return;
+	}
+	str_printf(l->why + have, WHY_MAX_BYTES + 1 - have, "%s%s", have ? "; " : "", item);
+}
+
+/* The attempt on ctx failed with e. `final`: that server will not be asked
+ * this question again. Asks the next server, or ends the lookup. */
+static void lookup_retry(struct dc_lookup *l, const struct dc_ctx *ctx, enum dnscheck_error e,
+			 bool final, const char *detail)
+{
+	struct dnscheck *dc = l->dc;
+	unsigned n = l->auth ? 1 : (unsigned)dc->n_res;
+
+	lookup_note(l, ctx, e, detail);
+	if (final) {
+		l->failed |= UINT32_C(1) << l->res;
+		l->fail_error = e;
+	}
+	int next = dnscheck_next_resolver(l->res, n, l->failed);
+	bool spent = l->deadline_ms && uv_now(dc->loop) >= l->deadline_ms;
+	if (next < 0 || spent || l->attempts >= DNSCHECK_MAX_ATTEMPTS) {
+		/* A server's own verdict says more than another one's silence. */
+		lookup_fail(l, l->fail_error != DNSCHECK_OK ? l->fail_error : e);
+		return;
+	}
+	l->res = (unsigned)next;
+	if (lookup_query(l, true) < 0)
+		lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+}
+
+static void dnssec_merge(struct dc_lookup *l, enum dnscheck_dnssec d)
+{
+	static const int rank[] = {
+		[DNSCHECK_DNSSEC_SECURE] = 0,
+		[DNSCHECK_DNSSEC_UNCHECKED] = 1,
+		[DNSCHECK_DNSSEC_INSECURE] = 2,
+		[DNSCHECK_DNSSEC_BOGUS] = 3,
+	};
+
+	if (!l->dnssec_seen || rank[d] > rank[l->dnssec_status])
+		l->dnssec_status = d;
+	l->dnssec_seen = true;
+}
+
+static bool chain_has(const struct dc_lookup *l, const char *name)
+{
+	if (streq(l->qname, name))
+		return true;
+	for (size_t i = 0; i < l->n_chain; i++)
+		if (streq(l->chain[i], name))
+			return true;
+	return false;
+}
+
+static int chain_push(struct dc_lookup *l, const char *name)
+{
+	char **c = realloc(l->chain, (l->n_chain + 1) * sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	l->chain = c;
+	c[l->n_chain] = strdup(name);
+	if (!c[l->n_chain])
+		return -ENOMEM;
+	l->cur = c[l->n_chain++];
+	return 0;
+}
+
+/* Reads one getdns response into l; finishes l, asks the next CNAME hop,
+ * or (a server that could not answer) asks the question elsewhere. */
+static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
+			       getdns_callback_type_t type, getdns_dict *resp)
+{
+	struct dnscheck_reply info = { .require_aa = ctx->require_aa };
+	getdns_dict *reply = NULL;
+	getdns_list *list;
+	uint32_t v;
+	size_t n = 0;
+	char owner[DNSCHECK_NAME_BUF], target[DNSCHECK_NAME_BUF];
+
+	if (type == GETDNS_CALLBACK_ERROR) {
+		/* getdns gave up on the server (e.g. it closed the TCP
+		 * connection of a truncated answer's retry). */
+		lookup_retry(l, ctx, DNSCHECK_ERR_NETWORK, true, NULL);
+		return;
+	}
+	if (type != GETDNS_CALLBACK_COMPLETE && type != GETDNS_CALLBACK_TIMEOUT) {
+		lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+		return;
+	}
+	if (resp && getdns_dict_get_list(resp, "replies_tree", &list) == GETDNS_RETURN_GOOD &&
+	    getdns_list_get_length(list, &n) == GETDNS_RETURN_GOOD && n > 0)
+		(void)getdns_list_get_dict(list, 0, &reply);
+	if (!reply) {
+		lookup_retry(l, ctx, DNSCHECK_ERR_TIMEOUT, false, NULL);
+		return;
+	}
+	info.answered = true;
+
+	/* Before anything of the reply is used: is it a readable reply to
+	 * this question? getdns matches only the id. A reply to another
+	 * question (an NXDOMAIN for another name, say) must not turn into
+	 * NO_RECORD, and another server may do better. */
+	getdns_dict *header = NULL, *question = NULL;
+	getdns_bindata *qname = NULL;
+	uint32_t qdcount = 0, qtype = 0, qclass = 0;
+	if (getdns_dict_get_dict(reply, "header", &header) != GETDNS_RETURN_GOOD ||
+	    getdns_dict_get_int(header, "qdcount", &qdcount) != GETDNS_RETURN_GOOD ||
+	    qdcount != 1 ||
+	    getdns_dict_get_dict(reply, "question", &question) != GETDNS_RETURN_GOOD ||
+	    getdns_dict_get_bindata(question, "qname", &qname) != GETDNS_RETURN_GOOD ||
+	    getdns_dict_get_int(question, "qtype", &qtype) != GETDNS_RETURN_GOOD ||
+	    getdns_dict_get_int(question, "qclass", &qclass) != GETDNS_RETURN_GOOD) {
+		lookup_retry(l, ctx, DNSCHECK_ERR_MALFORMED, true, NULL);
+		return;
+	}
+	if (!dnscheck_question_matches(qname->data, qname->size, qtype, qclass, l->cur, l->qtype)) {
+		char got[DNSCHECK_NAME_BUF], what[DNSCHECK_NAME_BUF + 80];
+		if (dnscheck_pure_dname_to_str(qname->data, qname->size, got, sizeof(got)) < 0)
+			str_printf(got, sizeof(got), "?");
+		str_printf(what, sizeof(what), "%s%s %s%s", got, *got ? "" : ".",
+			   dnscheck_rr_type_name(qtype, owner, sizeof(owner)),
+			   qclass == 1 ? "" : " not class IN");
+		lookup_retry(l, ctx, DNSCHECK_ERR_QUESTION, true, what);
+		return;
+	}
+	if (getdns_dict_get_int(header, "rcode", &v) == GETDNS_RETURN_GOOD)
+		info.rcode = v;
+	if (getdns_dict_get_int(header, "aa", &v) == GETDNS_RETURN_GOOD)
+		info.aa = v;
+	if (getdns_dict_get_int(header, "tc", &v) == GETDNS_RETURN_GOOD)
+		info.tc = v;
+	/* A server that cannot answer (SERVFAIL, REFUSED, ...): the next one. */
+	if (info.tc || (info.rcode != 0 && info.rcode != 3)) {
+		enum dnscheck_error e;
+		(void)dnscheck_classify(&info, &e);
+		lookup_retry(l, ctx, e, true, NULL);
+		return;
+	}
+	if (getdns_dict_get_int(reply, "dnssec_status", &v) == GETDNS_RETURN_GOOD) {
+		enum dnscheck_dnssec d = dnscheck_rr_dnssec(v);
+		dnssec_merge(l, d);
+		info.bogus = d == DNSCHECK_DNSSEC_BOGUS;
+	} else
+		dnssec_merge(l, DNSCHECK_DNSSEC_UNCHECKED);
+
+	getdns_list *answer = NULL;
+	size_t n_answer = 0;
+	if (getdns_dict_get_list(reply, "answer", &answer) == GETDNS_RETURN_GOOD)
+		(void)getdns_list_get_length(answer, &n_answer);
+
+	/* Follow the CNAME chain inside this answer. */
+	bool grew = false;
+	for (;;) {
+		bool found = false;
+		for (size_t i = 0; i < n_answer && l->qtype != GETDNS_RRTYPE_CNAME; i++) {
+			getdns_dict *rr;
+			getdns_bindata *b;
+			if (getdns_list_get_dict(answer, i, &rr) != GETDNS_RETURN_GOOD ||
+			    dnscheck_rr_type(rr) != GETDNS_RRTYPE_CNAME ||
+			    dnscheck_rr_owner(rr, owner, sizeof(owner)) < 0 ||
+			    !streq(owner, l->cur))
+				continue;
+			if (getdns_dict_get_bindata(rr, "/rdata/cname", &b) != GETDNS_RETURN_GOOD ||
+			    dnscheck_pure_dname_to_str(b->data, b->size, target,
+						       sizeof(target)) < 0)
+				continue;
+			found = true;
+			break;
+		}
+		if (!found)
+			break;
+		if (l->hops >= DNSCHECK_MAX_CNAME_HOPS || chain_has(l, target)) {
+			lookup_fail(l, DNSCHECK_ERR_CNAME);
+			return;
+		}
+		l->hops++;
+		if (chain_push(l, target) < 0) {
+			lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+			return;
+		}
+		grew = true;
+	}
+
+	/* The RRset at the end of the chain. */
+	for (size_t i = 0; i < n_answer; i++) {
+		getdns_dict *rr;
+		if (getdns_list_get_dict(answer, i, &rr) != GETDNS_RETURN_GOOD ||
+		    dnscheck_rr_type(rr) != l->qtype ||
+		    dnscheck_rr_owner(rr, owner, sizeof(owner)) < 0 ||
+		    !streq(owner, l->cur))
+			continue;
+		size_t max = l->qtype == GETDNS_RRTYPE_CAA ? CAA_MAX_RRS : RECORD_MAX_RRS;
+		if (l->n_rrs >= max) {
+			lookup_fail(l, DNSCHECK_ERR_LIMIT);
+			return;
+		}
+		struct dc_blob *nb = realloc(l->rrs, (l->n_rrs + 1) * sizeof(*nb));
+		if (!nb) {
+			lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+			return;
+		}
+		l->rrs = nb;
+		int r = dnscheck_rr_blob(rr, l->qtype, &l->rrs[l->n_rrs]);
+		if (r == -E2BIG) {
+			lookup_fail(l, DNSCHECK_ERR_LIMIT);
+			return;
+		}
+		if (r < 0)
+			continue;
+		l->n_rrs++;
+	}
+	info.has_data = l->n_rrs > 0;
+
+	/* The authority section: SOA (negative answers) and NS (referrals). */
+	getdns_list *auth = NULL;
+	size_t n_auth = 0;
+	if (getdns_dict_get_list(reply, "authority", &auth) == GETDNS_RETURN_GOOD)
+		(void)getdns_list_get_length(auth, &n_auth);
+	for (size_t i = 0; i < n_auth; i++) {
+		getdns_dict *rr;
+		if (getdns_list_get_dict(auth, i, &rr) != GETDNS_RETURN_GOOD)
+			continue;
+		uint32_t t = dnscheck_rr_type(rr);
+		if (t == GETDNS_RRTYPE_NS)
+			info.has_ns = true;
+		if (t == GETDNS_RRTYPE_SOA && dnscheck_rr_owner(rr, owner, sizeof(owner)) == 0) {
+			info.has_soa = true;
+			free(l->soa_owner);
+			l->soa_owner = strdup(owner);
+		}
+	}
+
+	/* A CNAME to a name whose data is not in this answer (an authoritative
+	 * server for another zone, or a minimal resolver): ask for the target,
+	 * through the resolver, unless the answer proves NODATA for it. A
+	 * validator may call such a partial answer bogus; the merged status
+	 * keeps that, so the name still cannot come out VALID. */
+	bool partial = info.rcode == 0 && !info.tc && !info.has_data && grew &&
+		       !(l->soa_owner && dnscheck_pure_name_under(l->cur, l->soa_owner)) &&
+		       !(info.require_aa && !info.aa);
+	l->kind = dnscheck_classify(&info, &l->error);
+	if (partial) {
+		free(l->soa_owner);
+		l->soa_owner = NULL;
+		l->auth = NULL;
+		lookup_new_question(l);
+		if (lookup_query(l, false) < 0)
+			lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+		return;
+	}
+	lookup_finish(l);
+}
+
+/* ---- the query window ---- */
+
+static void on_query_answer(getdns_context *g, getdns_callback_type_t type, getdns_dict *resp,
+			    void *userarg, getdns_transaction_t tid);
+
+static void query_unref(struct dc_query *q)
+{
+	assert(q->refs > 0);
+	if (--q->refs == 0)
+		free(q);
+}
+
+static void on_query_timer_closed(uv_handle_t *h)
+{
+	query_unref(h->data);
+}
+
+static void query_close_timer(struct dc_query *q)
+{
+	if (!q->timer_open)
+		return;
+	q->timer_open = false;
+	uv_close((uv_handle_t *)&q->timer, on_query_timer_closed);
+}
+
+static void on_attempt_timeout(uv_timer_t *t);
+
+static void dnscheck_lookup_pump(struct dnscheck *dc)
+{
+	if (dc->pumping || dc->freeing)
+		return;
+	dc->pumping = true;
+	while (dc->n_inflight < dc->max_inflight && !list_empty(&dc->waiting) && !dc->freeing) {
+		struct dc_query *q = container_of(list_pop(&dc->waiting), struct dc_query, link);
+		struct dc_lookup *l = q->l;
+		getdns_dict *ext = l->dnssec && !q->ctx->require_aa ? dc->ext_dnssec : NULL;
+		uint64_t now = uv_now(dc->loop);
+
+		if (!l->deadline_ms)
+			l->deadline_ms = now + dc->timeout_ms;
+		uint64_t ms = dnscheck_attempt_ms(dc->timeout_ms, l->attempts,
+						  l->deadline_ms > now ? l->deadline_ms - now : 0);
+		if (ms == 0) {
+			/* The budget ran out while the retry waited for the window. */
+			free(q);
+			lookup_fail(l, l->fail_error != DNSCHECK_OK ? l->fail_error
+								    : DNSCHECK_ERR_TIMEOUT);
+			continue;
+		}
+		l->attempts++;
+		/* Alive until getdns called back and the timer closed. */
+		q->refs = 2;
+		(void)uv_timer_init(dc->loop, &q->timer);
+		q->timer.data = q;
+		q->timer_open = true;
+		list_add_tail(&dc->inflight, &q->link);
+		dc->n_inflight++;
+		dc->stats.queries++;
+		if (dc->n_inflight > dc->stats.peak_inflight)
+			dc->stats.peak_inflight = dc->n_inflight;
+		/* The callback may run before this returns; the timer's
+		 * reference keeps q readable until the loop closes it. */
+		getdns_return_t r = getdns_general(q->ctx->g, l->cur, l->qtype, ext, q, &q->tid,
+						   on_query_answer);
+		if (r != GETDNS_RETURN_GOOD) {
+			list_del(&q->link);
+			dc->n_inflight--;
+			query_close_timer(q);
+			query_unref(q);
+			lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+			continue;
+		}
+		if (!q->answered)
+			(void)uv_timer_start(&q->timer, on_attempt_timeout, ms, 0);
+	}
+	dc->pumping = false;
+}
+
+/* getdns' callback: exactly once per query it accepted, with CANCEL when
+ * we (or the context's destruction) cancelled it. */
+static void on_query_answer(getdns_context *g, getdns_callback_type_t type, getdns_dict *resp,
+			    void *userarg, getdns_transaction_t tid)
+{
+	struct dc_query *q = userarg;
+	struct dc_ctx *ctx = q->ctx;
+	struct dnscheck *dc = ctx->dc;
+	struct dc_lookup *l = q->l;
+	bool timed_out = q->timed_out;
+
+	(void)g;
+	(void)tid;
+	assert(dc->n_inflight > 0);
+	dc->n_inflight--;
+	list_del(&q->link);
+	q->answered = true;
+	query_close_timer(q);
+	query_unref(q);
+	/* While freeing, the lookup may be gone already: touch nothing. */
+	if (dc->freeing || (type == GETDNS_CALLBACK_CANCEL && !timed_out)) {
+		getdns_dict_destroy(resp);
+		return;
+	}
+	if (timed_out)
+		lookup_retry(l, ctx, DNSCHECK_ERR_TIMEOUT, false, NULL);
+	else
+		lookup_on_response(l, ctx, type, resp);
+	getdns_dict_destroy(resp);
+	/* Not from inside our own cancel: getdns is tearing the request down. */
+	if (!dc->cancelling)
+		dnscheck_lookup_pump(dc);
+}
+
+/* The attempt had its time: cancel it (getdns calls back with CANCEL, and
+ * on_query_answer asks again), then send what waits. */
+static void on_attempt_timeout(uv_timer_t *t)
+{
+	struct dc_query *q = t->data;
+	struct dnscheck *dc = q->ctx->dc;
+
+	q->timed_out = true;
+	dc->cancelling = true;
+	getdns_return_t r = getdns_cancel_callback(q->ctx->g, q->tid);
+	dc->cancelling = false;
+	if (r != GETDNS_RETURN_GOOD && !q->answered)
+		/* getdns does not know it: its own timeout (the whole
+		 * budget) will still end it. */
+		q->timed_out = false;
+	dnscheck_lookup_pump(dc);
+}
+
+static void dnscheck_lookup_drop_queries(struct dnscheck *dc)
+{
+	struct list_link *n;
+
+	while ((n = list_pop(&dc->inflight))) {
+		/* getdns did not call back (it should have, with CANCEL). */
+		struct dc_query *q = container_of(n, struct dc_query, link);
+		q->answered = true;
+		query_close_timer(q);
+		query_unref(q);
+	}
+	while ((n = list_pop(&dc->waiting)))
+		free(container_of(n, struct dc_query, link));
+}
+
+/* ---- dnscheck_cache ---- */
+
+static uint64_t cache_hash(uint16_t qtype, const char *name)
+{
+	return dnscheck_pure_fnv1a(dnscheck_pure_fnv1a(DNSCHECK_FNV_OFFSET, &qtype, sizeof(qtype)),
+				   name, strlen(name));
+}
+
+static void cache_unlink(struct dnscheck *dc, struct dc_lookup *l)
+{
+	struct dc_lookup **p = &dc->buckets[l->hash & (dc->n_buckets - 1)];
+
+	while (*p && *p != l)
+		p = &(*p)->hnext;
+	if (*p)
+		*p = l->hnext;
+	list_del(&l->fifo);
+	dc->n_entries--;
+}
+
+static void cache_evict(struct dnscheck *dc)
+{
+	uint64_t now = uv_now(dc->loop);
+
+	while (!list_empty(&dc->fifo)) {
+		struct dc_lookup *l = container_of(dc->fifo.next, struct dc_lookup, fifo);
+		if (dc->n_entries < DNSCHECK_MAX_CACHE_ENTRIES && now - l->done_at_ms < DNSCHECK_CACHE_MS)
+			break;
+		cache_unlink(dc, l);
+		dnscheck_lookup_free(l);
+	}
+}
+
+/* The done callback of every memoised lookup. */
+static void cache_on_done(struct dc_lookup *l)
+{
+	struct dnscheck *dc = l->dc;
+
+	l->complete = true;
+	l->done_at_ms = uv_now(dc->loop);
+	/* A waiter may start lookups that evict: l joins the fifo only after. */
+	while (!list_empty(&l->waiters)) {
+		struct dc_waiter *w = container_of(list_pop(&l->waiters), struct dc_waiter, link);
+		w->fn(w, l);
+	}
+	list_add_tail(&dc->fifo, &l->fifo);
+	cache_evict(dc);
+}
+
+/* Keeps chains short: doubles the bucket array when it is as full as it is
+ * long. Out of memory just leaves the chains longer. */
+static void cache_grow(struct dnscheck *dc)
+{
+	size_t n = dc->n_buckets * 2;
+	struct dc_lookup **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return;
+	for (size_t i = 0; i < dc->n_buckets; i++)
+		while (dc->buckets[i]) {
+			struct dc_lookup *l = dc->buckets[i];
+			dc->buckets[i] = l->hnext;
+			l->hnext = b[l->hash & (n - 1)];
+			b[l->hash & (n - 1)] = l;
+		}
+	free(dc->buckets);
+	dc->buckets = b;
+	dc->n_buckets = n;
+}
+
+/* The memoised lookup for (qtype, name) on the resolver; started if new.
+ * Check ->complete on return: it may be done already. */
+static struct dc_lookup *dnscheck_cache_get(struct dnscheck *dc, uint16_t qtype, const char *name)
+{
+	uint64_t h = cache_hash(qtype, name);
+	struct dc_lookup *l;
+
+	for (l = dc->buckets[h & (dc->n_buckets - 1)]; l; l = l->hnext)
+		if (l->hash == h && l->qtype == qtype && streq(l->qname, name))
+			break;
+	if (l && l->complete && uv_now(dc->loop) - l->done_at_ms >= DNSCHECK_CACHE_MS) {
+		cache_unlink(dc, l);
+		dnscheck_lookup_free(l);
+		l = NULL;
+	}
+	if (l) {
+		dc->stats.cache_hits++;
+		return l;
+	}
+	if (dc->n_entries >= DNSCHECK_MAX_CACHE_ENTRIES)
+		cache_evict(dc);
+	if (dc->n_entries >= dc->n_buckets)
+		cache_grow(dc);
+	l = dnscheck_lookup_new(dc, NULL, qtype, name, false);
+	if (!l)
+		return NULL;
+	l->done = cache_on_done;
+	l->hash = h;
+	l->hnext = dc->buckets[h & (dc->n_buckets - 1)];
+	dc->buckets[h & (dc->n_buckets - 1)] = l;
+	dc->n_entries++;
+	if (dnscheck_lookup_start(l) < 0) {
+		l->error = DNSCHECK_ERR_INTERNAL;
+		l->kind = DNSCHECK_REPLY_ERROR;
+		l->complete = true;
+		l->done_at_ms = uv_now(dc->loop);
+		list_add_tail(&dc->fifo, &l->fifo);
+	}
+	return l;
+}
+
+static void dnscheck_cache_clear(struct dnscheck *dc)
+{
+	for (size_t b = 0; b < dc->n_buckets; b++)
+		while (dc->buckets[b]) {
+			struct dc_lookup *l = dc->buckets[b];
+			dc->buckets[b] = l->hnext;
+			dnscheck_lookup_free(l);
+		}
+	free(dc->buckets);
+	dc->buckets = NULL;
+}
+
+/* ---- dnscheck_txt ---- */
+
+static void dnscheck_txt_free(struct dnscheck_txt *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(t[i].text);
+	free(t);
+}
+
+static void dnscheck_txt_from_blobs(struct dc_blob *b, size_t n, struct dnscheck_txt **ret,
+			     size_t *ret_n)
+{
+	struct dnscheck_txt *t = n ? calloc(n, sizeof(*t)) : NULL;
+
+	if (n && !t) {
+		*ret = NULL;
+		*ret_n = 0;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		t[i].text = TAKE_PTR(b[i].data);
+		t[i].len = b[i].len;
+	}
+	*ret = t;
+	*ret_n = n;
+}
+
+static int dnscheck_txt_evaluate(const struct dc_job *j, const struct dnscheck_txt *rrs, size_t n,
+			  struct record_verdict *ret)
+{
+	struct record_rr *v = calloc(n ? n : 1, sizeof(*v));
+	struct record_query q = {
+		.issuers = j->rq.issuers,
+		.n_issuers = j->rq.n_issuers,
+		.account_uri = j->rq.account_uri,
+		.wildcard = j->rq.wildcard,
+		.now = j->rq.now,
+	};
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct record_rr){ rrs[i].text, rrs[i].len };
+	int r = record_evaluate(v, n, &q, ret);
+	free(v);
+	return r;
+}
+
+/* The TXT part. */
+static void on_txt_done(struct dc_lookup *l)
+{
+	struct dc_job *j = l->owner;
+	struct dnscheck_result *res = &j->res;
+
+	j->txt = NULL;
+	res->dnssec = l->dnssec ? l->dnssec_status : DNSCHECK_DNSSEC_UNCHECKED;
+	res->cnames = TAKE_PTR(l->chain);
+	res->n_cnames = l->n_chain;
+	l->n_chain = 0;
+	dnscheck_txt_from_blobs(l->rrs, l->n_rrs, &res->rrs, &res->n_rrs);
+	free(l->rrs);
+	l->rrs = NULL;
+	l->n_rrs = 0;
+	res->error = l->error;
+
+	const char *asked = l->cur;
+	if (res->error == DNSCHECK_ERR_BOGUS) {
+		struct record_verdict u;
+		if (dnscheck_txt_evaluate(j, res->rrs, res->n_rrs, &u) == 0) {
+			res->unvalidated = u;
+			str_printf(res->error_reason, sizeof(res->error_reason),
+				   "DNSSEC validation of %s TXT failed (bogus); unvalidated, the data says %s",
+				   asked, record_status_to_string(u.status));
+		} else
+			str_printf(res->error_reason, sizeof(res->error_reason),
+				   "DNSSEC validation of %s TXT failed (bogus)", asked);
+	} else if (res->error != DNSCHECK_OK) {
+		str_printf(res->error_reason, sizeof(res->error_reason),
+			   "lookup of %s TXT failed: %s%s%s%s", asked,
+			   dnscheck_pure_error_text(res->error),
+			   l->why ? " (" : "", l->why ? l->why : "", l->why ? ")" : "");
+	} else if (!j->cb) {
+		/* A raw lookup: nothing to dnscheck_txt_evaluate. */
+	} else if (dnscheck_txt_evaluate(j, res->rrs, res->n_rrs, &res->verdict) < 0) {
+		res->error = DNSCHECK_ERR_INTERNAL;
+		str_printf(res->error_reason, sizeof(res->error_reason),
+			   "evaluating the records at %s failed", asked);
+	} else if (res->verdict.status == RECORD_NO_RECORD) {
+		size_t n = strlen(res->verdict.reason);
+		str_printf(res->verdict.reason + n, sizeof(res->verdict.reason) - n, " (%s at %s)",
+			   l->kind == DNSCHECK_REPLY_NXDOMAIN ? "NXDOMAIN" : "NODATA", asked);
+	}
+	dnscheck_lookup_free(l);
+	j->part_done(j);
+}
+
+static void dnscheck_txt_start(struct dc_job *j)
+{
+	struct dc_lookup *l = dnscheck_lookup_new(j->dc, NULL, GETDNS_RRTYPE_TXT, j->owner,
+						  j->cb != NULL);
+
+	j->parts++;
+	if (!l || dnscheck_lookup_start(l) < 0) {
+		dnscheck_lookup_free(l);
+		j->res.error = DNSCHECK_ERR_INTERNAL;
+		str_printf(j->res.error_reason, sizeof(j->res.error_reason), "out of memory");
+		j->part_done(j);
+	} else {
+		l->done = on_txt_done;
+		l->owner = j;
+		j->txt = l;
+	}
+}
+
+/* ---- dnscheck_caa ---- */
+
+/* The CAA part: climb from the base name towards the root (RFC 8659
+ * section 3), stopping at the first non-empty RRset. */
+static bool caa_consider(struct dc_job *j, struct dc_lookup *e)
+{
+	struct dnscheck_caa *c = &j->res.caa;
+	const char *const *issuers = j->rq.issuers;
+	struct caa_query q = {
+		.issuers = issuers,
+		.n_issuers = j->rq.n_issuers,
+		.account_uri = j->rq.caa_account_uri ? j->rq.caa_account_uri : j->rq.account_uri,
+		.wildcard = j->rq.wildcard,
+	};
+
+	if (e->error != DNSCHECK_OK) {
+		c->error = e->error;
+		c->error_name = strdup(e->qname);
+		return true;
+	}
+	if (e->n_rrs > 0) {
+		struct caa_rr rrs[CAA_MAX_RRS];
+		size_t n = 0;
+
+		c->owner = strdup(e->qname);
+		c->records = calloc(e->n_rrs, sizeof(char *));
+		for (size_t i = 0; i < e->n_rrs && n < CAA_MAX_RRS; i++) {
+			if (caa_rr_parse((const uint8_t *)e->rrs[i].data, e->rrs[i].len, &rrs[n]) < 0)
+				continue;
+			if (c->records) {
+				char tag[256], val[600];
+				size_t o = 0;
+				str_printf(tag, sizeof(tag), "%.*s", (int)rrs[n].tag_len, rrs[n].tag);
+				for (size_t k = 0; k < rrs[n].value_len && o + 5 < sizeof(val); k++) {
+					unsigned char ch = (unsigned char)rrs[n].value[k];
+					if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
+						val[o++] = (char)ch;
+					else
+						o += (size_t)snprintf(val + o, sizeof(val) - o, "\\%03u", ch);
+				}
+				val[o] = 0;
+				size_t need = strlen(tag) + o + 16;
+				char *s = malloc(need);
+				if (s) {
+					str_printf(s, need, "%u %s \"%s\"", rrs[n].flags, tag, val);
+					c->records[c->n_records++] = s;
+				}
+			}
+			n++;
+		}
+		if (caa_evaluate(rrs, n, &q, &c->verdict) < 0)
+			c->error = DNSCHECK_ERR_INTERNAL;
+		return true;
+	}
+	const char *parent = dnscheck_parent(j->caa_name);
+	if (!parent) {
+		if (caa_evaluate(NULL, 0, &q, &c->verdict) < 0)
+			c->error = DNSCHECK_ERR_INTERNAL;
+		return true;
+	}
+	memmove(j->caa_name, parent, strlen(parent) + 1);
+	return false;
+}
+
+static void caa_step(struct dc_job *j);
+
+static void on_caa_ready(struct dc_waiter *w, struct dc_lookup *e)
+{
+	struct dc_job *j = container_of(w, struct dc_job, caa_wait);
+
+	j->caa_waiting = false;
+	if (caa_consider(j, e))
+		j->part_done(j);
+	else
+		caa_step(j);
+}
+
+static void caa_step(struct dc_job *j)
+{
+	for (;;) {
+		struct dc_lookup *e = dnscheck_cache_get(j->dc, GETDNS_RRTYPE_CAA, j->caa_name);
+		if (!e) {
+			j->res.caa.error = DNSCHECK_ERR_INTERNAL;
+			j->res.caa.error_name = strdup(j->caa_name);
+			j->part_done(j);
+			return;
+		}
+		if (!e->complete) {
+			j->caa_wait.fn = on_caa_ready;
+			list_add_tail(&e->waiters, &j->caa_wait.link);
+			j->caa_waiting = true;
+			return;
+		}
+		if (caa_consider(j, e)) {
+			j->part_done(j);
+			return;
+		}
+	}
+}
+
+static void dnscheck_caa_start(struct dc_job *j)
+{
+	j->res.caa.checked = true;
+	j->caa_name = strdup(j->base);
+	j->parts++;
+	if (!j->caa_name) {
+		j->res.caa.error = DNSCHECK_ERR_INTERNAL;
+		j->part_done(j);
+	} else
+		caa_step(j);
+}
+
+/* ---- dnscheck_auth ---- */
+
+/* The authoritative part: find the zone (NS at the owner name, then at the
+ * apex the negative answer's SOA names, else the parent), the addresses of
+ * its servers, and ask each one directly. */
+static void auth_fail(struct dc_job *j, enum dnscheck_error e, const char *what, const char *name)
+{
+	j->res.auth_error = e;
+	str_printf(j->res.auth_reason, sizeof(j->res.auth_reason), "%s %s failed: %s", what, name,
+		   dnscheck_pure_error_text(e));
+	j->part_done(j);
+}
+
+static void auth_finish(struct dc_job *j)
+{
+	struct dnscheck_result *res = &j->res;
+	bool have = false;
+	uint64_t fp = 0;
+
+	if (res->n_servers == 0) {
+		res->auth_error = DNSCHECK_ERR_NO_ZONE;
+		str_printf(res->auth_reason, sizeof(res->auth_reason),
+			   "no address found for any name server of %s", j->zone ? j->zone : "?");
+	}
+	for (size_t i = 0; i < res->n_servers; i++) {
+		const struct dnscheck_server *s = &res->servers[i];
+		if (s->error != DNSCHECK_OK)
+			continue;
+		if (have && s->fingerprint != fp)
+			res->auth_disagree = true;
+		fp = s->fingerprint;
+		have = true;
+	}
+	j->part_done(j);
+}
+
+static void on_server_done(struct dc_lookup *l)
+{
+	struct dc_job *j = l->owner;
+	struct dnscheck_server *s = &j->res.servers[l->index];
+
+	s->error = l->error;
+	dnscheck_txt_from_blobs(l->rrs, l->n_rrs, &s->rrs, &s->n_rrs);
+	free(l->rrs);
+	l->rrs = NULL;
+	l->n_rrs = 0;
+	if (s->error != DNSCHECK_OK) {
+		str_printf(s->reason, sizeof(s->reason), "%s%s%s%s",
+			   dnscheck_pure_error_text(s->error),
+			   l->why ? " (" : "", l->why ? l->why : "", l->why ? ")" : "");
+	} else if (!j->cb) {
+		str_printf(s->reason, sizeof(s->reason), "%zu TXT RRs", s->n_rrs);
+	} else {
+		struct record_verdict v;
+		if (dnscheck_txt_evaluate(j, s->rrs, s->n_rrs, &v) < 0) {
+			s->error = DNSCHECK_ERR_INTERNAL;
+			str_printf(s->reason, sizeof(s->reason), "evaluation failed");
+		} else {
+			s->status = v.status;
+			str_printf(s->reason, sizeof(s->reason), "%s", v.reason);
+		}
+		/* Order-independent: the RRset is a set. */
+		uint64_t h = 0;
+		for (size_t i = 0; i < s->n_rrs; i++)
+			h += dnscheck_pure_fnv1a(DNSCHECK_FNV_OFFSET, s->rrs[i].text,
+						 s->rrs[i].len);
+		for (size_t i = 0; i < l->n_chain; i++)
+			h = dnscheck_pure_fnv1a(h, l->chain[i], strlen(l->chain[i]) + 1);
+		s->fingerprint = h ^ (uint64_t)l->kind;
+	}
+	j->server_lookups[l->index] = NULL;
+	dnscheck_lookup_free(l);
+	assert(j->auth_outstanding > 0);
+	if (--j->auth_outstanding == 0)
+		auth_finish(j);
+}
+
+static void auth_add_server(struct dc_job *j, const char *ns, const char *address)
+{
+	struct dnscheck_result *res = &j->res;
+	struct dnscheck *dc = j->dc;
+
+	if (res->n_servers >= DNSCHECK_MAX_AUTH_SERVERS)
+		return;
+	for (size_t i = 0; i < res->n_servers; i++)
+		if (streq(res->servers[i].address, address))
+			return;
+	if (res->n_servers == j->servers_cap) {
+		size_t cap = j->servers_cap ? j->servers_cap * 2 : 4;
+		struct dnscheck_server *s = realloc(res->servers, cap * sizeof(*s));
+		if (!s)
+			return;
+		res->servers = s;
+		struct dc_lookup **ls = realloc(j->server_lookups, cap * sizeof(*ls));
+		if (!ls)
+			return;
+		j->server_lookups = ls;
+		j->servers_cap = cap;
+	}
+	size_t idx = res->n_servers++;
+	struct dnscheck_server *s = &res->servers[idx];
+	*s = (struct dnscheck_server){ .ns = strdup(ns), .address = strdup(address) };
+	j->server_lookups[idx] = NULL;
+
+	struct dc_ctx *c = dnscheck_ctx_auth(dc, address);
+	struct dc_lookup *l = c ? dnscheck_lookup_new(dc, c, GETDNS_RRTYPE_TXT, j->owner, false)
+				: NULL;
+	if (!l || dnscheck_lookup_start(l) < 0) {
+		dnscheck_lookup_free(l);
+		s->error = DNSCHECK_ERR_INTERNAL;
+		str_printf(s->reason, sizeof(s->reason), "%s",
+			   c ? "out of memory" : "too many authoritative servers in one run");
+		return;
+	}
+	l->done = on_server_done;
+	l->owner = j;
+	l->index = idx;
+	j->server_lookups[idx] = l;
+	j->auth_outstanding++;
+}
+
+static void on_ns_address(struct dc_waiter *w, struct dc_lookup *e)
+{
+	struct dc_nswait *nw = container_of(w, struct dc_nswait, w);
+	struct dc_job *j = nw->job;
+
+	/* Errors in address lookups only mean fewer servers; auth_finish
+	 * complains if none is left. */
+	if (e->error == DNSCHECK_OK)
+		for (size_t i = 0; i < e->n_rrs; i++)
+			auth_add_server(j, nw->ns, e->rrs[i].data);
+	assert(j->auth_outstanding > 0);
+	if (--j->auth_outstanding == 0)
+		auth_finish(j);
+}
+
+static void auth_resolve_ns(struct dc_job *j, struct dc_lookup *e)
+{
+	struct dnscheck *dc = j->dc;
+	unsigned per_ns = dc->auth_ipv6 ? 2 : 1;
+	size_t n = MIN(e->n_rrs, (size_t)DNSCHECK_MAX_AUTH_SERVERS);
+
+	j->zone = strdup(e->qname);
+	j->res.zone = j->zone;
+	j->nsw = calloc(n * per_ns, sizeof(*j->nsw));
+	if (!j->nsw) {
+		auth_fail(j, DNSCHECK_ERR_INTERNAL, "resolving the name servers of",
+			  e->qname);
+		return;
+	}
+	/* Copy first: the dnscheck_cache_get() calls below may evict e. */
+	for (size_t i = 0; i < n; i++)
+		for (unsigned k = 0; k < per_ns; k++) {
+			struct dc_nswait *nw = &j->nsw[j->n_nsw++];
+			nw->job = j;
+			nw->ns = strdup(e->rrs[i].data);
+			nw->qtype = k == 0 ? GETDNS_RRTYPE_A : GETDNS_RRTYPE_AAAA;
+			nw->w.fn = on_ns_address;
+			list_init(&nw->w.link);
+		}
+	/* Hold the part open while the address lookups are set up. */
+	j->auth_outstanding = 1;
+	for (size_t i = 0; i < j->n_nsw; i++) {
+		struct dc_nswait *nw = &j->nsw[i];
+		if (!nw->ns)
+			continue;
+		struct dc_lookup *a = dnscheck_cache_get(dc, nw->qtype, nw->ns);
+		if (!a)
+			continue;
+		j->auth_outstanding++;
+		if (a->complete)
+			on_ns_address(&nw->w, a);
+		else
+			list_add_tail(&a->waiters, &nw->w.link);
+	}
+	if (--j->auth_outstanding == 0)
+		auth_finish(j);
+}
+
+static bool auth_consider(struct dc_job *j, struct dc_lookup *e)
+{
+	if (e->error != DNSCHECK_OK) {
+		auth_fail(j, e->error, "finding the zone of", e->qname);
+		return true;
+	}
+	if (e->n_rrs > 0 && e->n_chain == 0) {
+		auth_resolve_ns(j, e);
+		return true;
+	}
+	if (e->n_rrs == 0 && e->n_chain == 0 && e->soa_owner && !streq(e->soa_owner, j->auth_name) &&
+	    dnscheck_pure_name_under(j->auth_name, e->soa_owner) && e->soa_owner[0]) {
+		memmove(j->auth_name, e->soa_owner, strlen(e->soa_owner) + 1);
+		return false;
+	}
+	const char *parent = dnscheck_parent(j->auth_name);
+	if (!parent) {
+		auth_fail(j, DNSCHECK_ERR_NO_ZONE, "finding the zone of", j->owner);
+		return true;
+	}
+	memmove(j->auth_name, parent, strlen(parent) + 1);
+	return false;
+}
+
+static void auth_step(struct dc_job *j);
+
+static void on_auth_ready(struct dc_waiter *w, struct dc_lookup *e)
+{
+	struct dc_job *j = container_of(w, struct dc_job, auth_wait);
+
+	j->auth_waiting = false;
+	if (!auth_consider(j, e))
+		auth_step(j);
+}
+
+static void auth_step(struct dc_job *j)
+{
+	for (;;) {
+		struct dc_lookup *e = dnscheck_cache_get(j->dc, GETDNS_RRTYPE_NS, j->auth_name);
+		if (!e) {
+			auth_fail(j, DNSCHECK_ERR_INTERNAL, "finding the zone of",
+				  j->auth_name);
+			return;
+		}
+		if (!e->complete) {
+			j->auth_wait.fn = on_auth_ready;
+			list_add_tail(&e->waiters, &j->auth_wait.link);
+			j->auth_waiting = true;
+			return;
+		}
+		if (auth_consider(j, e))
+			return;
+	}
+}
+
+static void dnscheck_auth_start(struct dc_job *j)
+{
+	j->res.auth_checked = true;
+	j->auth_name = strdup(j->owner);
+	j->parts++;
+	if (!j->auth_name) {
+		j->res.auth_error = DNSCHECK_ERR_INTERNAL;
+		j->part_done(j);
+	} else
+		auth_step(j);
+}
+
+/* ---- dnscheck_job ---- */
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void dnscheck_job_free(struct dc_job *j)
+{
+	if (!j)
+		return;
+	dnscheck_lookup_free(j->txt);
+	for (size_t i = 0; i < j->res.n_servers; i++) {
+		struct dnscheck_server *s = &j->res.servers[i];
+		free(s->ns);
+		free(s->address);
+		dnscheck_txt_free(s->rrs, s->n_rrs);
+		if (j->server_lookups)
+			dnscheck_lookup_free(j->server_lookups[i]);
+	}
+	free(j->res.servers);
+	free(j->server_lookups);
+	for (size_t i = 0; i < j->n_nsw; i++)
+		free(j->nsw[i].ns);
+	free(j->nsw);
+	dnscheck_txt_free(j->res.rrs, j->res.n_rrs);
+	strv_free(j->res.cnames, j->res.n_cnames);
+	free(j->res.caa.error_name);
+	free(j->res.caa.owner);
+	strv_free(j->res.caa.records, j->res.caa.n_records);
+	free(j->caa_name);
+	free(j->auth_name);
+	free(j->name);
+	free(j->base);
+	free(j->owner);
+	free(j->zone);
+	free(j);
+}
+
+static void dnscheck_job_admit(struct dnscheck *dc);
+static void on_dispatch(uv_idle_t *h);
+
+static void job_part_done(struct dc_job *j)
+{
+	struct dnscheck *dc = j->dc;
+
+	assert(j->parts > 0);
+	if (--j->parts > 0)
+		return;
+	list_del(&j->link);
+	dc->n_active--;
+	list_add_tail(&dc->done, &j->link);
+	dc->n_done++;
+	if (!dc->dispatching) {
+		(void)uv_idle_start(&dc->dispatch, on_dispatch);
+		dc->dispatching = true;
+	}
+	dnscheck_job_admit(dc);
+}
+
+static void job_start(struct dnscheck *dc, struct dc_pending *p)
+{
+	struct dc_job *j = calloc(1, sizeof(*j));
+	bool wildcard;
+
+	if (!j)
+		goto oom;
+	j->dc = dc;
+	j->part_done = job_part_done;
+	j->cb = p->cb;
+	j->raw_cb = p->raw_cb;
+	j->userdata = p->userdata;
+	j->rq = p->rq;
+	j->name = strdup(p->name);
+	if (!j->name)
+		goto oom;
+	if (!j->cb) {
+		/* Raw: the name is the owner (already normalised). */
+		wildcard = false;
+		j->base = strdup(p->name);
+		j->owner = strdup(p->name);
+		if (!j->base || !j->owner)
+			goto oom;
+	} else if (record_base_name(p->name, &j->base, &wildcard) < 0 ||
+		   record_owner_name(p->name, &j->owner, &wildcard) < 0)
+		goto oom;
+	j->rq.name = j->name;
+	j->rq.wildcard = j->rq.wildcard || wildcard;
+	j->res.name = j->name;
+	j->res.base = j->base;
+	j->res.owner = j->owner;
+	j->res.wildcard = j->rq.wildcard;
+	list_init(&j->caa_wait.link);
+	list_init(&j->auth_wait.link);
+	list_add_tail(&dc->active, &j->link);
+	dc->n_active++;
+
+	/* Three parts; each ends with j->part_done. Hold one extra count
+	 * while starting them, so none can complete the job half-started. */
+	j->parts = 1;
+	dnscheck_txt_start(j);
+	if (j->rq.caa)
+		dnscheck_caa_start(j);
+	if (j->rq.authoritative)
+		dnscheck_auth_start(j);
+	free(p);
+	job_part_done(j);
+	return;
+
+oom:
+	/* Deliver a failed result rather than dropping the name. */
+	if (j) {
+		j->res.name = j->name ? j->name : "";
+		j->res.base = j->base ? j->base : "";
+		j->res.owner = j->owner ? j->owner : "";
+		j->res.error = DNSCHECK_ERR_INTERNAL;
+		str_printf(j->res.error_reason, sizeof(j->res.error_reason), "out of memory");
+		list_add_tail(&dc->active, &j->link);
+		dc->n_active++;
+		j->parts = 1;
+		free(p);
+		job_part_done(j);
+		return;
+	}
+	/* Not even a job: put the name back; the next completion retries. */
+	list_add_tail(&dc->queued, &p->link);
+	dc->n_queued++;
+}
+
+static void dnscheck_job_admit(struct dnscheck *dc)
+{
+	while (!dc->freeing && dc->n_active < dc->max_inflight && !list_empty(&dc->queued)) {
+		struct dc_pending *p = container_of(list_pop(&dc->queued), struct dc_pending, link);
+		dc->n_queued--;
+		size_t before = dc->n_queued;
+		job_start(dc, p);
+		if (dc->n_queued > before)
+			break; /* out of memory: try again later */
+	}
+}
+
+/* Hands a job's result to its caller: the evaluated check, or for a raw
+ * lookup just what is at the name. */
+static void job_deliver(struct dc_job *j)
+{
+	if (j->cb)
+		j->cb(&j->res, j->userdata);
+	else {
+		const struct dnscheck_result *r = &j->res;
+		struct dnscheck_txt_result t = {
+			.owner = r->owner,
+			.error = r->error,
+			.error_reason = r->error_reason,
+			.rrs = r->rrs,
+			.n_rrs = r->n_rrs,
+			.cnames = r->cnames,
+			.n_cnames = r->n_cnames,
+			.auth_checked = r->auth_checked,
+			.auth_error = r->auth_error,
+			.auth_reason = r->auth_reason,
+			.zone = r->zone,
+			.servers = r->servers,
+			.n_servers = r->n_servers,
+			.auth_disagree = r->auth_disagree,
+		};
+		j->raw_cb(&t, j->userdata);
+	}
+}
+
+static void on_dispatch(uv_idle_t *h)
+{
+	struct dnscheck *dc = h->data;
+
+	(void)uv_idle_stop(h);
+	dc->dispatching = false;
+	while (!dc->freeing && !list_empty(&dc->done)) {
+		struct dc_job *j = container_of(list_pop(&dc->done), struct dc_job, link);
+		dc->n_done--;
+		job_deliver(j);
+		dnscheck_job_free(j);
+	}
+	dnscheck_lookup_pump(dc);
+}
+
+static void dnscheck_job_cancel_deliver(struct dc_job *j)
+{
+	j->res.error = DNSCHECK_ERR_CANCELLED;
+	str_printf(j->res.error_reason, sizeof(j->res.error_reason), "%s",
+		   dnscheck_pure_error_text(DNSCHECK_ERR_CANCELLED));
+	job_deliver(j);
+}
+
+static unsigned clamp_inflight(unsigned want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		/* Half the descriptors at most: getdns also needs TCP sockets,
+		 * and the caller its own files. */
+		rlim_t avail = 1;
+		if (rl.rlim_cur > 2 * DNSCHECK_FD_RESERVE)
+			avail = (rl.rlim_cur - DNSCHECK_FD_RESERVE) / 2;
+		if (want > avail)
+			want = (unsigned)avail;
+	}
+	return want ? want : 1;
+}
+
+int dnscheck_new(uv_loop_t *loop, const struct dnscheck_options *o, struct dnscheck **ret)
+{
+	struct dnscheck_addr addrs[DNSCHECK_MAX_RESOLVERS];
+	int r;
+
+	if (!loop || !o || !ret)
+		return -EINVAL;
+	if (o->n_resolvers > DNSCHECK_MAX_RESOLVERS || o->max_inflight > DNSCHECK_MAX_INFLIGHT ||
+	    o->timeout_ms > DNSCHECK_MAX_TIMEOUT_MS)
+		return -E2BIG;
+	for (size_t i = 0; i < o->n_resolvers; i++) {
+		r = dnscheck_parse_addr(o->resolvers[i], 53, &addrs[i]);
+		if (r < 0)
+			return r;
+	}
+
+	struct dnscheck *dc = calloc(1, sizeof(*dc));
+	if (!dc)
+		return -ENOMEM;
+	dc->loop = loop;
+	dc->timeout_ms = o->timeout_ms ? o->timeout_ms : DNSCHECK_DEFAULT_TIMEOUT_MS;
+	dc->max_inflight = clamp_inflight(o->max_inflight ? o->max_inflight : DNSCHECK_DEFAULT_INFLIGHT);
+	dc->auth_port = o->auth_port;
+	dc->auth_ipv6 = o->auth_ipv6;
+	list_init(&dc->queued);
+	list_init(&dc->active);
+	list_init(&dc->done);
+	list_init(&dc->waiting);
+	list_init(&dc->inflight);
+	list_init(&dc->fifo);
+	dc->n_buckets = 256;
+	dc->buckets = calloc(dc->n_buckets, sizeof(*dc->buckets));
+	if (!dc->buckets) {
+		free(dc);
+		return -ENOMEM;
+	}
+
+	getdns_list *anchors = NULL;
+	if (!o->no_dnssec) {
+		r = dnscheck_ctx_read_trust_anchors(o->trust_anchor_file ? o->trust_anchor_file :
+						    DNSCHECK_ROOT_ANCHOR, &anchors);
+		if (r < 0)
+			goto fail;
+		dc->ext_dnssec = getdns_dict_create();
+		if (!dc->ext_dnssec ||
+		    getdns_dict_set_int(dc->ext_dnssec, "dnssec_return_status", GETDNS_EXTENSION_TRUE) ||
+		    getdns_dict_set_int(dc->ext_dnssec, "dnssec_return_all_statuses",
+					GETDNS_EXTENSION_TRUE)) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+	r = dnscheck_ctx_resolvers_new(dc, addrs, o->n_resolvers, anchors);
+	if (r < 0)
+		goto fail;
+	getdns_list_destroy(anchors);
+	anchors = NULL;
+
+	/* Last: a handle cannot be freed synchronously once initialised. */
+	(void)uv_idle_init(loop, &dc->dispatch);
+	dc->dispatch.data = dc;
+	*ret = dc;
+	return 0;
+
+fail:
+	getdns_list_destroy(anchors);
+	for (size_t i = 0; i < dc->n_res; i++) {
+		/* Nothing was scheduled: nothing is left to drain. */
+		getdns_context_destroy(dc->res[i]->g);
+		free(dc->res[i]);
+	}
+	getdns_dict_destroy(dc->ext_dnssec);
+	free(dc->buckets);
+	free(dc);
+	return r;
+}
+
+static int dc_queue(struct dnscheck *dc, const char *name, const struct dnscheck_request *rq,
+		    dnscheck_done_fn cb, dnscheck_txt_fn raw_cb, void *userdata)
+{
+	size_t n = strlen(name);
+	struct dc_pending *p = malloc(sizeof(*p) + n + 1);
+
+	if (!p)
+		return -ENOMEM;
+	p->cb = cb;
+	p->raw_cb = raw_cb;
+	p->userdata = userdata;
+	p->rq = *rq;
+	memcpy(p->name, name, n + 1);
+	p->rq.name = p->name;
+	list_add_tail(&dc->queued, &p->link);
+	dc->n_queued++;
+	dnscheck_job_admit(dc);
+	dnscheck_lookup_pump(dc);
+	return 0;
+}
+
+int dnscheck_submit(struct dnscheck *dc, const struct dnscheck_request *rq, dnscheck_done_fn cb,
+		    void *userdata)
+{
+	if (!dc || !rq || !cb || !rq->name)
+		return -EINVAL;
+	if (dc->freeing)
+		return -ESHUTDOWN;
+	if (!rq->issuers || rq->n_issuers == 0 || rq->n_issuers > RECORD_MAX_ISSUERS ||
+	    !rq->account_uri || !*rq->account_uri)
+		return -EINVAL;
+	for (size_t i = 0; i < rq->n_issuers; i++)
+		if (!rq->issuers[i] || !*rq->issuers[i])
+			return -EINVAL;
+
+	_cleanup_free_ char *owner = NULL;
+	bool wildcard;
+	int r = record_owner_name(rq->name, &owner, &wildcard);
+	if (r < 0)
+		return r;
+	if (strlen(owner) > DNS_NAME_MAX_BYTES)
+		return -EINVAL;
+	if (dc->n_queued >= DNSCHECK_MAX_QUEUED)
+		return -E2BIG;
+
+	return dc_queue(dc, rq->name, rq, cb, NULL, userdata);
+}
+
+int dnscheck_lookup_txt(struct dnscheck *dc, const struct dnscheck_txt_request *rq,
+			dnscheck_txt_fn cb, void *userdata)
+{
+	char name[DNS_NAME_MAX_BYTES + 2];
+	size_t n, label = 0;
+
+	if (!dc || !rq || !rq->owner || !cb)
+		return -EINVAL;
+	if (dc->freeing)
+		return -ESHUTDOWN;
+	n = strlen(rq->owner);
+	if (n > 0 && rq->owner[n - 1] == '.')
+		n--;
+	if (n == 0 || n > DNS_NAME_MAX_BYTES)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		char c = rq->owner[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c == '.') {
+			if (label == 0)
+				return -EINVAL;
+			label = 0;
+		} else if (((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+			    c == '_') && ++label <= 63)
+			;
+		else
+			return -EINVAL;
+		name[i] = c;
+	}
+	name[n] = 0;
+	if (dc->n_queued >= DNSCHECK_MAX_QUEUED)
+		return -E2BIG;
+	struct dnscheck_request req = { .name = name, .authoritative = rq->authoritative };
+	return dc_queue(dc, name, &req, NULL, cb, userdata);
+}
+
+size_t dnscheck_pending(const struct dnscheck *dc)
+{
+	return dc->n_queued + dc->n_active + dc->n_done;
+}
+
+unsigned dnscheck_max_inflight(const struct dnscheck *dc)
+{
+	return dc->max_inflight;
+}
+
+void dnscheck_get_stats(const struct dnscheck *dc, struct dnscheck_stats *ret)
+{
+	*ret = dc->stats;
+}
+
+static void on_dispatch_closed(uv_handle_t *h)
+{
+	dnscheck_ctx_drain_one(h->data);
+}
+
+void dnscheck_free(struct dnscheck *dc)
+{
+	if (!dc || dc->freeing)
+		return;
+	dc->freeing = true;
+	dc->draining = 1; /* held until the end of this function */
+
+	/* getdns delivers CANCEL for everything in flight, synchronously;
+	 * on_query_answer then closes the attempt's timer and touches nothing
+	 * else (the timer's close callback frees the query). */
+	for (size_t i = 0; i < dc->n_res; i++)
+		dnscheck_ctx_destroy(dc->res[i]);
+	dc->n_res = 0;
+	for (size_t i = 0; i < dc->n_auth; i++)
+		dnscheck_ctx_destroy(dc->auth[i]);
+	dc->n_auth = 0;
+	getdns_dict_destroy(dc->ext_dnssec);
+	dc->ext_dnssec = NULL;
+
+	dnscheck_lookup_drop_queries(dc);
+	struct list_link *n;
+	/* Every request still owed an answer gets one, CANCELLED: its owner may
+	 * be waiting for the callback to free what it lent us (strings, its
+	 * userdata), and no other callback will ever come. */
+	while ((n = list_pop(&dc->queued))) {
+		struct dc_pending *p = container_of(n, struct dc_pending, link);
+		struct dc_job j = {
+			.cb = p->cb, .raw_cb = p->raw_cb, .userdata = p->userdata,
+			.res = { .name = p->name, .base = p->name, .owner = p->name },
+		};
+		dnscheck_job_cancel_deliver(&j);
+		free(p);
+	}
+	struct list_link *lists[] = { &dc->active, &dc->done };
+	for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+		while ((n = list_pop(lists[i]))) {
+			struct dc_job *j = container_of(n, struct dc_job, link);
+			dnscheck_job_cancel_deliver(j);
+			/* An active job's TXT lookup is referenced only by its (freed) query. */
+			dnscheck_job_free(j);
+		}
+	dnscheck_cache_clear(dc);
+
+	dc->draining++;
+	uv_close((uv_handle_t *)&dc->dispatch, on_dispatch_closed);
+	dnscheck_ctx_drain_one(dc);
+}
+
