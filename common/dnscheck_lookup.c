@@ -1,0 +1,542 @@
+/* common/dnscheck_lookup.c: see dnscheck_lookup.h.
+ *
+ * A lookup attempts each question until one gets a usable reply (a lost or
+ * failed attempt is asked again of the next resolver within the question's
+ * budget, see lookup_retry()), plus more questions when the answer ends at
+ * a CNAME whose target data is not in it. */
+#include "common/dnscheck_lookup.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dnscheck_pure.h"
+#include "common/dnscheck_rr.h"
+#include "common/strutil.h"
+
+#define WHY_MAX_BYTES 240 /* what each resolver did, for the error reason */
+
+/* One attempt. Waits on dc->waiting, then is in flight on dc->inflight
+ * with a timer for the attempt; it is freed when both getdns has called
+ * back and the timer has closed (refs). */
+struct dc_query {
+	struct list_link link;          /* on dc->waiting or dc->inflight */
+	struct dc_lookup *l;          /* borrowed */
+	struct dc_ctx *ctx;           /* borrowed */
+	uv_timer_t timer;             /* timer.data == this; initialised when sent */
+	getdns_transaction_t tid;
+	unsigned refs;                /* getdns' callback to come, the timer open */
+	bool timer_open;
+	bool answered;                /* getdns called back */
+	bool timed_out;               /* the timer fired: the CANCEL is ours */
+};
+
+/* ---- lookups ---- */
+
+void dnscheck_lookup_free(struct dc_lookup *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n_rrs; i++)
+		free(l->rrs[i].data);
+	free(l->rrs);
+	for (size_t i = 0; i < l->n_chain; i++)
+		free(l->chain[i]);
+	free(l->chain);
+	free(l->soa_owner);
+	free(l->why);
+	free(l);
+}
+
+struct dc_lookup *dnscheck_lookup_new(struct dnscheck *dc, struct dc_ctx *auth,
+				      uint16_t qtype, const char *name, bool dnssec)
+{
+	size_t n = strlen(name);
+	struct dc_lookup *l = calloc(1, sizeof(*l) + n + 1);
+
+	if (!l)
+		return NULL;
+	l->dc = dc;
+	l->auth = auth;
+	l->qtype = qtype;
+	l->dnssec = dnssec && dc->ext_dnssec;
+	memcpy(l->qname, name, n + 1);
+	l->cur = l->qname;
+	list_init(&l->fifo);
+	list_init(&l->waiters);
+	return l;
+}
+
+/* Queues the next attempt at l's current question. A retry goes to the
+ * head of the queue: its budget is already running. */
+static int lookup_query(struct dc_lookup *l, bool retry)
+{
+	struct dnscheck *dc = l->dc;
+	struct dc_query *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return -ENOMEM;
+	q->l = l;
+	q->ctx = l->auth ? l->auth : dc->res[l->res];
+	if (retry)
+		list_add_tail(dc->waiting.next, &q->link);
+	else
+		list_add_tail(&dc->waiting, &q->link);
+	return 0;
+}
+
+/* The lookup is over: its owner takes it (a job part, or the cache). */
+static void lookup_finish(struct dc_lookup *l)
+{
+	l->done(l);
+}
+
+static void lookup_fail(struct dc_lookup *l, enum dnscheck_error e)
+{
+	l->error = e;
+	l->kind = DNSCHECK_REPLY_ERROR;
+	lookup_finish(l);
+}
+
+/* A new question (the first, or a CNAME target): a fresh budget, the
+ * first resolver first. */
+static void lookup_new_question(struct dc_lookup *l)
+{
+	l->deadline_ms = 0;
+	l->attempts = 0;
+	l->res = 0;
+	l->failed = 0;
+	l->fail_error = DNSCHECK_OK;
+	free(l->why);
+	l->why = NULL;
+}
+
+int dnscheck_lookup_start(struct dc_lookup *l)
+{
+	lookup_new_question(l);
+	return lookup_query(l, false);
+}
+
+/* Appends "; LABEL: ERROR[ DETAIL]" to l->why once, bounded: the reason
+ * must stay readable. */
+static void lookup_note(struct dc_lookup *l, const struct dc_ctx *ctx, enum dnscheck_error e,
+			const char *detail)
+{
+	char item[WHY_MAX_BYTES + 1];
+	size_t have = l->why ? strlen(l->why) : 0;
+
+	str_printf(item, sizeof(item), "%s: %s%s%s", ctx->label, dnscheck_error_to_string(e),
+		   detail ? " " : "", detail ? detail : "");
+	if (have >= WHY_MAX_BYTES)
+		return;
+	/* Once per server and outcome: whole items only, "; "-separated. */
+	size_t il = strlen(item);
+	for (const char *p = l->why; p && *p;) {
+		if (strncmp(p, item, il) == 0 && (p[il] == 0 || p[il] == ';'))
+			return;
+		p = strstr(p, "; ");
+		p = p ? p + 2 : NULL;
+	}
+	if (!l->why) {
+		l->why = calloc(1, WHY_MAX_BYTES + 1);
+		if (!l->why)
+			return;
+	}
+	str_printf(l->why + have, WHY_MAX_BYTES + 1 - have, "%s%s", have ? "; " : "", item);
+}
+
+/* The attempt on ctx failed with e. `final`: that server will not be asked
+ * this question again. Asks the next server, or ends the lookup. */
+static void lookup_retry(struct dc_lookup *l, const struct dc_ctx *ctx, enum dnscheck_error e,
+			 bool final, const char *detail)
+{
+	struct dnscheck *dc = l->dc;
+	unsigned n = l->auth ? 1 : (unsigned)dc->n_res;
+
+	lookup_note(l, ctx, e, detail);
+	if (final) {
+		l->failed |= UINT32_C(1) << l->res;
+		l->fail_error = e;
+	}
+	int next = dnscheck_next_resolver(l->res, n, l->failed);
+	bool spent = l->deadline_ms && uv_now(dc->loop) >= l->deadline_ms;
+	if (next < 0 || spent || l->attempts >= DNSCHECK_MAX_ATTEMPTS) {
+		/* A server's own verdict says more than another one's silence. */
+		lookup_fail(l, l->fail_error != DNSCHECK_OK ? l->fail_error : e);
+		return;
+	}
+	l->res = (unsigned)next;
+	if (lookup_query(l, true) < 0)
+		lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+}
+
+static void dnssec_merge(struct dc_lookup *l, enum dnscheck_dnssec d)
+{
+	static const int rank[] = {
+		[DNSCHECK_DNSSEC_SECURE] = 0,
+		[DNSCHECK_DNSSEC_UNCHECKED] = 1,
+		[DNSCHECK_DNSSEC_INSECURE] = 2,
+		[DNSCHECK_DNSSEC_BOGUS] = 3,
+	};
+
+	if (!l->dnssec_seen || rank[d] > rank[l->dnssec_status])
+		l->dnssec_status = d;
+	l->dnssec_seen = true;
+}
+
+static bool chain_has(const struct dc_lookup *l, const char *name)
+{
+	if (streq(l->qname, name))
+		return true;
+	for (size_t i = 0; i < l->n_chain; i++)
+		if (streq(l->chain[i], name))
+			return true;
+	return false;
+}
+
+static int chain_push(struct dc_lookup *l, const char *name)
+{
+	char **c = realloc(l->chain, (l->n_chain + 1) * sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	l->chain = c;
+	c[l->n_chain] = strdup(name);
+	if (!c[l->n_chain])
+		return -ENOMEM;
+	l->cur = c[l->n_chain++];
+	return 0;
+}
+
+/* Reads one getdns response into l; finishes l, asks the next CNAME hop,
+ * or (a server that could not answer) asks the question elsewhere. */
+static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
+			       getdns_callback_type_t type, getdns_dict *resp)
+{
+	struct dnscheck_reply info = { .require_aa = ctx->require_aa };
+	getdns_dict *reply = NULL;
+	getdns_list *list;
+	uint32_t v;
+	size_t n = 0;
+	char owner[DNSCHECK_NAME_BUF], target[DNSCHECK_NAME_BUF];
+
+	if (type == GETDNS_CALLBACK_ERROR) {
+		/* getdns gave up on the server (e.g. it closed the TCP
+		 * connection of a truncated answer's retry). */
+		lookup_retry(l, ctx, DNSCHECK_ERR_NETWORK, true, NULL);
+		return;
+	}
+	if (type != GETDNS_CALLBACK_COMPLETE && type != GETDNS_CALLBACK_TIMEOUT) {
+		lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+		return;
+	}
+	if (resp && getdns_dict_get_list(resp, "replies_tree", &list) == GETDNS_RETURN_GOOD &&
+	    getdns_list_get_length(list, &n) == GETDNS_RETURN_GOOD && n > 0)
+		(void)getdns_list_get_dict(list, 0, &reply);
+	if (!reply) {
+		lookup_retry(l, ctx, DNSCHECK_ERR_TIMEOUT, false, NULL);
+		return;
+	}
+	info.answered = true;
+
+	/* Before anything of the reply is used: is it a readable reply to
+	 * this question? getdns matches only the id. A reply to another
+	 * question (an NXDOMAIN for another name, say) must not turn into
+	 * NO_RECORD, and another server may do better. */
+	getdns_dict *header = NULL, *question = NULL;
+	getdns_bindata *qname = NULL;
+	uint32_t qdcount = 0, qtype = 0, qclass = 0;
+	if (getdns_dict_get_dict(reply, "header", &header) != GETDNS_RETURN_GOOD ||
+	    getdns_dict_get_int(header, "qdcount", &qdcount) != GETDNS_RETURN_GOOD ||
+	    qdcount != 1 ||
+	    getdns_dict_get_dict(reply, "question", &question) != GETDNS_RETURN_GOOD ||
+	    getdns_dict_get_bindata(question, "qname", &qname) != GETDNS_RETURN_GOOD ||
+	    getdns_dict_get_int(question, "qtype", &qtype) != GETDNS_RETURN_GOOD ||
+	    getdns_dict_get_int(question, "qclass", &qclass) != GETDNS_RETURN_GOOD) {
+		lookup_retry(l, ctx, DNSCHECK_ERR_MALFORMED, true, NULL);
+		return;
+	}
+	if (!dnscheck_question_matches(qname->data, qname->size, qtype, qclass, l->cur, l->qtype)) {
+		char got[DNSCHECK_NAME_BUF], what[DNSCHECK_NAME_BUF + 80];
+		if (dnscheck_pure_dname_to_str(qname->data, qname->size, got, sizeof(got)) < 0)
+			str_printf(got, sizeof(got), "?");
+		str_printf(what, sizeof(what), "%s%s %s%s", got, *got ? "" : ".",
+			   dnscheck_rr_type_name(qtype, owner, sizeof(owner)),
+			   qclass == 1 ? "" : " not class IN");
+		lookup_retry(l, ctx, DNSCHECK_ERR_QUESTION, true, what);
+		return;
+	}
+	if (getdns_dict_get_int(header, "rcode", &v) == GETDNS_RETURN_GOOD)
+		info.rcode = v;
+	if (getdns_dict_get_int(header, "aa", &v) == GETDNS_RETURN_GOOD)
+		info.aa = v;
+	if (getdns_dict_get_int(header, "tc", &v) == GETDNS_RETURN_GOOD)
+		info.tc = v;
+	/* A server that cannot answer (SERVFAIL, REFUSED, ...): the next one. */
+	if (info.tc || (info.rcode != 0 && info.rcode != 3)) {
+		enum dnscheck_error e;
+		(void)dnscheck_classify(&info, &e);
+		lookup_retry(l, ctx, e, true, NULL);
+		return;
+	}
+	if (getdns_dict_get_int(reply, "dnssec_status", &v) == GETDNS_RETURN_GOOD) {
+		enum dnscheck_dnssec d = dnscheck_rr_dnssec(v);
+		dnssec_merge(l, d);
+		info.bogus = d == DNSCHECK_DNSSEC_BOGUS;
+	} else
+		dnssec_merge(l, DNSCHECK_DNSSEC_UNCHECKED);
+
+	getdns_list *answer = NULL;
+	size_t n_answer = 0;
+	if (getdns_dict_get_list(reply, "answer", &answer) == GETDNS_RETURN_GOOD)
+		(void)getdns_list_get_length(answer, &n_answer);
+
+	/* Follow the CNAME chain inside this answer. */
+	bool grew = false;
+	for (;;) {
+		bool found = false;
+		for (size_t i = 0; i < n_answer && l->qtype != GETDNS_RRTYPE_CNAME; i++) {
+			getdns_dict *rr;
+			getdns_bindata *b;
+			if (getdns_list_get_dict(answer, i, &rr) != GETDNS_RETURN_GOOD ||
+			    dnscheck_rr_type(rr) != GETDNS_RRTYPE_CNAME ||
+			    dnscheck_rr_owner(rr, owner, sizeof(owner)) < 0 ||
+			    !streq(owner, l->cur))
+				continue;
+			if (getdns_dict_get_bindata(rr, "/rdata/cname", &b) != GETDNS_RETURN_GOOD ||
+			    dnscheck_pure_dname_to_str(b->data, b->size, target,
+						       sizeof(target)) < 0)
+				continue;
+			found = true;
+			break;
+		}
+		if (!found)
+			break;
+		if (l->hops >= DNSCHECK_MAX_CNAME_HOPS || chain_has(l, target)) {
+			lookup_fail(l, DNSCHECK_ERR_CNAME);
+			return;
+		}
+		l->hops++;
+		if (chain_push(l, target) < 0) {
+			lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+			return;
+		}
+		grew = true;
+	}
+
+	/* The RRset at the end of the chain. */
+	for (size_t i = 0; i < n_answer; i++) {
+		getdns_dict *rr;
+		if (getdns_list_get_dict(answer, i, &rr) != GETDNS_RETURN_GOOD ||
+		    dnscheck_rr_type(rr) != l->qtype ||
+		    dnscheck_rr_owner(rr, owner, sizeof(owner)) < 0 ||
+		    !streq(owner, l->cur))
+			continue;
+		size_t max = l->qtype == GETDNS_RRTYPE_CAA ? CAA_MAX_RRS : RECORD_MAX_RRS;
+		if (l->n_rrs >= max) {
+			lookup_fail(l, DNSCHECK_ERR_LIMIT);
+			return;
+		}
+		struct dc_blob *nb = realloc(l->rrs, (l->n_rrs + 1) * sizeof(*nb));
+		if (!nb) {
+			lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+			return;
+		}
+		l->rrs = nb;
+		int r = dnscheck_rr_blob(rr, l->qtype, &l->rrs[l->n_rrs]);
+		if (r == -E2BIG) {
+			lookup_fail(l, DNSCHECK_ERR_LIMIT);
+			return;
+		}
+		if (r < 0)
+			continue;
+		l->n_rrs++;
+	}
+	info.has_data = l->n_rrs > 0;
+
+	/* The authority section: SOA (negative answers) and NS (referrals). */
+	getdns_list *auth = NULL;
+	size_t n_auth = 0;
+	if (getdns_dict_get_list(reply, "authority", &auth) == GETDNS_RETURN_GOOD)
+		(void)getdns_list_get_length(auth, &n_auth);
+	for (size_t i = 0; i < n_auth; i++) {
+		getdns_dict *rr;
+		if (getdns_list_get_dict(auth, i, &rr) != GETDNS_RETURN_GOOD)
+			continue;
+		uint32_t t = dnscheck_rr_type(rr);
+		if (t == GETDNS_RRTYPE_NS)
+			info.has_ns = true;
+		if (t == GETDNS_RRTYPE_SOA && dnscheck_rr_owner(rr, owner, sizeof(owner)) == 0) {
+			info.has_soa = true;
+			free(l->soa_owner);
+			l->soa_owner = strdup(owner);
+		}
+	}
+
+	/* A CNAME to a name whose data is not in this answer (an authoritative
+	 * server for another zone, or a minimal resolver): ask for the target,
+	 * through the resolver, unless the answer proves NODATA for it. A
+	 * validator may call such a partial answer bogus; the merged status
+	 * keeps that, so the name still cannot come out VALID. */
+	bool partial = info.rcode == 0 && !info.tc && !info.has_data && grew &&
+		       !(l->soa_owner && dnscheck_pure_name_under(l->cur, l->soa_owner)) &&
+		       !(info.require_aa && !info.aa);
+	l->kind = dnscheck_classify(&info, &l->error);
+	if (partial) {
+		free(l->soa_owner);
+		l->soa_owner = NULL;
+		l->auth = NULL;
+		lookup_new_question(l);
+		if (lookup_query(l, false) < 0)
+			lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+		return;
+	}
+	lookup_finish(l);
+}
+
+/* ---- the query window ---- */
+
+static void on_query_answer(getdns_context *g, getdns_callback_type_t type, getdns_dict *resp,
+			    void *userarg, getdns_transaction_t tid);
+
+static void query_unref(struct dc_query *q)
+{
+	assert(q->refs > 0);
+	if (--q->refs == 0)
+		free(q);
+}
+
+static void on_query_timer_closed(uv_handle_t *h)
+{
+	query_unref(h->data);
+}
+
+static void query_close_timer(struct dc_query *q)
+{
+	if (!q->timer_open)
+		return;
+	q->timer_open = false;
+	uv_close((uv_handle_t *)&q->timer, on_query_timer_closed);
+}
+
+static void on_attempt_timeout(uv_timer_t *t);
+
+void dnscheck_lookup_pump(struct dnscheck *dc)
+{
+	if (dc->pumping || dc->freeing)
+		return;
+	dc->pumping = true;
+	while (dc->n_inflight < dc->max_inflight && !list_empty(&dc->waiting) && !dc->freeing) {
+		struct dc_query *q = container_of(list_pop(&dc->waiting), struct dc_query, link);
+		struct dc_lookup *l = q->l;
+		getdns_dict *ext = l->dnssec && !q->ctx->require_aa ? dc->ext_dnssec : NULL;
+		uint64_t now = uv_now(dc->loop);
+
+		if (!l->deadline_ms)
+			l->deadline_ms = now + dc->timeout_ms;
+		uint64_t ms = dnscheck_attempt_ms(dc->timeout_ms, l->attempts,
+						  l->deadline_ms > now ? l->deadline_ms - now : 0);
+		if (ms == 0) {
+			/* The budget ran out while the retry waited for the window. */
+			free(q);
+			lookup_fail(l, l->fail_error != DNSCHECK_OK ? l->fail_error
+								    : DNSCHECK_ERR_TIMEOUT);
+			continue;
+		}
+		l->attempts++;
+		/* Alive until getdns called back and the timer closed. */
+		q->refs = 2;
+		(void)uv_timer_init(dc->loop, &q->timer);
+		q->timer.data = q;
+		q->timer_open = true;
+		list_add_tail(&dc->inflight, &q->link);
+		dc->n_inflight++;
+		dc->stats.queries++;
+		if (dc->n_inflight > dc->stats.peak_inflight)
+			dc->stats.peak_inflight = dc->n_inflight;
+		/* The callback may run before this returns; the timer's
+		 * reference keeps q readable until the loop closes it. */
+		getdns_return_t r = getdns_general(q->ctx->g, l->cur, l->qtype, ext, q, &q->tid,
+						   on_query_answer);
+		if (r != GETDNS_RETURN_GOOD) {
+			list_del(&q->link);
+			dc->n_inflight--;
+			query_close_timer(q);
+			query_unref(q);
+			lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+			continue;
+		}
+		if (!q->answered)
+			(void)uv_timer_start(&q->timer, on_attempt_timeout, ms, 0);
+	}
+	dc->pumping = false;
+}
+
+/* getdns' callback: exactly once per query it accepted, with CANCEL when
+ * we (or the context's destruction) cancelled it. */
+static void on_query_answer(getdns_context *g, getdns_callback_type_t type, getdns_dict *resp,
+			    void *userarg, getdns_transaction_t tid)
+{
+	struct dc_query *q = userarg;
+	struct dc_ctx *ctx = q->ctx;
+	struct dnscheck *dc = ctx->dc;
+	struct dc_lookup *l = q->l;
+	bool timed_out = q->timed_out;
+
+	(void)g;
+	(void)tid;
+	assert(dc->n_inflight > 0);
+	dc->n_inflight--;
+	list_del(&q->link);
+	q->answered = true;
+	query_close_timer(q);
+	query_unref(q);
+	/* While freeing, the lookup may be gone already: touch nothing. */
+	if (dc->freeing || (type == GETDNS_CALLBACK_CANCEL && !timed_out)) {
+		getdns_dict_destroy(resp);
+		return;
+	}
+	if (timed_out)
+		lookup_retry(l, ctx, DNSCHECK_ERR_TIMEOUT, false, NULL);
+	else
+		lookup_on_response(l, ctx, type, resp);
+	getdns_dict_destroy(resp);
+	/* Not from inside our own cancel: getdns is tearing the request down. */
+	if (!dc->cancelling)
+		dnscheck_lookup_pump(dc);
+}
+
+/* The attempt had its time: cancel it (getdns calls back with CANCEL, and
+ * on_query_answer asks again), then send what waits. */
+static void on_attempt_timeout(uv_timer_t *t)
+{
+	struct dc_query *q = t->data;
+	struct dnscheck *dc = q->ctx->dc;
+
+	q->timed_out = true;
+	dc->cancelling = true;
+	getdns_return_t r = getdns_cancel_callback(q->ctx->g, q->tid);
+	dc->cancelling = false;
+	if (r != GETDNS_RETURN_GOOD && !q->answered)
+		/* getdns does not know it: its own timeout (the whole
+		 * budget) will still end it. */
+		q->timed_out = false;
+	dnscheck_lookup_pump(dc);
+}
+
+void dnscheck_lookup_drop_queries(struct dnscheck *dc)
+{
+	struct list_link *n;
+
+	while ((n = list_pop(&dc->inflight))) {
+		/* getdns did not call back (it should have, with CANCEL). */
+		struct dc_query *q = container_of(n, struct dc_query, link);
+		q->answered = true;
+		query_close_timer(q);
+		query_unref(q);
+	}
+	while ((n = list_pop(&dc->waiting)))
+		free(container_of(n, struct dc_query, link));
+}
