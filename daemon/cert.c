@@ -1122,10 +1122,30 @@ static void on_order_url(struct order_job *job, const char *url, void *userdata)
 		return;
 	(void)state_set_str(&st->order_url, url);
 	st->order_started = url ? daemon_now(c->d) : 0;
-	if (url)
+	if (url) {
 		record_new_order(st, daemon_now(c->d));
+		st->order_requested_at = 0; /* the URL supersedes the intent */
+	}
 	/* In flight on disk at once: a crash now must resume this order. */
 	(void)daemon_state_save(c->d);
+}
+
+static int on_order_intent(struct order_job *job, bool sent, void *userdata)
+{
+	struct cert *c = userdata;
+	struct state_cert *st = cert_state(c);
+
+	(void)job;
+	if (!st)
+		return -ENOMEM;
+	st->order_requested_at = sent ? daemon_now(c->d) : 0;
+	if (!sent) {
+		daemon_state_changed(c->d); /* a stale intent only costs one search */
+		return 0;
+	}
+	/* On disk, not just scheduled, before newOrder leaves: a kill after the CA made the
+	 * order must send the next start looking for it (order.h). */
+	return daemon_state_save(c->d);
 }
 
 static void on_order_done(struct order_job *job, const struct order_result *res, void *userdata)
@@ -1250,6 +1270,8 @@ static int start_job(struct cert *c)
 		.replaces = st->has_cert && (!dir || dir->renewal_info) ? st->ari_cert_id : NULL,
 		.resume_url = st->order_url,
 		.on_order_url = on_order_url,
+		.find_orphan = st->order_requested_at != 0 && !st->order_url,
+		.on_order_intent = on_order_intent,
 		.done = on_order_done,
 		.userdata = c,
 	};

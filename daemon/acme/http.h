@@ -71,6 +71,7 @@ struct http_response {
 	size_t n_link_alternate;           /* at most ACME_MAX_LINKS */
 	const char *link_up;    /* first Link rel="up", or NULL */
 	const char *link_index; /* first Link rel="index", or NULL */
+	const char *link_next;  /* first Link rel="next" (a list's next page), or NULL */
 	const char *url;        /* the request URL */
 };
 

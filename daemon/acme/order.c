@@ -34,6 +34,7 @@ enum order_phase {
 	PHASE_PREPARE,
 	PHASE_NEW_ORDER,
 	PHASE_FETCH_ORDER,
+	PHASE_FIND_ORPHAN,    /* the account, then its orders list, then its orders */
 	PHASE_AUTHZ,          /* fetching authz[authz_index] */
 	PHASE_PRECHECK,       /* dns-persist-01: our own read-only check */
 	PHASE_DNS01_SET,
@@ -56,6 +57,9 @@ struct order_job {
 	bool new_order_held;
 	char *order_url;                   /* owned */
 	order_url_fn on_order_url;
+	order_intent_fn on_order_intent;
+	bool find_orphan;                  /* look for an orphan before the next newOrder */
+	bool orphan_searched;              /* once per job */
 	order_done_fn done;
 	void *userdata;                    /* borrowed */
 
@@ -93,6 +97,10 @@ struct order_job {
 	char *refusals;                    /* owned: grows with every refusal */
 	char *message;                     /* owned: result.message */
 	char *records;                     /* owned: result.records */
+
+	/* the search for an order whose newOrder answer never came */
+	char **orphans;                    /* owned: order URLs from the account's list */
+	size_t n_orphans, orphan_pages, orphan_probe, orphans_probed;
 
 	uv_timer_t timer;                  /* polls; timer.data == this */
 	uint64_t poll_ms;
@@ -168,6 +176,9 @@ static void on_timer_closed(uv_handle_t *h)
 	free(job->refusals);
 	free(job->message);
 	free(job->records);
+	for (size_t i = 0; i < job->n_orphans; i++)
+		free(job->orphans[i]);
+	free(job->orphans);
 	for (size_t i = 0; i < job->n_answers; i++) {
 		free(job->answers[i].authz_url);
 		free(job->answers[i].challenge_url);
@@ -341,6 +352,22 @@ static void on_order(const struct acme_reply *rep, void *userdata)
 	bool created = job->phase == PHASE_NEW_ORDER;
 
 	job->op = NULL;
+	if (created && (rep->error < 0 || rep->status >= 500) && rep->error != -ECONNREFUSED &&
+	    rep->error != -EHOSTUNREACH && !job->orphan_searched) {
+		/* The CA may have made the order without our hearing of it: look for it
+		 * before ordering again. */
+		char why[300];
+		acme_reply_describe(rep, why, sizeof(why));
+		log_info("cert '%s': no answer to newOrder (%s); looking for the order it may have "
+			 "made",
+			 cert_name(job), why);
+		job->phase = PHASE_FIND_ORPHAN;
+		step(job);
+		return;
+	}
+	if (created && rep->error == 0 && rep->status < 500 && rep->status != 201 &&
+	    job->on_order_intent)
+		(void)job->on_order_intent(job, false, job->userdata); /* refused: no order */
 	if (created && rep->error == 0 && rep->status == 201 && rep->location) {
 		if (!parse_order_reply(job, rep))
 			return;
@@ -436,6 +463,12 @@ static void do_new_order(struct order_job *job)
 	_cleanup_free_ char *payload = NULL;
 	int r;
 
+	/* Before the breaker: continuing an order already made is not a new one. */
+	if (job->find_orphan && !job->orphan_searched) {
+		job->phase = PHASE_FIND_ORPHAN;
+		step(job);
+		return;
+	}
 	if (job->new_order_held) {
 		/* Forget a saved order that led here, so the next attempt does not resume it. */
 		if (job->order_url && job->on_order_url)
@@ -446,11 +479,222 @@ static void do_new_order(struct order_job *job)
 		return;
 	}
 	r = new_order_payload(job, &payload);
+	if (r == 0 && job->on_order_intent) {
+		/* Remembered on disk before the CA can act on it. */
+		r = job->on_order_intent(job, true, job->userdata);
+		if (r < 0) {
+			msg(job, "saving the state before newOrder: %s", strerror(-r));
+			fail_transient(job, r);
+			return;
+		}
+	}
 	if (r == 0)
-		r = acme_conn_post(ca_get_conn(job->ca), dir->new_order, payload, false, on_order, job,
-				   &job->op);
+		r = acme_conn_post_once(ca_get_conn(job->ca), dir->new_order, payload, on_order, job,
+					&job->op);
 	if (r < 0) {
+		if (job->on_order_intent)
+			(void)job->on_order_intent(job, false, job->userdata);
 		msg(job, "starting newOrder: %s", strerror(-r));
+		finish(job, r);
+	}
+}
+
+/* ---- an order the CA made while we did not hear its answer ---- */
+
+static void orphan_next(struct order_job *job);
+
+/* The search ended without an order to adopt: place a new one. */
+static void orphan_none(struct order_job *job, const char *why)
+{
+	log_info("cert '%s': %s; placing a new order", cert_name(job), why);
+	for (size_t i = 0; i < job->n_orphans; i++)
+		free(job->orphans[i]);
+	free(job->orphans);
+	job->orphans = NULL;
+	job->n_orphans = 0;
+	if (job->on_order_intent)
+		(void)job->on_order_intent(job, false, job->userdata);
+	job->phase = PHASE_NEW_ORDER;
+	step(job);
+}
+
+/* An answer the search cannot go on without, when the CA could not give it now: the job
+ * ends as a transient failure and the next attempt searches again (the caller keeps the
+ * intent). Everything else the CA says (no such resource, not allowed) ends the search. */
+static bool orphan_transient(struct order_job *job, const struct acme_reply *rep,
+			     const char *what)
+{
+	if (rep->error < 0 || rep->status >= 500 || rep->status == 429) {
+		fail_reply(job, rep, what);
+		return true;
+	}
+	return false;
+}
+
+/* Another cert of ours may be working on an order for the same names (another key type,
+ * say): that one is not an orphan. */
+static bool order_url_taken(const struct order_job *job, const char *url)
+{
+	const struct state *st = job->d->state;
+
+	for (size_t i = 0; st && i < st->n_certs; i++)
+		if (st->certs[i]->order_url && streq(st->certs[i]->order_url, url) &&
+		    !streq(st->certs[i]->name, cert_name(job)))
+			return true;
+	return false;
+}
+
+static void on_orphan_order(const struct acme_reply *rep, void *userdata)
+{
+	struct order_job *job = userdata;
+	struct acme_order o;
+	char err[200];
+
+	job->op = NULL;
+	if (orphan_transient(job, rep, "fetching an order of the account"))
+		return;
+	if (rep->status != 200 || !rep->json ||
+	    acme_order_parse(rep->json, &o, err, sizeof(err)) < 0) {
+		orphan_next(job);
+		return;
+	}
+	/* A valid order is finished (nothing left pending at the CA) and may be one of our
+	 * earlier renewals: only an unfinished one is adopted. */
+	if ((o.status != ACME_STATUS_PENDING && o.status != ACME_STATUS_READY &&
+	     o.status != ACME_STATUS_PROCESSING) ||
+	    !acme_order_has_names(&o, (const char *const *)job->cfg->names, job->cfg->n_names)) {
+		acme_order_done(&o);
+		orphan_next(job);
+		return;
+	}
+	acme_order_done(&job->order);
+	job->order = o;
+	job->have_order = true;
+	set_order_url(job, rep->url);
+	log_info("cert '%s': continuing order %s (%s), which the CA made for a newOrder whose "
+		 "answer never reached us",
+		 cert_name(job), job->order_url, acme_status_to_string(o.status));
+	after_order_object(job);
+}
+
+/* Probes the listed orders newest first (CAs list them oldest first), a bounded number. */
+static void orphan_next(struct order_job *job)
+{
+	while (job->orphan_probe > 0 && job->orphans_probed < ACME_MAX_ORDERS_PROBED) {
+		const char *url = job->orphans[--job->orphan_probe];
+		if (order_url_taken(job, url))
+			continue;
+		job->orphans_probed++;
+		int r = acme_conn_post(ca_get_conn(job->ca), url, NULL, false, on_orphan_order, job,
+				       &job->op);
+		if (r < 0) {
+			msg(job, "fetching an order of the account: %s", strerror(-r));
+			finish(job, r);
+		}
+		return;
+	}
+	char why[120];
+	str_printf(why, sizeof(why), "none of the %zu newest orders of the account is an unfinished "
+				     "one for these names",
+		   job->orphans_probed);
+	orphan_none(job, why);
+}
+
+static void on_orphan_list(const struct acme_reply *rep, void *userdata)
+{
+	struct order_job *job = userdata;
+	struct acme_orders_list l;
+	char err[200], why[300];
+
+	job->op = NULL;
+	if (orphan_transient(job, rep, "fetching the account's orders"))
+		return;
+	if (rep->status != 200) {
+		/* 404, 405, 501: a CA that does not list orders */
+		str_printf(why, sizeof(why), "the CA does not list the account's orders (HTTP %ld)",
+			   rep->status);
+		orphan_none(job, why);
+		return;
+	}
+	if (!rep->json || acme_orders_list_parse(rep->json, &l, err, sizeof(err)) < 0) {
+		str_printf(why, sizeof(why), "the account's orders list %s is malformed (%s)",
+			   rep->url, rep->json ? err : "not JSON");
+		orphan_none(job, why);
+		return;
+	}
+	if (l.n_orders > 0) {
+		char **a = realloc(job->orphans, (job->n_orphans + l.n_orders) * sizeof(*a));
+		if (!a) {
+			acme_orders_list_done(&l);
+			msg(job, "reading the account's orders: %s", strerror(ENOMEM));
+			finish(job, -ENOMEM);
+			return;
+		}
+		job->orphans = a;
+		memcpy(a + job->n_orphans, l.orders, l.n_orders * sizeof(*a));
+		job->n_orphans += l.n_orders;
+		free(l.orders); /* the strings moved to job->orphans */
+	}
+	job->orphan_pages++;
+	if (rep->link_next && !streq(rep->link_next, rep->url) &&
+	    job->orphan_pages < ACME_MAX_ORDERS_PAGES) {
+		int r = acme_conn_post(ca_get_conn(job->ca), rep->link_next, NULL, false,
+				       on_orphan_list, job, &job->op);
+		if (r < 0) {
+			msg(job, "fetching the account's orders: %s", strerror(-r));
+			finish(job, r);
+		}
+		return;
+	}
+	job->orphan_probe = job->n_orphans;
+	orphan_next(job);
+}
+
+static void on_orphan_account(const struct acme_reply *rep, void *userdata)
+{
+	struct order_job *job = userdata;
+	struct acme_account a;
+	char err[200], why[300];
+
+	job->op = NULL;
+	if (orphan_transient(job, rep, "fetching the account"))
+		return;
+	if (rep->status != 200 || !rep->json ||
+	    acme_account_parse(rep->json, &a, err, sizeof(err)) < 0) {
+		str_printf(why, sizeof(why), "the account object is not usable (HTTP %ld%s%s)",
+			   rep->status, rep->json ? ": " : "", rep->json ? err : "");
+		orphan_none(job, why);
+		return;
+	}
+	if (!a.orders) {
+		acme_account_done(&a);
+		orphan_none(job, "the CA lists no orders for the account (no 'orders' URL), so an "
+				 "order made before a restart cannot be found");
+		return;
+	}
+	int r = acme_conn_post(ca_get_conn(job->ca), a.orders, NULL, false, on_orphan_list, job,
+			       &job->op);
+	acme_account_done(&a);
+	if (r < 0) {
+		msg(job, "fetching the account's orders: %s", strerror(-r));
+		finish(job, r);
+	}
+}
+
+static void do_find_orphan(struct order_job *job)
+{
+	const char *acct = ca_get_account_url(job->ca);
+	int r;
+
+	job->orphan_searched = true;
+	if (!acct) {
+		orphan_none(job, "no account URL to look for orders with");
+		return;
+	}
+	r = acme_conn_post(ca_get_conn(job->ca), acct, NULL, false, on_orphan_account, job,
+			   &job->op);
+	if (r < 0) {
+		msg(job, "fetching the account: %s", strerror(-r));
 		finish(job, r);
 	}
 }
@@ -1247,6 +1491,9 @@ static void step(struct order_job *job)
 	case PHASE_FETCH_ORDER:
 		do_fetch_order(job);
 		break;
+	case PHASE_FIND_ORPHAN:
+		do_find_orphan(job);
+		break;
 	case PHASE_AUTHZ:
 	case PHASE_AUTHZ_POLL:
 		if (job->phase == PHASE_AUTHZ)
@@ -1291,6 +1538,8 @@ int order_start(struct daemon *d, const struct order_params *p, struct order_job
 	job->ca = p->ca;
 	job->cfg = p->cert;
 	job->on_order_url = p->on_order_url;
+	job->on_order_intent = p->on_order_intent;
+	job->find_orphan = p->find_orphan;
 	job->new_order_held = p->new_order_held;
 	job->done = p->done;
 	job->userdata = p->userdata;
