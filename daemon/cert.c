@@ -795,7 +795,7 @@ static int64_t held_until(const struct cert *c, struct state_cert *st, int64_t n
 			   when);
 		return st->ca_retry_until;
 	}
-	if (!st->order_url) {
+	if (!st->order_url && !st->order_requested_at) { /* else: an order to continue */
 		int64_t at = orders_allowed_at(c, st, now);
 		if (at > now) {
 			time_format_iso(at, when, sizeof(when));
@@ -820,8 +820,8 @@ static int64_t compute_next_renewal(struct cert *c, int64_t now)
 	struct state_cert *st = cert_state(c);
 	int64_t due;
 
-	if (!st || !st->has_cert || st->order_url)
-		due = now; /* nothing to serve yet, or an order in flight to resume */
+	if (!st || !st->has_cert || st->order_url || st->order_requested_at)
+		due = now; /* nothing to serve yet, or an order in flight to resume or find */
 	else if (st->ari_start > 0 && st->ari_end >= st->ari_start) {
 		/* RFC 9773 section 4.2: a random time inside the window, chosen once. */
 		if (st->next_renewal >= st->ari_start && st->next_renewal <= st->ari_end)
@@ -865,7 +865,7 @@ bool cert_is_due(const struct cert *c, int64_t now)
 {
 	const struct state_cert *st = cert_state(c);
 
-	if (!st || !st->has_cert || st->order_url)
+	if (!st || !st->has_cert || st->order_url || st->order_requested_at)
 		return true;
 	return compute_next_renewal((struct cert *)c, now) <= now;
 }
@@ -1479,7 +1479,7 @@ int cert_renew_if_due(struct cert *c, bool force, cert_done_fn cb, void *userdat
 	const struct state_cert *st = cert_state(c);
 	int r;
 
-	if (force || !st || !st->has_cert || st->order_url)
+	if (force || !st || !st->has_cert || st->order_url || st->order_requested_at)
 		return cert_renew(c, force, cb, userdata);
 	if (c->due_waiter.cb)
 		return -EBUSY;

@@ -775,6 +775,8 @@ int http_submit(struct http *h, const struct http_request *req, http_cb cb, void
 	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body_bytes);
 	SETOPT(CURLOPT_USERAGENT, req->user_agent ? req->user_agent : DEFAULT_USER_AGENT);
 	SETOPT(CURLOPT_PIPEWAIT, 1L);
+	if (req->fresh_connection)
+		SETOPT(CURLOPT_FRESH_CONNECT, 1L);
 	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
 	SETOPT(CURLOPT_HEADERDATA, x);
 	SETOPT(CURLOPT_WRITEFUNCTION, on_body);

@@ -55,6 +55,9 @@ struct http_request {
 	size_t max_body_bytes;    /* 0 = ACME_MAX_BODY_BYTES */
 	const char *user_agent;   /* NULL = "persistd/<version>" */
 	bool allow_http;          /* tests only: also accept http:// URLs */
+	bool fresh_connection;    /* a new connection: on a reused one that turns out dead
+				   * before any answer, curl sends the request again by
+				   * itself, which a request that must go once cannot have */
 };
 
 struct http_response {

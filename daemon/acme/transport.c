@@ -713,6 +713,7 @@ static int submit(struct acme_op *op, const char *method, const char *url, const
 		.ca_bundle = c->ca_bundle,
 		.timeout_ms = c->policy.timeout_ms,
 		.max_body_bytes = ACME_MAX_BODY_BYTES,
+		.fresh_connection = op->once && body,
 	};
 
 	return http_submit(c->http, &req, cb, op, &op->xfer);

@@ -122,7 +122,8 @@ int acme_conn_post(struct acme_conn *c, const char *url, const char *payload, bo
 		   acme_cb cb, void *ud, struct acme_op **ret_op);
 
 /* The same (signed with the kid), for a request that must not be made twice, like
- * newOrder: a network error after the request may have left (anything but a refused
+ * newOrder: it goes on a fresh connection (see http_request.fresh_connection), and a
+ * network error after the request may have left (anything but a refused
  * connection) and a 5xx are delivered at once instead of being sent again, since the CA
  * may have acted on the first one. badNonce and a short Retry-After are still handled. */
 int acme_conn_post_once(struct acme_conn *c, const char *url, const char *payload, acme_cb cb,
