@@ -19,6 +19,7 @@
 #include "daemon/acme/dns01.h"
 #include "daemon/acme/msg.h"
 #include "daemon/acme/order.h"
+#include "daemon/acme/orphan.h"
 #include "daemon/acme/transport.h"
 #include "daemon/ca.h"
 #include "daemon/daemon.h"
@@ -73,6 +74,7 @@ struct order_job {
 	char *challenge_url;               /* owned */
 	struct dns01_job *dns01;           /* owned until dns01_clean */
 	struct acme_op *op;                /* in flight, or NULL */
+	struct orphan_search *orphan;      /* in flight, or NULL */
 	struct keygen *keygen;             /* in flight, or NULL */
 	bool dnscheck_pending;             /* a dnscheck callback will come */
 	char *expected_uri;                /* owned: the accounturi the precheck wants; dnscheck
@@ -97,10 +99,6 @@ struct order_job {
 	char *refusals;                    /* owned: grows with every refusal */
 	char *message;                     /* owned: result.message */
 	char *records;                     /* owned: result.records */
-
-	/* the search for an order whose newOrder answer never came */
-	char **orphans;                    /* owned: order URLs from the account's list */
-	size_t n_orphans, orphan_pages, orphan_probe, orphans_probed;
 
 	uv_timer_t timer;                  /* polls; timer.data == this */
 	uint64_t poll_ms;
@@ -176,9 +174,6 @@ static void on_timer_closed(uv_handle_t *h)
 	free(job->refusals);
 	free(job->message);
 	free(job->records);
-	for (size_t i = 0; i < job->n_orphans; i++)
-		free(job->orphans[i]);
-	free(job->orphans);
 	for (size_t i = 0; i < job->n_answers; i++) {
 		free(job->answers[i].authz_url);
 		free(job->answers[i].challenge_url);
@@ -195,6 +190,8 @@ static void job_release(struct order_job *job)
 	job->closing = true;
 	acme_op_cancel(job->op);
 	job->op = NULL;
+	orphan_search_cancel(job->orphan);
+	job->orphan = NULL;
 	keygen_abandon(job->keygen);
 	job->keygen = NULL;
 	if (job->dns01) {
@@ -489,8 +486,8 @@ static void do_new_order(struct order_job *job)
 		}
 	}
 	if (r == 0)
-		r = acme_conn_post_once(ca_get_conn(job->ca), dir->new_order, payload, on_order, job,
-					&job->op);
+		r = acme_conn_post_once(ca_get_conn(job->ca), dir->new_order, payload, on_order,
+					job, &job->op);
 	if (r < 0) {
 		if (job->on_order_intent)
 			(void)job->on_order_intent(job, false, job->userdata);
@@ -499,42 +496,23 @@ static void do_new_order(struct order_job *job)
 	}
 }
 
-/* ---- an order the CA made while we did not hear its answer ---- */
-
-static void orphan_next(struct order_job *job);
+/* ---- an order the CA made while we did not hear its answer (daemon/acme/orphan) ---- */
 
 /* The search ended without an order to adopt: place a new one. */
 static void orphan_none(struct order_job *job, const char *why)
 {
 	log_info("cert '%s': %s; placing a new order", cert_name(job), why);
-	for (size_t i = 0; i < job->n_orphans; i++)
-		free(job->orphans[i]);
-	free(job->orphans);
-	job->orphans = NULL;
-	job->n_orphans = 0;
 	if (job->on_order_intent)
 		(void)job->on_order_intent(job, false, job->userdata);
 	job->phase = PHASE_NEW_ORDER;
 	step(job);
 }
 
-/* An answer the search cannot go on without, when the CA could not give it now: the job
- * ends as a transient failure and the next attempt searches again (the caller keeps the
- * intent). Everything else the CA says (no such resource, not allowed) ends the search. */
-static bool orphan_transient(struct order_job *job, const struct acme_reply *rep,
-			     const char *what)
-{
-	if (rep->error < 0 || rep->status >= 500 || rep->status == 429) {
-		fail_reply(job, rep, what);
-		return true;
-	}
-	return false;
-}
-
 /* Another cert of ours may be working on an order for the same names (another key type,
  * say): that one is not an orphan. */
-static bool order_url_taken(const struct order_job *job, const char *url)
+static bool order_url_taken(const char *url, void *userdata)
 {
+	const struct order_job *job = userdata;
 	const struct state *st = job->d->state;
 
 	for (size_t i = 0; st && i < st->n_certs; i++)
@@ -544,157 +522,49 @@ static bool order_url_taken(const struct order_job *job, const char *url)
 	return false;
 }
 
-static void on_orphan_order(const struct acme_reply *rep, void *userdata)
+static void on_orphan_done(const struct orphan_result *r, void *userdata)
 {
 	struct order_job *job = userdata;
-	struct acme_order o;
-	char err[200];
 
-	job->op = NULL;
-	if (orphan_transient(job, rep, "fetching an order of the account"))
-		return;
-	if (rep->status != 200 || !rep->json ||
-	    acme_order_parse(rep->json, &o, err, sizeof(err)) < 0) {
-		orphan_next(job);
+	job->orphan = NULL;
+	if (r->error < 0 && r->reply) {
+		/* The CA could not answer now: the intent stays, the next attempt searches. */
+		fail_reply(job, r->reply, r->what);
 		return;
 	}
-	/* A valid order is finished (nothing left pending at the CA) and may be one of our
-	 * earlier renewals: only an unfinished one is adopted. */
-	if ((o.status != ACME_STATUS_PENDING && o.status != ACME_STATUS_READY &&
-	     o.status != ACME_STATUS_PROCESSING) ||
-	    !acme_order_has_names(&o, (const char *const *)job->cfg->names, job->cfg->n_names)) {
-		acme_order_done(&o);
-		orphan_next(job);
+	if (r->error < 0) {
+		msg(job, "%s: %s", r->what, strerror(-r->error));
+		finish(job, r->error);
+		return;
+	}
+	if (!r->url) {
+		orphan_none(job, r->why);
 		return;
 	}
 	acme_order_done(&job->order);
-	job->order = o;
+	job->order = *r->order;
+	*r->order = (struct acme_order){ 0 };
 	job->have_order = true;
-	set_order_url(job, rep->url);
+	set_order_url(job, r->url);
 	log_info("cert '%s': continuing order %s (%s), which the CA made for a newOrder whose "
 		 "answer never reached us",
-		 cert_name(job), job->order_url, acme_status_to_string(o.status));
+		 cert_name(job), job->order_url, acme_status_to_string(job->order.status));
 	after_order_object(job);
-}
-
-/* Probes the listed orders newest first (CAs list them oldest first), a bounded number. */
-static void orphan_next(struct order_job *job)
-{
-	while (job->orphan_probe > 0 && job->orphans_probed < ACME_MAX_ORDERS_PROBED) {
-		const char *url = job->orphans[--job->orphan_probe];
-		if (order_url_taken(job, url))
-			continue;
-		job->orphans_probed++;
-		int r = acme_conn_post(ca_get_conn(job->ca), url, NULL, false, on_orphan_order, job,
-				       &job->op);
-		if (r < 0) {
-			msg(job, "fetching an order of the account: %s", strerror(-r));
-			finish(job, r);
-		}
-		return;
-	}
-	char why[120];
-	str_printf(why, sizeof(why), "none of the %zu newest orders of the account is an unfinished "
-				     "one for these names",
-		   job->orphans_probed);
-	orphan_none(job, why);
-}
-
-static void on_orphan_list(const struct acme_reply *rep, void *userdata)
-{
-	struct order_job *job = userdata;
-	struct acme_orders_list l;
-	char err[200], why[300];
-
-	job->op = NULL;
-	if (orphan_transient(job, rep, "fetching the account's orders"))
-		return;
-	if (rep->status != 200) {
-		/* 404, 405, 501: a CA that does not list orders */
-		str_printf(why, sizeof(why), "the CA does not list the account's orders (HTTP %ld)",
-			   rep->status);
-		orphan_none(job, why);
-		return;
-	}
-	if (!rep->json || acme_orders_list_parse(rep->json, &l, err, sizeof(err)) < 0) {
-		str_printf(why, sizeof(why), "the account's orders list %s is malformed (%s)",
-			   rep->url, rep->json ? err : "not JSON");
-		orphan_none(job, why);
-		return;
-	}
-	if (l.n_orders > 0) {
-		char **a = realloc(job->orphans, (job->n_orphans + l.n_orders) * sizeof(*a));
-		if (!a) {
-			acme_orders_list_done(&l);
-			msg(job, "reading the account's orders: %s", strerror(ENOMEM));
-			finish(job, -ENOMEM);
-			return;
-		}
-		job->orphans = a;
-		memcpy(a + job->n_orphans, l.orders, l.n_orders * sizeof(*a));
-		job->n_orphans += l.n_orders;
-		free(l.orders); /* the strings moved to job->orphans */
-	}
-	job->orphan_pages++;
-	if (rep->link_next && !streq(rep->link_next, rep->url) &&
-	    job->orphan_pages < ACME_MAX_ORDERS_PAGES) {
-		int r = acme_conn_post(ca_get_conn(job->ca), rep->link_next, NULL, false,
-				       on_orphan_list, job, &job->op);
-		if (r < 0) {
-			msg(job, "fetching the account's orders: %s", strerror(-r));
-			finish(job, r);
-		}
-		return;
-	}
-	job->orphan_probe = job->n_orphans;
-	orphan_next(job);
-}
-
-static void on_orphan_account(const struct acme_reply *rep, void *userdata)
-{
-	struct order_job *job = userdata;
-	struct acme_account a;
-	char err[200], why[300];
-
-	job->op = NULL;
-	if (orphan_transient(job, rep, "fetching the account"))
-		return;
-	if (rep->status != 200 || !rep->json ||
-	    acme_account_parse(rep->json, &a, err, sizeof(err)) < 0) {
-		str_printf(why, sizeof(why), "the account object is not usable (HTTP %ld%s%s)",
-			   rep->status, rep->json ? ": " : "", rep->json ? err : "");
-		orphan_none(job, why);
-		return;
-	}
-	if (!a.orders) {
-		acme_account_done(&a);
-		orphan_none(job, "the CA lists no orders for the account (no 'orders' URL), so an "
-				 "order made before a restart cannot be found");
-		return;
-	}
-	int r = acme_conn_post(ca_get_conn(job->ca), a.orders, NULL, false, on_orphan_list, job,
-			       &job->op);
-	acme_account_done(&a);
-	if (r < 0) {
-		msg(job, "fetching the account's orders: %s", strerror(-r));
-		finish(job, r);
-	}
 }
 
 static void do_find_orphan(struct order_job *job)
 {
-	const char *acct = ca_get_account_url(job->ca);
 	int r;
 
 	job->orphan_searched = true;
-	if (!acct) {
-		orphan_none(job, "no account URL to look for orders with");
+	r = orphan_search_start(job->ca, (const char *const *)job->cfg->names, job->cfg->n_names,
+				order_url_taken, on_orphan_done, job, &job->orphan);
+	if (r == -EINVAL) {
+		orphan_none(job, "no account URL or no names to look for an order with");
 		return;
 	}
-	r = acme_conn_post(ca_get_conn(job->ca), acct, NULL, false, on_orphan_account, job,
-			   &job->op);
 	if (r < 0) {
-		msg(job, "fetching the account: %s", strerror(-r));
+		msg(job, "looking for an order made before: %s", strerror(-r));
 		finish(job, r);
 	}
 }

@@ -27,7 +27,8 @@
  * newOrder is sent once (acme_conn_post_once): an answer that never came
  * (a broken connection, a 5xx) may still have made an order, so instead of
  * sending it again the job looks for that order in the account's orders list
- * and adopts it, then places a new one only if none is found. The caller is
+ * (daemon/acme/orphan) and continues it, and places a new one only if none is
+ * found. The caller is
  * told before newOrder goes out (on_order_intent) so it can remember that
  * across a restart and ask for the same search (find_orphan).
  *

@@ -1,7 +1,7 @@
 /* tests/fuzz/fuzz_acme_msg.c: the ACME JSON parsers of daemon/acme/msg. The input is one
  * JSON document (a CA's answer body): json_parse() with the body cap, then every parser on
- * it (directory, account, orders list, order, authz, challenge, problem, renewal info) and, when it is a
- * problem document, the human formatter. */
+ * it (directory, account, orders list, order, authz, challenge, problem, renewal info) and,
+ * when it is a problem document, the human formatter. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

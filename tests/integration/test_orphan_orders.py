@@ -175,3 +175,24 @@ def test_sigkill_after_the_ca_made_the_order(dns, testca_factory, persistd_env):
     assert made[0]["url"] in env.read_log()
     env.stop()
     assert_one_new_order_installed(ca, before, serial, env)
+
+
+def test_server_error_without_an_order_places_one(dns, testca_factory, persistd_env):
+    """A 500 to newOrder (the CA made nothing): no blind resend; the search finds no order
+    for the names (only another name's), says so, and one new order is placed."""
+    knot, zone = dns
+    ca = testca_factory(dns=knot.resolver, jit=True)
+    env = make_env(persistd_env, ca, knot)
+    issue_first(env, zone)
+    ca.admin_post("orders", {"account": account_url(env), "identifiers": ["other.example.test"]})
+    before = [o["url"] for o in www_orders(ca)]
+    serial = cert_url(env)
+    ca.admin_delete("requests")
+    ca.faults("500", path="/acme/new-order")
+    p = env.oneshot("--force", check=0)
+    out = p.stdout + p.stderr
+    assert "www: renewed" in p.stdout, out
+    assert [r["status"] for r in new_order_requests(ca)] == [500, 201], ca.requests()
+    assert_one_new_order_installed(ca, before, serial, env)
+    assert "none of the 1 newest orders of the account is an unfinished one for these names; " \
+        "placing a new order" in out, out
