@@ -68,6 +68,9 @@
 #define ACME_MAX_CAA_IDENTITIES 64         /* directory meta.caaIdentities entries */
 #define ACME_MAX_LINKS 16                  /* Link rel="alternate" values kept per response */
 #define ACME_MAX_NONCE_BYTES 256           /* a longer Replay-Nonce is ignored */
+#define ACME_MAX_ORDERS_PAGE 1000          /* order URLs in one page of an account's orders */
+#define ACME_MAX_ORDERS_PAGES 5            /* pages of the orders list read to find an orphan */
+#define ACME_MAX_ORDERS_PROBED 20          /* orders fetched (newest first) to find an orphan */
 #define DNSCHECK_MAX_ATTEMPTS 16           /* attempts for one question, all resolvers */
 #define DNSCHECK_FIRST_ATTEMPT_MS 1000     /* the first attempt's timeout at most */
 

@@ -808,7 +808,7 @@ static int64_t held_until(const struct cert *c, struct state_cert *st, int64_t n
 			   when);
 		return st->ca_retry_until;
 	}
-	if (!st->order_url) {
+	if (!st->order_url && !st->order_requested_at) { /* else: an order to continue */
 		int64_t at = orders_allowed_at(c, st, now);
 		if (at > now) {
 			time_format_iso(at, when, sizeof(when));
@@ -833,8 +833,8 @@ static int64_t compute_next_renewal(struct cert *c, int64_t now)
 	struct state_cert *st = cert_state(c);
 	int64_t due;
 
-	if (!st || !st->has_cert || st->order_url)
-		due = now; /* nothing to serve yet, or an order in flight to resume */
+	if (!st || !st->has_cert || st->order_url || st->order_requested_at)
+		due = now; /* nothing to serve yet, or an order in flight to resume or find */
 	else if (st->ari_start > 0 && st->ari_end >= st->ari_start) {
 		/* RFC 9773 section 4.2: a random time inside the window, chosen once. */
 		if (st->next_renewal >= st->ari_start && st->next_renewal <= st->ari_end)
@@ -878,7 +878,7 @@ bool cert_is_due(const struct cert *c, int64_t now)
 {
 	const struct state_cert *st = cert_state(c);
 
-	if (!st || !st->has_cert || st->order_url)
+	if (!st || !st->has_cert || st->order_url || st->order_requested_at)
 		return true;
 	return compute_next_renewal((struct cert *)c, now) <= now;
 }
@@ -1135,10 +1135,30 @@ static void on_order_url(struct order_job *job, const char *url, void *userdata)
 		return;
 	(void)state_set_str(&st->order_url, url);
 	st->order_started = url ? daemon_now(c->d) : 0;
-	if (url)
+	if (url) {
 		record_new_order(st, daemon_now(c->d));
+		st->order_requested_at = 0; /* the URL supersedes the intent */
+	}
 	/* In flight on disk at once: a crash now must resume this order. */
 	(void)daemon_state_save(c->d);
+}
+
+static int on_order_intent(struct order_job *job, bool sent, void *userdata)
+{
+	struct cert *c = userdata;
+	struct state_cert *st = cert_state(c);
+
+	(void)job;
+	if (!st)
+		return -ENOMEM;
+	st->order_requested_at = sent ? daemon_now(c->d) : 0;
+	if (!sent) {
+		daemon_state_changed(c->d); /* a stale intent only costs one search */
+		return 0;
+	}
+	/* On disk, not just scheduled, before newOrder leaves: a kill after the CA made the
+	 * order must send the next start looking for it (order.h). */
+	return daemon_state_save(c->d);
 }
 
 static void on_order_done(struct order_job *job, const struct order_result *res, void *userdata)
@@ -1263,6 +1283,8 @@ static int start_job(struct cert *c)
 		.replaces = st->has_cert && (!dir || dir->renewal_info) ? st->ari_cert_id : NULL,
 		.resume_url = st->order_url,
 		.on_order_url = on_order_url,
+		.find_orphan = st->order_requested_at != 0 && !st->order_url,
+		.on_order_intent = on_order_intent,
 		.done = on_order_done,
 		.userdata = c,
 	};
@@ -1470,7 +1492,7 @@ int cert_renew_if_due(struct cert *c, bool force, cert_done_fn cb, void *userdat
 	const struct state_cert *st = cert_state(c);
 	int r;
 
-	if (force || !st || !st->has_cert || st->order_url)
+	if (force || !st || !st->has_cert || st->order_url || st->order_requested_at)
 		return cert_renew(c, force, cb, userdata);
 	if (c->due_waiter.cb)
 		return -EBUSY;

@@ -103,6 +103,7 @@ static const struct field cert_fields[] = {
 	FIELD(struct state_cert, orders_held_until, F_INT),
 	FIELD(struct state_cert, order_url, F_STR),
 	FIELD(struct state_cert, order_started, F_INT),
+	FIELD(struct state_cert, order_requested_at, F_INT),
 	FIELD(struct state_cert, order_replaces, F_STR),
 	FIELD(struct state_cert, records_hint, F_STR),
 	FIELD(struct state_cert, level, F_LEVEL),

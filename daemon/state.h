@@ -89,6 +89,8 @@ struct state_cert {
 	/* an order in flight */
 	char *order_url;         /* owned or NULL */
 	int64_t order_started;
+	int64_t order_requested_at; /* newOrder went out and no URL came back yet: the CA
+				     * may hold an order to find after a restart; 0: none */
 	char *order_replaces;    /* owned: ARI cert id sent with it */
 	char *records_hint;      /* owned: the record(s) to publish when a precheck refused */
 	/* the cert's own alert level (expiry, failing renewals) */

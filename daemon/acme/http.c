@@ -73,7 +73,7 @@ struct http_xfer {
 	char *content_type, *location, *nonce; /* owned raw header values */
 	char *alternates[ACME_MAX_LINKS];      /* owned */
 	size_t n_alternates;
-	char *link_up, *link_index;            /* owned */
+	char *link_up, *link_index, *link_next; /* owned */
 
 	/* the result */
 	int error;
@@ -95,8 +95,10 @@ static void headers_reset(struct http_xfer *x)
 	for (size_t i = 0; i < x->n_alternates; i++)
 		free(x->alternates[i]);
 	free(x->link_up);
+	free(x->link_next);
 	free(x->link_index);
 	x->content_type = x->location = x->nonce = x->link_up = x->link_index = NULL;
+	x->link_next = NULL;
 	x->n_alternates = 0;
 	x->retry_after_seen = false;
 }
@@ -149,6 +151,9 @@ static void on_link(void *userdata, const char *url, size_t len, const char *t, 
 	} else if (tlen == 2 && strncasecmp(t, "up", 2) == 0) {
 		if (!x->link_up)
 			x->link_up = strndup_or_oom(x, url, len);
+	} else if (tlen == 4 && strncasecmp(t, "next", 4) == 0) {
+		if (!x->link_next)
+			x->link_next = strndup_or_oom(x, url, len);
 	} else if (tlen == 5 && strncasecmp(t, "index", 5) == 0) {
 		if (!x->link_index)
 			x->link_index = strndup_or_oom(x, url, len);
@@ -347,6 +352,7 @@ static void xfer_finish(struct http_xfer *x, CURLcode res)
 	resolve_url(x, &x->location);
 	resolve_url(x, &x->link_up);
 	resolve_url(x, &x->link_index);
+	resolve_url(x, &x->link_next);
 	for (size_t i = 0; i < x->n_alternates; i++)
 		resolve_url(x, &x->alternates[i]);
 	xfer_set_error(x, res);
@@ -384,6 +390,7 @@ static void deliver(struct http_xfer *x)
 		.n_link_alternate = x->n_alternates,
 		.link_up = x->link_up,
 		.link_index = x->link_index,
+		.link_next = x->link_next,
 		.url = x->url,
 	};
 
@@ -660,6 +667,8 @@ int http_submit(struct http *h, const struct http_request *req, http_cb cb, void
 	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body_bytes);
 	SETOPT(CURLOPT_USERAGENT, req->user_agent ? req->user_agent : DEFAULT_USER_AGENT);
 	SETOPT(CURLOPT_PIPEWAIT, 1L);
+	if (req->fresh_connection)
+		SETOPT(CURLOPT_FRESH_CONNECT, 1L);
 	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
 	SETOPT(CURLOPT_HEADERDATA, x);
 	SETOPT(CURLOPT_WRITEFUNCTION, on_body);

@@ -55,6 +55,9 @@ struct http_request {
 	size_t max_body_bytes;    /* 0 = ACME_MAX_BODY_BYTES */
 	const char *user_agent;   /* NULL = "persistd/<version>" */
 	bool allow_http;          /* tests only: also accept http:// URLs */
+	bool fresh_connection;    /* a new connection: on a reused one that turns out dead
+				   * before any answer, curl sends the request again by
+				   * itself, which a request that must go once cannot have */
 };
 
 struct http_response {
@@ -71,6 +74,7 @@ struct http_response {
 	size_t n_link_alternate;           /* at most ACME_MAX_LINKS */
 	const char *link_up;    /* first Link rel="up", or NULL */
 	const char *link_index; /* first Link rel="index", or NULL */
+	const char *link_next;  /* first Link rel="next" (a list's next page), or NULL */
 	const char *url;        /* the request URL */
 };
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/json.h"
 #include "common/limits.h"
@@ -776,7 +777,60 @@ int acme_account_parse(yajl_val v, struct acme_account *ret, char *err, size_t e
 	return 0;
 }
 
+/* ---- orders list ---------------------------------------------------------------------- */
+
+void acme_orders_list_done(struct acme_orders_list *l)
+{
+	if (!l)
+		return;
+	strv_free(l->orders, l->n_orders);
+	*l = (struct acme_orders_list){ 0 };
+}
+
+int acme_orders_list_parse(yajl_val v, struct acme_orders_list *ret, char *err,
+			   size_t err_size)
+{
+	struct acme_orders_list l = { 0 };
+	int r;
+
+	r = need_object(v, "orders list", err, err_size);
+	if (r < 0)
+		return r;
+	r = get_string_array(v, "orders list", "orders", true, ACME_MAX_ORDERS_PAGE,
+			     ACME_MAX_URL_BYTES, &l.orders, &l.n_orders, err, err_size);
+	if (r < 0)
+		return r;
+	*ret = l;
+	return 0;
+}
+
 /* ---- order --------------------------------------------------------------------------- */
+
+bool acme_order_has_names(const struct acme_order *o, const char *const *names, size_t n)
+{
+	/* Every identifier is one of the names and every name one of the identifiers:
+	 * duplicates on either side do not matter, as they do not to the CA. */
+	for (size_t i = 0; i < o->n_identifiers; i++) {
+		bool found = false;
+
+		if (!o->identifiers[i].type || strcasecmp(o->identifiers[i].type, "dns") != 0)
+			return false;
+		for (size_t k = 0; k < n && !found; k++)
+			found = strcasecmp(o->identifiers[i].value, names[k]) == 0;
+		if (!found)
+			return false;
+	}
+	for (size_t k = 0; k < n; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < o->n_identifiers && !found; i++)
+			found = strcasecmp(o->identifiers[i].value, names[k]) == 0;
+		if (!found)
+			return false;
+	}
+	return n > 0;
+}
+
 
 void acme_order_done(struct acme_order *o)
 {

@@ -136,6 +136,19 @@ struct acme_account {
 int acme_account_parse(yajl_val v, struct acme_account *ret, char *err, size_t err_size);
 void acme_account_done(struct acme_account *a);
 
+/* ---- the account's orders list (section 7.1.2.1) ---------------------------------------- */
+
+/* One page: {"orders": [URL, ...]}; the next page is in a Link rel="next" header, which the
+ * caller follows. At most ACME_MAX_ORDERS_PAGE URLs, each at most ACME_MAX_URL_BYTES. */
+struct acme_orders_list {
+	char **orders;     /* owned URLs, in the CA's order; NULL when empty */
+	size_t n_orders;
+};
+
+int acme_orders_list_parse(yajl_val v, struct acme_orders_list *ret, char *err,
+			   size_t err_size);
+void acme_orders_list_done(struct acme_orders_list *l);
+
 /* ---- order (section 7.1.3) ---------------------------------------------------------- */
 
 struct acme_order {
@@ -155,6 +168,9 @@ struct acme_order {
 
 int acme_order_parse(yajl_val v, struct acme_order *ret, char *err, size_t err_size);
 void acme_order_done(struct acme_order *o);
+/* Whether the order is for exactly these DNS names: every identifier of type "dns", the
+ * two compared as sets, ASCII case-insensitively ("*.a.example" matches only itself). */
+bool acme_order_has_names(const struct acme_order *o, const char *const *names, size_t n);
 
 /* ---- challenge (section 7.1.5, dns-persist-01 section 3.1) ------------------------ */
 

@@ -19,6 +19,7 @@
 #include "daemon/acme/dns01.h"
 #include "daemon/acme/msg.h"
 #include "daemon/acme/order.h"
+#include "daemon/acme/orphan.h"
 #include "daemon/acme/transport.h"
 #include "daemon/ca.h"
 #include "daemon/daemon.h"
@@ -34,6 +35,7 @@ enum order_phase {
 	PHASE_PREPARE,
 	PHASE_NEW_ORDER,
 	PHASE_FETCH_ORDER,
+	PHASE_FIND_ORPHAN,    /* the account, then its orders list, then its orders */
 	PHASE_AUTHZ,          /* fetching authz[authz_index] */
 	PHASE_PRECHECK,       /* dns-persist-01: our own read-only check */
 	PHASE_DNS01_SET,
@@ -56,6 +58,9 @@ struct order_job {
 	bool new_order_held;
 	char *order_url;                   /* owned */
 	order_url_fn on_order_url;
+	order_intent_fn on_order_intent;
+	bool find_orphan;                  /* look for an orphan before the next newOrder */
+	bool orphan_searched;              /* once per job */
 	order_done_fn done;
 	void *userdata;                    /* borrowed */
 
@@ -69,6 +74,7 @@ struct order_job {
 	char *challenge_url;               /* owned */
 	struct dns01_job *dns01;           /* owned until dns01_clean */
 	struct acme_op *op;                /* in flight, or NULL */
+	struct orphan_search *orphan;      /* in flight, or NULL */
 	struct keygen *keygen;             /* in flight, or NULL */
 	bool dnscheck_pending;             /* a dnscheck callback will come */
 	char *expected_uri;                /* owned: the accounturi the precheck wants; dnscheck
@@ -184,6 +190,8 @@ static void job_release(struct order_job *job)
 	job->closing = true;
 	acme_op_cancel(job->op);
 	job->op = NULL;
+	orphan_search_cancel(job->orphan);
+	job->orphan = NULL;
 	keygen_abandon(job->keygen);
 	job->keygen = NULL;
 	if (job->dns01) {
@@ -341,6 +349,22 @@ static void on_order(const struct acme_reply *rep, void *userdata)
 	bool created = job->phase == PHASE_NEW_ORDER;
 
 	job->op = NULL;
+	if (created && (rep->error < 0 || rep->status >= 500) && rep->error != -ECONNREFUSED &&
+	    rep->error != -EHOSTUNREACH && !job->orphan_searched) {
+		/* The CA may have made the order without our hearing of it: look for it
+		 * before ordering again. */
+		char why[300];
+		acme_reply_describe(rep, why, sizeof(why));
+		log_info("cert '%s': no answer to newOrder (%s); looking for the order it may have "
+			 "made",
+			 cert_name(job), why);
+		job->phase = PHASE_FIND_ORPHAN;
+		step(job);
+		return;
+	}
+	if (created && rep->error == 0 && rep->status < 500 && rep->status != 201 &&
+	    job->on_order_intent)
+		(void)job->on_order_intent(job, false, job->userdata); /* refused: no order */
 	if (created && rep->error == 0 && rep->status == 201 && rep->location) {
 		if (!parse_order_reply(job, rep))
 			return;
@@ -436,6 +460,12 @@ static void do_new_order(struct order_job *job)
 	_cleanup_free_ char *payload = NULL;
 	int r;
 
+	/* Before the breaker: continuing an order already made is not a new one. */
+	if (job->find_orphan && !job->orphan_searched) {
+		job->phase = PHASE_FIND_ORPHAN;
+		step(job);
+		return;
+	}
 	if (job->new_order_held) {
 		/* Forget a saved order that led here, so the next attempt does not resume it. */
 		if (job->order_url && job->on_order_url)
@@ -446,11 +476,95 @@ static void do_new_order(struct order_job *job)
 		return;
 	}
 	r = new_order_payload(job, &payload);
+	if (r == 0 && job->on_order_intent) {
+		/* Remembered on disk before the CA can act on it. */
+		r = job->on_order_intent(job, true, job->userdata);
+		if (r < 0) {
+			msg(job, "saving the state before newOrder: %s", strerror(-r));
+			fail_transient(job, r);
+			return;
+		}
+	}
 	if (r == 0)
-		r = acme_conn_post(ca_get_conn(job->ca), dir->new_order, payload, false, on_order, job,
-				   &job->op);
+		r = acme_conn_post_once(ca_get_conn(job->ca), dir->new_order, payload, on_order,
+					job, &job->op);
 	if (r < 0) {
+		if (job->on_order_intent)
+			(void)job->on_order_intent(job, false, job->userdata);
 		msg(job, "starting newOrder: %s", strerror(-r));
+		finish(job, r);
+	}
+}
+
+/* ---- an order the CA made while we did not hear its answer (daemon/acme/orphan) ---- */
+
+/* The search ended without an order to adopt: place a new one. */
+static void orphan_none(struct order_job *job, const char *why)
+{
+	log_info("cert '%s': %s; placing a new order", cert_name(job), why);
+	if (job->on_order_intent)
+		(void)job->on_order_intent(job, false, job->userdata);
+	job->phase = PHASE_NEW_ORDER;
+	step(job);
+}
+
+/* Another cert of ours may be working on an order for the same names (another key type,
+ * say): that one is not an orphan. */
+static bool order_url_taken(const char *url, void *userdata)
+{
+	const struct order_job *job = userdata;
+	const struct state *st = job->d->state;
+
+	for (size_t i = 0; st && i < st->n_certs; i++)
+		if (st->certs[i]->order_url && streq(st->certs[i]->order_url, url) &&
+		    !streq(st->certs[i]->name, cert_name(job)))
+			return true;
+	return false;
+}
+
+static void on_orphan_done(const struct orphan_result *r, void *userdata)
+{
+	struct order_job *job = userdata;
+
+	job->orphan = NULL;
+	if (r->error < 0 && r->reply) {
+		/* The CA could not answer now: the intent stays, the next attempt searches. */
+		fail_reply(job, r->reply, r->what);
+		return;
+	}
+	if (r->error < 0) {
+		msg(job, "%s: %s", r->what, strerror(-r->error));
+		finish(job, r->error);
+		return;
+	}
+	if (!r->url) {
+		orphan_none(job, r->why);
+		return;
+	}
+	acme_order_done(&job->order);
+	job->order = *r->order;
+	*r->order = (struct acme_order){ 0 };
+	job->have_order = true;
+	set_order_url(job, r->url);
+	log_info("cert '%s': continuing order %s (%s), which the CA made for a newOrder whose "
+		 "answer never reached us",
+		 cert_name(job), job->order_url, acme_status_to_string(job->order.status));
+	after_order_object(job);
+}
+
+static void do_find_orphan(struct order_job *job)
+{
+	int r;
+
+	job->orphan_searched = true;
+	r = orphan_search_start(job->ca, (const char *const *)job->cfg->names, job->cfg->n_names,
+				order_url_taken, on_orphan_done, job, &job->orphan);
+	if (r == -EINVAL) {
+		orphan_none(job, "no account URL or no names to look for an order with");
+		return;
+	}
+	if (r < 0) {
+		msg(job, "looking for an order made before: %s", strerror(-r));
 		finish(job, r);
 	}
 }
@@ -1248,6 +1362,9 @@ static void step(struct order_job *job)
 	case PHASE_FETCH_ORDER:
 		do_fetch_order(job);
 		break;
+	case PHASE_FIND_ORPHAN:
+		do_find_orphan(job);
+		break;
 	case PHASE_AUTHZ:
 	case PHASE_AUTHZ_POLL:
 		if (job->phase == PHASE_AUTHZ)
@@ -1292,6 +1409,8 @@ int order_start(struct daemon *d, const struct order_params *p, struct order_job
 	job->ca = p->ca;
 	job->cfg = p->cert;
 	job->on_order_url = p->on_order_url;
+	job->on_order_intent = p->on_order_intent;
+	job->find_orphan = p->find_orphan;
 	job->new_order_held = p->new_order_held;
 	job->done = p->done;
 	job->userdata = p->userdata;

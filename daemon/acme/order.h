@@ -24,6 +24,14 @@
  * links: a CA's bad certificate is reported, never installed), and
  * installed atomically by daemon/store.
  *
+ * newOrder is sent once (acme_conn_post_once): an answer that never came
+ * (a broken connection, a 5xx) may still have made an order, so instead of
+ * sending it again the job looks for that order in the account's orders list
+ * (daemon/acme/orphan) and continues it, and places a new one only if none is
+ * found. The caller is
+ * told before newOrder goes out (on_order_intent) so it can remember that
+ * across a restart and ask for the same search (find_orphan).
+ *
  * Every wait is a uv timer; polls back off and give up after a bound. The
  * order URL is reported through on_order_url as soon as it is known so the
  * caller can save it. Exactly one done callback per started job, from the
@@ -60,6 +68,10 @@ struct order_result {
 typedef void (*order_done_fn)(struct order_job *job, const struct order_result *res,
 			      void *userdata);
 typedef void (*order_url_fn)(struct order_job *job, const char *url, void *userdata);
+/* sent: newOrder is about to go out (return < 0 to not send it: the intent could not be
+ * saved); !sent: it is settled without an order URL (the CA refused it, or the search
+ * below ended). */
+typedef int (*order_intent_fn)(struct order_job *job, bool sent, void *userdata);
 
 struct order_params {
 	struct ca *ca;                    /* borrowed */
@@ -69,6 +81,12 @@ struct order_params {
 	bool new_order_held;              /* the issuance circuit breaker: finish with
 					   * `limited` rather than place a new order */
 	order_url_fn on_order_url;        /* may be NULL */
+	/* An earlier newOrder went out and its answer never came (the daemon was killed, or
+	 * the connection broke): before a new order, look through the account's orders
+	 * (RFC 8555 section 7.1.2.1) for a pending one with exactly the cert's names, and
+	 * continue that one, so no order is left pending at the CA for ever. */
+	bool find_orphan;
+	order_intent_fn on_order_intent;  /* may be NULL */
 	order_done_fn done;
 	void *userdata;
 };

@@ -91,6 +91,7 @@ struct acme_op {
 	yajl_val json;          /* owned: the last answer's body */
 	struct acme_problem problem; /* owned: the last answer's problem, if have_problem */
 	bool have_problem;
+	bool once;              /* acme_conn_post_once: no resend once it may have arrived */
 };
 
 static int op_step(struct acme_op *op);
@@ -307,6 +308,7 @@ static void reply_init(struct acme_reply *r, const struct acme_op *op,
 		.link_alternate = resp->link_alternate,
 		.n_link_alternate = resp->n_link_alternate,
 		.link_up = resp->link_up,
+		.link_next = resp->link_next,
 		.url = op->url,
 		.attempts = op->attempts,
 	};
@@ -464,6 +466,9 @@ static bool maybe_retry(struct acme_op *op, const struct http_response *resp)
 	if (resp->error) {
 		if (!error_is_transient(resp->error) || op->retries >= c->policy.max_retries)
 			return false;
+		/* Only a request that never reached the CA is safe to send again. */
+		if (op->once && resp->error != -ECONNREFUSED && resp->error != -EHOSTUNREACH)
+			return false;
 		schedule_retry(op, backoff_ms(c, op->retries), why);
 		return true;
 	}
@@ -490,7 +495,7 @@ static bool maybe_retry(struct acme_op *op, const struct http_response *resp)
 		return true;
 	}
 	if (resp->status >= 500 && resp->status <= 599) {
-		if (op->retries >= c->policy.max_retries)
+		if (op->retries >= c->policy.max_retries || op->once)
 			return false;
 		schedule_retry(op, backoff_ms(c, op->retries), why);
 		return true;
@@ -718,6 +723,7 @@ static int submit(struct acme_op *op, const char *method, const char *url, const
 		.ca_bundle = c->ca_bundle,
 		.timeout_ms = c->policy.timeout_ms,
 		.max_body_bytes = ACME_MAX_BODY_BYTES,
+		.fresh_connection = op->once && body,
 	};
 
 	return http_submit(c->http, &req, cb, op, &op->xfer);
@@ -909,7 +915,7 @@ const struct acme_directory *acme_conn_get_directory(const struct acme_conn *c)
 
 static int start_post(struct acme_conn *c, const char *url, const char *payload,
 		      const struct key *key, const struct acme_signer_ops *signer,
-		      void *signer_ctx, const char *kid, acme_cb cb, void *ud,
+		      void *signer_ctx, const char *kid, bool once, acme_cb cb, void *ud,
 		      struct acme_op **ret_op)
 {
 	struct acme_op *op;
@@ -923,6 +929,7 @@ static int start_post(struct acme_conn *c, const char *url, const char *payload,
 	op->key = key;
 	op->signer = key ? NULL : signer;
 	op->signer_ctx = signer_ctx;
+	op->once = once;
 	if ((payload && !(op->payload = strdup(payload))) || (kid && !(op->kid = strdup(kid)))) {
 		op_close(op);
 		return -ENOMEM;
@@ -943,13 +950,22 @@ int acme_conn_post(struct acme_conn *c, const char *url, const char *payload, bo
 	if (!c)
 		return -EINVAL;
 	return start_post(c, url, payload, c->key, c->signer, c->signer_ctx,
-			  use_jwk ? NULL : c->kid, cb, ud, ret_op);
+			  use_jwk ? NULL : c->kid, false, cb, ud, ret_op);
+}
+
+int acme_conn_post_once(struct acme_conn *c, const char *url, const char *payload, acme_cb cb,
+			void *ud, struct acme_op **ret_op)
+{
+	if (!c)
+		return -EINVAL;
+	return start_post(c, url, payload, c->key, c->signer, c->signer_ctx, c->kid, true, cb, ud,
+			  ret_op);
 }
 
 int acme_conn_post_with_key(struct acme_conn *c, const char *url, const char *payload,
 			    const struct key *key, acme_cb cb, void *ud, struct acme_op **ret_op)
 {
-	return start_post(c, url, payload, key, NULL, NULL, NULL, cb, ud, ret_op);
+	return start_post(c, url, payload, key, NULL, NULL, NULL, false, cb, ud, ret_op);
 }
 
 int acme_conn_get(struct acme_conn *c, const char *url, acme_cb cb, void *ud,

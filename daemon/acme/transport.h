@@ -69,6 +69,7 @@ struct acme_reply {
 	const char *const *link_alternate;  /* Link rel="alternate" (alternate chains) */
 	size_t n_link_alternate;
 	const char *link_up;      /* Link rel="up", or NULL */
+	const char *link_next;    /* Link rel="next" (the next page of a list), or NULL */
 	const char *url;          /* the URL the op was for */
 	unsigned attempts;        /* HTTP requests this op made for its URL, retries included */
 };
@@ -136,6 +137,14 @@ const struct acme_directory *acme_conn_get_directory(const struct acme_conn *c);
  * *ret_op (ret_op may be NULL) is valid until the callback starts or the op is cancelled. */
 int acme_conn_post(struct acme_conn *c, const char *url, const char *payload, bool use_jwk,
 		   acme_cb cb, void *ud, struct acme_op **ret_op);
+
+/* The same (signed with the kid), for a request that must not be made twice, like
+ * newOrder: it goes on a fresh connection (see http_request.fresh_connection), and a
+ * network error after the request may have left (anything but a refused
+ * connection) and a 5xx are delivered at once instead of being sent again, since the CA
+ * may have acted on the first one. badNonce and a short Retry-After are still handled. */
+int acme_conn_post_once(struct acme_conn *c, const char *url, const char *payload, acme_cb cb,
+			void *ud, struct acme_op **ret_op);
 
 /* The same, signed by another key with its JWK embedded: revokeCert by the certificate's
  * own key (RFC 8555 section 7.6). key is borrowed until the op ends. */

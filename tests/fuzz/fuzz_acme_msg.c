@@ -1,7 +1,7 @@
 /* tests/fuzz/fuzz_acme_msg.c: the ACME JSON parsers of daemon/acme/msg. The input is one
  * JSON document (a CA's answer body): json_parse() with the body cap, then every parser on
- * it (directory, account, order, authz, challenge, problem, renewal info) and, when it is a
- * problem document, the human formatter. */
+ * it (directory, account, orders list, order, authz, challenge, problem, renewal info) and,
+ * when it is a problem document, the human formatter. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
 	struct acme_directory d;
 	struct acme_account a;
+	struct acme_orders_list l;
 	struct acme_order o;
 	struct acme_authz z;
 	struct acme_challenge c;
@@ -28,6 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		acme_directory_done(&d);
 	if (acme_account_parse(v, &a, err, sizeof(err)) >= 0)
 		acme_account_done(&a);
+	if (acme_orders_list_parse(v, &l, err, sizeof(err)) >= 0)
+		acme_orders_list_done(&l);
 	if (acme_order_parse(v, &o, err, sizeof(err)) >= 0)
 		acme_order_done(&o);
 	if (acme_authz_parse(v, &z, err, sizeof(err)) >= 0)

@@ -215,7 +215,8 @@ class CA:
         (re.compile(r"/acme/key-change\Z"), ("POST",), "key_change"),
         (re.compile(r"/acme/renewal-info/([^/]+)\Z"), ("GET",), "renewal_info"),
         (re.compile(r"/acme/acct/(\w+)\Z"), ("POST",), "account"),
-        (re.compile(r"/acme/acct/(\w+)/orders\Z"), ("POST",), "account_orders"),
+        (re.compile(r"/acme/acct/(\w+)/orders(?:\?cursor=(\d{1,9}))?\Z"), ("POST",),
+         "account_orders"),
         (re.compile(r"/acme/order/(\w+)\Z"), ("POST",), "order"),
         (re.compile(r"/acme/order/(\w+)/finalize\Z"), ("POST",), "finalize"),
         (re.compile(r"/acme/authz/(\w+)\Z"), ("POST",), "authz"),
@@ -331,8 +332,10 @@ class CA:
 
     # ---- accounts -----------------------------------------------------------
     def account_json(self, a):
-        return {"status": a.status, "contact": a.contact, "termsOfServiceAgreed": True,
-                "orders": a.url + "/orders"}
+        obj = {"status": a.status, "contact": a.contact, "termsOfServiceAgreed": True}
+        if self.o.orders_list:
+            obj["orders"] = a.url + "/orders"
+        return obj
 
     def check_contact(self, contact):
         if not isinstance(contact, list) or len(contact) > 10:
@@ -417,7 +420,11 @@ class CA:
                 log(f"account {a.url} deactivated")
             return self.json_resp(self.account_json(a), 200)
 
-    def account_orders(self, ctx, aid):
+    def account_orders(self, ctx, aid, cursor=None):
+        """RFC 8555 7.1.2.1: the account's unfinished orders, oldest first, in pages of
+        --orders-page-size with Link rel="next" (?cursor=N starts at the N-th)."""
+        if not self.o.orders_list:
+            raise AcmeError("malformed", "this CA does not list an account's orders", 404)
         self.need_get(ctx)
         with self.lock:
             a = self.accounts.get(aid)
@@ -426,7 +433,12 @@ class CA:
             urls = [self.url(f"/acme/order/{o.id}") for o in self.orders.values()
                     if o.account_id == aid and self.order_status(o) in ("pending", "ready",
                                                                         "processing")]
-            return self.json_resp({"orders": urls})
+            start = int(cursor or 0)
+            end = start + self.o.orders_page_size
+            r = self.json_resp({"orders": urls[start:end]})
+            if end < len(urls):
+                r.headers.append(("Link", f'<{a.url}/orders?cursor={end}>;rel="next"'))
+            return r
 
     def key_change(self, ctx):
         inner = ca_jose.parse_jws(ctx.payload, "keyChange inner JWS")
@@ -983,6 +995,27 @@ class CA:
             return [{"url": a.url, "status": a.status, "thumbprint": a.thumb,
                      "previous_thumbprints": list(a.prev_thumbs), "contact": a.contact,
                      "eab_kid": a.eab_kid} for a in self.accounts.values()]
+
+    def admin_new_orders(self, obj):
+        """Pending orders made for an account without a client, as if it had asked."""
+        with self.lock:
+            acct = self.account_by_url(obj["account"])
+            values = self.parse_identifiers([{"type": "dns", "value": v}
+                                             for v in obj["identifiers"]])
+            count = int(obj.get("count", 1))
+            if not 1 <= count <= 100:
+                raise AcmeError("malformed", "count must be 1..100")
+            made = []
+            for _ in range(count):
+                now = self.now()
+                oid = self.new_id()
+                authz_ids = [self.make_authz(acct.id, v[2:] if v.startswith("*.") else v,
+                                             v.startswith("*."), now + ORDER_LIFETIME_S).id
+                             for v in values]
+                self.orders[oid] = Order(oid, acct.id, values, authz_ids,
+                                         now + ORDER_LIFETIME_S, self.o.default_profile)
+                made.append(self.url(f"/acme/order/{oid}"))
+            return made
 
     def admin_orders(self):
         with self.lock:

@@ -22,7 +22,7 @@ MAX_DRAIN_BYTES = 16 << 20  # an over-long body up to this size is read and drop
 HANDSHAKE_TIMEOUT_S = 10
 IDLE_TIMEOUT_S = 30
 MAX_LOG = 100000
-FAULT_KINDS = ("badNonce", "500", "503", "429", "slow", "truncate")
+FAULT_KINDS = ("badNonce", "500", "503", "429", "slow", "truncate", "drop", "late")
 
 
 def log(msg):
@@ -195,6 +195,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if fault and fault["kind"] == "truncate":
                 note = " (fault truncate)"
                 truncate = True
+            if fault and fault["kind"] == "drop":
+                # Done, and the connection closed with no answer at all: a client
+                # cannot tell whether the CA acted on the request.
+                self.close_connection = True
+                srv.record(self.command, path, 0, "drop")
+                log(f"{self.command} {path} {resp.status} (fault drop: no answer sent)")
+                return
+            if fault and fault["kind"] == "late":
+                # Done at once, answered only after the delay: a client can be killed
+                # in between, after the CA acted.
+                note = f" (fault late {fault['delay_ms']} ms)"
+                log(f"{self.command} {path} {resp.status} done, answering in "
+                    f"{fault['delay_ms']} ms")
+                time.sleep(fault["delay_ms"] / 1000)
         if truncate:
             resp = Resp(200, resp.body[:len(resp.body) // 2], resp.ctype or "application/json",
                         resp.headers)
@@ -265,6 +279,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return ca.admin_accounts()
         elif path == "/admin/orders" and m == "GET":
             return ca.admin_orders()
+        elif path == "/admin/orders" and m == "POST":
+            return ca.admin_new_orders(obj)
         elif path == "/admin/directory" and m == "GET":
             return ca.directory()
         raise AcmeError("malformed", f"no admin resource {m} {path}", 404)

@@ -49,6 +49,10 @@ def parse_args(argv):
     ap.add_argument("--no-persist", dest="persist", action="store_false",
                     help="do not offer dns-persist-01")
     ap.add_argument("--finalize-delay", type=float, default=0.0)
+    ap.add_argument("--orders-page-size", type=int, default=10,
+                    help="order URLs per page of an account's orders list")
+    ap.add_argument("--no-orders-list", dest="orders_list", action="store_false",
+                    help="accounts have no 'orders' URL (as Let's Encrypt's)")
     ap.add_argument("--ready-file")
     a = ap.parse_args(argv)
 
@@ -80,6 +84,8 @@ def parse_args(argv):
             ap.error("--dns: want ADDR@PORT")
     if a.finalize_delay < 0:
         ap.error("--finalize-delay must be >= 0")
+    if a.orders_page_size < 1:
+        ap.error("--orders-page-size must be >= 1")
     return a
 
 

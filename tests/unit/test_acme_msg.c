@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
@@ -251,7 +252,94 @@ static void test_account(void **state)
 	EXPECT_FAIL(account, text, -E2BIG, "more than");
 }
 
+/* ---- the account's orders list ------------------------------------------------------ */
+
+static void test_orders_list(void **state)
+{
+	struct acme_orders_list l;
+	char err[256];
+
+	(void)state;
+	/* RFC 8555 section 7.1.2.1 */
+	assert_int_equal(PARSE(orders_list,
+			       "{\"orders\":[\"https://example.com/acme/order/TOlocE8rfgo\","
+			       "\"https://example.com/acme/order/4E16bbL5iSw\","
+			       "\"https://example.com/acme/order/neBHYLfw0mg\"]}",
+			       &l, err),
+			 0);
+	assert_int_equal(l.n_orders, 3);
+	assert_string_equal(l.orders[0], "https://example.com/acme/order/TOlocE8rfgo");
+	assert_string_equal(l.orders[2], "https://example.com/acme/order/neBHYLfw0mg");
+	acme_orders_list_done(&l);
+
+	assert_int_equal(PARSE(orders_list, "{\"orders\":[]}", &l, err), 0);
+	assert_int_equal(l.n_orders, 0);
+	assert_null(l.orders);
+	acme_orders_list_done(&l);
+	acme_orders_list_done(NULL);
+
+	EXPECT_FAIL(orders_list, "{}", -EINVAL, "'orders' missing");
+	EXPECT_FAIL(orders_list, "[\"https://ca/o/1\"]", -EINVAL, "not a JSON object");
+	EXPECT_FAIL(orders_list, "{\"orders\":\"https://ca/o/1\"}", -EINVAL, "not an array");
+	EXPECT_FAIL(orders_list, "{\"orders\":[\"https://ca/o/1\",7]}", -EINVAL, "'orders'[1]");
+	EXPECT_FAIL(orders_list, "{\"orders\":[\"\"]}", -EINVAL, "'orders'[0]");
+
+	/* Over the page bound, and an over-long URL. */
+	size_t size = (ACME_MAX_ORDERS_PAGE + 1) * 8 + 32;
+	char *text = malloc(size);
+	assert_non_null(text);
+	strcpy(text, "{\"orders\":[");
+	for (int i = 0; i <= ACME_MAX_ORDERS_PAGE; i++)
+		strcat(text, i ? ",\"h://a\"" : "\"h://a\"");
+	strcat(text, "]}");
+	EXPECT_FAIL(orders_list, text, -E2BIG, "more than");
+	free(text);
+	text = malloc(ACME_MAX_URL_BYTES + 64);
+	assert_non_null(text);
+	strcpy(text, "{\"orders\":[\"");
+	memset(text + strlen(text), 'a', ACME_MAX_URL_BYTES + 1);
+	strcpy(text + 12 + ACME_MAX_URL_BYTES + 1, "\"]}");
+	EXPECT_FAIL(orders_list, text, -E2BIG, "longer than");
+	free(text);
+}
+
 /* ---- order --------------------------------------------------------------------------- */
+
+static void test_order_has_names(void **state)
+{
+	struct acme_order o;
+	char err[256];
+	const char *const names[] = { "www.example.org", "*.Example.org" };
+	const char *const one[] = { "www.example.org" };
+	const char *const other[] = { "www.example.org", "example.org" };
+
+	(void)state;
+	assert_int_equal(
+		PARSE(order,
+		      "{\"status\":\"pending\",\"identifiers\":["
+		      "{\"type\":\"dns\",\"value\":\"*.example.org\"},"
+		      "{\"type\":\"dns\",\"value\":\"WWW.example.org\"}],"
+		      "\"authorizations\":[],\"finalize\":\"https://ca/f\"}",
+		      &o, err),
+		0);
+	assert_true(acme_order_has_names(&o, names, 2));    /* other order, other case */
+	assert_false(acme_order_has_names(&o, one, 1));     /* a subset is not the same */
+	assert_false(acme_order_has_names(&o, other, 2));   /* "*.x" is not "x" */
+	assert_false(acme_order_has_names(&o, names, 0));
+	const char *const three[] = { "www.example.org", "*.example.org", "www.example.org" };
+	assert_true(acme_order_has_names(&o, three, 3));    /* duplicates do not matter */
+	acme_order_done(&o);
+
+	assert_int_equal(
+		PARSE(order,
+		      "{\"status\":\"pending\",\"identifiers\":["
+		      "{\"type\":\"ip\",\"value\":\"www.example.org\"}],"
+		      "\"authorizations\":[],\"finalize\":\"https://ca/f\"}",
+		      &o, err),
+		0);
+	assert_false(acme_order_has_names(&o, one, 1));     /* not a DNS identifier */
+	acme_order_done(&o);
+}
 
 static void test_order_rfc(void **state)
 {
@@ -750,6 +838,8 @@ int main(void)
 		cmocka_unit_test(test_directory_bad_issuer_list_is_not_fatal),
 		cmocka_unit_test(test_directory_malformed),
 		cmocka_unit_test(test_account),
+		cmocka_unit_test(test_orders_list),
+		cmocka_unit_test(test_order_has_names),
 		cmocka_unit_test(test_order_rfc),
 		cmocka_unit_test(test_order_invalid_with_error),
 		cmocka_unit_test(test_order_malformed),
