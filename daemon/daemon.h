@@ -80,7 +80,6 @@ struct daemon {
 	uv_timer_t dns_retire_timer;
 	bool dns_retire_timer_init;
 
-	int state_lock_fd;          /* <state_dir>/lock, flock()ed; -1 when not held */
 	bool read_only;             /* --probe: writes no state (and holds no lock) */
 
 	uv_signal_t sig_term, sig_int, sig_hup;

@@ -2,7 +2,7 @@
  * and runs one mode: the daemon (default), --oneshot, --probe, or
  * --check-config (validate and summarize, like nginx -t). The modes that
  * write state (the daemon, --oneshot, --revoke) hold the state directory's
- * lock (daemon/statelock) from before state.json is read until exit. */
+ * lock (store_lock) from before state.json is read until exit. */
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -37,7 +37,6 @@
 #include "daemon/methods.h"
 #include "daemon/reload.h"
 #include "daemon/signer.h"
-#include "daemon/statelock.h"
 
 #define EXIT_USAGE 2
 
@@ -221,9 +220,9 @@ static int daemon_setup(struct daemon *d, const char *lock_mode)
 	if (lock_mode) {
 		/* Before state.json is read: the holder may still be writing it. */
 		char why[4300];
-		r = statelock_take(dc->state_dir, lock_mode,
-				   streq(lock_mode, "daemon") ? dc->control_socket : NULL,
-				   &d->state_lock_fd, why, sizeof(why));
+		r = store_lock(d->store, lock_mode,
+			       streq(lock_mode, "daemon") ? dc->control_socket : NULL, why,
+			       sizeof(why));
 		if (r < 0) {
 			log_error("%s%s", why,
 				  r == -EBUSY ? "; refusing to run a second writer beside it" : "");
@@ -355,8 +354,6 @@ static void daemon_teardown(struct daemon *d)
 	d->state = NULL;
 	store_free(d->store);
 	d->store = NULL;
-	statelock_release(d->state_lock_fd);
-	d->state_lock_fd = -1;
 	config_free(d->config);
 	d->config = NULL;
 }
@@ -760,7 +757,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
 	};
-	struct daemon d = { .state_lock_fd = -1 };
+	struct daemon d = { 0 };
 	const char *config_path = CONFIG_DEFAULT_PATH, *probe = NULL, *revoke = NULL,
 		   *reason = NULL;
 	bool check = false, verbose = false, with_cert_key = false;

@@ -1,4 +1,9 @@
-/* daemon/store.h: everything persistd keeps on disk, under state_dir.
+/* daemon/store.h: everything persistd keeps, behind one interface.
+ *
+ * State (state.json's document) and certificates (each cert's versions, the
+ * current one, the key of an order in flight) go through struct store_ops,
+ * so that a shared store (fleet mode) can stand where the files are today.
+ * The files backend (daemon/store_files) is the one there is:
  *
  *   accounts/<ca>/account.key   (0600) the ACME account key: the primary secret
  *   accounts/<ca>/account.json  account URL, contact, CA directory, created
@@ -6,16 +11,25 @@
  *   certs/<name>/current        symlink to archive/<N>, swapped atomically
  *   certs/<name>/pending.key    (0600) the key of an order in flight (its CSR)
  *   state.json                  daemon state (store_state_*)
+ *   lock                        one writer per state_dir (store_lock)
  *
- * Promises: every file is written to a temp file in its directory, fsynced,
- * renamed, and the directory fsynced; secrets are 0600 from their first
- * byte; `current` moves only after the new key, certificate and chain are
- * all on disk and the key is verified to match the certificate. A crash at
- * any instant leaves the previous complete set or the new one.
- * Errors: -errno from the file system, -EINVAL for names that are not safe
- * path components or for a key that does not match its certificate.
- * Blocking file I/O: small files, called from the loop like any other local
- * disk write (the daemon never waits on the network here). */
+ * Account keys are not behind the interface: they never leave the host (the
+ * signer process reads and writes them, daemon/signer_proc), whatever the
+ * backend. Neither is store_cert_path(): deploy hooks and services read the
+ * current version from the local state_dir, whatever the backend.
+ *
+ * Promises of every backend: a save or an install is durable when it returns
+ * (files: temp file, fsync, rename, fsync of the directory); secrets are
+ * never readable by others, not even briefly; the current version moves
+ * only after the new key, certificate and chain are all stored and the key
+ * is verified to match the certificate. A crash at any instant leaves the
+ * previous complete set or the new one. store_lock() excludes every other
+ * writer of the same store until the process ends, even by SIGKILL.
+ * Errors: -errno, -EINVAL for names that are not safe path components or for
+ * a key that does not match its certificate, -EBUSY from store_lock() when
+ * another writer holds it.
+ * Blocking I/O on small local files, called from the loop like any other
+ * local disk write (the daemon never waits on the network here). */
 #pragma once
 
 #include <stdbool.h>
@@ -27,8 +41,35 @@
 
 struct store;
 
+/* What a backend implements; impl is the backend's own state. Each member
+ * has the contract of the store_* function of the same name below. */
+struct store_ops {
+	const char *name;
+	void (*free)(void *impl);
+	int (*lock)(void *impl, const char *mode, const char *control_socket, char *why,
+		    size_t why_size);
+	int (*state_load)(void *impl, char **ret_json, size_t *ret_len);
+	int (*state_save)(void *impl, const char *json, size_t len);
+	int (*pending_key_load)(void *impl, const char *cert, struct key **ret);
+	int (*pending_key_save)(void *impl, const char *cert, const struct key *k);
+	int (*pending_key_clear)(void *impl, const char *cert);
+	int (*cert_install)(void *impl, const char *cert, const struct key *k,
+			    const char *leaf_pem, size_t leaf_len, const char *chain_pem,
+			    size_t chain_len, unsigned *ret_version);
+	int (*cert_load_current)(void *impl, const char *cert, char **ret_pem, size_t *ret_len);
+	int (*cert_load_current_key)(void *impl, const char *cert, struct key **ret);
+	int (*cert_current_version)(void *impl, const char *cert, unsigned *ret);
+	int (*cert_list)(void *impl, char ***ret_names, size_t *ret_n);
+};
+
+/* The files backend under state_dir (daemon/store_files). */
 int store_open(const char *state_dir, struct store **ret);
+/* Any backend: takes impl (freed with ops->free by store_free, or on error
+ * by the caller); state_dir is the host's local directory (deployed copies). */
+int store_open_with(const char *state_dir, const struct store_ops *ops, void *impl,
+		    struct store **ret);
 void store_free(struct store *s);
+const char *store_backend_name(const struct store *s);
 DEFINE_FREEP(struct store, store_free)
 const char *store_get_dir(const struct store *s);
 
@@ -68,6 +109,18 @@ int store_cert_load_current_key(struct store *s, const char *cert, struct key **
 int store_cert_path(struct store *s, const char *cert, const char *file, char **ret);
 /* The version current points to, or -ENOENT. */
 int store_cert_current_version(struct store *s, const char *cert, unsigned *ret);
+
+/* One writer per store, for as long as this process lives: the daemon,
+ * --oneshot and --revoke take it before they read state. mode ("daemon",
+ * "oneshot", "revoke") and control_socket (may be NULL) tell a second
+ * writer who holds it; its -EBUSY comes with why saying so. */
+int store_lock(struct store *s, const char *mode, const char *control_socket, char *why,
+	       size_t why_size);
+
+/* The certs that have anything stored, sorted by name (free with
+ * store_names_free). */
+int store_cert_list(struct store *s, char ***ret_names, size_t *ret_n);
+void store_names_free(char **names, size_t n);
 
 /* state.json, bounded by STATE_MAX_BYTES. -ENOENT on first start. */
 int store_state_load(struct store *s, char **ret_json, size_t *ret_len);

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "daemon/store.h"
@@ -154,12 +156,133 @@ static void test_pending_and_state(void **state)
 	free(json);
 }
 
+/* One writer per store: a second process is refused and told who holds it. */
+static void test_lock(void **state)
+{
+	struct fixture *f = *state;
+	char why[512];
+
+	assert_int_equal(store_lock(f->s, "daemon", "/run/x.sock", why, sizeof(why)), 0);
+	assert_int_equal(store_lock(f->s, "daemon", "/run/x.sock", why, sizeof(why)), 0);
+	pid_t c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		struct store *other = NULL;
+		char w[512] = "";
+		if (store_open(store_get_dir(f->s), &other) < 0)
+			_exit(10);
+		int r = store_lock(other, "oneshot", NULL, w, sizeof(w));
+		store_free(other);
+		_exit(r == -EBUSY && strstr(w, "/run/x.sock") ? 0 : 11);
+	}
+	int st;
+	assert_int_equal(waitpid(c, &st, 0), c);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void test_cert_list(void **state)
+{
+	struct fixture *f = *state;
+	char **names = NULL;
+	size_t n = 9;
+
+	assert_int_equal(store_cert_list(f->s, &names, &n), 0);
+	assert_int_equal(n, 0);
+	store_names_free(names, n);
+	assert_int_equal(store_cert_install(f->s, "www", f->ka, f->crt_a, f->len_a, "", 0, NULL), 0);
+	assert_int_equal(store_pending_key_save(f->s, "api", f->kb), 0);
+	assert_int_equal(store_cert_list(f->s, &names, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "api");
+	assert_string_equal(names[1], "www");
+	store_names_free(names, n);
+	assert_string_equal(store_backend_name(f->s), "files");
+}
+
+/* The interface carries another backend: every call reaches its ops (the
+ * seam a shared store plugs into), and what is local stays local. */
+struct mem_backend {
+	char *state;
+	size_t len;
+	unsigned calls;
+	bool freed;
+};
+
+static int mem_state_load(void *impl, char **ret_json, size_t *ret_len)
+{
+	struct mem_backend *m = impl;
+
+	m->calls++;
+	if (!m->state)
+		return -ENOENT;
+	*ret_json = strndup(m->state, m->len);
+	*ret_len = m->len;
+	return *ret_json ? 0 : -ENOMEM;
+}
+
+static int mem_state_save(void *impl, const char *json, size_t len)
+{
+	struct mem_backend *m = impl;
+
+	m->calls++;
+	free(m->state);
+	m->state = strndup(json, len);
+	m->len = len;
+	return m->state ? 0 : -ENOMEM;
+}
+
+static void mem_free(void *impl)
+{
+	struct mem_backend *m = impl;
+
+	free(m->state);
+	m->state = NULL;
+	m->freed = true;
+}
+
+static void test_other_backend(void **state)
+{
+	struct fixture *f = *state;
+	static const struct store_ops ops = {
+		.name = "memory",
+		.free = mem_free,
+		.state_load = mem_state_load,
+		.state_save = mem_state_save,
+	};
+	struct mem_backend m = { 0 };
+	struct store *s = NULL;
+	char *json = NULL, *path = NULL;
+	size_t len;
+
+	assert_int_equal(store_open_with(store_get_dir(f->s), &ops, &m, &s), 0);
+	assert_string_equal(store_backend_name(s), "memory");
+	assert_int_equal(store_state_load(s, &json, &len), -ENOENT);
+	assert_int_equal(store_state_save(s, "{\"a\":1}", 7), 0);
+	assert_int_equal(store_state_load(s, &json, &len), 0);
+	assert_int_equal(len, 7);
+	assert_memory_equal(json, "{\"a\":1}", 7);
+	free(json);
+	assert_int_equal(m.calls, 3);
+	/* Deployed copies are read from the host's own state_dir. */
+	assert_int_equal(store_cert_path(s, "www", "cert.pem", &path), 0);
+	assert_true(strncmp(path, store_get_dir(f->s), strlen(store_get_dir(f->s))) == 0);
+	free(path);
+	/* The files backend's state.json was not touched. */
+	assert_int_equal(store_state_load(f->s, &json, &len), -ENOENT);
+	store_free(s);
+	assert_true(m.freed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_account, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_install, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_and_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_backend, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
