@@ -1,4 +1,5 @@
-/* daemon/acme/msg.c: ACME JSON objects into structs. See msg.h for the contract. */
+/* daemon/acme/msg.c: the status names and the objects of an account (account, order,
+ * challenge, authorization, renewal information) into structs. See msg.h for the contract. */
 #include <assert.h>
 #include <errno.h>
 #include <stdarg.h>

@@ -17,7 +17,7 @@
 #include "daemon/acme/msg_problem.h"
 
 struct acme_reply {
-	int error;             /* see above */
+	int error;             /* see transport.h */
 	char error_text[256];  /* "" when error == 0 */
 	long status;           /* HTTP status of the final answer; 0 if none */
 	yajl_val json;         /* the parsed body when it is JSON, else NULL; owned by the reply */
