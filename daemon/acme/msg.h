@@ -15,7 +15,13 @@
  * one-line reason naming the member, e.g. "order: 'finalize' is not a string"; it never
  * contains raw server text beyond escaped, bounded excerpts.
  *
- * Times are Unix seconds; 0 means the member was absent. */
+ * Times are Unix seconds; 0 means the member was absent.
+ *
+ * The parsers live in several modules, one header each, which this header includes so
+ * that a caller may include just this one: msg_problem.h (problem documents and
+ * identifiers), msg_directory.h (the directory) and, here, the status names and the
+ * objects of an account: account, order, challenge, authorization, renewal information.
+ * daemon/acme/msg_field.h is what those parsers share, internal to them. */
 #pragma once
 
 #include <stdbool.h>
@@ -24,6 +30,8 @@
 #include <yajl/yajl_tree.h>
 
 #include "common/macro.h"
+#include "daemon/acme/msg_directory.h"
+#include "daemon/acme/msg_problem.h"
 
 enum acme_status {
 	ACME_STATUS_PENDING,
@@ -41,87 +49,6 @@ enum acme_status {
 const char *acme_status_to_string(enum acme_status s);
 /* The inverse, exact lowercase names; the enum value or -EINVAL. */
 int acme_status_from_string(const char *s);
-
-/* ---- problem documents (RFC 7807, RFC 8555 section 6.7) ---------------------------- */
-
-#define ACME_ERROR_PREFIX "urn:ietf:params:acme:error:"
-
-struct acme_identifier {
-	char *type;  /* owned: "dns", "ip", ... */
-	char *value; /* owned */
-};
-
-struct acme_subproblem {
-	char *type;                        /* owned; "about:blank" when absent */
-	char *detail;                      /* owned or NULL */
-	struct acme_identifier identifier; /* members NULL when absent */
-};
-
-struct acme_problem {
-	char *type;   /* owned; "about:blank" when absent (RFC 7807 section 4.2) */
-	char *detail; /* owned or NULL */
-	char *instance; /* owned or NULL */
-	int status;   /* the "status" member, 0 when absent */
-	struct acme_subproblem *subproblems; /* owned array */
-	size_t n_subproblems;
-};
-
-int acme_problem_parse(yajl_val v, struct acme_problem *ret, char *err, size_t err_size);
-void acme_problem_done(struct acme_problem *p);
-/* A heap copy, for objects that keep a problem as a member. */
-void acme_problem_free(struct acme_problem *p); /* acme_problem_done + free; NULL ok */
-DEFINE_FREEP(struct acme_problem, acme_problem_free)
-
-/* true when p->type is ACME_ERROR_PREFIX + name, e.g. acme_problem_is(p, "badNonce"). */
-bool acme_problem_is(const struct acme_problem *p, const char *name);
-/* The type without ACME_ERROR_PREFIX ("rateLimited"), or the whole type for other URIs.
- * Borrowed from p. */
-const char *acme_problem_short_type(const struct acme_problem *p);
-
-/* For humans, one line, plus one indented line per subproblem:
- *   rateLimited: too many new orders recently (HTTP 429)
- *     - dns 'a.example': caa: CAA record forbids issuance
- * Server text is escaped (control characters as \xHH) and cut at a few hundred bytes
- * per field; at most 20 subproblems are listed, then "... and N more". Returns a heap
- * string (free()), NULL only on out-of-memory. */
-char *acme_problem_format(const struct acme_problem *p);
-
-/* ---- directory (RFC 8555 section 7.1.1) -------------------------------------------- */
-
-struct acme_profile {
-	char *name;        /* owned */
-	char *description; /* owned */
-};
-
-struct acme_directory {
-	/* owned URLs; new_nonce, new_account and new_order are required, others NULL when
-	 * the CA does not offer them */
-	char *new_nonce, *new_account, *new_order, *revoke_cert, *key_change;
-	char *renewal_info; /* RFC 9773 ARI base URL */
-	struct {
-		char *terms_of_service; /* owned or NULL */
-		char *website;          /* owned or NULL */
-		char **caa_identities;  /* owned array of owned strings */
-		size_t n_caa_identities;
-		bool external_account_required;
-		struct acme_profile *profiles; /* owned; in the CA's order */
-		size_t n_profiles;
-		/* dns-persist-01 draft -02. The spec makes a missing or non-conforming list
-		 * mean "pre-provisioning unavailable", not a broken directory: so a bad list
-		 * is not an error; it leaves n_issuer_domain_names 0 and sets
-		 * issuer_domain_names_malformed. */
-		char **issuer_domain_names; /* owned, each a valid lowercase A-label name */
-		size_t n_issuer_domain_names;
-		bool issuer_domain_names_present;   /* the member exists at all */
-		bool issuer_domain_names_malformed; /* ... but was not a conforming list */
-		char *account_hash_prefix; /* owned or NULL (absent: draft -01 "url" mode) */
-	} meta;
-};
-
-int acme_directory_parse(yajl_val v, struct acme_directory *ret, char *err, size_t err_size);
-void acme_directory_done(struct acme_directory *d);
-/* The description of a profile, NULL if the CA does not list it. Borrowed from d. */
-const char *acme_directory_get_profile(const struct acme_directory *d, const char *name);
 
 /* ---- account (section 7.1.2) ------------------------------------------------------- */
 

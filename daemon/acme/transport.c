@@ -6,7 +6,12 @@
  * "sign and send". HTTP answers come back in on_http_done()/on_nonce_done(), which either
  * schedule another step (badNonce: at once; 5xx, network errors, short Retry-After: on the
  * op's uv timer) or deliver the reply. Delivery detaches the op from its conn first, so a
- * callback may free the conn; the op itself is freed in its timer's close callback. */
+ * callback may free the conn; the op itself is freed in its timer's close callback.
+ *
+ * The pieces with no loop in them are modules of their own, below this one:
+ * transport_nonce (the nonce pool), transport_retry (the policy's numbers),
+ * transport_reply (the reply and the texts about answers) and transport_dir (the cached
+ * directory, and whether an answer is one). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -22,18 +27,12 @@
 #include "common/strutil.h"
 #include "common/timeutil.h"
 #include "daemon/acme/transport.h"
+#include "daemon/acme/transport_dir.h"
+#include "daemon/acme/transport_nonce.h"
+#include "daemon/acme/transport_retry.h"
 #include "daemon/log.h"
 
 /* ---- state ------------------------------------------------------------------------------- */
-
-static const struct acme_retry_policy default_policy = {
-	.max_retries = 4,
-	.max_bad_nonce = 5,
-	.backoff_first_ms = 1000,
-	.backoff_max_ms = 60 * 1000,
-	.max_retry_after_ms = 120 * 1000,
-	.timeout_ms = ACME_HTTP_TIMEOUT_MS,
-};
 
 struct acme_conn {
 	struct http *http;    /* borrowed */
@@ -46,17 +45,12 @@ struct acme_conn {
 	void *signer_ctx;
 	char *kid;             /* owned or NULL */
 
-	struct acme_directory dir; /* valid when have_dir */
-	bool have_dir;
-	yajl_val dir_json;         /* owned, the cached directory tree */
-	char *dir_body;            /* owned */
-	size_t dir_body_len;
+	struct transport_dir dir;  /* the cache */
 	struct acme_op *dir_fetch; /* the fetch in flight, or NULL */
 
 	struct list_link ops;         /* struct acme_op.link: every op not yet delivered */
 	struct list_link dir_waiters; /* struct acme_op.wait: ops waiting for the directory */
-	char *nonces[ACME_MAX_NONCES]; /* owned; oldest first */
-	size_t n_nonces;
+	struct transport_nonce_pool nonces;
 	bool *destroyed;         /* set by acme_conn_free() while a delivery loop runs */
 	uint64_t n_requests;     /* HTTP requests answered or failed, retries included */
 	uint64_t n_errors;       /* of those: no answer, or an HTTP status >= 400 */
@@ -102,53 +96,11 @@ static const char *op_method(const struct acme_op *op)
 	return op->kind == OP_POST ? "POST" : "GET";
 }
 
-/* ---- nonce pool -------------------------------------------------------------------------- */
-
-static bool nonce_is_valid(const char *n)
-{
-	size_t len = strlen(n);
-
-	if (len == 0 || len > ACME_MAX_NONCE_BYTES)
-		return false;
-	for (; *n; n++)
-		if (!((*n >= 'A' && *n <= 'Z') || (*n >= 'a' && *n <= 'z') ||
-		      (*n >= '0' && *n <= '9') || *n == '-' || *n == '_'))
-			return false;
-	return true;
-}
-
-static void nonce_add(struct acme_conn *c, const char *nonce)
-{
-	char *copy;
-
-	if (!nonce)
-		return;
-	if (!nonce_is_valid(nonce)) {
-		log_debug("ignoring an invalid Replay-Nonce from '%s'", c->directory_url);
-		return;
-	}
-	copy = strdup(nonce);
-	if (!copy)
-		return; /* a nonce is an optimization: the next request asks for one */
-	if (c->n_nonces == ACME_MAX_NONCES) {
-		free(c->nonces[0]);
-		memmove(c->nonces, c->nonces + 1, (ACME_MAX_NONCES - 1) * sizeof(char *));
-		c->n_nonces--;
-	}
-	c->nonces[c->n_nonces++] = copy;
-}
-
-/* The newest nonce (most likely still valid), owned by the caller. */
-static char *nonce_take(struct acme_conn *c)
-{
-	if (c->n_nonces == 0)
-		return NULL;
-	return c->nonces[--c->n_nonces];
-}
+/* ---- counters ------------------------------------------------------------------------- */
 
 size_t acme_conn_get_nonce_count(const struct acme_conn *c)
 {
-	return c ? c->n_nonces : 0;
+	return c ? transport_nonce_count(&c->nonces) : 0;
 }
 
 /* Counted when each HTTP exchange ends, so that /metrics sees every retry. */
@@ -275,23 +227,6 @@ void acme_op_cancel(struct acme_op *op)
 
 /* ---- replies ---------------------------------------------------------------------------- */
 
-static bool content_type_is_json(const char *ct, bool *ret_problem)
-{
-	size_t n;
-
-	*ret_problem = false;
-	if (!ct)
-		return false;
-	n = strcspn(ct, "; \t");
-	if (n == 16 && strncasecmp(ct, "application/json", n) == 0)
-		return true;
-	if (n == 24 && strncasecmp(ct, "application/problem+json", n) == 0) {
-		*ret_problem = true;
-		return true;
-	}
-	return n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0;
-}
-
 static void reply_init(struct acme_reply *r, const struct acme_op *op,
 		       const struct http_response *resp)
 {
@@ -317,52 +252,6 @@ static void reply_init(struct acme_reply *r, const struct acme_op *op,
 			   op->url, resp->error_text, op->attempts > 1 ? " (after retries)" : "");
 }
 
-/* acme_problem_format() on one line: "\n  - x" becomes "; x", "\n  ... and N more" becomes
- * "; ... and N more". NULL on out-of-memory. */
-static char *problem_one_line(const struct acme_problem *problem)
-{
-	_cleanup_free_ char *p = acme_problem_format(problem);
-	size_t n, j = 0;
-	char *line;
-
-	if (!p)
-		return NULL;
-	n = strlen(p);
-	line = malloc(2 * n + 1);
-	if (!line)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] != '\n') {
-			line[j++] = p[i];
-			continue;
-		}
-		line[j++] = ';';
-		line[j++] = ' ';
-		while (i + 1 < n && p[i + 1] == ' ')
-			i++;
-		if (i + 2 < n && p[i + 1] == '-' && p[i + 2] == ' ')
-			i += 2;
-	}
-	line[j] = '\0';
-	return line;
-}
-
-void acme_reply_describe(const struct acme_reply *r, char *buf, size_t size)
-{
-	_cleanup_free_ char *line = NULL;
-
-	if (r->error) {
-		str_printf(buf, size, "%s", r->error_text);
-		return;
-	}
-	if (r->problem)
-		line = problem_one_line(r->problem);
-	if (line)
-		str_printf(buf, size, "%s: HTTP %ld: %s", r->url, r->status, line);
-	else
-		str_printf(buf, size, "%s: HTTP %ld", r->url, r->status);
-}
-
 /* Parses the body of an answer into op->json (and op->problem). Returns 0, or -EPROTO with
  * the reason in err when the body claims to be JSON and is not. */
 static int parse_answer(struct acme_op *op, const struct http_response *resp, char *err,
@@ -372,7 +261,7 @@ static int parse_answer(struct acme_op *op, const struct http_response *resp, ch
 	int r;
 
 	op_clear_answer(op);
-	if (!content_type_is_json(resp->content_type, &problem))
+	if (!transport_reply_is_json(resp->content_type, &problem))
 		return 0;
 	if (resp->body_len == 0) {
 		str_printf(err, err_size, "empty JSON body");
@@ -395,12 +284,6 @@ static int parse_answer(struct acme_op *op, const struct http_response *resp, ch
 
 /* ---- retries ---------------------------------------------------------------------------- */
 
-static bool error_is_transient(int error)
-{
-	return error == -ETIMEDOUT || error == -ECONNREFUSED || error == -ECONNRESET ||
-	       error == -EHOSTUNREACH;
-}
-
 static void on_retry_timer(uv_timer_t *t)
 {
 	struct acme_op *op = t->data;
@@ -409,15 +292,6 @@ static void on_retry_timer(uv_timer_t *t)
 	r = op_step(op);
 	if (r < 0)
 		op_fail(op, r, "%s %s: %s", op_method(op), op->url, strerror(-r));
-}
-
-static uint64_t backoff_ms(const struct acme_conn *c, unsigned retry)
-{
-	uint64_t ms = c->policy.backoff_first_ms;
-
-	for (unsigned i = 0; i < retry && ms < c->policy.backoff_max_ms; i++)
-		ms *= 2;
-	return MIN(ms, c->policy.backoff_max_ms);
 }
 
 /* why: what went wrong, for the log line. */
@@ -434,27 +308,6 @@ static void schedule_retry(struct acme_op *op, uint64_t delay_ms, const char *wh
 	(void)uv_timer_start(&op->timer, on_retry_timer, delay_ms, 0);
 }
 
-static void describe_answer(const struct acme_op *op, const struct http_response *resp,
-			    char *buf, size_t size)
-{
-	char detail[160] = "", type[80] = "";
-
-	if (resp->error) {
-		str_printf(buf, size, "%s", resp->error_text);
-		return;
-	}
-	if (op->have_problem) {
-		const char *t = acme_problem_short_type(&op->problem);
-
-		str_escape_line(type, sizeof(type), t, strlen(t), 60);
-		if (op->problem.detail)
-			str_escape_line(detail, sizeof(detail), op->problem.detail,
-					strlen(op->problem.detail), 120);
-	}
-	str_printf(buf, size, "HTTP %ld%s%s%s%s", resp->status, type[0] ? " " : "", type,
-		   detail[0] ? ": " : "", detail);
-}
-
 /* Decides whether an answer is retried. true: a retry is scheduled (or started). */
 static bool maybe_retry(struct acme_op *op, const struct http_response *resp)
 {
@@ -462,14 +315,16 @@ static bool maybe_retry(struct acme_op *op, const struct http_response *resp)
 	char why[256];
 	int r;
 
-	describe_answer(op, resp, why, sizeof(why));
+	transport_reply_describe_answer(resp, op->have_problem ? &op->problem : NULL, why,
+					sizeof(why));
 	if (resp->error) {
-		if (!error_is_transient(resp->error) || op->retries >= c->policy.max_retries)
+		if (!transport_retry_is_transient(resp->error) ||
+		    op->retries >= c->policy.max_retries)
 			return false;
 		/* Only a request that never reached the CA is safe to send again. */
 		if (op->once && resp->error != -ECONNREFUSED && resp->error != -EHOSTUNREACH)
 			return false;
-		schedule_retry(op, backoff_ms(c, op->retries), why);
+		schedule_retry(op, transport_retry_backoff_ms(&c->policy, op->retries), why);
 		return true;
 	}
 	if (op->kind == OP_POST && resp->status == 400 && op->have_problem &&
@@ -497,7 +352,7 @@ static bool maybe_retry(struct acme_op *op, const struct http_response *resp)
 	if (resp->status >= 500 && resp->status <= 599) {
 		if (op->retries >= c->policy.max_retries || op->once)
 			return false;
-		schedule_retry(op, backoff_ms(c, op->retries), why);
+		schedule_retry(op, transport_retry_backoff_ms(&c->policy, op->retries), why);
 		return true;
 	}
 	return false;
@@ -505,26 +360,12 @@ static bool maybe_retry(struct acme_op *op, const struct http_response *resp)
 
 /* ---- the directory ------------------------------------------------------------------------ */
 
-static void reply_from_cache(struct acme_reply *r, const struct acme_conn *c,
-			     const char *url)
-{
-	*r = (struct acme_reply){
-		.status = 200,
-		.json = c->dir_json,
-		.body = c->dir_body,
-		.body_len = c->dir_body_len,
-		.content_type = "application/json",
-		.retry_after_sec = -1,
-		.url = url,
-	};
-}
-
 static void on_cached_directory(uv_timer_t *t)
 {
 	struct acme_op *op = t->data;
 	struct acme_reply r;
 
-	reply_from_cache(&r, op->c, op->url);
+	transport_dir_reply(&op->c->dir, op->url, &r);
 	op_deliver(op, &r);
 }
 
@@ -574,53 +415,18 @@ static void dir_fetch_done(struct acme_op *fop, const struct http_response *resp
 {
 	struct acme_conn *c = fop->c;
 	struct acme_reply r;
-	char err[200];
-	int res;
 
 	reply_init(&r, fop, resp);
-	if (resp->error) {
+	if (transport_dir_store(&c->dir, resp, &fop->json, fop->have_problem ? &fop->problem : NULL,
+				perr, perr_text, fop->url, &r) < 0) {
 		dir_fetch_finish(fop, &r, false);
 		return;
 	}
-	if (resp->status != 200) {
-		char what[160];
-
-		describe_answer(fop, resp, what, sizeof(what));
-		r.error = -EPROTO;
-		str_printf(r.error_text, sizeof(r.error_text), "GET %s: %s", fop->url, what);
-		dir_fetch_finish(fop, &r, false);
-		return;
-	}
-	if (perr < 0 || !fop->json) {
-		r.error = perr < 0 ? perr : -EPROTO;
-		str_printf(r.error_text, sizeof(r.error_text), "GET %s: not a JSON directory%s%s",
-			   fop->url, perr_text[0] ? ": " : "", perr_text);
-		dir_fetch_finish(fop, &r, false);
-		return;
-	}
-	res = acme_directory_parse(fop->json, &c->dir, err, sizeof(err));
-	if (res < 0) {
-		r.error = res == -ENOMEM ? res : -EPROTO;
-		str_printf(r.error_text, sizeof(r.error_text), "GET %s: %s", fop->url, err);
-		dir_fetch_finish(fop, &r, false);
-		return;
-	}
-	c->dir_body = malloc(resp->body_len + 1);
-	if (!c->dir_body) {
-		acme_directory_done(&c->dir);
-		r.error = -ENOMEM;
-		str_printf(r.error_text, sizeof(r.error_text), "out of memory");
-		dir_fetch_finish(fop, &r, false);
-		return;
-	}
-	memcpy(c->dir_body, resp->body, resp->body_len + 1);
-	c->dir_body_len = resp->body_len;
-	c->dir_json = TAKE_PTR(fop->json);
-	c->have_dir = true;
 	log_debug("directory of '%s' cached: %zu profiles, renewalInfo %s, issuerDomainNames %zu",
-		  c->directory_url, c->dir.meta.n_profiles, c->dir.renewal_info ? "yes" : "no",
-		  c->dir.meta.n_issuer_domain_names);
-	reply_from_cache(&r, c, fop->url);
+		  c->directory_url, c->dir.parsed.meta.n_profiles,
+		  c->dir.parsed.renewal_info ? "yes" : "no",
+		  c->dir.parsed.meta.n_issuer_domain_names);
+	transport_dir_reply(&c->dir, fop->url, &r);
 	r.attempts = fop->attempts;
 	dir_fetch_finish(fop, &r, true);
 }
@@ -659,7 +465,7 @@ static void on_http_done(const struct http_response *resp, void *userdata)
 	op->xfer = NULL;
 	op->attempts++;
 	count_request(op->c, resp);
-	nonce_add(op->c, resp->replay_nonce);
+	transport_nonce_add(&op->c->nonces, resp->replay_nonce, op->c->directory_url);
 	perr = resp->error ? 0 : parse_answer(op, resp, perr_text, sizeof(perr_text));
 	if (maybe_retry(op, resp))
 		return;
@@ -688,8 +494,8 @@ static void on_nonce_done(const struct http_response *resp, void *userdata)
 
 	op->xfer = NULL;
 	count_request(c, resp);
-	nonce_add(c, resp->replay_nonce);
-	if (c->n_nonces > 0) {
+	transport_nonce_add(&c->nonces, resp->replay_nonce, c->directory_url);
+	if (transport_nonce_count(&c->nonces) > 0) {
 		r = op_step(op);
 		if (r < 0)
 			op_fail(op, r, "%s %s: %s", op_method(op), op->url, strerror(-r));
@@ -701,8 +507,9 @@ static void on_nonce_done(const struct http_response *resp, void *userdata)
 		str_printf(why, sizeof(why), "newNonce: HTTP %ld without a usable Replay-Nonce",
 			   resp->status);
 	if (op->retries < c->policy.max_retries &&
-	    (error_is_transient(resp->error) || resp->status >= 500 || resp->status == 429)) {
-		schedule_retry(op, backoff_ms(c, op->retries), why);
+	    (transport_retry_is_transient(resp->error) || resp->status >= 500 ||
+	     resp->status == 429)) {
+		schedule_retry(op, transport_retry_backoff_ms(&c->policy, op->retries), why);
 		return;
 	}
 	op_fail(op, resp->error ? resp->error : -EPROTO, "%s %s: %s", op_method(op), op->url, why);
@@ -749,11 +556,11 @@ static int post_step(struct acme_op *op)
 	_cleanup_free_ char *nonce = NULL, *body = NULL;
 	int r;
 
-	nonce = nonce_take(c);
+	nonce = transport_nonce_take(&c->nonces);
 	if (!nonce) {
-		if (!c->have_dir)
+		if (!c->dir.valid)
 			return dir_wait(op);
-		return submit(op, "HEAD", c->dir.new_nonce, NULL, 0, on_nonce_done);
+		return submit(op, "HEAD", c->dir.parsed.new_nonce, NULL, 0, on_nonce_done);
 	}
 	if (!op->key) {
 		/* The nonce is spent either way: a failed signature just ends the op. */
@@ -775,7 +582,7 @@ static int op_step(struct acme_op *op)
 {
 	switch (op->kind) {
 	case OP_DIRECTORY:
-		if (op->c->have_dir)
+		if (op->c->dir.valid)
 			return uv_timer_start(&op->timer, on_cached_directory, 0, 0) < 0 ? -EIO : 0;
 		return dir_wait(op);
 	case OP_FETCH_DIRECTORY:
@@ -807,7 +614,7 @@ int acme_conn_new(struct http *http, uv_loop_t *loop, const char *directory_url,
 		return -ENOMEM;
 	c->http = http;
 	c->loop = loop;
-	c->policy = default_policy;
+	c->policy = transport_retry_default;
 	list_init(&c->ops);
 	list_init(&c->dir_waiters);
 	c->directory_url = strdup(directory_url);
@@ -828,12 +635,8 @@ void acme_conn_free(struct acme_conn *c)
 		*c->destroyed = true;
 	while (!list_empty(&c->ops))
 		op_close(container_of(c->ops.next, struct acme_op, link));
-	for (size_t i = 0; i < c->n_nonces; i++)
-		free(c->nonces[i]);
-	acme_directory_done(&c->dir);
-	if (c->dir_json)
-		yajl_tree_free(c->dir_json);
-	free(c->dir_body);
+	transport_nonce_clear(&c->nonces);
+	transport_dir_clear(&c->dir);
 	free(c->kid);
 	free(c->directory_url);
 	free(c->ca_bundle);
@@ -843,12 +646,7 @@ void acme_conn_free(struct acme_conn *c)
 void acme_conn_set_policy(struct acme_conn *c, const struct acme_retry_policy *p)
 {
 	c->policy = *p;
-	if (c->policy.backoff_first_ms == 0)
-		c->policy.backoff_first_ms = 1; /* never a tight loop */
-	if (c->policy.backoff_max_ms < c->policy.backoff_first_ms)
-		c->policy.backoff_max_ms = c->policy.backoff_first_ms;
-	if (c->policy.timeout_ms == 0)
-		c->policy.timeout_ms = ACME_HTTP_TIMEOUT_MS;
+	transport_retry_normalize(&c->policy);
 }
 
 void acme_conn_get_policy(const struct acme_conn *c, struct acme_retry_policy *ret)
@@ -910,7 +708,7 @@ int acme_conn_directory(struct acme_conn *c, acme_cb cb, void *ud)
 
 const struct acme_directory *acme_conn_get_directory(const struct acme_conn *c)
 {
-	return c && c->have_dir ? &c->dir : NULL;
+	return c && c->dir.valid ? &c->dir.parsed : NULL;
 }
 
 static int start_post(struct acme_conn *c, const char *url, const char *payload,

@@ -51,40 +51,15 @@
 #include "common/key.h"
 #include "daemon/acme/http.h"
 #include "daemon/acme/msg.h"
+#include "daemon/acme/transport_reply.h"
+#include "daemon/acme/transport_retry.h"
 
 struct acme_conn; /* opaque */
 struct acme_op;   /* opaque: one request, retries included */
 
-struct acme_reply {
-	int error;             /* see above */
-	char error_text[256];  /* "" when error == 0 */
-	long status;           /* HTTP status of the final answer; 0 if none */
-	yajl_val json;         /* the parsed body when it is JSON, else NULL; owned by the reply */
-	const char *body;      /* raw body, body_len bytes plus a NUL; "" when none */
-	size_t body_len;
-	const char *content_type; /* as sent; NULL when absent */
-	const char *location;     /* NULL when absent (the account or order URL after a 201) */
-	int64_t retry_after_sec;  /* -1 when absent */
-	const struct acme_problem *problem; /* parsed application/problem+json, else NULL */
-	const char *const *link_alternate;  /* Link rel="alternate" (alternate chains) */
-	size_t n_link_alternate;
-	const char *link_up;      /* Link rel="up", or NULL */
-	const char *link_next;    /* Link rel="next" (the next page of a list), or NULL */
-	const char *url;          /* the URL the op was for */
-	unsigned attempts;        /* HTTP requests this op made for its URL, retries included */
-};
+/* struct acme_reply and acme_cb: see transport_reply.h; struct acme_retry_policy: see
+ * transport_retry.h. */
 
-/* r and everything it points to are valid only during the callback. */
-typedef void (*acme_cb)(const struct acme_reply *r, void *userdata);
-
-struct acme_retry_policy {
-	unsigned max_retries;        /* 5xx, network errors, short Retry-After: 4 */
-	unsigned max_bad_nonce;      /* badNonce re-signs: 5 */
-	uint64_t backoff_first_ms;   /* first backoff, doubled each time: 1000 */
-	uint64_t backoff_max_ms;     /* cap: 60000 */
-	uint64_t max_retry_after_ms; /* longer Retry-After is the caller's business: 120000 */
-	uint64_t timeout_ms;         /* one HTTP request: ACME_HTTP_TIMEOUT_MS */
-};
 
 /* directory_url must be https://. ca_bundle (may be NULL: system trust) is a PEM file of
  * the roots that CA's HTTPS certificate must chain to; both are copied. */
@@ -160,10 +135,6 @@ int acme_conn_get(struct acme_conn *c, const char *url, acme_cb cb, void *ud,
  * no-op. */
 void acme_op_cancel(struct acme_op *op);
 
-/* One line for humans about a reply that did not succeed: the error text, or
- * "<url>: HTTP <status>: <problem>" (acme_problem_format with its lines joined by ';', so
- * subproblems are included), or "<url>: HTTP <status>". Writes into buf (truncating). */
-void acme_reply_describe(const struct acme_reply *r, char *buf, size_t size);
 
 /* Nonces in the pool (tests). */
 size_t acme_conn_get_nonce_count(const struct acme_conn *c);
