@@ -8,7 +8,6 @@
 
 #include "common/strutil.h"
 #include "daemon/store.h"
-#include "daemon/store_files.h"
 
 struct store {
 	const struct store_ops *ops;
@@ -24,11 +23,6 @@ bool store_name_is_safe(const char *name)
 		return false;
 	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
 	       len;
-}
-
-int store_open(const char *state_dir, struct store **ret)
-{
-	return store_files_open(state_dir, ret);
 }
 
 int store_open_with(const char *state_dir, const struct store_ops *ops, void *impl,

@@ -62,7 +62,7 @@ struct store_ops {
 	int (*cert_list)(void *impl, char ***ret_names, size_t *ret_n);
 };
 
-/* The files backend under state_dir (daemon/store_files). */
+/* The files backend under state_dir (defined in daemon/store_files). */
 int store_open(const char *state_dir, struct store **ret);
 /* Any backend: takes impl (freed with ops->free by store_free, or on error
  * by the caller); state_dir is the host's local directory (deployed copies). */

@@ -40,7 +40,7 @@ static int make_dir(const char *path)
 	return 0;
 }
 
-int store_files_open(const char *state_dir, struct store **ret)
+int store_open(const char *state_dir, struct store **ret)
 {
 	_cleanup_free_ char *accounts = NULL, *certs = NULL;
 	int r;

@@ -12,7 +12,7 @@
 
 #include "daemon/store.h"
 
+/* The files backend's own calls are store_open() (it makes state_dir (0700),
+ * accounts/ and certs/ when missing) and the store_account_* functions, all
+ * declared in store.h, so that the interface never calls its backend. */
 extern const struct store_ops store_files_ops;
-
-/* Makes state_dir (0700), accounts/ and certs/ when missing. */
-int store_files_open(const char *state_dir, struct store **ret);
