@@ -213,7 +213,7 @@ static void name_family(struct metrics_writer *w, const struct daemon *d, const 
 	}
 }
 
-static bool cert_level(const struct cert *c, const struct state_cert *st, int64_t *ret)
+static bool cert_level_value(const struct cert *c, const struct state_cert *st, int64_t *ret)
 {
 	(void)st;
 	*ret = cert_worst_level(c);
@@ -262,7 +262,7 @@ static bool cert_renewing(const struct cert *c, const struct state_cert *st, int
 	return true;
 }
 
-static bool name_level(const struct state_name *n, int64_t *ret)
+static bool name_level_value(const struct state_name *n, int64_t *ret)
 {
 	*ret = n->level;
 	return true;
@@ -308,7 +308,7 @@ void metrics_collect(const struct daemon *d, struct metrics_writer *w)
 	cert_family(w, d, "persistd_cert_level",
 		    "Worst alert level of the cert and its names: 0 OK, 1 WARNING, 2 CRITICAL, "
 		    "3 ERROR.",
-		    cert_level);
+		    cert_level_value);
 	cert_family(w, d, "persistd_cert_not_after_seconds",
 		    "notAfter of the installed certificate (Unix seconds); absent without one.",
 		    cert_not_after);
@@ -325,7 +325,7 @@ void metrics_collect(const struct daemon *d, struct metrics_writer *w)
 
 	name_family(w, d, "persistd_name_level",
 		    "Alert level of the name's record: 0 OK, 1 WARNING, 2 CRITICAL, 3 ERROR.",
-		    name_level);
+		    name_level_value);
 	name_family(w, d, "persistd_name_persist_until_seconds",
 		    "persistUntil of the _validation-persist record (Unix seconds); absent when "
 		    "the record has none.",
