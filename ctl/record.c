@@ -125,7 +125,7 @@ static bool record_args_option(struct record_args *a, int c, const char *arg)
 	}
 }
 
-static int parse_persist_until(const char *s, struct record_args *a)
+static int parse_persist_until_arg(const char *s, struct record_args *a)
 {
 	if (time_parse_date(s, &a->persist_until) < 0)
 		return usage_error("--persist-until '%s': expected a date (2027-06-01, "
@@ -214,7 +214,7 @@ int ctl_record_generate(int argc, char **argv)
 			fqdns[n_fqdns++] = optarg;
 			break;
 		case 'p':
-			if ((r = parse_persist_until(optarg, &a)))
+			if ((r = parse_persist_until_arg(optarg, &a)))
 				return r;
 			break;
 		case 'F':

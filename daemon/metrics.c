@@ -58,7 +58,7 @@ void metrics_writer_free(struct metrics_writer *w)
 	free(w);
 }
 
-static void fail(struct metrics_writer *w, int r)
+static void writer_fail(struct metrics_writer *w, int r)
 {
 	if (!w->error)
 		w->error = r;
@@ -106,15 +106,15 @@ void metrics_family(struct metrics_writer *w, const char *name, enum metrics_typ
 	if (!valid_name(name, true) || strlen(name) >= sizeof(w->family) ||
 	    (unsigned)type >= _METRICS_TYPE_MAX ||
 	    (type == METRICS_COUNTER && !has_suffix(name, "_total")))
-		return fail(w, -EINVAL);
+		return writer_fail(w, -EINVAL);
 	for (size_t i = 0; i < w->n_seen; i++)
 		if (streq(w->seen[i], name))
-			return fail(w, -EINVAL);
+			return writer_fail(w, -EINVAL);
 	if (w->n_seen == METRICS_MAX_FAMILIES)
-		return fail(w, -E2BIG);
+		return writer_fail(w, -E2BIG);
 	w->seen[w->n_seen] = strdup(name);
 	if (!w->seen[w->n_seen])
-		return fail(w, -ENOMEM);
+		return writer_fail(w, -ENOMEM);
 	w->n_seen++;
 	str_printf(w->family, sizeof(w->family), "%s", name);
 	fprintf(w->f, "# HELP %s ", name);
@@ -127,11 +127,11 @@ void metrics_sample(struct metrics_writer *w, const char *const *labels, int64_t
 	if (w->error)
 		return;
 	if (!w->family[0])
-		return fail(w, -EINVAL);
+		return writer_fail(w, -EINVAL);
 	for (size_t i = 0; labels && labels[i]; i += 2)
 		if (!valid_name(labels[i], false) || str_has_prefix(labels[i], "__") ||
 		    !labels[i + 1])
-			return fail(w, -EINVAL);
+			return writer_fail(w, -EINVAL);
 	fputs(w->family, w->f);
 	if (labels && labels[0]) {
 		fputc('{', w->f);
