@@ -38,7 +38,7 @@ enum alert_kind {
 
 const char *alert_kind_message_id(enum alert_kind k);  /* 32 hex digits */
 const char *alert_kind_to_string(enum alert_kind k);   /* "record-warning", ... */
-int alert_level_priority(enum level l);          /* syslog priority */
+int alert_level_priority(enum level l);                /* syslog priority */
 
 struct alert {
 	enum alert_kind kind;

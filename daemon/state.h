@@ -42,7 +42,7 @@ struct state_name {
 	bool has_until;
 	int64_t persist_until;
 	char *caa;               /* owned: CAA verdict line, or NULL */
-	enum level level;  /* computed at the last check */
+	enum level level;        /* computed at the last check */
 	char *level_reason;      /* owned */
 	enum level alerted_level; /* last level written to the journal */
 	int64_t alerted_at;
