@@ -118,7 +118,7 @@ _printf_(3, 4) static int parse_fail(struct record_error *err, size_t offset, co
 }
 
 /* label *( *"-" label-char ): letters and digits, hyphens only inside. */
-static size_t scan_label(const char *s, size_t len, size_t p)
+static size_t scan_label_at(const char *s, size_t len, size_t p)
 {
 	size_t start = p;
 
@@ -260,7 +260,7 @@ int record_parse(const char *s, size_t len, struct record **ret, struct record_e
 		p++;
 	size_t issuer_start = p;
 	for (;;) {
-		size_t l = scan_label(s, len, p);
+		size_t l = scan_label_at(s, len, p);
 		if (l == 0) {
 			if (p == issuer_start)
 				return parse_fail(err, p, "expected the issuer domain name, found %s",
@@ -295,7 +295,7 @@ int record_parse(const char *s, size_t len, struct record **ret, struct record_e
 			p++;
 		while (p < len) {
 			size_t tag_start = p;
-			size_t tl = scan_label(s, len, p);
+			size_t tl = scan_label_at(s, len, p);
 			if (tl == 0) {
 				if (s[p] == ';')
 					return parse_fail(err, p, "empty parameter (two ';' in a row)");

@@ -312,31 +312,34 @@ int64_t time_add_ms(int64_t t, uint64_t ms)
 	return r;
 }
 
-enum expiry_level time_expiry_level(int64_t until, int64_t now, uint64_t warn_before_ms,
-				    uint64_t critical_before_ms)
+enum level time_expiry_level(int64_t until, int64_t now, uint64_t warn_before_ms,
+			     uint64_t critical_before_ms)
 {
 	int64_t left = sub_sat(until, now);
 
 	if (left <= 0)
-		return EXPIRY_EXPIRED;
+		return LEVEL_ERROR;
 	/* Compare in seconds, rounding the thresholds up: "7d" means the whole 7 days. */
 	uint64_t l = (uint64_t)left;
 	if (l <= (critical_before_ms + MS_PER_SEC - 1) / MS_PER_SEC)
-		return EXPIRY_CRITICAL;
+		return LEVEL_CRITICAL;
 	if (l <= (warn_before_ms + MS_PER_SEC - 1) / MS_PER_SEC)
-		return EXPIRY_WARNING;
-	return EXPIRY_OK;
+		return LEVEL_WARNING;
+	return LEVEL_OK;
 }
 
-static const char *const expiry_level_names[] = {
-	[EXPIRY_OK] = "ok",
-	[EXPIRY_WARNING] = "warning",
-	[EXPIRY_CRITICAL] = "critical",
-	[EXPIRY_EXPIRED] = "expired",
-};
-_Static_assert(ELEMENTSOF(expiry_level_names) == _EXPIRY_LEVEL_MAX, "expiry level names");
-
-const char *expiry_level_to_string(enum expiry_level l)
+const char *time_expiry_to_string(enum level l)
 {
-	return l < _EXPIRY_LEVEL_MAX ? expiry_level_names[l] : "unknown";
+	switch (l) {
+	case LEVEL_OK:
+		return "ok";
+	case LEVEL_WARNING:
+		return "warning";
+	case LEVEL_CRITICAL:
+		return "critical";
+	case LEVEL_ERROR:
+		return "expired";
+	default:
+		return "unknown";
+	}
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/level.h"
+
 #define SEC_PER_DAY INT64_C(86400)
 #define MS_PER_SEC UINT64_C(1000)
 
@@ -46,19 +48,14 @@ void time_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 /* How close persistUntil is: the thresholds are durations before `until`.
  * `until` itself counts as the moment the record stops working (spec 2.4:
  * the CA may already refuse within that second), so now >= until is
- * EXPIRED for warnings, although record_evaluate (the CA's rule) still calls
- * now == until VALID. */
-enum expiry_level {
-	EXPIRY_OK,
-	EXPIRY_WARNING,
-	EXPIRY_CRITICAL,
-	EXPIRY_EXPIRED,
-	_EXPIRY_LEVEL_MAX,
-};
-
-enum expiry_level time_expiry_level(int64_t until, int64_t now, uint64_t warn_before_ms,
-				    uint64_t critical_before_ms);
-const char *expiry_level_to_string(enum expiry_level l); /* "ok", "warning", ... */
+ * LEVEL_ERROR ("expired") for warnings, although record_evaluate (the CA's
+ * rule) still calls now == until VALID. The result is LEVEL_OK, LEVEL_WARNING,
+ * LEVEL_CRITICAL or LEVEL_ERROR, never LEVEL_UNKNOWN. */
+enum level time_expiry_level(int64_t until, int64_t now, uint64_t warn_before_ms,
+			     uint64_t critical_before_ms);
+/* The same result in the words persistctl prints for a record's expiry:
+ * "ok", "warning", "critical", "expired" (LEVEL_ERROR), else "unknown". */
+const char *time_expiry_to_string(enum level l);
 
 /* a + b for instants and durations, saturating at the int64 range. */
 int64_t time_add_ms(int64_t t, uint64_t ms);

@@ -9,48 +9,50 @@
 #include "common/strutil.h"
 #include "common/timeutil.h"
 
-static enum output_level expiry_to_level(enum expiry_level e)
+/* An expired record (time_expiry_level's LEVEL_ERROR) is CRITICAL to a
+ * monitoring system: persistctl reports no ERROR. */
+static enum level expiry_to_level(enum level e)
 {
 	switch (e) {
-	case EXPIRY_OK:
-		return OUTPUT_OK;
-	case EXPIRY_WARNING:
-		return OUTPUT_WARNING;
+	case LEVEL_OK:
+		return LEVEL_OK;
+	case LEVEL_WARNING:
+		return LEVEL_WARNING;
 	default:
-		return OUTPUT_CRITICAL;
+		return LEVEL_CRITICAL;
 	}
 }
 
-enum output_level checkfmt_level(const struct dnscheck_result *r, const struct check_args *a)
+enum level checkfmt_level(const struct dnscheck_result *r, const struct check_args *a)
 {
-	enum output_level l = OUTPUT_OK;
+	enum level l = LEVEL_OK;
 
 	if (r->error == DNSCHECK_ERR_BOGUS)
-		l = OUTPUT_CRITICAL; /* a validating CA fails for sure */
+		l = LEVEL_CRITICAL; /* a validating CA fails for sure */
 	else if (r->error != DNSCHECK_OK)
-		l = OUTPUT_UNKNOWN;
+		l = LEVEL_UNKNOWN;
 	else if (r->verdict.status != RECORD_VALID)
-		l = OUTPUT_CRITICAL;
+		l = LEVEL_CRITICAL;
 	else if (r->verdict.has_persist_until)
 		l = expiry_to_level(time_expiry_level(r->verdict.persist_until, a->now, a->warn_ms,
 						      a->critical_ms));
 	if (r->caa.checked) {
 		if (r->caa.error != DNSCHECK_OK)
-			l = output_level_merge(l, OUTPUT_UNKNOWN);
+			l = level_merge(l, LEVEL_UNKNOWN);
 		else if (!caa_outcome_permits(r->caa.verdict.outcome))
-			l = output_level_merge(l, OUTPUT_CRITICAL);
+			l = level_merge(l, LEVEL_CRITICAL);
 	}
 	if (r->auth_checked) {
 		if (r->auth_error != DNSCHECK_OK)
-			l = output_level_merge(l, OUTPUT_UNKNOWN);
+			l = level_merge(l, LEVEL_UNKNOWN);
 		if (r->auth_disagree)
-			l = output_level_merge(l, OUTPUT_CRITICAL);
+			l = level_merge(l, LEVEL_CRITICAL);
 		for (size_t i = 0; i < r->n_servers; i++)
 			if (r->servers[i].error != DNSCHECK_OK)
-				l = output_level_merge(l, OUTPUT_WARNING);
+				l = level_merge(l, LEVEL_WARNING);
 			else if (r->servers[i].status != RECORD_VALID && r->error == DNSCHECK_OK &&
 				 r->verdict.status == RECORD_VALID)
-				l = output_level_merge(l, OUTPUT_CRITICAL);
+				l = level_merge(l, LEVEL_CRITICAL);
 	}
 	return l;
 }
@@ -87,7 +89,7 @@ static void caa_summary(const struct dnscheck_caa *c, char *buf, size_t size)
 }
 
 void checkfmt_json(struct json_writer *w, const struct dnscheck_result *r,
-		   const struct check_args *a, enum output_level level)
+		   const struct check_args *a, enum level level)
 {
 	const struct record_verdict *v = &r->verdict;
 	const struct dnscheck_txt *rec = result_record(r);
@@ -99,7 +101,7 @@ void checkfmt_json(struct json_writer *w, const struct dnscheck_result *r,
 	json_kv_string(w, "owner", r->owner);
 	json_kv_bool(w, "wildcard", r->wildcard);
 	json_kv_string(w, "status", dnscheck_result_status(r));
-	json_kv_string(w, "level", output_level_to_string(level));
+	json_kv_string(w, "level", level_to_lower_string(level));
 	json_kv_string(w, "reason", result_reason(r));
 	json_kv_string(w, "dns_error", r->error != DNSCHECK_OK ? dnscheck_error_to_string(r->error)
 							    : NULL);
@@ -133,7 +135,7 @@ void checkfmt_json(struct json_writer *w, const struct dnscheck_result *r,
 		json_kv_string(w, "persist_until_date", date);
 		json_kv_int(w, "days_left", time_days_left(dv->persist_until, a->now));
 		json_kv_string(w, "expiry",
-			       expiry_level_to_string(time_expiry_level(dv->persist_until, a->now,
+			       time_expiry_to_string(time_expiry_level(dv->persist_until, a->now,
 									a->warn_ms, a->critical_ms)));
 	} else {
 		json_key(w, "persist_until");
@@ -217,13 +219,13 @@ void checkfmt_json(struct json_writer *w, const struct dnscheck_result *r,
 }
 
 void checkfmt_text(FILE *f, const struct dnscheck_result *r, const struct check_args *a,
-		   enum output_level level, bool color)
+		   enum level level, bool color)
 {
 	const struct dnscheck_txt *rec = result_record(r);
 	const struct record_verdict *dv = r->error == DNSCHECK_ERR_BOGUS ? &r->unvalidated : &r->verdict;
 
 	fprintf(f, "%s  %s%s%s (%s)\n", r->name, output_color_start(level, color),
-		dnscheck_result_status(r), output_color_end(color), output_level_to_string(level));
+		dnscheck_result_status(r), output_color_end(color), level_to_lower_string(level));
 	fprintf(f, "    reason        %s\n", result_reason(r));
 	for (size_t i = 0; i < r->n_cnames; i++)
 		fprintf(f, "    cname         -> %s\n", r->cnames[i]);
@@ -249,13 +251,13 @@ void checkfmt_text(FILE *f, const struct dnscheck_result *r, const struct check_
 		fprintf(f, "    wildcard      needed: the record must carry policy=wildcard\n");
 	if (rec && dv->has_persist_until) {
 		char date[40];
-		enum expiry_level e = time_expiry_level(dv->persist_until, a->now, a->warn_ms,
+		enum level e = time_expiry_level(dv->persist_until, a->now, a->warn_ms,
 							a->critical_ms);
 		time_format_iso(dv->persist_until, date, sizeof(date));
 		fprintf(f, "    persistUntil  %s, %" PRId64 " days left (%s%s%s)\n", date,
 			time_days_left(dv->persist_until, a->now),
-			output_color_start(expiry_to_level(e), color && e != EXPIRY_OK),
-			expiry_level_to_string(e), output_color_end(color && e != EXPIRY_OK));
+			output_color_start(expiry_to_level(e), color && e != LEVEL_OK),
+			time_expiry_to_string(e), output_color_end(color && e != LEVEL_OK));
 	} else if (rec)
 		fprintf(f, "    persistUntil  none (the record does not expire)\n");
 	if (r->error == DNSCHECK_OK || r->error == DNSCHECK_ERR_BOGUS)
@@ -278,7 +280,7 @@ void checkfmt_text(FILE *f, const struct dnscheck_result *r, const struct check_
 		if (r->auth_disagree)
 			fprintf(f, "    %sservers disagree%s: the record is not the same on every "
 				"authoritative server of %s\n",
-				output_color_start(OUTPUT_CRITICAL, color), output_color_end(color),
+				output_color_start(LEVEL_CRITICAL, color), output_color_end(color),
 				r->zone ? r->zone : "the zone");
 	}
 }

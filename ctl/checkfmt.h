@@ -20,10 +20,10 @@
 /* The worst of: the record's verdict and persistUntil (against a->now,
  * warn_ms, critical_ms), the CAA verdict and every authoritative answer;
  * DNS errors are UNKNOWN, a BOGUS answer CRITICAL. */
-enum output_level checkfmt_level(const struct dnscheck_result *r, const struct check_args *a);
+enum level checkfmt_level(const struct dnscheck_result *r, const struct check_args *a);
 
 void checkfmt_json(struct json_writer *w, const struct dnscheck_result *r,
-		   const struct check_args *a, enum output_level level);
+		   const struct check_args *a, enum level level);
 /* color: the level and warnings in colour (a TTY). */
 void checkfmt_text(FILE *f, const struct dnscheck_result *r, const struct check_args *a,
-		   enum output_level level, bool color);
+		   enum level level, bool color);

@@ -60,7 +60,7 @@ struct check_run {
 	struct check_slot_ref *refs;  /* owned: the userdata of each name */
 	size_t n_names;
 	atomic_size_t n_done;
-	atomic_size_t count[_OUTPUT_LEVEL_MAX];
+	atomic_size_t count[_LEVEL_MAX];
 	atomic_bool oom;
 	size_t next_print;            /* main thread only */
 	struct check_worker *workers; /* owned */
@@ -108,10 +108,10 @@ static void progress(struct check_run *run, bool force)
 	output_progress_update(&run->progress, uv_now(run->progress_loop), force,
 			       "checked %zu/%zu names: %zu ok, %zu warning, %zu critical, %zu unknown",
 			       atomic_load(&run->n_done), run->n_names,
-			       atomic_load(&run->count[OUTPUT_OK]),
-			       atomic_load(&run->count[OUTPUT_WARNING]),
-			       atomic_load(&run->count[OUTPUT_CRITICAL]),
-			       atomic_load(&run->count[OUTPUT_UNKNOWN]));
+			       atomic_load(&run->count[LEVEL_OK]),
+			       atomic_load(&run->count[LEVEL_WARNING]),
+			       atomic_load(&run->count[LEVEL_CRITICAL]),
+			       atomic_load(&run->count[LEVEL_UNKNOWN]));
 }
 
 static void on_closed_noop(uv_handle_t *h)
@@ -152,7 +152,7 @@ static void on_check_result(const struct dnscheck_result *r, void *userdata)
 	struct check_worker *w = ref->w;
 	struct check_run *run = w->run;
 	struct check_slot *s = &run->slots[ref->i];
-	enum output_level level = checkfmt_level(r, run->a);
+	enum level level = checkfmt_level(r, run->a);
 
 	if (run->a->json) {
 		const char *doc;
@@ -357,16 +357,16 @@ int checkpool_run(const struct check_args *a, const char *const *names, size_t n
 		fputs(n_names ? "\n]\n" : "]\n", stdout);
 	else if (n_names > 1)
 		printf("\n%zu names: %zu ok, %zu warning, %zu critical, %zu unknown\n",
-		       atomic_load(&run.n_done), atomic_load(&run.count[OUTPUT_OK]),
-		       atomic_load(&run.count[OUTPUT_WARNING]),
-		       atomic_load(&run.count[OUTPUT_CRITICAL]),
-		       atomic_load(&run.count[OUTPUT_UNKNOWN]));
+		       atomic_load(&run.n_done), atomic_load(&run.count[LEVEL_OK]),
+		       atomic_load(&run.count[LEVEL_WARNING]),
+		       atomic_load(&run.count[LEVEL_CRITICAL]),
+		       atomic_load(&run.count[LEVEL_UNKNOWN]));
 	fflush(stdout);
 
-	enum output_level worst = OUTPUT_OK;
-	for (int l = 0; l < _OUTPUT_LEVEL_MAX; l++)
+	enum level worst = LEVEL_OK;
+	for (int l = 0; l < _LEVEL_MAX; l++)
 		if (atomic_load(&run.count[l]) > 0)
-			worst = output_level_merge(worst, (enum output_level)l);
+			worst = level_merge(worst, (enum level)l);
 	for (size_t k = 0; k < run.n_workers; k++)
 		if (run.workers[k].submit_error < 0)
 			fprintf(stderr, "persistctl check: queueing names failed: %s\n",
@@ -375,7 +375,7 @@ int checkpool_run(const struct check_args *a, const char *const *names, size_t n
 		fputs("persistctl check: some results could not be produced\n", stderr);
 		ret = EXIT_CHECK_USAGE;
 	} else
-		ret = output_level_exit_code(worst);
+		ret = level_exit_code(worst);
 
 out_run:
 	for (size_t k = 0; run.workers && k < run.n_workers; k++) {

@@ -12,22 +12,6 @@
 
 #define NAGIOS_TIMEOUT_MS (30 * 1000)
 
-static enum output_level level_of(const char *s)
-{
-	if (!s || streq(s, "OK"))
-		return OUTPUT_OK;
-	if (streq(s, "WARNING"))
-		return OUTPUT_WARNING;
-	return OUTPUT_CRITICAL;
-}
-
-static const char *const words[] = {
-	[OUTPUT_OK] = "OK",
-	[OUTPUT_WARNING] = "WARNING",
-	[OUTPUT_CRITICAL] = "CRITICAL",
-	[OUTPUT_UNKNOWN] = "UNKNOWN",
-};
-
 /* Free text before the '|': one line, and no '|' that would start perfdata. */
 static void put_text(FILE *f, const char *s)
 {
@@ -70,11 +54,11 @@ static int64_t count(yajl_val counts, const char *level)
 	return n;
 }
 
-int nagios_format(yajl_val st, char **ret_line, enum output_level *ret_level)
+int nagios_format(yajl_val st, char **ret_line, enum level *ret_level)
 {
 	yajl_val certs = json_get_array(st, "cert_list");
 	yajl_val counts = json_get_object(st, "counts");
-	enum output_level worst = level_of(json_get_string(st, "level"));
+	enum level worst = output_daemon_level(json_get_string(st, "level"));
 	const char *problem_name = NULL, *problem = NULL;
 	int64_t warn_s = 0, crit_s = 0, n_certs = 0;
 	char *buf = NULL;
@@ -85,17 +69,17 @@ int nagios_format(yajl_val st, char **ret_line, enum output_level *ret_level)
 	(void)json_get_int(st, "critical_before", &crit_s);
 	(void)json_get_int(st, "certs", &n_certs);
 	/* The first problem, the worst first, so the line says what to look at. */
-	for (int want = OUTPUT_CRITICAL; want > OUTPUT_OK && !problem; want--)
+	for (int want = LEVEL_CRITICAL; want > LEVEL_OK && !problem; want--)
 		for (size_t i = 0; certs && i < certs->u.array.len && !problem; i++) {
 			yajl_val c = certs->u.array.values[i];
 			yajl_val names = json_get_array(c, "names");
-			if ((int)level_of(json_get_string(c, "cert_level")) == want) {
+			if ((int)output_daemon_level(json_get_string(c, "cert_level")) == want) {
 				problem_name = json_get_string(c, "name");
 				problem = json_get_string(c, "cert_level_reason");
 			}
 			for (size_t k = 0; names && k < names->u.array.len && !problem; k++) {
 				yajl_val n = names->u.array.values[k];
-				if ((int)level_of(json_get_string(n, "level")) == want) {
+				if ((int)output_daemon_level(json_get_string(n, "level")) == want) {
 					problem_name = json_get_string(n, "name");
 					problem = json_get_string(n, "level_reason");
 				}
@@ -106,9 +90,9 @@ int nagios_format(yajl_val st, char **ret_line, enum output_level *ret_level)
 		return -ENOMEM;
 	fprintf(f, "PERSISTD %s - %" PRId64 " certs, %" PRId64 " warning, %" PRId64
 		   " critical, %" PRId64 " error",
-		words[worst], n_certs, count(counts, "WARNING"), count(counts, "CRITICAL"),
+		level_to_string(worst), n_certs, count(counts, "WARNING"), count(counts, "CRITICAL"),
 		count(counts, "ERROR"));
-	if (worst != OUTPUT_OK && problem) {
+	if (worst != LEVEL_OK && problem) {
 		fputs(": ", f);
 		put_text(f, problem_name ? problem_name : "?");
 		fputs(": ", f);
@@ -143,7 +127,7 @@ int nagios_status(const char *socket)
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
 	_cleanup_free_ char *line = NULL;
 	struct rpc_error err = { 0 };
-	enum output_level level;
+	enum level level;
 	int r;
 
 	r = rpc_connect(socket, NAGIOS_TIMEOUT_MS, &c);
@@ -152,18 +136,18 @@ int nagios_status(const char *socket)
 		if (r == 1) {
 			printf("PERSISTD UNKNOWN - status: %s\n", err.message ? err.message : "error");
 			rpc_error_done(&err);
-			return output_level_exit_code(OUTPUT_UNKNOWN);
+			return level_exit_code(LEVEL_UNKNOWN);
 		}
 	}
 	if (r < 0) {
 		printf("PERSISTD UNKNOWN - cannot reach persistd at %s: %s\n", socket,
 		       strerror(-r));
-		return output_level_exit_code(OUTPUT_UNKNOWN);
+		return level_exit_code(LEVEL_UNKNOWN);
 	}
 	if (!v || !YAJL_IS_OBJECT(v) || nagios_format(v, &line, &level) < 0) {
 		printf("PERSISTD UNKNOWN - unexpected status answer\n");
-		return output_level_exit_code(OUTPUT_UNKNOWN);
+		return level_exit_code(LEVEL_UNKNOWN);
 	}
 	printf("%s\n", line);
-	return output_level_exit_code(level);
+	return level_exit_code(level);
 }

@@ -17,7 +17,7 @@
 #include "ctl/output.h"
 
 /* The line (no newline) for a status answer, owned by the caller. -ENOMEM. */
-int nagios_format(yajl_val status, char **ret_line, enum output_level *ret_level);
+int nagios_format(yajl_val status, char **ret_line, enum level *ret_level);
 
 /* Asks the daemon at socket, prints the line; returns the exit code. */
 int nagios_status(const char *socket);

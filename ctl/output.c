@@ -8,50 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const level_names[] = {
-	[OUTPUT_OK] = "ok",
-	[OUTPUT_WARNING] = "warning",
-	[OUTPUT_CRITICAL] = "critical",
-	[OUTPUT_UNKNOWN] = "unknown",
-};
-static_assert(ELEMENTSOF(level_names) == _OUTPUT_LEVEL_MAX, "level_names");
-
-const char *output_level_to_string(enum output_level l)
+enum level output_daemon_level(const char *word)
 {
-	return (unsigned)l < _OUTPUT_LEVEL_MAX ? level_names[l] : NULL;
-}
-
-int output_level_exit_code(enum output_level l)
-{
-	switch (l) {
-	case OUTPUT_OK:
-		return 0;
-	case OUTPUT_WARNING:
-		return 1;
-	case OUTPUT_CRITICAL:
-		return 2;
-	default:
-		return 3;
-	}
-}
-
-static int level_rank(enum output_level l)
-{
-	switch (l) {
-	case OUTPUT_OK:
-		return 0;
-	case OUTPUT_WARNING:
-		return 1;
-	case OUTPUT_UNKNOWN:
-		return 2;
-	default:
-		return 3;
-	}
-}
-
-enum output_level output_level_merge(enum output_level a, enum output_level b)
-{
-	return level_rank(a) >= level_rank(b) ? a : b;
+	if (!word || streq(word, "OK"))
+		return LEVEL_OK;
+	if (streq(word, "WARNING"))
+		return LEVEL_WARNING;
+	return LEVEL_CRITICAL;
 }
 
 bool output_use_color(FILE *f)
@@ -70,16 +33,17 @@ bool output_use_color(FILE *f)
 	return isatty(fileno(f));
 }
 
-const char *output_color_start(enum output_level l, bool color)
+const char *output_color_start(enum level l, bool color)
 {
 	if (!color)
 		return "";
 	switch (l) {
-	case OUTPUT_OK:
+	case LEVEL_OK:
 		return "\033[32m";
-	case OUTPUT_WARNING:
+	case LEVEL_WARNING:
 		return "\033[33m";
-	case OUTPUT_CRITICAL:
+	case LEVEL_CRITICAL:
+	case LEVEL_ERROR:
 		return "\033[1;31m";
 	default:
 		return "\033[35m";
@@ -205,7 +169,7 @@ void output_progress_clear(struct output_progress *p)
 struct output_table {
 	size_t ncols;
 	char **cells;                 /* owned: rows * ncols, headers first */
-	enum output_level *levels;    /* owned: per row (index 0: headers) */
+	enum level *levels;    /* owned: per row (index 0: headers) */
 	size_t nrows;                 /* including the header row */
 	size_t cap;
 };
@@ -221,7 +185,7 @@ void output_table_free(struct output_table *t)
 	free(t);
 }
 
-static int table_push(struct output_table *t, const char *const *cells, enum output_level l)
+static int table_push(struct output_table *t, const char *const *cells, enum level l)
 {
 	if (t->nrows == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
@@ -229,7 +193,7 @@ static int table_push(struct output_table *t, const char *const *cells, enum out
 		if (!c)
 			return -ENOMEM;
 		t->cells = c;
-		enum output_level *lv = realloc(t->levels, cap * sizeof(*lv));
+		enum level *lv = realloc(t->levels, cap * sizeof(*lv));
 		if (!lv)
 			return -ENOMEM;
 		t->levels = lv;
@@ -255,14 +219,14 @@ struct output_table *output_table_new(const char *const *headers, size_t ncols)
 	if (!t)
 		return NULL;
 	t->ncols = ncols;
-	if (ncols == 0 || table_push(t, headers, OUTPUT_OK) < 0) {
+	if (ncols == 0 || table_push(t, headers, LEVEL_OK) < 0) {
 		output_table_free(t);
 		return NULL;
 	}
 	return t;
 }
 
-int output_table_add(struct output_table *t, const char *const *cells, enum output_level level)
+int output_table_add(struct output_table *t, const char *const *cells, enum level level)
 {
 	return table_push(t, cells, level);
 }

@@ -1,8 +1,10 @@
 /* ctl/output.h: what persistctl commands share for printing results.
  *
- * Levels and exit codes follow the monitoring-plugin convention: OK 0,
- * WARNING 1, CRITICAL 2, UNKNOWN 3; when several results are merged,
- * CRITICAL wins over UNKNOWN, UNKNOWN over WARNING, WARNING over OK.
+ * Levels are common/level's; persistctl reports only OK, WARNING, CRITICAL
+ * and UNKNOWN (the daemon's ERROR reads as CRITICAL, output_daemon_level), so
+ * exit codes follow the monitoring-plugin convention: OK 0, WARNING 1,
+ * CRITICAL 2, UNKNOWN 3, and level_merge makes CRITICAL win over UNKNOWN,
+ * UNKNOWN over WARNING, WARNING over OK.
  * Colour only when the stream is a TTY and NO_COLOR is unset. Text from DNS
  * or a peer is printed escaped (output_escaped) or written to JSON with
  * output_json_bytes, which always yields valid UTF-8 JSON whatever the
@@ -18,27 +20,21 @@
 #include <stdio.h>
 
 #include "common/json.h"
+#include "common/level.h"
 #include "common/macro.h"
 
 #define OUTPUT_PROGRESS_MS 200
 
-enum output_level {
-	OUTPUT_OK,
-	OUTPUT_WARNING,
-	OUTPUT_CRITICAL,
-	OUTPUT_UNKNOWN,
-	_OUTPUT_LEVEL_MAX,
-};
-
-const char *output_level_to_string(enum output_level l); /* "ok", "warning", ... */
-int output_level_exit_code(enum output_level l);         /* 0, 1, 2, 3 */
-enum output_level output_level_merge(enum output_level a, enum output_level b);
+/* A level word from the daemon's status (NULL: none given) as persistctl
+ * reports it: NULL and "OK" are OK, "WARNING" is WARNING, and anything else
+ * (CRITICAL, ERROR, a word this persistctl does not know) is CRITICAL. */
+enum level output_daemon_level(const char *word);
 
 /* Colour for f: TTY and NO_COLOR unset (PERSISTD_COLOR=always forces it). */
 bool output_use_color(FILE *f);
 /* ANSI start sequence for a level ("" when !color); output_color_end(color)
  * resets. */
-const char *output_color_start(enum output_level l, bool color);
+const char *output_color_start(enum level l, bool color);
 const char *output_color_end(bool color);
 
 /* Bytes as one printable line: printable ASCII as is, '"' and '\\' escaped,
@@ -73,5 +69,5 @@ void output_table_free(struct output_table *t);
 DEFINE_FREEP(struct output_table, output_table_free)
 /* One row of ncols cells (NULL prints "-"), copied; the level colours the
  * row's first cell when printing in colour. */
-int output_table_add(struct output_table *t, const char *const *cells, enum output_level level);
+int output_table_add(struct output_table *t, const char *const *cells, enum level level);
 void output_table_print(const struct output_table *t, FILE *f, bool color);

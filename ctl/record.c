@@ -125,7 +125,7 @@ static bool record_args_option(struct record_args *a, int c, const char *arg)
 	}
 }
 
-static int parse_persist_until(const char *s, struct record_args *a)
+static int parse_persist_until_arg(const char *s, struct record_args *a)
 {
 	if (time_parse_date(s, &a->persist_until) < 0)
 		return usage_error("--persist-until '%s': expected a date (2027-06-01, "
@@ -214,7 +214,7 @@ int ctl_record_generate(int argc, char **argv)
 			fqdns[n_fqdns++] = optarg;
 			break;
 		case 'p':
-			if ((r = parse_persist_until(optarg, &a)))
+			if ((r = parse_persist_until_arg(optarg, &a)))
 				return r;
 			break;
 		case 'F':
@@ -571,7 +571,7 @@ int ctl_record_lint(int argc, char **argv)
 	if (r < 0)
 		return usage_error("evaluating: %s", strerror(-r));
 
-	enum expiry_level level = EXPIRY_OK;
+	enum level level = LEVEL_OK;
 	if (verdict.status == RECORD_VALID && verdict.has_persist_until)
 		level = time_expiry_level(verdict.persist_until, now, warn_ms, crit_ms);
 	char until[40] = "";
@@ -606,7 +606,7 @@ int ctl_record_lint(int argc, char **argv)
 			json_int(w, days_left);
 		else
 			json_null(w);
-		json_kv_string(w, "expiry", expiry_level_to_string(level));
+		json_kv_string(w, "expiry", time_expiry_to_string(level));
 		json_key(w, "match");
 		if (verdict.match >= 0)
 			json_int(w, verdict.match);
@@ -665,9 +665,9 @@ int ctl_record_lint(int argc, char **argv)
 			       needs_wildcard ? "this name needs it" : "this name does not need it");
 			if (verdict.has_persist_until)
 				printf("  persistUntil: %s (%" PRId64 " days left)%s\n", until, days_left,
-				       level == EXPIRY_WARNING    ? ", WARNING: publish a new record soon"
-				       : level == EXPIRY_CRITICAL ? ", CRITICAL: publish a new record now"
-				       : level == EXPIRY_EXPIRED  ? ", EXPIRED"
+				       level == LEVEL_WARNING    ? ", WARNING: publish a new record soon"
+				       : level == LEVEL_CRITICAL ? ", CRITICAL: publish a new record now"
+				       : level == LEVEL_ERROR    ? ", EXPIRED"
 								  : "");
 			else
 				printf("  persistUntil: none (the record does not expire)\n");

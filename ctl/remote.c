@@ -20,15 +20,6 @@
 #define EXIT_UNREACHABLE 3
 #define RENEW_TIMEOUT_MS (20 * 60 * 1000)
 
-static enum output_level level_of(const char *s)
-{
-	if (!s || streq(s, "OK"))
-		return OUTPUT_OK;
-	if (streq(s, "WARNING"))
-		return OUTPUT_WARNING;
-	return OUTPUT_CRITICAL;
-}
-
 static const char *str_or(yajl_val v, const char *key, const char *dflt)
 {
 	const char *s = json_get_string(v, key);
@@ -67,9 +58,9 @@ static void policy_cell(yajl_val n, char *buf, size_t size)
 		   needed ? (present ? ", needed" : ", NEEDED") : "");
 }
 
-static enum output_level add_cert_rows(struct output_table *t, yajl_val c, bool with_names)
+static enum level add_cert_rows(struct output_table *t, yajl_val c, bool with_names)
 {
-	enum output_level worst = OUTPUT_OK;
+	enum level worst = LEVEL_OK;
 	char until[40], days[24], next[40];
 	yajl_val names = json_get_array(c, "names");
 	const char *cert_level = str_or(c, "cert_level", "OK");
@@ -86,8 +77,8 @@ static enum output_level add_cert_rows(struct output_table *t, yajl_val c, bool 
 		has_cert ? "ISSUED" : (renewing ? "RENEWING" : "NONE"), until, days, "-",
 		renewing ? "now" : next, str_or(c, "last_error", "-"),
 	};
-	worst = output_level_merge(worst, level_of(cert_level));
-	(void)output_table_add(t, cells, level_of(cert_level));
+	worst = level_merge(worst, output_daemon_level(cert_level));
+	(void)output_table_add(t, cells, output_daemon_level(cert_level));
 	for (size_t i = 0; with_names && names && i < names->u.array.len; i++) {
 		yajl_val n = names->u.array.values[i];
 		char pol[40];
@@ -100,8 +91,8 @@ static enum output_level add_cert_rows(struct output_table *t, yajl_val c, bool 
 			str_or(c, "name", "?"), str_or(n, "name", "?"), lvl, status, until, days, pol,
 			"", streq(lvl, "OK") ? "-" : str_or(n, "level_reason", "-"),
 		};
-		worst = output_level_merge(worst, level_of(lvl));
-		(void)output_table_add(t, row, level_of(lvl));
+		worst = level_merge(worst, output_daemon_level(lvl));
+		(void)output_table_add(t, row, output_daemon_level(lvl));
 	}
 	return worst;
 }
@@ -121,10 +112,10 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 	int r = remotecall_call(&opt, "status", NULL, REMOTECALL_TIMEOUT_MS, &v, NULL);
 	if (r)
 		return r;
-	enum output_level worst = level_of(json_get_string(v, "level"));
+	enum level worst = output_daemon_level(json_get_string(v, "level"));
 	if (opt.json) {
 		remotecall_print_json(v);
-		return output_level_exit_code(worst);
+		return level_exit_code(worst);
 	}
 	static const char *const headers[] = { "CERT",	  "NAME",	  "LEVEL",
 					       "STATUS",  "UNTIL",	  "DAYS",
@@ -135,7 +126,7 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 	if (!t)
 		return EXIT_FAIL;
 	for (size_t i = 0; certs && i < certs->u.array.len; i++)
-		worst = output_level_merge(worst, add_cert_rows(t, certs->u.array.values[i], true));
+		worst = level_merge(worst, add_cert_rows(t, certs->u.array.values[i], true));
 	printf("persistd %s: %s\n", str_or(v, "version", "?"), str_or(v, "summary", ""));
 	yajl_val reload = json_get_object(v, "reload_error");
 	if (reload) {
@@ -147,11 +138,11 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 		printf("WARNING: reload failed at %s, still running the previous configuration:\n"
 		       "  %s%s: %s\n",
 		       at, str_or(reload, "file", "?"), where, str_or(reload, "message", "?"));
-		worst = output_level_merge(worst, OUTPUT_WARNING);
+		worst = level_merge(worst, LEVEL_WARNING);
 	}
 	if (certs && certs->u.array.len)
 		output_table_print(t, stdout, opt.color);
-	return output_level_exit_code(worst);
+	return level_exit_code(worst);
 }
 
 int ctl_list(const struct remote_options *o, int argc, char **argv)
@@ -182,7 +173,7 @@ int ctl_list(const struct remote_options *o, int argc, char **argv)
 		const char *cells[] = { str_or(c, "name", "?"), str_or(c, "ca", "?"),
 					str_or(c, "challenge", "?"), str_or(c, "level", "?"),
 					until, days, next, list };
-		(void)output_table_add(t, cells, level_of(str_or(c, "level", "OK")));
+		(void)output_table_add(t, cells, output_daemon_level(str_or(c, "level", "OK")));
 	}
 	output_table_print(t, stdout, opt.color);
 	return 0;
@@ -375,7 +366,7 @@ int ctl_check_remote(const struct remote_options *o, int argc, char **argv)
 	int r = remotecall_call(&opt, "records.check", params, 5 * 60 * 1000, &v, NULL);
 	if (r)
 		return r;
-	enum output_level worst = OUTPUT_OK;
+	enum level worst = LEVEL_OK;
 	static const char *const headers[] = { "CERT",	"NAME",	    "LEVEL",  "STATUS",
 					       "UNTIL", "DAYS",	    "WILDCARD", "DNSSEC",
 					       "REASON" };
@@ -387,10 +378,10 @@ int ctl_check_remote(const struct remote_options *o, int argc, char **argv)
 		yajl_val e = v->u.array.values[i];
 		yajl_val n = json_get_object(e, "record");
 		const char *status = str_or(n, "status", "?");
-		enum output_level l = level_of(str_or(n, "level", "OK"));
+		enum level l = output_daemon_level(str_or(n, "level", "OK"));
 		if (streq(status, "DNS_ERROR"))
-			l = output_level_merge(l, OUTPUT_UNKNOWN);
-		worst = output_level_merge(worst, l);
+			l = level_merge(l, LEVEL_UNKNOWN);
+		worst = level_merge(worst, l);
 		char until[40], days[24], pol[40];
 		fmt_date(n, "persist_until", until, sizeof(until));
 		fmt_int(n, "days_left", days, sizeof(days));
@@ -404,7 +395,7 @@ int ctl_check_remote(const struct remote_options *o, int argc, char **argv)
 		remotecall_print_json(v);
 	else
 		output_table_print(t, stdout, opt.color);
-	return output_level_exit_code(worst);
+	return level_exit_code(worst);
 }
 
 /* ---- renew, reload ---- */

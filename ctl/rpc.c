@@ -124,7 +124,7 @@ int rpc_connect(const char *path, uint64_t timeout_ms, struct rpc_client **ret)
 	return 0;
 }
 
-static int fail(struct rpc_client *c, int r)
+static int client_fail(struct rpc_client *c, int r)
 {
 	if (r != -ETIMEDOUT && r != -EINTR)
 		c->broken = r;
@@ -157,26 +157,26 @@ static int read_message(struct rpc_client *c, uint64_t deadline, bool eintr,
 	for (;;) {
 		r = jrpc_reader_line(&c->in, &line, &len);
 		if (r < 0)
-			return fail(c, r);
+			return client_fail(c, r);
 		if (r > 0) {
 			if (jrpc_line_is_blank(line, len))
 				continue;
 			r = jrpc_parse_message(line, len, CTL_MAX_RESPONSE_BYTES, ret);
 			if (r < 0)
-				return fail(c, r == -ENOMEM ? r : -EPROTO);
+				return client_fail(c, r == -ENOMEM ? r : -EPROTO);
 			*retlen = len;
 			return 1;
 		}
 		if (c->eof)
-			return fail(c, -ECONNRESET);
+			return client_fail(c, -ECONNRESET);
 		r = wait_fd(c, POLLIN, deadline, eintr);
 		if (r < 0)
-			return fail(c, r);
+			return client_fail(c, r);
 		if (r == 0)
 			return -ETIMEDOUT;
 		r = jrpc_reader_space(&c->in, &space, &len);
 		if (r < 0)
-			return fail(c, r);
+			return client_fail(c, r);
 		ssize_t n = recv(c->fd, space, len, 0);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -185,7 +185,7 @@ static int read_message(struct rpc_client *c, uint64_t deadline, bool eintr,
 				c->eof = true;
 				continue;
 			}
-			return fail(c, -errno);
+			return client_fail(c, -errno);
 		}
 		if (n == 0)
 			c->eof = true;
@@ -209,10 +209,10 @@ static int send_all(struct rpc_client *c, const char *data, size_t len, uint64_t
 		if (errno == EPIPE || errno == ECONNRESET)
 			return -EPIPE;
 		if (errno != EAGAIN)
-			return fail(c, -errno);
+			return client_fail(c, -errno);
 		int r = wait_fd(c, POLLOUT, deadline, false);
 		if (r < 0)
-			return fail(c, r);
+			return client_fail(c, r);
 		if (r == 0)
 			return -ETIMEDOUT;
 	}
@@ -223,12 +223,12 @@ static int queue_note(struct rpc_client *c, struct jrpc_message *m, size_t bytes
 {
 	if (c->notes_bytes + bytes > CTL_MAX_RESPONSE_BYTES) {
 		jrpc_message_free(m);
-		return fail(c, -E2BIG);
+		return client_fail(c, -E2BIG);
 	}
 	struct rpc_note *n = calloc(1, sizeof(*n));
 	if (!n) {
 		jrpc_message_free(m);
-		return fail(c, -ENOMEM);
+		return client_fail(c, -ENOMEM);
 	}
 	n->m = m;
 	n->bytes = bytes;
@@ -277,7 +277,7 @@ int rpc_call(struct rpc_client *c, const char *method, const char *params_json,
 
 		r = read_message(c, deadline, false, &m, &len);
 		if (r < 0)
-			return sent || r == -ETIMEDOUT ? r : fail(c, -ECONNRESET);
+			return sent || r == -ETIMEDOUT ? r : client_fail(c, -ECONNRESET);
 		if (m->kind == JRPC_MESSAGE_NOTIFICATION) {
 			r = queue_note(c, TAKE_PTR(m), len);
 			if (r < 0)
@@ -288,7 +288,7 @@ int rpc_call(struct rpc_client *c, const char *method, const char *params_json,
 			continue;
 		bool null_error = m->kind == JRPC_MESSAGE_ERROR && streq(m->id_json, "null");
 		if (!streq(m->id_json, id) && !null_error)
-			return fail(c, -EPROTO);
+			return client_fail(c, -EPROTO);
 		if (m->kind == JRPC_MESSAGE_RESULT) {
 			if (ret_result)
 				*ret_result = TAKE_PTR(m->result);
@@ -335,7 +335,7 @@ int rpc_next_notification(struct rpc_client *c, int timeout_ms, char **ret_metho
 		bool stale = is_stale_reply(c, m->id_json);
 		jrpc_message_free(TAKE_PTR(m));
 		if (!stale)
-			return fail(c, -EPROTO);
+			return client_fail(c, -EPROTO);
 	}
 	*ret_method = TAKE_PTR(m->method);
 	*ret_params = TAKE_PTR(m->params);

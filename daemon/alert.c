@@ -43,14 +43,14 @@ const char *alert_kind_to_string(enum alert_kind k)
 	return (unsigned)k < _ALERT_KIND_MAX ? kinds[k].name : "unknown";
 }
 
-int alert_level_priority(enum alert_level l)
+int alert_level_priority(enum level l)
 {
 	switch (l) {
-	case ALERT_WARNING:
+	case LEVEL_WARNING:
 		return LOG_WARNING;
-	case ALERT_CRITICAL:
+	case LEVEL_CRITICAL:
 		return LOG_CRIT;
-	case ALERT_ERROR:
+	case LEVEL_ERROR:
 		return LOG_ERR;
 	default:
 		return LOG_NOTICE;
@@ -87,7 +87,7 @@ void alert_write(const struct alert *a)
 					"PERSISTD_FQDN=%s", a->fqdn ? a->fqdn : "",
 					"PERSISTD_OWNER=%s", a->owner ? a->owner : "",
 					"PERSISTD_STATUS=%s", a->status ? a->status : "",
-					"PERSISTD_LEVEL=%s", alert_level_to_string(a->level),
+					"PERSISTD_LEVEL=%s", level_to_string(a->level),
 					"PERSISTD_UNTIL=%s", f.until, "PERSISTD_DAYS_LEFT=%s", f.days,
 					"PERSISTD_REASON=%s", a->reason ? a->reason : "",
 					"PERSISTD_ALERT=%s", alert_kind_to_string(a->kind),
@@ -98,7 +98,7 @@ void alert_write(const struct alert *a)
 	fprintf(stderr,
 		"persistd[%d]: ALERT %s %s cert=%s fqdn=%s status=%s until=%s days_left=%s "
 		"message_id=%s%s: %s\n",
-		(int)getpid(), alert_level_to_string(a->level), alert_kind_to_string(a->kind),
+		(int)getpid(), level_to_string(a->level), alert_kind_to_string(a->kind),
 		a->cert, a->fqdn ? a->fqdn : "-", a->status ? a->status : "-",
 		f.until[0] ? f.until : "-", f.days[0] ? f.days : "-",
 		alert_kind_message_id(a->kind), a->reminder ? " (reminder)" : "", a->message);
@@ -117,7 +117,7 @@ int alert_to_json(const struct alert *a, char **ret, size_t *ret_len)
 	json_kv_string(w, "type", "alert");
 	json_kv_string(w, "kind", alert_kind_to_string(a->kind));
 	json_kv_string(w, "message_id", alert_kind_message_id(a->kind));
-	json_kv_string(w, "level", alert_level_to_string(a->level));
+	json_kv_string(w, "level", level_to_string(a->level));
 	json_kv_string(w, "cert", a->cert);
 	json_kv_string(w, "fqdn", a->fqdn);
 	json_kv_string(w, "owner", a->owner);

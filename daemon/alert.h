@@ -38,11 +38,11 @@ enum alert_kind {
 
 const char *alert_kind_message_id(enum alert_kind k);  /* 32 hex digits */
 const char *alert_kind_to_string(enum alert_kind k);   /* "record-warning", ... */
-int alert_level_priority(enum alert_level l);          /* syslog priority */
+int alert_level_priority(enum level l);                /* syslog priority */
 
 struct alert {
 	enum alert_kind kind;
-	enum alert_level level;
+	enum level level;
 	const char *cert;       /* borrowed */
 	const char *fqdn;       /* borrowed; NULL for cert alerts */
 	const char *owner;      /* borrowed; _validation-persist.<base> */

@@ -122,7 +122,7 @@ int ca_new(struct daemon *d, const struct config_ca *cfg, struct ca **ret)
 	return 0;
 }
 
-static void finish(struct ca *ca, int r);
+static void prepare_finish(struct ca *ca, int r);
 
 static void on_signer_ignored(int r, yajl_val reply, const char *why, void *ud)
 {
@@ -188,7 +188,7 @@ void ca_free(struct ca *ca)
 	/* Whoever still waits (a control request) gets an answer, not silence. */
 	if (ca->n_waiters) {
 		set_error(ca, "CA '%s' was removed from the configuration", ca->name);
-		finish(ca, -ECANCELED);
+		prepare_finish(ca, -ECANCELED);
 	}
 	if (ca->rollover_cb) {
 		ca_done_fn cb = ca->rollover_cb;
@@ -422,7 +422,7 @@ int ca_expected_account_uri(const struct ca *ca, const char *name, const char *c
 
 /* ---- preparation ---- */
 
-static void finish(struct ca *ca, int r)
+static void prepare_finish(struct ca *ca, int r)
 {
 	struct ca_waiter *w = ca->waiters;
 	size_t n = ca->n_waiters;
@@ -500,22 +500,22 @@ static void on_account_checked(const struct acme_reply *rep, void *userdata)
 			enum acme_status s = acct.status;
 			acme_account_done(&acct);
 			if (s == ACME_STATUS_VALID) {
-				finish(ca, 0);
+				prepare_finish(ca, 0);
 				return;
 			}
 			set_error(ca, "the CA says account %s is %s; persistd will not create a new "
 				      "one by itself (the records name this account)",
 				  ca->account_url, acme_status_to_string(s));
-			finish(ca, -EACCES);
+			prepare_finish(ca, -EACCES);
 			return;
 		}
 		set_error(ca, "the account object from %s is malformed: %s", ca->account_url, err);
-		finish(ca, -EPROTO);
+		prepare_finish(ca, -EPROTO);
 		return;
 	}
 	acme_reply_describe(rep, why, sizeof(why));
 	set_error(ca, "checking account %s failed: %s", ca->account_url, why);
-	finish(ca, rep->error < 0 ? rep->error : -EACCES);
+	prepare_finish(ca, rep->error < 0 ? rep->error : -EACCES);
 }
 
 static void on_new_account(const struct acme_reply *rep, void *userdata)
@@ -527,7 +527,7 @@ static void on_new_account(const struct acme_reply *rep, void *userdata)
 	if (rep->error < 0 || (rep->status != 200 && rep->status != 201) || !rep->location) {
 		acme_reply_describe(rep, why, sizeof(why));
 		set_error(ca, "creating the ACME account failed: %s", why);
-		finish(ca, rep->error < 0 ? rep->error : -EACCES);
+		prepare_finish(ca, rep->error < 0 ? rep->error : -EACCES);
 		return;
 	}
 	r = remember_account(ca, rep->location);
@@ -535,13 +535,13 @@ static void on_new_account(const struct acme_reply *rep, void *userdata)
 		r = save_account_info(ca);
 	if (r < 0) {
 		set_error(ca, "saving the account: %s", strerror(-r));
-		finish(ca, r);
+		prepare_finish(ca, r);
 		return;
 	}
 	log_notice("CA '%s': %s account %s", ca->name,
 		   rep->status == 201 ? "created" : "found existing", ca->account_url);
 	(void)daemon_state_save(ca->d);
-	finish(ca, 0);
+	prepare_finish(ca, 0);
 }
 
 static int read_eab_key(struct ca *ca, uint8_t **ret, size_t *ret_len)
@@ -619,13 +619,13 @@ static void find_or_create_account(struct ca *ca)
 
 	if (!st) {
 		set_error(ca, "out of memory");
-		finish(ca, -ENOMEM);
+		prepare_finish(ca, -ENOMEM);
 		return;
 	}
 	if (ca->cfg->uri_mode == CONFIG_URI_HASHED && !dir->meta.account_hash_prefix) {
 		set_error(ca, "accounturi_mode = hashed, but the CA's directory has no "
 			      "meta.accountHashPrefix (it speaks draft -01: use url or auto)");
-		finish(ca, -EINVAL);
+		prepare_finish(ca, -EINVAL);
 		return;
 	}
 	/* An account we made before, at this same directory: confirm it is still valid
@@ -637,7 +637,7 @@ static void find_or_create_account(struct ca *ca)
 					   ca, NULL);
 		if (r < 0) {
 			set_error(ca, "checking the account: %s", strerror(-r));
-			finish(ca, r);
+			prepare_finish(ca, r);
 		}
 		return;
 	}
@@ -651,7 +651,7 @@ static void find_or_create_account(struct ca *ca)
 					   true, on_account_lookup, ca, NULL);
 		if (r < 0) {
 			set_error(ca, "looking the account up: %s", strerror(-r));
-			finish(ca, r);
+			prepare_finish(ca, r);
 		}
 		return;
 	}
@@ -667,7 +667,7 @@ static void create_account(struct ca *ca)
 		set_error(ca, "the CA requires external account binding: set eab_kid and "
 			      "eab_hmac_file in [ca %s]",
 			  ca->name);
-		finish(ca, -EACCES);
+		prepare_finish(ca, -EACCES);
 		return;
 	}
 	_cleanup_free_ char *payload = NULL;
@@ -680,7 +680,7 @@ static void create_account(struct ca *ca)
 	if (r < 0) {
 		if (!ca->last_error[0])
 			set_error(ca, "creating the account: %s", strerror(-r));
-		finish(ca, r);
+		prepare_finish(ca, r);
 	}
 }
 
@@ -700,7 +700,7 @@ static void on_account_lookup(const struct acme_reply *rep, void *userdata)
 	char why[300];
 	acme_reply_describe(rep, why, sizeof(why));
 	set_error(ca, "looking the account up failed: %s", why);
-	finish(ca, rep->error < 0 ? rep->error : -EACCES);
+	prepare_finish(ca, rep->error < 0 ? rep->error : -EACCES);
 }
 
 static void on_account_key(int r, yajl_val reply, const char *why, void *userdata)
@@ -711,13 +711,13 @@ static void on_account_key(int r, yajl_val reply, const char *why, void *userdat
 	ca->signer_busy = false;
 	if (r < 0) {
 		set_error(ca, "the account key (in the signer process): %s", why);
-		finish(ca, r);
+		prepare_finish(ca, r);
 		return;
 	}
 	r = set_public(ca, reply);
 	if (r < 0) {
 		set_error(ca, "the signer's account key answer: %s", strerror(-r));
-		finish(ca, r);
+		prepare_finish(ca, r);
 		return;
 	}
 	if (json_get_bool(reply, "created", &created) && created) {
@@ -760,13 +760,13 @@ static void on_directory(const struct acme_reply *rep, void *userdata)
 	if (rep->error < 0 || !ca_get_directory(ca)) {
 		acme_reply_describe(rep, why, sizeof(why));
 		set_error(ca, "fetching the directory %s failed: %s", ca->cfg->directory, why);
-		finish(ca, rep->error < 0 ? rep->error : -EPROTO);
+		prepare_finish(ca, rep->error < 0 ? rep->error : -EPROTO);
 		return;
 	}
 	r = remember_directory(ca);
 	if (r < 0) {
 		set_error(ca, "out of memory");
-		finish(ca, r);
+		prepare_finish(ca, r);
 		return;
 	}
 	if (ca->jwk) {
@@ -778,7 +778,7 @@ static void on_directory(const struct acme_reply *rep, void *userdata)
 			   &ca->signer_id);
 	if (r < 0) {
 		set_error(ca, "asking the signer for the account key: %s", strerror(-r));
-		finish(ca, r);
+		prepare_finish(ca, r);
 		return;
 	}
 	ca->signer_busy = true;
@@ -787,7 +787,7 @@ static void on_directory(const struct acme_reply *rep, void *userdata)
 static void on_ready_again(const struct acme_reply *rep, void *userdata)
 {
 	(void)rep; /* the cached directory: nothing can have failed */
-	finish(userdata, 0);
+	prepare_finish(userdata, 0);
 }
 
 int ca_prepare(struct ca *ca, ca_ready_fn cb, void *userdata)

@@ -161,14 +161,14 @@ static void emit(struct cert *c, const struct alert *a)
 		daemon_notify_event(c->d, json, len);
 }
 
-static enum alert_kind name_kind(enum alert_level l, bool unverifiable)
+static enum alert_kind name_kind(enum level l, bool unverifiable)
 {
 	switch (l) {
-	case ALERT_ERROR:
+	case LEVEL_ERROR:
 		return ALERT_RECORD_ERROR;
-	case ALERT_CRITICAL:
+	case LEVEL_CRITICAL:
 		return ALERT_RECORD_CRITICAL;
-	case ALERT_WARNING:
+	case LEVEL_WARNING:
 		return unverifiable ? ALERT_RECORD_UNVERIFIABLE : ALERT_RECORD_WARNING;
 	default:
 		return ALERT_RECORD_OK;
@@ -176,13 +176,13 @@ static enum alert_kind name_kind(enum alert_level l, bool unverifiable)
 }
 
 /* The level of one name from what we last saw and the clock. */
-static enum alert_level name_level(const struct cert *c, const struct state_name *n, int64_t now,
+static enum level name_level(const struct cert *c, const struct state_name *n, int64_t now,
 				   char *why, size_t size, bool *ret_unverifiable)
 {
 	const struct config_daemon *dc = &c->d->config->daemon;
 	const struct state_cert *st = cert_state(c);
 	_cleanup_free_ char *owner = NULL;
-	enum alert_level level = ALERT_OK;
+	enum level level = LEVEL_OK;
 	char until[40];
 
 	*ret_unverifiable = false;
@@ -190,14 +190,14 @@ static enum alert_level name_level(const struct cert *c, const struct state_name
 	str_printf(why, size, "record %s is valid", owner ? owner : n->name);
 	if (!n->checked) {
 		str_printf(why, size, "not checked yet");
-		return ALERT_OK;
+		return LEVEL_OK;
 	}
 	if (n->dns_error) {
 		/* A lookup that failed says nothing about the record: keep what we knew,
 		 * and only say "cannot tell" once it has gone on for a while. */
 		level = n->level;
-		if (n->dns_failures >= UNVERIFIABLE_AFTER && level < ALERT_WARNING) {
-			level = ALERT_WARNING;
+		if (n->dns_failures >= UNVERIFIABLE_AFTER && level < LEVEL_WARNING) {
+			level = LEVEL_WARNING;
 			*ret_unverifiable = true;
 			str_printf(why, size,
 				   "cannot verify %s: %s (%u checks in a row); the record may be fine",
@@ -211,10 +211,10 @@ static enum alert_level name_level(const struct cert *c, const struct state_name
 	} else if (!n->status || !streq(n->status, "VALID")) {
 		str_printf(why, size, "record %s is %s: %s", owner ? owner : n->name,
 			   n->status ? n->status : "?", n->reason ? n->reason : "");
-		return ALERT_ERROR;
+		return LEVEL_ERROR;
 	} else if (n->caa) {
 		str_printf(why, size, "CAA forbids issuance: %s", n->caa);
-		return ALERT_ERROR;
+		return LEVEL_ERROR;
 	}
 	if (!n->has_until)
 		return level;
@@ -223,22 +223,22 @@ static enum alert_level name_level(const struct cert *c, const struct state_name
 	int64_t days = time_days_left(n->persist_until, now);
 	switch (time_expiry_level(n->persist_until, now, dc->warn_before_ms,
 				  dc->critical_before_ms)) {
-	case EXPIRY_EXPIRED:
+	case LEVEL_ERROR:
 		str_printf(why, size, "record %s expired: persistUntil %s has passed",
 			   owner ? owner : n->name, until);
-		return ALERT_ERROR;
-	case EXPIRY_CRITICAL:
+		return LEVEL_ERROR;
+	case LEVEL_CRITICAL:
 		str_printf(why, size,
 			   "record %s expires in %" PRId64 " days (persistUntil %s): publish a new "
 			   "record with a later persistUntil now",
 			   owner ? owner : n->name, days, until);
-		return MAX(level, ALERT_CRITICAL);
-	case EXPIRY_WARNING:
+		return MAX(level, LEVEL_CRITICAL);
+	case LEVEL_WARNING:
 		str_printf(why, size,
 			   "record %s expires in %" PRId64 " days (persistUntil %s): publish a new "
 			   "record with a later persistUntil before then",
 			   owner ? owner : n->name, days, until);
-		return MAX(level, ALERT_WARNING);
+		return MAX(level, LEVEL_WARNING);
 	default:
 		break;
 	}
@@ -250,7 +250,7 @@ static enum alert_level name_level(const struct cert *c, const struct state_name
 			   "record %s stops working (persistUntil %s) before the next renewal (%s): "
 			   "publish a new record with a later persistUntil",
 			   owner ? owner : n->name, until, next);
-		return MAX(level, ALERT_WARNING);
+		return MAX(level, LEVEL_WARNING);
 	}
 	return level;
 }
@@ -259,10 +259,10 @@ static void name_update_level(struct cert *c, struct state_name *n, int64_t now)
 {
 	char why[512];
 	bool unverifiable;
-	enum alert_level level = name_level(c, n, now, why, sizeof(why), &unverifiable);
+	enum level level = name_level(c, n, now, why, sizeof(why), &unverifiable);
 	_cleanup_free_ char *owner = NULL;
 	bool changed = level != n->alerted_level;
-	bool remind = !changed && level != ALERT_OK && now - n->alerted_at >= REMIND_EVERY_SEC;
+	bool remind = !changed && level != LEVEL_OK && now - n->alerted_at >= REMIND_EVERY_SEC;
 
 	n->level = level;
 	(void)state_set_str(&n->level_reason, why);
@@ -270,7 +270,7 @@ static void name_update_level(struct cert *c, struct state_name *n, int64_t now)
 		return;
 	(void)record_owner_name(n->name, &owner, NULL);
 	char message[700];
-	if (level == ALERT_OK)
+	if (level == LEVEL_OK)
 		str_printf(message, sizeof(message), "%s: %s: OK again (%s)", c->name, n->name, why);
 	else
 		str_printf(message, sizeof(message), "%s: %s: %s", c->name, n->name, why);
@@ -290,14 +290,14 @@ static void name_update_level(struct cert *c, struct state_name *n, int64_t now)
 	};
 	/* The first check of a healthy name is no news. */
 	if (changed || remind)
-		if (!(level == ALERT_OK && n->alerted_at == 0))
+		if (!(level == LEVEL_OK && n->alerted_at == 0))
 			emit(c, &a);
 	n->alerted_level = level;
 	n->alerted_at = now;
 	daemon_state_changed(c->d);
 }
 
-static enum alert_level cert_level(const struct cert *c, const struct state_cert *st,
+static enum level cert_level(const struct cert *c, const struct state_cert *st,
 				   int64_t now, char *why, size_t size)
 {
 	const struct config_daemon *dc = &c->d->config->daemon;
@@ -307,32 +307,32 @@ static enum alert_level cert_level(const struct cert *c, const struct state_cert
 		if (st->failures) {
 			str_printf(why, size, "no certificate yet: %s",
 				   st->last_error ? st->last_error : "renewal failed");
-			return ALERT_ERROR;
+			return LEVEL_ERROR;
 		}
 		str_printf(why, size, "no certificate yet");
-		return ALERT_OK;
+		return LEVEL_OK;
 	}
 	time_format_iso(st->not_after, date, sizeof(date));
 	if (now > st->not_after) {
 		str_printf(why, size, "the certificate expired at %s%s%s", date,
 			   st->last_error ? ": " : "", st->last_error ? st->last_error : "");
-		return ALERT_ERROR;
+		return LEVEL_ERROR;
 	}
 	if (st->failures == 0 && st->deploy_failed && c->cfg->deploy_hook) {
 		str_printf(why, size, "certificate valid until %s is installed, but its deploy hook "
 				      "failed: %s",
 			   date, st->last_error ? st->last_error : "");
-		return ALERT_WARNING;
+		return LEVEL_WARNING;
 	}
 	if (st->failures == 0) {
 		str_printf(why, size, "certificate valid until %s", date);
-		return ALERT_OK;
+		return LEVEL_OK;
 	}
 	if (st->cert_rejected) {
 		str_printf(why, size, "the CA issued a certificate that was not installed (the one in "
 				      "use is valid until %s): %s",
 			   date, st->last_error ? st->last_error : "");
-		return ALERT_ERROR;
+		return LEVEL_ERROR;
 	}
 	int64_t lifetime = st->not_after - st->not_before + 1;
 	int64_t left = st->not_after - now;
@@ -342,11 +342,11 @@ static enum alert_level cert_level(const struct cert *c, const struct state_cert
 		str_printf(why, size,
 			   "renewal keeps failing (%u attempts) and the certificate expires %s: %s",
 			   st->failures, date, st->last_error ? st->last_error : "");
-		return ALERT_CRITICAL;
+		return LEVEL_CRITICAL;
 	}
 	str_printf(why, size, "renewal failed (%u attempts; certificate valid until %s): %s",
 		   st->failures, date, st->last_error ? st->last_error : "");
-	return ALERT_WARNING;
+	return LEVEL_WARNING;
 }
 
 /* True when it wrote an alert. */
@@ -361,26 +361,26 @@ static bool cert_update_level(struct cert *c, int64_t now)
 	_cleanup_free_ char *why = malloc(why_size), *message = malloc(why_size + 300);
 	if (!why || !message)
 		return false;
-	enum alert_level level = cert_level(c, st, now, why, why_size);
+	enum level level = cert_level(c, st, now, why, why_size);
 	bool changed = level != st->alerted_level;
-	bool remind = !changed && level != ALERT_OK && now - st->alerted_at >= REMIND_EVERY_SEC;
+	bool remind = !changed && level != LEVEL_OK && now - st->alerted_at >= REMIND_EVERY_SEC;
 
 	st->level = level;
 	(void)state_set_str(&st->level_reason, why);
 	if (!changed && !remind)
 		return false;
 	static const enum alert_kind kinds[] = {
-		[ALERT_OK] = ALERT_CERT_OK,
-		[ALERT_WARNING] = ALERT_CERT_RENEWAL_FAILED,
-		[ALERT_CRITICAL] = ALERT_CERT_EXPIRING,
-		[ALERT_ERROR] = ALERT_CERT_EXPIRED,
+		[LEVEL_OK] = ALERT_CERT_OK,
+		[LEVEL_WARNING] = ALERT_CERT_RENEWAL_FAILED,
+		[LEVEL_CRITICAL] = ALERT_CERT_EXPIRING,
+		[LEVEL_ERROR] = ALERT_CERT_EXPIRED,
 	};
 	str_printf(message, why_size + 300, "%s: %s", c->name, why);
 	bool expired = st->has_cert && now > st->not_after;
 	struct alert a = {
-		.kind = level == ALERT_ERROR && !expired && st->cert_rejected ? ALERT_CERT_REJECTED
-			: level == ALERT_ERROR && !expired ? ALERT_CERT_RENEWAL_FAILED
-			: level == ALERT_WARNING && st->failures == 0 && st->deploy_failed
+		.kind = level == LEVEL_ERROR && !expired && st->cert_rejected ? ALERT_CERT_REJECTED
+			: level == LEVEL_ERROR && !expired ? ALERT_CERT_RENEWAL_FAILED
+			: level == LEVEL_WARNING && st->failures == 0 && st->deploy_failed
 				? ALERT_CERT_DEPLOY_FAILED
 				: kinds[level],
 		.level = level,
@@ -393,7 +393,7 @@ static bool cert_update_level(struct cert *c, int64_t now)
 		.reason = st->last_error,
 		.reminder = remind,
 	};
-	bool emitted = !(level == ALERT_OK && st->alerted_at == 0);
+	bool emitted = !(level == LEVEL_OK && st->alerted_at == 0);
 	if (emitted)
 		emit(c, &a);
 	st->alerted_level = level;
@@ -402,10 +402,10 @@ static bool cert_update_level(struct cert *c, int64_t now)
 	return emitted;
 }
 
-enum alert_level cert_worst_level(const struct cert *c)
+enum level cert_worst_level(const struct cert *c)
 {
 	const struct state_cert *st = cert_state(c);
-	enum alert_level worst = ALERT_OK;
+	enum level worst = LEVEL_OK;
 
 	if (!st)
 		return worst;
@@ -528,7 +528,7 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 		json_kv_string(w, "cert", c->name);
 		json_kv_string(w, "fqdn", n->name);
 		json_kv_string(w, "status", sn->status);
-		json_kv_string(w, "level", alert_level_to_string(sn->level));
+		json_kv_string(w, "level", level_to_string(sn->level));
 		json_kv_string(w, "reason", sn->reason);
 		json_kv_int(w, "time", now);
 		json_end_object(w);
@@ -781,7 +781,7 @@ static void note_order_limit(struct cert *c, struct state_cert *st, int64_t unti
 	log_error("cert '%s': issuance paused: %s", c->name, message);
 	struct alert a = {
 		.kind = ALERT_CERT_ORDER_LIMIT,
-		.level = ALERT_ERROR,
+		.level = LEVEL_ERROR,
 		.cert = c->name,
 		.status = "ORDER_LIMIT",
 		.has_until = true,
@@ -947,7 +947,7 @@ static void deploy_failed(struct cert *c, const char *error)
 		str_printf(message, sizeof(message), "%s: %s", c->name, st->level_reason);
 		struct alert a = {
 			.kind = ALERT_CERT_DEPLOY_FAILED,
-			.level = ALERT_WARNING,
+			.level = LEVEL_WARNING,
 			.cert = c->name,
 			.status = "VALID",
 			.has_until = st->has_cert,
@@ -1192,7 +1192,7 @@ static void on_order_done(struct order_job *job, const struct order_result *res,
 			   c->name, res->version, until);
 		struct alert a = {
 			.kind = ALERT_CERT_RENEWED,
-			.level = ALERT_OK,
+			.level = LEVEL_OK,
 			.cert = c->name,
 			.status = "RENEWED",
 			.has_until = true,
@@ -1225,7 +1225,7 @@ static void on_order_done(struct order_job *job, const struct order_result *res,
 		if (res->rejected) {
 			/* Each refused certificate is its own alert, even while the level
 			 * stays ERROR: it is the CA misbehaving again. */
-			st->alerted_level = ALERT_OK;
+			st->alerted_level = LEVEL_OK;
 			log_error("cert '%s': %s", c->name, res->message);
 		}
 		/* A refused or transient attempt leaves the order usable: resume it next

@@ -69,7 +69,7 @@ struct state_cert *cert_state(const struct cert *c);
 bool cert_is_renewing(const struct cert *c);
 
 /* The worst level among the cert and its names. */
-enum alert_level cert_worst_level(const struct cert *c);
+enum level cert_worst_level(const struct cert *c);
 
 typedef void (*cert_done_fn)(struct cert *c, int r, const char *message, void *userdata);
 

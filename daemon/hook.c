@@ -53,7 +53,7 @@ static void unlink_running(struct hook_run *h)
 	h->prev = h->next = NULL;
 }
 
-static void maybe_free(struct hook_run *h)
+static void run_maybe_free(struct hook_run *h)
 {
 	if (h->open_handles == 0) {
 		free(h->prefix);
@@ -68,7 +68,7 @@ static void on_closed(uv_handle_t *handle)
 				     : handle->data;
 
 	h->open_handles--;
-	maybe_free(h);
+	run_maybe_free(h);
 }
 
 static void close_handle(struct hook_run *h, uv_handle_t *handle)
@@ -114,7 +114,7 @@ static void join_tail(const struct hook_run *h, char *buf, size_t size)
 	}
 }
 
-static void report(struct hook_run *h)
+static void run_report(struct hook_run *h)
 {
 	int r = 0;
 
@@ -167,7 +167,7 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 	if (n < 0) {
 		s->open = false;
 		close_handle(s->run, (uv_handle_t *)&s->pipe);
-		report(s->run);
+		run_report(s->run);
 		return;
 	}
 	for (ssize_t i = 0; i < n; i++) {
@@ -194,7 +194,7 @@ static void on_exit_cb(uv_process_t *proc, int64_t status, int term_signal)
 	/* Output still in the pipes is read first; a background child that keeps
 	 * them open gets one second, then we stop listening. */
 	(void)uv_timer_start(&h->timer, on_timeout, 1000, 0);
-	report(h);
+	run_report(h);
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -208,7 +208,7 @@ static void on_timeout(uv_timer_t *t)
 				streams[i]->open = false;
 				close_handle(h, (uv_handle_t *)&streams[i]->pipe);
 			}
-		report(h);
+		run_report(h);
 		return;
 	}
 	if (!h->timed_out && !h->stopped) {
@@ -320,7 +320,7 @@ fail_pipes:
 		if (streams[i]->open)
 			close_handle(h, (uv_handle_t *)&streams[i]->pipe);
 	if (h->open_handles == 0)
-		maybe_free(h);
+		run_maybe_free(h);
 	return r;
 }
 

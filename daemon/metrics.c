@@ -58,7 +58,7 @@ void metrics_writer_free(struct metrics_writer *w)
 	free(w);
 }
 
-static void fail(struct metrics_writer *w, int r)
+static void writer_fail(struct metrics_writer *w, int r)
 {
 	if (!w->error)
 		w->error = r;
@@ -106,15 +106,15 @@ void metrics_family(struct metrics_writer *w, const char *name, enum metrics_typ
 	if (!valid_name(name, true) || strlen(name) >= sizeof(w->family) ||
 	    (unsigned)type >= _METRICS_TYPE_MAX ||
 	    (type == METRICS_COUNTER && !has_suffix(name, "_total")))
-		return fail(w, -EINVAL);
+		return writer_fail(w, -EINVAL);
 	for (size_t i = 0; i < w->n_seen; i++)
 		if (streq(w->seen[i], name))
-			return fail(w, -EINVAL);
+			return writer_fail(w, -EINVAL);
 	if (w->n_seen == METRICS_MAX_FAMILIES)
-		return fail(w, -E2BIG);
+		return writer_fail(w, -E2BIG);
 	w->seen[w->n_seen] = strdup(name);
 	if (!w->seen[w->n_seen])
-		return fail(w, -ENOMEM);
+		return writer_fail(w, -ENOMEM);
 	w->n_seen++;
 	str_printf(w->family, sizeof(w->family), "%s", name);
 	fprintf(w->f, "# HELP %s ", name);
@@ -127,11 +127,11 @@ void metrics_sample(struct metrics_writer *w, const char *const *labels, int64_t
 	if (w->error)
 		return;
 	if (!w->family[0])
-		return fail(w, -EINVAL);
+		return writer_fail(w, -EINVAL);
 	for (size_t i = 0; labels && labels[i]; i += 2)
 		if (!valid_name(labels[i], false) || str_has_prefix(labels[i], "__") ||
 		    !labels[i + 1])
-			return fail(w, -EINVAL);
+			return writer_fail(w, -EINVAL);
 	fputs(w->family, w->f);
 	if (labels && labels[0]) {
 		fputc('{', w->f);
@@ -213,7 +213,7 @@ static void name_family(struct metrics_writer *w, const struct daemon *d, const 
 	}
 }
 
-static bool cert_level(const struct cert *c, const struct state_cert *st, int64_t *ret)
+static bool cert_level_value(const struct cert *c, const struct state_cert *st, int64_t *ret)
 {
 	(void)st;
 	*ret = cert_worst_level(c);
@@ -262,7 +262,7 @@ static bool cert_renewing(const struct cert *c, const struct state_cert *st, int
 	return true;
 }
 
-static bool name_level(const struct state_name *n, int64_t *ret)
+static bool name_level_value(const struct state_name *n, int64_t *ret)
 {
 	*ret = n->level;
 	return true;
@@ -308,7 +308,7 @@ void metrics_collect(const struct daemon *d, struct metrics_writer *w)
 	cert_family(w, d, "persistd_cert_level",
 		    "Worst alert level of the cert and its names: 0 OK, 1 WARNING, 2 CRITICAL, "
 		    "3 ERROR.",
-		    cert_level);
+		    cert_level_value);
 	cert_family(w, d, "persistd_cert_not_after_seconds",
 		    "notAfter of the installed certificate (Unix seconds); absent without one.",
 		    cert_not_after);
@@ -325,7 +325,7 @@ void metrics_collect(const struct daemon *d, struct metrics_writer *w)
 
 	name_family(w, d, "persistd_name_level",
 		    "Alert level of the name's record: 0 OK, 1 WARNING, 2 CRITICAL, 3 ERROR.",
-		    name_level);
+		    name_level_value);
 	name_family(w, d, "persistd_name_persist_until_seconds",
 		    "persistUntil of the _validation-persist record (Unix seconds); absent when "
 		    "the record has none.",

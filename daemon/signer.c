@@ -239,7 +239,7 @@ void signer_free(struct signer *s)
 
 /* ---- replies ---- */
 
-static void deliver(struct signer *s, const uint8_t *msg, size_t len)
+static void deliver_reply(struct signer *s, const uint8_t *msg, size_t len)
 {
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
 	int64_t id = -1;
@@ -313,7 +313,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	s->freed = &freed;
 	while ((r = signer_frame_next(s->in + off, s->in_len - off, SIGNER_MAX_REPLY_BYTES,
 				      &len)) > 0) {
-		deliver(s, s->in + off + 4, len);
+		deliver_reply(s, s->in + off + 4, len);
 		if (freed)
 			return;
 		off += 4 + len;

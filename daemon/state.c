@@ -7,27 +7,6 @@
 #include "common/strutil.h"
 #include "daemon/state.h"
 
-static const char *const alert_level_names[] = {
-	[ALERT_OK] = "OK",
-	[ALERT_WARNING] = "WARNING",
-	[ALERT_CRITICAL] = "CRITICAL",
-	[ALERT_ERROR] = "ERROR",
-};
-_Static_assert(ELEMENTSOF(alert_level_names) == _ALERT_LEVEL_MAX, "alert level names");
-
-const char *alert_level_to_string(enum alert_level l)
-{
-	return (unsigned)l < _ALERT_LEVEL_MAX ? alert_level_names[l] : "UNKNOWN";
-}
-
-int alert_level_from_string(const char *s)
-{
-	for (size_t i = 0; i < ELEMENTSOF(alert_level_names); i++)
-		if (streq(s, alert_level_names[i]))
-			return (int)i;
-	return -EINVAL;
-}
-
 int state_set_str(char **slot, const char *v)
 {
 	char *copy = NULL;
@@ -144,7 +123,7 @@ static void write_fields(struct json_writer *w, const void *obj, const struct fi
 			json_uint(w, *(const unsigned *)p);
 			break;
 		case F_LEVEL:
-			json_string(w, alert_level_to_string(*(const enum alert_level *)p));
+			json_string(w, level_to_string(*(const enum level *)p));
 			break;
 		case F_TRISTATE: {
 			int v = *(const int *)p;
@@ -199,10 +178,10 @@ static int read_fields(yajl_val obj, void *out, const struct field *f, size_t n,
 				*(int *)p = YAJL_IS_TRUE(v);
 			break;
 		case F_LEVEL: {
-			int l = YAJL_IS_STRING(v) ? alert_level_from_string(YAJL_GET_STRING(v)) : -1;
-			ok = l >= 0;
+			int l = YAJL_IS_STRING(v) ? level_from_string(YAJL_GET_STRING(v)) : -1;
+			ok = l >= 0 && l != LEVEL_UNKNOWN;
 			if (ok)
-				*(enum alert_level *)p = (enum alert_level)l;
+				*(enum level *)p = (enum level)l;
 			break;
 		}
 		}
@@ -225,7 +204,7 @@ static void name_done(struct state_name *n)
 	free(n->level_reason);
 }
 
-static void cert_free(struct state_cert *c)
+static void state_cert_free(struct state_cert *c)
 {
 	if (!c)
 		return;
@@ -245,7 +224,7 @@ static void cert_free(struct state_cert *c)
 	free(c);
 }
 
-static void ca_free(struct state_ca *ca)
+static void state_ca_free(struct state_ca *ca)
 {
 	if (!ca)
 		return;
@@ -270,10 +249,10 @@ void state_free(struct state *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n_cas; i++)
-		ca_free(s->cas[i]);
+		state_ca_free(s->cas[i]);
 	free(s->cas);
 	for (size_t i = 0; i < s->n_certs; i++)
-		cert_free(s->certs[i]);
+		state_cert_free(s->certs[i]);
 	free(s->certs);
 	free(s);
 }
@@ -365,7 +344,7 @@ void state_retain_certs(struct state *s, const char *const *names, size_t n)
 		if (keep)
 			s->certs[o++] = s->certs[i];
 		else
-			cert_free(s->certs[i]);
+			state_cert_free(s->certs[i]);
 	}
 	s->n_certs = o;
 }

@@ -17,23 +17,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/level.h"
 #include "common/macro.h"
 #include "common/record.h"
 
 #define STATE_VERSION 1
 #define STATE_MAX_ORDER_TIMES 100 /* the highest max_orders_per_hour */
 
-/* Alert levels of a name or cert, in order of severity. */
-enum alert_level {
-	ALERT_OK,
-	ALERT_WARNING,
-	ALERT_CRITICAL,
-	ALERT_ERROR,
-	_ALERT_LEVEL_MAX,
-};
-
-const char *alert_level_to_string(enum alert_level l); /* "OK", "WARNING", ... */
-int alert_level_from_string(const char *s);
+/* A name's or cert's level is one of LEVEL_OK to LEVEL_ERROR (common/level.h),
+ * stored by its word; the daemon never computes LEVEL_UNKNOWN, and a file
+ * that says UNKNOWN has the wrong type. */
 
 struct state_name {
 	char *name;              /* owned: as configured ("*.example.com" kept) */
@@ -49,9 +42,9 @@ struct state_name {
 	bool has_until;
 	int64_t persist_until;
 	char *caa;               /* owned: CAA verdict line, or NULL */
-	enum alert_level level;  /* computed at the last check */
+	enum level level;        /* computed at the last check */
 	char *level_reason;      /* owned */
-	enum alert_level alerted_level; /* last level written to the journal */
+	enum level alerted_level; /* last level written to the journal */
 	int64_t alerted_at;
 	int64_t next_check;      /* 0: not scheduled */
 	unsigned dns_failures;   /* consecutive DNS_ERROR results */
@@ -94,9 +87,9 @@ struct state_cert {
 	char *order_replaces;    /* owned: ARI cert id sent with it */
 	char *records_hint;      /* owned: the record(s) to publish when a precheck refused */
 	/* the cert's own alert level (expiry, failing renewals) */
-	enum alert_level level;
+	enum level level;
 	char *level_reason;      /* owned */
-	enum alert_level alerted_level;
+	enum level alerted_level;
 	int64_t alerted_at;
 	/* the deploy hook: pending from a new certificate until the hook ends
 	 * (so a stop or crash in between runs it again at the next start);

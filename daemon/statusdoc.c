@@ -40,7 +40,7 @@ static void write_name(struct json_writer *w, const struct daemon *d, const stru
 	json_begin_object(w);
 	json_kv_string(w, "name", n->name);
 	json_kv_string(w, "owner", owner);
-	json_kv_string(w, "level", alert_level_to_string(n->level));
+	json_kv_string(w, "level", level_to_string(n->level));
 	json_kv_string(w, "level_reason", n->level_reason);
 	json_kv_bool(w, "checked", n->checked);
 	statusdoc_kv_time(w, "checked_at", n->checked ? n->checked_at : 0);
@@ -82,8 +82,8 @@ void statusdoc_write_cert(struct json_writer *w, const struct daemon *d, const s
 	json_kv_string(w, "name", cert_get_name(c));
 	json_kv_string(w, "ca", cfg->ca_name);
 	json_kv_string(w, "challenge", challenge_type_to_string(cfg->challenge));
-	json_kv_string(w, "level", alert_level_to_string(cert_worst_level(c)));
-	json_kv_string(w, "cert_level", st ? alert_level_to_string(st->level) : "OK");
+	json_kv_string(w, "level", level_to_string(cert_worst_level(c)));
+	json_kv_string(w, "cert_level", st ? level_to_string(st->level) : "OK");
 	json_kv_string(w, "cert_level_reason", st ? st->level_reason : NULL);
 	json_kv_bool(w, "renewing", cert_is_renewing(c));
 	json_kv_bool(w, "has_cert", st && st->has_cert);
@@ -138,7 +138,7 @@ void statusdoc_write_cert(struct json_writer *w, const struct daemon *d, const s
 /* ---- status ---- */
 
 struct level_counts {
-	size_t certs, names, level[_ALERT_LEVEL_MAX];
+	size_t certs, names, level[_LEVEL_MAX];
 	int64_t next_renewal;
 	const char *next_cert;
 };
@@ -173,8 +173,8 @@ static void format_status_line(const struct daemon *d, const struct level_counts
 			time_format_duration((uint64_t)in * 1000, next, sizeof(next));
 	}
 	str_printf(buf, size, "%zu certs, %zu warning, %zu critical, %zu error, next renewal in %s%s",
-		   lc->certs, lc->level[ALERT_WARNING], lc->level[ALERT_CRITICAL],
-		   lc->level[ALERT_ERROR], next,
+		   lc->certs, lc->level[LEVEL_WARNING], lc->level[LEVEL_CRITICAL],
+		   lc->level[LEVEL_ERROR], next,
 		   d->reload_failed_at ? "; the last reload FAILED (old configuration in use)" : "");
 }
 
@@ -194,26 +194,27 @@ void statusdoc_write_status(const struct daemon *d, struct json_writer *w)
 
 	count_levels(d, &lc);
 	format_status_line(d, &lc, line, sizeof(line));
-	enum alert_level worst = ALERT_OK;
-	for (int l = 0; l < _ALERT_LEVEL_MAX; l++)
+	enum level worst = LEVEL_OK;
+	for (int l = 0; l < _LEVEL_MAX; l++)
 		if (lc.level[l])
-			worst = (enum alert_level)l;
+			worst = (enum level)l;
 	/* The daemon runs an older configuration than the file says: monitoring
 	 * must see that until a reload succeeds. */
-	if (d->reload_failed_at && worst < ALERT_WARNING)
-		worst = ALERT_WARNING;
+	if (d->reload_failed_at && worst < LEVEL_WARNING)
+		worst = LEVEL_WARNING;
 	json_begin_object(w);
 	json_kv_string(w, "version", PERSISTD_VERSION);
 	json_kv_int(w, "pid", getpid());
 	statusdoc_kv_time(w, "now", daemon_now(d));
 	json_kv_string(w, "summary", line);
-	json_kv_string(w, "level", alert_level_to_string(worst));
+	json_kv_string(w, "level", level_to_string(worst));
 	json_kv_int(w, "certs", (int64_t)lc.certs);
 	json_kv_int(w, "names", (int64_t)lc.names);
 	json_key(w, "counts");
 	json_begin_object(w);
-	for (int l = 0; l < _ALERT_LEVEL_MAX; l++)
-		json_kv_int(w, alert_level_to_string(l), (int64_t)lc.level[l]);
+	for (int l = 0; l < _LEVEL_MAX; l++)
+		if (l != LEVEL_UNKNOWN) /* never computed here: no count to show */
+			json_kv_int(w, level_to_string(l), (int64_t)lc.level[l]);
 	json_end_object(w);
 	statusdoc_kv_time(w, "next_renewal", lc.next_renewal == INT64_MAX ? 0 : lc.next_renewal);
 	json_kv_string(w, "next_renewal_cert", lc.next_cert);

@@ -100,6 +100,9 @@ def test_daemon_life(world):
         lv = name_levels(st)["www.example.test"]
         assert lv["level"] == level, lv
         assert rc == code
+        # the counts name the daemon's levels only, in their order: UNKNOWN,
+        # which the daemon never computes, has no count
+        assert list(st["counts"]) == ["OK", "WARNING", "CRITICAL", "ERROR"], st["counts"]
         p = env.ctl("status")
         assert level in p.stdout
     log = env.read_log()

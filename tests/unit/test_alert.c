@@ -23,9 +23,9 @@ static void test_ids(void **state)
 		for (int k = 0; k < i; k++)
 			assert_string_not_equal(alert_kind_message_id(i), alert_kind_message_id(k));
 	}
-	assert_int_equal(alert_level_priority(ALERT_WARNING), LOG_WARNING);
-	assert_int_equal(alert_level_priority(ALERT_CRITICAL), LOG_CRIT);
-	assert_int_equal(alert_level_priority(ALERT_ERROR), LOG_ERR);
+	assert_int_equal(alert_level_priority(LEVEL_WARNING), LOG_WARNING);
+	assert_int_equal(alert_level_priority(LEVEL_CRITICAL), LOG_CRIT);
+	assert_int_equal(alert_level_priority(LEVEL_ERROR), LOG_ERR);
 }
 
 static void test_json_and_stderr(void **state)
@@ -33,7 +33,7 @@ static void test_json_and_stderr(void **state)
 	(void)state;
 	struct alert a = {
 		.kind = ALERT_RECORD_WARNING,
-		.level = ALERT_WARNING,
+		.level = LEVEL_WARNING,
 		.cert = "www",
 		.fqdn = "*.example.com",
 		.owner = "_validation-persist.example.com",

@@ -10,7 +10,7 @@
 #include "common/json.h"
 #include "ctl/nagios.h"
 
-static char *format(const char *json, enum output_level *level)
+static char *format(const char *json, enum level *level)
 {
 	yajl_val v = NULL;
 	char *line = NULL;
@@ -25,7 +25,7 @@ static char *format(const char *json, enum output_level *level)
 static void test_ok(void **state)
 {
 	(void)state;
-	enum output_level level;
+	enum level level;
 	char *line = format(
 		"{\"level\":\"OK\",\"certs\":1,\"warn_before\":2592000,\"critical_before\":604800,"
 		"\"counts\":{\"OK\":1,\"WARNING\":0,\"CRITICAL\":0,\"ERROR\":0},"
@@ -33,7 +33,7 @@ static void test_ok(void **state)
 		"\"names\":[{\"name\":\"www.example.test\",\"level\":\"OK\",\"days_left\":180},"
 		"{\"name\":\"*.example.test\",\"level\":\"OK\",\"days_left\":null}]}]}",
 		&level);
-	assert_int_equal(level, OUTPUT_OK);
+	assert_int_equal(level, LEVEL_OK);
 	assert_string_equal(line, "PERSISTD OK - 1 certs, 0 warning, 0 critical, 0 error | "
 				  "'www_cert_days'=89;30;7 'www.example.test_record_days'=180;30;7 "
 				  "'*.example.test_record_days'=U;30;7");
@@ -43,7 +43,7 @@ static void test_ok(void **state)
 static void test_problem_and_quoting(void **state)
 {
 	(void)state;
-	enum output_level level;
+	enum level level;
 	char *line = format(
 		"{\"level\":\"ERROR\",\"certs\":2,\"warn_before\":864000,\"critical_before\":86400,"
 		"\"counts\":{\"OK\":0,\"WARNING\":1,\"CRITICAL\":0,\"ERROR\":1},"
@@ -54,7 +54,7 @@ static void test_problem_and_quoting(void **state)
 		&level);
 	/* ERROR is CRITICAL for a plugin; the worst problem is named, on one line,
 	 * with no '|' before the performance data. */
-	assert_int_equal(level, OUTPUT_CRITICAL);
+	assert_int_equal(level, LEVEL_CRITICAL);
 	assert_string_equal(line, "PERSISTD CRITICAL - 2 certs, 1 warning, 0 critical, 1 error: "
 				  "b.test: no record   at all | 'it''s_x_cert_days'=3;10;1 "
 				  "'b_cert_days'=U;10;1 'b.test_record_days'=-2;10;1");

@@ -34,13 +34,15 @@ static void test_round_trip(void **state)
 	c->n_order_times = 2;
 	assert_int_equal(state_set_str(&c->order_url, "https://ca/order/9"), 0);
 	struct state_name *n = state_cert_get_name(c, "*.example.com", true);
-	n->level = ALERT_CRITICAL;
+	n->level = LEVEL_CRITICAL;
 	n->has_until = true;
 	n->persist_until = -5;
 	assert_int_equal(state_set_str(&n->status, "VALID"), 0);
 	assert_ptr_equal(state_cert_get_name(c, "*.example.com", false), n);
 
 	assert_int_equal(state_to_json(s, &json, &len), 0);
+	/* state.json stores a level by its word, not its number */
+	assert_non_null(strstr(json, "\"CRITICAL\""));
 	assert_int_equal(state_from_json(json, len, &back, err, sizeof(err)), 0);
 	assert_int_equal(state_to_json(back, &json2, &len2), 0);
 	assert_string_equal(json, json2);
@@ -53,7 +55,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(c2->n_order_times, 2);
 	assert_int_equal(c2->order_times[1], 1800000300);
 	assert_string_equal(c2->order_url, "https://ca/order/9");
-	assert_int_equal(c2->names[0].level, ALERT_CRITICAL);
+	assert_int_equal(c2->names[0].level, LEVEL_CRITICAL);
 	assert_int_equal(c2->names[0].persist_until, -5);
 	assert_int_equal(state_get_ca(back, "le", false)->offers_persist, 1);
 	state_free(back);
@@ -79,6 +81,10 @@ static void test_bad_files(void **state)
 		"{\"version\":2}",
 		"{\"version\":1,\"certs\":{\"a\":{\"failures\":\"x\"}}}",
 		"{\"version\":1,\"certs\":{\"a\":{\"names\":{\"n\":{\"level\":\"LOUD\"}}}}}",
+		/* levels are the daemon's words: it never writes UNKNOWN or lower case */
+		"{\"version\":1,\"certs\":{\"a\":{\"names\":{\"n\":{\"level\":\"UNKNOWN\"}}}}}",
+		"{\"version\":1,\"certs\":{\"a\":{\"level\":\"UNKNOWN\"}}}",
+		"{\"version\":1,\"certs\":{\"a\":{\"level\":\"critical\"}}}",
 		"{\"version\":1,\"cas\":{\"a\":[]}}",
 		/* Issuer lists and order times are taken whole or not at all. */
 		"{\"version\":1,\"cas\":{\"a\":{\"issuers\":[\"1\",\"2\",\"3\",\"4\",\"5\","

@@ -117,15 +117,21 @@ static void test_expiry(void **state)
 	const uint64_t warn = 30 * 86400000ULL, crit = 7 * 86400000ULL;
 	const int64_t now = 1800000000;
 
-	assert_int_equal(time_expiry_level(now + 31 * 86400, now, warn, crit), EXPIRY_OK);
-	assert_int_equal(time_expiry_level(now + 30 * 86400, now, warn, crit), EXPIRY_WARNING);
-	assert_int_equal(time_expiry_level(now + 8 * 86400, now, warn, crit), EXPIRY_WARNING);
-	assert_int_equal(time_expiry_level(now + 7 * 86400, now, warn, crit), EXPIRY_CRITICAL);
-	assert_int_equal(time_expiry_level(now + 1, now, warn, crit), EXPIRY_CRITICAL);
-	assert_int_equal(time_expiry_level(now, now, warn, crit), EXPIRY_EXPIRED);
-	assert_int_equal(time_expiry_level(INT64_MIN, INT64_MAX, warn, crit), EXPIRY_EXPIRED);
-	assert_int_equal(time_expiry_level(INT64_MAX, INT64_MIN, warn, crit), EXPIRY_OK);
-	assert_string_equal(expiry_level_to_string(EXPIRY_CRITICAL), "critical");
+	assert_int_equal(time_expiry_level(now + 31 * 86400, now, warn, crit), LEVEL_OK);
+	assert_int_equal(time_expiry_level(now + 30 * 86400, now, warn, crit), LEVEL_WARNING);
+	assert_int_equal(time_expiry_level(now + 8 * 86400, now, warn, crit), LEVEL_WARNING);
+	assert_int_equal(time_expiry_level(now + 7 * 86400, now, warn, crit), LEVEL_CRITICAL);
+	assert_int_equal(time_expiry_level(now + 1, now, warn, crit), LEVEL_CRITICAL);
+	assert_int_equal(time_expiry_level(now, now, warn, crit), LEVEL_ERROR);
+	assert_int_equal(time_expiry_level(INT64_MIN, INT64_MAX, warn, crit), LEVEL_ERROR);
+	assert_int_equal(time_expiry_level(INT64_MAX, INT64_MIN, warn, crit), LEVEL_OK);
+	/* the words persistctl prints for a record's expiry ("expiry" in
+	 * `persistctl record --json`): expired, not ERROR */
+	assert_string_equal(time_expiry_to_string(LEVEL_OK), "ok");
+	assert_string_equal(time_expiry_to_string(LEVEL_WARNING), "warning");
+	assert_string_equal(time_expiry_to_string(LEVEL_CRITICAL), "critical");
+	assert_string_equal(time_expiry_to_string(LEVEL_ERROR), "expired");
+	assert_string_equal(time_expiry_to_string(LEVEL_UNKNOWN), "unknown");
 }
 
 int main(void)
