@@ -220,6 +220,9 @@ install: all
 		systemd/persistd.service >$(O)/persistd.service
 	install -m 0644 $(O)/persistd.service $(DESTDIR)$(UNITDIR)/persistd.service
 	install -m 0644 systemd/persistd.socket $(DESTDIR)$(UNITDIR)/persistd.socket
+	install -m 0644 systemd/persistd-deploy@.path $(DESTDIR)$(UNITDIR)/persistd-deploy@.path
+	install -m 0644 systemd/persistd-deploy@.service \
+		$(DESTDIR)$(UNITDIR)/persistd-deploy@.service
 	install -m 0644 systemd/persistd.sysusers $(DESTDIR)$(SYSUSERSDIR)/persistd.conf
 	install -m 0644 systemd/persistd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/persistd.conf
 	install -m 0644 systemd/persistd.catalog $(DESTDIR)$(CATALOGDIR)/persistd.catalog
@@ -228,6 +231,7 @@ install: all
 	install -m 0644 docs/man/persistd.8 $(DESTDIR)$(MANDIR)/man8/persistd.8
 	install -m 0644 ctl/persistctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/persistctl
 	install -m 0644 docs/operating-model.md docs/security.md docs/rollback.md docs/web.md \
+		docs/deploying.md \
 		$(DESTDIR)$(DATADIR)/doc/persistd/
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/persistd $(DESTDIR)$(SYSCONFDIR)/persistd/certs.d
 	@conf=$(DESTDIR)$(SYSCONFDIR)/persistd; \
@@ -256,6 +260,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/persistd $(DESTDIR)$(BINDIR)/persistctl \
 		$(DESTDIR)$(UNITDIR)/persistd.service $(DESTDIR)$(UNITDIR)/persistd.socket \
+		'$(DESTDIR)$(UNITDIR)/persistd-deploy@.path' \
+		'$(DESTDIR)$(UNITDIR)/persistd-deploy@.service' \
 		$(DESTDIR)$(SYSUSERSDIR)/persistd.conf $(DESTDIR)$(TMPFILESDIR)/persistd.conf \
 		$(DESTDIR)$(CATALOGDIR)/persistd.catalog \
 		$(DESTDIR)$(MANDIR)/man1/persistctl.1 $(DESTDIR)$(MANDIR)/man5/persistd.conf.5 \
@@ -263,7 +269,8 @@ uninstall:
 		$(DESTDIR)$(DATADIR)/doc/persistd/operating-model.md \
 		$(DESTDIR)$(DATADIR)/doc/persistd/security.md \
 		$(DESTDIR)$(DATADIR)/doc/persistd/rollback.md \
-		$(DESTDIR)$(DATADIR)/doc/persistd/web.md
+		$(DESTDIR)$(DATADIR)/doc/persistd/web.md \
+		$(DESTDIR)$(DATADIR)/doc/persistd/deploying.md
 	@conf=$(DESTDIR)$(SYSCONFDIR)/persistd; \
 	for f in persistd.conf certs.d/example.conf; do \
 		if [ -f $$conf/$$f ] && [ ! -L $$conf/$$f ] && cmp -s etc/$$f $$conf/$$f; then \

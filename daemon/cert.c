@@ -1021,7 +1021,8 @@ static int start_deploy(struct cert *c)
 {
 	struct state_cert *st = cert_state(c);
 	_cleanup_free_ char *dir = NULL, *full = NULL, *key = NULL, *e1 = NULL, *e2 = NULL,
-			    *e3 = NULL, *e4 = NULL, *e5 = NULL, *e6 = NULL, *names = NULL;
+			    *e3 = NULL, *e4 = NULL, *e5 = NULL, *e6 = NULL, *e7 = NULL,
+			    *names = NULL;
 	char prefix[200];
 	int r = -ENOMEM;
 
@@ -1038,12 +1039,14 @@ static int start_deploy(struct cert *c)
 	    asprintf(&e3, "PERSISTD_FULLCHAIN=%s", full) < 0 ||
 	    asprintf(&e4, "PERSISTD_PRIVKEY=%s", key) < 0 ||
 	    asprintf(&e5, "PERSISTD_NAMES=%s", names) < 0 ||
-	    /* RENEWED_LINEAGE lets certbot deploy hooks work unchanged. */
-	    asprintf(&e6, "RENEWED_LINEAGE=%s", dir) < 0) {
+	    /* RENEWED_LINEAGE and RENEWED_DOMAINS let certbot deploy hooks
+	     * work unchanged. */
+	    asprintf(&e6, "RENEWED_LINEAGE=%s", dir) < 0 ||
+	    asprintf(&e7, "RENEWED_DOMAINS=%s", names) < 0) {
 		log_error("cert '%s': out of memory for the deploy hook", c->name);
 		goto fail;
 	}
-	const char *env[] = { e1, e2, e3, e4, e5, e6, NULL };
+	const char *env[] = { e1, e2, e3, e4, e5, e6, e7, NULL };
 	const char *argv[] = { c->deploy_path, NULL };
 	str_printf(prefix, sizeof(prefix), "cert '%s': deploy hook", c->name);
 	r = hook_run(c->d->loop, argv, env, DEPLOY_HOOK_TIMEOUT_MS, prefix, on_deploy_done, c,

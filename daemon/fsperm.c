@@ -30,7 +30,7 @@ struct tidy {
 /* Every name store.c hands to file_write_atomic(). */
 static const char *const own_files[] = {
 	"account.key", "account.key.next", "account.json", "state.json", "pending.key",
-	"privkey.pem", "cert.pem",	   "chain.pem",	   "fullchain.pem",
+	"privkey.pem", "cert.pem",	   "chain.pem",	   "fullchain.pem", "domains",
 };
 
 bool fsperm_is_temp_name(const char *name)

@@ -7,7 +7,8 @@
  *
  *   accounts/<ca>/account.key   (0600) the ACME account key: the primary secret
  *   accounts/<ca>/account.json  account URL, contact, CA directory, created
- *   certs/<name>/archive/<N>/   privkey.pem (0600), cert.pem, chain.pem, fullchain.pem
+ *   certs/<name>/archive/<N>/   privkey.pem (0600), cert.pem, chain.pem, fullchain.pem,
+ *                               domains (the dNSNames, one line, space-separated)
  *   certs/<name>/current        symlink to archive/<N>, swapped atomically
  *   certs/<name>/pending.key    (0600) the key of an order in flight (its CSR)
  *   state.json                  daemon state (store_state_*)

@@ -13,6 +13,7 @@
 #include "common/fileio.h"
 #include "common/limits.h"
 #include "common/strutil.h"
+#include "common/x509.h"
 #include "daemon/statelock.h"
 #include "daemon/store.h"
 #include "daemon/store_files.h"
@@ -328,6 +329,28 @@ static int archive_max(const char *archive, unsigned *ret)
 	return 0;
 }
 
+/* <vdir>/domains: the certificate's dNSNames, space-separated, on one line.
+ * persistd-deploy@.service reads it as current/domains for RENEWED_DOMAINS,
+ * outside the daemon; inside the version, it moves with `current`. */
+static int write_domains(const char *vdir, const char *leaf_pem, size_t leaf_len)
+{
+	_cleanup_free_ char *path = NULL, *line = NULL;
+	struct x509_info info;
+	int r;
+
+	r = x509_parse_leaf(leaf_pem, leaf_len, &info);
+	if (r < 0)
+		return r;
+	char *joined = str_join((const char *const *)info.dns_names, info.n_dns_names, " ");
+	if (joined && asprintf(&line, "%s\n", joined) < 0)
+		line = NULL;
+	free(joined);
+	x509_info_done(&info);
+	if (!line || path_of(&path, "%s/domains", vdir) < 0)
+		return -ENOMEM;
+	return file_write_atomic(path, line, strlen(line), 0644);
+}
+
 static int files_cert_install(void *impl, const char *cert, const struct key *k,
 			      const char *leaf_pem, size_t leaf_len, const char *chain_pem,
 			      size_t chain_len, unsigned *ret_version)
@@ -386,6 +409,9 @@ static int files_cert_install(void *impl, const char *cert, const struct key *k,
 		if (r < 0)
 			return r;
 	}
+	r = write_domains(vdir, leaf_pem, leaf_len);
+	if (r < 0)
+		return r;
 	r = dir_fsync(archive);
 	if (r < 0)
 		return r;

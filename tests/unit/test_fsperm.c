@@ -22,6 +22,7 @@ static void test_temp_names(void **state)
 	assert_true(fsperm_is_temp_name("privkey.pem.tmp.abc123"));
 	assert_true(fsperm_is_temp_name("account.key.next.tmp.ZZZZZZ"));
 	assert_true(fsperm_is_temp_name("state.json.tmp.0a1B2c"));
+	assert_true(fsperm_is_temp_name("domains.tmp.0a1B2c"));
 	assert_false(fsperm_is_temp_name("privkey.pem.tmp.abc12"));
 	assert_false(fsperm_is_temp_name("privkey.pem.tmp.abc1234"));
 	assert_false(fsperm_is_temp_name("privkey.pem.tmp.ab-123"));

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/fileio.h"
 #include "daemon/store.h"
 #include "tests/unit/testdata.h"
 
@@ -119,6 +120,15 @@ static void test_install(void **state)
 	free(pem);
 	assert_int_equal(store_cert_path(f->s, "www", "privkey.pem", &path), 0);
 	assert_int_equal(mode_of(path), 0600);
+	free(path);
+	/* The leaf's dNSNames beside it, for RENEWED_DOMAINS outside the daemon. */
+	char *domains = NULL;
+	size_t dlen;
+	assert_int_equal(store_cert_path(f->s, "www", "domains", &path), 0);
+	assert_int_equal(mode_of(path), 0644);
+	assert_int_equal(file_read_bounded(path, 4096, &domains, &dlen), 0);
+	assert_string_equal(domains, "store-a.example\n");
+	free(domains);
 	free(path);
 
 	/* A half-written version from a crash is skipped, never reused. */
