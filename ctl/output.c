@@ -221,6 +221,36 @@ void output_table_free(struct output_table *t)
 	free(t);
 }
 
+/* A row is one line: a multi-line error (a CA's problem detail, a hook's
+ * output) would otherwise break the table's columns. A line break (with
+ * the blanks around it) becomes " / ", other control bytes a space; the
+ * full text stays in --json. A new string, NULL on out-of-memory. */
+static char *cell_one_line(const char *s)
+{
+	char *out = malloc(strlen(s) * 3 + 1);
+	char *o = out;
+
+	if (!out)
+		return NULL;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '\r' || c == '\n') {
+			while (p[1] == '\r' || p[1] == '\n' || p[1] == ' ' || p[1] == '\t')
+				p++;
+			while (o > out && (o[-1] == ' ' || o[-1] == '\t'))
+				o--;
+			if (p[1] && o > out) {
+				memcpy(o, " / ", 3);
+				o += 3;
+			}
+		} else {
+			*o++ = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+		}
+	}
+	*o = 0;
+	return out;
+}
+
 static int table_push(struct output_table *t, const char *const *cells, enum output_level l)
 {
 	if (t->nrows == t->cap) {
@@ -237,7 +267,7 @@ static int table_push(struct output_table *t, const char *const *cells, enum out
 	}
 	char **row = &t->cells[t->nrows * t->ncols];
 	for (size_t i = 0; i < t->ncols; i++) {
-		row[i] = strdup(cells[i] ? cells[i] : "-");
+		row[i] = cell_one_line(cells[i] ? cells[i] : "-");
 		if (!row[i]) {
 			for (size_t k = 0; k < i; k++)
 				free(row[k]);

@@ -8,7 +8,8 @@
  * output_json_bytes, which always yields valid UTF-8 JSON whatever the
  * bytes. The progress line is for a TTY on stderr only; it redraws at most
  * every OUTPUT_PROGRESS_MS and is cleared before normal output continues.
- * Tables collect rows and print them with aligned columns. No state outside
+ * Tables collect rows and print them with aligned columns, one line a row
+ * whatever the cells hold (line breaks in a cell print as " / "). No state outside
  * the structs the caller owns. Errors: -ENOMEM only. */
 #pragma once
 

@@ -424,13 +424,14 @@ int ctl_record_generate(int argc, char **argv)
 
 static const char lint_help[] =
 	"Usage: persistctl record lint --issuer ISSUER --account-uri EXPECTED [--fqdn NAME]\n"
-	"                              [--wildcard] [--now UNIX|DATE] [--json] VALUE...\n"
+	"                              [--wildcard] [--now UNIX|DATE] [--json] [VALUE...]\n"
 	"       hashed (draft -02): add --hash-prefix PREFIX and --key-thumbprint THUMB |\n"
 	"                           --account-key FILE [--any-domain]; --account-uri is then\n"
 	"                           the account URL and EXPECTED is computed\n"
 	"\n"
 	"Evaluates the TXT records found at _validation-persist.<name> (each VALUE is one\n"
-	"record, its strings already joined) the way the CA will, and says why.\n"
+	"record, its strings already joined) the way the CA will, and says why. No VALUE\n"
+	"is the empty RRset: NO_RECORD.\n"
 	"Exit status: 0 VALID, 1 any other outcome, 2 usage error.\n"
 	"  --issuer ISSUER     the CA's issuer domain name; repeat for several\n"
 	"  --warn DURATION     warn when persistUntil is this close (default 30d)\n"
@@ -513,9 +514,12 @@ int ctl_record_lint(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (n_issuers == 0 || !a.account_uri || optind >= argc) {
+	/* No VALUE is the empty RRset (NO_RECORD, exit 1), not a usage error, so
+	 * that lint takes the output of a lookup that found nothing:
+	 * persistctl record lint ... $(dig +short TXT _validation-persist.x). */
+	if (n_issuers == 0 || !a.account_uri) {
 		fputs(lint_help, stderr);
-		return usage_error("record lint needs --issuer, --account-uri and at least one VALUE");
+		return usage_error("record lint needs --issuer and --account-uri");
 	}
 	if (argc - optind > RECORD_MAX_RRS)
 		return usage_error("at most %d values", RECORD_MAX_RRS);
