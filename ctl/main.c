@@ -2,6 +2,7 @@
  * Offline subcommands (record generate, record lint, check --direct) use
  * common/ only; the rest talk JSON-RPC to the daemon's control socket. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,21 +76,45 @@ static int usage_exit(const char *cmd)
 	return cmd && (streq(cmd, "status") || streq(cmd, "check")) ? EXIT_UNKNOWN : EXIT_USAGE;
 }
 
+/* A usage error: the message on stderr and, when the command line asks for
+ * --json, as a JSON error object on stdout too. Returns exit_code. */
+_printf_(3, 4) static int main_error(bool json, int exit_code, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	fprintf(stderr, "persistctl: %s\n", msg ? msg : "out of memory");
+	if (json)
+		output_json_error(stdout, msg ? msg : "out of memory", 0, exit_code);
+	return exit_code;
+}
+
 /* control_socket from the [daemon] section of the configuration the daemon
  * runs with, read the way the daemon reads it (common/config), so that
  * persistctl finds a socket moved in the config without the daemon. */
-static int socket_from_config(const char *path, char **ret)
+static int socket_from_config(const char *path, bool json, int exit_code, char **ret)
 {
 	_cleanup_(config_freep) struct config *c = NULL;
 	struct config_errors errs = { 0 };
 	int r = config_load(path, &c, &errs);
 
 	if (r < 0) {
-		fprintf(stderr, "persistctl: -c %s: cannot read the control socket from it: %s\n",
-			path, errs.n ? "" : strerror(-r));
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "  %s:%u: %s\n", errs.items[i].file ? errs.items[i].file : path,
-				errs.items[i].line, errs.items[i].message);
+		const struct config_error *e = errs.n ? &errs.items[0] : NULL;
+		char where[32] = "";
+		if (e && e->line)
+			str_printf(where, sizeof(where), ":%u", e->line);
+		(void)main_error(json, exit_code,
+				 "-c %s: cannot read the control socket from it: %s%s%s%s", path,
+				 e ? (e->file ? e->file : path) : strerror(-r), where,
+				 e ? ": " : "", e ? e->message : "");
+		for (size_t i = 1; i < errs.n; i++)
+			fprintf(stderr, "  %s:%u: %s\n",
+				errs.items[i].file ? errs.items[i].file : path, errs.items[i].line,
+				errs.items[i].message);
 		config_errors_done(&errs);
 		return r;
 	}
@@ -143,7 +168,7 @@ int main(int argc, char **argv)
 	_cleanup_free_ char **args = calloc((size_t)argc + 2, sizeof(char *));
 	_cleanup_free_ char *config_socket = NULL;
 	const char *cmd = NULL, *socket = NULL, *config = NULL;
-	bool json = false, rest = false;
+	bool json = false, rest = false, wants_json = output_wants_json(argc, argv);
 	int n = 0, dashdash = -1;
 
 	if (!args)
@@ -175,22 +200,22 @@ int main(int argc, char **argv)
 		if ((t = take_global(argv, &i, "--socket", 's', &socket)) ||
 		    (t = take_global(argv, &i, "--config", 'c', &config))) {
 			if (t < 0) {
-				fprintf(stderr, "persistctl: option '%s' needs a value\n", a);
-				return usage_exit(cmd);
+				return main_error(wants_json, usage_exit(cmd),
+						  "option '%s' needs a value", a);
 			}
 		} else if (streq(a, "--json")) {
 			json = true;
 		} else if (streq(a, "--no-color")) {
 			o.color = false;
 		} else if (!cmd) {
-			fprintf(stderr, "persistctl: unknown option '%s' (see persistctl --help)\n", a);
-			return EXIT_USAGE;
+			return main_error(wants_json, EXIT_USAGE,
+					  "unknown option '%s' (see persistctl --help)", a);
 		} else {
 			args[n++] = argv[i]; /* the command's own option */
 		}
 	}
 	if (config && !socket) {
-		if (socket_from_config(config, &config_socket) < 0)
+		if (socket_from_config(config, wants_json, usage_exit(cmd), &config_socket) < 0)
 			return usage_exit(cmd);
 		socket = config_socket;
 	}
@@ -216,6 +241,6 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < ELEMENTSOF(commands); k++)
 		if (streq(cmd, commands[k].name))
 			return commands[k].run(&o, n - 1, args + 1);
-	fprintf(stderr, "persistctl: unknown command '%s' (see persistctl --help)\n", cmd);
-	return EXIT_USAGE;
+	return main_error(wants_json, EXIT_USAGE, "unknown command '%s' (see persistctl --help)",
+			  cmd);
 }

@@ -319,3 +319,37 @@ void output_table_print(const struct output_table *t, FILE *f, bool color)
 		fputc('\n', f);
 	}
 }
+
+void output_json_error(FILE *f, const char *message, int rpc_code, int exit_code)
+{
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+	const char *out;
+	size_t len;
+
+	if (!w)
+		return;
+	json_begin_object(w);
+	json_key(w, "error");
+	json_begin_object(w);
+	json_key(w, "message");
+	output_json_bytes(w, message, strlen(message));
+	json_key(w, "code");
+	if (rpc_code)
+		json_int(w, rpc_code);
+	else
+		json_null(w);
+	json_kv_int(w, "exit_code", exit_code);
+	json_end_object(w);
+	json_end_object(w);
+	if (json_writer_finish(w, &out, &len) == 0)
+		fprintf(f, "%.*s\n", (int)len, out);
+	fflush(f);
+}
+
+bool output_wants_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && !streq(argv[i], "--"); i++)
+		if (streq(argv[i], "--json"))
+			return true;
+	return false;
+}

@@ -13,6 +13,7 @@
 #include "common/record.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
+#include "ctl/output.h"
 #include "ctl/record.h"
 
 #define EXIT_USAGE 2
@@ -39,15 +40,22 @@ struct record_args {
 	char *thumbprint_owned;     /* owned: computed from account_key */
 };
 
+/* Set from the command line before parsing it: usage errors are then also a
+ * JSON error object on stdout (output_json_error). */
+static bool json_errors;
+
 _printf_(1, 2) static int usage_error(const char *fmt, ...)
 {
+	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 
-	fputs("persistctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
-	fputs("\n", stderr);
+	fprintf(stderr, "persistctl: ""%s\n", msg ? msg : "out of memory");
+	if (json_errors)
+		output_json_error(stdout, msg ? msg : "out of memory", 0, EXIT_USAGE);
 	return EXIT_USAGE;
 }
 
@@ -200,6 +208,7 @@ int ctl_record_generate(int argc, char **argv)
 	unsigned long ttl = 3600;
 	int c, r, status = 0;
 
+	json_errors = output_wants_json(argc, argv);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
 		if (record_args_option(&a, c, optarg))
@@ -247,7 +256,7 @@ int ctl_record_generate(int argc, char **argv)
 			return 0;
 		default:
 			fputs(generate_help, stderr);
-			return EXIT_USAGE;
+			return usage_error("unknown option or missing value (see --help)");
 		}
 	}
 	if (optind < argc)
@@ -480,6 +489,7 @@ int ctl_record_lint(int argc, char **argv)
 	bool json = false;
 	int c, r;
 
+	json_errors = output_wants_json(argc, argv);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
 		if (record_args_option(&a, c, optarg))
@@ -511,7 +521,7 @@ int ctl_record_lint(int argc, char **argv)
 			return 0;
 		default:
 			fputs(lint_help, stderr);
-			return EXIT_USAGE;
+			return usage_error("unknown option or missing value (see --help)");
 		}
 	}
 	/* No VALUE is the empty RRset (NO_RECORD, exit 1), not a usage error, so

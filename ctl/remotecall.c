@@ -8,6 +8,7 @@
 #include "common/jrpc.h"
 #include "common/json.h"
 #include "common/strutil.h"
+#include "ctl/output.h"
 #include "ctl/remotecall.h"
 
 #define EXIT_FAIL 1
@@ -25,28 +26,8 @@ void remotecall_error(const struct remote_options *o, int exit_code, int rpc_cod
 		msg = NULL;
 	va_end(ap);
 	fprintf(stderr, "persistctl: %s\n", msg ? msg : "out of memory");
-	if (!o->json)
-		return;
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
-	const char *out;
-	size_t len;
-	if (!w)
-		return;
-	json_begin_object(w);
-	json_key(w, "error");
-	json_begin_object(w);
-	json_kv_string(w, "message", msg ? msg : "out of memory");
-	json_key(w, "code");
-	if (rpc_code)
-		json_int(w, rpc_code);
-	else
-		json_null(w);
-	json_kv_int(w, "exit_code", exit_code);
-	json_end_object(w);
-	json_end_object(w);
-	if (json_writer_finish(w, &out, &len) == 0)
-		printf("%.*s\n", (int)len, out);
-	fflush(stdout);
+	if (o->json)
+		output_json_error(stdout, msg ? msg : "out of memory", rpc_code, exit_code);
 }
 
 int remotecall_connect(const struct remote_options *o, uint64_t timeout_ms,
@@ -117,7 +98,8 @@ int remotecall_call(const struct remote_options *o, const char *method, const ch
 		if (ret_err) {
 			*ret_err = err;
 		} else {
-			remotecall_error(o, exit_code, code, "%s", err.message ? err.message : "error");
+			remotecall_error(o, exit_code, code, "%s",
+					 err.message ? err.message : "error");
 			rpc_error_done(&err);
 		}
 		return exit_code;

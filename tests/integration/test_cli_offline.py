@@ -344,6 +344,16 @@ def test_json_errors_are_an_object_on_stdout(persistctl_bin, tmp_path):
     # A refused confirmation.
     p = run(persistctl_bin, "-s", sock, "--json", "account", "rollover", check=2)
     assert "--yes" in json.loads(p.stdout)["error"]["message"]
+    # The offline commands' and persistctl's own usage errors.
+    for args, code, msg in (
+            (["record", "lint", "--issuer", "ca.example"], 2, "needs --issuer and --account-uri"),
+            (["record", "generate", "--bogus"], 2, "unknown option"),
+            (["check", "--direct", "--bogus"], 3, "unknown option '--bogus'"),
+            (["frobnicate"], 2, "unknown command 'frobnicate'"),
+            (["-c", str(tmp_path / "missing.conf"), "status"], 3, "missing.conf")):
+        p = run(persistctl_bin, "--json", *args, check=code)
+        err = json.loads(p.stdout)["error"]
+        assert msg in err["message"] and err["exit_code"] == code, (args, err)
 
 
 def test_watch_json_is_one_object_per_line(persistctl_bin, tmp_path):
