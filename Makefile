@@ -203,9 +203,10 @@ bench: deps
 	@scripts/bench-acme $(CURDIR)/build
 	@scripts/bench-daemon $(CURDIR)/build
 
-# Config files are never overwritten. certs.d/example.conf is installed only
-# together with a fresh persistd.conf: on a configured system a deleted
-# example must not come back (every certs.d/*.conf is live configuration).
+# Config files are never overwritten. certs.d/example.conf.sample is installed
+# only together with a fresh persistd.conf: on a configured system a deleted
+# sample does not come back. It is not live (only certs.d/*.conf is read):
+# copy it to certs.d/NAME.conf to make a cert.
 # uninstall removes what install put there; a config file is removed only
 # when it is still byte-identical to the shipped copy.
 install: all
@@ -237,16 +238,16 @@ install: all
 	@conf=$(DESTDIR)$(SYSCONFDIR)/persistd; \
 	if [ -e $$conf/persistd.conf ] || [ -L $$conf/persistd.conf ]; then \
 		echo "install: keeping the existing $$conf/persistd.conf (etc/persistd.conf not installed)"; \
-		[ -e $$conf/certs.d/example.conf ] || \
-			echo "install: not adding $$conf/certs.d/example.conf to an existing configuration"; \
+		[ -e $$conf/certs.d/example.conf.sample ] || \
+			echo "install: not adding $$conf/certs.d/example.conf.sample to an existing configuration"; \
 	else \
 		echo "install -m 0644 etc/persistd.conf $$conf/persistd.conf"; \
 		install -m 0644 etc/persistd.conf $$conf/persistd.conf || exit 1; \
-		if [ -e $$conf/certs.d/example.conf ] || [ -L $$conf/certs.d/example.conf ]; then \
-			echo "install: keeping the existing $$conf/certs.d/example.conf"; \
+		if [ -e $$conf/certs.d/example.conf.sample ] || [ -L $$conf/certs.d/example.conf.sample ]; then \
+			echo "install: keeping the existing $$conf/certs.d/example.conf.sample"; \
 		else \
-			echo "install -m 0644 etc/certs.d/example.conf $$conf/certs.d/example.conf"; \
-			install -m 0644 etc/certs.d/example.conf $$conf/certs.d/example.conf || exit 1; \
+			echo "install -m 0644 etc/certs.d/example.conf.sample $$conf/certs.d/example.conf.sample"; \
+			install -m 0644 etc/certs.d/example.conf.sample $$conf/certs.d/example.conf.sample || exit 1; \
 		fi; \
 	fi
 	@if [ -z "$(DESTDIR)" ]; then \
@@ -272,7 +273,7 @@ uninstall:
 		$(DESTDIR)$(DATADIR)/doc/persistd/web.md \
 		$(DESTDIR)$(DATADIR)/doc/persistd/deploying.md
 	@conf=$(DESTDIR)$(SYSCONFDIR)/persistd; \
-	for f in persistd.conf certs.d/example.conf; do \
+	for f in persistd.conf certs.d/example.conf.sample; do \
 		if [ -f $$conf/$$f ] && [ ! -L $$conf/$$f ] && cmp -s etc/$$f $$conf/$$f; then \
 			echo "rm -f $$conf/$$f"; rm -f $$conf/$$f || exit 1; \
 		elif [ -e $$conf/$$f ] || [ -L $$conf/$$f ]; then \

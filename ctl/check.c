@@ -59,15 +59,22 @@ static const char check_help[] =
 	"\n"
 	"Exit: 0 all VALID, 1 warning, 2 critical or failing, 3 cannot tell.\n";
 
+/* Set from the command line before parsing it: usage errors are then also a
+ * JSON error object on stdout (output_json_error). */
+static bool json_errors;
+
 _printf_(1, 2) static int usage_error(const char *fmt, ...)
 {
+	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 
-	fputs("persistctl check: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
-	fputs("\n", stderr);
+	fprintf(stderr, "persistctl check: ""%s\n", msg ? msg : "out of memory");
+	if (json_errors)
+		output_json_error(stdout, msg ? msg : "out of memory", 0, EXIT_CHECK_USAGE);
 	return EXIT_CHECK_USAGE;
 }
 
@@ -366,6 +373,7 @@ int ctl_check_direct(int argc, char **argv)
 	size_t n_names = 0, cap = 0;
 	int r, ret = EXIT_CHECK_USAGE;
 
+	json_errors = output_wants_json(argc, argv);
 	r = parse_args(argc, argv, &a, &names, &n_names, &cap);
 	if (r < 0)
 		ret = 0; /* --help */

@@ -185,6 +185,36 @@ void output_table_free(struct output_table *t)
 	free(t);
 }
 
+/* A row is one line: a multi-line error (a CA's problem detail, a hook's
+ * output) would otherwise break the table's columns. A line break (with
+ * the blanks around it) becomes " / ", other control bytes a space; the
+ * full text stays in --json. A new string, NULL on out-of-memory. */
+static char *cell_one_line(const char *s)
+{
+	char *out = malloc(strlen(s) * 3 + 1);
+	char *o = out;
+
+	if (!out)
+		return NULL;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '\r' || c == '\n') {
+			while (p[1] == '\r' || p[1] == '\n' || p[1] == ' ' || p[1] == '\t')
+				p++;
+			while (o > out && (o[-1] == ' ' || o[-1] == '\t'))
+				o--;
+			if (p[1] && o > out) {
+				memcpy(o, " / ", 3);
+				o += 3;
+			}
+		} else {
+			*o++ = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+		}
+	}
+	*o = 0;
+	return out;
+}
+
 static int table_push(struct output_table *t, const char *const *cells, enum level l)
 {
 	if (t->nrows == t->cap) {
@@ -201,7 +231,7 @@ static int table_push(struct output_table *t, const char *const *cells, enum lev
 	}
 	char **row = &t->cells[t->nrows * t->ncols];
 	for (size_t i = 0; i < t->ncols; i++) {
-		row[i] = strdup(cells[i] ? cells[i] : "-");
+		row[i] = cell_one_line(cells[i] ? cells[i] : "-");
 		if (!row[i]) {
 			for (size_t k = 0; k < i; k++)
 				free(row[k]);
@@ -252,4 +282,38 @@ void output_table_print(const struct output_table *t, FILE *f, bool color)
 		}
 		fputc('\n', f);
 	}
+}
+
+void output_json_error(FILE *f, const char *message, int rpc_code, int exit_code)
+{
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+	const char *out;
+	size_t len;
+
+	if (!w)
+		return;
+	json_begin_object(w);
+	json_key(w, "error");
+	json_begin_object(w);
+	json_key(w, "message");
+	output_json_bytes(w, message, strlen(message));
+	json_key(w, "code");
+	if (rpc_code)
+		json_int(w, rpc_code);
+	else
+		json_null(w);
+	json_kv_int(w, "exit_code", exit_code);
+	json_end_object(w);
+	json_end_object(w);
+	if (json_writer_finish(w, &out, &len) == 0)
+		fprintf(f, "%.*s\n", (int)len, out);
+	fflush(f);
+}
+
+bool output_wants_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && !streq(argv[i], "--"); i++)
+		if (streq(argv[i], "--json"))
+			return true;
+	return false;
 }

@@ -10,7 +10,8 @@
  * output_json_bytes, which always yields valid UTF-8 JSON whatever the
  * bytes. The progress line is for a TTY on stderr only; it redraws at most
  * every OUTPUT_PROGRESS_MS and is cleared before normal output continues.
- * Tables collect rows and print them with aligned columns. No state outside
+ * Tables collect rows and print them with aligned columns, one line a row
+ * whatever the cells hold (line breaks in a cell print as " / "). No state outside
  * the structs the caller owns. Errors: -ENOMEM only. */
 #pragma once
 
@@ -71,3 +72,11 @@ DEFINE_FREEP(struct output_table, output_table_free)
  * row's first cell when printing in colour. */
 int output_table_add(struct output_table *t, const char *const *cells, enum level level);
 void output_table_print(const struct output_table *t, FILE *f, bool color);
+
+/* Errors under --json: one line {"error":{"message","code","exit_code"}} on
+ * f (stdout), besides the message on stderr, so that a script reading
+ * --json output always gets JSON. rpc_code is a JSON-RPC error code, 0
+ * (written as null) when there is none. */
+void output_json_error(FILE *f, const char *message, int rpc_code, int exit_code);
+/* Whether a command line asks for JSON output (--json before any "--"). */
+bool output_wants_json(int argc, char **argv);

@@ -13,6 +13,7 @@
 #include "common/record.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
+#include "ctl/output.h"
 #include "ctl/record.h"
 
 #define EXIT_USAGE 2
@@ -39,15 +40,22 @@ struct record_args {
 	char *thumbprint_owned;     /* owned: computed from account_key */
 };
 
+/* Set from the command line before parsing it: usage errors are then also a
+ * JSON error object on stdout (output_json_error). */
+static bool json_errors;
+
 _printf_(1, 2) static int usage_error(const char *fmt, ...)
 {
+	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 
-	fputs("persistctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
-	fputs("\n", stderr);
+	fprintf(stderr, "persistctl: ""%s\n", msg ? msg : "out of memory");
+	if (json_errors)
+		output_json_error(stdout, msg ? msg : "out of memory", 0, EXIT_USAGE);
 	return EXIT_USAGE;
 }
 
@@ -200,6 +208,7 @@ int ctl_record_generate(int argc, char **argv)
 	unsigned long ttl = 3600;
 	int c, r, status = 0;
 
+	json_errors = output_wants_json(argc, argv);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
 		if (record_args_option(&a, c, optarg))
@@ -247,7 +256,7 @@ int ctl_record_generate(int argc, char **argv)
 			return 0;
 		default:
 			fputs(generate_help, stderr);
-			return EXIT_USAGE;
+			return usage_error("unknown option or missing value (see --help)");
 		}
 	}
 	if (optind < argc)
@@ -424,13 +433,14 @@ int ctl_record_generate(int argc, char **argv)
 
 static const char lint_help[] =
 	"Usage: persistctl record lint --issuer ISSUER --account-uri EXPECTED [--fqdn NAME]\n"
-	"                              [--wildcard] [--now UNIX|DATE] [--json] VALUE...\n"
+	"                              [--wildcard] [--now UNIX|DATE] [--json] [VALUE...]\n"
 	"       hashed (draft -02): add --hash-prefix PREFIX and --key-thumbprint THUMB |\n"
 	"                           --account-key FILE [--any-domain]; --account-uri is then\n"
 	"                           the account URL and EXPECTED is computed\n"
 	"\n"
 	"Evaluates the TXT records found at _validation-persist.<name> (each VALUE is one\n"
-	"record, its strings already joined) the way the CA will, and says why.\n"
+	"record, its strings already joined) the way the CA will, and says why. No VALUE\n"
+	"is the empty RRset: NO_RECORD.\n"
 	"Exit status: 0 VALID, 1 any other outcome, 2 usage error.\n"
 	"  --issuer ISSUER     the CA's issuer domain name; repeat for several\n"
 	"  --warn DURATION     warn when persistUntil is this close (default 30d)\n"
@@ -479,6 +489,7 @@ int ctl_record_lint(int argc, char **argv)
 	bool json = false;
 	int c, r;
 
+	json_errors = output_wants_json(argc, argv);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
 		if (record_args_option(&a, c, optarg))
@@ -510,12 +521,15 @@ int ctl_record_lint(int argc, char **argv)
 			return 0;
 		default:
 			fputs(lint_help, stderr);
-			return EXIT_USAGE;
+			return usage_error("unknown option or missing value (see --help)");
 		}
 	}
-	if (n_issuers == 0 || !a.account_uri || optind >= argc) {
+	/* No VALUE is the empty RRset (NO_RECORD, exit 1), not a usage error, so
+	 * that lint takes the output of a lookup that found nothing:
+	 * persistctl record lint ... $(dig +short TXT _validation-persist.x). */
+	if (n_issuers == 0 || !a.account_uri) {
 		fputs(lint_help, stderr);
-		return usage_error("record lint needs --issuer, --account-uri and at least one VALUE");
+		return usage_error("record lint needs --issuer and --account-uri");
 	}
 	if (argc - optind > RECORD_MAX_RRS)
 		return usage_error("at most %d values", RECORD_MAX_RRS);

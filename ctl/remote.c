@@ -191,7 +191,8 @@ int ctl_show(const struct remote_options *o, int argc, char **argv)
 		return r;
 	if (opt.json)
 		return remotecall_print_json(v);
-	char a[40], b[40], c[40], d[40], e[40];
+	char a[40], b[40], c[40], d[40], e[40], version[24];
+	fmt_int(v, "version", version, sizeof(version));
 	fmt_date(v, "not_before", a, sizeof(a));
 	fmt_date(v, "not_after", b, sizeof(b));
 	fmt_date(v, "next_renewal", c, sizeof(c));
@@ -203,7 +204,7 @@ int ctl_show(const struct remote_options *o, int argc, char **argv)
 	       str_or(v, "cert_level_reason", ""));
 	printf("  valid         %s .. %s\n", a, b);
 	printf("  issuer        %s (serial %s, version %s)\n", str_or(v, "issuer", "-"),
-	       str_or(v, "serial", "-"), "");
+	       str_or(v, "serial", "-"), version);
 	printf("  next renewal  %s%s\n", c, json_get_string(v, "ari_window_start_iso") ? "" : "");
 	if (strcmp(d, "-"))
 		printf("  ARI window    %s .. %s\n", d, e);
@@ -352,12 +353,14 @@ int ctl_check_remote(const struct remote_options *o, int argc, char **argv)
 			return 0;
 		} else {
 			fputs(usage, stderr);
-			return EXIT_USAGE;
+			remotecall_error(&opt, EXIT_UNREACHABLE, 0, "check: usage error");
+			return EXIT_UNREACHABLE; /* UNKNOWN: the monitoring contract */
 		}
 	}
 	if ((argc - optind == 1) == all || argc - optind > 1) {
 		fputs(usage, stderr);
-		return EXIT_USAGE;
+		remotecall_error(&opt, EXIT_UNREACHABLE, 0, "check: give one NAME or --all");
+		return EXIT_UNREACHABLE;
 	}
 	_cleanup_free_ char *params = NULL;
 	if (!all && json_object_1("name", argv[optind], &params) < 0)
@@ -447,7 +450,7 @@ int ctl_renew(const struct remote_options *o, int argc, char **argv)
 	struct rpc_error err = { 0 };
 	int r = remotecall_call(&opt, "renew", params, RENEW_TIMEOUT_MS, &v, &err);
 	if (r == EXIT_FAIL || (r == EXIT_USAGE && err.message)) {
-		fprintf(stderr, "persistctl: renew %s: %s\n", argv[optind], err.message);
+		remotecall_error(&opt, r, err.code, "renew %s: %s", argv[optind], err.message);
 		yajl_val data = NULL;
 		if (err.data_json && json_parse(err.data_json, strlen(err.data_json), 1 << 20, &data,
 						NULL, 0) == 0) {
@@ -522,49 +525,14 @@ int ctl_account(const struct remote_options *o, int argc, char **argv)
 {
 	static const char usage[] =
 		"Usage: persistctl account show [CA] [--json]\n"
-		"       persistctl account rollover [CA] [--json]\n"
-		"       persistctl account deactivate CA --yes   (irreversible: after a key "
-		"compromise)\n";
+		"       persistctl account rollover [CA] --yes [--json]   (irreversible: the old\n"
+		"                                          key stops working at the CA)\n"
+		"       persistctl account deactivate CA --yes [--json]   (irreversible: after a key\n"
+		"                                          compromise)\n";
+	bool yes = remotecall_take_yes(&argc, argv);
 	bool deactivate = argc >= 2 && streq(argv[1], "deactivate");
-	if (deactivate) {
-		bool yes = false;
-		const char *ca = NULL;
-		for (int i = 2; i < argc; i++) {
-			if (streq(argv[i], "--yes"))
-				yes = true;
-			else if (!ca && argv[i][0] != '-')
-				ca = argv[i];
-			else {
-				fputs(usage, stderr);
-				return EXIT_USAGE;
-			}
-		}
-		if (!ca || !yes) {
-			fputs(usage, stderr);
-			fprintf(stderr, "persistctl: account deactivate needs the CA name and --yes\n");
-			return EXIT_USAGE;
-		}
-		_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
-		const char *params;
-		size_t len;
-		if (!w)
-			return EXIT_FAIL;
-		json_begin_object(w);
-		json_kv_string(w, "ca", ca);
-		json_kv_bool(w, "confirm", true);
-		json_end_object(w);
-		if (json_writer_finish(w, &params, &len) < 0)
-			return EXIT_FAIL;
-		_cleanup_(yajl_tree_freep) yajl_val v = NULL;
-		int r = remotecall_call(o, "account.deactivate", params, 5 * 60 * 1000, &v, NULL);
-		if (r)
-			return r;
-		if (o->json)
-			return remotecall_print_json(v);
-		printf("%s\n", str_or(v, "message", "deactivated"));
-		return 0;
-	}
-	if (argc < 2 || (!streq(argv[1], "show") && !streq(argv[1], "rollover"))) {
+	bool rollover = argc >= 2 && streq(argv[1], "rollover");
+	if (argc < 2 || (!streq(argv[1], "show") && !rollover && !deactivate)) {
 		if (argc >= 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
 			fputs(usage, stdout);
 			return 0;
@@ -572,23 +540,44 @@ int ctl_account(const struct remote_options *o, int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	bool rollover = streq(argv[1], "rollover");
 	struct remote_options opt;
-	int p = remotecall_parse_simple(o, argc - 1, argv + 1, usage, &opt, 0, 1);
+	int p = remotecall_parse_simple(o, argc - 1, argv + 1, usage, &opt, deactivate ? 1 : 0, 1);
 	if (p == -1)
 		return 0;
 	if (p < 0)
 		return -p;
+	if (rollover && (p = remotecall_confirm(&opt, "account rollover", yes)))
+		return p;
+	if (deactivate && (p = remotecall_confirm(&opt, "account deactivate", yes)))
+		return p;
+	const char *ca = optind < argc - 1 ? argv[optind + 1] : NULL;
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
 	_cleanup_free_ char *params = NULL;
-	if (optind < argc - 1 && json_object_1("ca", argv[optind + 1], &params) < 0)
+	if (!w)
 		return EXIT_FAIL;
+	if (ca || deactivate) {
+		json_begin_object(w);
+		json_kv_string(w, "ca", ca);
+		if (deactivate)
+			json_kv_bool(w, "confirm", true);
+		json_end_object(w);
+		if (json_writer_take(w, &params, NULL) < 0)
+			return EXIT_FAIL;
+	}
+	const char *method = deactivate ? "account.deactivate"
+			     : rollover ? "account.rollover"
+					: "account.show";
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
-	int r = remotecall_call(&opt, rollover ? "account.rollover" : "account.show", params,
-		     rollover ? 5 * 60 * 1000 : REMOTECALL_TIMEOUT_MS, &v, NULL);
+	int r = remotecall_call(&opt, method, params,
+				deactivate || rollover ? 5 * 60 * 1000 : REMOTECALL_TIMEOUT_MS, &v, NULL);
 	if (r)
 		return r;
 	if (opt.json)
 		return remotecall_print_json(v);
+	if (deactivate) {
+		printf("%s\n", str_or(v, "message", "deactivated"));
+		return 0;
+	}
 	if (rollover) {
 		printf("%s\n\n", str_or(v, "message", "rolled over"));
 		print_account(json_get_object(v, "account"));
@@ -666,8 +655,8 @@ int ctl_watch(const struct remote_options *o, int argc, char **argv)
 		return EXIT_UNREACHABLE;
 	r = rpc_call(c, "events.subscribe", NULL, &res, &err);
 	if (r != 0) {
-		fprintf(stderr, "persistctl: events.subscribe: %s\n",
-			r == 1 ? err.message : strerror(-r));
+		remotecall_error(&opt, EXIT_UNREACHABLE, r == 1 ? err.code : 0,
+				 "events.subscribe: %s", r == 1 ? err.message : strerror(-r));
 		rpc_error_done(&err);
 		return EXIT_UNREACHABLE;
 	}
@@ -684,14 +673,15 @@ int ctl_watch(const struct remote_options *o, int argc, char **argv)
 		if (r == -EINTR || watch_stop)
 			break;
 		if (r < 0) {
-			fprintf(stderr, "persistctl: the daemon closed the connection: %s\n",
-				strerror(-r));
+			remotecall_error(&opt, EXIT_UNREACHABLE, 0,
+					 "the daemon closed the connection: %s", strerror(-r));
 			return EXIT_UNREACHABLE;
 		}
 		if (r == 0 || !params)
 			continue;
 		if (opt.json) {
-			remotecall_print_json(params);
+			/* One object a line, as jq and log shippers read a stream. */
+			remotecall_print_json_as(params, false);
 			fflush(stdout);
 			continue;
 		}

@@ -8,7 +8,10 @@
  * is exit code 3 (UNKNOWN, "cannot tell", the monitoring-plugin convention)
  * with a message that says what happened; never a level or a failure.
  * status follows the convention for its levels: 0 OK, 1 WARNING, 2 CRITICAL
- * or ERROR. */
+ * or ERROR; status and check exit 3 on usage errors too (monitoring cannot
+ * tell a typo from a failure otherwise). With --json every error is also a
+ * JSON object on stdout (remotecall_error); irreversible commands run only
+ * with --yes (remotecall_confirm). */
 #pragma once
 
 #include "ctl/remotecall.h" /* struct remote_options */

@@ -1,16 +1,34 @@
 /* ctl/remotecall.c: see remotecall.h. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/jrpc.h"
 #include "common/json.h"
+#include "common/strutil.h"
+#include "ctl/output.h"
 #include "ctl/remotecall.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 #define EXIT_UNREACHABLE 3
+
+void remotecall_error(const struct remote_options *o, int exit_code, int rpc_code,
+		      const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	fprintf(stderr, "persistctl: %s\n", msg ? msg : "out of memory");
+	if (o->json)
+		output_json_error(stdout, msg ? msg : "out of memory", rpc_code, exit_code);
+}
 
 int remotecall_connect(const struct remote_options *o, uint64_t timeout_ms,
 		       struct rpc_client **ret)
@@ -19,7 +37,8 @@ int remotecall_connect(const struct remote_options *o, uint64_t timeout_ms,
 
 	if (r == 0)
 		return 0;
-	fprintf(stderr, "persistctl: cannot reach persistd at %s: %s\n", o->socket, strerror(-r));
+	remotecall_error(o, EXIT_UNREACHABLE, 0, "cannot reach persistd at %s: %s", o->socket,
+			 strerror(-r));
 	if (r == -ENOENT || r == -ECONNREFUSED)
 		fprintf(stderr, "persistctl: is it running? Start it with 'systemctl start persistd' "
 				"(or point -s at its control_socket)\n");
@@ -61,32 +80,41 @@ int remotecall_call(const struct remote_options *o, const char *method, const ch
 	rpc_set_timeout(c, timeout_ms);
 	r = rpc_call(c, method, params, ret, &err);
 	if (r < 0) {
-		fprintf(stderr, "persistctl: %s: %s; cannot tell\n", method, call_failure(r));
+		remotecall_error(o, EXIT_UNREACHABLE, 0, "%s: %s; cannot tell", method,
+				 call_failure(r));
 		return EXIT_UNREACHABLE;
 	}
 	if (r == 1 && err.refused) {
-		fprintf(stderr, "persistctl: %s: persistd at %s refused the connection: %s; "
-				"cannot tell, try again\n",
-			method, o->socket, err.message ? err.message : "no reason given");
+		remotecall_error(o, EXIT_UNREACHABLE, err.code,
+				 "%s: persistd at %s refused the connection: %s; cannot tell, "
+				 "try again",
+				 method, o->socket, err.message ? err.message : "no reason given");
 		rpc_error_done(&err);
 		return EXIT_UNREACHABLE;
 	}
 	if (r == 1) {
 		int code = err.code;
+		int exit_code = code == JRPC_PERMISSION_DENIED ? EXIT_USAGE : EXIT_FAIL;
 		if (ret_err) {
 			*ret_err = err;
 		} else {
-			fprintf(stderr, "persistctl: %s\n", err.message ? err.message : "error");
+			remotecall_error(o, exit_code, code, "%s",
+					 err.message ? err.message : "error");
 			rpc_error_done(&err);
 		}
-		return code == JRPC_PERMISSION_DENIED ? EXIT_USAGE : EXIT_FAIL;
+		return exit_code;
 	}
 	return 0;
 }
 
 int remotecall_print_json(yajl_val v)
 {
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(true);
+	return remotecall_print_json_as(v, true);
+}
+
+int remotecall_print_json_as(yajl_val v, bool pretty)
+{
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(pretty);
 	const char *out;
 	size_t len;
 
@@ -99,6 +127,17 @@ int remotecall_print_json(yajl_val v)
 		len--;
 	printf("%.*s\n", (int)len, out);
 	return 0;
+}
+
+/* The usage errors of status and check are UNKNOWN (3): their contract
+ * with monitoring. Others are 2. */
+static int usage_failed(const struct remote_options *o, const char *cmd, const char *what)
+{
+	int code = streq(cmd, "status") || streq(cmd, "check") ? EXIT_UNREACHABLE : EXIT_USAGE;
+
+	if (o->json)
+		remotecall_error(o, code, 0, "%s: usage error: %s", cmd, what);
+	return -code;
 }
 
 /* The shared option parser: only --json and --help on top of the globals. */
@@ -123,13 +162,41 @@ int remotecall_parse_simple(const struct remote_options *o, int argc, char **arg
 			return -1;
 		} else {
 			fputs(usage, stderr);
-			return -EXIT_USAGE;
+			return usage_failed(ret, argv[0], "unknown option or missing value");
 		}
 	}
 	int n = argc - optind;
 	if (n < min_args || n > max_args) {
 		fputs(usage, stderr);
-		return -EXIT_USAGE;
+		return usage_failed(ret, argv[0], n < min_args ? "missing operand"
+								: "too many operands");
 	}
 	return 0;
+}
+
+int remotecall_take_yes(int *argc, char **argv)
+{
+	int n = 0;
+	bool yes = false, rest = false;
+
+	for (int i = 0; i < *argc; i++) {
+		if (!rest && (streq(argv[i], "--yes") || streq(argv[i], "-y"))) {
+			yes = true;
+			continue;
+		}
+		rest = rest || streq(argv[i], "--");
+		argv[n++] = argv[i];
+	}
+	*argc = n;
+	argv[n] = NULL;
+	return yes;
+}
+
+int remotecall_confirm(const struct remote_options *o, const char *what, bool yes)
+{
+	if (yes)
+		return 0;
+	remotecall_error(o, EXIT_USAGE, 0,
+			 "%s cannot be undone: run it again with --yes to confirm", what);
+	return EXIT_USAGE;
 }

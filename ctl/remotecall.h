@@ -42,11 +42,30 @@ int remotecall_call(const struct remote_options *o, const char *method, const ch
 
 /* Prints v as indented JSON and a newline: 0, or 1 out of memory. */
 int remotecall_print_json(yajl_val v);
+/* The same, indented or on one line (watch --json: one object a line). */
+int remotecall_print_json_as(yajl_val v, bool pretty);
+
+/* An error message: "persistctl: MESSAGE" on stderr, and with o->json also
+ * {"error":{"message","code","exit_code"}} on one line of stdout, so that a
+ * script reading --json output always gets JSON. rpc_code is the daemon's
+ * JSON-RPC error code, 0 (written as null) when the daemon gave none. */
+_printf_(4, 5) void remotecall_error(const struct remote_options *o, int exit_code, int rpc_code,
+				     const char *fmt, ...);
+
+/* Confirmation of an irreversible command (account rollover, account
+ * deactivate, and later revoke, remove --purge), as certbot's and lego's
+ * users know from scripts: no prompt, the command runs only with --yes.
+ * remotecall_take_yes() takes --yes (or -y) out of argv (before "--") and
+ * returns whether it was there; remotecall_confirm() is 0 when yes, else
+ * prints why not (remotecall_error) and returns the exit code 2. */
+int remotecall_take_yes(int *argc, char **argv);
+int remotecall_confirm(const struct remote_options *o, const char *what, bool yes);
 
 /* The shared option parser: --json and --help on top of the global options
  * o, copied into *ret, and between min_args and max_args operands (at
  * optind). 0; -1 after printing the help (exit 0); -2 after printing usage
- * to stderr (exit 2). */
+ * to stderr (exit 2), -3 for status and check (exit 3, UNKNOWN, their
+ * monitoring contract); with --json the usage error is also on stdout. */
 int remotecall_parse_simple(const struct remote_options *o, int argc, char **argv,
 			    const char *usage, struct remote_options *ret, int min_args,
 			    int max_args);

@@ -81,6 +81,10 @@ def test_daemon_life(world):
     # Renew now through the control socket; it waits for the outcome.
     p = env.ctl("renew", "www", "--force", check=0, timeout=120)
     assert "certificate installed" in p.stdout
+    # show prints every field it names: the certificate's version after its serial.
+    detail = env.ctl_json("show", "www")[0]
+    p = env.ctl("show", "www", check=0)
+    assert f"(serial {detail['serial']}, version {detail['version']})" in p.stdout, p.stdout
     env.ctl("check", "www", check=0)
     st, rc = status(w)
     assert rc == 0, st
@@ -190,7 +194,7 @@ def test_second_uid_denied_mutating(world):
              "-s", str(env.socket), *args], capture_output=True, text=True, timeout=30)
     p = as_nobody("status")
     assert p.returncode in (0, 1, 2), p.stderr
-    for args in (("renew", "www"), ("reload",), ("account", "rollover")):
+    for args in (("renew", "www"), ("reload",), ("account", "rollover", "--yes")):
         p = as_nobody(*args)
         assert p.returncode == 2, (args, p.stdout, p.stderr)
         assert "persistd-admin" in p.stderr or "permission" in p.stderr.lower()
@@ -290,8 +294,7 @@ def test_control_socket_abuse(world):
 
 
 class EventReader:
-    """Reads `persistctl --json watch` output: one pretty-printed JSON object
-    per event, a line "}" closing each."""
+    """Reads `persistctl --json watch` output: one JSON object per line."""
 
     def __init__(self, proc):
         self.proc = proc
@@ -311,9 +314,9 @@ class EventReader:
             chunk = os.read(fd, 65536)
             assert chunk, f"persistctl watch ended (exit {self.proc.poll()})"
             self.buf += chunk
-            while b"\n}\n" in self.buf:
-                block, self.buf = self.buf.split(b"\n}\n", 1)
-                self.types.append(json.loads(block + b"\n}")["type"])
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                self.types.append(json.loads(line)["type"])
         return True
 
 
@@ -372,8 +375,12 @@ def test_status_cannot_tell_when_refused_for_load(world):
         assert p.returncode == 3, (p.returncode, p.stdout, p.stderr)
         assert "refused the connection" in p.stderr and "too many connections" in p.stderr
         assert "cannot tell" in p.stderr
+        # With --json the error is a JSON object on stdout, never a status document.
         p = env.ctl("--json", "status")
-        assert p.returncode == 3 and p.stdout == "", (p.returncode, p.stdout, p.stderr)
+        assert p.returncode == 3, (p.returncode, p.stdout, p.stderr)
+        err = json.loads(p.stdout)["error"]
+        assert err["code"] == -32003 and err["exit_code"] == 3, err
+        assert "too many connections" in err["message"]
     finally:
         for c in held:
             c.close()
@@ -390,7 +397,11 @@ def test_account_rollover_and_deactivation(world):
     key_file = env.state / "accounts" / "test" / "account.key"
     before = key_file.read_bytes()
     acct_before = env.ctl_json("account", "show")[0][0]
-    p = env.ctl("account", "rollover", check=0, timeout=120)
+    # Irreversible: nothing happens without --yes.
+    p = env.ctl("account", "rollover", check=2)
+    assert "--yes" in p.stderr
+    assert key_file.read_bytes() == before
+    p = env.ctl("account", "rollover", "--yes", check=0, timeout=120)
     assert "nothing to republish" in p.stdout
     acct_after = env.ctl_json("account", "show")[0][0]
     assert acct_after["account_url"] == acct_before["account_url"]

@@ -160,7 +160,7 @@ def test_loop_process_holds_no_account_key(world):
     assert memory_has(spid, needles), "the scan did not find the key in the signer"
     assert not memory_has(env.proc.pid, needles), "the loop process has the account key"
     # And after a rollover, neither the old nor the new key is in the loop.
-    env.ctl("account", "rollover", check=0, timeout=120)
+    env.ctl("account", "rollover", "--yes", check=0, timeout=120)
     new_needles = private_needles(w.key)
     assert new_needles != needles
     assert memory_has(signer_pid(env), new_needles)

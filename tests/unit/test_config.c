@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <cmocka.h>
@@ -397,8 +398,29 @@ static void test_shipped_examples(void **state)
 		print_error("%s:%u: %s\n", errs.items[i].file, errs.items[i].line,
 			    errs.items[i].message);
 	assert_int_equal(r, 0);
+	/* certs.d/ ships only example.conf.sample, which is not live. */
+	assert_int_equal(c->n_certs, 0);
+	config_free(c);
+
+	/* The sample is valid once copied to a NAME.conf: the main file and
+	 * the sample, read as one. */
+	char *main_text = NULL, *sample = NULL, *both = NULL;
+	size_t main_len, sample_len;
+	assert_int_equal(file_read_bounded(path, 1 << 20, &main_text, &main_len), 0);
+	snprintf(path, sizeof(path), "%s/../../etc/certs.d/example.conf.sample",
+		 root ? root : "tests/data");
+	assert_int_equal(file_read_bounded(path, 1 << 20, &sample, &sample_len), 0);
+	assert_true(asprintf(&both, "%s\n%s", main_text, sample) > 0);
+	c = parse(both, &errs, &r);
+	for (size_t i = 0; i < errs.n; i++)
+		print_error("%s:%u: %s\n", errs.items[i].file, errs.items[i].line,
+			    errs.items[i].message);
+	assert_int_equal(r, 0);
 	assert_int_equal(c->n_certs, 1);
 	config_free(c);
+	free(main_text);
+	free(sample);
+	free(both);
 }
 
 static bool has_error(const struct config_errors *errs, unsigned line, const char *part)
