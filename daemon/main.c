@@ -36,6 +36,7 @@
 #include "daemon/log.h"
 #include "daemon/methods.h"
 #include "daemon/reload.h"
+#include "daemon/renewal.h"
 #include "daemon/signer.h"
 #include "daemon/statelock.h"
 
@@ -469,7 +470,7 @@ static int run_revoke(struct daemon *d, const char *name, const char *reason, bo
 			return EXIT_USAGE;
 		}
 	}
-	r = revoke_current(d, cert_get_ca(c), name, code, with_key, on_revoke_done, &rr);
+	r = renewal_revoke(d, cert_get_ca(c), name, code, with_key, on_revoke_done, &rr);
 	if (r < 0) {
 		fprintf(stderr, "persistd: cannot revoke '%s': %s\n", name,
 			r == -ENOENT ? "it has no certificate yet" : strerror(-r));
