@@ -2,12 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/b64.h"
-#include "common/fileio.h"
 #include "common/json.h"
-#include "common/jws.h"
 #include "common/strutil.h"
 #include "daemon/ca.h"
+#include "daemon/cafacts.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/signer.h"
@@ -54,8 +52,9 @@ struct ca {
 	bool key_is_new;              /* made in this run: the CA cannot know it yet */
 	bool looked_up;               /* onlyReturnExisting asked once this run */
 	char last_error[512];
-	/* rollover in flight */
-	bool rollover_staged;         /* account.key.next exists: commit or abort it */
+	/* rollover or deactivation in flight */
+	struct acme_rollover ro;      /* a key rollover (daemon/acme/account) */
+	struct acme_account_op acct;  /* the account operation in flight (daemon/acme/account) */
 	ca_done_fn rollover_cb;
 	void *rollover_ud;
 };
@@ -106,6 +105,7 @@ int ca_new(struct daemon *d, const struct config_ca *cfg, struct ca **ret)
 		return -ENOMEM;
 	ca->d = d;
 	ca->cfg = cfg;
+	ca->acct.userdata = ca;
 	ca->name = strdup(cfg->name);
 	if (!ca->name)
 		return -ENOMEM;
@@ -205,9 +205,9 @@ void ca_free(struct ca *ca)
 		signer_cancel(ca->d->signer, ca->signer_id);
 	if (ca->load_busy)
 		signer_cancel(ca->d->signer, ca->load_id);
-	if (ca->rollover_staged)
-		(void)signer_request(ca->d->signer, "abort", ca->name, NULL, on_signer_ignored,
-				     NULL, NULL);
+	if (ca->ro.signer)
+		acme_rollover_cancel(&ca->ro);
+	acme_account_op_cancel(&ca->acct);
 	acme_conn_free(ca->conn);
 	signer_ca_free(ca->sca);
 	free(ca->jwk);
@@ -254,6 +254,14 @@ const struct acme_directory *ca_get_directory(const struct ca *ca)
 	return acme_conn_get_directory(ca->conn);
 }
 
+struct ca *daemon_find_ca(const struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_cas; i++)
+		if (streq(ca_get_name(d->cas[i]), name))
+			return d->cas[i];
+	return NULL;
+}
+
 const char *ca_get_account_url(const struct ca *ca)
 {
 	return ca->account_url;
@@ -274,27 +282,22 @@ static struct state_ca *ca_state(struct ca *ca)
 	return state_get_ca(ca->d->state, ca->name, true);
 }
 
-/* The directory's accountHashPrefix, or the one remembered from last time. */
-static const char *hash_prefix(const struct ca *ca)
+static const struct state_ca *ca_state_ro(const struct ca *ca)
 {
-	const struct acme_directory *dir = ca_get_directory(ca);
-	const struct state_ca *st = state_get_ca(ca->d->state, ca->name, false);
+	return state_get_ca(ca->d->state, ca->name, false);
+}
 
-	if (dir)
-		return dir->meta.account_hash_prefix;
-	return st ? st->hash_prefix : NULL;
+/* The facts (daemon/cafacts) of this CA; a change marks state.json dirty. */
+static int changed(struct ca *ca, int r)
+{
+	if (r > 0)
+		daemon_state_changed(ca->d);
+	return r < 0 ? r : 0;
 }
 
 enum record_uri_mode ca_get_uri_mode(const struct ca *ca)
 {
-	switch (ca->cfg->uri_mode) {
-	case CONFIG_URI_URL:
-		return RECORD_URI_URL;
-	case CONFIG_URI_HASHED:
-		return RECORD_URI_HASHED;
-	default:
-		return hash_prefix(ca) ? RECORD_URI_HASHED : RECORD_URI_URL;
-	}
+	return cafacts_uri_mode(ca->cfg, ca_get_directory(ca), ca_state_ro(ca));
 }
 
 int ca_load_local(struct ca *ca)
@@ -315,109 +318,39 @@ int ca_load_local(struct ca *ca)
 
 const char *const *ca_get_issuers(const struct ca *ca, size_t *n)
 {
-	const struct acme_directory *dir = ca_get_directory(ca);
-	const struct state_ca *st = state_get_ca(ca->d->state, ca->name, false);
-
-	if (ca->cfg->n_issuers) {
-		*n = ca->cfg->n_issuers;
-		return (const char *const *)ca->cfg->issuers;
-	}
-	if (dir && dir->meta.n_issuer_domain_names) {
-		*n = dir->meta.n_issuer_domain_names;
-		return (const char *const *)dir->meta.issuer_domain_names;
-	}
-	if (st && st->n_issuers) {
-		*n = st->n_issuers;
-		return (const char *const *)st->issuers;
-	}
-	if (dir && dir->meta.n_caa_identities) {
-		*n = dir->meta.n_caa_identities;
-		return (const char *const *)dir->meta.caa_identities;
-	}
-	*n = 0;
-	return NULL;
+	return cafacts_issuers(ca->cfg, ca_get_directory(ca), ca_state_ro(ca), n);
 }
 
 int ca_offers_persist(const struct ca *ca)
 {
-	const struct acme_directory *dir = ca_get_directory(ca);
-	const struct state_ca *st = state_get_ca(ca->d->state, ca->name, false);
-
-	if (st && st->offers_persist >= 0)
-		return st->offers_persist;
-	/* Draft -02 makes issuerDomainNames required of a CA that offers the method. */
-	if (dir && dir->meta.n_issuer_domain_names)
-		return 1;
-	return -1;
+	return cafacts_offers_persist(ca_get_directory(ca), ca_state_ro(ca));
 }
 
 void ca_learn_offers_persist(struct ca *ca, bool offers)
 {
-	struct state_ca *st = ca_state(ca);
-
-	if (st && st->offers_persist != (int)offers) {
-		st->offers_persist = offers;
-		daemon_state_changed(ca->d);
-	}
-}
-
-/* Replaces the issuer names remembered in state (if they differ). */
-static int remember_issuers(struct ca *ca, char *const *names, size_t n)
-{
-	struct state_ca *st = ca_state(ca);
-	bool same;
-
-	if (!st)
-		return -ENOMEM;
-	same = st->n_issuers == n;
-	for (size_t i = 0; same && i < n; i++)
-		same = streq(st->issuers[i], names[i]);
-	if (same)
-		return 0;
-	char **v = calloc(n + 1, sizeof(char *));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		v[i] = strdup(names[i]);
-		if (!v[i]) {
-			for (size_t k = 0; k < i; k++)
-				free(v[k]);
-			free(v);
-			return -ENOMEM;
-		}
-	}
-	for (size_t i = 0; i < st->n_issuers; i++)
-		free(st->issuers[i]);
-	free(st->issuers);
-	st->issuers = v;
-	st->n_issuers = n;
-	daemon_state_changed(ca->d);
-	return 0;
+	(void)changed(ca, cafacts_learn_offers_persist(ca_state(ca), offers));
 }
 
 int ca_learn_from_challenge(struct ca *ca, const struct acme_challenge *ch)
 {
 	ca_learn_offers_persist(ca, true);
-	return remember_issuers(ca, ch->issuer_domain_names, ch->n_issuer_domain_names);
+	return changed(ca, cafacts_remember_issuers(ca_state(ca), ch->issuer_domain_names,
+						    ch->n_issuer_domain_names));
+}
+
+void ca_get_account_view(const struct ca *ca, struct acme_account_view *view)
+{
+	cafacts_account_view(ca->cfg, ca_get_directory(ca), ca_state_ro(ca), ca->account_url,
+			     ca->thumbprint, view);
 }
 
 int ca_expected_account_uri(const struct ca *ca, const char *name, const char *challenge_uri,
 			    char **ret)
 {
-	const struct acme_directory *dir = ca_get_directory(ca);
+	struct acme_account_view view;
 
-	if (!ca->account_url)
-		return -EINVAL;
-	if (ca_get_uri_mode(ca) == RECORD_URI_URL) {
-		*ret = strdup(challenge_uri ? challenge_uri : ca->account_url);
-		return *ret ? 0 : -ENOMEM;
-	}
-	(void)dir;
-	if (!hash_prefix(ca) || !ca->thumbprint)
-		return -EINVAL;
-	return record_hashed_account_uri(hash_prefix(ca),
-					 ca->cfg->hash_any_domain ? "*" : name, ca->thumbprint,
-					 ca->account_url, ret);
+	ca_get_account_view(ca, &view);
+	return acme_account_expected_uri(&view, name, challenge_uri, ret);
 }
 
 /* ---- preparation ---- */
@@ -440,31 +373,16 @@ static void prepare_finish(struct ca *ca, int r)
 
 static int save_account_info(struct ca *ca)
 {
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(true);
-	const char *out;
-	size_t len;
+	_cleanup_free_ char *json = NULL;
 	int r;
 
-	if (!w)
-		return -ENOMEM;
-	json_begin_object(w);
-	json_kv_string(w, "url", ca->account_url);
-	json_kv_string(w, "directory", ca->cfg->directory);
-	json_kv_string(w, "key_type", ca->key_type);
-	json_kv_string(w, "thumbprint", ca->thumbprint);
-	json_kv_int(w, "created", daemon_now(ca->d));
-	json_key(w, "contact");
-	json_begin_array(w);
-	for (size_t i = 0; i < ca->cfg->n_contacts; i++)
-		json_string(w, ca->cfg->contacts[i]);
-	json_end_array(w);
-	json_end_object(w);
-	r = json_writer_finish(w, &out, &len);
+	r = acme_account_info_json(ca->account_url, ca->cfg->directory, ca->key_type,
+				   ca->thumbprint, daemon_now(ca->d), ca->cfg->contacts,
+				   ca->cfg->n_contacts, &json);
 	if (r < 0)
 		return r;
-	(void)len;
 	/* account.json sits beside the key, where only the signer may write. */
-	const char *kv[] = { "json", out, NULL };
+	const char *kv[] = { "json", json, NULL };
 	return signer_request(ca->d->signer, "info", ca->name, kv, on_signer_ignored, NULL, NULL);
 }
 
@@ -488,49 +406,29 @@ static int remember_account(struct ca *ca, const char *url)
 	return 0;
 }
 
-static void on_account_checked(const struct acme_reply *rep, void *userdata)
+static void on_account_checked(struct acme_account_op *op, int r, const char *url,
+			       const char *message)
 {
-	struct ca *ca = userdata;
-	char why[300];
+	struct ca *ca = op->userdata;
 
-	if (rep->error == 0 && rep->status == 200) {
-		struct acme_account acct;
-		char err[200];
-		if (rep->json && acme_account_parse(rep->json, &acct, err, sizeof(err)) == 0) {
-			enum acme_status s = acct.status;
-			acme_account_done(&acct);
-			if (s == ACME_STATUS_VALID) {
-				prepare_finish(ca, 0);
-				return;
-			}
-			set_error(ca, "the CA says account %s is %s; persistd will not create a new "
-				      "one by itself (the records name this account)",
-				  ca->account_url, acme_status_to_string(s));
-			prepare_finish(ca, -EACCES);
-			return;
-		}
-		set_error(ca, "the account object from %s is malformed: %s", ca->account_url, err);
-		prepare_finish(ca, -EPROTO);
-		return;
-	}
-	acme_reply_describe(rep, why, sizeof(why));
-	set_error(ca, "checking account %s failed: %s", ca->account_url, why);
-	prepare_finish(ca, rep->error < 0 ? rep->error : -EACCES);
+	(void)url;
+	if (r < 0)
+		set_error(ca, "%s", message ? message : strerror(-r));
+	prepare_finish(ca, r);
 }
 
-static void on_new_account(const struct acme_reply *rep, void *userdata)
+/* The account URL from newAccount (created or found again). */
+static void on_account_made(struct acme_account_op *op, int r, const char *url,
+			    const char *message)
 {
-	struct ca *ca = userdata;
-	char why[300];
-	int r;
+	struct ca *ca = op->userdata;
 
-	if (rep->error < 0 || (rep->status != 200 && rep->status != 201) || !rep->location) {
-		acme_reply_describe(rep, why, sizeof(why));
-		set_error(ca, "creating the ACME account failed: %s", why);
-		prepare_finish(ca, rep->error < 0 ? rep->error : -EACCES);
+	if (r < 0) {
+		set_error(ca, "%s", message ? message : strerror(-r));
+		prepare_finish(ca, r);
 		return;
 	}
-	r = remember_account(ca, rep->location);
+	r = remember_account(ca, url);
 	if (r == 0)
 		r = save_account_info(ca);
 	if (r < 0) {
@@ -538,78 +436,15 @@ static void on_new_account(const struct acme_reply *rep, void *userdata)
 		prepare_finish(ca, r);
 		return;
 	}
-	log_notice("CA '%s': %s account %s", ca->name,
-		   rep->status == 201 ? "created" : "found existing", ca->account_url);
+	log_notice("CA '%s': %s account %s", ca->name, op->created ? "created" : "found existing",
+		   ca->account_url);
 	(void)daemon_state_save(ca->d);
 	prepare_finish(ca, 0);
 }
 
-static int read_eab_key(struct ca *ca, uint8_t **ret, size_t *ret_len)
-{
-	_cleanup_free_ char *text = NULL;
-	struct stat st;
-	size_t len;
-	int r;
-
-	r = file_read_bounded_stat(ca->cfg->eab_hmac_file, 4096, &text, &len, &st);
-	if (r == -EISDIR || r == -EINVAL) {
-		set_error(ca, "eab_hmac_file '%s': not a regular file (%s)", ca->cfg->eab_hmac_file,
-			  file_type_name(st.st_mode));
-		return r;
-	}
-	if (r < 0) {
-		set_error(ca, "reading eab_hmac_file '%s': %s", ca->cfg->eab_hmac_file,
-			  strerror(-r));
-		return r;
-	}
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
-			   text[len - 1] == ' '))
-		len--;
-	r = b64url_decode(text, len, ret, ret_len);
-	if (r < 0)
-		set_error(ca, "eab_hmac_file '%s': expected the base64url key the CA gave you",
-			  ca->cfg->eab_hmac_file);
-	return r;
-}
-
-static int new_account_payload(struct ca *ca, const struct acme_directory *dir, char **ret)
-{
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
-	_cleanup_free_ char *eab = NULL;
-	int r;
-
-	if (!w)
-		return -ENOMEM;
-	if (ca->cfg->eab_kid) {
-		_cleanup_free_ uint8_t *hmac = NULL;
-		size_t hmac_len;
-		r = read_eab_key(ca, &hmac, &hmac_len);
-		if (r < 0)
-			return r;
-		r = jws_eab_jwk(ca->cfg->eab_kid, hmac, hmac_len, dir->new_account, ca->jwk, &eab);
-		explicit_bzero(hmac, hmac_len);
-		if (r < 0) {
-			set_error(ca, "building the external account binding: %s", strerror(-r));
-			return r;
-		}
-	}
-	json_begin_object(w);
-	json_kv_bool(w, "termsOfServiceAgreed", true);
-	json_key(w, "contact");
-	json_begin_array(w);
-	for (size_t i = 0; i < ca->cfg->n_contacts; i++)
-		json_string(w, ca->cfg->contacts[i]);
-	json_end_array(w);
-	if (eab) {
-		json_key(w, "externalAccountBinding");
-		json_raw(w, eab, strlen(eab));
-	}
-	json_end_object(w);
-	return json_writer_take(w, ret, NULL);
-}
-
 static void create_account(struct ca *ca);
-static void on_account_lookup(const struct acme_reply *rep, void *userdata);
+static void on_account_lookup(struct acme_account_op *op, int r, const char *url,
+			      const char *message);
 
 static void find_or_create_account(struct ca *ca)
 {
@@ -632,9 +467,9 @@ static void find_or_create_account(struct ca *ca)
 	 * (draft -02 section 4.5 asks for this POST-as-GET before records are handed out). */
 	if (st->account_url && st->directory && streq(st->directory, ca->cfg->directory)) {
 		r = remember_account(ca, st->account_url);
+		ca->acct.cb = on_account_checked;
 		if (r == 0)
-			r = acme_conn_post(ca->conn, ca->account_url, NULL, false, on_account_checked,
-					   ca, NULL);
+			r = acme_account_check(&ca->acct, ca->conn, ca->account_url);
 		if (r < 0) {
 			set_error(ca, "checking the account: %s", strerror(-r));
 			prepare_finish(ca, r);
@@ -646,9 +481,9 @@ static void find_or_create_account(struct ca *ca)
 	if (!ca->key_is_new && !ca->looked_up) {
 		ca->looked_up = true;
 		r = acme_conn_set_signer(ca->conn, &signer_acme_ops, ca->sca, NULL);
+		ca->acct.cb = on_account_lookup;
 		if (r == 0)
-			r = acme_conn_post(ca->conn, dir->new_account, "{\"onlyReturnExisting\":true}",
-					   true, on_account_lookup, ca, NULL);
+			r = acme_account_lookup(&ca->acct, ca->conn, dir->new_account);
 		if (r < 0) {
 			set_error(ca, "looking the account up: %s", strerror(-r));
 			prepare_finish(ca, r);
@@ -671,12 +506,14 @@ static void create_account(struct ca *ca)
 		return;
 	}
 	_cleanup_free_ char *payload = NULL;
-	r = new_account_payload(ca, dir, &payload);
+	r = acme_account_new_payload(ca->cfg->contacts, ca->cfg->n_contacts, ca->cfg->eab_kid,
+				     ca->cfg->eab_hmac_file, dir->new_account, ca->jwk, &payload,
+				     ca->last_error, sizeof(ca->last_error));
 	if (r == 0)
 		r = acme_conn_set_signer(ca->conn, &signer_acme_ops, ca->sca, NULL);
+	ca->acct.cb = on_account_made;
 	if (r == 0)
-		r = acme_conn_post(ca->conn, dir->new_account, payload, true, on_new_account, ca,
-				   NULL);
+		r = acme_account_create(&ca->acct, ca->conn, dir->new_account, payload);
 	if (r < 0) {
 		if (!ca->last_error[0])
 			set_error(ca, "creating the account: %s", strerror(-r));
@@ -684,23 +521,16 @@ static void create_account(struct ca *ca)
 	}
 }
 
-static void on_account_lookup(const struct acme_reply *rep, void *userdata)
+static void on_account_lookup(struct acme_account_op *op, int r, const char *url,
+			      const char *message)
 {
-	struct ca *ca = userdata;
+	struct ca *ca = op->userdata;
 
-	if (rep->error == 0 && rep->status == 200 && rep->location) {
-		/* The CA knows this key: the same account, found again. */
-		on_new_account(rep, ca);
-		return;
-	}
-	if (rep->error == 0 && rep->problem && acme_problem_is(rep->problem, "accountDoesNotExist")) {
+	if (r == 0 && !url) {
 		create_account(ca);
 		return;
 	}
-	char why[300];
-	acme_reply_describe(rep, why, sizeof(why));
-	set_error(ca, "looking the account up failed: %s", why);
-	prepare_finish(ca, rep->error < 0 ? rep->error : -EACCES);
+	on_account_made(op, r, url, message);
 }
 
 static void on_account_key(int r, yajl_val reply, const char *why, void *userdata)
@@ -727,30 +557,6 @@ static void on_account_key(int r, yajl_val reply, const char *why, void *userdat
 	find_or_create_account(ca);
 }
 
-/* What the directory says about dns-persist-01, kept for when the CA is away. */
-static int remember_directory(struct ca *ca)
-{
-	const struct acme_directory *dir = ca_get_directory(ca);
-	struct state_ca *st = ca_state(ca);
-
-	if (!st)
-		return -ENOMEM;
-	if (state_set_str(&st->hash_prefix, dir->meta.account_hash_prefix) < 0 ||
-	    state_set_str(&st->uri_mode, record_uri_mode_to_string(ca_get_uri_mode(ca))) < 0)
-		return -ENOMEM;
-	/* Issuer names for checking records while the CA is away: the directory's
-	 * own list, or the caaIdentities hint until a challenge says better. */
-	if (dir->meta.n_issuer_domain_names &&
-	    remember_issuers(ca, dir->meta.issuer_domain_names, dir->meta.n_issuer_domain_names) < 0)
-		return -ENOMEM;
-	if (!dir->meta.n_issuer_domain_names && st->n_issuers == 0 &&
-	    remember_issuers(ca, dir->meta.caa_identities, dir->meta.n_caa_identities) < 0)
-		return -ENOMEM;
-	st->probed_at = daemon_now(ca->d);
-	daemon_state_changed(ca->d);
-	return 0;
-}
-
 static void on_directory(const struct acme_reply *rep, void *userdata)
 {
 	struct ca *ca = userdata;
@@ -763,7 +569,9 @@ static void on_directory(const struct acme_reply *rep, void *userdata)
 		prepare_finish(ca, rep->error < 0 ? rep->error : -EPROTO);
 		return;
 	}
-	r = remember_directory(ca);
+	/* What the directory says about dns-persist-01, kept for when the CA is away. */
+	r = changed(ca, cafacts_remember_directory(ca->cfg, ca_get_directory(ca), ca_state(ca),
+						   daemon_now(ca->d)));
 	if (r < 0) {
 		set_error(ca, "out of memory");
 		prepare_finish(ca, r);
@@ -864,37 +672,24 @@ int ca_fetch_directory(struct ca *ca, ca_done_fn cb, void *userdata)
 	return 0;
 }
 
-/* ---- key rollover ---- */
+/* ---- key rollover (daemon/acme/account) ---- */
 
-static void rollover_done(struct ca *ca, int r, const char *message)
+static int adopt_new_key(yajl_val reply, void *userdata)
 {
-	ca_done_fn cb = ca->rollover_cb;
-
-	ca->rollover_cb = NULL;
-	if (r < 0 && ca->rollover_staged)
-		(void)signer_request(ca->d->signer, "abort", ca->name, NULL, on_signer_ignored, NULL,
-				     NULL);
-	ca->rollover_staged = false;
-	cb(ca, r, message, ca->rollover_ud);
+	return set_public(userdata, reply);
 }
 
-static void on_key_committed(int r, yajl_val reply, const char *why, void *userdata)
+static void on_rolled_over(struct acme_rollover *ro, int r, const char *message)
 {
-	struct ca *ca = userdata;
+	struct ca *ca = ro->userdata;
+	ca_done_fn cb = ca->rollover_cb;
 	char msg[800];
 
-	ca->signer_busy = false;
-	if (r < 0 || set_public(ca, reply) < 0) {
-		ca->rollover_staged = false; /* keep account.key.next: it is the CA's key now */
-		str_printf(msg, sizeof(msg),
-			   "the CA accepted the new key but saving it failed (%s); it is in "
-			   "accounts/%s/account.key.next: move it over account.key by hand and "
-			   "restart persistd",
-			   why ? why : "bad answer from the signer", ca->name);
-		rollover_done(ca, r < 0 ? r : -EPROTO, msg);
+	ca->rollover_cb = NULL;
+	if (r < 0) {
+		cb(ca, r, message, ca->rollover_ud);
 		return;
 	}
-	ca->rollover_staged = false;
 	(void)save_account_info(ca);
 	if (ca_get_uri_mode(ca) == RECORD_URI_URL)
 		str_printf(msg, sizeof(msg),
@@ -910,55 +705,7 @@ static void on_key_committed(int r, yajl_val reply, const char *why, void *userd
 			   "with the new value (persistctl record NAME) soon",
 			   ca->account_url);
 	log_notice("CA '%s': %s", ca->name, msg);
-	rollover_done(ca, 0, msg);
-}
-
-static void on_key_changed(const struct acme_reply *rep, void *userdata)
-{
-	struct ca *ca = userdata;
-	char why[300], msg[800];
-	int r;
-
-	if (rep->error < 0 || rep->status != 200) {
-		acme_reply_describe(rep, why, sizeof(why));
-		str_printf(msg, sizeof(msg), "the CA refused the key change: %s; the old key stays",
-			   why);
-		rollover_done(ca, rep->error < 0 ? rep->error : -EACCES, msg);
-		return;
-	}
-	/* The CA now knows only the new key: the signer makes it the one on disk and in use. */
-	r = signer_request(ca->d->signer, "commit", ca->name, NULL, on_key_committed, ca,
-			   &ca->signer_id);
-	if (r < 0) {
-		on_key_committed(r, NULL, strerror(-r), ca);
-		return;
-	}
-	ca->signer_busy = true;
-}
-
-static void on_rollover_staged(int r, yajl_val reply, const char *why, void *userdata)
-{
-	struct ca *ca = userdata;
-	const struct acme_directory *dir = ca_get_directory(ca);
-	const char *inner = reply && r == 0 ? json_get_string(reply, "inner") : NULL;
-	char msg[300];
-
-	ca->signer_busy = false;
-	if (r < 0) {
-		str_printf(msg, sizeof(msg), "the signer could not stage a new key: %s", why);
-		rollover_done(ca, r, msg);
-		return;
-	}
-	/* On disk (account.key.next) before the CA hears of it: a crash after the CA switched
-	 * must not leave us without the only key it accepts. */
-	ca->rollover_staged = true;
-	r = inner ? acme_conn_post(ca->conn, dir->key_change, inner, false, on_key_changed, ca,
-				   NULL)
-		  : -EPROTO;
-	if (r < 0) {
-		str_printf(msg, sizeof(msg), "starting the key change: %s", strerror(-r));
-		rollover_done(ca, r, msg);
-	}
+	cb(ca, 0, msg, ca->rollover_ud);
 }
 
 int ca_rollover(struct ca *ca, ca_done_fn cb, void *userdata)
@@ -972,12 +719,18 @@ int ca_rollover(struct ca *ca, ca_done_fn cb, void *userdata)
 		return -EOPNOTSUPP;
 	if (ca->rollover_cb || ca->signer_busy)
 		return -EBUSY;
-	const char *kv[] = { "url", dir->key_change, "account", ca->account_url, NULL };
-	r = signer_request(ca->d->signer, "rollover", ca->name, kv, on_rollover_staged, ca,
-			   &ca->signer_id);
+	ca->ro = (struct acme_rollover){
+		.signer = ca->d->signer,
+		.conn = ca->conn,
+		.ca_name = ca->name,
+		.key_change_url = dir->key_change,
+		.cb = on_rolled_over,
+		.adopt = adopt_new_key,
+		.userdata = ca,
+	};
+	r = acme_rollover_start(&ca->ro, ca->account_url);
 	if (r < 0)
 		return r;
-	ca->signer_busy = true;
 	ca->rollover_cb = cb;
 	ca->rollover_ud = userdata;
 	return 0;
@@ -985,17 +738,17 @@ int ca_rollover(struct ca *ca, ca_done_fn cb, void *userdata)
 
 /* ---- deactivation ---- */
 
-static void on_deactivated(const struct acme_reply *rep, void *userdata)
+static void on_deactivated(struct acme_account_op *op, int r, const char *url,
+			   const char *message)
 {
-	struct ca *ca = userdata;
+	struct ca *ca = op->userdata;
 	ca_done_fn cb = ca->rollover_cb;
-	char why[300], msg[900];
+	char msg[900];
 
+	(void)url;
 	ca->rollover_cb = NULL;
-	if (rep->error < 0 || rep->status != 200) {
-		acme_reply_describe(rep, why, sizeof(why));
-		str_printf(msg, sizeof(msg), "the CA refused to deactivate the account: %s", why);
-		cb(ca, rep->error < 0 ? rep->error : -EACCES, msg, ca->rollover_ud);
+	if (r < 0) {
+		cb(ca, r, message ? message : strerror(-r), ca->rollover_ud);
 		return;
 	}
 	str_printf(msg, sizeof(msg),
@@ -1017,8 +770,8 @@ int ca_deactivate(struct ca *ca, ca_done_fn cb, void *userdata)
 		return -EAGAIN;
 	if (ca->rollover_cb || ca->signer_busy)
 		return -EBUSY;
-	r = acme_conn_post(ca->conn, ca->account_url, "{\"status\":\"deactivated\"}", false,
-			   on_deactivated, ca, NULL);
+	ca->acct.cb = on_deactivated;
+	r = acme_account_deactivate(&ca->acct, ca->conn, ca->account_url);
 	if (r < 0)
 		return r;
 	ca->rollover_cb = cb;

@@ -1,11 +1,12 @@
 /* daemon/ca.h: one configured ACME CA at run time.
  *
- * Owns the CA's transport (directory, nonces), its account key and account
- * URL, and what the CA told us about dns-persist-01: its issuer names, the
- * accounturi mode it speaks (url for drafts -00/-01, hashed when the
- * directory has meta.accountHashPrefix, draft -02), and whether it offers the
- * challenge at all (learned from authorizations; draft -02 CAs announce it
- * in the directory).
+ * Owns the CA's configuration, its transport (directory, nonces), the public
+ * half of its account key and its account URL, and what the CA told us
+ * about dns-persist-01 (daemon/cafacts computes and remembers those facts:
+ * issuer names, the accounturi mode, whether the CA offers the challenge).
+ * The account on the wire (check, lookup, newAccount, keyChange,
+ * deactivation) is daemon/acme/account's; this module decides when, keeps
+ * the results in state and answers the callers waiting for them.
  *
  * ca_prepare() makes the CA ready for orders: fetches the directory, has the
  * signer process (daemon/signer.h) load or create the account key, and finds
@@ -15,7 +16,11 @@
  * writes the key 0600 before it is ever used, and account.json after the CA
  * gave the account its URL. Several callers may
  * wait on one preparation; each gets exactly one callback, from the loop.
- * Errors reach the callback as -errno with ca_last_error() saying why. */
+ * Errors reach the callback as -errno with ca_last_error() saying why.
+ *
+ * Orders never reach in here: ca_get_account_view() gives the order engine
+ * (daemon/acme/order, through daemon/renewal) a read-only view of the
+ * account. */
 #pragma once
 
 #include "common/macro.h"
@@ -26,6 +31,7 @@
 #include "common/config.h"
 #include "common/key.h"
 #include "common/record.h"
+#include "daemon/acme/account.h"
 #include "daemon/acme/msg.h"
 #include "daemon/acme/transport.h"
 
@@ -52,6 +58,8 @@ void ca_cancel_wait(struct ca *ca, ca_ready_fn cb, void *userdata);
 bool ca_is_ready(const struct ca *ca);
 const char *ca_last_error(const struct ca *ca);
 const char *ca_get_name(const struct ca *ca);
+/* The daemon's CA of that name, or NULL. */
+struct ca *daemon_find_ca(const struct daemon *d, const char *name);
 const struct config_ca *ca_get_config(const struct ca *ca);
 struct acme_conn *ca_get_conn(const struct ca *ca);
 const struct acme_directory *ca_get_directory(const struct ca *ca);
@@ -80,6 +88,11 @@ int ca_offers_persist(const struct ca *ca);
  * challenge carried one (draft -01), wins in url mode. */
 int ca_expected_account_uri(const struct ca *ca, const char *name, const char *challenge_uri,
 			    char **ret);
+
+/* The account as the order engine sees it (daemon/acme/account.h); its strings are
+ * borrowed from the CA and its state, valid until the CA changes them (a reload, a
+ * rollover, a new account). */
+void ca_get_account_view(const struct ca *ca, struct acme_account_view *view);
 
 typedef void (*ca_done_fn)(struct ca *ca, int r, const char *message, void *userdata);
 

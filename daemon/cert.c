@@ -10,13 +10,13 @@
 #include "common/strutil.h"
 #include "common/timeutil.h"
 #include "common/x509.h"
-#include "daemon/acme/order.h"
 #include "daemon/alert.h"
 #include "daemon/ca.h"
 #include "daemon/cert.h"
 #include "daemon/daemon.h"
 #include "daemon/hook.h"
 #include "daemon/log.h"
+#include "daemon/renewal.h"
 
 #define RETRY_FIRST_SEC (5 * 60)
 #define RETRY_MAX_SEC (6 * 3600)
@@ -53,7 +53,7 @@ struct cert {
 	size_t n_names;
 	struct sched_item renew_item;
 	struct sched_item ari_item;
-	struct order_job *job;
+	struct renewal *job;
 	struct acme_op *ari_op;
 	struct hook_run *deploy;          /* the one deploy hook run of this cert, or NULL */
 	char *deploy_path;                /* owned: its program, for messages after a reload */
@@ -104,6 +104,14 @@ const char *cert_get_name(const struct cert *c)
 const struct config_cert *cert_get_config(const struct cert *c)
 {
 	return c->cfg;
+}
+
+struct cert *daemon_find_cert(const struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_certs; i++)
+		if (streq(cert_get_name(d->certs[i]), name))
+			return d->certs[i];
+	return NULL;
 }
 
 struct ca *cert_get_ca(const struct cert *c)
@@ -1128,7 +1136,7 @@ static void resume_deploy(struct cert *c, const char *why)
 static void schedule_ari(struct cert *c, int64_t at);
 static void decide_due(struct cert *c);
 
-static void on_order_url(struct order_job *job, const char *url, void *userdata)
+static void on_order_url(struct renewal *job, const char *url, void *userdata)
 {
 	struct cert *c = userdata;
 	struct state_cert *st = cert_state(c);
@@ -1146,7 +1154,7 @@ static void on_order_url(struct order_job *job, const char *url, void *userdata)
 	(void)daemon_state_save(c->d);
 }
 
-static int on_order_intent(struct order_job *job, bool sent, void *userdata)
+static int on_order_intent(struct renewal *job, bool sent, void *userdata)
 {
 	struct cert *c = userdata;
 	struct state_cert *st = cert_state(c);
@@ -1164,7 +1172,7 @@ static int on_order_intent(struct order_job *job, bool sent, void *userdata)
 	return daemon_state_save(c->d);
 }
 
-static void on_order_done(struct order_job *job, const struct order_result *res, void *userdata)
+static void on_order_done(struct renewal *job, const struct order_result *res, void *userdata)
 {
 	struct cert *c = userdata;
 	struct state_cert *st = cert_state(c);
@@ -1278,7 +1286,7 @@ static int start_job(struct cert *c)
 		return -ENOMEM;
 	dir = ca_get_directory(c->ca);
 	int64_t now = daemon_now(c->d);
-	struct order_params p = {
+	struct renewal_params p = {
 		/* A saved order may turn out unusable: the breaker then stops its successor. */
 		.new_order_held = orders_allowed_at(c, st, now) > now,
 		.ca = c->ca,
@@ -1295,7 +1303,7 @@ static int start_job(struct cert *c)
 		 st->order_url ? " of the saved order" : "");
 	/* Look at the records once more right before the CA does. */
 	(void)cert_check(c, NULL, NULL);
-	r = order_start(c->d, &p, &c->job);
+	r = renewal_start(c->d, &p, &c->job);
 	if (r < 0)
 		return r;
 	c->d->jobs_running++;
@@ -1635,7 +1643,7 @@ int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca
 	/* An order in flight holds the old section, which the reload is about to
 	 * free: park it (its URL stays in state) and go on under the new one. */
 	if (c->job) {
-		order_cancel(c->job);
+		renewal_cancel(c->job);
 		c->job = NULL;
 		c->d->jobs_running--;
 	}
@@ -1675,7 +1683,7 @@ void cert_stop(struct cert *c)
 		sched_cancel(c->d->sched, &c->names[i]->item);
 	if (c->job) {
 		/* Parked: the order URL and the pending key are on disk. */
-		order_cancel(c->job);
+		renewal_cancel(c->job);
 		c->job = NULL;
 		c->d->jobs_running--;
 		log_info("cert '%s': renewal parked; it resumes at the next start", c->name);

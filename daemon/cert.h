@@ -63,6 +63,8 @@ int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca
 int cert_start(struct cert *c);
 
 const char *cert_get_name(const struct cert *c);
+/* The daemon's cert of that name, or NULL. */
+struct cert *daemon_find_cert(const struct daemon *d, const char *name);
 const struct config_cert *cert_get_config(const struct cert *c);
 struct ca *cert_get_ca(const struct cert *c);
 struct state_cert *cert_state(const struct cert *c);

@@ -4,8 +4,6 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "daemon/ca.h"
-#include "daemon/cert.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
@@ -18,22 +16,6 @@ int64_t daemon_now(const struct daemon *d)
 int64_t daemon_clock(void *userdata)
 {
 	return daemon_now(userdata);
-}
-
-struct ca *daemon_find_ca(const struct daemon *d, const char *name)
-{
-	for (size_t i = 0; i < d->n_cas; i++)
-		if (streq(ca_get_name(d->cas[i]), name))
-			return d->cas[i];
-	return NULL;
-}
-
-struct cert *daemon_find_cert(const struct daemon *d, const char *name)
-{
-	for (size_t i = 0; i < d->n_certs; i++)
-		if (streq(cert_get_name(d->certs[i]), name))
-			return d->certs[i];
-	return NULL;
 }
 
 int daemon_state_save(struct daemon *d)

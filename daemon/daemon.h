@@ -96,8 +96,8 @@ int64_t daemon_now(const struct daemon *d);
 /* The scheduler's clock: daemon_now() of the struct daemon passed as userdata. */
 int64_t daemon_clock(void *userdata);
 
-struct ca *daemon_find_ca(const struct daemon *d, const char *name);
-struct cert *daemon_find_cert(const struct daemon *d, const char *name);
+/* daemon_find_ca() is in daemon/ca.h and daemon_find_cert() in daemon/cert.h: the
+ * daemon module sits below them and calls neither. */
 
 /* Marks state.json dirty; it is written within a second. */
 void daemon_state_changed(struct daemon *d);

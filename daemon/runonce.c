@@ -9,6 +9,7 @@
 #include "daemon/ca.h"
 #include "daemon/cert.h"
 #include "daemon/daemon.h"
+#include "daemon/renewal.h"
 #include "daemon/runonce.h"
 
 #define EXIT_USAGE 2 /* as main.c's */
@@ -121,7 +122,7 @@ int runonce_revoke(struct daemon *d, const char *name, const char *reason, bool 
 			return EXIT_USAGE;
 		}
 	}
-	r = revoke_current(d, cert_get_ca(c), name, code, with_key, on_revoke_done, &rr);
+	r = renewal_revoke(d, cert_get_ca(c), name, code, with_key, on_revoke_done, &rr);
 	if (r < 0) {
 		fprintf(stderr, "persistd: cannot revoke '%s': %s\n", name,
 			r == -ENOENT ? "it has no certificate yet" : strerror(-r));

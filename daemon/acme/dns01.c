@@ -6,7 +6,6 @@
 #include "common/dnscheck.h"
 #include "common/strutil.h"
 #include "daemon/acme/dns01.h"
-#include "daemon/daemon.h"
 #include "daemon/hook.h"
 #include "daemon/log.h"
 
@@ -21,7 +20,8 @@ enum dns01_phase {
 };
 
 struct dns01_job {
-	struct daemon *d;           /* borrowed */
+	uv_loop_t *loop;            /* borrowed */
+	struct dnscheck *dns;       /* borrowed */
 	char *hook;                 /* owned */
 	char *owner;                /* owned: _acme-challenge.<identifier> */
 	char *value;                /* owned */
@@ -92,7 +92,7 @@ static void run_clean(struct dns01_job *j)
 	int r;
 
 	str_printf(prefix, sizeof(prefix), "dns-01 hook clean %s", j->owner);
-	r = hook_run(j->d->loop, argv, NULL, j->hook_timeout_ms, prefix, on_clean_done, j, &j->run);
+	r = hook_run(j->loop, argv, NULL, j->hook_timeout_ms, prefix, on_clean_done, j, &j->run);
 	if (r == -ESHUTDOWN) {
 		/* Stopping: no new children, so the daemon exits in bounded time. */
 		log_warning("dns-01: the daemon is stopping, so the clean hook did not run: the TXT "
@@ -177,7 +177,7 @@ static void lookup(struct dns01_job *j)
 	struct dnscheck_txt_request rq = { .owner = j->owner, .authoritative = true };
 	int r;
 
-	r = dnscheck_lookup_txt(j->d->dns, &rq, on_lookup, j);
+	r = dnscheck_lookup_txt(j->dns, &rq, on_lookup, j);
 	if (r < 0) {
 		report_ready(j, r, "cannot query DNS for the value");
 		return;
@@ -205,8 +205,8 @@ static void on_set_done(int r, const char *message, const char *err_tail, void *
 	lookup(j);
 }
 
-int dns01_set(struct daemon *d, const struct dns01_params *p, dns01_fn ready, void *userdata,
-	      struct dns01_job **ret)
+int dns01_set(uv_loop_t *loop, struct dnscheck *dns, const struct dns01_params *p,
+	      dns01_fn ready, void *userdata, struct dns01_job **ret)
 {
 	struct dns01_job *j = calloc(1, sizeof(*j));
 	char prefix[300];
@@ -214,7 +214,8 @@ int dns01_set(struct daemon *d, const struct dns01_params *p, dns01_fn ready, vo
 
 	if (!j)
 		return -ENOMEM;
-	j->d = d;
+	j->loop = loop;
+	j->dns = dns;
 	j->ready = ready;
 	j->ready_ud = userdata;
 	j->hook_timeout_ms = p->hook_timeout_ms;
@@ -226,7 +227,7 @@ int dns01_set(struct daemon *d, const struct dns01_params *p, dns01_fn ready, vo
 		free(j);
 		return -ENOMEM;
 	}
-	r = uv_timer_init(d->loop, &j->timer);
+	r = uv_timer_init(loop, &j->timer);
 	if (r < 0) {
 		free(j->hook);
 		free(j->owner);
@@ -237,7 +238,7 @@ int dns01_set(struct daemon *d, const struct dns01_params *p, dns01_fn ready, vo
 	j->timer.data = j;
 	const char *argv[] = { j->hook, "set", j->owner, j->value, NULL };
 	str_printf(prefix, sizeof(prefix), "dns-01 hook set %s", j->owner);
-	r = hook_run(d->loop, argv, NULL, j->hook_timeout_ms, prefix, on_set_done, j, &j->run);
+	r = hook_run(loop, argv, NULL, j->hook_timeout_ms, prefix, on_set_done, j, &j->run);
 	if (r < 0) {
 		j->phase = DNS01_CLEANING;
 		maybe_free(j);

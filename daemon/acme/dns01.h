@@ -18,8 +18,9 @@
 #include "common/macro.h"
 
 #include <stdint.h>
+#include <uv.h>
 
-struct daemon;
+struct dnscheck;
 struct dns01_job;
 
 typedef void (*dns01_fn)(struct dns01_job *job, int r, const char *message, void *userdata);
@@ -33,8 +34,9 @@ struct dns01_params {
 };
 
 /* ready is called once: r == 0 when the value is visible everywhere. */
-int dns01_set(struct daemon *d, const struct dns01_params *p, dns01_fn ready, void *userdata,
-	      struct dns01_job **ret);
+/* The loop and the DNS checker are borrowed until the job is freed. */
+int dns01_set(uv_loop_t *loop, struct dnscheck *dns, const struct dns01_params *p,
+	      dns01_fn ready, void *userdata, struct dns01_job **ret);
 
 /* Runs the clean hook (whatever state the job is in) and frees the job when
  * it ends; done (may be NULL) is called then. After this call the job

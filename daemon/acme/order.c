@@ -4,25 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <mbedtls/md.h>
-
 #include "common/b64.h"
-#include "common/certcheck.h"
 #include "common/csr.h"
-#include "common/dnscheck.h"
 #include "common/json.h"
 #include "common/limits.h"
-#include "common/record.h"
 #include "common/strutil.h"
-#include "common/timeutil.h"
-#include "common/x509.h"
-#include "daemon/acme/dns01.h"
+#include "daemon/acme/account.h"
+#include "daemon/acme/authz.h"
+#include "daemon/acme/chain.h"
 #include "daemon/acme/msg.h"
 #include "daemon/acme/order.h"
 #include "daemon/acme/orphan.h"
 #include "daemon/acme/transport.h"
-#include "daemon/ca.h"
-#include "daemon/daemon.h"
 #include "daemon/keygen.h"
 #include "daemon/log.h"
 
@@ -32,71 +25,46 @@
 #define ORDER_POLL_CAP_MS (15 * 1000)
 
 enum order_phase {
-	PHASE_PREPARE,
+	PHASE_START,          /* waiting for the first turn of the loop */
 	PHASE_NEW_ORDER,
 	PHASE_FETCH_ORDER,
 	PHASE_FIND_ORPHAN,    /* the account, then its orders list, then its orders */
-	PHASE_AUTHZ,          /* fetching authz[authz_index] */
-	PHASE_PRECHECK,       /* dns-persist-01: our own read-only check */
-	PHASE_DNS01_SET,
-	PHASE_RESPOND,        /* POST {} to the challenge */
-	PHASE_AUTHZ_POLL,
+	PHASE_AUTHZ,          /* the authorizations (daemon/acme/authz) */
 	PHASE_ORDER_READY,    /* waiting for status ready */
 	PHASE_KEYGEN,
 	PHASE_FINALIZE,
 	PHASE_ORDER_VALID,    /* waiting for status valid */
 	PHASE_DOWNLOAD,
-	PHASE_ALTERNATE,
 	PHASE_DONE,
 };
 
 struct order_job {
-	struct daemon *d;                  /* borrowed */
-	struct ca *ca;                     /* borrowed */
+	struct order_env env;              /* its pointers borrowed */
 	const struct config_cert *cfg;     /* borrowed */
+	char *profile;                     /* owned or NULL */
 	char *replaces;                    /* owned or NULL */
 	bool new_order_held;
 	char *order_url;                   /* owned */
+	int pending_key_error;
 	order_url_fn on_order_url;
 	order_intent_fn on_order_intent;
+	order_url_taken_fn url_taken;
 	bool find_orphan;                  /* look for an orphan before the next newOrder */
 	bool orphan_searched;              /* once per job */
+	order_challenge_fn on_challenge;
+	order_key_fn save_key;
 	order_done_fn done;
 	void *userdata;                    /* borrowed */
 
 	enum order_phase phase;
 	struct acme_order order;           /* the last order object seen */
 	bool have_order;
-	size_t authz_index;
-	struct acme_authz authz;           /* the authorization being worked on */
-	bool have_authz;
-	char *authz_url;                   /* owned */
-	char *challenge_url;               /* owned */
-	struct dns01_job *dns01;           /* owned until dns01_clean */
+	struct authz_run *authz_run;       /* in flight, or NULL */
 	struct acme_op *op;                /* in flight, or NULL */
 	struct orphan_search *orphan;      /* in flight, or NULL */
 	struct keygen *keygen;             /* in flight, or NULL */
-	bool dnscheck_pending;             /* a dnscheck callback will come */
-	char *expected_uri;                /* owned: the accounturi the precheck wants; dnscheck
-					    * borrows it until its callback */
 	struct key *cert_key;              /* owned */
-	char *chain;                       /* owned: the chain we will install */
-	size_t chain_len;
-	size_t alt_index;
-	char **alternates;                 /* owned: Link rel="alternate" URLs */
-	size_t n_alternates;
-
-	/* dns-persist-01 goes in two passes: every pending authorization is
-	 * checked first, and the CA is asked to validate only when all would
-	 * pass; a refusal then names every record to publish at once. */
-	struct answer {
-		char *authz_url;           /* owned */
-		char *challenge_url;       /* owned */
-		bool respond;              /* false: already processing at the CA */
-	} *answers;                        /* owned array */
-	size_t n_answers, answer_index;
-	bool refusing;
-	char *refusals;                    /* owned: grows with every refusal */
+	struct chain_dl *chain_dl;         /* in flight, or NULL */
 	char *message;                     /* owned: result.message */
 	char *records;                     /* owned: result.records */
 
@@ -130,15 +98,6 @@ _printf_(2, 0) static void vappend(char **s, const char *fmt, va_list ap)
 	*s = n;
 }
 
-_printf_(2, 3) static void append(char **s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vappend(s, fmt, ap);
-	va_end(ap);
-}
-
 _printf_(2, 3) static void msg(struct order_job *job, const char *fmt, ...)
 {
 	va_list ap;
@@ -148,6 +107,18 @@ _printf_(2, 3) static void msg(struct order_job *job, const char *fmt, ...)
 	va_start(ap, fmt);
 	vappend(&job->message, fmt, ap);
 	va_end(ap);
+}
+
+/* Replaces *slot with a copy of v (NULL clears it); -ENOMEM keeps the old value. */
+static int set_str(char **slot, const char *v)
+{
+	char *copy = NULL;
+
+	if (v && !(copy = strdup(v)))
+		return -ENOMEM;
+	free(*slot);
+	*slot = copy;
+	return 0;
 }
 
 static const char *cert_name(const struct order_job *job)
@@ -160,32 +131,21 @@ static void on_timer_closed(uv_handle_t *h)
 	struct order_job *job = h->data;
 
 	acme_order_done(&job->order);
-	acme_authz_done(&job->authz);
 	key_free(job->cert_key);
-	free(job->chain);
-	for (size_t i = 0; i < job->n_alternates; i++)
-		free(job->alternates[i]);
-	free(job->alternates);
+	key_free(job->result.key);
+	free(job->result.chain);
+	free(job->profile);
 	free(job->replaces);
 	free(job->order_url);
-	free(job->authz_url);
-	free(job->challenge_url);
-	free(job->expected_uri);
-	free(job->refusals);
 	free(job->message);
 	free(job->records);
-	for (size_t i = 0; i < job->n_answers; i++) {
-		free(job->answers[i].authz_url);
-		free(job->answers[i].challenge_url);
-	}
-	free(job->answers);
 	free(job);
 }
 
 /* Frees the job once nothing can call back into it any more. */
 static void job_release(struct order_job *job)
 {
-	if (job->closing || job->dnscheck_pending)
+	if (job->closing)
 		return;
 	job->closing = true;
 	acme_op_cancel(job->op);
@@ -194,10 +154,10 @@ static void job_release(struct order_job *job)
 	job->orphan = NULL;
 	keygen_abandon(job->keygen);
 	job->keygen = NULL;
-	if (job->dns01) {
-		dns01_clean(job->dns01, NULL, NULL);
-		job->dns01 = NULL;
-	}
+	authz_cancel(job->authz_run);
+	job->authz_run = NULL;
+	chain_cancel(job->chain_dl);
+	job->chain_dl = NULL;
 	uv_close((uv_handle_t *)&job->timer, on_timer_closed);
 }
 
@@ -207,11 +167,6 @@ static void finish(struct order_job *job, int error)
 	job->result.error = error;
 	job->result.message = job->message ? job->message : "";
 	job->result.records = job->records;
-	if (job->dns01) {
-		/* Always clean up after dns-01, success or not. */
-		dns01_clean(job->dns01, NULL, NULL);
-		job->dns01 = NULL;
-	}
 	if (!job->cancelled)
 		job->done(job, &job->result, job->userdata);
 	job_release(job);
@@ -288,7 +243,7 @@ static void set_order_url(struct order_job *job, const char *url)
 {
 	if (job->order_url && streq(job->order_url, url))
 		return;
-	(void)state_set_str(&job->order_url, url);
+	(void)set_str(&job->order_url, url);
 	if (job->on_order_url)
 		job->on_order_url(job, url, job->userdata);
 }
@@ -302,7 +257,6 @@ static void after_order_object(struct order_job *job)
 	switch (o->status) {
 	case ACME_STATUS_PENDING:
 		job->phase = PHASE_AUTHZ;
-		job->authz_index = 0;
 		break;
 	case ACME_STATUS_READY:
 		job->phase = PHASE_KEYGEN;
@@ -425,8 +379,8 @@ static void on_order(const struct acme_reply *rep, void *userdata)
 static int new_order_payload(struct order_job *job, char **ret)
 {
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
-	const struct acme_directory *dir = ca_get_directory(job->ca);
-	const char *profile = job->cfg->profile ? job->cfg->profile : ca_get_config(job->ca)->profile;
+	const struct acme_directory *dir = acme_conn_get_directory(job->env.conn);
+	const char *profile = job->profile;
 
 	if (!w)
 		return -ENOMEM;
@@ -456,7 +410,7 @@ static int new_order_payload(struct order_job *job, char **ret)
 
 static void do_new_order(struct order_job *job)
 {
-	const struct acme_directory *dir = ca_get_directory(job->ca);
+	const struct acme_directory *dir = acme_conn_get_directory(job->env.conn);
 	_cleanup_free_ char *payload = NULL;
 	int r;
 
@@ -486,8 +440,8 @@ static void do_new_order(struct order_job *job)
 		}
 	}
 	if (r == 0)
-		r = acme_conn_post_once(ca_get_conn(job->ca), dir->new_order, payload, on_order,
-					job, &job->op);
+		r = acme_conn_post_once(job->env.conn, dir->new_order, payload, on_order, job,
+					&job->op);
 	if (r < 0) {
 		if (job->on_order_intent)
 			(void)job->on_order_intent(job, false, job->userdata);
@@ -509,17 +463,12 @@ static void orphan_none(struct order_job *job, const char *why)
 }
 
 /* Another cert of ours may be working on an order for the same names (another key type,
- * say): that one is not an orphan. */
+ * say): that one is not an orphan. Only the caller knows the other certs. */
 static bool order_url_taken(const char *url, void *userdata)
 {
 	const struct order_job *job = userdata;
-	const struct state *st = job->d->state;
 
-	for (size_t i = 0; st && i < st->n_certs; i++)
-		if (st->certs[i]->order_url && streq(st->certs[i]->order_url, url) &&
-		    !streq(st->certs[i]->name, cert_name(job)))
-			return true;
-	return false;
+	return job->url_taken && job->url_taken(url, job->userdata);
 }
 
 static void on_orphan_done(const struct orphan_result *r, void *userdata)
@@ -557,8 +506,9 @@ static void do_find_orphan(struct order_job *job)
 	int r;
 
 	job->orphan_searched = true;
-	r = orphan_search_start(job->ca, (const char *const *)job->cfg->names, job->cfg->n_names,
-				order_url_taken, on_orphan_done, job, &job->orphan);
+	r = orphan_search_start(job->env.conn, job->env.account->url,
+				(const char *const *)job->cfg->names, job->cfg->n_names, order_url_taken,
+				on_orphan_done, job, &job->orphan);
 	if (r == -EINVAL) {
 		orphan_none(job, "no account URL or no names to look for an order with");
 		return;
@@ -571,7 +521,7 @@ static void do_find_orphan(struct order_job *job)
 
 static void do_fetch_order(struct order_job *job)
 {
-	int r = acme_conn_post(ca_get_conn(job->ca), job->order_url, NULL, false, on_order, job,
+	int r = acme_conn_post(job->env.conn, job->order_url, NULL, false, on_order, job,
 			       &job->op);
 	if (r < 0) {
 		msg(job, "fetching the order: %s", strerror(-r));
@@ -579,467 +529,49 @@ static void do_fetch_order(struct order_job *job)
 	}
 }
 
-/* ---- authorizations ---- */
+/* ---- authorizations (daemon/acme/authz) ---- */
 
-static void on_authz(const struct acme_reply *rep, void *userdata);
-static void respond_next(struct order_job *job);
-
-static int answer_add(struct order_job *job, bool respond)
+static void on_authz_challenge(const struct acme_challenge *ch, void *userdata)
 {
-	struct answer *t = realloc(job->answers, (job->n_answers + 1) * sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	job->answers = t;
-	t[job->n_answers] = (struct answer){ strdup(job->authz_url), strdup(job->challenge_url), respond };
-	if (!t[job->n_answers].authz_url || !t[job->n_answers].challenge_url) {
-		free(t[job->n_answers].authz_url);
-		free(t[job->n_answers].challenge_url);
-		return -ENOMEM;
-	}
-	job->n_answers++;
-	return 0;
+	struct order_job *job = userdata;
+
+	if (job->on_challenge)
+		job->on_challenge(job, ch, job->userdata);
 }
 
-/* First pass done with this authorization: on to the next. */
-static void next_authz(struct order_job *job)
+static void on_authz_done(struct authz_run *run, const struct authz_result *res, void *userdata)
 {
-	job->authz_index++;
-	job->phase = PHASE_AUTHZ;
+	struct order_job *job = userdata;
+
+	(void)run;
+	job->authz_run = NULL;
+	if (res->error < 0) {
+		msg(job, "%s", res->message ? res->message : strerror(-res->error));
+		(void)set_str(&job->records, res->records);
+		job->result.transient = res->transient;
+		job->result.refused = res->refused;
+		job->result.retry_after = res->retry_after;
+		finish(job, res->error);
+		return;
+	}
+	job->phase = PHASE_ORDER_READY;
+	reset_poll(job);
 	step(job);
 }
 
-static void do_fetch_authz(struct order_job *job)
+static void do_authorize(struct order_job *job)
 {
-	int r;
-
-	if (job->authz_index >= job->order.n_authorizations) {
-		if (job->refusing) {
-			msg(job, "%s%s%s", job->refusals ? job->refusals : "",
-			    job->records ? "\nPublish (once), then renew again:\n" : "",
-			    job->records ? job->records : "");
-			job->result.refused = true;
-			finish(job, -EACCES);
-			return;
-		}
-		if (job->answer_index < job->n_answers) {
-			respond_next(job);
-			return;
-		}
-		job->phase = PHASE_ORDER_READY;
-		reset_poll(job);
-		step(job);
-		return;
-	}
-	(void)state_set_str(&job->authz_url, job->order.authorizations[job->authz_index]);
-	r = acme_conn_post(ca_get_conn(job->ca), job->authz_url, NULL, false, on_authz, job,
-			   &job->op);
-	if (r < 0) {
-		msg(job, "fetching an authorization: %s", strerror(-r));
-		finish(job, r);
-	}
-}
-
-static const char *authz_name(const struct order_job *job, char *buf, size_t size)
-{
-	str_printf(buf, size, "%s%s", job->authz.wildcard ? "*." : "", job->authz.identifier.value);
-	return buf;
-}
-
-static void offered_types(const struct acme_authz *a, char *buf, size_t size)
-{
-	buf[0] = '\0';
-	for (size_t i = 0; i < a->n_challenges; i++)
-		str_printf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? ", " : "",
-			   a->challenges[i].type);
-	if (!buf[0])
-		str_printf(buf, size, "none");
-}
-
-static void start_persist(struct order_job *job);
-static void start_dns01(struct order_job *job);
-
-static void work_on_authz(struct order_job *job)
-{
-	char name[DNS_NAME_MAX_BYTES + 8], types[200];
-	const struct acme_authz *a = &job->authz;
-
-	switch (a->status) {
-	case ACME_STATUS_VALID:
-		/* Just-in-time validation, or an authorization the CA reused. */
-		log_info("cert '%s': %s is already authorized", cert_name(job),
-			 authz_name(job, name, sizeof(name)));
-		next_authz(job);
-		return;
-	case ACME_STATUS_PENDING:
-		break;
-	default: {
-		const struct acme_challenge *used = NULL;
-		for (size_t i = 0; i < a->n_challenges && !used; i++)
-			if (a->challenges[i].error)
-				used = &a->challenges[i];
-		_cleanup_free_ char *p = used ? acme_problem_format(used->error) : NULL;
-		msg(job, "the authorization for %s is %s%s%s", authz_name(job, name, sizeof(name)),
-		    acme_status_to_string(a->status), p ? ": " : "", p ? p : "");
-		finish(job, -EACCES);
-		return;
-	}
-	}
-
-	const char *want = job->cfg->challenge == CHALLENGE_DNS_PERSIST_01 ? "dns-persist-01"
-									   : "dns-01";
-	const struct acme_challenge *ch = acme_authz_get_challenge(a, want);
-	if (!ch) {
-		offered_types(a, types, sizeof(types));
-		if (job->cfg->challenge == CHALLENGE_DNS_PERSIST_01) {
-			ca_learn_offers_persist(job->ca, false);
-			msg(job,
-			    "the CA does not offer dns-persist-01 for %s (it offers: %s). Use a CA "
-			    "that supports dns-persist-01, or challenge = dns-01 for this cert",
-			    authz_name(job, name, sizeof(name)), types);
-		} else {
-			msg(job, "the CA does not offer dns-01 for %s (it offers: %s)",
-			    authz_name(job, name, sizeof(name)), types);
-		}
-		finish(job, -EOPNOTSUPP);
-		return;
-	}
-	(void)state_set_str(&job->challenge_url, ch->url);
-	if (ch->status == ACME_STATUS_PROCESSING) {
-		/* Answered before a restart: just wait for the outcome. */
-		if (job->cfg->challenge == CHALLENGE_DNS_PERSIST_01) {
-			if (answer_add(job, false) < 0) {
-				finish(job, -ENOMEM);
-				return;
-			}
-			next_authz(job);
-			return;
-		}
-		job->phase = PHASE_AUTHZ_POLL;
-		reset_poll(job);
-		poll_later(job, -1, "the CA's validation");
-		return;
-	}
-	if (job->cfg->challenge == CHALLENGE_DNS_PERSIST_01)
-		start_persist(job);
-	else
-		start_dns01(job);
-}
-
-static void on_authz(const struct acme_reply *rep, void *userdata)
-{
-	struct order_job *job = userdata;
-	struct acme_authz a;
-	char err[200];
-
-	job->op = NULL;
-	if (rep->error < 0 || rep->status != 200) {
-		fail_reply(job, rep, "fetching an authorization");
-		return;
-	}
-	if (!rep->json || acme_authz_parse(rep->json, &a, err, sizeof(err)) < 0) {
-		msg(job, "the CA sent a malformed authorization (%s): %s", rep->url,
-		    rep->json ? err : "not JSON");
-		finish(job, -EPROTO);
-		return;
-	}
-	acme_authz_done(&job->authz);
-	job->authz = a;
-	job->have_authz = true;
-	if (job->phase == PHASE_AUTHZ_POLL) {
-		if (a.status == ACME_STATUS_PENDING) {
-			poll_later(job, rep->retry_after_sec, "the CA's validation");
-			return;
-		}
-		if (a.status == ACME_STATUS_VALID && job->dns01) {
-			dns01_clean(job->dns01, NULL, NULL);
-			job->dns01 = NULL;
-		}
-		if (a.status == ACME_STATUS_VALID) {
-			char name[DNS_NAME_MAX_BYTES + 8];
-			log_notice("cert '%s': %s validated by the CA", cert_name(job),
-				   authz_name(job, name, sizeof(name)));
-			if (job->cfg->challenge == CHALLENGE_DNS_PERSIST_01) {
-				job->answer_index++;
-				respond_next(job);
-				return;
-			}
-		}
-	}
-	work_on_authz(job);
-}
-
-/* ---- dns-persist-01: our read-only check, then the CA's ---- */
-
-static bool cert_has_wildcard_for(const struct order_job *job, const char *base)
-{
-	for (size_t i = 0; i < job->cfg->n_names; i++)
-		if (str_has_prefix(job->cfg->names[i], "*.") && streq(job->cfg->names[i] + 2, base))
-			return true;
-	return false;
-}
-
-/* The record to publish, as a zone-file line, into job->records. */
-static void describe_record_to_publish(struct order_job *job, const char *issuer,
-				       const char *account_uri)
-{
-	const char *base = job->authz.identifier.value;
-	_cleanup_free_ char *owner = NULL, *value = NULL, *line = NULL;
-	struct record_spec spec = {
-		.issuer = issuer,
-		.account_uri = account_uri,
-		/* One record serves base and *.base: it needs the policy if either asks. */
-		.wildcard = job->authz.wildcard || cert_has_wildcard_for(job, base),
-		.has_persist_until = job->cfg->has_persist_until,
-		.persist_until = job->cfg->persist_until,
+	struct authz_params p = {
+		.cert = job->cfg,
+		.urls = job->order.authorizations,
+		.n_urls = job->order.n_authorizations,
+		.on_challenge = on_authz_challenge,
+		.done = on_authz_done,
+		.userdata = job,
 	};
-
-	if (record_owner_name(base, &owner, NULL) < 0 || record_generate(&spec, &value) < 0 ||
-	    record_zone_line(owner, value, strlen(value), 3600, &line) < 0)
-		return;
-	/* x and *.x share one record: name it once. */
-	if (job->records && strstr(job->records, line))
-		return;
-	append(&job->records, "%s%s", job->records ? "\n" : "", line);
-}
-
-static void respond_to_challenge(struct order_job *job);
-
-_printf_(2, 3) static void refuse(struct order_job *job, const char *fmt, ...)
-{
-	va_list ap;
-
-	append(&job->refusals, "%s", job->refusing ? "; " : "refusing to ask the CA to validate: ");
-	job->refusing = true;
-	va_start(ap, fmt);
-	vappend(&job->refusals, fmt, ap);
-	va_end(ap);
-}
-
-static void on_precheck(const struct dnscheck_result *res, void *userdata)
-{
-	struct order_job *job = userdata;
-	char name[DNS_NAME_MAX_BYTES + 8];
-	size_t n_issuers;
-	_cleanup_free_ char *expected = NULL;
-
-	job->dnscheck_pending = false;
-	/* A cancelled job's CA may be gone (a reload removed it): touch nothing. */
-	if (job->cancelled) {
-		/* Perhaps from inside dnscheck_free() at shutdown: the CA may be gone. */
-		job_release(job);
-		return;
-	}
-	const char *const *issuers = ca_get_issuers(job->ca, &n_issuers);
-	authz_name(job, name, sizeof(name));
-	if (res->error != DNSCHECK_OK) {
-		msg(job,
-		    "cannot verify %s before asking the CA: %s (%s). Not triggering validation "
-		    "until the record can be checked",
-		    res->owner, dnscheck_error_to_string(res->error), res->error_reason);
-		fail_transient(job, -EAGAIN);
-		return;
-	}
-	if (res->caa.checked && res->caa.error == DNSCHECK_OK &&
-	    !caa_outcome_permits(res->caa.verdict.outcome)) {
-		refuse(job, "%s: CAA at %s forbids it: %s", name,
-		       res->caa.owner ? res->caa.owner : "?", res->caa.verdict.reason);
-		next_authz(job);
-		return;
-	}
-	if (res->verdict.status == RECORD_VALID) {
-		log_info("cert '%s': %s: %s (DNSSEC %s)", cert_name(job), res->owner,
-			 res->verdict.reason, dnscheck_dnssec_to_string(res->dnssec));
-		if (answer_add(job, true) < 0) {
-			finish(job, -ENOMEM);
-			return;
-		}
-		next_authz(job);
-		return;
-	}
-	const struct acme_challenge *ch = acme_authz_get_challenge(&job->authz, "dns-persist-01");
-	if (ca_expected_account_uri(job->ca, job->authz.identifier.value,
-				    ch ? ch->accounturi : NULL, &expected) == 0 && n_issuers)
-		describe_record_to_publish(job, issuers[0], expected);
-	refuse(job, "%s: the record at %s would fail: %s: %s", name, res->owner,
-	       record_status_to_string(res->verdict.status), res->verdict.reason);
-	next_authz(job);
-}
-
-/* Draft -02 section 3.1: the challenge's list must contain the directory's,
- * and sit inside caaIdentities when that is given. */
-static bool issuers_consistent(const struct order_job *job, const struct acme_challenge *ch,
-			       char *why, size_t size)
-{
-	const struct acme_directory *dir = ca_get_directory(job->ca);
-
-	if (ch->issuer_spelling != ACME_ISSUERS_CAMEL)
-		return true;
-	for (size_t i = 0; i < dir->meta.n_issuer_domain_names; i++) {
-		bool found = false;
-		for (size_t k = 0; k < ch->n_issuer_domain_names && !found; k++)
-			found = streq(dir->meta.issuer_domain_names[i], ch->issuer_domain_names[k]);
-		if (!found) {
-			str_printf(why, size, "directory issuer '%s' is missing from the challenge",
-				   dir->meta.issuer_domain_names[i]);
-			return false;
-		}
-	}
-	for (size_t k = 0; dir->meta.n_caa_identities && k < ch->n_issuer_domain_names; k++) {
-		bool found = false;
-		for (size_t i = 0; i < dir->meta.n_caa_identities && !found; i++)
-			found = streq(dir->meta.caa_identities[i], ch->issuer_domain_names[k]);
-		if (!found) {
-			str_printf(why, size, "challenge issuer '%s' is not in caaIdentities",
-				   ch->issuer_domain_names[k]);
-			return false;
-		}
-	}
-	return true;
-}
-
-static void start_persist(struct order_job *job)
-{
-	const struct acme_challenge *ch = acme_authz_get_challenge(&job->authz, "dns-persist-01");
-	char name[DNS_NAME_MAX_BYTES + 8], why[300];
-	_cleanup_free_ char *expected = NULL;
-	int r;
-
-	authz_name(job, name, sizeof(name));
-	if (!issuers_consistent(job, ch, why, sizeof(why))) {
-		msg(job, "the CA's dns-persist-01 challenge for %s is malformed: %s", name, why);
-		finish(job, -EPROTO);
-		return;
-	}
-	r = ca_learn_from_challenge(job->ca, ch);
-	if (r == 0)
-		r = ca_expected_account_uri(job->ca, job->authz.identifier.value, ch->accounturi,
-					    &expected);
+	int r = authz_start(&job->env, &p, &job->authz_run);
 	if (r < 0) {
-		msg(job, "computing the accounturi for %s: %s", name, strerror(-r));
-		finish(job, r);
-		return;
-	}
-	struct dnscheck_request rq = {
-		.name = name,
-		.issuers = (const char *const *)ch->issuer_domain_names,
-		.n_issuers = ch->n_issuer_domain_names,
-		.account_uri = expected,
-		.caa_account_uri = ca_get_account_url(job->ca),
-		.wildcard = job->authz.wildcard,
-		.now = daemon_now(job->d),
-		.caa = true,
-	};
-	job->phase = PHASE_PRECHECK;
-	free(job->expected_uri);
-	job->expected_uri = TAKE_PTR(expected);
-	rq.account_uri = job->expected_uri;
-	r = dnscheck_submit(job->d->dns, &rq, on_precheck, job);
-	if (r < 0) {
-		msg(job, "checking the record of %s: %s", name, strerror(-r));
-		fail_transient(job, r);
-		return;
-	}
-	job->dnscheck_pending = true;
-}
-
-static void on_challenge_posted(const struct acme_reply *rep, void *userdata)
-{
-	struct order_job *job = userdata;
-
-	job->op = NULL;
-	if (rep->error < 0 || rep->status != 200) {
-		fail_reply(job, rep, "answering the challenge");
-		return;
-	}
-	job->phase = PHASE_AUTHZ_POLL;
-	reset_poll(job);
-	poll_later(job, rep->retry_after_sec, "the CA's validation");
-}
-
-static void respond_to_challenge(struct order_job *job)
-{
-	int r;
-
-	job->phase = PHASE_RESPOND;
-	r = acme_conn_post(ca_get_conn(job->ca), job->challenge_url, "{}", false,
-			   on_challenge_posted, job, &job->op);
-	if (r < 0) {
-		msg(job, "answering the challenge: %s", strerror(-r));
-		finish(job, r);
-	}
-}
-
-/* Second pass of dns-persist-01: every check passed; now the CA validates. */
-static void respond_next(struct order_job *job)
-{
-	if (job->answer_index >= job->n_answers) {
-		job->phase = PHASE_ORDER_READY;
-		reset_poll(job);
-		step(job);
-		return;
-	}
-	const struct answer *t = &job->answers[job->answer_index];
-	(void)state_set_str(&job->authz_url, t->authz_url);
-	(void)state_set_str(&job->challenge_url, t->challenge_url);
-	if (t->respond) {
-		log_info("cert '%s': asking the CA to validate %s", cert_name(job), t->authz_url);
-		respond_to_challenge(job);
-		return;
-	}
-	job->phase = PHASE_AUTHZ_POLL;
-	reset_poll(job);
-	poll_later(job, -1, "the CA's validation");
-}
-
-/* ---- dns-01 ---- */
-
-static void on_dns01_ready(struct dns01_job *dj, int r, const char *message, void *userdata)
-{
-	struct order_job *job = userdata;
-
-	(void)dj;
-	if (r < 0) {
-		msg(job, "dns-01 for %s: %s", job->authz.identifier.value, message);
-		fail_transient(job, r);
-		return;
-	}
-	respond_to_challenge(job);
-}
-
-static void start_dns01(struct order_job *job)
-{
-	const struct acme_challenge *ch = acme_authz_get_challenge(&job->authz, "dns-01");
-	_cleanup_free_ char *keyauth = NULL;
-	uint8_t digest[32];
-	char value[48];
-	int r;
-
-	if (!ch->token || !*ch->token) {
-		msg(job, "the CA's dns-01 challenge for %s has no token", job->authz.identifier.value);
-		finish(job, -EPROTO);
-		return;
-	}
-	if (asprintf(&keyauth, "%s.%s", ch->token, ca_get_thumbprint(job->ca)) < 0) {
-		finish(job, -ENOMEM);
-		return;
-	}
-	r = mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const uint8_t *)keyauth,
-		       strlen(keyauth), digest);
-	if (r != 0 || b64url_encode_buf(digest, sizeof(digest), value, sizeof(value)) < 0) {
-		finish(job, -EIO);
-		return;
-	}
-	struct dns01_params p = {
-		.hook = job->cfg->dns01_hook,
-		.identifier = job->authz.identifier.value,
-		.value = value,
-		.hook_timeout_ms = job->cfg->dns01_hook_timeout_ms,
-		.propagation_timeout_ms = job->cfg->dns01_propagation_timeout_ms,
-	};
-	job->phase = PHASE_DNS01_SET;
-	r = dns01_set(job->d, &p, on_dns01_ready, job, &job->dns01);
-	if (r < 0) {
-		msg(job, "starting the dns-01 hook: %s", strerror(-r));
+		msg(job, "starting on the authorizations: %s", strerror(-r));
 		finish(job, r);
 	}
 }
@@ -1067,7 +599,7 @@ static void finalize_with_key(struct order_job *job)
 		return;
 	}
 	job->phase = PHASE_FINALIZE;
-	r = acme_conn_post(ca_get_conn(job->ca), job->order.finalize, payload, false, on_finalized,
+	r = acme_conn_post(job->env.conn, job->order.finalize, payload, false, on_finalized,
 			   job, &job->op);
 	if (r < 0) {
 		msg(job, "finalizing: %s", strerror(-r));
@@ -1087,7 +619,7 @@ static void on_cert_key(int r, struct key *k, void *userdata)
 	}
 	/* On disk before the CA sees a CSR for it: a restart must finish the order
 	 * with the key that matches the certificate. */
-	r = store_pending_key_save(job->d->store, cert_name(job), k);
+	r = job->save_key ? job->save_key(job, k, job->userdata) : 0;
 	if (r < 0) {
 		key_free(k);
 		msg(job, "saving the certificate key: %s", strerror(-r));
@@ -1102,17 +634,11 @@ static void do_keygen(struct order_job *job)
 {
 	int r;
 
-	if (!job->cert_key) {
-		r = store_pending_key_load(job->d->store, cert_name(job), &job->cert_key);
-		if (r < 0 && r != -ENOENT)
-			log_warning("cert '%s': pending key unreadable (%s), making a new one",
-				    cert_name(job), strerror(-r));
-	}
 	if (job->cert_key) {
 		finalize_with_key(job);
 		return;
 	}
-	r = keygen_start(job->d->loop, job->cfg->key_type, on_cert_key, job, &job->keygen);
+	r = keygen_start(job->env.loop, job->cfg->key_type, on_cert_key, job, &job->keygen);
 	if (r < 0) {
 		msg(job, "starting key generation: %s", strerror(-r));
 		finish(job, r);
@@ -1170,7 +696,7 @@ static void on_finalized(const struct acme_reply *rep, void *userdata)
 
 static void do_poll_order(struct order_job *job)
 {
-	int r = acme_conn_post(ca_get_conn(job->ca), job->order_url, NULL, false, on_order_poll, job,
+	int r = acme_conn_post(job->env.conn, job->order_url, NULL, false, on_order_poll, job,
 			       &job->op);
 	if (r < 0) {
 		msg(job, "polling the order: %s", strerror(-r));
@@ -1178,183 +704,75 @@ static void do_poll_order(struct order_job *job)
 	}
 }
 
-/* ---- download and install ---- */
+/* ---- download and check (daemon/acme/chain) ---- */
 
-static void install(struct order_job *job)
+static void on_chain(struct chain_dl *dl, struct chain_result *res, void *userdata)
 {
-	const char *end_marker = "-----END CERTIFICATE-----";
-	const char *end = strstr(job->chain, end_marker);
-	_cleanup_(certcheck_result_done) struct certcheck_result check = { 0 };
-	int r;
+	struct order_job *job = userdata;
 
-	if (!end) {
-		msg(job, "the CA sent no certificate in PEM");
-		finish(job, -EPROTO);
+	(void)dl;
+	job->chain_dl = NULL;
+	if (res->error < 0) {
+		msg(job, "%s", res->message);
+		job->result.transient = res->transient;
+		job->result.rejected = res->rejected;
+		job->result.retry_after = res->retry_after;
+		finish(job, res->error);
 		return;
 	}
-	end += strlen(end_marker);
-	if (*end == '\r')
-		end++;
-	if (*end == '\n')
-		end++;
-	size_t leaf_len = (size_t)(end - job->chain);
-	if (!job->cert_key) {
-		r = store_pending_key_load(job->d->store, cert_name(job), &job->cert_key);
-		if (r < 0) {
-			msg(job, "the order is valid, but its key is gone (%s); a new order is needed",
-			    strerror(-r));
-			free(job->order_url);
-			job->order_url = NULL;
-			if (job->on_order_url)
-				job->on_order_url(job, NULL, job->userdata);
-			fail_transient(job, -ENOKEY);
-			return;
-		}
-	}
-	/* What the CA sent must be fit to serve before `current` moves: a CA with a wrong
-	 * clock or profile, or a wrong certificate, must not replace a good one. */
-	r = certcheck_chain(job->chain, job->chain_len, (const char *const *)job->cfg->names,
-			    job->cfg->n_names, job->cert_key, daemon_now(job->d), &check);
-	if (r < 0) {
-		msg(job, "checking the certificate: %s", strerror(-r));
-		finish(job, r);
-		return;
-	}
-	if (check.verdict != CERTCHECK_OK) {
-		msg(job, "the CA issued a certificate we will not install (%s): %s",
-		    certcheck_verdict_to_string(check.verdict), check.reason);
-		job->result.rejected = true;
-		finish(job, -EPROTO);
-		return;
-	}
-	r = store_cert_install(job->d->store, cert_name(job), job->cert_key, job->chain, leaf_len,
-			       job->chain + leaf_len, job->chain_len - leaf_len,
-			       &job->result.version);
-	if (r == -EINVAL) {
-		msg(job, "the certificate does not match the key we sent a CSR for; not installed");
-		finish(job, r);
-		return;
-	}
-	if (r < 0) {
-		msg(job, "installing the certificate: %s", strerror(-r));
-		finish(job, r);
-		return;
-	}
-	(void)store_pending_key_clear(job->d->store, cert_name(job));
-	msg(job, "certificate installed as version %u", job->result.version);
+	job->result.chain = TAKE_PTR(res->chain);
+	job->result.chain_len = res->chain_len;
+	job->result.leaf_len = res->leaf_len;
+	job->result.key = TAKE_PTR(job->cert_key);
+	msg(job, "certificate issued");
 	finish(job, 0);
 }
 
-static bool chain_matches_preference(const struct order_job *job, const char *pem, size_t len)
+static void do_download(struct order_job *job)
 {
-	_cleanup_free_ char *cn = NULL;
+	int r;
 
-	if (!job->cfg->preferred_chain)
-		return true;
-	return x509_chain_top_issuer_cn(pem, len, &cn) == 0 &&
-	       streq(cn, job->cfg->preferred_chain);
-}
-
-static void on_download(const struct acme_reply *rep, void *userdata);
-
-static void fetch(struct order_job *job, const char *url)
-{
-	int r = acme_conn_post(ca_get_conn(job->ca), url, NULL, false, on_download, job, &job->op);
+	if (!job->order.certificate) {
+		msg(job, "the order is valid but names no certificate URL");
+		finish(job, -EPROTO);
+		return;
+	}
+	if (!job->cert_key) {
+		r = job->pending_key_error ? job->pending_key_error : -ENOENT;
+		msg(job, "the order is valid, but its key is gone (%s); a new order is needed",
+		    strerror(-r));
+		free(job->order_url);
+		job->order_url = NULL;
+		if (job->on_order_url)
+			job->on_order_url(job, NULL, job->userdata);
+		fail_transient(job, -ENOKEY);
+		return;
+	}
+	struct chain_params p = {
+		.url = job->order.certificate,
+		.cert = job->cfg,
+		.key = job->cert_key,
+		.now = job->env.now(job->env.now_userdata),
+		.done = on_chain,
+		.userdata = job,
+	};
+	r = chain_download(job->env.conn, &p, &job->chain_dl);
 	if (r < 0) {
 		msg(job, "downloading the certificate: %s", strerror(-r));
 		finish(job, r);
 	}
 }
 
-static void on_download(const struct acme_reply *rep, void *userdata)
-{
-	struct order_job *job = userdata;
-	bool alternate = job->phase == PHASE_ALTERNATE;
-
-	job->op = NULL;
-	if (rep->error < 0 || rep->status != 200 || rep->body_len == 0) {
-		if (alternate) {
-			log_warning("cert '%s': alternate chain %s unavailable, ignoring",
-				    cert_name(job), rep->url);
-		} else {
-			fail_reply(job, rep, "downloading the certificate");
-			return;
-		}
-	} else if (!alternate) {
-		job->chain = strndup(rep->body, rep->body_len);
-		job->chain_len = rep->body_len;
-		if (!job->chain) {
-			finish(job, -ENOMEM);
-			return;
-		}
-		for (size_t i = 0; i < rep->n_link_alternate; i++) {
-			char **a = realloc(job->alternates, (job->n_alternates + 1) * sizeof(*a));
-			if (!a || !(a[job->n_alternates] = strdup(rep->link_alternate[i]))) {
-				if (a)
-					job->alternates = a;
-				finish(job, -ENOMEM);
-				return;
-			}
-			job->alternates = a;
-			job->n_alternates++;
-		}
-		if (chain_matches_preference(job, job->chain, job->chain_len)) {
-			install(job);
-			return;
-		}
-	} else if (chain_matches_preference(job, rep->body, rep->body_len)) {
-		char *c = strndup(rep->body, rep->body_len);
-		if (!c) {
-			finish(job, -ENOMEM);
-			return;
-		}
-		free(job->chain);
-		job->chain = c;
-		job->chain_len = rep->body_len;
-		log_info("cert '%s': using the alternate chain to '%s'", cert_name(job),
-			 job->cfg->preferred_chain);
-		install(job);
-		return;
-	}
-	if (job->alt_index < job->n_alternates) {
-		job->phase = PHASE_ALTERNATE;
-		fetch(job, job->alternates[job->alt_index++]);
-		return;
-	}
-	log_warning("cert '%s': no chain leads to preferred_chain '%s', using the default chain",
-		    cert_name(job), job->cfg->preferred_chain);
-	install(job);
-}
-
 /* ---- driver ---- */
-
-static void on_ca_ready(struct ca *ca, int r, void *userdata)
-{
-	struct order_job *job = userdata;
-
-	if (r < 0) {
-		msg(job, "%s", ca_last_error(ca));
-		job->result.transient = r != -EACCES && r != -EINVAL;
-		finish(job, r);
-		return;
-	}
-	job->phase = job->order_url ? PHASE_FETCH_ORDER : PHASE_NEW_ORDER;
-	step(job);
-}
 
 static void step(struct order_job *job)
 {
-	int r;
-
 	if (job->cancelled || job->phase == PHASE_DONE)
 		return;
 	switch (job->phase) {
-	case PHASE_PREPARE:
-		r = ca_prepare(job->ca, on_ca_ready, job);
-		if (r < 0) {
-			msg(job, "preparing CA '%s': %s", ca_get_name(job->ca), strerror(-r));
-			finish(job, r);
-		}
+	case PHASE_START:
+		job->phase = job->order_url ? PHASE_FETCH_ORDER : PHASE_NEW_ORDER;
+		step(job);
 		break;
 	case PHASE_NEW_ORDER:
 		do_new_order(job);
@@ -1366,17 +784,7 @@ static void step(struct order_job *job)
 		do_find_orphan(job);
 		break;
 	case PHASE_AUTHZ:
-	case PHASE_AUTHZ_POLL:
-		if (job->phase == PHASE_AUTHZ)
-			do_fetch_authz(job);
-		else {
-			r = acme_conn_post(ca_get_conn(job->ca), job->authz_url, NULL, false, on_authz,
-					   job, &job->op);
-			if (r < 0) {
-				msg(job, "polling an authorization: %s", strerror(-r));
-				finish(job, r);
-			}
-		}
+		do_authorize(job);
 		break;
 	case PHASE_ORDER_READY:
 	case PHASE_ORDER_VALID:
@@ -1386,51 +794,50 @@ static void step(struct order_job *job)
 		do_keygen(job);
 		break;
 	case PHASE_DOWNLOAD:
-		if (!job->order.certificate) {
-			msg(job, "the order is valid but names no certificate URL");
-			finish(job, -EPROTO);
-			return;
-		}
-		fetch(job, job->order.certificate);
+		do_download(job);
 		break;
 	default:
 		break;
 	}
 }
 
-int order_start(struct daemon *d, const struct order_params *p, struct order_job **ret)
+int order_start(const struct order_env *env, const struct order_params *p,
+		struct order_job **ret)
 {
 	struct order_job *job = calloc(1, sizeof(*job));
 	int r;
 
-	if (!job)
+	if (!job) {
+		key_free(p->pending_key);
 		return -ENOMEM;
-	job->d = d;
-	job->ca = p->ca;
+	}
+	job->env = *env;
 	job->cfg = p->cert;
+	job->cert_key = p->pending_key;
+	job->pending_key_error = p->pending_key_error;
 	job->on_order_url = p->on_order_url;
 	job->on_order_intent = p->on_order_intent;
+	job->url_taken = p->url_taken;
 	job->find_orphan = p->find_orphan;
+	job->on_challenge = p->on_challenge;
+	job->save_key = p->save_key;
 	job->new_order_held = p->new_order_held;
 	job->done = p->done;
 	job->userdata = p->userdata;
 	job->result.retry_after = -1;
 	if ((p->replaces && !(job->replaces = strdup(p->replaces))) ||
+	    (p->profile && !(job->profile = strdup(p->profile))) ||
 	    (p->resume_url && !(job->order_url = strdup(p->resume_url)))) {
-		free(job->replaces);
-		free(job);
-		return -ENOMEM;
+		r = -ENOMEM;
+		goto fail;
 	}
-	r = uv_timer_init(d->loop, &job->timer);
-	if (r < 0) {
-		free(job->replaces);
-		free(job->order_url);
-		free(job);
-		return r;
-	}
+	r = uv_timer_init(env->loop, &job->timer);
+	if (r < 0)
+		goto fail;
 	job->timer.data = job;
-	job->phase = PHASE_PREPARE;
-	r = ca_prepare(job->ca, on_ca_ready, job);
+	job->phase = PHASE_START;
+	/* The first step on the next turn of the loop: no callback from inside this call. */
+	r = uv_timer_start(&job->timer, on_timer, 0, 0);
 	if (r < 0) {
 		job->cancelled = true;
 		job_release(job);
@@ -1438,6 +845,13 @@ int order_start(struct daemon *d, const struct order_params *p, struct order_job
 	}
 	*ret = job;
 	return 0;
+fail:
+	key_free(job->cert_key);
+	free(job->replaces);
+	free(job->profile);
+	free(job->order_url);
+	free(job);
+	return r;
 }
 
 void order_cancel(struct order_job *job)
@@ -1445,9 +859,5 @@ void order_cancel(struct order_job *job)
 	if (!job || job->cancelled)
 		return;
 	job->cancelled = true;
-	ca_cancel_wait(job->ca, on_ca_ready, job);
-	/* With a pre-check in flight, on_precheck() frees the job: dnscheck
-	 * answers every request, CANCELLED at the latest from dnscheck_free(). */
 	job_release(job);
 }
-

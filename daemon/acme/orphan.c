@@ -7,10 +7,9 @@
 #include "common/limits.h"
 #include "common/strutil.h"
 #include "daemon/acme/orphan.h"
-#include "daemon/ca.h"
 
 struct orphan_search {
-	struct ca *ca;                 /* borrowed */
+	struct acme_conn *conn;        /* borrowed: the CA's */
 	const char *const *names;      /* borrowed */
 	size_t n_names;
 	orphan_taken_fn taken;
@@ -65,7 +64,7 @@ static bool transient(struct orphan_search *s, const struct acme_reply *rep, con
 
 static void post(struct orphan_search *s, const char *url, acme_cb cb, const char *what)
 {
-	int r = acme_conn_post(ca_get_conn(s->ca), url, NULL, false, cb, s, &s->op);
+	int r = acme_conn_post(s->conn, url, NULL, false, cb, s, &s->op);
 	if (r < 0)
 		fail(s, r, what);
 }
@@ -186,11 +185,10 @@ static void on_account(const struct acme_reply *rep, void *userdata)
 	acme_account_done(&a);
 }
 
-int orphan_search_start(struct ca *ca, const char *const *names, size_t n_names,
-			orphan_taken_fn taken, orphan_done_fn done, void *userdata,
+int orphan_search_start(struct acme_conn *conn, const char *acct, const char *const *names,
+			size_t n_names, orphan_taken_fn taken, orphan_done_fn done, void *userdata,
 			struct orphan_search **ret)
 {
-	const char *acct = ca_get_account_url(ca);
 	struct orphan_search *s;
 	int r;
 
@@ -200,14 +198,14 @@ int orphan_search_start(struct ca *ca, const char *const *names, size_t n_names,
 	if (!s)
 		return -ENOMEM;
 	*s = (struct orphan_search){
-		.ca = ca,
+		.conn = conn,
 		.names = names,
 		.n_names = n_names,
 		.taken = taken,
 		.done = done,
 		.userdata = userdata,
 	};
-	r = acme_conn_post(ca_get_conn(ca), acct, NULL, false, on_account, s, &s->op);
+	r = acme_conn_post(conn, acct, NULL, false, on_account, s, &s->op);
 	if (r < 0) {
 		free(s);
 		return r;

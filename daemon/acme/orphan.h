@@ -16,7 +16,7 @@
  *    list answers 404/405/501 or another 4xx, a malformed list): why says which, for the log;
  *  - error < 0: the CA could not answer now (network, 5xx, 429: reply is the failing one),
  *    or out of memory; the caller should try again later rather than order anew.
- * The account URL and the connection are the CA's (daemon/ca). */
+ * The connection and the account URL are the CA's; the caller passes them in. */
 #pragma once
 
 #include "common/macro.h"
@@ -27,7 +27,6 @@
 #include "daemon/acme/msg.h"
 #include "daemon/acme/transport.h"
 
-struct ca;
 struct orphan_search;
 
 struct orphan_result {
@@ -43,10 +42,11 @@ struct orphan_result {
 typedef void (*orphan_done_fn)(const struct orphan_result *r, void *userdata);
 typedef bool (*orphan_taken_fn)(const char *url, void *userdata);
 
-/* names: borrowed until the callback; taken may be NULL. */
-int orphan_search_start(struct ca *ca, const char *const *names, size_t n_names,
-			orphan_taken_fn taken, orphan_done_fn done, void *userdata,
-			struct orphan_search **ret);
+/* account_url, names: borrowed until the callback; taken may be NULL. -EINVAL without
+ * an account URL or names. */
+int orphan_search_start(struct acme_conn *conn, const char *account_url,
+			const char *const *names, size_t n_names, orphan_taken_fn taken,
+			orphan_done_fn done, void *userdata, struct orphan_search **ret);
 /* No callback after this; NULL, or a search whose callback runs, is a no-op (it is freed
  * when its callback returns). */
 void orphan_search_cancel(struct orphan_search *s);

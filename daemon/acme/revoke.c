@@ -7,12 +7,8 @@
 #include "common/x509.h"
 #include "daemon/acme/revoke.h"
 #include "daemon/acme/transport.h"
-#include "daemon/ca.h"
-#include "daemon/daemon.h"
 
 struct revoke_job {
-	struct daemon *d;
-	struct ca *ca;
 	char *payload;          /* owned */
 	struct key *cert_key;   /* owned, when signing with it */
 	revoke_fn cb;
@@ -54,73 +50,51 @@ static void on_revoked(const struct acme_reply *rep, void *userdata)
 	job_free(j);
 }
 
-static void on_ca_ready(struct ca *ca, int r, void *userdata)
+int revoke_payload(const char *pem, size_t len, int reason, char **ret)
 {
-	struct revoke_job *j = userdata;
-	const struct acme_directory *dir = ca_get_directory(ca);
-
-	if (r < 0) {
-		j->cb(r, ca_last_error(ca), j->userdata);
-		job_free(j);
-		return;
-	}
-	if (!dir->revoke_cert) {
-		j->cb(-EOPNOTSUPP, "the CA's directory has no revokeCert", j->userdata);
-		job_free(j);
-		return;
-	}
-	if (j->cert_key)
-		r = acme_conn_post_with_key(ca_get_conn(ca), dir->revoke_cert, j->payload, j->cert_key,
-					    on_revoked, j, NULL);
-	else
-		r = acme_conn_post(ca_get_conn(ca), dir->revoke_cert, j->payload, false, on_revoked, j,
-				   NULL);
-	if (r < 0) {
-		j->cb(r, "cannot send the revocation", j->userdata);
-		job_free(j);
-	}
-}
-
-int revoke_current(struct daemon *d, struct ca *ca, const char *cert, int reason,
-		   bool with_cert_key, revoke_fn cb, void *userdata)
-{
-	_cleanup_free_ char *pem = NULL, *b64 = NULL;
+	_cleanup_free_ char *b64 = NULL;
 	_cleanup_free_ uint8_t *der = NULL;
-	size_t len, der_len;
+	size_t der_len;
 	int r;
 
-	r = store_cert_load_current(d->store, cert, &pem, &len);
-	if (r < 0)
-		return r;
 	r = x509_leaf_der(pem, len, &der, &der_len);
 	if (r < 0)
 		return r;
 	r = b64url_encode(der, der_len, &b64);
 	if (r < 0)
 		return r;
-	struct revoke_job *j = calloc(1, sizeof(*j));
-	if (!j)
+	if (reason >= 0)
+		r = asprintf(ret, "{\"certificate\":\"%s\",\"reason\":%d}", b64, reason);
+	else
+		r = asprintf(ret, "{\"certificate\":\"%s\"}", b64);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+int revoke_send(struct acme_conn *conn, const char *payload, struct key *cert_key, revoke_fn cb,
+		void *userdata)
+{
+	const struct acme_directory *dir = acme_conn_get_directory(conn);
+	struct revoke_job *j;
+	int r;
+
+	if (!dir || !dir->revoke_cert) {
+		key_free(cert_key);
+		return -EOPNOTSUPP;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j || !(j->payload = strdup(payload))) {
+		free(j);
+		key_free(cert_key);
 		return -ENOMEM;
-	j->d = d;
-	j->ca = ca;
+	}
+	j->cert_key = cert_key;
 	j->cb = cb;
 	j->userdata = userdata;
-	if (reason >= 0)
-		r = asprintf(&j->payload, "{\"certificate\":\"%s\",\"reason\":%d}", b64, reason);
+	if (j->cert_key)
+		r = acme_conn_post_with_key(conn, dir->revoke_cert, j->payload, j->cert_key,
+					    on_revoked, j, NULL);
 	else
-		r = asprintf(&j->payload, "{\"certificate\":\"%s\"}", b64);
-	if (r < 0) {
-		free(j);
-		return -ENOMEM;
-	}
-	if (with_cert_key) {
-		r = store_cert_load_current_key(d->store, cert, &j->cert_key);
-		if (r < 0) {
-			job_free(j);
-			return r;
-		}
-	}
-	r = ca_prepare(ca, on_ca_ready, j);
+		r = acme_conn_post(conn, dir->revoke_cert, j->payload, false, on_revoked, j, NULL);
 	if (r < 0)
 		job_free(j);
 	return r;

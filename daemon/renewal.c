@@ -1,0 +1,292 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/strutil.h"
+#include "daemon/ca.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/renewal.h"
+#include "daemon/store.h"
+
+struct renewal {
+	struct daemon *d;                 /* borrowed */
+	struct ca *ca;                    /* borrowed */
+	const struct config_cert *cfg;    /* borrowed */
+	char *replaces;                   /* owned or NULL */
+	char *resume_url;                 /* owned or NULL */
+	bool new_order_held;
+	renewal_url_fn on_order_url;
+	bool find_orphan;
+	renewal_intent_fn on_order_intent;
+	renewal_done_fn done;
+	void *userdata;
+	bool waiting_ca;                  /* a ca_prepare() callback will come */
+	struct acme_account_view account;      /* owned copy: the order borrows it */
+	struct order_job *job;            /* in flight, or NULL */
+	char message[600];
+};
+
+static void renewal_free(struct renewal *rn)
+{
+	if (!rn)
+		return;
+	acme_account_view_done(&rn->account);
+	free(rn->replaces);
+	free(rn->resume_url);
+	free(rn);
+}
+
+static void on_order_url(struct order_job *job, const char *url, void *userdata)
+{
+	struct renewal *rn = userdata;
+
+	(void)job;
+	if (rn->on_order_url)
+		rn->on_order_url(rn, url, rn->userdata);
+}
+
+static int on_order_intent(struct order_job *job, bool sent, void *userdata)
+{
+	struct renewal *rn = userdata;
+
+	(void)job;
+	return rn->on_order_intent ? rn->on_order_intent(rn, sent, rn->userdata) : 0;
+}
+
+/* Another cert's saved order is not an orphan of this one's. */
+static bool url_taken(const char *url, void *userdata)
+{
+	const struct renewal *rn = userdata;
+	const struct state *st = rn->d->state;
+
+	for (size_t i = 0; st && i < st->n_certs; i++)
+		if (st->certs[i]->order_url && streq(st->certs[i]->order_url, url) &&
+		    !streq(st->certs[i]->name, rn->cfg->name))
+			return true;
+	return false;
+}
+
+static void on_challenge(struct order_job *job, const struct acme_challenge *ch, void *userdata)
+{
+	struct renewal *rn = userdata;
+
+	(void)job;
+	if (!ch)
+		ca_learn_offers_persist(rn->ca, false);
+	else if (ca_learn_from_challenge(rn->ca, ch) < 0)
+		log_warning("CA '%s': cannot remember the issuer names of a challenge: %s",
+			    ca_get_name(rn->ca), strerror(ENOMEM));
+}
+
+static int save_key(struct order_job *job, const struct key *k, void *userdata)
+{
+	struct renewal *rn = userdata;
+
+	(void)job;
+	return store_pending_key_save(rn->d->store, rn->cfg->name, k);
+}
+
+static void on_order_done(struct order_job *job, struct order_result *res, void *userdata)
+{
+	struct renewal *rn = userdata;
+	struct order_result out = *res;
+	int r;
+
+	(void)job;
+	rn->job = NULL;
+	if (res->error == 0) {
+		r = store_cert_install(rn->d->store, rn->cfg->name, res->key, res->chain,
+				       res->leaf_len, res->chain + res->leaf_len,
+				       res->chain_len - res->leaf_len, &out.version);
+		if (r == -EINVAL)
+			str_printf(rn->message, sizeof(rn->message),
+				   "the certificate does not match the key we sent a CSR for; not "
+				   "installed");
+		else if (r < 0)
+			str_printf(rn->message, sizeof(rn->message), "installing the certificate: %s",
+				   strerror(-r));
+		else {
+			(void)store_pending_key_clear(rn->d->store, rn->cfg->name);
+			str_printf(rn->message, sizeof(rn->message),
+				   "certificate installed as version %u", out.version);
+		}
+		out.error = r < 0 ? r : 0;
+		out.message = rn->message;
+		out.chain = NULL;
+		out.key = NULL;
+	}
+	rn->done(rn, &out, rn->userdata);
+	renewal_free(rn);
+}
+
+/* A renewal that ends before its order could start. */
+static void fail(struct renewal *rn, int r, bool transient)
+{
+	struct order_result res = {
+		.error = r,
+		.transient = transient,
+		.retry_after = -1,
+		.message = rn->message,
+	};
+
+	rn->done(rn, &res, rn->userdata);
+	renewal_free(rn);
+}
+
+static void on_ca_ready(struct ca *ca, int r, void *userdata)
+{
+	struct renewal *rn = userdata;
+	struct acme_account_view view;
+	struct key *pending = NULL;
+	int key_error;
+
+	rn->waiting_ca = false;
+	if (r < 0) {
+		str_printf(rn->message, sizeof(rn->message), "%s", ca_last_error(ca));
+		fail(rn, r, r != -EACCES && r != -EINVAL);
+		return;
+	}
+	ca_get_account_view(ca, &view);
+	r = acme_account_view_copy(&view, &rn->account);
+	if (r < 0) {
+		str_printf(rn->message, sizeof(rn->message), "starting the order: %s", strerror(-r));
+		fail(rn, r, false);
+		return;
+	}
+	/* A resumed order must finish with the key its CSR was (or will be) made for. */
+	key_error = store_pending_key_load(rn->d->store, rn->cfg->name, &pending);
+	if (key_error < 0 && key_error != -ENOENT)
+		log_warning("cert '%s': pending key unreadable (%s), making a new one if needed",
+			    rn->cfg->name, strerror(-key_error));
+	struct order_env env = {
+		.loop = rn->d->loop,
+		.conn = ca_get_conn(ca),
+		.dns = rn->d->dns,
+		.now = daemon_clock,
+		.now_userdata = rn->d,
+		.account = &rn->account,
+	};
+	struct order_params p = {
+		.cert = rn->cfg,
+		.profile = rn->cfg->profile ? rn->cfg->profile : ca_get_config(ca)->profile,
+		.replaces = rn->replaces,
+		.resume_url = rn->resume_url,
+		.pending_key = pending,
+		.pending_key_error = key_error < 0 ? key_error : 0,
+		.new_order_held = rn->new_order_held,
+		.on_order_url = on_order_url,
+		.find_orphan = rn->find_orphan,
+		.on_order_intent = on_order_intent,
+		.url_taken = url_taken,
+		.on_challenge = on_challenge,
+		.save_key = save_key,
+		.done = on_order_done,
+		.userdata = rn,
+	};
+	r = order_start(&env, &p, &rn->job);
+	if (r < 0) {
+		str_printf(rn->message, sizeof(rn->message), "starting the order: %s", strerror(-r));
+		fail(rn, r, false);
+	}
+}
+
+int renewal_start(struct daemon *d, const struct renewal_params *p, struct renewal **ret)
+{
+	struct renewal *rn = calloc(1, sizeof(*rn));
+	int r;
+
+	if (!rn)
+		return -ENOMEM;
+	rn->d = d;
+	rn->ca = p->ca;
+	rn->cfg = p->cert;
+	rn->new_order_held = p->new_order_held;
+	rn->on_order_url = p->on_order_url;
+	rn->find_orphan = p->find_orphan;
+	rn->on_order_intent = p->on_order_intent;
+	rn->done = p->done;
+	rn->userdata = p->userdata;
+	if ((p->replaces && !(rn->replaces = strdup(p->replaces))) ||
+	    (p->resume_url && !(rn->resume_url = strdup(p->resume_url)))) {
+		renewal_free(rn);
+		return -ENOMEM;
+	}
+	rn->waiting_ca = true;
+	r = ca_prepare(rn->ca, on_ca_ready, rn);
+	if (r < 0) {
+		renewal_free(rn);
+		return r;
+	}
+	*ret = rn;
+	return 0;
+}
+
+void renewal_cancel(struct renewal *rn)
+{
+	if (!rn)
+		return;
+	if (rn->waiting_ca)
+		ca_cancel_wait(rn->ca, on_ca_ready, rn);
+	order_cancel(rn->job);
+	renewal_free(rn);
+}
+
+/* ---- revocation ---- */
+
+struct revoke_run {
+	char *payload;            /* owned */
+	struct key *cert_key;     /* owned, when signing with it */
+	revoke_fn cb;
+	void *userdata;
+};
+
+static void revoke_run_free(struct revoke_run *rr)
+{
+	free(rr->payload);
+	key_free(rr->cert_key);
+	free(rr);
+}
+
+static void on_revoke_ca_ready(struct ca *ca, int r, void *userdata)
+{
+	struct revoke_run *rr = userdata;
+
+	if (r < 0) {
+		rr->cb(r, ca_last_error(ca), rr->userdata);
+		revoke_run_free(rr);
+		return;
+	}
+	r = revoke_send(ca_get_conn(ca), rr->payload, TAKE_PTR(rr->cert_key), rr->cb, rr->userdata);
+	if (r == -EOPNOTSUPP)
+		rr->cb(r, "the CA's directory has no revokeCert", rr->userdata);
+	else if (r < 0)
+		rr->cb(r, "cannot send the revocation", rr->userdata);
+	revoke_run_free(rr);
+}
+
+int renewal_revoke(struct daemon *d, struct ca *ca, const char *cert, int reason,
+		   bool with_cert_key, revoke_fn cb, void *userdata)
+{
+	_cleanup_free_ char *pem = NULL;
+	size_t len;
+	int r;
+
+	r = store_cert_load_current(d->store, cert, &pem, &len);
+	if (r < 0)
+		return r;
+	struct revoke_run *rr = calloc(1, sizeof(*rr));
+	if (!rr)
+		return -ENOMEM;
+	rr->cb = cb;
+	rr->userdata = userdata;
+	r = revoke_payload(pem, len, reason, &rr->payload);
+	if (r == 0 && with_cert_key)
+		r = store_cert_load_current_key(d->store, cert, &rr->cert_key);
+	if (r == 0)
+		r = ca_prepare(ca, on_revoke_ca_ready, rr);
+	if (r < 0)
+		revoke_run_free(rr);
+	return r;
+}
