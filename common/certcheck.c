@@ -59,17 +59,6 @@ _printf_(3, 4) static int verdict(struct certcheck_result *ret, enum certcheck_v
 	return 0;
 }
 
-static int to_unix(const mbedtls_x509_time *t, int64_t *ret)
-{
-	if (t->year < 0 || t->year > 9999 || t->mon < 1 || t->mon > 12 || t->day < 1 ||
-	    t->day > 31 || t->hour < 0 || t->hour > 23 || t->min < 0 || t->min > 59 ||
-	    t->sec < 0 || t->sec > 60)
-		return -EINVAL;
-	*ret = time_days_from_civil(t->year, (unsigned)t->mon, (unsigned)t->day) * 86400 +
-	       (int64_t)t->hour * 3600 + (int64_t)t->min * 60 + t->sec;
-	return 0;
-}
-
 static void format_span(int64_t sec, char *buf, size_t size)
 {
 	time_format_duration(sec > 0 ? (uint64_t)sec * 1000 : 0, buf, size);
@@ -82,7 +71,8 @@ static int check_times(const mbedtls_x509_crt *leaf, int64_t now, struct certche
 	char a[40], b[40], c[40], d[40];
 
 	*ok = false;
-	if (to_unix(&leaf->valid_from, &nb) < 0 || to_unix(&leaf->valid_to, &na) < 0 || na < nb)
+	if (x509_time_to_unix(&leaf->valid_from, &nb) < 0 ||
+	    x509_time_to_unix(&leaf->valid_to, &na) < 0 || na < nb)
 		return verdict(ret, CERTCHECK_MALFORMED, "the certificate's validity dates are "
 							 "not a valid period");
 	time_format_iso(nb, a, sizeof(a));

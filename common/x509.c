@@ -59,7 +59,7 @@ int x509_chain_parse(const char *pem_chain, size_t len, struct mbedtls_x509_crt 
 	return 0;
 }
 
-static int time_to_unix(const mbedtls_x509_time *t, int64_t *ret)
+int x509_time_to_unix(const mbedtls_x509_time *t, int64_t *ret)
 {
 	/* mbedTLS has checked the date already; these bounds keep the arithmetic honest
 	 * should that ever change. */
@@ -252,10 +252,10 @@ int x509_parse_leaf(const char *pem_chain, size_t len, struct x509_info *ret)
 	r = x509_chain_parse(pem_chain, len, &chain);
 	if (r < 0)
 		return r;
-	r = time_to_unix(&chain.valid_from, &info.not_before);
+	r = x509_time_to_unix(&chain.valid_from, &info.not_before);
 	if (r < 0)
 		return r;
-	r = time_to_unix(&chain.valid_to, &info.not_after);
+	r = x509_time_to_unix(&chain.valid_to, &info.not_after);
 	if (r < 0)
 		return r;
 	r = dup_dns_names(&chain, &info);

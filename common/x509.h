@@ -43,3 +43,8 @@ int x509_leaf_der(const char *pem_chain, size_t len, uint8_t **ret, size_t *ret_
  * with mbedtls_x509_crt_init() and frees with mbedtls_x509_crt_free() in every case. */
 struct mbedtls_x509_crt;
 int x509_chain_parse(const char *pem_chain, size_t len, struct mbedtls_x509_crt *chain);
+
+/* A certificate's date (notBefore, notAfter) as Unix seconds UTC; -EINVAL for
+ * fields out of range. For modules that hold a parsed chain (common/certcheck). */
+struct mbedtls_x509_time;
+int x509_time_to_unix(const struct mbedtls_x509_time *t, int64_t *ret);
