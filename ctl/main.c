@@ -80,17 +80,12 @@ static int usage_exit(const char *cmd)
  * --json, as a JSON error object on stdout too. Returns exit_code. */
 _printf_(3, 4) static int main_error(bool json, int exit_code, const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	int r = output_verror(json, "persistctl", exit_code, 0, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "persistctl: %s\n", msg ? msg : "out of memory");
-	if (json)
-		output_json_error(stdout, msg ? msg : "out of memory", 0, exit_code);
-	return exit_code;
+	return r;
 }
 
 /* control_socket from the [daemon] section of the configuration the daemon

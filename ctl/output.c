@@ -317,3 +317,16 @@ bool output_wants_json(int argc, char **argv)
 			return true;
 	return false;
 }
+
+int output_verror(bool json, const char *prefix, int exit_code, int rpc_code, const char *fmt,
+		  va_list ap)
+{
+	_cleanup_free_ char *msg = NULL;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	fprintf(stderr, "%s: %s\n", prefix, msg ? msg : "out of memory");
+	if (json)
+		output_json_error(stdout, msg ? msg : "out of memory", rpc_code, exit_code);
+	return exit_code;
+}

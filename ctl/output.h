@@ -15,6 +15,7 @@
  * the structs the caller owns. Errors: -ENOMEM only. */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,5 +79,11 @@ void output_table_print(const struct output_table *t, FILE *f, bool color);
  * --json output always gets JSON. rpc_code is a JSON-RPC error code, 0
  * (written as null) when there is none. */
 void output_json_error(FILE *f, const char *message, int rpc_code, int exit_code);
+
+/* An error for the person at the terminal: "<prefix>: <message>" on stderr
+ * and, when json is set, the same as a JSON error object on stdout
+ * (output_json_error). Returns exit_code. */
+_printf_(5, 0) int output_verror(bool json, const char *prefix, int exit_code, int rpc_code,
+				 const char *fmt, va_list ap);
 /* Whether a command line asks for JSON output (--json before any "--"). */
 bool output_wants_json(int argc, char **argv);

@@ -46,17 +46,12 @@ static bool json_errors;
 
 _printf_(1, 2) static int usage_error(const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	int r = output_verror(json_errors, "persistctl", EXIT_USAGE, 0, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "persistctl: ""%s\n", msg ? msg : "out of memory");
-	if (json_errors)
-		output_json_error(stdout, msg ? msg : "out of memory", 0, EXIT_USAGE);
-	return EXIT_USAGE;
+	return r;
 }
 
 static int resolve_thumbprint(struct record_args *a)

@@ -18,16 +18,11 @@
 void remotecall_error(const struct remote_options *o, int exit_code, int rpc_code,
 		      const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	(void)output_verror(o->json, "persistctl", exit_code, rpc_code, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "persistctl: %s\n", msg ? msg : "out of memory");
-	if (o->json)
-		output_json_error(stdout, msg ? msg : "out of memory", rpc_code, exit_code);
 }
 
 int remotecall_connect(const struct remote_options *o, uint64_t timeout_ms,
