@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,6 @@
 #include "daemon/certdue.h"
 #include "daemon/certrecheck.h"
 #include "daemon/daemon.h"
-#include "daemon/hook.h"
 #include "daemon/log.h"
 #include "daemon/renewal.h"
 
@@ -339,7 +337,8 @@ int cert_renew(struct cert *c, bool force, cert_done_fn cb, void *userdata)
 		int64_t now = daemon_now(c->d);
 		char why[200];
 		if (st && st->ca_retry_until <= now)
-			certdue_note_order_limit(c, st, certdue_held_until(c, st, now, why, sizeof(why)), now);
+			certdue_note_order_limit(
+				c, st, certdue_held_until(c, st, now, why, sizeof(why)), now);
 		return -EAGAIN; /* cert_renew_held() says why */
 	}
 	if (cb) {
@@ -373,7 +372,8 @@ static void on_renew_due(struct sched_item *it, void *userdata)
 		int64_t now = daemon_now(c->d);
 		char why[200];
 		if (st && st->ca_retry_until <= now)
-			certdue_note_order_limit(c, st, certdue_held_until(c, st, now, why, sizeof(why)), now);
+			certdue_note_order_limit(
+				c, st, certdue_held_until(c, st, now, why, sizeof(why)), now);
 		schedule_renewal(c);
 		return;
 	}
@@ -673,7 +673,8 @@ int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca
 	if (restart) {
 		r = start_job(c);
 		if (r < 0)
-			certbase_call_renew_waiters(c, r, "the renewal could not be restarted after the reload");
+			certbase_call_renew_waiters(
+				c, r, "the renewal could not be restarted after the reload");
 	}
 	if (!c->d->stopping && !c->d->oneshot)
 		certdeploy_resume(c, "reload");
@@ -697,8 +698,8 @@ void cert_stop(struct cert *c)
 		c->d->jobs_running--;
 		log_info("cert '%s': renewal parked; it resumes at the next start", c->name);
 		certbase_call_renew_waiters(c, -ECANCELED,
-				   "the renewal was parked (the daemon is stopping or the cert changed "
-				   "CA); it resumes at the next start");
+					    "the renewal was parked (the daemon is stopping or the "
+					    "cert changed CA); it resumes at the next start");
 	}
 	acme_op_cancel(c->ari_op);
 	c->ari_op = NULL;
@@ -740,7 +741,8 @@ void cert_free(struct cert *c)
 	free(c->names);
 	c->names = NULL;
 	c->n_names = 0;
-	certbase_call_renew_waiters(c, -ECANCELED, "the certificate was removed from the configuration");
+	certbase_call_renew_waiters(c, -ECANCELED,
+				    "the certificate was removed from the configuration");
 	/* A records.check waiting on this cert gets its answer, not silence. */
 	struct cert_waiter *w = c->check_waiters;
 	size_t n = c->n_check_waiters;

@@ -182,7 +182,8 @@ void certbase_call_renew_waiters(struct cert *c, int r, const char *message)
 	free(w);
 }
 
-void certbase_call_waiters(struct cert *c, struct cert_waiter *w, size_t n, int r, const char *message)
+void certbase_call_waiters(struct cert *c, struct cert_waiter *w, size_t n, int r,
+			   const char *message)
 {
 	for (size_t i = 0; i < n; i++) {
 		w[i].cb(c, r, w[i].message && r >= 0 ? w[i].message : message, w[i].userdata);

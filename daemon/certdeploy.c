@@ -24,7 +24,8 @@ static void park_renew_waiters(struct cert *c, bool later, const char *message)
 		return;
 	w = realloc(*list, (*n + c->n_renew_waiters) * sizeof(*w));
 	if (!w) {
-		certbase_call_renew_waiters(c, 0, message); /* answered without the deploy's outcome */
+		/* Answered without the deploy's outcome. */
+		certbase_call_renew_waiters(c, 0, message);
 		return;
 	}
 	*list = w;
