@@ -4,7 +4,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "common/json.h"
 #include "common/record.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
