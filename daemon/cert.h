@@ -31,7 +31,12 @@
  * ERROR) from its last check, its persistUntil and the next renewal; the
  * cert has one from its expiry and failing renewals. A change of level is
  * written to the journal at once; a level that stays non-OK is reminded once
- * a day. */
+ * a day.
+ *
+ * The pieces, each calling only downward: daemon/cert.c (the renewal flow, ARI
+ * and the life cycle) -> certrecheck (record checks), certdue (when due, the
+ * breaker, Retry-After), certdeploy (the deploy hook) -> certbase (the shared
+ * record, level alerts, waiters) -> certlevel (the pure level policy). */
 #pragma once
 
 #include "common/macro.h"

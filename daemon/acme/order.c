@@ -4,16 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/b64.h"
-#include "common/csr.h"
-#include "common/json.h"
-#include "common/limits.h"
 #include "common/strutil.h"
-#include "daemon/acme/account.h"
 #include "daemon/acme/authz.h"
 #include "daemon/acme/chain.h"
-#include "daemon/acme/msg.h"
 #include "daemon/acme/order.h"
+#include "daemon/acme/orderbody.h"
 #include "daemon/acme/orphan.h"
 #include "daemon/acme/transport.h"
 #include "daemon/keygen.h"
@@ -278,25 +273,6 @@ static void after_order_object(struct order_job *job)
 	step(job);
 }
 
-static const char *saved_order_unusable(const struct order_job *job)
-{
-	const struct acme_order *o = &job->order;
-
-	if (o->status == ACME_STATUS_INVALID || o->status == ACME_STATUS_EXPIRED ||
-	    o->status == ACME_STATUS_DEACTIVATED || o->status == ACME_STATUS_REVOKED)
-		return "is no longer pending";
-	if (o->n_identifiers != job->cfg->n_names)
-		return "is for other names";
-	for (size_t i = 0; i < o->n_identifiers; i++) {
-		bool found = false;
-		for (size_t k = 0; k < job->cfg->n_names && !found; k++)
-			found = streq(o->identifiers[i].value, job->cfg->names[k]);
-		if (!found)
-			return "is for other names";
-	}
-	return NULL;
-}
-
 static void on_order(const struct acme_reply *rep, void *userdata)
 {
 	struct order_job *job = userdata;
@@ -332,7 +308,7 @@ static void on_order(const struct acme_reply *rep, void *userdata)
 			return;
 		/* A saved order that can no longer lead anywhere (it failed or expired
 		 * while we were away, or the cert's names changed since) is dropped. */
-		const char *why = saved_order_unusable(job);
+		const char *why = orderbody_order_unusable(&job->order, job->cfg);
 		if (why) {
 			log_info("cert '%s': saved order %s %s; starting a new one", cert_name(job),
 				 job->order_url, why);
@@ -376,38 +352,6 @@ static void on_order(const struct acme_reply *rep, void *userdata)
 	fail_reply(job, rep, created ? "newOrder" : "fetching the order");
 }
 
-static int new_order_payload(struct order_job *job, char **ret)
-{
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
-	const struct acme_directory *dir = acme_conn_get_directory(job->env.conn);
-	const char *profile = job->profile;
-
-	if (!w)
-		return -ENOMEM;
-	json_begin_object(w);
-	json_key(w, "identifiers");
-	json_begin_array(w);
-	for (size_t i = 0; i < job->cfg->n_names; i++) {
-		json_begin_object(w);
-		json_kv_string(w, "type", "dns");
-		json_kv_string(w, "value", job->cfg->names[i]);
-		json_end_object(w);
-	}
-	json_end_array(w);
-	if (profile) {
-		if (dir->meta.n_profiles == 0)
-			log_warning("cert '%s': profile '%s' configured, but the CA lists no profiles, "
-				    "ignoring",
-				    cert_name(job), profile);
-		else
-			json_kv_string(w, "profile", profile);
-	}
-	if (job->replaces && dir->renewal_info)
-		json_kv_string(w, "replaces", job->replaces);
-	json_end_object(w);
-	return json_writer_take(w, ret, NULL);
-}
-
 static void do_new_order(struct order_job *job)
 {
 	const struct acme_directory *dir = acme_conn_get_directory(job->env.conn);
@@ -429,7 +373,7 @@ static void do_new_order(struct order_job *job)
 		finish(job, -EAGAIN);
 		return;
 	}
-	r = new_order_payload(job, &payload);
+	r = orderbody_new_order(job->cfg, dir, job->profile, job->replaces, &payload);
 	if (r == 0 && job->on_order_intent) {
 		/* Remembered on disk before the CA can act on it. */
 		r = job->on_order_intent(job, true, job->userdata);
@@ -582,17 +526,10 @@ static void on_finalized(const struct acme_reply *rep, void *userdata);
 
 static void finalize_with_key(struct order_job *job)
 {
-	_cleanup_free_ uint8_t *der = NULL;
-	_cleanup_free_ char *b64 = NULL, *payload = NULL;
-	size_t der_len;
+	_cleanup_free_ char *payload = NULL;
 	int r;
 
-	r = csr_create(job->cert_key, (const char *const *)job->cfg->names, job->cfg->n_names, &der,
-		       &der_len);
-	if (r == 0)
-		r = b64url_encode(der, der_len, &b64);
-	if (r == 0 && asprintf(&payload, "{\"csr\":\"%s\"}", b64) < 0)
-		r = -ENOMEM;
+	r = orderbody_finalize(job->cfg, job->cert_key, &payload);
 	if (r < 0) {
 		msg(job, "making the CSR: %s", strerror(-r));
 		finish(job, r);

@@ -1,0 +1,192 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/record.h"
+#include "common/strutil.h"
+#include "common/timeutil.h"
+#include "daemon/certbase.h"
+#include "daemon/certlevel.h"
+#include "daemon/daemon.h"
+
+#define REMIND_EVERY_SEC SEC_PER_DAY
+
+static uint64_t random_u64(void)
+{
+	uint64_t v = 0;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
+		v = (uint64_t)uv_hrtime() * 6364136223846793005ULL + 1442695040888963407ULL;
+	return v;
+}
+
+/* A random instant in [a, b]. */
+int64_t certbase_random_between(int64_t a, int64_t b)
+{
+	if (b <= a)
+		return a;
+	return a + (int64_t)(random_u64() % (uint64_t)(b - a + 1));
+}
+
+struct state_cert *cert_state(const struct cert *c)
+{
+	struct cert *mc = (struct cert *)c;
+
+	if (!mc->st)
+		mc->st = state_get_cert(c->d->state, c->name, true);
+	return mc->st;
+}
+
+struct state_name *certbase_name_state(const struct cert_name *n)
+{
+	struct state_cert *st = cert_state(n->cert);
+	return st ? state_cert_get_name(st, n->name, true) : NULL;
+}
+
+/* The name's cert is gone but its check's callback will come (dnscheck
+ * promises one per request, CANCELLED at the latest from dnscheck_free()):
+ * the callback frees the name. */
+void certbase_name_orphan(struct cert_name *n)
+{
+	n->cert = NULL;
+}
+
+void certbase_name_free(struct cert_name *n)
+{
+	free(n->name);
+	free(n->expected);
+	for (size_t i = 0; i < n->n_issuers; i++)
+		free(n->issuers[i]);
+	free(n->issuers);
+	free(n);
+}
+
+void certbase_emit(struct cert *c, const struct alert *a)
+{
+	_cleanup_free_ char *json = NULL;
+	size_t len;
+
+	alert_write(a);
+	if (alert_to_json(a, &json, &len) == 0)
+		daemon_notify_event(c->d, json, len);
+}
+
+void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t now)
+{
+	char why[512];
+	bool unverifiable;
+	enum level level = certlevel_name(&c->d->config->daemon, cert_state(c), n, now, why,
+					   sizeof(why), &unverifiable);
+	_cleanup_free_ char *owner = NULL;
+	bool changed = level != n->alerted_level;
+	bool remind = !changed && level != LEVEL_OK && now - n->alerted_at >= REMIND_EVERY_SEC;
+
+	n->level = level;
+	(void)state_set_str(&n->level_reason, why);
+	if (!changed && !remind)
+		return;
+	(void)record_owner_name(n->name, &owner, NULL);
+	char message[700];
+	if (level == LEVEL_OK)
+		str_printf(message, sizeof(message), "%s: %s: OK again (%s)", c->name, n->name, why);
+	else
+		str_printf(message, sizeof(message), "%s: %s: %s", c->name, n->name, why);
+	struct alert a = {
+		.kind = certlevel_name_kind(level, unverifiable),
+		.level = level,
+		.cert = c->name,
+		.fqdn = n->name,
+		.owner = owner,
+		.status = n->status,
+		.has_until = n->has_until,
+		.until = n->persist_until,
+		.now = now,
+		.message = message,
+		.reason = n->reason,
+		.reminder = remind,
+	};
+	/* The first check of a healthy name is no news. */
+	if (changed || remind)
+		if (!(level == LEVEL_OK && n->alerted_at == 0))
+			certbase_emit(c, &a);
+	n->alerted_level = level;
+	n->alerted_at = now;
+	daemon_state_changed(c->d);
+}
+
+/* True when it wrote an alert. */
+bool certbase_cert_update_level(struct cert *c, int64_t now)
+{
+	struct state_cert *st = cert_state(c);
+
+	if (!st)
+		return false;
+	/* The reason quotes the last error whole: it may carry every record to publish. */
+	size_t why_size = 600 + (st->last_error ? strlen(st->last_error) : 0);
+	_cleanup_free_ char *why = malloc(why_size), *message = malloc(why_size + 300);
+	if (!why || !message)
+		return false;
+	enum level level = certlevel_cert(&c->d->config->daemon, c->cfg, st, now, why, why_size);
+	bool changed = level != st->alerted_level;
+	bool remind = !changed && level != LEVEL_OK && now - st->alerted_at >= REMIND_EVERY_SEC;
+
+	st->level = level;
+	(void)state_set_str(&st->level_reason, why);
+	if (!changed && !remind)
+		return false;
+	static const enum alert_kind kinds[] = {
+		[LEVEL_OK] = ALERT_CERT_OK,
+		[LEVEL_WARNING] = ALERT_CERT_RENEWAL_FAILED,
+		[LEVEL_CRITICAL] = ALERT_CERT_EXPIRING,
+		[LEVEL_ERROR] = ALERT_CERT_EXPIRED,
+	};
+	str_printf(message, why_size + 300, "%s: %s", c->name, why);
+	bool expired = st->has_cert && now > st->not_after;
+	struct alert a = {
+		.kind = level == LEVEL_ERROR && !expired && st->cert_rejected ? ALERT_CERT_REJECTED
+			: level == LEVEL_ERROR && !expired ? ALERT_CERT_RENEWAL_FAILED
+			: level == LEVEL_WARNING && st->failures == 0 && st->deploy_failed
+				? ALERT_CERT_DEPLOY_FAILED
+				: kinds[level],
+		.level = level,
+		.cert = c->name,
+		.status = st->has_cert ? (now > st->not_after ? "EXPIRED" : "VALID") : "NONE",
+		.has_until = st->has_cert,
+		.until = st->not_after,
+		.now = now,
+		.message = message,
+		.reason = st->last_error,
+		.reminder = remind,
+	};
+	bool emitted = !(level == LEVEL_OK && st->alerted_at == 0);
+	if (emitted)
+		certbase_emit(c, &a);
+	st->alerted_level = level;
+	st->alerted_at = now;
+	daemon_state_changed(c->d);
+	return emitted;
+}
+
+void certbase_call_renew_waiters(struct cert *c, int r, const char *message)
+{
+	struct cert_waiter *w = c->renew_waiters;
+	size_t n = c->n_renew_waiters;
+
+	c->renew_waiters = NULL;
+	c->n_renew_waiters = 0;
+	for (size_t i = 0; i < n; i++)
+		w[i].cb(c, r, message, w[i].userdata);
+	free(w);
+}
+
+void certbase_call_waiters(struct cert *c, struct cert_waiter *w, size_t n, int r,
+			   const char *message)
+{
+	for (size_t i = 0; i < n; i++) {
+		w[i].cb(c, r, w[i].message && r >= 0 ? w[i].message : message, w[i].userdata);
+		free(w[i].message);
+	}
+	free(w);
+}

@@ -1,0 +1,114 @@
+/* daemon/certbase.h: the run-time record of one configured certificate, shared by the
+ * modules that make up daemon/cert. Internal to daemon/cert, certrecheck, certdue and
+ * certdeploy: everything else uses daemon/cert.h.
+ *
+ * Owns: struct cert and struct cert_name (one per configured name; allocated on its own,
+ * since a check in flight outlives a cert freed by a reload), the waiters of renew and
+ * check, the cert's state entry (looked up once), the alerts about levels (a change of
+ * level is written at once, a level that stays non-OK is reminded once a day, each also
+ * sent as an event to `persistctl watch`) and the random instants that spread work out.
+ *
+ * Calls go one way: cert -> certrecheck, certdue, certdeploy -> certbase -> certlevel.
+ * Nothing here calls back up; the loop is only reached through daemon/daemon.h. */
+#pragma once
+
+#include "common/macro.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/level.h"
+#include "daemon/alert.h"
+#include "daemon/sched.h"
+#include "daemon/state.h"
+
+struct daemon;
+struct ca;
+struct cert;
+struct renewal;
+struct acme_op;
+struct hook_run;
+
+/* The same type as in daemon/cert.h, which this header must not include (it is below
+ * daemon/cert in the one-way order). */
+typedef void (*cert_done_fn)(struct cert *c, int r, const char *message, void *userdata);
+
+struct cert_waiter {
+	cert_done_fn cb;
+	void *userdata;
+	char *message;            /* owned: the renewal's outcome, while it waits for the deploy */
+};
+
+/* Allocated on its own: a check in flight outlives a cert freed by a reload. */
+struct cert_name {
+	struct cert *cert;        /* borrowed; NULL once the cert is gone */
+	char *name;               /* owned */
+	struct sched_item item;   /* the next re-check */
+	bool in_flight;           /* a dnscheck callback will come */
+	bool waiting_ca;          /* waits for the CA's account before it can be checked */
+	char *expected;           /* owned: borrowed by dnscheck until its callback */
+	char **issuers;           /* owned: the same */
+	size_t n_issuers;
+};
+
+struct cert {
+	struct daemon *d;                 /* borrowed */
+	const struct config_cert *cfg;    /* borrowed from d->config */
+	char *name;                       /* owned */
+	struct ca *ca;                    /* borrowed */
+	struct cert_name **names;         /* owned */
+	size_t n_names;
+	struct sched_item renew_item;
+	struct sched_item ari_item;
+	struct renewal *job;
+	struct acme_op *ari_op;
+	struct hook_run *deploy;          /* the one deploy hook run of this cert, or NULL */
+	char *deploy_path;                /* owned: its program, for messages after a reload */
+	bool deploy_again;                /* a newer certificate came during it: run once more */
+	struct cert_waiter *deploy_waiters;  /* renewals answered when this run ends */
+	size_t n_deploy_waiters;
+	struct cert_waiter *later_waiters;   /* ... when the run after it ends */
+	size_t n_later_waiters;
+	bool force_job;
+	struct cert_waiter *renew_waiters;
+	size_t n_renew_waiters;
+	struct cert_waiter *check_waiters;
+	size_t n_check_waiters;
+	struct cert_waiter due_waiter;    /* cert_renew_if_due: waiting for ARI */
+	struct state_cert *st;            /* borrowed from d->state: looked up once, since
+					   * thousands of certs make each lookup a scan */
+	bool waiting_ca_for_check;        /* one ca_prepare() for all names */
+	bool waiting_ca_for_ari;
+	/* cert_stage_config(): the names under a config a reload may apply */
+	const struct config_cert *staged_cfg; /* borrowed from the new config */
+	struct cert_name **staged;        /* owned array; its names are owned unless
+					   * c->names holds them too */
+	size_t n_staged;
+};
+
+/* As in daemon/cert.h; defined here so the pieces below daemon/cert can use it. */
+struct state_cert *cert_state(const struct cert *c);
+struct state_name *certbase_name_state(const struct cert_name *n);
+
+/* A random instant in [a, b]. */
+int64_t certbase_random_between(int64_t a, int64_t b);
+
+/* The name's cert is gone but its check's callback will come: the callback frees it. */
+void certbase_name_orphan(struct cert_name *n);
+void certbase_name_free(struct cert_name *n);
+
+/* Writes the alert to the journal and sends it to `persistctl watch`. */
+void certbase_emit(struct cert *c, const struct alert *a);
+
+/* Set the level of a name or of the cert (daemon/certlevel) and alert on a change, or
+ * once a day while it stays non-OK. The cert's: true when it wrote an alert. */
+void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t now);
+bool certbase_cert_update_level(struct cert *c, int64_t now);
+
+/* Answer the renewal's callers (c->renew_waiters) and forget them. */
+void certbase_call_renew_waiters(struct cert *c, int r, const char *message);
+/* Answer the waiters w (a waiter's own message, when it has one and r >= 0, wins) and
+ * free the array. */
+void certbase_call_waiters(struct cert *c, struct cert_waiter *w, size_t n, int r,
+			   const char *message);

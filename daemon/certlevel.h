@@ -1,0 +1,35 @@
+/* daemon/certlevel.h: the alert-level policy of one certificate and its names.
+ *
+ * Pure: no I/O, no logging, no clock (callers pass `now`), no state of its own. Given
+ * what was last seen (the state entries) and the config, it says how bad things are
+ * (enum level) and why, in one line for the operator, in a buffer the caller sizes;
+ * the cert's line quotes its last error whole, so the caller sizes by it.
+ *  - a name: OK until its record is found wrong (ERROR), its persistUntil nears
+ *    (WARNING, then CRITICAL within critical_before) or passed (ERROR), or it ends
+ *    before the next renewal (WARNING). A failed lookup keeps the level known before
+ *    and becomes WARNING ("unverifiable") after several in a row.
+ *  - the cert: ERROR when expired, when the CA's certificate was refused, or without
+ *    a certificate after a failed renewal; WARNING when renewals fail or its deploy
+ *    hook failed; CRITICAL when renewals fail with little time left.
+ * daemon/certbase turns these into alerts. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/level.h"
+#include "daemon/alert.h"
+#include "daemon/state.h"
+
+/* The alert a name's level is reported as. */
+enum alert_kind certlevel_name_kind(enum level l, bool unverifiable);
+
+/* st (may be NULL) is the name's cert, for its next renewal. */
+enum level certlevel_name(const struct config_daemon *dc, const struct state_cert *st,
+			  const struct state_name *n, int64_t now, char *why, size_t size,
+			  bool *ret_unverifiable);
+
+enum level certlevel_cert(const struct config_daemon *dc, const struct config_cert *cfg,
+			  const struct state_cert *st, int64_t now, char *why, size_t size);

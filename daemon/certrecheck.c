@@ -1,0 +1,286 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dnscheck.h"
+#include "common/json.h"
+#include "common/record.h"
+#include "common/strutil.h"
+#include "daemon/ca.h"
+#include "daemon/certrecheck.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+
+#define DNS_RETRY_FIRST_SEC (5 * 60)
+
+void certrecheck_done_waiters(struct cert *c)
+{
+	for (size_t i = 0; i < c->n_names; i++)
+		if (c->names[i]->in_flight || c->names[i]->waiting_ca)
+			return;
+	struct cert_waiter *w = c->check_waiters;
+	size_t n = c->n_check_waiters;
+	c->check_waiters = NULL;
+	c->n_check_waiters = 0;
+	for (size_t i = 0; i < n; i++)
+		w[i].cb(c, 0, "checked", w[i].userdata);
+	free(w);
+}
+
+void certrecheck_schedule(struct cert_name *n, int64_t at)
+{
+	struct state_name *sn = certbase_name_state(n);
+
+	if (sn)
+		sn->next_check = at;
+	(void)sched_at(n->cert->d->sched, &n->item, at);
+}
+
+static int64_t next_check_after(const struct cert *c, const struct state_name *sn, int64_t now)
+{
+	uint64_t interval = c->d->config->daemon.recheck_interval_ms / 1000;
+
+	if (sn->dns_error) {
+		/* Transient: sooner, doubling, but never later than the normal interval. */
+		uint64_t back = (uint64_t)DNS_RETRY_FIRST_SEC << MIN(sn->dns_failures, 10u);
+		interval = MIN(interval, back);
+	}
+	/* +-10% so that names checked together drift apart. */
+	int64_t spread = (int64_t)(interval / 10);
+	return now + (int64_t)interval + certbase_random_between(-spread, spread);
+}
+
+static void on_name_checked(const struct dnscheck_result *res, void *userdata)
+{
+	struct cert_name *n = userdata;
+	struct cert *c = n->cert;
+
+	n->in_flight = false;
+	if (!c) {
+		certbase_name_free(n);
+		return;
+	}
+	struct state_name *sn = certbase_name_state(n);
+	int64_t now = daemon_now(c->d);
+	if (!sn)
+		return;
+	sn->checked = true;
+	sn->checked_at = now;
+	sn->wildcard_needed = res->wildcard;
+	(void)state_set_str(&sn->dnssec, dnscheck_dnssec_to_string(res->dnssec));
+	if (res->error != DNSCHECK_OK && res->error != DNSCHECK_ERR_BOGUS) {
+		sn->dns_error = true;
+		sn->dns_failures++;
+		(void)state_set_str(&sn->status, "DNS_ERROR");
+		char reason[400];
+		str_printf(reason, sizeof(reason), "%s: %s", dnscheck_error_to_string(res->error),
+			   res->error_reason);
+		(void)state_set_str(&sn->reason, reason);
+		log_info("cert '%s': %s: DNS_ERROR %s", c->name, res->owner, reason);
+	} else {
+		sn->dns_error = false;
+		sn->dns_failures = 0;
+		if (res->error == DNSCHECK_ERR_BOGUS) {
+			/* A bogus answer is never VALID: what it says cannot be trusted. */
+			(void)state_set_str(&sn->status, "BOGUS");
+			char reason[400];
+			str_printf(reason, sizeof(reason), "DNSSEC validation failed (bogus): %s",
+				   res->error_reason);
+			(void)state_set_str(&sn->reason, reason);
+			sn->has_until = false;
+		} else {
+			(void)state_set_str(&sn->status, record_status_to_string(res->verdict.status));
+			(void)state_set_str(&sn->reason, res->verdict.reason);
+			sn->policy_wildcard = res->verdict.policy_wildcard;
+			sn->has_until = res->verdict.has_persist_until;
+			sn->persist_until = res->verdict.persist_until;
+			if (res->verdict.match >= 0 && (size_t)res->verdict.match < res->n_rrs) {
+				char rec[600];
+				const struct dnscheck_txt *t = &res->rrs[res->verdict.match];
+				str_escape_line(rec, sizeof(rec), t->text, t->len, 500);
+				(void)state_set_str(&sn->record, rec);
+			} else {
+				(void)state_set_str(&sn->record, NULL);
+			}
+		}
+		if (res->caa.checked && res->caa.error == DNSCHECK_OK &&
+		    !caa_outcome_permits(res->caa.verdict.outcome))
+			(void)state_set_str(&sn->caa, res->caa.verdict.reason);
+		else
+			(void)state_set_str(&sn->caa, NULL);
+		log_debug("cert '%s': %s: %s", c->name, res->owner, sn->reason ? sn->reason : "");
+	}
+	certbase_name_update_level(c, sn, now);
+	daemon_state_changed(c->d);
+	certrecheck_schedule(n, next_check_after(c, sn, now));
+
+	/* An event for `persistctl watch`. */
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+	const char *out;
+	size_t len;
+	if (w) {
+		json_begin_object(w);
+		json_kv_string(w, "type", "check");
+		json_kv_string(w, "cert", c->name);
+		json_kv_string(w, "fqdn", n->name);
+		json_kv_string(w, "status", sn->status);
+		json_kv_string(w, "level", level_to_string(sn->level));
+		json_kv_string(w, "reason", sn->reason);
+		json_kv_int(w, "time", now);
+		json_end_object(w);
+		if (json_writer_finish(w, &out, &len) == 0)
+			daemon_notify_event(c->d, out, len);
+	}
+	certrecheck_done_waiters(c);
+}
+
+static int start_name_check(struct cert_name *n);
+
+static void on_ca_for_check(struct ca *ca, int r, void *userdata)
+{
+	struct cert *c = userdata;
+	int64_t now = daemon_now(c->d);
+
+	(void)ca;
+	c->waiting_ca_for_check = false;
+	for (size_t i = 0; i < c->n_names; i++) {
+		struct cert_name *n = c->names[i];
+		if (!n->waiting_ca)
+			continue;
+		n->waiting_ca = false;
+		if (r == 0 && start_name_check(n) == 0)
+			continue;
+		/* Without the account we cannot say what the record must hold. */
+		struct state_name *sn = certbase_name_state(n);
+		if (sn) {
+			(void)state_set_str(&sn->level_reason, ca_last_error(c->ca));
+			certrecheck_schedule(n, now + DNS_RETRY_FIRST_SEC);
+		}
+	}
+	certrecheck_done_waiters(c);
+}
+
+static int start_name_check(struct cert_name *n)
+{
+	struct cert *c = n->cert;
+	size_t n_issuers;
+	const char *const *issuers;
+	int r;
+
+	if (n->in_flight || n->waiting_ca)
+		return 0;
+	(void)ca_load_local(c->ca);
+	issuers = ca_get_issuers(c->ca, &n_issuers);
+	if (!ca_get_account_url(c->ca) || n_issuers == 0) {
+		/* First run: create or find the account, learn the issuer names. */
+		if (!c->waiting_ca_for_check) {
+			r = ca_prepare(c->ca, on_ca_for_check, c);
+			if (r < 0)
+				return r;
+			c->waiting_ca_for_check = true;
+		}
+		n->waiting_ca = true;
+		return 0;
+	}
+	_cleanup_free_ char *base = NULL;
+	r = record_base_name(n->name, &base, NULL);
+	if (r < 0)
+		return r;
+	free(n->expected);
+	n->expected = NULL;
+	r = ca_expected_account_uri(c->ca, base, NULL, &n->expected);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n->n_issuers; i++)
+		free(n->issuers[i]);
+	free(n->issuers);
+	n->n_issuers = 0;
+	n->issuers = calloc(n_issuers, sizeof(char *));
+	if (!n->issuers)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_issuers; i++) {
+		n->issuers[i] = strdup(issuers[i]);
+		if (!n->issuers[i])
+			return -ENOMEM;
+		n->n_issuers++;
+	}
+	struct dnscheck_request rq = {
+		.name = n->name,
+		.issuers = (const char *const *)n->issuers,
+		.n_issuers = n->n_issuers,
+		.account_uri = n->expected,
+		.caa_account_uri = ca_get_account_url(c->ca),
+		.now = daemon_now(c->d),
+		.caa = true,
+	};
+	r = dnscheck_submit(c->d->dns, &rq, on_name_checked, n);
+	if (r < 0)
+		return r;
+	n->in_flight = true;
+	return 0;
+}
+
+static void on_recheck_due(struct sched_item *it, void *userdata)
+{
+	struct cert_name *n = userdata;
+	int r;
+
+	(void)it;
+	if (n->cert->d->stopping)
+		return;
+	r = start_name_check(n);
+	if (r < 0) {
+		log_warning("cert '%s': cannot check %s: %s", n->cert->name, n->name, strerror(-r));
+		certrecheck_schedule(n, daemon_now(n->cert->d) + DNS_RETRY_FIRST_SEC);
+	}
+}
+
+int certrecheck_start(struct cert *c, cert_done_fn cb, void *userdata)
+{
+	int r, started = 0;
+
+	if (c->cfg->challenge != CHALLENGE_DNS_PERSIST_01) {
+		if (cb)
+			return -EOPNOTSUPP;
+		return 0;
+	}
+	if (cb) {
+		struct cert_waiter *w = realloc(c->check_waiters,
+						(c->n_check_waiters + 1) * sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		c->check_waiters = w;
+		w[c->n_check_waiters++] = (struct cert_waiter){ cb, userdata, NULL };
+	}
+	for (size_t i = 0; i < c->n_names; i++) {
+		r = start_name_check(c->names[i]);
+		if (r < 0)
+			log_warning("cert '%s': cannot check %s: %s", c->name, c->names[i]->name,
+				    strerror(-r));
+		else
+			started++;
+	}
+	if (started == 0 && cb) {
+		c->n_check_waiters--;
+		return -EIO;
+	}
+	return 0;
+}
+
+void certrecheck_init_name(struct cert_name *n)
+{
+	sched_item_init(&n->item, on_recheck_due, n);
+}
+
+void certrecheck_stop(struct cert *c)
+{
+	if (c->waiting_ca_for_check) {
+		ca_cancel_wait(c->ca, on_ca_for_check, c);
+		c->waiting_ca_for_check = false;
+		for (size_t i = 0; i < c->n_names; i++)
+			c->names[i]->waiting_ca = false;
+	}
+	for (size_t i = 0; i < c->n_names; i++)
+		sched_cancel(c->d->sched, &c->names[i]->item);
+}

@@ -1,0 +1,116 @@
+/* Unit tests for daemon/certlevel: the level policy of a name and of a cert, pure,
+ * with `now` passed in: a name's record, its persistUntil and DNS failures; a cert's
+ * expiry, failed renewals and failed deploys. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/timeutil.h"
+#include "daemon/certlevel.h"
+
+#define NOW ((int64_t)1900000000)
+
+static const struct config_daemon dc = {
+	.warn_before_ms = (uint64_t)21 * SEC_PER_DAY * 1000,
+	.critical_before_ms = (uint64_t)7 * SEC_PER_DAY * 1000,
+};
+
+static void test_name(void **state)
+{
+	struct state_name n = { .name = (char *)"www.example.com" };
+	char why[512];
+	bool unverifiable;
+
+	(void)state;
+	assert_int_equal(certlevel_name(&dc, NULL, &n, NOW, why, sizeof(why), &unverifiable),
+			 LEVEL_OK);
+	assert_string_equal(why, "not checked yet");
+
+	n.checked = true;
+	n.status = (char *)"VALID";
+	n.has_until = true;
+	n.persist_until = NOW + 3 * SEC_PER_DAY;
+	assert_int_equal(certlevel_name(&dc, NULL, &n, NOW, why, sizeof(why), &unverifiable),
+			 LEVEL_CRITICAL);
+	n.persist_until = NOW + 14 * SEC_PER_DAY;
+	assert_int_equal(certlevel_name(&dc, NULL, &n, NOW, why, sizeof(why), &unverifiable),
+			 LEVEL_WARNING);
+	n.persist_until = NOW - 1;
+	assert_int_equal(certlevel_name(&dc, NULL, &n, NOW, why, sizeof(why), &unverifiable),
+			 LEVEL_ERROR);
+
+	/* The record must outlive the next renewal. */
+	struct state_cert st = { .next_renewal = NOW + 60 * SEC_PER_DAY };
+	n.persist_until = NOW + 50 * SEC_PER_DAY;
+	assert_int_equal(certlevel_name(&dc, &st, &n, NOW, why, sizeof(why), &unverifiable),
+			 LEVEL_WARNING);
+	assert_non_null(strstr(why, "before the next renewal"));
+
+	/* DNS errors keep the level known before until there were enough of them. */
+	n.has_until = false;
+	n.dns_error = true;
+	n.level = LEVEL_OK;
+	n.dns_failures = 3;
+	assert_int_equal(certlevel_name(&dc, NULL, &n, NOW, why, sizeof(why), &unverifiable),
+			 LEVEL_OK);
+	assert_false(unverifiable);
+	n.dns_failures = 4;
+	assert_int_equal(certlevel_name(&dc, NULL, &n, NOW, why, sizeof(why), &unverifiable),
+			 LEVEL_WARNING);
+	assert_true(unverifiable);
+	assert_int_equal(certlevel_name_kind(LEVEL_WARNING, true), ALERT_RECORD_UNVERIFIABLE);
+	assert_int_equal(certlevel_name_kind(LEVEL_WARNING, false), ALERT_RECORD_WARNING);
+
+	n.dns_error = false;
+	n.status = (char *)"WRONG_ACCOUNT";
+	assert_int_equal(certlevel_name(&dc, NULL, &n, NOW, why, sizeof(why), &unverifiable),
+			 LEVEL_ERROR);
+}
+
+static void test_cert(void **state)
+{
+	struct config_cert cfg = { .name = (char *)"c" };
+	struct state_cert st = { 0 };
+	char why[512];
+
+	(void)state;
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_OK);
+	st.failures = 1;
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_ERROR);
+
+	st.has_cert = true;
+	st.not_before = NOW - 30 * SEC_PER_DAY;
+	st.not_after = NOW + 60 * SEC_PER_DAY - 1;
+	st.failures = 0;
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_OK);
+
+	/* A failed deploy counts only while a deploy hook is configured. */
+	st.deploy_failed = true;
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_OK);
+	cfg.deploy_hook = (char *)"/bin/true";
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_WARNING);
+	st.deploy_failed = false;
+
+	st.failures = 2;
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_WARNING);
+	st.not_after = NOW + 3 * SEC_PER_DAY;
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_CRITICAL);
+	st.cert_rejected = true;
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_ERROR);
+	st.not_after = NOW - 1;
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_ERROR);
+	assert_non_null(strstr(why, "expired"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_name),
+		cmocka_unit_test(test_cert),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
