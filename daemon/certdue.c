@@ -30,9 +30,10 @@ int64_t certdue_orders_allowed_at(const struct cert *c, struct state_cert *st, i
 			st->order_times[o++] = t;
 	}
 	st->n_order_times = o;
-	if (o < max)
-		return now;
-	return st->order_times[o - max] + ORDER_WINDOW_SEC;
+	int64_t at = o < max ? now : st->order_times[o - max] + ORDER_WINDOW_SEC;
+	/* A hold that outlasts the counted orders (one that could not be counted),
+	 * never longer than a window from now, as for the counted ones. */
+	return MAX(at, MIN(st->orders_held_until, now + ORDER_WINDOW_SEC));
 }
 
 void certdue_record_order(struct state_cert *st, int64_t now)
@@ -44,10 +45,9 @@ void certdue_record_order(struct state_cert *st, int64_t now)
 	}
 	int64_t *a = realloc(st->order_times, (st->n_order_times + 1) * sizeof(*a));
 	if (!a) {
-		/* XXX: out of memory, this order goes uncounted; the newest entry takes
-		 * its time so the window at least lasts as long. */
-		if (st->n_order_times > 0)
-			st->order_times[st->n_order_times - 1] = now;
+		/* Out of memory: this order cannot be counted, so hold new ones for a
+		 * whole window rather than let the breaker fail open. */
+		st->orders_held_until = MAX(st->orders_held_until, now + ORDER_WINDOW_SEC);
 		return;
 	}
 	st->order_times = a;
