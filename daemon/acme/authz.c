@@ -12,13 +12,11 @@
 #include "common/record.h"
 #include "common/strutil.h"
 #include "daemon/acme/authz.h"
+#include "daemon/acme/pollwait.h"
 #include "daemon/acme/dns01.h"
 #include "daemon/acme/transport.h"
 #include "daemon/log.h"
 
-#define AUTHZ_POLL_MAX_MS (10 * 60 * 1000) /* polling one authorization, in total */
-#define AUTHZ_POLL_FIRST_MS 500
-#define AUTHZ_POLL_CAP_MS (15 * 1000)
 
 enum authz_phase {
 	PHASE_START,          /* waiting for the first turn of the loop */
@@ -66,8 +64,7 @@ struct authz_run {
 	char *records;                     /* owned: result.records */
 
 	uv_timer_t timer;                  /* polls; timer.data == this */
-	uint64_t poll_ms;
-	uint64_t polled_ms;
+	struct pollwait poll;
 	bool cancelled;                    /* free once the last callback came */
 	bool closing;
 	struct authz_result result;
@@ -205,29 +202,19 @@ static void on_timer(uv_timer_t *t)
 	step(t->data);
 }
 
-/* Waits, then runs step() again: Retry-After if the CA gave one, else a
- * doubling interval; gives up after AUTHZ_POLL_MAX_MS in total. */
+/* Waits, then runs step() again (daemon/acme/pollwait says how long), or
+ * gives up once the wait in all would be too long. */
 static void poll_later(struct authz_run *run, int64_t retry_after, const char *what)
 {
-	uint64_t ms = run->poll_ms ? run->poll_ms : AUTHZ_POLL_FIRST_MS;
+	uint64_t ms;
 
-	if (retry_after > 0)
-		ms = (uint64_t)MIN(retry_after, (int64_t)60) * 1000;
-	if (run->polled_ms + ms > AUTHZ_POLL_MAX_MS) {
+	if (pollwait_next(&run->poll, retry_after, &ms) < 0) {
 		msg(run, "gave up waiting for %s after %" PRIu64 " s", what,
-		    run->polled_ms / 1000);
+		    run->poll.waited_ms / 1000);
 		fail_transient(run, -ETIMEDOUT);
 		return;
 	}
-	run->polled_ms += ms;
-	run->poll_ms = MIN(ms * 2, (uint64_t)AUTHZ_POLL_CAP_MS);
 	(void)uv_timer_start(&run->timer, on_timer, ms, 0);
-}
-
-static void reset_poll(struct authz_run *run)
-{
-	run->poll_ms = 0;
-	run->polled_ms = 0;
 }
 
 /* ---- authorizations ---- */
@@ -365,7 +352,7 @@ static void work_on_authz(struct authz_run *run)
 			return;
 		}
 		run->phase = PHASE_AUTHZ_POLL;
-		reset_poll(run);
+		pollwait_reset(&run->poll);
 		poll_later(run, -1, "the CA's validation");
 		return;
 	}
@@ -618,7 +605,7 @@ static void on_challenge_posted(const struct acme_reply *rep, void *userdata)
 		return;
 	}
 	run->phase = PHASE_AUTHZ_POLL;
-	reset_poll(run);
+	pollwait_reset(&run->poll);
 	poll_later(run, rep->retry_after_sec, "the CA's validation");
 }
 
@@ -651,7 +638,7 @@ static void respond_next(struct authz_run *run)
 		return;
 	}
 	run->phase = PHASE_AUTHZ_POLL;
-	reset_poll(run);
+	pollwait_reset(&run->poll);
 	poll_later(run, -1, "the CA's validation");
 }
 

@@ -8,6 +8,7 @@
 #include "daemon/acme/authz.h"
 #include "daemon/acme/chain.h"
 #include "daemon/acme/order.h"
+#include "daemon/acme/pollwait.h"
 #include "daemon/acme/orderbody.h"
 #include "daemon/acme/orphan.h"
 #include "daemon/acme/transport.h"
@@ -15,9 +16,6 @@
 #include "daemon/log.h"
 
 /* How long we keep polling one authorization or the order, in total. */
-#define ORDER_POLL_MAX_MS (10 * 60 * 1000)
-#define ORDER_POLL_FIRST_MS 500
-#define ORDER_POLL_CAP_MS (15 * 1000)
 
 enum order_phase {
 	PHASE_START,          /* waiting for the first turn of the loop */
@@ -64,8 +62,7 @@ struct order_job {
 	char *records;                     /* owned: result.records */
 
 	uv_timer_t timer;                  /* polls; timer.data == this */
-	uint64_t poll_ms;
-	uint64_t polled_ms;
+	struct pollwait poll;
 	bool cancelled;                    /* free once the last callback came */
 	bool closing;
 	struct order_result result;
@@ -192,29 +189,19 @@ static void on_timer(uv_timer_t *t)
 	step(t->data);
 }
 
-/* Waits, then runs step() again: Retry-After if the CA gave one, else a
- * doubling interval; gives up after ORDER_POLL_MAX_MS in total. */
+/* Waits, then runs step() again (daemon/acme/pollwait says how long), or
+ * gives up once the wait in all would be too long. */
 static void poll_later(struct order_job *job, int64_t retry_after, const char *what)
 {
-	uint64_t ms = job->poll_ms ? job->poll_ms : ORDER_POLL_FIRST_MS;
+	uint64_t ms;
 
-	if (retry_after > 0)
-		ms = (uint64_t)MIN(retry_after, (int64_t)60) * 1000;
-	if (job->polled_ms + ms > ORDER_POLL_MAX_MS) {
+	if (pollwait_next(&job->poll, retry_after, &ms) < 0) {
 		msg(job, "gave up waiting for %s after %" PRIu64 " s", what,
-		    job->polled_ms / 1000);
+		    job->poll.waited_ms / 1000);
 		fail_transient(job, -ETIMEDOUT);
 		return;
 	}
-	job->polled_ms += ms;
-	job->poll_ms = MIN(ms * 2, (uint64_t)ORDER_POLL_CAP_MS);
 	(void)uv_timer_start(&job->timer, on_timer, ms, 0);
-}
-
-static void reset_poll(struct order_job *job)
-{
-	job->poll_ms = 0;
-	job->polled_ms = 0;
 }
 
 static bool parse_order_reply(struct order_job *job, const struct acme_reply *rep)
@@ -499,7 +486,7 @@ static void on_authz_done(struct authz_run *run, const struct authz_result *res,
 		return;
 	}
 	job->phase = PHASE_ORDER_READY;
-	reset_poll(job);
+	pollwait_reset(&job->poll);
 	step(job);
 }
 
@@ -622,7 +609,7 @@ static void on_finalized(const struct acme_reply *rep, void *userdata)
 	}
 	if (!parse_order_reply(job, rep))
 		return;
-	reset_poll(job);
+	pollwait_reset(&job->poll);
 	job->phase = PHASE_ORDER_VALID;
 	if (job->order.status == ACME_STATUS_PROCESSING) {
 		poll_later(job, rep->retry_after_sec, "the certificate");

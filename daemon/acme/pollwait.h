@@ -1,0 +1,24 @@
+/* daemon/acme/pollwait.h: how long to wait before asking the CA again about
+ * something that is still processing (an authorization, an order, a
+ * certificate): the CA's Retry-After when it gave one (capped at a minute),
+ * else 500 ms doubling up to 15 s, and no more than 10 minutes in all.
+ * Pure: the caller owns the timer and the clock. */
+#pragma once
+
+#include <stdint.h>
+
+#define POLLWAIT_FIRST_MS 500
+#define POLLWAIT_CAP_MS (15 * 1000)
+#define POLLWAIT_MAX_MS (10 * 60 * 1000)
+
+struct pollwait {
+	uint64_t next_ms;   /* the doubling wait; 0 before the first */
+	uint64_t waited_ms; /* waited so far, in all */
+};
+
+/* The next wait in *ret_ms, counted as waited; -ETIMEDOUT when it would take
+ * the total past POLLWAIT_MAX_MS. retry_after_sec <= 0: the CA said nothing. */
+int pollwait_next(struct pollwait *p, int64_t retry_after_sec, uint64_t *ret_ms);
+
+/* Starts over, for the next thing to wait for. */
+void pollwait_reset(struct pollwait *p);

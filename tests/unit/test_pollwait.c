@@ -1,0 +1,68 @@
+/* Unit tests for daemon/acme/pollwait: the doubling wait, the cap, the CA's
+ * Retry-After, the total bound and a reset. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "daemon/acme/pollwait.h"
+
+static void test_doubling_and_cap(void **state)
+{
+	struct pollwait p = { 0 };
+	uint64_t ms, want = POLLWAIT_FIRST_MS;
+
+	(void)state;
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(pollwait_next(&p, -1, &ms), 0);
+		assert_int_equal(ms, want);
+		want = want * 2 > POLLWAIT_CAP_MS ? POLLWAIT_CAP_MS : want * 2;
+	}
+	assert_int_equal(ms, POLLWAIT_CAP_MS);
+}
+
+static void test_retry_after(void **state)
+{
+	struct pollwait p = { 0 };
+	uint64_t ms;
+
+	(void)state;
+	assert_int_equal(pollwait_next(&p, 7, &ms), 0);
+	assert_int_equal(ms, 7000);
+	/* A CA asking for an hour is asked again within a minute. */
+	assert_int_equal(pollwait_next(&p, 3600, &ms), 0);
+	assert_int_equal(ms, 60000);
+	assert_int_equal(p.waited_ms, 67000);
+}
+
+static void test_total_bound_and_reset(void **state)
+{
+	struct pollwait p = { 0 };
+	uint64_t ms = 0, total = 0;
+	int r, n = 0;
+
+	(void)state;
+	while ((r = pollwait_next(&p, -1, &ms)) == 0) {
+		total += ms;
+		assert_true(++n < 1000);
+	}
+	assert_int_equal(r, -ETIMEDOUT);
+	assert_true(total <= POLLWAIT_MAX_MS);
+	assert_true(total + POLLWAIT_CAP_MS > POLLWAIT_MAX_MS);
+	assert_int_equal(p.waited_ms, total);
+	pollwait_reset(&p);
+	assert_int_equal(pollwait_next(&p, -1, &ms), 0);
+	assert_int_equal(ms, POLLWAIT_FIRST_MS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_doubling_and_cap),
+		cmocka_unit_test(test_retry_after),
+		cmocka_unit_test(test_total_bound_and_reset),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
