@@ -191,7 +191,7 @@ static void fail_reply(struct authz_run *run, const struct acme_reply *rep, cons
 	acme_reply_describe(rep, why, sizeof(why));
 	msg(run, "%s failed: %s", what, why);
 	run->result.retry_after = rep->retry_after_sec;
-	if (rep->error < 0 || rep->status >= 500 || rep->status == 429)
+	if (acme_reply_try_later(rep))
 		fail_transient(run, rep->error < 0 ? rep->error : -EAGAIN);
 	else
 		finish(run, -EPROTO);

@@ -121,7 +121,7 @@ static void fail_reply(struct chain_dl *dl, const struct acme_reply *rep)
 	acme_reply_describe(rep, why, sizeof(why));
 	str_printf(dl->message, sizeof(dl->message), "downloading the certificate failed: %s", why);
 	dl->result.retry_after = rep->retry_after_sec;
-	if (rep->error < 0 || rep->status >= 500 || rep->status == 429) {
+	if (acme_reply_try_later(rep)) {
 		dl->result.transient = true;
 		finish(dl, rep->error < 0 ? rep->error : -EAGAIN);
 	} else {

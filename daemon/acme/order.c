@@ -178,7 +178,7 @@ static void fail_reply(struct order_job *job, const struct acme_reply *rep, cons
 	acme_reply_describe(rep, why, sizeof(why));
 	msg(job, "%s failed: %s", what, why);
 	job->result.retry_after = rep->retry_after_sec;
-	if (rep->error < 0 || rep->status >= 500 || rep->status == 429)
+	if (acme_reply_try_later(rep))
 		fail_transient(job, rep->error < 0 ? rep->error : -EAGAIN);
 	else
 		finish(job, -EPROTO);

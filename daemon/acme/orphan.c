@@ -51,7 +51,7 @@ static void fail(struct orphan_search *s, int error, const char *what)
 /* An answer the search cannot go on without, when the CA could not give it now. */
 static bool transient(struct orphan_search *s, const struct acme_reply *rep, const char *what)
 {
-	if (rep->error < 0 || rep->status >= 500 || rep->status == 429) {
+	if (acme_reply_try_later(rep)) {
 		deliver(s, &(struct orphan_result){
 				   .error = rep->error < 0 ? rep->error : -EAGAIN,
 				   .reply = rep,

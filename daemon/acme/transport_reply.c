@@ -90,3 +90,8 @@ void transport_reply_describe_answer(const struct http_response *resp,
 	str_printf(buf, size, "HTTP %ld%s%s%s%s", resp->status, type[0] ? " " : "", type,
 		   detail[0] ? ": " : "", detail);
 }
+
+bool acme_reply_try_later(const struct acme_reply *rep)
+{
+	return rep->error < 0 || rep->status >= 500 || rep->status == 429;
+}

@@ -38,6 +38,10 @@ struct acme_reply {
 /* r and everything it points to are valid only during the callback. */
 typedef void (*acme_cb)(const struct acme_reply *r, void *userdata);
 
+/* The CA could not answer now (a network error, a 5xx, a 429): worth trying
+ * again later, rather than a refusal to give up on. */
+bool acme_reply_try_later(const struct acme_reply *rep);
+
 /* One line for humans about a reply that did not succeed: the error text, or
  * "<url>: HTTP <status>: <problem>" (acme_problem_format with its lines joined by ';', so
  * subproblems are included), or "<url>: HTTP <status>". Writes into buf (truncating). */
