@@ -284,7 +284,7 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 			daemon_notify_event(c->d, out, len);
 	}
 	if (res->error == 0)
-		certdeploy_request(c, res->message); /* its callers hear after the deploy */
+		certdeploy_installed(c, res->message); /* its callers hear after the deploy */
 	else
 		certbase_call_renew_waiters(c, res->error, res->message);
 	daemon_job_finished(c->d, res->error == 0);

@@ -65,6 +65,7 @@ struct cert {
 	struct acme_op *ari_op;
 	struct hook_run *deploy;          /* the one deploy hook run of this cert, or NULL */
 	char *deploy_path;                /* owned: its program, for messages after a reload */
+	unsigned deploy_version;          /* the archive version it runs on: never pruned */
 	bool deploy_again;                /* a newer certificate came during it: run once more */
 	struct cert_waiter *deploy_waiters;  /* renewals answered when this run ends */
 	size_t n_deploy_waiters;

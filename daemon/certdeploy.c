@@ -160,6 +160,7 @@ static int start_deploy(struct cert *c)
 		     &c->deploy);
 	if (r < 0)
 		goto fail;
+	c->deploy_version = st->version;
 	log_info("cert '%s': running the deploy hook %s (version %u)", c->name, c->deploy_path,
 		 st->version);
 	return 0;
@@ -208,6 +209,25 @@ void certdeploy_request(struct cert *c, const char *renew_message)
 	}
 	park_renew_waiters(c, false, renew_message);
 	(void)start_deploy(c);
+}
+
+void certdeploy_installed(struct cert *c, const char *renew_message)
+{
+	unsigned keep = c->cfg->has_archive_keep ? c->cfg->archive_keep
+						 : c->d->config->daemon.archive_keep;
+	unsigned pruned = 0;
+	int r;
+
+	/* The run in flight still reads the version it started on. */
+	r = store_cert_prune(c->d->store, c->name, keep, c->deploy ? c->deploy_version : 0,
+			     &pruned);
+	if (r < 0)
+		log_warning("cert '%s': pruning the archive to archive_keep = %u: %s, ignoring",
+			    c->name, keep, strerror(-r));
+	else if (pruned > 0)
+		log_info("cert '%s': pruned %u old version%s (archive_keep = %u)", c->name, pruned,
+			 pruned == 1 ? "" : "s", keep);
+	certdeploy_request(c, renew_message);
 }
 
 /* After a stop or a reload: a deploy that is owed (the daemon stopped
