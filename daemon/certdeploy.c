@@ -5,6 +5,7 @@
 
 #include "common/strutil.h"
 #include "daemon/certdeploy.h"
+#include "daemon/certserved.h"
 #include "daemon/daemon.h"
 #include "daemon/hook.h"
 #include "daemon/log.h"
@@ -103,6 +104,7 @@ static void on_deploy_done(int r, const char *message, const char *err_tail, voi
 	}
 	free(c->deploy_path);
 	c->deploy_path = NULL;
+	certserved_deployed(c);
 	if (st && !c->deploy_again)
 		st->deploy_pending = false;
 	daemon_state_changed(c->d);
@@ -195,6 +197,7 @@ void certdeploy_request(struct cert *c, const char *renew_message)
 	struct state_cert *st = cert_state(c);
 
 	if (!st || !c->cfg->deploy_hook) {
+		certserved_deployed(c); /* nothing to run: it counts from the install */
 		certbase_call_renew_waiters(c, 0, renew_message);
 		return;
 	}
@@ -236,6 +239,7 @@ void certdeploy_resume(struct cert *c, const char *why)
 {
 	struct state_cert *st = cert_state(c);
 
+	certserved_start(c);
 	if (!st)
 		return;
 	if (!c->cfg->deploy_hook) {
@@ -254,6 +258,7 @@ void certdeploy_resume(struct cert *c, const char *why)
 
 void certdeploy_stop(struct cert *c)
 {
+	certserved_stop(c);
 	/* Abandoned, not waited for: hook_stop_all() ends it when the daemon
 	 * stops; deploy_pending (saved) runs it again at the next start. */
 	hook_abandon(c->deploy);
