@@ -280,7 +280,9 @@ void certserved_start(struct cert *c)
 		c->served->c = c;
 		sched_item_init(&c->served->item, on_probe_due, c->served);
 	}
-	/* A reload may have changed HOST:PORT: the old answer is for the old one. */
+	/* A reload may have changed HOST:PORT (or the server was fixed): ask afresh. */
+	served_probe_cancel(c->served->probe);
+	c->served->probe = NULL;
 	schedule(c->served, daemon_now(c->d) + certbase_random_between(1, SERVED_FIRST_MAX_SEC));
 }
 

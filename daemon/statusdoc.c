@@ -10,6 +10,7 @@
 #include "common/timeutil.h"
 #include "daemon/ca.h"
 #include "daemon/cert.h"
+#include "daemon/certfiles.h"
 #include "daemon/certserved.h"
 #include "daemon/daemon.h"
 #include "daemon/statusdoc.h"
@@ -133,6 +134,7 @@ void statusdoc_write_cert(struct json_writer *w, const struct daemon *d, const s
 		_cleanup_free_ char *path = NULL;
 		if (st->has_cert && store_cert_path(d->store, cert_get_name(c), "fullchain.pem", &path) == 0)
 			json_kv_string(w, "fullchain", path);
+		certfiles_write_json(w, d->store, cert_get_name(c));
 	}
 	json_end_object(w);
 }
