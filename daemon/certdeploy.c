@@ -224,7 +224,7 @@ void certdeploy_installed(struct cert *c, const char *renew_message)
 	/* The run in flight still reads the version it started on. */
 	r = store_cert_prune(c->d->store, c->name, keep, c->deploy ? c->deploy_version : 0,
 			     &pruned);
-	if (r < 0)
+	if (r < 0 && r != -EOPNOTSUPP)
 		log_warning("cert '%s': pruning the archive to archive_keep = %u: %s, ignoring",
 			    c->name, keep, strerror(-r));
 	else if (pruned > 0)

@@ -129,6 +129,9 @@ int store_cert_path(struct store *s, const char *cert, const char *file, char **
 int store_cert_prune(struct store *s, const char *cert, unsigned keep, unsigned also_keep,
 		     unsigned *ret_pruned)
 {
+	/* A backend without it keeps every version (the caller stays quiet about it). */
+	if (!s->ops->cert_prune)
+		return -EOPNOTSUPP;
 	return s->ops->cert_prune(s->impl, cert, keep, also_keep, ret_pruned);
 }
 

@@ -117,7 +117,8 @@ int store_cert_current_version(struct store *s, const char *cert, unsigned *ret)
  * also_keep (0: none; a version a deploy hook runs on), and removes the
  * others, each one's private key first (daemon/archive). Without a readable
  * current version nothing is removed. *ret_pruned (may be NULL) counts the
- * versions removed. A failure leaves the current version untouched. */
+ * versions removed. A failure leaves the current version untouched;
+ * -EOPNOTSUPP from a backend that has no cert_prune. */
 int store_cert_prune(struct store *s, const char *cert, unsigned keep, unsigned also_keep,
 		     unsigned *ret_pruned);
 /* The archive versions of the host's local copy, ascending (daemon/archive). */
