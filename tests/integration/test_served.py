@@ -276,3 +276,31 @@ def test_show_lists_paths_and_key_type(world):
     p = env.ctl("show", "www")
     for word in ("privkey.pem", "fullchain.pem", "ECDSA P-384", "archive/2", "versions kept"):
         assert word in p.stdout, (word, p.stdout)
+
+
+def test_grace_after_deploy_holds_the_alert(world):
+    """Within check_served_grace of the deploy, an old certificate is noted, not alerted;
+    once the grace has passed (the daemon's test clock moves) it is served-stale."""
+    w = world
+    srv = w.server()
+    env = w.make(cert_extra={"check_served": f"127.0.0.1:{srv.port}",
+                             "check_served_grace": "1h"})
+    env.start()
+    publish(w, env)
+    renew(env)
+    v1 = version_dir(env, 1)
+    srv.swap(str(v1 / "fullchain.pem"), str(v1 / "privkey.pem"))
+    renew(env)  # version 2 is current, the server keeps version 1
+    env.ctl("reload", check=0)  # probes within seconds, inside the grace
+    s = env.wait_for(lambda: (lambda x: x if x["checked"] else None)(served(env)), timeout=60,
+                     what="a probe inside the grace")
+    assert s["stale"] and s["version"] == 1 and s["level"] == "OK", s
+    assert "within check_served_grace" in s["reason"], s
+    assert s["next_check"] and s["next_check"] - s["checked_at"] <= 3600, s
+    checked = s["checked_at"]
+    env.shift_time(3700)
+    s = env.wait_for(lambda: (lambda x: x if x["checked_at"] > checked + 3000 else None)(
+        served(env)), timeout=60, what="the probe at the grace's end")
+    assert s["level"] == "WARNING" and s["stale"], s
+    st, rc = env.ctl_json("status")
+    assert rc == 1 and st["cert_list"][0]["level"] == "WARNING", st
