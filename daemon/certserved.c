@@ -21,7 +21,9 @@
 
 #define SERVED_DAILY_SEC SEC_PER_DAY
 #define SERVED_JITTER_SEC 3600
-#define SERVED_FIRST_MAX_SEC 10    /* after a start or a reload */
+#define SERVED_FIRST_MAX_SEC 10    /* after a start or a reload, for a few certs... */
+#define SERVED_FIRST_PER_SEC 10    /* ...and for many: about this many probes a second */
+#define SERVED_FIRST_CAP_SEC 600
 #define SERVED_MAX_ARCHIVE 100     /* newest versions compared with a stale leaf */
 
 struct certserved {
@@ -283,7 +285,11 @@ void certserved_start(struct cert *c)
 	/* A reload may have changed HOST:PORT (or the server was fixed): ask afresh. */
 	served_probe_cancel(c->served->probe);
 	c->served->probe = NULL;
-	schedule(c->served, daemon_now(c->d) + certbase_random_between(1, SERVED_FIRST_MAX_SEC));
+	/* Thousands of certs must not all shake hands at once after a start. */
+	int64_t window = MIN(MAX((int64_t)(c->d->n_certs / SERVED_FIRST_PER_SEC),
+				 (int64_t)SERVED_FIRST_MAX_SEC),
+			     (int64_t)SERVED_FIRST_CAP_SEC);
+	schedule(c->served, daemon_now(c->d) + certbase_random_between(1, window));
 }
 
 void certserved_deployed(struct cert *c)

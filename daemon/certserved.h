@@ -3,7 +3,8 @@
  * A cert with `check_served = HOST:PORT` is probed (daemon/served: one TLS handshake,
  * SNI check_served_sni or the first name) once check_served_grace has passed after each
  * deploy (the hook's end, or the install without a hook), daily (jittered by up to an
- * hour) and a few seconds after a start or reload. The served leaf is compared, DER for
+ * hour) and within seconds of a start or reload (spread over up to 10 minutes when there
+ * are thousands of certs, about 10 probes a second). The served leaf is compared, DER for
  * DER, with the current version's leaf:
  *  - the same: OK, matches;
  *  - an older version of this cert (found in the local archive), or a certificate that

@@ -18,7 +18,7 @@
 #include "daemon/log.h"
 #include "daemon/served.h"
 
-#define SERVED_IN_BYTES (32 * 1024)
+#define SERVED_IN_BYTES (16 * 1024) /* mbedTLS takes what arrives at each read */
 
 struct served_probe {
 	uv_loop_t *loop;                  /* borrowed */
