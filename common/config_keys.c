@@ -9,6 +9,7 @@
 #include <syslog.h>
 
 #include "common/config_keys.h"
+#include "common/hostport.h"
 #include "common/limits.h"
 #include "common/listen.h"
 #include "common/strutil.h"
@@ -90,6 +91,25 @@ static int set_duration(struct config_key_ctx *ctx, const char *key, const char 
 		return -EINVAL;
 	}
 	*slot = ms;
+	return 0;
+}
+
+static int set_hostport(struct config_key_ctx *ctx, const char *key, const char *v,
+			char **ret_host, uint16_t *ret_port)
+{
+	char *host;
+	const char *why = "";
+	int r = hostport_parse(v, &host, ret_port, &why);
+
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		ERR(ctx, "'%s = %s': %s (expected HOST:PORT, e.g. www.example.com:443 or "
+			 "[2001:db8::1]:993)", key, v, why);
+		return -EINVAL;
+	}
+	free(*ret_host);
+	*ret_host = host;
 	return 0;
 }
 
@@ -323,6 +343,8 @@ int config_keys_daemon(struct config_key_ctx *ctx, const char *k, const char *v,
 			d->max_orders_per_hour = u;
 		return r;
 	}
+	if (streq(k, "archive_keep"))
+		return set_uint(ctx, k, v, 0, CONFIG_MAX_ARCHIVE_KEEP, &d->archive_keep);
 	if (streq(k, "resolver")) {
 		if (!append && streq(v, "system")) {
 			config_strv_free(d->resolvers);
@@ -474,6 +496,17 @@ int config_keys_cert(struct config_key_ctx *ctx, const char *k, const char *v, b
 			cert->max_orders_per_hour = u;
 		return r;
 	}
+	if (streq(k, "archive_keep")) {
+		r = set_uint(ctx, k, v, 0, CONFIG_MAX_ARCHIVE_KEEP, &cert->archive_keep);
+		cert->has_archive_keep = r == 0;
+		return r;
+	}
+	if (streq(k, "check_served"))
+		return set_hostport(ctx, k, v, &cert->check_served_host, &cert->check_served_port);
+	if (streq(k, "check_served_sni"))
+		return set_string(ctx, k, v, &cert->check_served_sni);
+	if (streq(k, "check_served_grace"))
+		return set_duration(ctx, k, v, &cert->check_served_grace_ms);
 	/* Recognized so that section_end can say why they are refused. */
 	if (config_keys_is_dns_write(k))
 		return 0;
@@ -486,14 +519,15 @@ const char *config_keys_hint(enum config_section t)
 	case CONFIG_SECTION_DAEMON:
 		return "state_dir, control_socket, admin_group, recheck_interval, warn_before, "
 		       "critical_before, resolver, trust_anchor, dns_timeout, dns_max_inflight, "
-		       "max_orders_per_hour, log_level, http_listen";
+		       "max_orders_per_hour, archive_keep, log_level, http_listen";
 	case CONFIG_SECTION_CA:
 		return "directory, contact, eab_kid, eab_hmac_file, ca_bundle, issuer, profile, "
 		       "account_key_type, accounturi_mode, hash_scope";
 	case CONFIG_SECTION_CERT:
 		return "ca, names, challenge, key_type, persist_until, profile, preferred_chain, "
 		       "deploy_hook, dns01_hook, dns01_hook_timeout, dns01_propagation_timeout, "
-		       "max_orders_per_hour";
+		       "max_orders_per_hour, archive_keep, check_served, check_served_sni, "
+		       "check_served_grace";
 	default:
 		return "";
 	}

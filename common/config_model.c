@@ -67,6 +67,8 @@ void config_cert_free(struct config_cert *cert)
 	free(cert->preferred_chain);
 	free(cert->deploy_hook);
 	free(cert->dns01_hook);
+	free(cert->check_served_host);
+	free(cert->check_served_sni);
 	free(cert->file);
 	free(cert);
 }
@@ -93,6 +95,7 @@ struct config *config_new(void)
 	d->dns_timeout_ms = 5 * MS_PER_SEC;
 	d->dns_max_inflight = 200;
 	d->max_orders_per_hour = 3;
+	d->archive_keep = 5;
 	d->log_level = LOG_INFO;
 	return c;
 }

@@ -15,6 +15,7 @@
 #include "common/record.h"
 
 #define CONFIG_MAX_ORDERS_PER_HOUR 100 /* = STATE_MAX_ORDER_TIMES */
+#define CONFIG_MAX_ARCHIVE_KEEP 1000   /* archive_keep: versions kept per cert */
 
 enum challenge_type {
 	CHALLENGE_DNS_PERSIST_01,
@@ -49,6 +50,7 @@ struct config_daemon {
 	unsigned dns_max_inflight;
 	unsigned max_orders_per_hour; /* the issuance circuit breaker: new orders per cert in
 				       * any hour, 1..CONFIG_MAX_ORDERS_PER_HOUR */
+	unsigned archive_keep;      /* archive versions kept per cert; 0: all (as certbot) */
 	int log_level;              /* syslog priority */
 	unsigned trust_anchor_line; /* in files[0]; 0: the default */
 };
@@ -89,6 +91,12 @@ struct config_cert {
 	uint64_t dns01_hook_timeout_ms;
 	uint64_t dns01_propagation_timeout_ms;
 	unsigned max_orders_per_hour; /* 0: the [daemon] value */
+	bool has_archive_keep;      /* else the [daemon] value */
+	unsigned archive_keep;
+	char *check_served_host;    /* owned or NULL: no check of what is served */
+	uint16_t check_served_port;
+	char *check_served_sni;     /* owned or NULL: the first name (without "*.") */
+	uint64_t check_served_grace_ms; /* after a deploy, before a stale server is an alert */
 	char *file;                 /* owned */
 	unsigned line;
 	unsigned persist_until_line, deploy_hook_line, dns01_hook_line; /* in file */

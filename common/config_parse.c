@@ -208,6 +208,7 @@ static void section_begin(struct parse_ctx *ctx, const char *header)
 		cert->key_type = KEY_EC_P256;
 		cert->dns01_hook_timeout_ms = 120 * MS_PER_SEC;
 		cert->dns01_propagation_timeout_ms = 600 * MS_PER_SEC;
+		cert->check_served_grace_ms = 600 * MS_PER_SEC;
 		ctx->section = CONFIG_SECTION_CERT;
 		ctx->target = cert;
 	}

@@ -79,3 +79,7 @@
 #define HTTPD_MAX_CONNS_PER_IP 16
 #define HTTPD_CONN_MEMORY_BYTES (32 * 1024) /* request line + headers of one request */
 #define HTTPD_IDLE_SEC 30                  /* an idle connection is closed */
+
+/* check_served (daemon/served): one TLS handshake with the operator's server */
+#define SERVED_TIMEOUT_MS (10 * 1000)      /* resolve, connect and handshake, all told */
+#define SERVED_MAX_BYTES (256 * 1024)      /* read from the server before giving up */

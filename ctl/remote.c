@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
+#include "ctl/certshow.h"
 #include "ctl/nagios.h"
 #include "ctl/output.h"
 #include "ctl/remote.h"
@@ -79,6 +80,7 @@ static enum level add_cert_rows(struct output_table *t, yajl_val c, bool with_na
 	};
 	worst = level_merge(worst, output_daemon_level(cert_level));
 	(void)output_table_add(t, cells, output_daemon_level(cert_level));
+	worst = level_merge(worst, certshow_add_served_row(t, c));
 	for (size_t i = 0; with_names && names && i < names->u.array.len; i++) {
 		yajl_val n = names->u.array.values[i];
 		char pol[40];
@@ -214,7 +216,7 @@ int ctl_show(const struct remote_options *o, int argc, char **argv)
 	if (json_get_string(v, "orders_held_until_iso"))
 		printf("  held until    %s (max_orders_per_hour reached; even --force waits)\n",
 		       json_get_string(v, "orders_held_until_iso"));
-	printf("  fullchain     %s\n", str_or(v, "fullchain", "-"));
+	certshow_print(v);
 	printf("  last error    %s\n", str_or(v, "last_error", "-"));
 	if (json_get_string(v, "order_url"))
 		printf("  order         %s (in flight)\n", json_get_string(v, "order_url"));

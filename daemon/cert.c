@@ -14,6 +14,7 @@
 #include "daemon/certdeploy.h"
 #include "daemon/certdue.h"
 #include "daemon/certrecheck.h"
+#include "daemon/certserved.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/renewal.h"
@@ -55,12 +56,9 @@ bool cert_is_renewing(const struct cert *c)
 enum level cert_worst_level(const struct cert *c)
 {
 	const struct state_cert *st = cert_state(c);
-	enum level worst = LEVEL_OK;
+	enum level worst = MAX(st ? st->level : LEVEL_OK, certserved_level(c));
 
-	if (!st)
-		return worst;
-	worst = st->level;
-	for (size_t i = 0; i < st->n_names; i++)
+	for (size_t i = 0; st && i < st->n_names; i++)
 		worst = MAX(worst, st->names[i].level);
 	return worst;
 }
@@ -284,7 +282,7 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 			daemon_notify_event(c->d, out, len);
 	}
 	if (res->error == 0)
-		certdeploy_request(c, res->message); /* its callers hear after the deploy */
+		certdeploy_installed(c, res->message); /* its callers hear after the deploy */
 	else
 		certbase_call_renew_waiters(c, res->error, res->message);
 	daemon_job_finished(c->d, res->error == 0);

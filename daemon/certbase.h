@@ -29,6 +29,7 @@ struct cert;
 struct renewal;
 struct acme_op;
 struct hook_run;
+struct certserved;
 
 /* The same type as in daemon/cert.h, which this header must not include (it is below
  * daemon/cert in the one-way order). */
@@ -65,6 +66,8 @@ struct cert {
 	struct acme_op *ari_op;
 	struct hook_run *deploy;          /* the one deploy hook run of this cert, or NULL */
 	char *deploy_path;                /* owned: its program, for messages after a reload */
+	unsigned deploy_version;          /* the archive version it runs on: never pruned */
+	struct certserved *served;        /* owned: check_served (daemon/certserved), or NULL */
 	bool deploy_again;                /* a newer certificate came during it: run once more */
 	struct cert_waiter *deploy_waiters;  /* renewals answered when this run ends */
 	size_t n_deploy_waiters;

@@ -5,6 +5,7 @@
 
 #include "common/strutil.h"
 #include "daemon/certdeploy.h"
+#include "daemon/certserved.h"
 #include "daemon/daemon.h"
 #include "daemon/hook.h"
 #include "daemon/log.h"
@@ -103,6 +104,7 @@ static void on_deploy_done(int r, const char *message, const char *err_tail, voi
 	}
 	free(c->deploy_path);
 	c->deploy_path = NULL;
+	certserved_deployed(c);
 	if (st && !c->deploy_again)
 		st->deploy_pending = false;
 	daemon_state_changed(c->d);
@@ -160,6 +162,7 @@ static int start_deploy(struct cert *c)
 		     &c->deploy);
 	if (r < 0)
 		goto fail;
+	c->deploy_version = st->version;
 	log_info("cert '%s': running the deploy hook %s (version %u)", c->name, c->deploy_path,
 		 st->version);
 	return 0;
@@ -194,6 +197,7 @@ void certdeploy_request(struct cert *c, const char *renew_message)
 	struct state_cert *st = cert_state(c);
 
 	if (!st || !c->cfg->deploy_hook) {
+		certserved_deployed(c); /* nothing to run: it counts from the install */
 		certbase_call_renew_waiters(c, 0, renew_message);
 		return;
 	}
@@ -210,12 +214,32 @@ void certdeploy_request(struct cert *c, const char *renew_message)
 	(void)start_deploy(c);
 }
 
+void certdeploy_installed(struct cert *c, const char *renew_message)
+{
+	unsigned keep = c->cfg->has_archive_keep ? c->cfg->archive_keep
+						 : c->d->config->daemon.archive_keep;
+	unsigned pruned = 0;
+	int r;
+
+	/* The run in flight still reads the version it started on. */
+	r = store_cert_prune(c->d->store, c->name, keep, c->deploy ? c->deploy_version : 0,
+			     &pruned);
+	if (r < 0 && r != -EOPNOTSUPP)
+		log_warning("cert '%s': pruning the archive to archive_keep = %u: %s, ignoring",
+			    c->name, keep, strerror(-r));
+	else if (pruned > 0)
+		log_info("cert '%s': pruned %u old version%s (archive_keep = %u)", c->name, pruned,
+			 pruned == 1 ? "" : "s", keep);
+	certdeploy_request(c, renew_message);
+}
+
 /* After a stop or a reload: a deploy that is owed (the daemon stopped
  * during it) or failed (the operator may have fixed the hook) runs again. */
 void certdeploy_resume(struct cert *c, const char *why)
 {
 	struct state_cert *st = cert_state(c);
 
+	certserved_start(c);
 	if (!st)
 		return;
 	if (!c->cfg->deploy_hook) {
@@ -234,6 +258,7 @@ void certdeploy_resume(struct cert *c, const char *why)
 
 void certdeploy_stop(struct cert *c)
 {
+	certserved_stop(c);
 	/* Abandoned, not waited for: hook_stop_all() ends it when the daemon
 	 * stops; deploy_pending (saved) runs it again at the next start. */
 	hook_abandon(c->deploy);

@@ -15,6 +15,10 @@
 /* A new certificate is in place (or a failed deploy is to be retried): the hook runs
  * now, or once more after the run in flight; the renewal's callers wait for it. */
 void certdeploy_request(struct cert *c, const char *renew_message);
+/* A new version is installed: older ones beyond archive_keep are pruned (never the
+ * current one nor one a deploy runs on; a failure is a warning), then as
+ * certdeploy_request(). */
+void certdeploy_installed(struct cert *c, const char *renew_message);
 /* After a start or a reload: a deploy that is owed or failed runs again. */
 void certdeploy_resume(struct cert *c, const char *why);
 /* Abandons the run in flight (it runs again at the next start); its waiters are told. */

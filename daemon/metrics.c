@@ -11,6 +11,7 @@
 #include "daemon/acme/transport.h"
 #include "daemon/ca.h"
 #include "daemon/cert.h"
+#include "daemon/certserved.h"
 #include "daemon/daemon.h"
 #include "daemon/metrics.h"
 
@@ -292,6 +293,26 @@ static bool name_dns_failures(const struct state_name *n, int64_t *ret)
 	return true;
 }
 
+static bool cert_served_matches(const struct cert *c, const struct state_cert *st, int64_t *ret)
+{
+	bool matches;
+	int64_t at;
+
+	(void)st;
+	if (!certserved_last(c, &matches, &at))
+		return false;
+	*ret = matches;
+	return true;
+}
+
+static bool cert_served_checked(const struct cert *c, const struct state_cert *st, int64_t *ret)
+{
+	bool matches;
+
+	(void)st;
+	return certserved_last(c, &matches, ret);
+}
+
 void metrics_collect(const struct daemon *d, struct metrics_writer *w)
 {
 	const char *build[] = { "version", PERSISTD_VERSION, NULL };
@@ -322,6 +343,13 @@ void metrics_collect(const struct daemon *d, struct metrics_writer *w)
 		    "Consecutive failed renewal attempts (0 after a success).", cert_failures);
 	cert_family(w, d, "persistd_cert_renewing", "1 while an order is in flight.",
 		    cert_renewing);
+	cert_family(w, d, "persistd_cert_served_matches",
+		    "check_served: 1 when the server serves the current certificate, 0 when it "
+		    "serves another or none could be read; absent without check_served.",
+		    cert_served_matches);
+	cert_family(w, d, "persistd_cert_served_check_timestamp_seconds",
+		    "check_served: when the server was last probed (Unix seconds).",
+		    cert_served_checked);
 
 	name_family(w, d, "persistd_name_level",
 		    "Alert level of the name's record: 0 OK, 1 WARNING, 2 CRITICAL, 3 ERROR.",

@@ -10,6 +10,8 @@
 #include "common/timeutil.h"
 #include "daemon/ca.h"
 #include "daemon/cert.h"
+#include "daemon/certfiles.h"
+#include "daemon/certserved.h"
 #include "daemon/daemon.h"
 #include "daemon/statusdoc.h"
 
@@ -102,6 +104,7 @@ void statusdoc_write_cert(struct json_writer *w, const struct daemon *d, const s
 	statusdoc_kv_time(w, "ca_retry_until", st && st->ca_retry_until > now ? st->ca_retry_until : 0);
 	statusdoc_kv_time(w, "orders_held_until",
 		st && st->orders_held_until > now ? st->orders_held_until : 0);
+	certserved_write_json(w, c);
 	json_key(w, "names");
 	json_begin_array(w);
 	for (size_t i = 0; i < cfg->n_names; i++) {
@@ -131,6 +134,7 @@ void statusdoc_write_cert(struct json_writer *w, const struct daemon *d, const s
 		_cleanup_free_ char *path = NULL;
 		if (st->has_cert && store_cert_path(d->store, cert_get_name(c), "fullchain.pem", &path) == 0)
 			json_kv_string(w, "fullchain", path);
+		certfiles_write_json(w, d->store, cert_get_name(c));
 	}
 	json_end_object(w);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/strutil.h"
+#include "daemon/archive.h"
 #include "daemon/store.h"
 
 struct store {
@@ -123,6 +124,26 @@ int store_cert_path(struct store *s, const char *cert, const char *file, char **
 	if (!store_name_is_safe(cert) || !store_name_is_safe(file))
 		return -EINVAL;
 	return asprintf(ret, "%s/certs/%s/current/%s", s->dir, cert, file) < 0 ? -ENOMEM : 0;
+}
+
+int store_cert_prune(struct store *s, const char *cert, unsigned keep, unsigned also_keep,
+		     unsigned *ret_pruned)
+{
+	/* A backend without it keeps every version (the caller stays quiet about it). */
+	if (!s->ops->cert_prune)
+		return -EOPNOTSUPP;
+	return s->ops->cert_prune(s->impl, cert, keep, also_keep, ret_pruned);
+}
+
+int store_cert_versions(struct store *s, const char *cert, unsigned **ret, size_t *ret_n)
+{
+	_cleanup_free_ char *archive = NULL;
+
+	if (!store_name_is_safe(cert))
+		return -EINVAL;
+	if (asprintf(&archive, "%s/certs/%s/archive", s->dir, cert) < 0)
+		return -ENOMEM;
+	return archive_versions(archive, ret, ret_n);
 }
 
 int store_state_load(struct store *s, char **ret_json, size_t *ret_len)

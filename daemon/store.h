@@ -61,6 +61,8 @@ struct store_ops {
 	int (*cert_load_current_key)(void *impl, const char *cert, struct key **ret);
 	int (*cert_current_version)(void *impl, const char *cert, unsigned *ret);
 	int (*cert_list)(void *impl, char ***ret_names, size_t *ret_n);
+	int (*cert_prune)(void *impl, const char *cert, unsigned keep, unsigned also_keep,
+			  unsigned *ret_pruned);
 };
 
 /* The files backend under state_dir (defined in daemon/store_files). */
@@ -110,6 +112,17 @@ int store_cert_load_current_key(struct store *s, const char *cert, struct key **
 int store_cert_path(struct store *s, const char *cert, const char *file, char **ret);
 /* The version current points to, or -ENOENT. */
 int store_cert_current_version(struct store *s, const char *cert, unsigned *ret);
+
+/* archive_keep: keeps the `keep` newest versions (0: all), the current one and
+ * also_keep (0: none; a version a deploy hook runs on), and removes the
+ * others, each one's private key first (daemon/archive). Without a readable
+ * current version nothing is removed. *ret_pruned (may be NULL) counts the
+ * versions removed. A failure leaves the current version untouched;
+ * -EOPNOTSUPP from a backend that has no cert_prune. */
+int store_cert_prune(struct store *s, const char *cert, unsigned keep, unsigned also_keep,
+		     unsigned *ret_pruned);
+/* The archive versions of the host's local copy, ascending (daemon/archive). */
+int store_cert_versions(struct store *s, const char *cert, unsigned **ret, size_t *ret_n);
 
 /* One writer per store, for as long as this process lives: the daemon,
  * --oneshot and --revoke take it before they read state. mode ("daemon",

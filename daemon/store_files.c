@@ -14,6 +14,7 @@
 #include "common/limits.h"
 #include "common/strutil.h"
 #include "common/x509.h"
+#include "daemon/archive.h"
 #include "daemon/statelock.h"
 #include "daemon/store.h"
 #include "daemon/store_files.h"
@@ -462,6 +463,27 @@ static int files_cert_current_version(void *impl, const char *cert, unsigned *re
 	return 0;
 }
 
+static int files_cert_prune(void *impl, const char *cert, unsigned keep, unsigned also_keep,
+			    unsigned *ret_pruned)
+{
+	struct store_files *s = impl;
+	_cleanup_free_ char *dir = NULL, *archive = NULL;
+	unsigned protect[2] = { 0, also_keep };
+	int r;
+
+	if (ret_pruned)
+		*ret_pruned = 0;
+	r = files_cert_current_version(impl, cert, &protect[0]);
+	if (r < 0)
+		return r;
+	r = cert_dir(s, cert, false, &dir);
+	if (r < 0)
+		return r;
+	if (path_of(&archive, "%s/archive", dir) < 0)
+		return -ENOMEM;
+	return archive_prune(archive, keep, protect, ELEMENTSOF(protect), ret_pruned);
+}
+
 static int current_path(struct store_files *s, const char *cert, const char *file, char **ret)
 {
 	if (!store_name_is_safe(cert) || !store_name_is_safe(file))
@@ -579,4 +601,5 @@ const struct store_ops store_files_ops = {
 	.cert_load_current_key = files_cert_load_current_key,
 	.cert_current_version = files_cert_current_version,
 	.cert_list = files_cert_list,
+	.cert_prune = files_cert_prune,
 };

@@ -93,6 +93,21 @@ function renderTable(st) {
     if (c.last_error)
       tbody.append(el('tr', { class: 'reason' }, el('td', {}),
         el('td', { colspan: '6' }, 'Last error: ' + c.last_error)));
+    const sv = c.served;
+    if (sv) {
+      tbody.append(el('tr', {},
+        el('td', {}, ''),
+        el('td', { class: 'muted' }, '(served ' + sv.target + ')'),
+        el('td', {}, levelBadge(sv.level)),
+        el('td', {}, !sv.checked ? 'UNCHECKED' : sv.error ? 'NO_ANSWER' :
+          sv.matches ? 'CURRENT' : sv.stale ? 'STALE' : 'OTHER'),
+        el('td', {}, day(sv.not_after)),
+        el('td', { class: 'num' }, '-'),
+        el('td', {}, day(sv.next_check))));
+      if (sv.checked && !sv.matches && sv.reason)
+        tbody.append(el('tr', { class: 'reason' }, el('td', {}),
+          el('td', { colspan: '6' }, sv.reason)));
+    }
     for (const n of c.names || []) {
       tbody.append(el('tr', {},
         el('td', {}, ''),

@@ -141,6 +141,41 @@ static void test_max_orders_per_hour(void **state)
 		     6, "expected a whole number");
 }
 
+/* issue 13: check_served, check_served_sni, check_served_grace and archive_keep. */
+static void test_served_and_archive_keep(void **state)
+{
+	(void)state;
+	struct config_errors errs = { 0 };
+	int r;
+	_cleanup_(config_freep) struct config *c = parse(
+		"[daemon]\narchive_keep = 0\n[ca a]\ndirectory = https://x/d\n"
+		"[cert w]\nca = a\nnames = a.example\ncheck_served = [::1]:8443\n"
+		"check_served_sni = b.example\ncheck_served_grace = 90s\narchive_keep = 3\n"
+		"[cert v]\nca = a\nnames = v.example\n",
+		&errs, &r);
+
+	assert_int_equal(r, 0);
+	assert_int_equal(c->daemon.archive_keep, 0);
+	const struct config_cert *w = config_find_cert(c, "w"), *v = config_find_cert(c, "v");
+	assert_string_equal(w->check_served_host, "::1");
+	assert_int_equal(w->check_served_port, 8443);
+	assert_string_equal(w->check_served_sni, "b.example");
+	assert_int_equal(w->check_served_grace_ms, 90000);
+	assert_true(w->has_archive_keep);
+	assert_int_equal(w->archive_keep, 3);
+	assert_null(v->check_served_host);
+	assert_false(v->has_archive_keep);
+	assert_int_equal(v->check_served_grace_ms, 600000);
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nca = a\nnames = a.example\n"
+		     "check_served = www.example.com\n",
+		     6, "the port is required");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nca = a\nnames = a.example\n"
+		     "check_served = ::1:443\n",
+		     6, "in brackets");
+	expect_error("[daemon]\narchive_keep = 1001\n", 2, "from 0 to 1000");
+	expect_error("[daemon]\narchive_keep = -1\n", 2, "from 0 to 1000");
+}
+
 static void test_trust_anchor_none(void **state)
 {
 	(void)state;
@@ -510,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_trust_anchor_none),
 		cmocka_unit_test(test_max_orders_per_hour),
+		cmocka_unit_test(test_served_and_archive_keep),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_persist_refuses_dns_write),
 		cmocka_unit_test(test_load_dropins),
