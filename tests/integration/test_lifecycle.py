@@ -105,19 +105,40 @@ def test_add_issue_revoke_replace_remove_purge(world):
     assert not any(c["revoked"] for c in w.ca.certs())
     p = ctl(env, "revoke", "www", "--reason", "bogus", "--yes", check=2)
     assert "reason" in p.stderr
+    # Without its records the replacement cannot be ordered yet, so the
+    # revoked certificate stays in use for status to show.
+    w.zone.set("www A 192.0.2.1")
     p = ctl(env, "revoke", "www", "--reason", "keyCompromise", "--yes", check=0)
-    assert first["serial"] in p.stdout
+    assert first["serial"] in p.stdout and "replacement" in p.stdout, p.stdout
     at_ca = {c["serial"].lower().lstrip("0"): c for c in w.ca.certs()}
     revoked = at_ca[first["serial"].lower().lstrip("0")]
     assert revoked["revoked"] is True and revoked["reason"] == 1, revoked
-    # The daemon replaces it (a new serial); status said revoked until then,
-    # and the record in state.json keeps what was revoked.
-    new = env.wait_for(lambda: (lambda d: d if d["has_cert"] and d["serial"] != first["serial"]
-                                else None)(detail(env, "www")),
-                       timeout=120, what="the replacement")
-    assert new["revoked"] is False
+    env.wait_for(lambda: idle(env, "www"), timeout=60, what="the refused replacement")
+    c = cert_status(env, "www")
+    assert c["revoked"] is True and c["cert_level"] == "ERROR", c
+    assert c["revoked_serial"] == first["serial"] and c["revoked_reason"] == "keyCompromise"
+    assert "revoked" in c["cert_level_reason"]
+    st, rc = env.ctl_json("status")
+    assert rc == 2
+    p = env.ctl("status")
+    assert "REVOKED" in p.stdout, p.stdout
+    assert "ALERT ERROR cert-revoked" in env.read_log()
+    # Revoking it again: the CA says it is revoked already; an error, exit 1.
+    p = ctl(env, "revoke", "www", "--yes", check=1)
+    assert "revoked" in p.stderr.lower(), p.stderr
+
+    # With the records back, the daemon replaces it by itself (a new serial,
+    # no longer revoked), once the retry after the refused attempt is due.
+    publish_all(w)
+    env.shift_time(3600)
+
+    def replaced():
+        d = detail(env, "www")
+        return d if d["has_cert"] and d["serial"] != first["serial"] else None
+    new = env.wait_for(replaced, timeout=120, what="the replacement")
+    assert new["revoked"] is False and new["cert_level"] == "OK", new
     assert new["revoked_serial"] == first["serial"]
-    assert new["revoked_reason"] == "keyCompromise"
+
     # remove of the cert in the main file: refused with its file:line.
     p = ctl(env, "remove", "legacy", check=2)
     assert f"{env.conf}:" in p.stderr and "by hand" in p.stderr, p.stderr
