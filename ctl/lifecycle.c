@@ -96,6 +96,31 @@ static int add_reload(const struct remote_options *o, const char *file, bool *re
 	return r;
 }
 
+/* add --json: one object; records null when the daemon did not reload. */
+static int print_added(const char *name, const char *file, bool reloaded, yajl_val recs)
+{
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(true);
+	const char *out;
+	size_t len;
+
+	if (!w)
+		return EXIT_FAIL;
+	json_begin_object(w);
+	json_kv_string(w, "cert", name);
+	json_kv_string(w, "file", file);
+	json_kv_bool(w, "reloaded", reloaded);
+	json_key(w, "records");
+	if (recs)
+		json_value(w, recs);
+	else
+		json_null(w);
+	json_end_object(w);
+	if (json_writer_finish(w, &out, &len) < 0)
+		return EXIT_FAIL;
+	fwrite(out, 1, len, stdout);
+	return 0;
+}
+
 int ctl_add(const struct remote_options *o, int argc, char **argv)
 {
 	static const char usage[] =
@@ -190,7 +215,7 @@ int ctl_add(const struct remote_options *o, int argc, char **argv)
 		return r;
 	if (!reloaded) {
 		if (opt.json)
-			printf("{\"cert\":\"%s\",\"file\":\"%s\",\"reloaded\":false}\n", d.name, file);
+			print_added(d.name, file, false, NULL);
 		else
 			printf("added cert '%s': %s\n", d.name, file);
 		fprintf(stderr, "persistctl: persistd is not running (nothing at %s): the cert "
@@ -212,24 +237,7 @@ int ctl_add(const struct remote_options *o, int argc, char **argv)
 	if (json_object_1("name", d.name, &params) < 0)
 		return EXIT_FAIL;
 	r = call(&opt, "add", "records.generate", params, REMOTECALL_TIMEOUT_MS, &recs);
-	if (r)
-		return r;
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(true);
-	const char *out;
-	size_t len;
-	if (!w)
-		return EXIT_FAIL;
-	json_begin_object(w);
-	json_kv_string(w, "cert", d.name);
-	json_kv_string(w, "file", file);
-	json_kv_bool(w, "reloaded", true);
-	json_key(w, "records");
-	json_value(w, recs);
-	json_end_object(w);
-	if (json_writer_finish(w, &out, &len) < 0)
-		return EXIT_FAIL;
-	fwrite(out, 1, len, stdout);
-	return 0;
+	return r ? r : print_added(d.name, file, true, recs);
 }
 
 /* ---- remove ---- */

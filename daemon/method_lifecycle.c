@@ -365,11 +365,14 @@ void method_lifecycle_config_path(struct control_call *call, yajl_val params, vo
 {
 	struct daemon *d = userdata;
 	struct json_writer *w = json_writer_new(false);
+	/* Absolute, so that a persistctl in another directory finds the same
+	 * file (the daemon never changes its directory: relative is from here). */
+	_cleanup_free_ char *abs = realpath(d->config_path, NULL);
 
 	(void)params;
 	if (w) {
 		json_begin_object(w);
-		json_kv_string(w, "config_path", d->config_path);
+		json_kv_string(w, "config_path", abs ? abs : d->config_path);
 		json_kv_string(w, "state_dir", store_get_dir(d->store));
 		json_end_object(w);
 	}

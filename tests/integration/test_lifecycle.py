@@ -203,6 +203,10 @@ def test_add_and_remove_while_the_daemon_is_down(world):
     env.start()
     assert cert_status(env, "www") is not None
     env.stop()
+    p = ctl(env, "--json", "add", "api", "--ca", "test", "--name", "api.example.test", check=0)
+    out = json.loads(p.stdout)
+    assert out["reloaded"] is False and out["records"] is None
+    ctl(env, "remove", "api", check=0)
     p = ctl(env, "remove", "www", check=0)
     assert "not running" in p.stdout, p.stdout
     assert dropins(env) == []
@@ -216,8 +220,13 @@ def test_add_and_remove_while_the_daemon_is_down(world):
 def test_renew_all(world):
     w = world
     env = w.env.start()
-    for name in ("a", "b", "c"):
+    for name in ("a", "b"):
         ctl(env, "add", name, "--ca", "test", "--name", f"{name}.example.test", check=0)
+    # --json: one object with the records to publish.
+    p = ctl(env, "--json", "add", "c", "--ca", "test", "--name", "c.example.test", check=0)
+    out = json.loads(p.stdout)
+    assert out["reloaded"] is True and out["file"].endswith("certs.d/c.conf")
+    assert [r["owner"] for r in out["records"]] == ["_validation-persist.c.example.test"]
     ctl(env, "remove", "legacy", check=2)
     # legacy stays without a record: renew --all over the three added certs
     # and legacy fails for legacy alone.
