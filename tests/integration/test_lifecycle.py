@@ -249,3 +249,14 @@ def test_renew_all(world):
         assert by[name]["ok"] and not by[name]["renewed"] and "not due" in by[name]["message"]
     assert by["legacy"]["ok"] == (not by["legacy"]["due"])
     assert rc == (0 if by["legacy"]["ok"] else 1), out
+
+    # remove --revoke: revoked first (no replacement ordered), then removed.
+    ctl(env, "remove", "a", "--reason", "superseded", check=2)
+    ctl(env, "remove", "a", "--revoke", check=2)
+    serial = detail(env, "a")["serial"]
+    p = ctl(env, "remove", "a", "--revoke", "--reason", "superseded", "--yes", check=0)
+    assert serial in p.stdout and "removed cert 'a'" in p.stdout, p.stdout
+    issued = [c for c in w.ca.certs() if c["names"] == ["a.example.test"]]
+    assert len(issued) == 1 and issued[0]["revoked"] and issued[0]["reason"] == 4, issued
+    assert cert_status(env, "a") is None
+    assert dropins(env) == ["b.conf", "c.conf"]
