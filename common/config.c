@@ -101,6 +101,12 @@ static int check_named_files(struct config *c, struct config_errors *errs)
 
 int config_load(const char *path, struct config **ret, struct config_errors *errs)
 {
+	return config_load_candidate(path, NULL, NULL, 0, ret, errs);
+}
+
+int config_load_candidate(const char *path, const char *cand_file, const char *cand_text,
+			  size_t cand_len, struct config **ret, struct config_errors *errs)
+{
 	_cleanup_(config_freep) struct config *c = config_new();
 	struct dirent **list = NULL;
 	char dir[PATH_MAX];
@@ -141,6 +147,11 @@ int config_load(const char *path, struct config **ret, struct config_errors *err
 		free(list[i]);
 	}
 	free(list);
+	if (cand_file && (!failed || failed == -EINVAL)) {
+		r = config_parse_text(c, cand_file, cand_text, cand_len, false, errs);
+		if (r == -ENOMEM || (r < 0 && !failed))
+			failed = r;
+	}
 	if (failed)
 		return failed;
 	r = config_finish(c, errs);

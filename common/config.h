@@ -33,6 +33,12 @@
  * validates the whole. On failure errs holds at least one error. */
 int config_load(const char *path, struct config **ret, struct config_errors *errs);
 
+/* The same, with one more drop-in that is not on disk yet: cand_text parsed
+ * as the file cand_file (its name in errors), after the others. persistctl
+ * add validates a new certs.d/NAME.conf this way before writing it. */
+int config_load_candidate(const char *path, const char *cand_file, const char *cand_text,
+			  size_t cand_len, struct config **ret, struct config_errors *errs);
+
 /* What a valid config can still get wrong at run time, for persistd -t:
  * files it names that are missing, not regular files or unreadable for the
  * calling user (trust_anchor, ca_bundle, eab_hmac_file), hooks that are not

@@ -11,6 +11,7 @@
 #include "common/macro.h"
 #include "common/strutil.h"
 #include "ctl/check.h"
+#include "ctl/lifecycle.h"
 #include "ctl/output.h"
 #include "ctl/record.h"
 #include "ctl/remote.h"
@@ -30,7 +31,14 @@ static const char main_help[] =
 	"  record [NAME]          the TXT records to publish, from the daemon's account\n"
 	"  check [NAME|--all]     re-check records now (monitoring: exit 0/1/2/3)\n"
 	"  renew NAME [--force]   renew now and wait for the outcome\n"
+	"  renew --all [--force]  renew every cert that is due (or all) and wait\n"
 	"  reload                 re-read the configuration\n"
+	"  add NAME --ca CA --name FQDN [--name FQDN...] [--key-type T]\n"
+	"      [--persist-until DATE] [--deploy-hook PATH]\n"
+	"                         write certs.d/NAME.conf, reload, print the records\n"
+	"  remove NAME [--revoke [--reason R]] [--purge] [--yes]\n"
+	"                         delete certs.d/NAME.conf and reload (--purge: the files)\n"
+	"  revoke NAME [--reason R] --yes   revoke the current certificate (irreversible)\n"
 	"  account show [CA]      the ACME account of each CA\n"
 	"  account rollover [CA] --yes    replace the account key (irreversible)\n"
 	"  account deactivate CA --yes    end the account at the CA (irreversible)\n"
@@ -58,6 +66,14 @@ static int cmd_record(const struct remote_options *o, int argc, char **argv)
 	if (argc >= 2 && streq(argv[1], "lint"))
 		return ctl_record_lint(argc - 1, argv + 1);
 	return ctl_record_remote(o, argc, argv);
+}
+
+static int cmd_renew(const struct remote_options *o, int argc, char **argv)
+{
+	for (int i = 1; i < argc && !streq(argv[i], "--"); i++)
+		if (streq(argv[i], "--all"))
+			return ctl_renew_all(o, argc, argv);
+	return ctl_renew(o, argc, argv);
 }
 
 static int cmd_check(const struct remote_options *o, int argc, char **argv)
@@ -150,9 +166,10 @@ int main(int argc, char **argv)
 		int (*run)(const struct remote_options *o, int argc, char **argv);
 	} commands[] = {
 		{ "status", ctl_status }, { "list", ctl_list },	    { "show", ctl_show },
-		{ "record", cmd_record }, { "check", cmd_check },   { "renew", ctl_renew },
+		{ "record", cmd_record }, { "check", cmd_check },   { "renew", cmd_renew },
 		{ "reload", ctl_reload }, { "account", ctl_account }, { "probe", ctl_probe },
-		{ "watch", ctl_watch },
+		{ "watch", ctl_watch },	  { "add", ctl_add },	      { "remove", ctl_remove },
+		{ "revoke", ctl_revoke },
 	};
 	struct remote_options o = {
 		.socket = getenv("PERSISTD_SOCKET") && *getenv("PERSISTD_SOCKET")
@@ -216,6 +233,7 @@ int main(int argc, char **argv)
 	}
 	if (socket)
 		o.socket = socket;
+	o.config = config;
 	o.json = json;
 	if (!cmd) {
 		fputs(main_help, stderr);

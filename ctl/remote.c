@@ -71,11 +71,13 @@ static enum level add_cert_rows(struct output_table *t, yajl_val c, bool with_na
 	fmt_date(c, "not_after", until, sizeof(until));
 	fmt_int(c, "days_left", days, sizeof(days));
 	fmt_date(c, "next_renewal", next, sizeof(next));
-	bool renewing = false;
+	bool renewing = false, revoked = false;
 	(void)json_get_bool(c, "renewing", &renewing);
+	(void)json_get_bool(c, "revoked", &revoked);
 	const char *cells[] = {
 		str_or(c, "name", "?"), "(certificate)", cert_level,
-		has_cert ? "ISSUED" : (renewing ? "RENEWING" : "NONE"), until, days, "-",
+		revoked ? "REVOKED" : has_cert ? "ISSUED" : (renewing ? "RENEWING" : "NONE"), until,
+		days, "-",
 		renewing ? "now" : next, str_or(c, "last_error", "-"),
 	};
 	worst = level_merge(worst, output_daemon_level(cert_level));

@@ -22,6 +22,7 @@ struct remote_options {
 	const char *socket;   /* control socket path */
 	bool json;            /* print the daemon's JSON answer */
 	bool color;           /* colour on a TTY */
+	const char *config;   /* -c CONFIG, or NULL: the daemon's configuration file */
 };
 
 /* What a call may take before the daemon counts as not answering, and the

@@ -31,6 +31,7 @@ static const struct {
 	[ALERT_CERT_REJECTED] = { "cert-rejected", "9626b9ff32294da09cb5ba40d1b8657a" },
 	[ALERT_CERT_ORDER_LIMIT] = { "cert-order-limit", "871c0dfaf20c44f7b94c1fc0ed8188db" },
 	[ALERT_CERT_SERVED_STALE] = { "served-stale", "c05e87d5aa0343f4ad7d964bfe465357" },
+	[ALERT_CERT_REVOKED] = { "cert-revoked", "ab3abde832174157974c16c3a34d2971" },
 };
 _Static_assert(ELEMENTSOF(kinds) == _ALERT_KIND_MAX, "alert kinds");
 

@@ -34,6 +34,7 @@ enum alert_kind {
 	ALERT_CERT_REJECTED,      /* the CA issued a certificate unfit to install */
 	ALERT_CERT_ORDER_LIMIT,   /* the issuance circuit breaker stopped a new order */
 	ALERT_CERT_SERVED_STALE,  /* check_served: the server still serves an old or expiring one */
+	ALERT_CERT_REVOKED,       /* the certificate in use was revoked (persistctl revoke) */
 	_ALERT_KIND_MAX,
 };
 

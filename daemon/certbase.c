@@ -145,7 +145,8 @@ bool certbase_cert_update_level(struct cert *c, int64_t now)
 	str_printf(message, why_size + 300, "%s: %s", c->name, why);
 	bool expired = st->has_cert && now > st->not_after;
 	struct alert a = {
-		.kind = level == LEVEL_ERROR && !expired && st->cert_rejected ? ALERT_CERT_REJECTED
+		.kind = level == LEVEL_ERROR && !expired && state_cert_is_revoked(st) ? ALERT_CERT_REVOKED
+			: level == LEVEL_ERROR && !expired && st->cert_rejected ? ALERT_CERT_REJECTED
 			: level == LEVEL_ERROR && !expired ? ALERT_CERT_RENEWAL_FAILED
 			: level == LEVEL_WARNING && st->failures == 0 && st->deploy_failed
 				? ALERT_CERT_DEPLOY_FAILED

@@ -115,8 +115,9 @@ int64_t certdue_next_renewal(struct cert *c, int64_t now)
 	struct state_cert *st = cert_state(c);
 	int64_t due;
 
-	if (!st || !st->has_cert || st->order_url || st->order_requested_at)
-		due = now; /* nothing to serve yet, or an order in flight to resume or find */
+	if (!st || !st->has_cert || st->order_url || st->order_requested_at ||
+	    state_cert_is_revoked(st))
+		due = now; /* nothing (valid) to serve yet, or an order in flight to resume or find */
 	else if (st->ari_start > 0 && st->ari_end >= st->ari_start) {
 		/* RFC 9773 section 4.2: a random time inside the window, chosen once. */
 		if (st->next_renewal >= st->ari_start && st->next_renewal <= st->ari_end)

@@ -121,6 +121,16 @@ enum level certlevel_cert(const struct config_daemon *dc, const struct config_ce
 			   st->last_error ? ": " : "", st->last_error ? st->last_error : "");
 		return LEVEL_ERROR;
 	}
+	if (state_cert_is_revoked(st)) {
+		char when[40];
+		time_format_iso(st->revoked_at, when, sizeof(when));
+		str_printf(why, size, "the certificate in use (serial %s) was revoked at %s%s%s%s; "
+				      "a replacement is due now%s%s",
+			   st->serial, when, st->revoked_reason ? " (" : "",
+			   st->revoked_reason ? st->revoked_reason : "", st->revoked_reason ? ")" : "",
+			   st->last_error ? ": " : "", st->last_error ? st->last_error : "");
+		return LEVEL_ERROR;
+	}
 	if (st->failures == 0 && st->deploy_failed && cfg->deploy_hook) {
 		str_printf(why, size, "certificate valid until %s is installed, but its deploy hook "
 				      "failed: %s",

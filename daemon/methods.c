@@ -15,6 +15,7 @@
 #include "daemon/cert.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/method_lifecycle.h"
 #include "daemon/methods.h"
 #include "daemon/reload.h"
 #include "daemon/statusdoc.h"
@@ -715,6 +716,10 @@ static const struct control_method methods[] = {
 	{ "account.show", false, on_account_show },
 	{ "account.rollover", true, on_account_rollover },
 	{ "account.deactivate", true, on_account_deactivate },
+	{ "revoke", true, method_lifecycle_revoke },
+	{ "renew.all", true, method_lifecycle_renew_all },
+	{ "certs.purge", true, method_lifecycle_purge },
+	{ "config.path", false, method_lifecycle_config_path },
 	{ "ca.probe", false, on_ca_probe },
 	{ "events.subscribe", false, on_events_subscribe },
 	{ "test.shift_time", true, on_test_shift_time },

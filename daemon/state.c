@@ -21,6 +21,11 @@ int state_set_str(char **slot, const char *v)
 	return 0;
 }
 
+bool state_cert_is_revoked(const struct state_cert *c)
+{
+	return c->has_cert && c->serial && c->revoked_serial && streq(c->serial, c->revoked_serial);
+}
+
 /* Field tables: one description drives both directions. */
 enum field_type {
 	F_STR,
@@ -91,6 +96,9 @@ static const struct field cert_fields[] = {
 	FIELD(struct state_cert, alerted_at, F_INT),
 	FIELD(struct state_cert, deploy_pending, F_BOOL),
 	FIELD(struct state_cert, deploy_failed, F_BOOL),
+	FIELD(struct state_cert, revoked_serial, F_STR),
+	FIELD(struct state_cert, revoked_at, F_INT),
+	FIELD(struct state_cert, revoked_reason, F_STR),
 };
 
 static const struct field ca_fields[] = {
@@ -219,6 +227,8 @@ static void state_cert_free(struct state_cert *c)
 	free(c->order_url);
 	free(c->order_replaces);
 	free(c->records_hint);
+	free(c->revoked_serial);
+	free(c->revoked_reason);
 	free(c->level_reason);
 	free(c->order_times);
 	free(c);

@@ -96,6 +96,11 @@ struct state_cert {
 	 * failed when it last ended badly (last_error says how) */
 	bool deploy_pending;
 	bool deploy_failed;
+	/* the last revocation asked for (persistctl revoke): the current certificate
+	 * is revoked while its serial is revoked_serial (state_cert_is_revoked) */
+	char *revoked_serial;    /* owned or NULL */
+	int64_t revoked_at;
+	char *revoked_reason;    /* owned: the RFC 5280 reason name, or NULL for none */
 };
 
 struct state_ca {
@@ -132,6 +137,9 @@ struct state_name *state_cert_get_name(struct state_cert *c, const char *name, b
 /* Drops certs and names that are no longer configured; keeps the rest. */
 void state_cert_retain_names(struct state_cert *c, char *const *names, size_t n);
 void state_retain_certs(struct state *s, const char *const *names, size_t n);
+
+/* Is the certificate in use the one revoked last (then it must be replaced)? */
+bool state_cert_is_revoked(const struct state_cert *c);
 
 /* Replaces *slot with a copy of v (NULL clears). -ENOMEM. */
 int state_set_str(char **slot, const char *v);

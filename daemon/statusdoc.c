@@ -100,6 +100,11 @@ void statusdoc_write_cert(struct json_writer *w, const struct daemon *d, const s
 	statusdoc_kv_time(w, "last_renewal", st ? st->last_renewal : 0);
 	json_kv_string(w, "last_error", st ? st->last_error : NULL);
 	json_kv_int(w, "failures", st ? st->failures : 0);
+	/* The certificate in use was revoked (persistctl revoke) and awaits its replacement. */
+	json_kv_bool(w, "revoked", st && state_cert_is_revoked(st));
+	statusdoc_kv_time(w, "revoked_at", st ? st->revoked_at : 0);
+	json_kv_string(w, "revoked_serial", st ? st->revoked_serial : NULL);
+	json_kv_string(w, "revoked_reason", st ? st->revoked_reason : NULL);
 	/* When something holds renewals (the CA's Retry-After, max_orders_per_hour). */
 	statusdoc_kv_time(w, "ca_retry_until", st && st->ca_retry_until > now ? st->ca_retry_until : 0);
 	statusdoc_kv_time(w, "orders_held_until",

@@ -2,9 +2,12 @@
  * backend's ops; what is local to the host whatever the backend (the
  * deployed copies' paths, the state_dir) is answered here. */
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/strutil.h"
 #include "daemon/archive.h"
@@ -144,6 +147,32 @@ int store_cert_versions(struct store *s, const char *cert, unsigned **ret, size_
 	if (asprintf(&archive, "%s/certs/%s/archive", s->dir, cert) < 0)
 		return -ENOMEM;
 	return archive_versions(archive, ret, ret_n);
+}
+
+static int on_purge_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	/* FTW_DEPTH: a directory comes after its contents; FTW_PHYS: a link is
+	 * removed itself, never followed. */
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -errno : 0;
+}
+
+int store_cert_purge(struct store *s, const char *cert)
+{
+	_cleanup_free_ char *dir = NULL;
+	struct stat st;
+
+	if (!store_name_is_safe(cert))
+		return -EINVAL;
+	if (asprintf(&dir, "%s/certs/%s", s->dir, cert) < 0)
+		return -ENOMEM;
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	int r = nftw(dir, on_purge_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	return r < 0 ? -errno : r > 0 ? -EIO : r;
 }
 
 int store_state_load(struct store *s, char **ret_json, size_t *ret_len)

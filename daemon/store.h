@@ -110,6 +110,12 @@ int store_cert_load_current(struct store *s, const char *cert, char **ret_pem, s
 int store_cert_load_current_key(struct store *s, const char *cert, struct key **ret);
 /* Absolute path of a file of the current version ("fullchain.pem", ...). */
 int store_cert_path(struct store *s, const char *cert, const char *file, char **ret);
+/* Deletes everything stored locally for a cert that is no longer configured
+ * (persistctl remove --purge): <state_dir>/certs/<cert>, every version and key,
+ * without following symbolic links out of it. -ENOENT when there is nothing;
+ * -EINVAL for an unsafe name. XXX: in fleet mode the shared store keeps its
+ * copies; only this host's files go. */
+int store_cert_purge(struct store *s, const char *cert);
 /* The version current points to, or -ENOENT. */
 int store_cert_current_version(struct store *s, const char *cert, unsigned *ret);
 

@@ -29,6 +29,11 @@ int revoke_reason_from_string(const char *s)
 	return -EINVAL;
 }
 
+const char *revoke_reason_to_string(int code)
+{
+	return code >= 0 && (size_t)code < ELEMENTSOF(reasons) ? reasons[code] : NULL;
+}
+
 static void job_free(struct revoke_job *j)
 {
 	free(j->payload);

@@ -29,3 +29,5 @@ int revoke_send(struct acme_conn *conn, const char *payload, struct key *cert_ke
 
 /* "unspecified", "keyCompromise", "superseded", ... -> code; -EINVAL. */
 int revoke_reason_from_string(const char *s);
+/* The reverse: the name of an RFC 5280 reason code, NULL for none (7, or out of range). */
+const char *revoke_reason_to_string(int code);

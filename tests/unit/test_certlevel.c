@@ -95,6 +95,17 @@ static void test_cert(void **state)
 	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_WARNING);
 	st.deploy_failed = false;
 
+	/* The revoked certificate in use is ERROR until another one is. */
+	st.serial = (char *)"0a1b";
+	st.revoked_serial = (char *)"0a1b";
+	st.revoked_reason = (char *)"keyCompromise";
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_ERROR);
+	assert_non_null(strstr(why, "revoked"));
+	assert_non_null(strstr(why, "keyCompromise"));
+	st.serial = (char *)"0c0d";
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_OK);
+	st.serial = st.revoked_serial = st.revoked_reason = NULL;
+
 	st.failures = 2;
 	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_WARNING);
 	st.not_after = NOW + 3 * SEC_PER_DAY;

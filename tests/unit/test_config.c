@@ -322,6 +322,26 @@ static void test_load_dropins(void **state)
 	config_errors_done(&errs);
 	unlink(p);
 
+	/* A candidate drop-in (persistctl add) is parsed with the others, under
+	 * its own name in errors, and is refused like a file on disk. */
+	snprintf(p, sizeof(p), "%s/new.conf", dropins);
+	const char *cand = "[cert three]\nca = a\nnames = three.example\n";
+	assert_int_equal(config_load_candidate(path, p, cand, strlen(cand), &c, &errs), 0);
+	assert_int_equal(c->n_certs, 3);
+	assert_non_null(config_find_cert(c, "three"));
+	assert_string_equal(config_find_cert(c, "three")->file, p);
+	config_free(c);
+	assert_int_equal(access(p, F_OK), -1); /* nothing written */
+	cand = "[cert one]\nca = a\nnames = x.example\n";
+	assert_int_equal(config_load_candidate(path, p, cand, strlen(cand), &c, &errs), -EINVAL);
+	assert_string_equal(errs.items[0].file, p);
+	assert_non_null(strstr(errs.items[0].message, "duplicate [cert one]"));
+	config_errors_done(&errs);
+	cand = "[cert four]\nca = nope\nnames = four.example\n";
+	assert_int_equal(config_load_candidate(path, p, cand, strlen(cand), &c, &errs), -EINVAL);
+	assert_non_null(strstr(errs.items[0].message, "nope"));
+	config_errors_done(&errs);
+
 	snprintf(p, sizeof(p), "%s/missing.conf", dir);
 	assert_int_equal(config_load(p, &c, &errs), -ENOENT);
 	assert_non_null(strstr(errs.items[0].message, "cannot read"));

@@ -33,6 +33,10 @@ static void test_round_trip(void **state)
 	c->order_times[1] = 1800000300;
 	c->n_order_times = 2;
 	assert_int_equal(state_set_str(&c->order_url, "https://ca/order/9"), 0);
+	assert_int_equal(state_set_str(&c->serial, "0a1b"), 0);
+	assert_int_equal(state_set_str(&c->revoked_serial, "0a1b"), 0);
+	assert_int_equal(state_set_str(&c->revoked_reason, "keyCompromise"), 0);
+	c->revoked_at = 1800000200;
 	struct state_name *n = state_cert_get_name(c, "*.example.com", true);
 	n->level = LEVEL_CRITICAL;
 	n->has_until = true;
@@ -55,6 +59,12 @@ static void test_round_trip(void **state)
 	assert_int_equal(c2->n_order_times, 2);
 	assert_int_equal(c2->order_times[1], 1800000300);
 	assert_string_equal(c2->order_url, "https://ca/order/9");
+	/* A revocation survives a restart: the certificate stays marked. */
+	assert_true(state_cert_is_revoked(c2));
+	assert_string_equal(c2->revoked_reason, "keyCompromise");
+	assert_int_equal(c2->revoked_at, 1800000200);
+	assert_int_equal(state_set_str(&c2->serial, "0c0d"), 0);
+	assert_false(state_cert_is_revoked(c2)); /* replaced */
 	assert_int_equal(c2->names[0].level, LEVEL_CRITICAL);
 	assert_int_equal(c2->names[0].persist_until, -5);
 	assert_int_equal(state_get_ca(back, "le", false)->offers_persist, 1);

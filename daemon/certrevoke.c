@@ -1,0 +1,33 @@
+/* daemon/certrevoke.c: see certrevoke.h. */
+#include "common/strutil.h"
+#include "daemon/certbase.h"
+#include "daemon/certdue.h"
+#include "daemon/certrevoke.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/sched.h"
+#include "daemon/state.h"
+
+void certrevoke_note(struct cert *c, const char *serial, const char *reason, int64_t at,
+		     bool replace)
+{
+	struct state_cert *st = cert_state(c);
+	int64_t now = daemon_now(c->d);
+
+	if (!st || !serial || !st->serial || !streq(st->serial, serial))
+		return; /* a new certificate came meanwhile: nothing to replace */
+	if (state_set_str(&st->revoked_serial, serial) < 0 ||
+	    state_set_str(&st->revoked_reason, reason) < 0)
+		log_error("cert '%s': out of memory recording the revocation", c->name);
+	st->revoked_at = at;
+	daemon_state_changed(c->d);
+	(void)certbase_cert_update_level(c, now);
+	if (!replace || c->d->oneshot)
+		return;
+	/* The same as the cert's own scheduling: due now, unless held. */
+	int64_t due = certdue_next_renewal(c, now);
+	st->next_renewal = due;
+	log_info("cert '%s': certificate %s revoked; replacing it%s", c->name, serial,
+		 due > now ? " once renewals are no longer held" : " now");
+	(void)sched_at(c->d->sched, &c->renew_item, due);
+}
