@@ -2,11 +2,31 @@
  * on a libuv loop, written to libuv's handle rules. Replaces Debian's broken
  * libgetdns_ex_uv (see docs/notes/getdns-libuv.md; never link that library).
  *
- * Owns: one registration per schedule() call, holding at most one uv_poll_t
- * (read and write together) and one uv_timer_t. A registration is freed only
- * in the close callback of its last handle; a closed handle is never
- * restarted or reused. run() and run_once() are no-ops: the caller drives
- * uv_run(), and must never call getdns_context_run().
+ * Owns: one epoll set of its own (Linux), watched by one uv_poll_t, holding
+ * the fds getdns asks about; a table of those fds, keyed by fd number, each
+ * with the union of the directions its registrations want; and one
+ * registration per schedule() call, holding at most one uv_timer_t. An fd
+ * enters the set (EPOLL_CTL_ADD) when a first registration wants it, its
+ * directions change with one EPOLL_CTL_MOD, and it leaves (EPOLL_CTL_DEL)
+ * in the clear() that drops its last registration: getdns clears before it
+ * closes, so the set never holds a closed fd, whose number the next socket()
+ * reuses (and a child that inherited the socket cannot keep a dead entry in
+ * the set). Events carry a generation per fd, so that an event fetched
+ * before a clear() is not delivered to a later registration on the reused
+ * number. A UDP query costs four epoll_ctl calls (ADD write, DEL, ADD read,
+ * DEL) and no ioctl; libuv's uv_poll_t per registration cost ten and two
+ * (init probes with ADD+DEL and sets O_NONBLOCK, every start deletes first,
+ * close deletes). The DEL is never deferred past clear(), though a MOD
+ * would save one call when getdns re-schedules the fd at once: a socket
+ * closed while still in the set stays in it as long as a forked child holds
+ * it, and can no longer be deleted by number.
+ *
+ * A registration is freed only when its timer has closed and no dispatch is
+ * running (a callback may clear other registrations of the same fd);
+ * a closed handle is never restarted. run() and run_once() are no-ops: the
+ * caller drives uv_run(), and must never call getdns_context_run(). The
+ * poll handle is referenced only while some fd is watched, so the loop
+ * ends when getdns waits for nothing.
  *
  * Lifetime: struct getdns_uv is owned by the caller and attached to exactly
  * one getdns context. After getdns_context_destroy() (which calls cleanup()
@@ -15,9 +35,10 @@
  * a close callback that then calls on_drained (if set), or immediately if
  * nothing was open. Run the loop to get there.
  *
- * Errors: schedule() fails only on out-of-memory or a libuv refusal; getdns
- * ignores that code, so the adapter counts it in stats.errors and reports it
- * to on_error (if set) so the owner can log it. One loop, one thread. */
+ * Errors: schedule() fails only on out-of-memory or a kernel or libuv
+ * refusal; getdns ignores that code, so the adapter counts it in
+ * stats.errors and reports it to on_error (if set) so the owner can log it.
+ * One loop, one thread. */
 #pragma once
 
 /* macro.h before uv.h: <sys/param.h> (via uv.h) also defines MIN/MAX, and
@@ -31,6 +52,7 @@
 
 struct getdns_uv;
 struct getdns_uv_reg;
+struct getdns_uv_fd;
 
 struct getdns_uv_stats {
 	uint64_t schedules;        /* successful schedule() calls */
@@ -40,12 +62,23 @@ struct getdns_uv_stats {
 	uint64_t errors;           /* schedule() failures */
 	uint64_t live;             /* registrations scheduled and not yet cleared */
 	uint64_t allocated;        /* registrations not yet freed (live + closing) */
+	uint64_t epoll_ctls;       /* epoll_ctl calls on the adapter's set */
+	uint64_t stale;            /* events dropped: their fd was cleared meanwhile */
 };
 
 struct getdns_uv {
 	getdns_eventloop base;           /* first: getdns sees &base */
 	uv_loop_t *loop;                 /* borrowed */
 	struct getdns_uv_reg *regs;      /* owned: live registrations, doubly linked */
+	struct getdns_uv_reg *grave;     /* owned: dead, freed after the dispatch */
+	struct getdns_uv_fd *fds;        /* owned: indexed by fd number */
+	int n_fds;
+	int watched;                     /* fds in the epoll set */
+	int epfd;                        /* -1 until the first fd is scheduled */
+	uv_poll_t ep;                    /* ep.data == this; watches epfd */
+	bool ep_open;                    /* ep initialised, its close not yet done */
+	unsigned dispatching;            /* depth of our callbacks into getdns */
+	uint64_t round;                  /* fd dispatches so far */
 	bool detached;                   /* cleanup() ran */
 	struct getdns_uv_stats stats;
 	void *data;                      /* the owner's, untouched */
@@ -60,5 +93,5 @@ void getdns_uv_init(struct getdns_uv *a, uv_loop_t *loop);
 /* getdns_context_set_eventloop(); -EINVAL if getdns refuses. */
 int getdns_uv_attach(struct getdns_uv *a, getdns_context *ctx);
 
-/* True once cleanup() ran and every registration has been freed. */
+/* True once cleanup() ran and every registration and handle has been freed. */
 bool getdns_uv_drained(const struct getdns_uv *a);
