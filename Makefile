@@ -122,7 +122,7 @@ $(O)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LIBDAEMON) $(LIBCOMMON) $(ALL_LDFLAGS) $(LIBS)
 
-$(O)/bench/%: tests/bench/%.c $(LIBDAEMON) $(LIBCOMMON)
+$(O)/bench/%: tests/bench/%.c tests/bench/legacy_getdns_uv.inc $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(LIBDAEMON) $(LIBCOMMON) $(ALL_LDFLAGS) $(LIBS)
 
