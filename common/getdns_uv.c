@@ -15,9 +15,16 @@
  * wakes the loop again. */
 #define EP_BATCH 128
 
+/* Registrations kept for reuse (their timer still initialised): a UDP
+ * query schedules twice, and a uv_close per timer costs a trip through the
+ * loop's closing queue. */
+#define POOL_MAX 1024
+
 struct getdns_uv_fd {
 	uint32_t gen;                     /* bumped on every ADD: tells reuse apart */
-	uint32_t interest;                /* EPOLLIN|EPOLLOUT in the set; 0: not in it */
+	uint32_t interest;                /* EPOLLIN|EPOLLOUT its registrations want */
+	bool in_set;                      /* this fd's file is in the set (as far as we know) */
+	bool armed;                       /* ...and armed: EPOLLONESHOT has not fired since */
 	struct getdns_uv_reg *regs;       /* registrations on this fd */
 };
 
@@ -26,12 +33,12 @@ struct getdns_uv_reg {
 	getdns_eventloop_event *ev;       /* borrowed; NULL once cleared */
 	struct getdns_uv_reg *prev, *next; /* on owner->regs while live */
 	struct getdns_uv_reg *fprev, *fnext; /* on owner->fds[fd].regs while live */
-	struct getdns_uv_reg *gnext;      /* on owner->grave */
+	struct getdns_uv_reg *gnext;      /* on owner->grave or owner->pool */
 	int fd;                           /* -1: a timer only */
 	uint32_t events;                  /* EPOLLIN|EPOLLOUT it wants */
 	uint64_t round;                   /* the fd dispatch that last visited it */
 	uv_timer_t timer;                 /* timer.data == this */
-	bool has_timer;
+	bool timer_init;                  /* timer initialised (kept across reuse) */
 	bool timer_closing;
 	bool dead;                        /* cleared or closed by cleanup */
 };
@@ -68,8 +75,10 @@ static void reg_unlink(struct getdns_uv_reg *g)
 	g->prev = g->next = NULL;
 }
 
-/* Frees g once nothing can reach it: its timer closed and no dispatch
- * running (the dispatch loop re-reads g->dead after each callback). */
+static void on_timer_closed(uv_handle_t *h);
+
+/* Retires g once nothing can reach it (no dispatch running: the dispatch
+ * loop re-reads g->dead after each callback): into the pool, or freed. */
 static void reg_maybe_free(struct getdns_uv_reg *g)
 {
 	struct getdns_uv *a = g->owner;
@@ -83,6 +92,20 @@ static void reg_maybe_free(struct getdns_uv_reg *g)
 	}
 	assert(a->stats.allocated > 0);
 	a->stats.allocated--;
+	if (!a->detached && a->stats.pooled < POOL_MAX) {
+		g->gnext = a->pool;
+		a->pool = g;
+		a->stats.pooled++;
+		return;
+	}
+	if (g->timer_init) {
+		/* Counted again until its close callback frees it. */
+		a->stats.allocated++;
+		g->timer_init = false;
+		g->timer_closing = true;
+		uv_close((uv_handle_t *)&g->timer, on_timer_closed);
+		return;
+	}
 	free(g);
 }
 
@@ -100,8 +123,9 @@ static void on_timer_closed(uv_handle_t *h)
 	struct getdns_uv_reg *g = h->data;
 	struct getdns_uv *a = g->owner;
 
-	g->timer_closing = false;
-	reg_maybe_free(g);
+	assert(a->stats.allocated > 0);
+	a->stats.allocated--;
+	free(g);
 	maybe_drained(a);
 }
 
@@ -113,8 +137,12 @@ static int ep_ctl(struct getdns_uv *a, int op, int fd, uint32_t events, uint32_t
 	return epoll_ctl(a->epfd, op, fd, &e) < 0 ? -errno : 0;
 }
 
-/* Brings the set in line with what fd's registrations want: one ADD, MOD
- * or DEL, or nothing. */
+/* Brings the set in line with what fd's registrations want. The set is
+ * EPOLLONESHOT: a fired entry stays in the set disabled, so it never fires
+ * again whatever happens to the file (closed and its number reused, or
+ * kept open by a forked child), and getdns' usual clear-close needs no
+ * DEL; switching a socket from write to read is one MOD. Inside the
+ * dispatch of fd itself, dropping to nothing waits for fd_settle(). */
 static int fd_update(struct getdns_uv *a, int fd)
 {
 	struct getdns_uv_fd *s = &a->fds[fd];
@@ -123,36 +151,74 @@ static int fd_update(struct getdns_uv *a, int fd)
 
 	for (struct getdns_uv_reg *g = s->regs; g; g = g->fnext)
 		want |= g->events;
-	if (want == s->interest)
+	if (want && !s->interest)
+		a->watched++;
+	else if (!want && s->interest)
+		a->watched--;
+	if (a->watched == 0)
+		uv_unref((uv_handle_t *)&a->ep);
+	else
+		uv_ref((uv_handle_t *)&a->ep);
+	if (!want) {
+		s->interest = 0;
+		if (s->in_set && a->dispatch_fd != fd) {
+			if (s->armed) {
+				/* Armed and unwanted: it could still fire. */
+				r = ep_ctl(a, EPOLL_CTL_DEL, fd, 0, s->gen);
+				if (r < 0 && r != -EBADF && r != -ENOENT)
+					report(a, r, "clear: epoll_ctl DEL");
+			}
+			s->in_set = s->armed = false;
+		}
 		return 0;
-	if (s->interest == 0) {
+	}
+	if (want == s->interest && s->armed)
+		return 0;
+	uint32_t ev = want | EPOLLONESHOT;
+	if (s->in_set) {
+		r = ep_ctl(a, EPOLL_CTL_MOD, fd, ev, s->gen);
+		if (r == -ENOENT || r == -EBADF) {
+			/* Closed (and the number reused) since: a new file. */
+			s->gen++;
+			r = ep_ctl(a, EPOLL_CTL_ADD, fd, ev, s->gen);
+		}
+	} else {
 		s->gen++;
-		r = ep_ctl(a, EPOLL_CTL_ADD, fd, want, s->gen);
-		if (r == -EEXIST) /* closed without a clear() and reused: same number, new file */
-			r = ep_ctl(a, EPOLL_CTL_MOD, fd, want, s->gen);
-		if (r < 0)
-			return r;
-		if (a->watched++ == 0)
-			uv_ref((uv_handle_t *)&a->ep);
-	} else if (want == 0) {
-		/* Before getdns closes fd. EBADF/ENOENT: it closed first, and
-		 * the kernel dropped the entry itself. */
-		r = ep_ctl(a, EPOLL_CTL_DEL, fd, 0, s->gen);
-		if (r < 0 && r != -EBADF && r != -ENOENT)
-			report(a, r, "clear: epoll_ctl DEL");
+		r = ep_ctl(a, EPOLL_CTL_ADD, fd, ev, s->gen);
+		if (r == -EEXIST) /* still in the set, disabled: the same file */
+			r = ep_ctl(a, EPOLL_CTL_MOD, fd, ev, s->gen);
+	}
+	if (r < 0) {
+		s->in_set = s->armed = false;
+		s->interest = 0;
 		if (--a->watched == 0)
 			uv_unref((uv_handle_t *)&a->ep);
-	} else {
-		r = ep_ctl(a, EPOLL_CTL_MOD, fd, want, s->gen);
-		if (r == -ENOENT) {
-			s->gen++;
-			r = ep_ctl(a, EPOLL_CTL_ADD, fd, want, s->gen);
-		}
-		if (r < 0)
-			return r;
+		return r;
 	}
+	s->in_set = s->armed = true;
 	s->interest = want;
 	return 0;
+}
+
+/* After fd's dispatch: re-arm what is still wanted (a registration getdns
+ * kept), forget what is not (disabled, or closed already). */
+static void fd_settle(struct getdns_uv *a, int fd)
+{
+	if (fd >= a->n_fds)
+		return;
+	struct getdns_uv_fd *s = &a->fds[fd];
+	if (s->interest) {
+		int r = fd_update(a, fd);
+		if (r < 0)
+			report(a, r, "re-arming: epoll_ctl");
+	} else if (s->in_set) {
+		if (s->armed) {
+			int r = ep_ctl(a, EPOLL_CTL_DEL, fd, 0, s->gen);
+			if (r < 0 && r != -EBADF && r != -ENOENT)
+				report(a, r, "clear: epoll_ctl DEL");
+		}
+		s->in_set = s->armed = false;
+	}
 }
 
 static void fd_detach(struct getdns_uv_reg *g)
@@ -207,10 +273,8 @@ static void reg_close(struct getdns_uv_reg *g)
 	reg_unlink(g);
 	g->owner->stats.live--;
 	fd_detach(g);
-	if (g->has_timer) {
-		g->timer_closing = true;
-		uv_close((uv_handle_t *)&g->timer, on_timer_closed);
-	}
+	if (g->timer_init)
+		uv_timer_stop(&g->timer);
 	reg_maybe_free(g);
 }
 
@@ -223,16 +287,18 @@ static void dispatch_fd(struct getdns_uv *a, int fd, uint32_t events)
 {
 	uint64_t round = ++a->round;
 
+	a->fds[fd].armed = false; /* EPOLLONESHOT fired */
 	if (events & (EPOLLERR | EPOLLHUP))
 		events |= EPOLLIN | EPOLLOUT;
+	a->dispatch_fd = fd;
 	for (;;) {
 		if (a->detached || fd >= a->n_fds)
-			return;
+			break;
 		struct getdns_uv_reg *g = a->fds[fd].regs;
 		while (g && g->round == round)
 			g = g->fnext;
 		if (!g)
-			return;
+			break;
 		g->round = round;
 		getdns_eventloop_event *ev = g->ev;
 		uint32_t ready = events & g->events;
@@ -247,6 +313,9 @@ static void dispatch_fd(struct getdns_uv *a, int fd, uint32_t events)
 		if ((ready & EPOLLIN) && ev->read_cb)
 			ev->read_cb(ev->userarg);
 	}
+	a->dispatch_fd = -1;
+	if (!a->detached)
+		fd_settle(a, fd);
 }
 
 static void on_ep(uv_poll_t *p, int status, int uv_events)
@@ -358,10 +427,21 @@ static getdns_return_t vmt_schedule(getdns_eventloop *loop, int fd, uint64_t tim
 		return GETDNS_RETURN_GENERIC_ERROR;
 	}
 
-	struct getdns_uv_reg *g = calloc(1, sizeof(*g));
-	if (!g) {
-		report(a, -ENOMEM, "schedule: allocating a registration");
-		return GETDNS_RETURN_MEMORY_ERROR;
+	struct getdns_uv_reg *g = a->pool;
+	if (g) {
+		a->pool = g->gnext;
+		a->stats.pooled--;
+		/* The timer stays initialised (and stopped) at this address. */
+		g->ev = NULL;
+		g->prev = g->next = g->fprev = g->fnext = g->gnext = NULL;
+		g->events = 0;
+		g->dead = g->timer_closing = false;
+	} else {
+		g = calloc(1, sizeof(*g));
+		if (!g) {
+			report(a, -ENOMEM, "schedule: allocating a registration");
+			return GETDNS_RETURN_MEMORY_ERROR;
+		}
 	}
 	g->owner = a;
 	g->fd = -1;
@@ -394,12 +474,14 @@ static getdns_return_t vmt_schedule(getdns_eventloop *loop, int fd, uint64_t tim
 		}
 	}
 	if (ev->timeout_cb && timeout != UINT64_MAX) {
-		r = uv_timer_init(a->loop, &g->timer);
-		if (r < 0) {
-			report(a, r, "schedule: uv_timer_init");
-			goto fail;
+		if (!g->timer_init) {
+			r = uv_timer_init(a->loop, &g->timer);
+			if (r < 0) {
+				report(a, r, "schedule: uv_timer_init");
+				goto fail;
+			}
+			g->timer_init = true;
 		}
-		g->has_timer = true;
 		g->timer.data = g;
 		/* getdns may schedule long after the loop last woke up. */
 		uv_update_time(a->loop);
@@ -432,6 +514,13 @@ static void vmt_cleanup(getdns_eventloop *loop)
 		reg_close(a->regs);
 	}
 	a->detached = true;
+	while (a->pool) {
+		struct getdns_uv_reg *g = a->pool;
+		a->pool = g->gnext;
+		a->stats.pooled--;
+		a->stats.allocated++; /* reg_maybe_free counts it out again */
+		reg_maybe_free(g);
+	}
 	free(a->fds);
 	a->fds = NULL;
 	a->n_fds = 0;
@@ -466,6 +555,7 @@ void getdns_uv_init(struct getdns_uv *a, uv_loop_t *loop)
 		.base.vmt = &getdns_uv_vmt,
 		.loop = loop,
 		.epfd = -1,
+		.dispatch_fd = -1,
 	};
 }
 

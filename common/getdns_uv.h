@@ -61,7 +61,8 @@ struct getdns_uv_stats {
 	uint64_t breaches;         /* schedule() of an event that was still scheduled */
 	uint64_t errors;           /* schedule() failures */
 	uint64_t live;             /* registrations scheduled and not yet cleared */
-	uint64_t allocated;        /* registrations not yet freed (live + closing) */
+	uint64_t allocated;        /* registrations not yet freed or pooled (live + closing) */
+	uint64_t pooled;           /* retired registrations kept for reuse */
 	uint64_t epoll_ctls;       /* epoll_ctl calls on the adapter's set */
 	uint64_t stale;            /* events dropped: their fd was cleared meanwhile */
 };
@@ -70,7 +71,8 @@ struct getdns_uv {
 	getdns_eventloop base;           /* first: getdns sees &base */
 	uv_loop_t *loop;                 /* borrowed */
 	struct getdns_uv_reg *regs;      /* owned: live registrations, doubly linked */
-	struct getdns_uv_reg *grave;     /* owned: dead, freed after the dispatch */
+	struct getdns_uv_reg *grave;     /* owned: dead, retired after the dispatch */
+	struct getdns_uv_reg *pool;      /* owned: retired, for reuse */
 	struct getdns_uv_fd *fds;        /* owned: indexed by fd number */
 	int n_fds;
 	int watched;                     /* fds in the epoll set */
@@ -78,6 +80,7 @@ struct getdns_uv {
 	uv_poll_t ep;                    /* ep.data == this; watches epfd */
 	bool ep_open;                    /* ep initialised, its close not yet done */
 	unsigned dispatching;            /* depth of our callbacks into getdns */
+	int dispatch_fd;                 /* the fd whose callbacks run; -1: none */
 	uint64_t round;                  /* fd dispatches so far */
 	bool detached;                   /* cleanup() ran */
 	struct getdns_uv_stats stats;
