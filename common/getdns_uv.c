@@ -23,6 +23,7 @@
 struct getdns_uv_fd {
 	uint32_t gen;                     /* bumped on every ADD: tells reuse apart */
 	uint32_t interest;                /* EPOLLIN|EPOLLOUT its registrations want */
+	uint32_t last;                    /* interest before the last drop to nothing */
 	bool in_set;                      /* this fd's file is in the set (as far as we know) */
 	bool armed;                       /* ...and armed: EPOLLONESHOT has not fired since */
 	struct getdns_uv_reg *regs;       /* registrations on this fd */
@@ -160,6 +161,8 @@ static int fd_update(struct getdns_uv *a, int fd)
 	else
 		uv_ref((uv_handle_t *)&a->ep);
 	if (!want) {
+		if (s->interest)
+			s->last = s->interest;
 		s->interest = 0;
 		if (s->in_set && a->dispatch_fd != fd) {
 			if (s->armed) {
@@ -175,7 +178,11 @@ static int fd_update(struct getdns_uv *a, int fd)
 	if (want == s->interest && s->armed)
 		return 0;
 	uint32_t ev = want | EPOLLONESHOT;
-	if (s->in_set) {
+	/* Dropped to nothing in this fd's dispatch and wanted again: after a
+	 * write, getdns switches the same socket to read (MOD); after a read it
+	 * closes it, and the next socket() may get the number (ADD). A wrong
+	 * guess costs one failed call. */
+	if (s->in_set && (s->interest || s->last == EPOLLOUT)) {
 		r = ep_ctl(a, EPOLL_CTL_MOD, fd, ev, s->gen);
 		if (r == -ENOENT || r == -EBADF) {
 			/* Closed (and the number reused) since: a new file. */
