@@ -51,6 +51,9 @@ struct config_daemon {
 				       * any hour, 1..CONFIG_MAX_ORDERS_PER_HOUR */
 	int log_level;              /* syslog priority */
 	unsigned trust_anchor_line; /* in files[0]; 0: the default */
+	bool trust_ad;              /* dnssec = trust-ad[-remote]: the resolvers validate */
+	bool trust_ad_remote;       /* dnssec = trust-ad-remote: any resolver may say AD */
+	unsigned dnssec_line;       /* in files[0]; 0: the default (validate) */
 };
 
 struct config_ca {

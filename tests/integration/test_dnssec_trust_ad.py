@@ -115,3 +115,21 @@ def test_bad_mode_is_a_usage_error(persistctl_bin, env):
     p = run(persistctl_bin, env.unbound.resolver, "--dnssec", "maybe", "www.signed.test")
     assert p.returncode == 3
     assert "--dnssec 'maybe'" in p.stderr
+
+
+def test_check_config_refuses_remote_ad(persistd_bin, tmp_path):
+    # the daemon's key: dnssec = trust-ad with a resolver elsewhere is an
+    # error at the key's line; trust-ad-remote is accepted
+    conf = tmp_path / "persistd.conf"
+    (tmp_path / "certs.d").mkdir()
+    conf.write_text("[daemon]\nresolver = 127.0.0.1, 192.0.2.1\ndnssec = trust-ad\n\n"
+                    "[ca a]\ndirectory = https://x/d\n")
+    p = subprocess.run([persistd_bin, "--check-config", "-c", str(conf)], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 1, p
+    assert f"{conf}:3:" in p.stderr and "192.0.2.1" in p.stderr, p.stderr
+    conf.write_text("[daemon]\nresolver = 127.0.0.1, 192.0.2.1\ndnssec = trust-ad-remote\n\n"
+                    "[ca a]\ndirectory = https://x/d\n")
+    p = subprocess.run([persistd_bin, "--check-config", "-c", str(conf)], capture_output=True,
+                       text=True, timeout=30)
+    assert "dnssec" not in p.stderr, p.stderr
