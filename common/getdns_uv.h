@@ -2,31 +2,28 @@
  * on a libuv loop, written to libuv's handle rules. Replaces Debian's broken
  * libgetdns_ex_uv (see docs/notes/getdns-libuv.md; never link that library).
  *
- * Owns: one epoll set of its own (Linux), watched by one uv_poll_t, holding
- * the fds getdns asks about; a table of those fds, keyed by fd number, each
- * with the union of the directions its registrations want; and one
- * registration per schedule() call, holding at most one uv_timer_t. An fd
- * enters the set (EPOLL_CTL_ADD) when a first registration wants it, its
- * directions change with one EPOLL_CTL_MOD, and it leaves (EPOLL_CTL_DEL)
- * in the clear() that drops its last registration: getdns clears before it
- * closes, so the set never holds a closed fd, whose number the next socket()
- * reuses (and a child that inherited the socket cannot keep a dead entry in
- * the set). Events carry a generation per fd, so that an event fetched
- * before a clear() is not delivered to a later registration on the reused
- * number. A UDP query costs four epoll_ctl calls (ADD write, DEL, ADD read,
- * DEL) and no ioctl; libuv's uv_poll_t per registration cost ten and two
- * (init probes with ADD+DEL and sets O_NONBLOCK, every start deletes first,
- * close deletes). The DEL is never deferred past clear(), though a MOD
- * would save one call when getdns re-schedules the fd at once: a socket
- * closed while still in the set stays in it as long as a forked child holds
- * it, and can no longer be deleted by number.
+ * Owns: one epoll set of its own (Linux, EPOLLONESHOT), watched by one
+ * uv_poll_t, holding the fds getdns asks about; a table of those fds, keyed
+ * by fd number, each with the union of the directions its registrations
+ * want; and one registration per schedule() call, holding at most one
+ * uv_timer_t, pooled for reuse. A fired one-shot entry stays in the set
+ * disabled and can never fire again, whatever happens to its file (closed
+ * and its number reused by the next socket(), or kept open by a forked
+ * child): so getdns' clear-then-close needs no DEL, and switching a socket
+ * from write to read is one MOD. An entry cleared while still armed is
+ * deleted at once, before getdns can close the fd. Events carry a
+ * generation per fd, so that an event fetched before a clear() is never
+ * delivered to a later socket on the reused number. A UDP query costs two
+ * epoll_ctl calls and no ioctl; libuv's uv_poll_t per registration cost ten
+ * and two (init probes with ADD+DEL and sets O_NONBLOCK, every start
+ * deletes first, close deletes). docs/notes/getdns-libuv.md section 7.
  *
- * A registration is freed only when its timer has closed and no dispatch is
- * running (a callback may clear other registrations of the same fd);
- * a closed handle is never restarted. run() and run_once() are no-ops: the
- * caller drives uv_run(), and must never call getdns_context_run(). The
- * poll handle is referenced only while some fd is watched, so the loop
- * ends when getdns waits for nothing.
+ * A dead registration is retired (pooled, or freed once its timer has
+ * closed) only when no dispatch is running: a callback may clear other
+ * registrations of the same fd. A closed handle is never restarted. run()
+ * and run_once() are no-ops: the caller drives uv_run(), and must never call
+ * getdns_context_run(). The poll handle is referenced only while some fd is
+ * wanted, so the loop ends when getdns waits for nothing.
  *
  * Lifetime: struct getdns_uv is owned by the caller and attached to exactly
  * one getdns context. After getdns_context_destroy() (which calls cleanup()
