@@ -199,7 +199,7 @@ fuzz: deps $(FUZZ_BIN)
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
-	@scripts/bench-dns $(CURDIR)/build
+	@nice scripts/bench-dns $(CURDIR)/build --strace --json $(CURDIR)/build/bench-dns.json
 	@scripts/bench-acme $(CURDIR)/build
 	@scripts/bench-daemon $(CURDIR)/build
 
