@@ -122,7 +122,7 @@ $(O)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LIBDAEMON) $(LIBCOMMON) $(ALL_LDFLAGS) $(LIBS)
 
-$(O)/bench/%: tests/bench/%.c $(LIBDAEMON) $(LIBCOMMON)
+$(O)/bench/%: tests/bench/%.c tests/bench/legacy_getdns_uv.inc $(LIBDAEMON) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(LIBDAEMON) $(LIBCOMMON) $(ALL_LDFLAGS) $(LIBS)
 
@@ -199,7 +199,7 @@ fuzz: deps $(FUZZ_BIN)
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
-	@scripts/bench-dns $(CURDIR)/build
+	@nice scripts/bench-dns $(CURDIR)/build --strace --json $(CURDIR)/build/bench-dns.json
 	@scripts/bench-acme $(CURDIR)/build
 	@scripts/bench-daemon $(CURDIR)/build
 

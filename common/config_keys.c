@@ -311,6 +311,22 @@ int config_keys_daemon(struct config_key_ctx *ctx, const char *k, const char *v,
 		d->trust_anchor_line = ctx->line;
 		return set_path(ctx, k, v, &d->trust_anchor);
 	}
+	if (streq(k, "dnssec")) {
+		/* Who validates: getdns here, or the resolvers (their AD flag). */
+		if (streq(v, "validate"))
+			d->trust_ad = d->trust_ad_remote = false;
+		else if (streq(v, "trust-ad")) {
+			d->trust_ad = true;
+			d->trust_ad_remote = false;
+		} else if (streq(v, "trust-ad-remote"))
+			d->trust_ad = d->trust_ad_remote = true;
+		else {
+			ERR(ctx, "'dnssec = %s': expected validate, trust-ad or trust-ad-remote", v);
+			return -EINVAL;
+		}
+		d->dnssec_line = ctx->line;
+		return 0;
+	}
 	if (streq(k, "recheck_interval")) {
 		r = set_duration(ctx, k, v, &d->recheck_interval_ms);
 		if (r == 0 && d->recheck_interval_ms < 60 * MS_PER_SEC) {
@@ -518,7 +534,7 @@ const char *config_keys_hint(enum config_section t)
 	switch (t) {
 	case CONFIG_SECTION_DAEMON:
 		return "state_dir, control_socket, admin_group, recheck_interval, warn_before, "
-		       "critical_before, resolver, trust_anchor, dns_timeout, dns_max_inflight, "
+		       "critical_before, resolver, trust_anchor, dnssec, dns_timeout, dns_max_inflight, "
 		       "max_orders_per_hour, archive_keep, log_level, http_listen";
 	case CONFIG_SECTION_CA:
 		return "directory, contact, eab_kid, eab_hmac_file, ca_bundle, issuer, profile, "

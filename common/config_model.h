@@ -53,6 +53,9 @@ struct config_daemon {
 	unsigned archive_keep;      /* archive versions kept per cert; 0: all (as certbot) */
 	int log_level;              /* syslog priority */
 	unsigned trust_anchor_line; /* in files[0]; 0: the default */
+	bool trust_ad;              /* dnssec = trust-ad[-remote]: the resolvers validate */
+	bool trust_ad_remote;       /* dnssec = trust-ad-remote: any resolver may say AD */
+	unsigned dnssec_line;       /* in files[0]; 0: the default (validate) */
 };
 
 struct config_ca {

@@ -1,4 +1,5 @@
 /* common/config_parse.c: the INI reader of the configuration. See config_parse.h. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -374,6 +375,29 @@ int config_parse_text(struct config *c, const char *file, const char *text, size
 	return 0;
 }
 
+/* "127.0.0.1", "127.0.0.1@5353", "::1", "::1@53": the resolver syntax
+ * add_resolver accepts ("[::1]@53" too, for good measure). */
+static bool resolver_is_loopback(const char *r)
+{
+	char host[64];
+	unsigned char a[16];
+	const char *at = strrchr(r, '@');
+	size_t n = at ? (size_t)(at - r) : strlen(r);
+
+	if (n > 1 && r[0] == '[' && r[n - 1] == ']') {
+		r++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return false;
+	memcpy(host, r, n);
+	host[n] = 0;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	static const unsigned char v6_loopback[16] = { [15] = 1 };
+	return inet_pton(AF_INET6, host, a) == 1 && memcmp(a, v6_loopback, 16) == 0;
+}
+
 int config_finish(struct config *c, struct config_errors *errs)
 {
 	size_t errors_before = errs ? errs->n + errs->dropped : 0;
@@ -383,6 +407,15 @@ int config_finish(struct config *c, struct config_errors *errs)
 		config_errors_add(errs, c->n_files ? c->files[0] : NULL, 0,
 			  "critical_before is longer than warn_before: expected critical_before "
 			  "<= warn_before");
+	/* Nothing authenticates the AD bit on the wire (docs/man/persistd.conf.5). */
+	for (size_t i = 0; d->trust_ad && !d->trust_ad_remote && i < d->n_resolvers; i++)
+		if (!resolver_is_loopback(d->resolvers[i]))
+			config_errors_add(errs, c->n_files ? c->files[0] : NULL, d->dnssec_line,
+				  "'dnssec = trust-ad' trusts the AD flag only from resolvers on this "
+				  "host, and resolver '%s' is not a loopback address: expected "
+				  "127.0.0.0/8 or ::1, or dnssec = trust-ad-remote if the path to it "
+				  "is trusted",
+				  d->resolvers[i]);
 	for (size_t i = 0; i < c->n_certs; i++) {
 		struct config_cert *cert = c->certs[i];
 		if (!cert->ca_name) {

@@ -31,8 +31,15 @@
  * spent, or after DNSCHECK_MAX_ATTEMPTS attempts; the reason then names
  * what each resolver did.
  *
+ * DNSSEC: validated here by getdns against the trust anchor (every answer's
+ * chain is fetched and verified again: getdns caches nothing across
+ * queries), or, with trust_ad, taken from the AD flag of a validating
+ * resolver on this host (unbound, systemd-resolved, ...), whose cache of
+ * validated keys makes a recheck cost one query per name.
+ *
  * Errors: functions return -errno (-EINVAL bad option or name, -ENOENT
- * missing trust anchor file, -E2BIG over a limit, -ENOMEM, -ESHUTDOWN after
+ * missing trust anchor file, -EPERM trust_ad with a resolver that is not a
+ * loopback address, -E2BIG over a limit, -ENOMEM, -ESHUTDOWN after
  * dnscheck_free()). A function that returns an error never calls its
  * callback. Results arrive through the callback from the loop (never from
  * inside dnscheck_submit()), exactly one per submitted name: a request still
@@ -94,6 +101,13 @@ struct dnscheck_options {
 	size_t n_resolvers;
 	const char *trust_anchor_file; /* DNSKEY/DS RRs; NULL: DNSCHECK_ROOT_ANCHOR */
 	bool no_dnssec;                /* skip validation (dnssec "unchecked") */
+	bool trust_ad;                 /* no validation here: ask with DO and take the
+	                                * resolver's AD flag as "secure" (its absence as
+	                                * "insecure"); a bogus answer is its SERVFAIL.
+	                                * Every resolver must be a loopback address
+	                                * (-EPERM otherwise), unless trust_ad_remote */
+	bool trust_ad_remote;          /* the operator trusts the path to remote
+	                                * resolvers (nothing authenticates the AD bit) */
 	uint64_t timeout_ms;           /* per question, all attempts and resolvers
 	                                * included (see "Retries" above);
 	                                * 0: DNSCHECK_DEFAULT_TIMEOUT_MS */

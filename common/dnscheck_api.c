@@ -96,7 +96,19 @@ int dnscheck_new(uv_loop_t *loop, const struct dnscheck_options *o, struct dnsch
 	}
 
 	getdns_list *anchors = NULL;
-	if (!o->no_dnssec) {
+	if (!o->no_dnssec && o->trust_ad) {
+		/* The resolver validates: DO asks it to, and to say so in AD. */
+		getdns_dict *opt = getdns_dict_create();
+		dc->ext_dnssec = getdns_dict_create();
+		dc->trust_ad = true;
+		if (!opt || !dc->ext_dnssec || getdns_dict_set_int(opt, "do_bit", 1) ||
+		    getdns_dict_set_dict(dc->ext_dnssec, "add_opt_parameters", opt)) {
+			getdns_dict_destroy(opt);
+			r = -ENOMEM;
+			goto fail;
+		}
+		getdns_dict_destroy(opt);
+	} else if (!o->no_dnssec) {
 		r = dnscheck_ctx_read_trust_anchors(o->trust_anchor_file ? o->trust_anchor_file :
 						    DNSCHECK_ROOT_ANCHOR, &anchors);
 		if (r < 0)
@@ -113,6 +125,13 @@ int dnscheck_new(uv_loop_t *loop, const struct dnscheck_options *o, struct dnsch
 	r = dnscheck_ctx_resolvers_new(dc, addrs, o->n_resolvers, anchors);
 	if (r < 0)
 		goto fail;
+	/* Nothing authenticates the AD bit on the wire: only a resolver on
+	 * this host (or one the operator vouches for) may set it. */
+	for (size_t i = 0; dc->trust_ad && !o->trust_ad_remote && i < dc->n_res; i++)
+		if (!dc->res[i]->loopback) {
+			r = -EPERM;
+			goto fail;
+		}
 	getdns_list_destroy(anchors);
 	anchors = NULL;
 

@@ -206,6 +206,18 @@ int dnscheck_ctx_read_trust_anchors(const char *path, getdns_list **ret)
 	return 0;
 }
 
+static bool upstream_is_loopback(getdns_dict *u)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+	getdns_bindata *b;
+
+	if (getdns_dict_get_bindata(u, "address_data", &b) != GETDNS_RETURN_GOOD)
+		return false;
+	if (b->size == 4)
+		return b->data[0] == 127;
+	return b->size == 16 && memcmp(b->data, v6_loopback, 16) == 0;
+}
+
 static int resolver_add(struct dnscheck *dc, getdns_list *ups, bool from_os, getdns_list *anchors,
 			getdns_dict *label_from)
 {
@@ -217,8 +229,10 @@ static int resolver_add(struct dnscheck *dc, getdns_list *ups, bool from_os, get
 	dc->res[dc->n_res++] = c;
 	if (anchors && getdns_context_set_dnssec_trust_anchors(c->g, anchors) != GETDNS_RETURN_GOOD)
 		return -EINVAL;
-	if (label_from)
+	if (label_from) {
 		upstream_label(label_from, c->label, sizeof(c->label));
+		c->loopback = upstream_is_loopback(label_from);
+	}
 	else
 		str_printf(c->label, sizeof(c->label), "the system resolver");
 	return 0;

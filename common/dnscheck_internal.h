@@ -48,6 +48,7 @@ struct dc_ctx {
 	struct getdns_uv uv;          /* uv.data == this; outlives g until drained */
 	bool attached;
 	bool require_aa;              /* an authoritative server, asked directly */
+	bool loopback;                /* its address is 127.0.0.0/8 or ::1 */
 	char address[INET6_ADDRSTRLEN]; /* authoritative: the address it is found by */
 	char label[INET6_ADDRSTRLEN + 8]; /* "ADDR@PORT", for reasons */
 };
@@ -158,6 +159,7 @@ struct dnscheck {
 	struct dc_ctx *auth[DNSCHECK_MAX_AUTH_CONTEXTS]; /* owned */
 	size_t n_auth;
 	getdns_dict *ext_dnssec;      /* owned; NULL with validation off */
+	bool trust_ad;                /* ext_dnssec only sets DO: read the AD flag */
 	uint64_t timeout_ms;
 	unsigned max_inflight;
 	uint16_t auth_port;

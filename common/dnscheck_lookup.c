@@ -281,7 +281,13 @@ static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
 		lookup_retry(l, ctx, e, true, NULL);
 		return;
 	}
-	if (getdns_dict_get_int(reply, "dnssec_status", &v) == GETDNS_RETURN_GOOD) {
+	if (l->dnssec && l->dc->trust_ad) {
+		/* A validating resolver answers bogus data with SERVFAIL
+		 * (handled above): what it does answer is secure or not. */
+		v = 0;
+		(void)getdns_dict_get_int(header, "ad", &v);
+		dnssec_merge(l, v ? DNSCHECK_DNSSEC_SECURE : DNSCHECK_DNSSEC_INSECURE);
+	} else if (getdns_dict_get_int(reply, "dnssec_status", &v) == GETDNS_RETURN_GOOD) {
 		enum dnscheck_dnssec d = dnscheck_rr_dnssec(v);
 		dnssec_merge(l, d);
 		info.bogus = d == DNSCHECK_DNSSEC_BOGUS;

@@ -45,6 +45,10 @@ static const char check_help[] =
 	"  --resolver ADDR[@PORT]   ask this resolver (repeatable; default: /etc/resolv.conf)\n"
 	"  --trust-anchor FILE      DNSSEC trust anchors (default: " DNSCHECK_ROOT_ANCHOR ";\n"
 	"                           'none' skips validation)\n"
+	"  --dnssec MODE            validate (default): getdns validates against the\n"
+	"                           trust anchor; trust-ad: the resolvers validate and\n"
+	"                           their AD flag says \"secure\" (loopback resolvers\n"
+	"                           only); trust-ad-remote: the same, any resolver\n"
 	"  --authoritative          also ask every authoritative server of the zone\n"
 	"  --auth-port PORT         port of the authoritative servers (default 53)\n"
 	"  --no-caa                 skip the CAA pre-flight\n"
@@ -172,6 +176,7 @@ static int parse_args(int argc, char **argv, struct check_args *a, const char **
 		OPT_TIMEOUT,
 		OPT_MAX_INFLIGHT,
 		OPT_THREADS,
+		OPT_DNSSEC,
 	};
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -193,6 +198,7 @@ static int parse_args(int argc, char **argv, struct check_args *a, const char **
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT },
 		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "dnssec", required_argument, NULL, OPT_DNSSEC },
 		{}
 	};
 	bool direct = false, have_now = false;
@@ -249,6 +255,17 @@ static int parse_args(int argc, char **argv, struct check_args *a, const char **
 		}
 		case OPT_TRUST_ANCHOR:
 			a->trust_anchor = optarg;
+			break;
+		case OPT_DNSSEC:
+			if (streq(optarg, "validate"))
+				a->trust_ad = a->trust_ad_remote = false;
+			else if (streq(optarg, "trust-ad"))
+				a->trust_ad = true;
+			else if (streq(optarg, "trust-ad-remote"))
+				a->trust_ad = a->trust_ad_remote = true;
+			else
+				return usage_error("--dnssec '%s': expected validate, trust-ad or "
+						   "trust-ad-remote", optarg);
 			break;
 		case OPT_AUTHORITATIVE:
 			a->authoritative = true;

@@ -27,6 +27,7 @@ struct check_args {
 	const char *resolvers[DNSCHECK_MAX_RESOLVERS];
 	size_t n_resolvers;
 	const char *trust_anchor;
+	bool trust_ad, trust_ad_remote;   /* --dnssec trust-ad[-remote] */
 	bool authoritative;
 	uint16_t auth_port;
 	bool caa;

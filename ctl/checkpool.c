@@ -264,6 +264,8 @@ int checkpool_run(const struct check_args *a, const char *const *names, size_t n
 		.trust_anchor_file = a->trust_anchor && !streq(a->trust_anchor, "none") ? a->trust_anchor
 										 : NULL,
 		.no_dnssec = a->trust_anchor && streq(a->trust_anchor, "none"),
+		.trust_ad = a->trust_ad,
+		.trust_ad_remote = a->trust_ad_remote,
 		.timeout_ms = a->timeout_ms,
 		.auth_port = a->auth_port,
 	};
@@ -300,6 +302,11 @@ int checkpool_run(const struct check_args *a, const char *const *names, size_t n
 				fprintf(stderr, "persistctl check: trust anchor '%s': %s\n",
 					o.trust_anchor_file ? o.trust_anchor_file : DNSCHECK_ROOT_ANCHOR,
 					r == -ENOENT ? "no such file" : "no DNSKEY or DS records in it");
+			else if (r == -EPERM)
+				fputs("persistctl check: --dnssec trust-ad trusts the AD flag only from "
+				      "resolvers on this host (127.0.0.0/8, ::1); name them with "
+				      "--resolver, or say --dnssec trust-ad-remote if the path to "
+				      "them is trusted\n", stderr);
 			else
 				fprintf(stderr, "persistctl check: setting up DNS failed: %s\n",
 					strerror(-r));

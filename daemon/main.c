@@ -259,10 +259,16 @@ static int daemon_setup(struct daemon *d, const char *lock_mode)
 		.n_resolvers = dc->n_resolvers,
 		.trust_anchor_file = dc->trust_anchor,
 		.no_dnssec = !dc->trust_anchor,
+		.trust_ad = dc->trust_ad,
+		.trust_ad_remote = dc->trust_ad_remote,
 		.timeout_ms = dc->dns_timeout_ms,
 		.max_inflight = dc->dns_max_inflight,
 	};
 	r = dnscheck_new(d->loop, &o, &d->dns);
+	if (r == -EPERM)
+		return log_errno(LOG_ERR, r, "starting the DNS checker: dnssec = trust-ad and a "
+				 "system resolver is not a loopback address; name local resolvers "
+				 "with 'resolver', or say dnssec = trust-ad-remote");
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "starting the DNS checker (trust anchor %s): %m",
 				 dc->trust_anchor ? dc->trust_anchor : "none");

@@ -3,11 +3,14 @@
  * sliding window: TXT at _validation-persist.<name> for every name in a file
  * (one per line), nothing parsed beyond the answer count.
  *
- *   bench_getdns --server ADDR@PORT --names FILE [--window N] [--loop uv|native]
- *                [--caa] [--trust-anchor FILE] [--timeout MS]
+ *   bench_getdns --server ADDR@PORT --names FILE [--window N]
+ *                [--loop uv|uv-legacy|native] [--caa] [--trust-anchor FILE]
+ *                [--timeout MS]
  *
  * --loop uv (default) runs getdns on libuv through common/getdns_uv, as
- * persistd does; native uses getdns' own poll loop (getdns_context_run).
+ * persistd does; uv-legacy through the adapter as it was before issue 12
+ * (legacy_getdns_uv.inc: the reference the issue's target is stated
+ * against); native uses getdns' own poll loop (getdns_context_run).
  * --caa adds a CAA query per name and --trust-anchor the DNSSEC extensions,
  * so that the loop can do the same DNS work as `persistctl check --direct`.
  * Prints one line: key=value pairs (names, answered, errors, seconds,
@@ -22,6 +25,7 @@
 #include <time.h>
 
 #include "common/getdns_uv.h"
+#include "legacy_getdns_uv.inc"
 
 struct bench {
 	getdns_context *ctx;
@@ -247,11 +251,18 @@ int main(int argc, char **argv)
 
 	uv_loop_t loop;
 	struct getdns_uv a;
-	bool uv = streq(loop_kind, "uv");
+	struct legacy_uv la;
+	bool legacy = streq(loop_kind, "uv-legacy");
+	bool uv = streq(loop_kind, "uv") || legacy;
+	if (!uv && !streq(loop_kind, "native")) {
+		fprintf(stderr, "bench_getdns: --loop is uv, uv-legacy or native\n");
+		return 2;
+	}
 	if (uv) {
 		uv_loop_init(&loop);
 		getdns_uv_init(&a, &loop);
-		if (getdns_uv_attach(&a, b.ctx) < 0)
+		legacy_uv_init(&la, &loop);
+		if (legacy ? legacy_uv_attach(&la, b.ctx) < 0 : getdns_uv_attach(&a, b.ctx) < 0)
 			return 1;
 	}
 

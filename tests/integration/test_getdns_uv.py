@@ -18,7 +18,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD = pathlib.Path(os.environ.get("PERSISTD_BUILD", ROOT / "build"))
 
-BIG = "\n".join(f'big TXT "{i:02d}' + "x" * 148 + '"' for i in range(20))
+BIG = "\n".join(f'big TXT "{i:02d}' + "x" * 148 + '"' for i in range(20)) + \
+    '\nsmall TXT "ca.test; accounturi=https://ca.test/acct/1"'
 
 
 def stress_bin():
@@ -82,4 +83,16 @@ def test_limit_outstanding_leaves_a_timer_for_cleanup(big_server):
                "--limit", "10")
     assert c["answered"] == "200/200"
     assert int(c["schedules"]) == int(c["clears"]) + int(c["cleanup_closed"])
+    assert c["allocated"] == "0" and c["loop_close"] == "0"
+
+
+def test_udp_query_costs_two_epoll_ctls(big_server):
+    # One EPOLLONESHOT set per adapter: ADD for the write, MOD for the read;
+    # the clear before close needs nothing (libuv's poll handle per
+    # registration cost ten, and two ioctl).
+    # docs/notes/getdns-libuv.md section 7.
+    c = stress(stress_bin(), big_server, "--transport", "udp", "--count", "100",
+               "--name", "small.bench.test", "--answers", "1")
+    assert c["answered"] == "100/100"
+    assert int(c["epoll_ctls"]) <= 2 * 100, c
     assert c["allocated"] == "0" and c["loop_close"] == "0"

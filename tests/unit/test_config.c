@@ -188,6 +188,36 @@ static void test_trust_anchor_none(void **state)
 	assert_null(c->daemon.trust_anchor);
 }
 
+static void test_dnssec_trust_ad(void **state)
+{
+	(void)state;
+	struct config_errors errs = { 0 };
+	int r;
+	_cleanup_(config_freep) struct config *c = parse(
+		"[daemon]\nresolver = 127.0.0.53, ::1, ::1@5353, 127.0.0.1@53\ndnssec = trust-ad\n",
+		&errs, &r);
+
+	assert_int_equal(r, 0);
+	assert_true(c->daemon.trust_ad);
+	assert_false(c->daemon.trust_ad_remote);
+	/* the AD flag of a resolver elsewhere: refused unless said so */
+	expect_error("[daemon]\ndnssec = trust-ad\nresolver = 127.0.0.1, 192.0.2.1@53\n", 2,
+		     "resolver '192.0.2.1@53' is not a loopback address");
+	expect_error("[daemon]\nresolver = 2001:db8::1@53\ndnssec = trust-ad\n", 3,
+		     "trust-ad-remote");
+	expect_error("[daemon]\ndnssec = maybe\n", 2, "expected validate, trust-ad or trust-ad-remote");
+	struct config_errors errs2 = { 0 };
+	_cleanup_(config_freep) struct config *c2 =
+		parse("[daemon]\nresolver = 192.0.2.1\ndnssec = trust-ad-remote\n", &errs2, &r);
+	assert_int_equal(r, 0);
+	assert_true(c2->daemon.trust_ad && c2->daemon.trust_ad_remote);
+	struct config_errors errs3 = { 0 };
+	_cleanup_(config_freep) struct config *c3 =
+		parse("[daemon]\ndnssec = validate\nresolver = 192.0.2.1\n", &errs3, &r);
+	assert_int_equal(r, 0);
+	assert_false(c3->daemon.trust_ad);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -564,6 +594,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_trust_anchor_none),
+		cmocka_unit_test(test_dnssec_trust_ad),
 		cmocka_unit_test(test_max_orders_per_hour),
 		cmocka_unit_test(test_served_and_archive_keep),
 		cmocka_unit_test(test_errors),

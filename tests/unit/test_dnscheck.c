@@ -278,6 +278,46 @@ static void test_new_errors(void **state)
 	drain(&loop);
 }
 
+/* trust_ad takes the AD flag only from resolvers on this host: one that is
+ * not a loopback address is refused before anything is asked, unless the
+ * operator said trust_ad_remote. */
+static void test_trust_ad_needs_loopback(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	struct dnscheck *dc = NULL;
+	const char *remote[] = { "192.0.2.1" };
+	const char *mixed[] = { "127.0.0.1@5353", "[2001:db8::1]@53" };
+	const char *local[] = { "127.0.0.53", "::1" };
+
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(dnscheck_new(&loop, &(struct dnscheck_options){
+						     .resolvers = remote, .n_resolvers = 1,
+						     .trust_ad = true },
+				      &dc),
+			 -EPERM);
+	assert_int_equal(dnscheck_new(&loop, &(struct dnscheck_options){
+						     .resolvers = mixed, .n_resolvers = 2,
+						     .trust_ad = true },
+				      &dc),
+			 -EPERM);
+	assert_null(dc);
+	assert_int_equal(dnscheck_new(&loop, &(struct dnscheck_options){
+						     .resolvers = local, .n_resolvers = 2,
+						     .trust_ad = true },
+				      &dc),
+			 0);
+	dnscheck_free(dc);
+	dc = NULL;
+	assert_int_equal(dnscheck_new(&loop, &(struct dnscheck_options){
+						     .resolvers = remote, .n_resolvers = 1,
+						     .trust_ad = true, .trust_ad_remote = true },
+				      &dc),
+			 0);
+	dnscheck_free(dc);
+	drain(&loop);
+}
+
 static unsigned callbacks, cancelled;
 static bool in_free;
 
@@ -571,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_attempt_schedule),
 		cmocka_unit_test(test_next_resolver),
 		cmocka_unit_test(test_new_errors),
+		cmocka_unit_test(test_trust_ad_needs_loopback),
 		cmocka_unit_test(test_submit_errors_and_free_in_flight),
 		cmocka_unit_test(test_inflight_clamped_to_nofile),
 		cmocka_unit_test(test_silent_server_is_dns_error),

@@ -347,6 +347,149 @@ static void test_schedule_twice_replaces(void **state)
 	finish(&loop, &a);
 }
 
+/* The UDP pattern (write, then cleared and re-scheduled for read, then
+ * cleared and closed) costs an ADD and a MOD on the adapter's EPOLLONESHOT
+ * set: libuv's uv_poll_t per registration cost ten epoll_ctl and two ioctl
+ * (docs/notes/getdns-libuv.md section 7). */
+static void test_udp_pattern_costs_two_epoll_ctls(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	struct getdns_uv a;
+	int sv[2];
+	struct fake f = { .a = &a, .resched_read_on_write = true, .clear_on_read = true };
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	getdns_uv_init(&a, &loop);
+	f.fd = sv[0];
+	f.ev = (getdns_eventloop_event){ .userarg = &f, .write_cb = on_fake_write };
+	assert_int_equal(a.base.vmt->schedule(&a.base, f.fd, UINT64_MAX, &f.ev), GETDNS_RETURN_GOOD);
+	assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 1);
+	assert_int_equal(f.writes, 1);
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(f.reads, 1);
+	assert_int_equal(a.stats.epoll_ctls, 2);
+	close(sv[0]);
+	close(sv[1]);
+	finish(&loop, &a);
+}
+
+/* Two events on one fd, one reading and one writing: both are delivered
+ * (Debian's extension and libuv's one-handle-per-fd rule refused the second
+ * with EEXIST), and clearing one keeps the other watched. */
+static void test_two_events_on_one_fd(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	struct getdns_uv a;
+	int sv[2];
+	struct fake r = { .a = &a, .clear_on_read = true };
+	struct fake w = { .a = &a, .clear_on_write = true };
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	getdns_uv_init(&a, &loop);
+	r.fd = w.fd = sv[0];
+	r.ev = (getdns_eventloop_event){ .userarg = &r, .read_cb = on_fake_read };
+	w.ev = (getdns_eventloop_event){ .userarg = &w, .write_cb = on_fake_write };
+	assert_int_equal(a.base.vmt->schedule(&a.base, sv[0], UINT64_MAX, &r.ev), GETDNS_RETURN_GOOD);
+	assert_int_equal(a.base.vmt->schedule(&a.base, sv[0], UINT64_MAX, &w.ev), GETDNS_RETURN_GOOD);
+	assert_int_equal(a.stats.errors, 0);
+	/* The writer runs and clears; the reader still waits for data. */
+	assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 1);
+	assert_int_equal(w.writes, 1);
+	assert_int_equal(r.reads, 0);
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(r.reads, 1);
+	assert_int_equal(w.writes, 1);
+	close(sv[0]);
+	close(sv[1]);
+	finish(&loop, &a);
+}
+
+/* Two fds ready in one wake-up. The first callback clears the other's
+ * event, closes its fd, and schedules a new socket that gets the same
+ * number and has nothing to read: the event already fetched for the old
+ * socket must not reach the new registration. */
+struct reuse {
+	struct getdns_uv *a;
+	struct fake f[2];
+	int peer[2];
+	struct fake fresh;
+	int fresh_peer;
+	bool done;
+};
+
+static struct reuse *reuse_now;
+
+static void on_reuse_read(void *arg)
+{
+	struct fake *f = arg;
+	struct reuse *u = reuse_now;
+	int me = f == &u->f[1];
+	struct fake *other = &u->f[!me];
+
+	f->reads++;
+	fake_clear(f);
+	if (u->done)
+		return;
+	u->done = true;
+	fake_clear(other);
+	int old = other->fd;
+	close(other->fd);
+	close(u->peer[!me]);
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_int_equal(sv[0], old);
+	u->fresh.fd = sv[0];
+	u->fresh_peer = sv[1];
+	u->fresh.ev = (getdns_eventloop_event){ .userarg = &u->fresh, .read_cb = on_fake_read };
+	assert_int_equal(u->a->base.vmt->schedule(&u->a->base, sv[0], UINT64_MAX, &u->fresh.ev),
+			 GETDNS_RETURN_GOOD);
+}
+
+static void test_stale_event_after_reuse(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	struct getdns_uv a;
+	struct reuse u = { .a = &a, .fresh = { .a = &a, .clear_on_read = true } };
+
+	reuse_now = &u;
+
+	assert_int_equal(uv_loop_init(&loop), 0);
+	getdns_uv_init(&a, &loop);
+	for (int i = 0; i < 2; i++) {
+		int sv[2];
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+		u.f[i] = (struct fake){ .a = &a, .fd = sv[0] };
+		u.peer[i] = sv[1];
+		u.f[i].ev = (getdns_eventloop_event){ .userarg = &u.f[i], .read_cb = on_reuse_read };
+		assert_int_equal(a.base.vmt->schedule(&a.base, sv[0], UINT64_MAX, &u.f[i].ev),
+				 GETDNS_RETURN_GOOD);
+		assert_int_equal(write(sv[1], "x", 1), 1);
+	}
+	assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 1);
+	assert_int_equal(u.f[0].reads + u.f[1].reads, 1);
+	assert_int_equal(u.fresh.reads, 0);
+	assert_int_equal(a.stats.stale, 1);
+	/* The new socket is watched for real. */
+	assert_int_equal(write(u.fresh_peer, "y", 1), 1);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(u.fresh.reads, 1);
+	for (int i = 0; i < 2; i++)
+		if (u.f[i].reads) {
+			close(u.f[i].fd);
+			close(u.peer[i]);
+		}
+	close(u.fresh.fd);
+	close(u.fresh_peer);
+	finish(&loop, &a);
+}
+
 /* A real getdns context: attach, query nothing, destroy, drain. */
 static void test_context_attach_destroy(void **state)
 {
@@ -520,11 +663,13 @@ static int stress(int argc, char **argv)
 		  close_r == 0;
 
 	printf("answered=%u/%u bad=%u time=%.3fs schedules=%llu clears=%llu cleanup_closed=%llu "
-	       "live_at_end=%llu allocated=%llu errors=%llu breaches=%llu loop_close=%d %s\n",
+	       "live_at_end=%llu allocated=%llu errors=%llu breaches=%llu epoll_ctls=%llu "
+	       "loop_close=%d %s\n",
 	       s.good, count, s.bad, secs, (unsigned long long)a.stats.schedules,
 	       (unsigned long long)a.stats.clears, (unsigned long long)a.stats.cleanup_closed,
 	       (unsigned long long)live_at_end, (unsigned long long)a.stats.allocated,
-	       (unsigned long long)a.stats.errors, (unsigned long long)a.stats.breaches, close_r,
+	       (unsigned long long)a.stats.errors, (unsigned long long)a.stats.breaches,
+	       (unsigned long long)a.stats.epoll_ctls, close_r,
 	       ok ? "OK" : "FAIL");
 	return ok ? 0 : 1;
 }
@@ -544,6 +689,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fd_reuse_after_clear),
 		cmocka_unit_test(test_cleanup_closes_leftovers),
 		cmocka_unit_test(test_schedule_twice_replaces),
+		cmocka_unit_test(test_udp_pattern_costs_two_epoll_ctls),
+		cmocka_unit_test(test_two_events_on_one_fd),
+		cmocka_unit_test(test_stale_event_after_reuse),
 		cmocka_unit_test(test_context_attach_destroy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
