@@ -1,13 +1,19 @@
 /* daemon/acme/pollwait.h: how long to wait before asking the CA again about
  * something that is still processing (an authorization, an order, a
  * certificate): the CA's Retry-After when it gave one (capped at a minute),
- * else 500 ms doubling up to 15 s, and no more than 10 minutes in all.
+ * else 100 ms doubling up to 15 s, and no more than 10 minutes in all.
+ * The first wait is short because a CA often finishes in well under a second
+ * (a validation against a DNS server nearby, an issuance without a queue):
+ * the old 500 ms start cost most of a renewal's wall time twice (after the
+ * challenge, after finalize), while starting at 100 ms adds only two
+ * requests to a wait that lasts seconds. A CA that wants fewer says so with
+ * Retry-After, which always wins.
  * Pure: the caller owns the timer and the clock. */
 #pragma once
 
 #include <stdint.h>
 
-#define POLLWAIT_FIRST_MS 500
+#define POLLWAIT_FIRST_MS 100
 #define POLLWAIT_CAP_MS (15 * 1000)
 #define POLLWAIT_MAX_MS (10 * 60 * 1000)
 

@@ -23,6 +23,28 @@ static void test_doubling_and_cap(void **state)
 	assert_int_equal(ms, POLLWAIT_CAP_MS);
 }
 
+/* The schedule itself, written out: a renewal against a quick CA is not held
+ * half a second per poll (issue 12), and a slow one is not asked more than
+ * every 15 s. */
+static void test_schedule(void **state)
+{
+	static const uint64_t want[] = { 100, 200, 400, 800, 1600, 3200, 6400, 12800, 15000, 15000 };
+	struct pollwait p = { 0 };
+	uint64_t ms, total = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_int_equal(pollwait_next(&p, -1, &ms), 0);
+		assert_int_equal(ms, want[i]);
+		total += ms;
+	}
+	assert_int_equal(p.waited_ms, total);
+	/* Retry-After: 0 is no answer: the schedule goes on. */
+	pollwait_reset(&p);
+	assert_int_equal(pollwait_next(&p, 0, &ms), 0);
+	assert_int_equal(ms, 100);
+}
+
 static void test_retry_after(void **state)
 {
 	struct pollwait p = { 0 };
@@ -61,6 +83,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_doubling_and_cap),
+		cmocka_unit_test(test_schedule),
 		cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_total_bound_and_reset),
 	};
