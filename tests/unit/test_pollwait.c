@@ -15,7 +15,7 @@ static void test_doubling_and_cap(void **state)
 	uint64_t ms, want = POLLWAIT_FIRST_MS;
 
 	(void)state;
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 10; i++) {
 		assert_int_equal(pollwait_next(&p, -1, &ms), 0);
 		assert_int_equal(ms, want);
 		want = want * 2 > POLLWAIT_CAP_MS ? POLLWAIT_CAP_MS : want * 2;
