@@ -26,5 +26,11 @@ struct pollwait {
  * the total past POLLWAIT_MAX_MS. retry_after_sec <= 0: the CA said nothing. */
 int pollwait_next(struct pollwait *p, int64_t retry_after_sec, uint64_t *ret_ms);
 
+/* The same doubling with the caller's bounds: first_ms, doubling up to
+ * cap_ms, no more than max_ms in all (dns-01's wait for its record, bounded
+ * by the propagation timeout). pollwait_next() is this with the defaults. */
+int pollwait_next_in(struct pollwait *p, uint64_t first_ms, uint64_t cap_ms, uint64_t max_ms,
+		     int64_t retry_after_sec, uint64_t *ret_ms);
+
 /* Starts over, for the next thing to wait for. */
 void pollwait_reset(struct pollwait *p);
