@@ -200,7 +200,7 @@ fuzz: deps $(FUZZ_BIN)
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@nice scripts/bench-dns $(CURDIR)/build --strace --json $(CURDIR)/build/bench-dns.json
-	@scripts/bench-acme $(CURDIR)/build
+	@nice scripts/bench-acme $(CURDIR)/build --rounds 3 --json $(CURDIR)/build/bench-acme.json
 	@scripts/bench-daemon $(CURDIR)/build
 
 # Config files are never overwritten. certs.d/example.conf.sample is installed

@@ -157,7 +157,8 @@ static int open_tmp_wronly(char *tmpl)
 	return -EEXIST;
 }
 
-int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+static int write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			bool sync_dir)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	int r;
@@ -194,10 +195,20 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 		r = -errno;
 		goto fail;
 	}
-	return dir_fsync(dir);
+	return sync_dir ? dir_fsync(dir) : 0;
 fail:
 	(void)unlink(tmp);
 	return r;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_atomic(path, data, len, mode, true);
+}
+
+int file_write_atomic_batch(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_atomic(path, data, len, mode, false);
 }
 
 int dir_make_parents(const char *path, mode_t mode)

@@ -31,6 +31,11 @@ int file_read_bounded_stat(const char *path, size_t max_bytes, char **ret, size_
 			   struct stat *ret_st);
 
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same without the directory's fsync at the end, for several files in one
+ * directory: the content is on disk, but the new name is durable only once the
+ * caller has called dir_fsync() on the directory, which it must do before
+ * anything relies on the name (one fsync for the set instead of one each). */
+int file_write_atomic_batch(const char *path, const void *data, size_t len, mode_t mode);
 
 /* fsync of a directory, after entries in it changed. */
 int dir_fsync(const char *path);

@@ -349,7 +349,7 @@ static int write_domains(const char *vdir, const char *leaf_pem, size_t leaf_len
 	x509_info_done(&info);
 	if (!line || path_of(&path, "%s/domains", vdir) < 0)
 		return -ENOMEM;
-	return file_write_atomic(path, line, strlen(line), 0644);
+	return file_write_atomic_batch(path, line, strlen(line), 0644);
 }
 
 static int files_cert_install(void *impl, const char *cert, const struct key *k,
@@ -393,7 +393,9 @@ static int files_cert_install(void *impl, const char *cert, const struct key *k,
 		key_pem_free(TAKE_PTR(key_pem));
 		return -ENOMEM;
 	}
-	r = file_write_atomic(p, key_pem, strlen(key_pem), 0600);
+	/* The five files of the version go in with one fsync of vdir at the end
+	 * (file_write_atomic_batch), before `current` can point at them. */
+	r = file_write_atomic_batch(p, key_pem, strlen(key_pem), 0600);
 	key_pem_free(TAKE_PTR(key_pem));
 	if (r < 0)
 		return r;
@@ -406,11 +408,14 @@ static int files_cert_install(void *impl, const char *cert, const struct key *k,
 		p = NULL;
 		if (path_of(&p, "%s/%s", vdir, names[i]) < 0)
 			return -ENOMEM;
-		r = file_write_atomic(p, data[i], lens[i], 0644);
+		r = file_write_atomic_batch(p, data[i], lens[i], 0644);
 		if (r < 0)
 			return r;
 	}
 	r = write_domains(vdir, leaf_pem, leaf_len);
+	if (r < 0)
+		return r;
+	r = dir_fsync(vdir);
 	if (r < 0)
 		return r;
 	r = dir_fsync(archive);

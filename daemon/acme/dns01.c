@@ -6,11 +6,9 @@
 #include "common/dnscheck.h"
 #include "common/strutil.h"
 #include "daemon/acme/dns01.h"
+#include "daemon/acme/pollwait.h"
 #include "daemon/hook.h"
 #include "daemon/log.h"
-
-#define DNS01_POLL_FIRST_MS 1000
-#define DNS01_POLL_CAP_MS 10000
 
 enum dns01_phase {
 	DNS01_SETTING,
@@ -36,8 +34,7 @@ struct dns01_job {
 	bool lookup_pending;        /* a dnscheck callback will come */
 	bool cleanup_requested;
 	uv_timer_t timer;           /* timer.data == this */
-	uint64_t waited_ms;
-	uint64_t poll_ms;
+	struct pollwait poll;       /* the wait for the record */
 	bool freeing;
 };
 
@@ -159,16 +156,15 @@ static void on_lookup(const struct dnscheck_txt_result *res, void *userdata)
 		report_ready(j, 0, why);
 		return;
 	}
-	uint64_t ms = j->poll_ms ? j->poll_ms : DNS01_POLL_FIRST_MS;
-	if (j->waited_ms + ms > j->propagation_timeout_ms) {
+	uint64_t ms;
+	if (pollwait_next_in(&j->poll, DNS01_POLL_FIRST_MS, DNS01_POLL_CAP_MS,
+			     j->propagation_timeout_ms, -1, &ms) < 0) {
 		char msg[500];
 		str_printf(msg, sizeof(msg), "the value at %s did not propagate within %" PRIu64 " s (%s)",
 			   j->owner, j->propagation_timeout_ms / 1000, why);
 		report_ready(j, -ETIMEDOUT, msg);
 		return;
 	}
-	j->waited_ms += ms;
-	j->poll_ms = MIN(ms * 2, (uint64_t)DNS01_POLL_CAP_MS);
 	(void)uv_timer_start(&j->timer, on_poll_timer, ms, 0);
 }
 

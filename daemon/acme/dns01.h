@@ -7,7 +7,9 @@
  * then waits until every authoritative server of the zone answers VALUE at
  * that name (asking the configured resolver instead when no NS set can be
  * found, as with pebble-challtestsrv), polling until the propagation
- * timeout. dns01_clean() runs `HOOK clean ...` and then frees the job; the
+ * timeout: the first check right after the hook, then after 250 ms doubling
+ * up to 10 s (daemon/acme/pollwait), so a record that is there within a
+ * second is seen within a second. dns01_clean() runs `HOOK clean ...` and then frees the job; the
  * order engine calls it on every path once set was attempted, success or
  * failure. Once the daemon is stopping (hook_stop_all), a running hook is
  * stopped and a clean hook is not started: the log then names the TXT
@@ -19,6 +21,9 @@
 
 #include <stdint.h>
 #include <uv.h>
+
+#define DNS01_POLL_FIRST_MS 250
+#define DNS01_POLL_CAP_MS 10000
 
 struct dnscheck;
 struct dns01_job;

@@ -127,3 +127,53 @@ def test_ca_errors_are_reported(setup):
     assert done["error"] == -71 and done["rejected"], done  # EPROTO
     assert "we will not install" in done["message"]
     assert "chain" not in done and "key" not in done
+
+
+def order_requests(ca):
+    """The ACME POSTs from the last newOrder on, as (kind, status, fault) tuples:
+    kind is new-order, authz, chall, order (POST-as-GET of the order), finalize, cert."""
+    reqs = [r for r in ca.requests() if r["method"] == "POST"]
+    start = max(i for i, r in enumerate(reqs) if r["path"] == "/acme/new-order")
+    out = []
+    for r in reqs[start:]:
+        path = r["path"]
+        kind = ("finalize" if path.endswith("/finalize") else
+                "order" if path.startswith("/acme/order/") else
+                path.split("/")[2] if path.startswith("/acme/") else path)
+        out.append((kind, r["status"], r.get("fault")))
+    return out
+
+
+def test_finalizes_without_fetching_the_ready_order(setup):
+    """Once every authorization is valid the order is ready (RFC 8555 7.1.6):
+    the engine finalizes at once instead of polling the order first (issue 12:
+    one signed request less per certificate)."""
+    knot, zone, anchor, ca, key = setup
+    _, first, _ = run(ca, knot, anchor, key)
+    publish(zone, first["records"])
+    _, done, err = run(ca, knot, anchor, key)
+    assert done["error"] == 0, (done, err)
+    kinds = [k for k, _, _ in order_requests(ca)]
+    fin = kinds.index("finalize")
+    assert "chall" in kinds[:fin], kinds
+    last_authz = max(i for i, k in enumerate(kinds[:fin]) if k == "authz")
+    assert "order" not in kinds[last_authz:fin], kinds
+    assert kinds.count("finalize") == 1, kinds
+
+
+def test_order_not_ready_at_finalize_is_polled(setup):
+    """A CA whose order lags behind its authorizations answers finalize with
+    orderNotReady: the engine polls the order and finalizes again."""
+    knot, zone, anchor, ca, key = setup
+    _, first, _ = run(ca, knot, anchor, key)
+    publish(zone, first["records"])
+    ca.faults("orderNotReady", count=1, path="/finalize")
+    _, done, err = run(ca, knot, anchor, key)
+    assert done["error"] == 0, (done, err)
+    assert done["message"] == "certificate issued"
+    reqs = order_requests(ca)
+    fins = [i for i, (k, _, _) in enumerate(reqs) if k == "finalize"]
+    assert len(fins) == 2, reqs
+    assert reqs[fins[0]][1] == 403 and reqs[fins[1]][1] == 200, reqs
+    assert ("order", 200, None) in reqs[fins[0]:fins[1]], reqs
+    assert len(ca.certs()) == 1

@@ -22,7 +22,8 @@ MAX_DRAIN_BYTES = 16 << 20  # an over-long body up to this size is read and drop
 HANDSHAKE_TIMEOUT_S = 10
 IDLE_TIMEOUT_S = 30
 MAX_LOG = 100000
-FAULT_KINDS = ("badNonce", "500", "503", "429", "slow", "truncate", "drop", "late")
+FAULT_KINDS = ("badNonce", "500", "503", "429", "slow", "truncate", "drop", "late",
+               "orderNotReady")
 
 
 def log(msg):
@@ -183,6 +184,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.burn_nonce(body)
             resp = ca.problem_resp(AcmeError("badNonce", "JWS has an invalid anti-replay nonce "
                                              "(injected fault)"))
+        elif fault and fault["kind"] == "orderNotReady":
+            # A CA whose order has not caught up with its authorizations yet
+            # (finalize before the order says ready): refused, nothing done.
+            note = " (fault orderNotReady)"
+            resp = ca.problem_resp(AcmeError("orderNotReady", "order is not ready yet "
+                                             "(injected fault)", 403))
         elif fault and fault["kind"] in ("500", "503", "429"):
             note = f" (fault {fault['kind']})"
             kind, status = {"500": ("serverInternal", 500), "503": ("serverInternal", 503),

@@ -54,6 +54,40 @@ static void test_read_write(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The batch variant (one directory fsync for several files, by the caller):
+ * the same content, mode and atomic replacement, no temp file left, and the
+ * same errors. */
+static void test_write_batch(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/persistd-fileio-XXXXXX", path[128], cmd[160];
+	char *text = NULL;
+	size_t len;
+	struct stat st;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/privkey.pem", dir);
+	assert_int_equal(file_write_atomic_batch(path, "old", 3, 0600), 0);
+	assert_int_equal(file_write_atomic_batch(path, "new key", 7, 0600), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(file_read_bounded(path, 100, &text, &len), 0);
+	assert_string_equal(text, "new key");
+	free(text);
+	snprintf(path, sizeof(path), "%s/cert.pem", dir);
+	assert_int_equal(file_write_atomic_batch(path, "cert", 4, 0644), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(dir_fsync(dir), 0);
+	snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 2", dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/nodir/x", dir);
+	assert_int_equal(file_write_atomic_batch(path, "x", 1, 0600), -ENOENT);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* A FIFO without a writer blocks a plain open(): reads must refuse it at once. */
 static void test_read_refuses_fifo(void **state)
 {
@@ -91,6 +125,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_write),
+		cmocka_unit_test(test_write_batch),
 		cmocka_unit_test(test_read_refuses_fifo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
