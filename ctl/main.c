@@ -30,6 +30,7 @@ static const char main_help[] =
 	"  record [NAME]          the TXT records to publish, from the daemon's account\n"
 	"  check [NAME|--all]     re-check records now (monitoring: exit 0/1/2/3)\n"
 	"  renew NAME [--force]   renew now and wait for the outcome\n"
+	"  renew NAME --dry-run   every step up to finalize; nothing installed\n"
 	"  reload                 re-read the configuration\n"
 	"  account show [CA]      the ACME account of each CA\n"
 	"  account rollover [CA] --yes    replace the account key (irreversible)\n"

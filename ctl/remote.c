@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
+#include "ctl/dryrun.h"
 #include "ctl/nagios.h"
 #include "ctl/output.h"
 #include "ctl/remote.h"
@@ -405,22 +406,26 @@ int ctl_check_remote(const struct remote_options *o, int argc, char **argv)
 
 int ctl_renew(const struct remote_options *o, int argc, char **argv)
 {
-	static const char usage[] = "Usage: persistctl renew NAME [--force] [--json]\n"
-				    "Renews now if due (or with --force) and waits for the outcome.\n";
+	static const char usage[] = "Usage: persistctl renew NAME [--force] [--dry-run] [--json]\n"
+				    "Renews now if due (or with --force) and waits for the outcome.\n"
+				    "--dry-run: every step up to finalize; nothing is installed.\n";
 	static const struct option opts[] = {
 		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct remote_options opt = *o;
-	bool force = false;
+	bool force = false, dry_run = false;
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) >= 0) {
 		if (c == 'f')
 			force = true;
+		else if (c == 'n')
+			dry_run = true;
 		else if (c == 'j')
 			opt.json = true;
 		else if (c == 'h') {
@@ -435,6 +440,8 @@ int ctl_renew(const struct remote_options *o, int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
+	if (dry_run) /* due or not: it proves a renewal would work (ctl/dryrun) */
+		return ctl_renew_dry_run(&opt, argv[optind]);
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
 	const char *params;
 	size_t len;

@@ -14,6 +14,7 @@
 #include "daemon/certdeploy.h"
 #include "daemon/certdue.h"
 #include "daemon/certrecheck.h"
+#include "daemon/certdry.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/renewal.h"
@@ -658,6 +659,7 @@ int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca
 
 	/* An order in flight holds the old section, which the reload is about to
 	 * free: park it (its URL stays in state) and go on under the new one. */
+	certdry_cancel(c);
 	if (c->job) {
 		renewal_cancel(c->job);
 		c->job = NULL;
@@ -685,6 +687,7 @@ void cert_stop(struct cert *c)
 {
 	/* Callbacks the CA still owes us must not find a cert that is gone. */
 	certrecheck_stop(c);
+	certdry_cancel(c);
 	if (c->waiting_ca_for_ari) {
 		ca_cancel_wait(c->ca, on_ca_for_ari, c);
 		c->waiting_ca_for_ari = false;

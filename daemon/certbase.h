@@ -27,6 +27,7 @@ struct daemon;
 struct ca;
 struct cert;
 struct renewal;
+struct certdry;
 struct acme_op;
 struct hook_run;
 
@@ -62,6 +63,7 @@ struct cert {
 	struct sched_item renew_item;
 	struct sched_item ari_item;
 	struct renewal *job;
+	struct certdry *dry;              /* persistctl renew --dry-run in flight, or NULL */
 	struct acme_op *ari_op;
 	struct hook_run *deploy;          /* the one deploy hook run of this cert, or NULL */
 	char *deploy_path;                /* owned: its program, for messages after a reload */

@@ -17,9 +17,11 @@ struct renewal {
 	char *replaces;                   /* owned or NULL */
 	char *resume_url;                 /* owned or NULL */
 	bool new_order_held;
+	bool dry_run;
 	renewal_url_fn on_order_url;
 	bool find_orphan;
 	renewal_intent_fn on_order_intent;
+	renewal_challenge_fn on_challenge;
 	renewal_done_fn done;
 	void *userdata;
 	bool waiting_ca;                  /* a ca_prepare() callback will come */
@@ -78,6 +80,8 @@ static void on_challenge(struct order_job *job, const struct acme_challenge *ch,
 	else if (ca_learn_from_challenge(rn->ca, ch) < 0)
 		log_warning("CA '%s': cannot remember the issuer names of a challenge: %s",
 			    ca_get_name(rn->ca), strerror(ENOMEM));
+	if (rn->on_challenge)
+		rn->on_challenge(rn, ch, rn->userdata);
 }
 
 static int save_key(struct order_job *job, const struct key *k, void *userdata)
@@ -96,7 +100,7 @@ static void on_order_done(struct order_job *job, struct order_result *res, void 
 
 	(void)job;
 	rn->job = NULL;
-	if (res->error == 0) {
+	if (res->error == 0 && !rn->dry_run) {
 		r = store_cert_install(rn->d->store, rn->cfg->name, res->key, res->chain,
 				       res->leaf_len, res->chain + res->leaf_len,
 				       res->chain_len - res->leaf_len, &out.version);
@@ -156,7 +160,7 @@ static void on_ca_ready(struct ca *ca, int r, void *userdata)
 		return;
 	}
 	/* A resumed order must finish with the key its CSR was (or will be) made for. */
-	key_error = store_pending_key_load(rn->d->store, rn->cfg->name, &pending);
+	key_error = rn->dry_run ? 0 : store_pending_key_load(rn->d->store, rn->cfg->name, &pending);
 	if (key_error < 0 && key_error != -ENOENT)
 		log_warning("cert '%s': pending key unreadable (%s), making a new one if needed",
 			    rn->cfg->name, strerror(-key_error));
@@ -176,12 +180,13 @@ static void on_ca_ready(struct ca *ca, int r, void *userdata)
 		.pending_key = pending,
 		.pending_key_error = key_error < 0 ? key_error : 0,
 		.new_order_held = rn->new_order_held,
+		.dry_run = rn->dry_run,
 		.on_order_url = on_order_url,
 		.find_orphan = rn->find_orphan,
 		.on_order_intent = on_order_intent,
 		.url_taken = url_taken,
 		.on_challenge = on_challenge,
-		.save_key = save_key,
+		.save_key = rn->dry_run ? NULL : save_key,
 		.done = on_order_done,
 		.userdata = rn,
 	};
@@ -203,9 +208,11 @@ int renewal_start(struct daemon *d, const struct renewal_params *p, struct renew
 	rn->ca = p->ca;
 	rn->cfg = p->cert;
 	rn->new_order_held = p->new_order_held;
+	rn->dry_run = p->dry_run;
 	rn->on_order_url = p->on_order_url;
 	rn->find_orphan = p->find_orphan;
 	rn->on_order_intent = p->on_order_intent;
+	rn->on_challenge = p->on_challenge;
 	rn->done = p->done;
 	rn->userdata = p->userdata;
 	if ((p->replaces && !(rn->replaces = strdup(p->replaces))) ||

@@ -36,6 +36,9 @@ typedef void (*renewal_url_fn)(struct renewal *rn, const char *url, void *userda
 /* See order_intent_fn (order.h): newOrder is about to go out (sent), or it is settled
  * without an order URL (!sent). < 0 keeps newOrder from going out. */
 typedef int (*renewal_intent_fn)(struct renewal *rn, bool sent, void *userdata);
+/* See order_challenge_fn (order.h); after the CA module has learned from it. */
+typedef void (*renewal_challenge_fn)(struct renewal *rn, const struct acme_challenge *ch,
+				     void *userdata);
 
 struct renewal_params {
 	struct ca *ca;                    /* borrowed */
@@ -43,9 +46,12 @@ struct renewal_params {
 	const char *replaces;             /* ARI cert id of the cert being renewed, or NULL */
 	const char *resume_url;           /* a saved order to continue, or NULL */
 	bool new_order_held;              /* the issuance circuit breaker (see order.h) */
+	bool dry_run;                     /* stop before finalize (order.h); nothing is
+					   * loaded, saved or installed */
 	renewal_url_fn on_order_url;      /* may be NULL; url NULL: forget the saved one */
 	bool find_orphan;                 /* an earlier newOrder's answer never came (order.h) */
 	renewal_intent_fn on_order_intent; /* may be NULL */
+	renewal_challenge_fn on_challenge; /* may be NULL */
 	renewal_done_fn done;             /* res->version is the installed archive version */
 	void *userdata;
 };

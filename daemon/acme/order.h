@@ -105,6 +105,9 @@ struct order_params {
 					   * saved, else it was unreadable */
 	bool new_order_held;              /* the issuance circuit breaker: finish with
 					   * `limited` rather than place a new order */
+	/* persistctl renew --dry-run: stop once the order is ready (every authorization
+	 * valid), before any key or CSR; done then gets error 0 with no chain and no key. */
+	bool dry_run;
 	order_url_fn on_order_url;        /* may be NULL; url NULL: forget the saved one */
 	order_challenge_fn on_challenge;  /* may be NULL */
 	order_key_fn save_key;            /* may be NULL (the key is then only in memory) */
