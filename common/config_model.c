@@ -93,6 +93,7 @@ struct config *config_new(void)
 	d->dns_timeout_ms = 5 * MS_PER_SEC;
 	d->dns_max_inflight = 200;
 	d->max_orders_per_hour = 3;
+	d->record_grace_ms = 7 * 86400 * MS_PER_SEC;
 	d->log_level = LOG_INFO;
 	return c;
 }

@@ -49,6 +49,7 @@ struct config_daemon {
 	unsigned dns_max_inflight;
 	unsigned max_orders_per_hour; /* the issuance circuit breaker: new orders per cert in
 				       * any hour, 1..CONFIG_MAX_ORDERS_PER_HOUR */
+	uint64_t record_grace_ms;   /* a new cert waits this long for its records at WARNING */
 	int log_level;              /* syslog priority */
 	unsigned trust_anchor_line; /* in files[0]; 0: the default */
 };
@@ -89,6 +90,8 @@ struct config_cert {
 	uint64_t dns01_hook_timeout_ms;
 	uint64_t dns01_propagation_timeout_ms;
 	unsigned max_orders_per_hour; /* 0: the [daemon] value */
+	bool has_record_grace;      /* false: the [daemon] record_grace */
+	uint64_t record_grace_ms;
 	char *file;                 /* owned */
 	unsigned line;
 	unsigned persist_until_line, deploy_hook_line, dns01_hook_line; /* in file */

@@ -75,7 +75,11 @@ static enum level add_cert_rows(struct output_table *t, yajl_val c, bool with_na
 	(void)json_get_bool(c, "renewing", &renewing);
 	const char *cells[] = {
 		str_or(c, "name", "?"), "(certificate)", cert_level,
-		has_cert ? "ISSUED" : (renewing ? "RENEWING" : "NONE"), until, days, "-",
+		has_cert ? "ISSUED"
+		: renewing ? "RENEWING"
+		: streq(str_or(c, "state", ""), "waiting-for-record") ? "WAITING-FOR-RECORD"
+							       : "NONE",
+		until, days, "-",
 		renewing ? "now" : next, str_or(c, "last_error", "-"),
 	};
 	worst = level_merge(worst, output_daemon_level(cert_level));
@@ -143,6 +147,13 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 	}
 	if (certs && certs->u.array.len)
 		output_table_print(t, stdout, opt.color);
+	/* A new cert waiting for its records: what to publish, whole. */
+	for (size_t i = 0; certs && i < certs->u.array.len; i++) {
+		const char *recs = json_get_string(certs->u.array.values[i], "records_to_publish");
+		if (recs)
+			printf("%s: waiting for the record; publish:\n%s\n",
+			       str_or(certs->u.array.values[i], "name", "?"), recs);
+	}
 	return level_exit_code(worst);
 }
 

@@ -30,6 +30,7 @@ static const struct {
 	[ALERT_CERT_DEPLOY_FAILED] = { "deploy-failed", "a21ed218e67d48eead6f44b2a7b2d75d" },
 	[ALERT_CERT_REJECTED] = { "cert-rejected", "9626b9ff32294da09cb5ba40d1b8657a" },
 	[ALERT_CERT_ORDER_LIMIT] = { "cert-order-limit", "871c0dfaf20c44f7b94c1fc0ed8188db" },
+	[ALERT_RECORD_WAITING] = { "record-waiting", "4382b60eaf724d559f4a0c2c7a01d27e" },
 };
 _Static_assert(ELEMENTSOF(kinds) == _ALERT_KIND_MAX, "alert kinds");
 

@@ -33,6 +33,7 @@ enum alert_kind {
 	ALERT_CERT_DEPLOY_FAILED, /* installed, but the deploy hook failed */
 	ALERT_CERT_REJECTED,      /* the CA issued a certificate unfit to install */
 	ALERT_CERT_ORDER_LIMIT,   /* the issuance circuit breaker stopped a new order */
+	ALERT_RECORD_WAITING,     /* a new cert waits for its record, inside record_grace */
 	_ALERT_KIND_MAX,
 };
 

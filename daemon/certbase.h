@@ -108,6 +108,9 @@ void certbase_emit(struct cert *c, const struct alert *a);
 void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t now);
 bool certbase_cert_update_level(struct cert *c, int64_t now);
 
+/* As in daemon/cert.h: re-evaluates levels against the clock. */
+void cert_reevaluate(struct cert *c);
+
 /* Answer the renewal's callers (c->renew_waiters) and forget them. */
 void certbase_call_renew_waiters(struct cert *c, int r, const char *message);
 /* Answer the waiters w (a waiter's own message, when it has one and r >= 0, wins) and

@@ -7,6 +7,7 @@
 #include "daemon/ca.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/precheck.h"
 #include "daemon/renewal.h"
 #include "daemon/store.h"
 
@@ -26,6 +27,7 @@ struct renewal {
 	void *userdata;
 	bool waiting_ca;                  /* a ca_prepare() callback will come */
 	struct acme_account_view account;      /* owned copy: the order borrows it */
+	struct precheck *pre;             /* in flight, or NULL */
 	struct order_job *job;            /* in flight, or NULL */
 	char message[600];
 };
@@ -139,26 +141,11 @@ static void fail(struct renewal *rn, int r, bool transient)
 	renewal_free(rn);
 }
 
-static void on_ca_ready(struct ca *ca, int r, void *userdata)
+static void start_order(struct renewal *rn)
 {
-	struct renewal *rn = userdata;
-	struct acme_account_view view;
 	struct key *pending = NULL;
-	int key_error;
+	int key_error, r;
 
-	rn->waiting_ca = false;
-	if (r < 0) {
-		str_printf(rn->message, sizeof(rn->message), "%s", ca_last_error(ca));
-		fail(rn, r, r != -EACCES && r != -EINVAL);
-		return;
-	}
-	ca_get_account_view(ca, &view);
-	r = acme_account_view_copy(&view, &rn->account);
-	if (r < 0) {
-		str_printf(rn->message, sizeof(rn->message), "starting the order: %s", strerror(-r));
-		fail(rn, r, false);
-		return;
-	}
 	/* A resumed order must finish with the key its CSR was (or will be) made for. */
 	key_error = rn->dry_run ? 0 : store_pending_key_load(rn->d->store, rn->cfg->name, &pending);
 	if (key_error < 0 && key_error != -ENOENT)
@@ -166,7 +153,7 @@ static void on_ca_ready(struct ca *ca, int r, void *userdata)
 			    rn->cfg->name, strerror(-key_error));
 	struct order_env env = {
 		.loop = rn->d->loop,
-		.conn = ca_get_conn(ca),
+		.conn = ca_get_conn(rn->ca),
 		.dns = rn->d->dns,
 		.now = daemon_clock,
 		.now_userdata = rn->d,
@@ -174,7 +161,7 @@ static void on_ca_ready(struct ca *ca, int r, void *userdata)
 	};
 	struct order_params p = {
 		.cert = rn->cfg,
-		.profile = rn->cfg->profile ? rn->cfg->profile : ca_get_config(ca)->profile,
+		.profile = rn->cfg->profile ? rn->cfg->profile : ca_get_config(rn->ca)->profile,
 		.replaces = rn->replaces,
 		.resume_url = rn->resume_url,
 		.pending_key = pending,
@@ -195,6 +182,65 @@ static void on_ca_ready(struct ca *ca, int r, void *userdata)
 		str_printf(rn->message, sizeof(rn->message), "starting the order: %s", strerror(-r));
 		fail(rn, r, false);
 	}
+}
+
+static void on_precheck(const struct precheck_result *res, void *userdata)
+{
+	struct renewal *rn = userdata;
+
+	rn->pre = NULL;
+	if (res->passed) {
+		start_order(rn);
+		return;
+	}
+	/* No order: it would only be refused. A missing or wrong record waits for the
+	 * owner (the records to publish go up); a failed lookup is worth a retry. */
+	_cleanup_free_ char *m = NULL;
+	if (asprintf(&m, "waiting for the record, no order placed: %s%s%s", res->message,
+		     res->records ? "\nPublish (once):\n" : "", res->records ? res->records : "") < 0)
+		m = NULL;
+	struct order_result out = {
+		.error = res->dns_error ? -EAGAIN : -ENOENT,
+		.transient = res->dns_error,
+		.refused = !res->dns_error,
+		.gated = true,
+		.retry_after = -1,
+		.message = m ? m : res->message,
+		.records = res->records,
+	};
+	rn->done(rn, &out, rn->userdata);
+	renewal_free(rn);
+}
+
+static void on_ca_ready(struct ca *ca, int r, void *userdata)
+{
+	struct renewal *rn = userdata;
+	struct acme_account_view view;
+
+	rn->waiting_ca = false;
+	if (r < 0) {
+		str_printf(rn->message, sizeof(rn->message), "%s", ca_last_error(ca));
+		fail(rn, r, r != -EACCES && r != -EINVAL);
+		return;
+	}
+	ca_get_account_view(ca, &view);
+	r = acme_account_view_copy(&view, &rn->account);
+	if (r < 0) {
+		str_printf(rn->message, sizeof(rn->message), "starting the order: %s", strerror(-r));
+		fail(rn, r, false);
+		return;
+	}
+	/* A new order only once our read-only check of every name passes, where the CA's
+	 * issuer names are known (daemon/precheck); an order to continue goes on. */
+	if (!rn->dry_run && !rn->resume_url && !rn->find_orphan) {
+		r = precheck_start(rn->d, ca, rn->cfg, on_precheck, rn, &rn->pre);
+		if (r == 0)
+			return;
+		if (r != -ENODATA)
+			log_warning("cert '%s': cannot check the records before ordering (%s), "
+				    "ordering anyway", rn->cfg->name, strerror(-r));
+	}
+	start_order(rn);
 }
 
 int renewal_start(struct daemon *d, const struct renewal_params *p, struct renewal **ret)
@@ -236,6 +282,7 @@ void renewal_cancel(struct renewal *rn)
 		return;
 	if (rn->waiting_ca)
 		ca_cancel_wait(rn->ca, on_ca_ready, rn);
+	precheck_cancel(rn->pre);
 	order_cancel(rn->job);
 	renewal_free(rn);
 }

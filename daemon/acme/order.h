@@ -60,6 +60,8 @@ struct order_result {
 	int error;              /* 0: a new certificate, checked, is in chain/key */
 	bool transient;         /* worth retrying soon (network, DNS, 5xx, timeouts) */
 	bool refused;           /* our own check said the CA would fail: nothing triggered */
+	bool gated;             /* ... and it said so before any order (daemon/renewal's
+				 * precheck): no order was placed at all */
 	int64_t retry_after;    /* the CA asked us to wait this many seconds; -1 if not */
 	bool limited;           /* a new order was needed, but new_order_held: none placed */
 	bool rejected;          /* the CA issued a certificate that certcheck refused: nothing
