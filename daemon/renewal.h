@@ -14,6 +14,13 @@
  * The same for revocation: the current certificate and key come from the
  * store, the CA is prepared, and daemon/acme/revoke sends it.
  *
+ * No new order before the read-only check of every name passes
+ * (daemon/precheck), wherever the CA's issuer names are known: a failing
+ * check ends the renewal with `gated` (and `refused`, with the records to
+ * publish, unless DNS itself failed) and no order at the CA. An order to
+ * resume or find, and a dry run (which checks on its own, daemon/certdry),
+ * skip it.
+ *
  * Exactly one done callback per started renewal, from the loop, unless it
  * is cancelled, after which none comes. */
 #pragma once
