@@ -15,7 +15,7 @@ static void print_indented(FILE *f, const char *s)
 	for (const char *p = s; *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		fprintf(f, "%s%.*s\n", p == s ? "" : "             ", (int)n, p);
+		fprintf(f, "%s%.*s\n", p == s ? "" : "                  ", (int)n, p);
 		p += n + (nl ? 1 : 0);
 	}
 }
@@ -52,7 +52,7 @@ int ctl_renew_dry_run(const struct remote_options *o, const char *name)
 		const char *step = json_get_string(s, "step");
 		const char *m = json_get_string(s, "message");
 		(void)json_get_bool(s, "ok", &sok);
-		printf("%-10s %-2s ", step ? step : "?", sok ? "ok" : "FAILED");
+		printf("%-10s %-6s ", step ? step : "?", sok ? "ok" : "FAILED");
 		print_indented(stdout, m ? m : "");
 		if (!sok && !failed)
 			failed = step;
