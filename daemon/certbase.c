@@ -97,7 +97,11 @@ void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t no
 	enum level level = certlevel_name(&c->d->config->daemon, cert_state(c), n, now, why,
 					   sizeof(why), &unverifiable);
 	_cleanup_free_ char *owner = NULL;
-	bool changed = level != n->alerted_level;
+	bool waiting = level == LEVEL_WARNING && certlevel_name_waiting(cert_state(c), n, now);
+	/* Waiting for the record and, say, a published record near its persistUntil are
+	 * both WARNING, but the second is news: a change of either is alerted. */
+	bool was_waiting = n->level_reason && str_has_prefix(n->level_reason, CERTLEVEL_WAITING);
+	bool changed = level != n->alerted_level || waiting != was_waiting;
 	bool remind = !changed && level != LEVEL_OK && now - n->alerted_at >= REMIND_EVERY_SEC;
 
 	n->level = level;
@@ -111,9 +115,7 @@ void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t no
 	else
 		str_printf(message, sizeof(message), "%s: %s: %s", c->name, n->name, why);
 	struct alert a = {
-		.kind = level == LEVEL_WARNING && certlevel_name_waiting(cert_state(c), n, now)
-				? ALERT_RECORD_WAITING
-				: certlevel_name_kind(level, unverifiable),
+		.kind = waiting ? ALERT_RECORD_WAITING : certlevel_name_kind(level, unverifiable),
 		.level = level,
 		.cert = c->name,
 		.fqdn = n->name,

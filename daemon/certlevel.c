@@ -73,8 +73,8 @@ enum level certlevel_name(const struct config_daemon *dc, const struct state_cer
 	} else if (certlevel_name_waiting(st, n, now)) {
 		/* A new cert's record not published yet is expected, for a while. */
 		time_format_iso(st->record_grace_until, until, sizeof(until));
-		str_printf(why, size, "waiting for the record: %s is %s: %s (WARNING until %s, "
-				      "then ERROR)",
+		str_printf(why, size, CERTLEVEL_WAITING ": %s is %s: %s (WARNING until %s, "
+							"then ERROR)",
 			   owner ? owner : n->name, n->status ? n->status : "?",
 			   n->reason ? n->reason : "", until);
 		return LEVEL_WARNING;

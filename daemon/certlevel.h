@@ -27,6 +27,9 @@
 #include "daemon/alert.h"
 #include "daemon/state.h"
 
+/* How a waiting name's reason begins. */
+#define CERTLEVEL_WAITING "waiting for the record"
+
 /* A new cert inside its record_grace (see above); st may be NULL. */
 bool certlevel_waiting(const struct state_cert *st, int64_t now);
 /* ... whose renewals are refused for its records: status "waiting-for-record". */
