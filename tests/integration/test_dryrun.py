@@ -138,6 +138,9 @@ def test_dry_run_without_record_fails_at_the_record_step(dns, testca_factory, pe
     res = json.loads(p.stdout)
     assert res["ok"] is False and res["steps"][-1]["step"] == "record"
     assert res["records_to_publish"].startswith("_validation-persist.www.example.test.")
+    # A request without a name is a JSON-RPC error, not a crash.
+    with pytest.raises(AssertionError, match="-32602"):
+        env.rpc("renew.dry_run", {})
     # Usage errors as elsewhere; an unknown cert is the daemon's error.
     assert env.ctl("renew", "--dry-run").returncode == 2
     p = env.ctl("renew", "nope", "--dry-run")
@@ -171,3 +174,29 @@ esac
     assert any(c.startswith("clean _acme-challenge.legacy.example.test ") for c in calls), calls
     assert archive_versions(env, "legacy") == versions
     assert current_target(env, "legacy") == target
+
+
+def test_dry_run_cancelled_by_a_reload_still_answers(dns, testca_factory, persistd_env):
+    """A reload that changes the cert while its dry run waits for the CA ends the run
+    with a `cancelled` step (the run held the old section); the daemon goes on."""
+    import subprocess
+    knot, zone = dns
+    ca = testca_factory(dns=knot.resolver)
+    env = persistd_env(ca=ca, resolver=knot.resolver,
+                       certs={"www": {"ca": "test", "names": ["www.example.test"]}},
+                       daemon_extra={"trust_anchor": "none"})
+    issued(env, zone, "www")
+    env.start()
+    ca.faults("slow", count=1, path="/acme/new-order", delay_ms=4000)
+    run = subprocess.Popen([env.persistctl, "-s", str(env.socket), "renew", "www", "--dry-run"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=env.env())
+    # The slow fault is taken when newOrder arrives: the run is then waiting for it.
+    env.wait_for(lambda: ca.admin_get("faults") == [], what="the dry run's newOrder")
+    env.certs["www"]["persist_until"] = "2031-01-01"
+    env.write()
+    env.ctl("reload", check=0)
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 1, (out, err)
+    assert re.search(r"^cancelled\s+FAILED ", out, re.M), out
+    assert env.rpc("status")["cert_list"][0]["name"] == "www"
