@@ -13,6 +13,7 @@
 #include "daemon/certbase.h"
 #include "daemon/certdeploy.h"
 #include "daemon/certdue.h"
+#include "daemon/certlevel.h"
 #include "daemon/certrecheck.h"
 #include "daemon/certdry.h"
 #include "daemon/daemon.h"
@@ -264,8 +265,9 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 		}
 		char retry[40];
 		time_format_iso(st->retry_at, retry, sizeof(retry));
-		log_msg(res->gated ? LOG_WARNING : LOG_ERR, "cert '%s': renewal failed (attempt %u, "
-			"next try %s): %s", c->name, st->failures, retry, res->message);
+		log_msg(res->gated && certlevel_waiting(st, now) ? LOG_WARNING : LOG_ERR,
+			"cert '%s': renewal failed (attempt %u, next try %s): %s", c->name,
+			st->failures, retry, res->message);
 	}
 	certbase_cert_update_level(c, now);
 	schedule_renewal(c);
