@@ -337,6 +337,8 @@ int config_keys_daemon(struct config_key_ctx *ctx, const char *k, const char *v,
 	}
 	if (streq(k, "warn_before"))
 		return set_duration(ctx, k, v, &d->warn_before_ms);
+	if (streq(k, "record_grace"))
+		return set_duration(ctx, k, v, &d->record_grace_ms);
 	if (streq(k, "critical_before"))
 		return set_duration(ctx, k, v, &d->critical_before_ms);
 	if (streq(k, "dns_timeout")) {
@@ -523,6 +525,10 @@ int config_keys_cert(struct config_key_ctx *ctx, const char *k, const char *v, b
 		return set_string(ctx, k, v, &cert->check_served_sni);
 	if (streq(k, "check_served_grace"))
 		return set_duration(ctx, k, v, &cert->check_served_grace_ms);
+	if (streq(k, "record_grace")) {
+		cert->has_record_grace = true;
+		return set_duration(ctx, k, v, &cert->record_grace_ms);
+	}
 	/* Recognized so that section_end can say why they are refused. */
 	if (config_keys_is_dns_write(k))
 		return 0;
@@ -535,7 +541,7 @@ const char *config_keys_hint(enum config_section t)
 	case CONFIG_SECTION_DAEMON:
 		return "state_dir, control_socket, admin_group, recheck_interval, warn_before, "
 		       "critical_before, resolver, trust_anchor, dnssec, dns_timeout, dns_max_inflight, "
-		       "max_orders_per_hour, archive_keep, log_level, http_listen";
+		       "max_orders_per_hour, archive_keep, record_grace, log_level, http_listen";
 	case CONFIG_SECTION_CA:
 		return "directory, contact, eab_kid, eab_hmac_file, ca_bundle, issuer, profile, "
 		       "account_key_type, accounturi_mode, hash_scope";
@@ -543,7 +549,7 @@ const char *config_keys_hint(enum config_section t)
 		return "ca, names, challenge, key_type, persist_until, profile, preferred_chain, "
 		       "deploy_hook, dns01_hook, dns01_hook_timeout, dns01_propagation_timeout, "
 		       "max_orders_per_hour, archive_keep, check_served, check_served_sni, "
-		       "check_served_grace";
+		       "check_served_grace, record_grace";
 	default:
 		return "";
 	}

@@ -96,6 +96,7 @@ struct config *config_new(void)
 	d->dns_max_inflight = 200;
 	d->max_orders_per_hour = 3;
 	d->archive_keep = 5;
+	d->record_grace_ms = 7 * 86400 * MS_PER_SEC;
 	d->log_level = LOG_INFO;
 	return c;
 }

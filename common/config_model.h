@@ -51,6 +51,7 @@ struct config_daemon {
 	unsigned max_orders_per_hour; /* the issuance circuit breaker: new orders per cert in
 				       * any hour, 1..CONFIG_MAX_ORDERS_PER_HOUR */
 	unsigned archive_keep;      /* archive versions kept per cert; 0: all (as certbot) */
+	uint64_t record_grace_ms;   /* a new cert waits this long for its records at WARNING */
 	int log_level;              /* syslog priority */
 	unsigned trust_anchor_line; /* in files[0]; 0: the default */
 	bool trust_ad;              /* dnssec = trust-ad[-remote]: the resolvers validate */
@@ -100,6 +101,8 @@ struct config_cert {
 	uint16_t check_served_port;
 	char *check_served_sni;     /* owned or NULL: the first name (without "*.") */
 	uint64_t check_served_grace_ms; /* after a deploy, before a stale server is an alert */
+	bool has_record_grace;      /* false: the [daemon] record_grace */
+	uint64_t record_grace_ms;
 	char *file;                 /* owned */
 	unsigned line;
 	unsigned persist_until_line, deploy_hook_line, dns01_hook_line; /* in file */

@@ -10,6 +10,7 @@
 #include "common/strutil.h"
 #include "common/timeutil.h"
 #include "ctl/certshow.h"
+#include "ctl/dryrun.h"
 #include "ctl/nagios.h"
 #include "ctl/output.h"
 #include "ctl/remote.h"
@@ -76,8 +77,12 @@ static enum level add_cert_rows(struct output_table *t, yajl_val c, bool with_na
 	(void)json_get_bool(c, "revoked", &revoked);
 	const char *cells[] = {
 		str_or(c, "name", "?"), "(certificate)", cert_level,
-		revoked ? "REVOKED" : has_cert ? "ISSUED" : (renewing ? "RENEWING" : "NONE"), until,
-		days, "-",
+		revoked ? "REVOKED"
+		: has_cert ? "ISSUED"
+		: renewing ? "RENEWING"
+		: streq(str_or(c, "state", ""), "waiting-for-record") ? "WAITING-FOR-RECORD"
+								       : "NONE",
+		until, days, "-",
 		renewing ? "now" : next, str_or(c, "last_error", "-"),
 	};
 	worst = level_merge(worst, output_daemon_level(cert_level));
@@ -146,6 +151,13 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 	}
 	if (certs && certs->u.array.len)
 		output_table_print(t, stdout, opt.color);
+	/* A new cert waiting for its records: what to publish, whole. */
+	for (size_t i = 0; certs && i < certs->u.array.len; i++) {
+		const char *recs = json_get_string(certs->u.array.values[i], "records_to_publish");
+		if (recs)
+			printf("%s: waiting for the record; publish:\n%s\n",
+			       str_or(certs->u.array.values[i], "name", "?"), recs);
+	}
 	return level_exit_code(worst);
 }
 
@@ -409,22 +421,26 @@ int ctl_check_remote(const struct remote_options *o, int argc, char **argv)
 
 int ctl_renew(const struct remote_options *o, int argc, char **argv)
 {
-	static const char usage[] = "Usage: persistctl renew NAME [--force] [--json]\n"
-				    "Renews now if due (or with --force) and waits for the outcome.\n";
+	static const char usage[] = "Usage: persistctl renew NAME [--force] [--dry-run] [--json]\n"
+				    "Renews now if due (or with --force) and waits for the outcome.\n"
+				    "--dry-run: every step up to finalize; nothing is installed.\n";
 	static const struct option opts[] = {
 		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct remote_options opt = *o;
-	bool force = false;
+	bool force = false, dry_run = false;
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) >= 0) {
 		if (c == 'f')
 			force = true;
+		else if (c == 'n')
+			dry_run = true;
 		else if (c == 'j')
 			opt.json = true;
 		else if (c == 'h') {
@@ -439,6 +455,8 @@ int ctl_renew(const struct remote_options *o, int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
+	if (dry_run) /* due or not: it proves a renewal would work (ctl/dryrun) */
+		return ctl_renew_dry_run(&opt, argv[optind]);
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
 	const char *params;
 	size_t len;

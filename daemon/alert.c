@@ -32,6 +32,7 @@ static const struct {
 	[ALERT_CERT_ORDER_LIMIT] = { "cert-order-limit", "871c0dfaf20c44f7b94c1fc0ed8188db" },
 	[ALERT_CERT_SERVED_STALE] = { "served-stale", "c05e87d5aa0343f4ad7d964bfe465357" },
 	[ALERT_CERT_REVOKED] = { "cert-revoked", "ab3abde832174157974c16c3a34d2971" },
+	[ALERT_RECORD_WAITING] = { "record-waiting", "4382b60eaf724d559f4a0c2c7a01d27e" },
 };
 _Static_assert(ELEMENTSOF(kinds) == _ALERT_KIND_MAX, "alert kinds");
 

@@ -35,6 +35,7 @@ enum alert_kind {
 	ALERT_CERT_ORDER_LIMIT,   /* the issuance circuit breaker stopped a new order */
 	ALERT_CERT_SERVED_STALE,  /* check_served: the server still serves an old or expiring one */
 	ALERT_CERT_REVOKED,       /* the certificate in use was revoked (persistctl revoke) */
+	ALERT_RECORD_WAITING,     /* a new cert waits for its record, inside record_grace */
 	_ALERT_KIND_MAX,
 };
 

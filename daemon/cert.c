@@ -13,8 +13,10 @@
 #include "daemon/certbase.h"
 #include "daemon/certdeploy.h"
 #include "daemon/certdue.h"
+#include "daemon/certlevel.h"
 #include "daemon/certrecheck.h"
 #include "daemon/certserved.h"
+#include "daemon/certdry.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/renewal.h"
@@ -239,6 +241,8 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 		(void)state_set_str(&st->records_hint, res->records);
 		int64_t backoff = (int64_t)RETRY_FIRST_SEC << MIN(st->failures - 1, 12u);
 		backoff = MIN(backoff, (int64_t)RETRY_MAX_SEC);
+		if (res->gated && res->refused) /* no order: the next re-check will tell */
+			backoff = (int64_t)(c->d->config->daemon.recheck_interval_ms / 1000);
 		if (res->retry_after > backoff)
 			backoff = res->retry_after;
 		st->retry_at = now + backoff;
@@ -259,8 +263,9 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 		}
 		char retry[40];
 		time_format_iso(st->retry_at, retry, sizeof(retry));
-		log_error("cert '%s': renewal failed (attempt %u, next try %s): %s", c->name,
-			  st->failures, retry, res->message);
+		log_msg(res->gated && certlevel_waiting(st, now) ? LOG_WARNING : LOG_ERR,
+			"cert '%s': renewal failed (attempt %u, next try %s): %s", c->name,
+			st->failures, retry, res->message);
 	}
 	certbase_cert_update_level(c, now);
 	schedule_renewal(c);
@@ -656,6 +661,7 @@ int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca
 
 	/* An order in flight holds the old section, which the reload is about to
 	 * free: park it (its URL stays in state) and go on under the new one. */
+	certdry_cancel(c);
 	if (c->job) {
 		renewal_cancel(c->job);
 		c->job = NULL;
@@ -683,6 +689,7 @@ void cert_stop(struct cert *c)
 {
 	/* Callbacks the CA still owes us must not find a cert that is gone. */
 	certrecheck_stop(c);
+	certdry_cancel(c);
 	if (c->waiting_ca_for_ari) {
 		ca_cancel_wait(c->ca, on_ca_for_ari, c);
 		c->waiting_ca_for_ari = false;
@@ -752,18 +759,6 @@ void cert_free(struct cert *c)
 	free(w);
 	free(c->name);
 	free(c);
-}
-
-void cert_reevaluate(struct cert *c)
-{
-	struct state_cert *st = cert_state(c);
-	int64_t now = daemon_now(c->d);
-
-	if (!st)
-		return;
-	for (size_t i = 0; i < st->n_names; i++)
-		certbase_name_update_level(c, &st->names[i], now);
-	certbase_cert_update_level(c, now);
 }
 
 int cert_start(struct cert *c)

@@ -13,6 +13,13 @@
  * is saved and resumed after a restart. A certificate the CA issued but
  * common/certcheck refused is never installed: the cert goes to ERROR with a
  * cert-rejected alert and backs off.
+ * A new order waits until the read-only check of every name passes, where the
+ * CA's issuer names are known (daemon/renewal, daemon/precheck): until then the
+ * attempt fails without an order and is retried at recheck_interval, or as soon
+ * as a re-check finds every record valid (a new cert). A new cert is WARNING
+ * ("waiting for the record", alert record-waiting), not ERROR, for record_grace
+ * from when it was first seen (daemon/certlevel). `persistctl renew --dry-run`
+ * runs in daemon/certdry.
  * After each new certificate the deploy hook runs, one run per cert at a
  * time: certificates that arrive during a run coalesce into one more run for
  * the newest. Renewal callers are answered when that deploy has ended. A

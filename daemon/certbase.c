@@ -73,14 +73,35 @@ void certbase_emit(struct cert *c, const struct alert *a)
 		daemon_notify_event(c->d, json, len);
 }
 
+/* A new cert's grace for publishing its records runs from when it was first seen. */
+static void update_grace(struct cert *c, int64_t now)
+{
+	struct state_cert *st = cert_state(c);
+
+	if (!st)
+		return;
+	if (!st->first_seen) {
+		st->first_seen = now;
+		daemon_state_changed(c->d);
+	}
+	uint64_t grace_ms = c->cfg->has_record_grace ? c->cfg->record_grace_ms
+						     : c->d->config->daemon.record_grace_ms;
+	st->record_grace_until = st->has_cert ? 0 : st->first_seen + (int64_t)(grace_ms / 1000);
+}
+
 void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t now)
 {
 	char why[512];
 	bool unverifiable;
+	update_grace(c, now);
 	enum level level = certlevel_name(&c->d->config->daemon, cert_state(c), n, now, why,
 					   sizeof(why), &unverifiable);
 	_cleanup_free_ char *owner = NULL;
-	bool changed = level != n->alerted_level;
+	bool waiting = level == LEVEL_WARNING && certlevel_name_waiting(cert_state(c), n, now);
+	/* Waiting for the record and, say, a published record near its persistUntil are
+	 * both WARNING, but the second is news: a change of either is alerted. */
+	bool was_waiting = n->level_reason && str_has_prefix(n->level_reason, CERTLEVEL_WAITING);
+	bool changed = level != n->alerted_level || waiting != was_waiting;
 	bool remind = !changed && level != LEVEL_OK && now - n->alerted_at >= REMIND_EVERY_SEC;
 
 	n->level = level;
@@ -94,7 +115,7 @@ void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t no
 	else
 		str_printf(message, sizeof(message), "%s: %s: %s", c->name, n->name, why);
 	struct alert a = {
-		.kind = certlevel_name_kind(level, unverifiable),
+		.kind = waiting ? ALERT_RECORD_WAITING : certlevel_name_kind(level, unverifiable),
 		.level = level,
 		.cert = c->name,
 		.fqdn = n->name,
@@ -123,8 +144,10 @@ bool certbase_cert_update_level(struct cert *c, int64_t now)
 
 	if (!st)
 		return false;
+	update_grace(c, now);
 	/* The reason quotes the last error whole: it may carry every record to publish. */
-	size_t why_size = 600 + (st->last_error ? strlen(st->last_error) : 0);
+	size_t why_size = 600 + (st->last_error ? strlen(st->last_error) : 0) +
+			  (st->records_hint ? strlen(st->records_hint) : 0);
 	_cleanup_free_ char *why = malloc(why_size), *message = malloc(why_size + 300);
 	if (!why || !message)
 		return false;
@@ -146,6 +169,7 @@ bool certbase_cert_update_level(struct cert *c, int64_t now)
 	bool expired = st->has_cert && now > st->not_after;
 	struct alert a = {
 		.kind = level == LEVEL_ERROR && !expired && state_cert_is_revoked(st) ? ALERT_CERT_REVOKED
+			: level == LEVEL_WARNING && certlevel_waiting_record(st, now) ? ALERT_RECORD_WAITING
 			: level == LEVEL_ERROR && !expired && st->cert_rejected ? ALERT_CERT_REJECTED
 			: level == LEVEL_ERROR && !expired ? ALERT_CERT_RENEWAL_FAILED
 			: level == LEVEL_WARNING && st->failures == 0 && st->deploy_failed
@@ -168,6 +192,19 @@ bool certbase_cert_update_level(struct cert *c, int64_t now)
 	st->alerted_at = now;
 	daemon_state_changed(c->d);
 	return emitted;
+}
+
+/* Declared in daemon/cert.h; here, since it only re-runs the level policy. */
+void cert_reevaluate(struct cert *c)
+{
+	struct state_cert *st = cert_state(c);
+	int64_t now = daemon_now(c->d);
+
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n_names; i++)
+		certbase_name_update_level(c, &st->names[i], now);
+	certbase_cert_update_level(c, now);
 }
 
 void certbase_call_renew_waiters(struct cert *c, int r, const char *message)

@@ -27,6 +27,7 @@ struct daemon;
 struct ca;
 struct cert;
 struct renewal;
+struct certdry;
 struct acme_op;
 struct hook_run;
 struct certserved;
@@ -63,6 +64,7 @@ struct cert {
 	struct sched_item renew_item;
 	struct sched_item ari_item;
 	struct renewal *job;
+	struct certdry *dry;              /* persistctl renew --dry-run in flight, or NULL */
 	struct acme_op *ari_op;
 	struct hook_run *deploy;          /* the one deploy hook run of this cert, or NULL */
 	char *deploy_path;                /* owned: its program, for messages after a reload */
@@ -108,6 +110,9 @@ void certbase_emit(struct cert *c, const struct alert *a);
  * once a day while it stays non-OK. The cert's: true when it wrote an alert. */
 void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t now);
 bool certbase_cert_update_level(struct cert *c, int64_t now);
+
+/* As in daemon/cert.h: re-evaluates levels against the clock. */
+void cert_reevaluate(struct cert *c);
 
 /* Answer the renewal's callers (c->renew_waiters) and forget them. */
 void certbase_call_renew_waiters(struct cert *c, int r, const char *message);

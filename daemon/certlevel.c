@@ -8,6 +8,22 @@
 
 #define UNVERIFIABLE_AFTER 4          /* DNS errors in a row before we say so */
 
+bool certlevel_waiting(const struct state_cert *st, int64_t now)
+{
+	return st && !st->has_cert && st->record_grace_until > now;
+}
+
+bool certlevel_waiting_record(const struct state_cert *st, int64_t now)
+{
+	return certlevel_waiting(st, now) && st->failures && st->records_hint;
+}
+
+bool certlevel_name_waiting(const struct state_cert *st, const struct state_name *n, int64_t now)
+{
+	return certlevel_waiting(st, now) && n->checked && !n->dns_error &&
+	       (!n->status || !streq(n->status, "VALID"));
+}
+
 enum alert_kind certlevel_name_kind(enum level l, bool unverifiable)
 {
 	switch (l) {
@@ -54,6 +70,14 @@ enum level certlevel_name(const struct config_daemon *dc, const struct state_cer
 		}
 		if (!n->has_until)
 			return level;
+	} else if (certlevel_name_waiting(st, n, now)) {
+		/* A new cert's record not published yet is expected, for a while. */
+		time_format_iso(st->record_grace_until, until, sizeof(until));
+		str_printf(why, size, CERTLEVEL_WAITING ": %s is %s: %s (WARNING until %s, "
+							"then ERROR)",
+			   owner ? owner : n->name, n->status ? n->status : "?",
+			   n->reason ? n->reason : "", until);
+		return LEVEL_WARNING;
 	} else if (!n->status || !streq(n->status, "VALID")) {
 		str_printf(why, size, "record %s is %s: %s", owner ? owner : n->name,
 			   n->status ? n->status : "?", n->reason ? n->reason : "");
@@ -107,6 +131,13 @@ enum level certlevel_cert(const struct config_daemon *dc, const struct config_ce
 	char date[40];
 
 	if (!st->has_cert) {
+		if (certlevel_waiting_record(st, now)) {
+			time_format_iso(st->record_grace_until, date, sizeof(date));
+			str_printf(why, size, "waiting for the record (WARNING until %s, then ERROR); "
+					      "publish:\n%s",
+				   date, st->records_hint);
+			return LEVEL_WARNING;
+		}
 		if (st->failures) {
 			str_printf(why, size, "no certificate yet: %s",
 				   st->last_error ? st->last_error : "renewal failed");

@@ -11,6 +11,10 @@
  *  - the cert: ERROR when expired, when the CA's certificate was refused, or without
  *    a certificate after a failed renewal; WARNING when renewals fail or its deploy
  *    hook failed; CRITICAL when renewals fail with little time left.
+ *  - waiting for the record: a new cert (no certificate yet) within record_grace of
+ *    when it was first seen (st->record_grace_until) is WARNING, not ERROR, while its
+ *    records are missing or wrong (its names) and while its renewals are refused for
+ *    them (the cert); after the grace both are ERROR as above.
  * daemon/certbase turns these into alerts. */
 #pragma once
 
@@ -22,6 +26,16 @@
 #include "common/level.h"
 #include "daemon/alert.h"
 #include "daemon/state.h"
+
+/* How a waiting name's reason begins. */
+#define CERTLEVEL_WAITING "waiting for the record"
+
+/* A new cert inside its record_grace (see above); st may be NULL. */
+bool certlevel_waiting(const struct state_cert *st, int64_t now);
+/* ... whose renewals are refused for its records: status "waiting-for-record". */
+bool certlevel_waiting_record(const struct state_cert *st, int64_t now);
+/* ... and this name's record is what it waits for (alert ALERT_RECORD_WAITING). */
+bool certlevel_name_waiting(const struct state_cert *st, const struct state_name *n, int64_t now);
 
 /* The alert a name's level is reported as. */
 enum alert_kind certlevel_name_kind(enum level l, bool unverifiable);

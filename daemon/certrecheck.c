@@ -51,6 +51,26 @@ static int64_t next_check_after(const struct cert *c, const struct state_name *s
 	return now + (int64_t)interval + certbase_random_between(-spread, spread);
 }
 
+/* A new cert waiting for its records (a renewal was held back for them, see
+ * daemon/renewal) goes on as soon as a re-check finds every one valid, rather than at
+ * its next retry. */
+static void resume_if_records_valid(struct cert *c, int64_t now)
+{
+	struct state_cert *st = cert_state(c);
+
+	if (!st || st->has_cert || !st->records_hint || c->job || c->d->oneshot)
+		return;
+	for (size_t i = 0; i < c->n_names; i++) {
+		const struct state_name *sn = certbase_name_state(c->names[i]);
+		if (!sn || !sn->checked || sn->dns_error || !sn->status ||
+		    !streq(sn->status, "VALID") || sn->caa)
+			return;
+	}
+	log_info("cert '%s': every record is valid now; ordering", c->name);
+	st->retry_at = 0;
+	(void)sched_at(c->d->sched, &c->renew_item, now);
+}
+
 static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 {
 	struct cert_name *n = userdata;
@@ -114,6 +134,7 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 	certbase_name_update_level(c, sn, now);
 	daemon_state_changed(c->d);
 	certrecheck_schedule(n, next_check_after(c, sn, now));
+	resume_if_records_valid(c, now);
 
 	/* An event for `persistctl watch`. */
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);

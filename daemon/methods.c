@@ -17,6 +17,7 @@
 #include "daemon/log.h"
 #include "daemon/method_lifecycle.h"
 #include "daemon/methods.h"
+#include "daemon/methods_dryrun.h"
 #include "daemon/reload.h"
 #include "daemon/statusdoc.h"
 
@@ -712,6 +713,7 @@ static const struct control_method methods[] = {
 	{ "records.check", false, on_records_check },
 	{ "records.generate", false, on_records_generate },
 	{ "renew", true, on_renew },
+	{ "renew.dry_run", true, methods_dryrun },
 	{ "reload", true, on_reload },
 	{ "account.show", false, on_account_show },
 	{ "account.rollover", true, on_account_rollover },

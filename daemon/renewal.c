@@ -7,6 +7,7 @@
 #include "daemon/ca.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/precheck.h"
 #include "daemon/renewal.h"
 #include "daemon/store.h"
 
@@ -17,13 +18,16 @@ struct renewal {
 	char *replaces;                   /* owned or NULL */
 	char *resume_url;                 /* owned or NULL */
 	bool new_order_held;
+	bool dry_run;
 	renewal_url_fn on_order_url;
 	bool find_orphan;
 	renewal_intent_fn on_order_intent;
+	renewal_challenge_fn on_challenge;
 	renewal_done_fn done;
 	void *userdata;
 	bool waiting_ca;                  /* a ca_prepare() callback will come */
 	struct acme_account_view account;      /* owned copy: the order borrows it */
+	struct precheck *pre;             /* in flight, or NULL */
 	struct order_job *job;            /* in flight, or NULL */
 	char message[600];
 };
@@ -78,6 +82,8 @@ static void on_challenge(struct order_job *job, const struct acme_challenge *ch,
 	else if (ca_learn_from_challenge(rn->ca, ch) < 0)
 		log_warning("CA '%s': cannot remember the issuer names of a challenge: %s",
 			    ca_get_name(rn->ca), strerror(ENOMEM));
+	if (rn->on_challenge)
+		rn->on_challenge(rn, ch, rn->userdata);
 }
 
 static int save_key(struct order_job *job, const struct key *k, void *userdata)
@@ -96,7 +102,7 @@ static void on_order_done(struct order_job *job, struct order_result *res, void 
 
 	(void)job;
 	rn->job = NULL;
-	if (res->error == 0) {
+	if (res->error == 0 && !rn->dry_run) {
 		r = store_cert_install(rn->d->store, rn->cfg->name, res->key, res->chain,
 				       res->leaf_len, res->chain + res->leaf_len,
 				       res->chain_len - res->leaf_len, &out.version);
@@ -135,12 +141,81 @@ static void fail(struct renewal *rn, int r, bool transient)
 	renewal_free(rn);
 }
 
+static void start_order(struct renewal *rn)
+{
+	struct key *pending = NULL;
+	int key_error, r;
+
+	/* A resumed order must finish with the key its CSR was (or will be) made for. */
+	key_error = rn->dry_run ? 0 : store_pending_key_load(rn->d->store, rn->cfg->name, &pending);
+	if (key_error < 0 && key_error != -ENOENT)
+		log_warning("cert '%s': pending key unreadable (%s), making a new one if needed",
+			    rn->cfg->name, strerror(-key_error));
+	struct order_env env = {
+		.loop = rn->d->loop,
+		.conn = ca_get_conn(rn->ca),
+		.dns = rn->d->dns,
+		.now = daemon_clock,
+		.now_userdata = rn->d,
+		.account = &rn->account,
+	};
+	struct order_params p = {
+		.cert = rn->cfg,
+		.profile = rn->cfg->profile ? rn->cfg->profile : ca_get_config(rn->ca)->profile,
+		.replaces = rn->replaces,
+		.resume_url = rn->resume_url,
+		.pending_key = pending,
+		.pending_key_error = key_error < 0 ? key_error : 0,
+		.new_order_held = rn->new_order_held,
+		.dry_run = rn->dry_run,
+		.on_order_url = on_order_url,
+		.find_orphan = rn->find_orphan,
+		.on_order_intent = on_order_intent,
+		.url_taken = url_taken,
+		.on_challenge = on_challenge,
+		.save_key = rn->dry_run ? NULL : save_key,
+		.done = on_order_done,
+		.userdata = rn,
+	};
+	r = order_start(&env, &p, &rn->job);
+	if (r < 0) {
+		str_printf(rn->message, sizeof(rn->message), "starting the order: %s", strerror(-r));
+		fail(rn, r, false);
+	}
+}
+
+static void on_precheck(const struct precheck_result *res, void *userdata)
+{
+	struct renewal *rn = userdata;
+
+	rn->pre = NULL;
+	if (res->passed) {
+		start_order(rn);
+		return;
+	}
+	/* No order: it would only be refused. A missing or wrong record waits for the
+	 * owner (the records to publish go up); a failed lookup is worth a retry. */
+	_cleanup_free_ char *m = NULL;
+	if (asprintf(&m, "waiting for the record, no order placed: %s%s%s", res->message,
+		     res->records ? "\nPublish (once):\n" : "", res->records ? res->records : "") < 0)
+		m = NULL;
+	struct order_result out = {
+		.error = res->dns_error ? -EAGAIN : -ENOENT,
+		.transient = res->dns_error,
+		.refused = !res->dns_error,
+		.gated = true,
+		.retry_after = -1,
+		.message = m ? m : res->message,
+		.records = res->records,
+	};
+	rn->done(rn, &out, rn->userdata);
+	renewal_free(rn);
+}
+
 static void on_ca_ready(struct ca *ca, int r, void *userdata)
 {
 	struct renewal *rn = userdata;
 	struct acme_account_view view;
-	struct key *pending = NULL;
-	int key_error;
 
 	rn->waiting_ca = false;
 	if (r < 0) {
@@ -155,41 +230,17 @@ static void on_ca_ready(struct ca *ca, int r, void *userdata)
 		fail(rn, r, false);
 		return;
 	}
-	/* A resumed order must finish with the key its CSR was (or will be) made for. */
-	key_error = store_pending_key_load(rn->d->store, rn->cfg->name, &pending);
-	if (key_error < 0 && key_error != -ENOENT)
-		log_warning("cert '%s': pending key unreadable (%s), making a new one if needed",
-			    rn->cfg->name, strerror(-key_error));
-	struct order_env env = {
-		.loop = rn->d->loop,
-		.conn = ca_get_conn(ca),
-		.dns = rn->d->dns,
-		.now = daemon_clock,
-		.now_userdata = rn->d,
-		.account = &rn->account,
-	};
-	struct order_params p = {
-		.cert = rn->cfg,
-		.profile = rn->cfg->profile ? rn->cfg->profile : ca_get_config(ca)->profile,
-		.replaces = rn->replaces,
-		.resume_url = rn->resume_url,
-		.pending_key = pending,
-		.pending_key_error = key_error < 0 ? key_error : 0,
-		.new_order_held = rn->new_order_held,
-		.on_order_url = on_order_url,
-		.find_orphan = rn->find_orphan,
-		.on_order_intent = on_order_intent,
-		.url_taken = url_taken,
-		.on_challenge = on_challenge,
-		.save_key = save_key,
-		.done = on_order_done,
-		.userdata = rn,
-	};
-	r = order_start(&env, &p, &rn->job);
-	if (r < 0) {
-		str_printf(rn->message, sizeof(rn->message), "starting the order: %s", strerror(-r));
-		fail(rn, r, false);
+	/* A new order only once our read-only check of every name passes, where the CA's
+	 * issuer names are known (daemon/precheck); an order to continue goes on. */
+	if (!rn->dry_run && !rn->resume_url && !rn->find_orphan) {
+		r = precheck_start(rn->d, ca, rn->cfg, on_precheck, rn, &rn->pre);
+		if (r == 0)
+			return;
+		if (r != -ENODATA)
+			log_warning("cert '%s': cannot check the records before ordering (%s), "
+				    "ordering anyway", rn->cfg->name, strerror(-r));
 	}
+	start_order(rn);
 }
 
 int renewal_start(struct daemon *d, const struct renewal_params *p, struct renewal **ret)
@@ -203,9 +254,11 @@ int renewal_start(struct daemon *d, const struct renewal_params *p, struct renew
 	rn->ca = p->ca;
 	rn->cfg = p->cert;
 	rn->new_order_held = p->new_order_held;
+	rn->dry_run = p->dry_run;
 	rn->on_order_url = p->on_order_url;
 	rn->find_orphan = p->find_orphan;
 	rn->on_order_intent = p->on_order_intent;
+	rn->on_challenge = p->on_challenge;
 	rn->done = p->done;
 	rn->userdata = p->userdata;
 	if ((p->replaces && !(rn->replaces = strdup(p->replaces))) ||
@@ -229,6 +282,7 @@ void renewal_cancel(struct renewal *rn)
 		return;
 	if (rn->waiting_ca)
 		ca_cancel_wait(rn->ca, on_ca_ready, rn);
+	precheck_cancel(rn->pre);
 	order_cancel(rn->job);
 	renewal_free(rn);
 }

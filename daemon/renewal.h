@@ -14,6 +14,13 @@
  * The same for revocation: the current certificate and key come from the
  * store, the CA is prepared, and daemon/acme/revoke sends it.
  *
+ * No new order before the read-only check of every name passes
+ * (daemon/precheck), wherever the CA's issuer names are known: a failing
+ * check ends the renewal with `gated` (and `refused`, with the records to
+ * publish, unless DNS itself failed) and no order at the CA. An order to
+ * resume or find, and a dry run (which checks on its own, daemon/certdry),
+ * skip it.
+ *
  * Exactly one done callback per started renewal, from the loop, unless it
  * is cancelled, after which none comes. */
 #pragma once
@@ -36,6 +43,9 @@ typedef void (*renewal_url_fn)(struct renewal *rn, const char *url, void *userda
 /* See order_intent_fn (order.h): newOrder is about to go out (sent), or it is settled
  * without an order URL (!sent). < 0 keeps newOrder from going out. */
 typedef int (*renewal_intent_fn)(struct renewal *rn, bool sent, void *userdata);
+/* See order_challenge_fn (order.h); after the CA module has learned from it. */
+typedef void (*renewal_challenge_fn)(struct renewal *rn, const struct acme_challenge *ch,
+				     void *userdata);
 
 struct renewal_params {
 	struct ca *ca;                    /* borrowed */
@@ -43,9 +53,12 @@ struct renewal_params {
 	const char *replaces;             /* ARI cert id of the cert being renewed, or NULL */
 	const char *resume_url;           /* a saved order to continue, or NULL */
 	bool new_order_held;              /* the issuance circuit breaker (see order.h) */
+	bool dry_run;                     /* stop before finalize (order.h); nothing is
+					   * loaded, saved or installed */
 	renewal_url_fn on_order_url;      /* may be NULL; url NULL: forget the saved one */
 	bool find_orphan;                 /* an earlier newOrder's answer never came (order.h) */
 	renewal_intent_fn on_order_intent; /* may be NULL */
+	renewal_challenge_fn on_challenge; /* may be NULL */
 	renewal_done_fn done;             /* res->version is the installed archive version */
 	void *userdata;
 };

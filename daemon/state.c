@@ -90,6 +90,7 @@ static const struct field cert_fields[] = {
 	FIELD(struct state_cert, order_requested_at, F_INT),
 	FIELD(struct state_cert, order_replaces, F_STR),
 	FIELD(struct state_cert, records_hint, F_STR),
+	FIELD(struct state_cert, first_seen, F_INT),
 	FIELD(struct state_cert, level, F_LEVEL),
 	FIELD(struct state_cert, level_reason, F_STR),
 	FIELD(struct state_cert, alerted_level, F_LEVEL),

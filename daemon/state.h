@@ -86,6 +86,11 @@ struct state_cert {
 				     * may hold an order to find after a restart; 0: none */
 	char *order_replaces;    /* owned: ARI cert id sent with it */
 	char *records_hint;      /* owned: the record(s) to publish when a precheck refused */
+	/* waiting for the record: a new cert (no certificate yet) is WARNING, not ERROR,
+	 * for record_grace from when it was first seen */
+	int64_t first_seen;
+	int64_t record_grace_until; /* not saved: first_seen + record_grace, set by
+				     * daemon/certbase while there is no certificate; else 0 */
 	/* the cert's own alert level (expiry, failing renewals) */
 	enum level level;
 	char *level_reason;      /* owned */

@@ -12,6 +12,7 @@
 #include "daemon/cert.h"
 #include "daemon/certfiles.h"
 #include "daemon/certserved.h"
+#include "daemon/certlevel.h"
 #include "daemon/daemon.h"
 #include "daemon/statusdoc.h"
 
@@ -88,6 +89,12 @@ void statusdoc_write_cert(struct json_writer *w, const struct daemon *d, const s
 	json_kv_string(w, "cert_level", st ? level_to_string(st->level) : "OK");
 	json_kv_string(w, "cert_level_reason", st ? st->level_reason : NULL);
 	json_kv_bool(w, "renewing", cert_is_renewing(c));
+	/* A new cert waiting for its records says so, with what to publish. */
+	bool waiting = certlevel_waiting_record(st, now);
+	json_kv_string(w, "state", waiting ? "waiting-for-record" : st && st->has_cert ? "issued"
+										: "none");
+	if (!detail)
+		json_kv_string(w, "records_to_publish", waiting ? st->records_hint : NULL);
 	json_kv_bool(w, "has_cert", st && st->has_cert);
 	statusdoc_kv_time(w, "not_before", st && st->has_cert ? st->not_before : 0);
 	statusdoc_kv_time(w, "not_after", st && st->has_cert ? st->not_after : 0);

@@ -37,6 +37,7 @@ struct order_job {
 	char *profile;                     /* owned or NULL */
 	char *replaces;                    /* owned or NULL */
 	bool new_order_held;
+	bool dry_run;                      /* stop before finalize (order.h) */
 	char *order_url;                   /* owned */
 	int pending_key_error;
 	order_url_fn on_order_url;
@@ -236,6 +237,13 @@ static void after_order_object(struct order_job *job)
 {
 	const struct acme_order *o = &job->order;
 
+	if (job->dry_run && (o->status == ACME_STATUS_READY || o->status == ACME_STATUS_PROCESSING ||
+			     o->status == ACME_STATUS_VALID)) {
+		msg(job, "the order is %s: every authorization is valid; dry run, not finalized",
+		    acme_status_to_string(o->status));
+		finish(job, 0);
+		return;
+	}
 	switch (o->status) {
 	case ACME_STATUS_PENDING:
 		job->phase = PHASE_AUTHZ;
@@ -750,6 +758,7 @@ int order_start(const struct order_env *env, const struct order_params *p,
 	job->on_challenge = p->on_challenge;
 	job->save_key = p->save_key;
 	job->new_order_held = p->new_order_held;
+	job->dry_run = p->dry_run;
 	job->done = p->done;
 	job->userdata = p->userdata;
 	job->result.retry_after = -1;

@@ -60,6 +60,8 @@ struct order_result {
 	int error;              /* 0: a new certificate, checked, is in chain/key */
 	bool transient;         /* worth retrying soon (network, DNS, 5xx, timeouts) */
 	bool refused;           /* our own check said the CA would fail: nothing triggered */
+	bool gated;             /* ... and it said so before any order (daemon/renewal's
+				 * precheck): no order was placed at all */
 	int64_t retry_after;    /* the CA asked us to wait this many seconds; -1 if not */
 	bool limited;           /* a new order was needed, but new_order_held: none placed */
 	bool rejected;          /* the CA issued a certificate that certcheck refused: nothing
@@ -105,6 +107,9 @@ struct order_params {
 					   * saved, else it was unreadable */
 	bool new_order_held;              /* the issuance circuit breaker: finish with
 					   * `limited` rather than place a new order */
+	/* persistctl renew --dry-run: stop once the order is ready (every authorization
+	 * valid), before any key or CSR; done then gets error 0 with no chain and no key. */
+	bool dry_run;
 	order_url_fn on_order_url;        /* may be NULL; url NULL: forget the saved one */
 	order_challenge_fn on_challenge;  /* may be NULL */
 	order_key_fn save_key;            /* may be NULL (the key is then only in memory) */

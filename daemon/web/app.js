@@ -86,7 +86,8 @@ function renderTable(st) {
       el('td', { class: 'cert' }, c.name),
       el('td', { class: 'muted' }, '(certificate, ' + c.ca + ')'),
       el('td', {}, levelBadge(c.cert_level)),
-      el('td', {}, c.renewing ? 'RENEWING' : (c.has_cert ? 'ISSUED' : 'NONE')),
+      el('td', {}, c.renewing ? 'RENEWING' : (c.has_cert ? 'ISSUED' :
+        (c.state === 'waiting-for-record' ? 'WAITING-FOR-RECORD' : 'NONE'))),
       el('td', {}, day(c.not_after)),
       el('td', { class: 'num' }, nl === null ? '-' : nl),
       el('td', {}, c.renewing ? 'now' : day(c.next_renewal))));

@@ -79,7 +79,13 @@ def test_persist_first_refuses_then_issues(dns, testca_factory, persistd_env, dr
     # No record yet: persistd checks first, refuses to trigger validation,
     # and prints the exact record to publish.
     p = env.oneshot(check=1)
-    assert "refusing to ask the CA to validate" in p.stdout
+    if draft == "01":
+        assert "refusing to ask the CA to validate" in p.stdout
+    else:
+        # The directory names the issuers (issuerDomainNames): the records are
+        # checked before any order, and none is placed.
+        assert "waiting for the record, no order placed" in p.stdout
+        assert not [r for r in ca.requests() if r["path"] == "/acme/new-order"]
     assert "NO_RECORD" in p.stdout
     assert challenge_posts(ca) == []
     owner, txt = published_record(p.stdout)

@@ -117,11 +117,65 @@ static void test_cert(void **state)
 	assert_non_null(strstr(why, "expired"));
 }
 
+/* A new cert inside record_grace waits for its record at WARNING; a cert with a
+ * certificate, or one past the grace, is ERROR as before. */
+static void test_waiting_for_record(void **state)
+{
+	struct state_name n = {
+		.name = (char *)"www.example.com",
+		.checked = true,
+		.status = (char *)"NO_RECORD",
+		.reason = (char *)"no TXT record",
+	};
+	struct state_cert st = {
+		.record_grace_until = NOW + 60,
+		.failures = 1,
+		.last_error = (char *)"waiting for the record, no order placed",
+		.records_hint = (char *)"_validation-persist.www.example.com. 3600 IN TXT \"x\"",
+	};
+	struct config_cert cfg = { .name = (char *)"www" };
+	char why[1024];
+	bool unverifiable;
+
+	(void)state;
+	assert_true(certlevel_waiting_record(&st, NOW));
+	assert_true(certlevel_name_waiting(&st, &n, NOW));
+	assert_int_equal(certlevel_name(&dc, &st, &n, NOW, why, sizeof(why), &unverifiable),
+			 LEVEL_WARNING);
+	assert_non_null(strstr(why, "waiting for the record"));
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_WARNING);
+	assert_non_null(strstr(why, st.records_hint));
+
+	/* A DNS error is not a missing record: the name keeps its level. */
+	n.dns_error = true;
+	assert_false(certlevel_name_waiting(&st, &n, NOW));
+	n.dns_error = false;
+
+	/* Past the grace: ERROR, as for any cert. */
+	assert_false(certlevel_waiting_record(&st, NOW + 61));
+	assert_int_equal(certlevel_name(&dc, &st, &n, NOW + 61, why, sizeof(why), &unverifiable),
+			 LEVEL_ERROR);
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW + 61, why, sizeof(why)), LEVEL_ERROR);
+
+	/* A failure that is not about records (no records_hint) is no waiting. */
+	st.records_hint = NULL;
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_ERROR);
+
+	/* A cert with a certificate never waits. */
+	st.has_cert = true;
+	st.not_before = NOW - 10;
+	st.not_after = NOW + 90 * SEC_PER_DAY;
+	assert_false(certlevel_waiting(&st, NOW));
+	assert_int_equal(certlevel_name(&dc, &st, &n, NOW, why, sizeof(why), &unverifiable),
+			 LEVEL_ERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_cert),
+		cmocka_unit_test(test_waiting_for_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

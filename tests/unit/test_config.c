@@ -143,6 +143,7 @@ static void test_max_orders_per_hour(void **state)
 
 /* issue 13: check_served, check_served_sni, check_served_grace and archive_keep. */
 static void test_served_and_archive_keep(void **state)
+static void test_record_grace(void **state)
 {
 	(void)state;
 	struct config_errors errs = { 0 };
@@ -174,6 +175,23 @@ static void test_served_and_archive_keep(void **state)
 		     6, "in brackets");
 	expect_error("[daemon]\narchive_keep = 1001\n", 2, "from 0 to 1000");
 	expect_error("[daemon]\narchive_keep = -1\n", 2, "from 0 to 1000");
+		"[daemon]\nrecord_grace = 3d\n[ca a]\ndirectory = https://x/d\n"
+		"[cert w]\nca = a\nnames = a.example\nrecord_grace = 0s\n"
+		"[cert v]\nca = a\nnames = b.example\n",
+		&errs, &r);
+
+	assert_int_equal(r, 0);
+	assert_int_equal(c->daemon.record_grace_ms, 3ULL * 86400 * 1000);
+	/* 0 is a grace of its own (none), not "the [daemon] value". */
+	assert_true(config_find_cert(c, "w")->has_record_grace);
+	assert_int_equal(config_find_cert(c, "w")->record_grace_ms, 0);
+	assert_false(config_find_cert(c, "v")->has_record_grace);
+	_cleanup_(config_freep) struct config *d = parse("[daemon]\n", &errs, &r);
+	assert_int_equal(d->daemon.record_grace_ms, 7ULL * 86400 * 1000);
+	expect_error("[daemon]\nrecord_grace = soon\n", 2, "expected a duration");
+	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nca = a\nnames = a.example\n"
+		     "record_grace = -1d\n",
+		     6, "expected a duration");
 }
 
 static void test_trust_anchor_none(void **state)
@@ -597,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_dnssec_trust_ad),
 		cmocka_unit_test(test_max_orders_per_hour),
 		cmocka_unit_test(test_served_and_archive_keep),
+		cmocka_unit_test(test_record_grace),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_persist_refuses_dns_write),
 		cmocka_unit_test(test_load_dropins),
