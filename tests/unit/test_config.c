@@ -143,7 +143,6 @@ static void test_max_orders_per_hour(void **state)
 
 /* issue 13: check_served, check_served_sni, check_served_grace and archive_keep. */
 static void test_served_and_archive_keep(void **state)
-static void test_record_grace(void **state)
 {
 	(void)state;
 	struct config_errors errs = { 0 };
@@ -175,6 +174,14 @@ static void test_record_grace(void **state)
 		     6, "in brackets");
 	expect_error("[daemon]\narchive_keep = 1001\n", 2, "from 0 to 1000");
 	expect_error("[daemon]\narchive_keep = -1\n", 2, "from 0 to 1000");
+}
+
+static void test_record_grace(void **state)
+{
+	(void)state;
+	struct config_errors errs = { 0 };
+	int r;
+	_cleanup_(config_freep) struct config *c = parse(
 		"[daemon]\nrecord_grace = 3d\n[ca a]\ndirectory = https://x/d\n"
 		"[cert w]\nca = a\nnames = a.example\nrecord_grace = 0s\n"
 		"[cert v]\nca = a\nnames = b.example\n",
