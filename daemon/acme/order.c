@@ -494,11 +494,11 @@ static void on_authz_done(struct authz_run *run, const struct authz_result *res,
 		return;
 	}
 	/* Every authorization is valid, so the order is ready (RFC 8555 7.1.6):
-	 * finalize without fetching it first. That saves a signed request per
-	 * certificate; a CA that has not caught up answers orderNotReady, and
-	 * on_finalized() then polls the order as before. */
+	 * finalize without fetching it first, saving a signed request; a CA not
+	 * caught up answers orderNotReady, and on_finalized() polls as before.
+	 * A dry run fetches the order instead, to see it ready, and stops. */
 	pollwait_reset(&job->poll);
-	job->phase = PHASE_KEYGEN;
+	job->phase = job->dry_run ? PHASE_ORDER_READY : PHASE_KEYGEN;
 	step(job);
 }
 
