@@ -158,7 +158,7 @@ static int open_tmp_wronly(char *tmpl)
 }
 
 static int write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-			bool sync_dir)
+			bool sync_dir, bool no_replace)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	int r;
@@ -191,7 +191,10 @@ static int write_atomic(const char *path, const void *data, size_t len, mode_t m
 		r = -errno;
 		goto fail;
 	}
-	if (rename(tmp, path) < 0) {
+	/* RENAME_NOREPLACE: the check that the name is free and the rename are
+	 * one step, so two writers of a new file cannot both win. */
+	if ((no_replace ? renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE)
+			: rename(tmp, path)) < 0) {
 		r = -errno;
 		goto fail;
 	}
@@ -203,12 +206,17 @@ fail:
 
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
-	return write_atomic(path, data, len, mode, true);
+	return write_atomic(path, data, len, mode, true, false);
+}
+
+int file_write_atomic_new(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_atomic(path, data, len, mode, true, true);
 }
 
 int file_write_atomic_batch(const char *path, const void *data, size_t len, mode_t mode)
 {
-	return write_atomic(path, data, len, mode, false);
+	return write_atomic(path, data, len, mode, false, false);
 }
 
 int dir_make_parents(const char *path, mode_t mode)

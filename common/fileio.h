@@ -31,6 +31,9 @@ int file_read_bounded_stat(const char *path, size_t max_bytes, char **ret, size_
 			   struct stat *ret_st);
 
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same for a file that must not exist yet: -EEXIST when it does (or
+ * appears meanwhile), and then nothing is written. */
+int file_write_atomic_new(const char *path, const void *data, size_t len, mode_t mode);
 /* The same without the directory's fsync at the end, for several files in one
  * directory: the content is on disk, but the new name is durable only once the
  * caller has called dir_fsync() on the directory, which it must do before

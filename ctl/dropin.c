@@ -248,7 +248,13 @@ int dropin_write(const struct remote_options *o, const char *file, const char *t
 	}
 	/* The config is no secret (the main file is 0644 too); 0644 lets
 	 * persistd -t run as the service user read it. */
-	r = file_write_atomic(file, text, strlen(text), 0644);
+	r = file_write_atomic_new(file, text, strlen(text), 0644);
+	if (r == -EEXIST) {
+		remotecall_error(o, EXIT_USAGE, 0,
+				 "add: %s appeared meanwhile (another persistctl add?); not replaced",
+				 file);
+		return EXIT_USAGE;
+	}
 	if (r < 0) {
 		remotecall_error(o, EXIT_FAIL, 0, "add: cannot write %s: %s", file, strerror(-r));
 		return EXIT_FAIL;

@@ -88,6 +88,27 @@ static void test_write_batch(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A new file only: an existing one is never replaced, and no temp file stays. */
+static void test_write_new(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/persistd-fileio-XXXXXX", path[128], cmd[160];
+	char *text = NULL;
+	size_t len;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/www.conf", dir);
+	assert_int_equal(file_write_atomic_new(path, "first", 5, 0644), 0);
+	assert_int_equal(file_write_atomic_new(path, "second", 6, 0644), -EEXIST);
+	assert_int_equal(file_read_bounded(path, 100, &text, &len), 0);
+	assert_string_equal(text, "first");
+	free(text);
+	snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 1", dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* A FIFO without a writer blocks a plain open(): reads must refuse it at once. */
 static void test_read_refuses_fifo(void **state)
 {
@@ -126,6 +147,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_write),
 		cmocka_unit_test(test_write_batch),
+		cmocka_unit_test(test_write_new),
 		cmocka_unit_test(test_read_refuses_fifo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
