@@ -254,6 +254,7 @@ void state_free(struct state *s)
 	for (size_t i = 0; i < s->n_certs; i++)
 		state_cert_free(s->certs[i]);
 	free(s->certs);
+	strmap_done(&s->cert_map);
 	free(s);
 }
 
@@ -280,17 +281,18 @@ struct state_ca *state_get_ca(struct state *s, const char *name, bool create)
 
 struct state_cert *state_get_cert(struct state *s, const char *name, bool create)
 {
-	for (size_t i = 0; i < s->n_certs; i++)
-		if (streq(s->certs[i]->name, name))
-			return s->certs[i];
-	if (!create)
-		return NULL;
+	struct state_cert *c = strmap_get(&s->cert_map, name);
+
+	if (c || !create)
+		return c;
 	struct state_cert **a = realloc(s->certs, (s->n_certs + 1) * sizeof(*a));
 	if (!a)
 		return NULL;
 	s->certs = a;
-	struct state_cert *c = calloc(1, sizeof(*c));
-	if (!c || !(c->name = strdup(name))) {
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->name = strdup(name)) || strmap_add(&s->cert_map, c->name, c) < 0) {
+		if (c)
+			free(c->name);
 		free(c);
 		return NULL;
 	}
@@ -335,18 +337,25 @@ void state_cert_retain_names(struct state_cert *c, char *const *names, size_t n)
 
 void state_retain_certs(struct state *s, const char *const *names, size_t n)
 {
+	struct strmap keep = { 0 };
 	size_t o = 0;
 
+	for (size_t k = 0; k < n; k++)
+		if (strmap_put(&keep, names[k], (void *)names[k]) < 0) {
+			/* Out of memory: keeping every cert is the safe way to fail. */
+			strmap_done(&keep);
+			return;
+		}
 	for (size_t i = 0; i < s->n_certs; i++) {
-		bool keep = false;
-		for (size_t k = 0; k < n && !keep; k++)
-			keep = streq(s->certs[i]->name, names[k]);
-		if (keep)
+		if (strmap_get(&keep, s->certs[i]->name)) {
 			s->certs[o++] = s->certs[i];
-		else
-			state_cert_free(s->certs[i]);
+			continue;
+		}
+		(void)strmap_remove(&s->cert_map, s->certs[i]->name);
+		state_cert_free(s->certs[i]);
 	}
 	s->n_certs = o;
+	strmap_done(&keep);
 }
 
 int state_to_json(const struct state *s, char **ret, size_t *ret_len)

@@ -20,6 +20,7 @@
 #include "common/level.h"
 #include "common/macro.h"
 #include "common/record.h"
+#include "common/strmap.h"
 
 #define STATE_VERSION 1
 #define STATE_MAX_ORDER_TIMES 100 /* the highest max_orders_per_hour */
@@ -115,6 +116,7 @@ struct state {
 	size_t n_cas;
 	struct state_cert **certs; /* owned */
 	size_t n_certs;
+	struct strmap cert_map;  /* name -> certs[i]: lookups stay O(1) at 100k certs */
 };
 
 struct state *state_new(void);
