@@ -24,8 +24,8 @@ static const char main_help[] =
 	"The options may also follow the command (persistctl status --no-color).\n"
 	"\n"
 	"Asking the running daemon:\n"
-	"  status [--nagios]      levels of the certs and names (monitoring: exit 0/1/2/3);
-                         --summary, --limit N, --offset N, --cert NAME\n"
+	"  status [--nagios]      levels of the certs and names (monitoring: exit 0/1/2/3);\n"
+	"                         --summary, --limit N, --offset N, --cert NAME\n"
 	"  list                   the configured certs\n"
 	"  show NAME              one cert in detail\n"
 	"  record [NAME]          the TXT records to publish, from the daemon's account\n"
