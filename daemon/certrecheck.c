@@ -112,7 +112,7 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 		log_debug("cert '%s': %s: %s", c->name, res->owner, sn->reason ? sn->reason : "");
 	}
 	certbase_name_update_level(c, sn, now);
-	daemon_state_changed(c->d);
+	daemon_state_cert_changed(c->d, cert_state(c));
 	certrecheck_schedule(n, next_check_after(c, sn, now));
 
 	/* An event for `persistctl watch`. */
