@@ -16,6 +16,7 @@
 struct statejournal {
 	bool snapshot_done;   /* a snapshot and its journal were written since start */
 	bool no_journal;      /* the backend has none: every write is a snapshot */
+	size_t min_snapshot_bytes;
 	struct statejournal_stats stats;
 };
 
@@ -102,6 +103,7 @@ int statejournal_load(struct store *store, struct state **ret_state, struct stat
 
 	if (!j)
 		return -ENOMEM;
+	j->min_snapshot_bytes = STATEJOURNAL_MIN_SNAPSHOT_BYTES;
 	r = store_state_load(store, &json, &len);
 	if (r == -ENOENT) {
 		s = state_new();
@@ -135,6 +137,11 @@ int statejournal_load(struct store *store, struct state **ret_state, struct stat
 void statejournal_free(struct statejournal *j)
 {
 	free(j);
+}
+
+void statejournal_set_min_snapshot(struct statejournal *j, size_t bytes)
+{
+	j->min_snapshot_bytes = bytes;
 }
 
 const struct statejournal_stats *statejournal_get_stats(const struct statejournal *j)
@@ -228,6 +235,7 @@ int statejournal_save(struct statejournal *j, struct state *s, struct store *sto
 	int r;
 
 	if (full || !j->snapshot_done || j->no_journal ||
+	    j->stats.snapshot_bytes < j->min_snapshot_bytes ||
 	    j->stats.journal_bytes > MAX((size_t)JOURNAL_MIN_COMPACT_BYTES, j->stats.snapshot_bytes))
 		return snapshot(j, s, store);
 	if (s->n_dirty == 0)

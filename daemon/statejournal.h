@@ -18,7 +18,10 @@
  * first write after start (so a torn tail of a crash is dropped with it),
  * when the journal has grown past the snapshot's size (so it stays bounded
  * by it and by STATE_MAX_BYTES), and always with a backend without a
- * journal. Crash-safety at any instant: a crash during an append loses at
+ * journal, and while state.json is under STATEJOURNAL_MIN_SNAPSHOT_BYTES
+ * (then a whole write costs what an append does, and state.json alone
+ * stays the whole truth for a person or a script reading it). Crash-safety
+ * at any instant: a crash during an append loses at
  * most that append's lines, the last one maybe torn (ignored when read); a
  * crash between a new snapshot and its journal leaves the old journal with
  * the old generation, ignored, and the snapshot holds everything.
@@ -36,6 +39,8 @@
 #include <stdint.h>
 
 #include "common/macro.h"
+
+#define STATEJOURNAL_MIN_SNAPSHOT_BYTES (64 * 1024)
 
 struct state;
 struct store;
@@ -61,3 +66,5 @@ DEFINE_FREEP(struct statejournal, statejournal_free)
 int statejournal_save(struct statejournal *j, struct state *s, struct store *store, bool full);
 
 const struct statejournal_stats *statejournal_get_stats(const struct statejournal *j);
+/* Tests: journal even a state.json smaller than STATEJOURNAL_MIN_SNAPSHOT_BYTES. */
+void statejournal_set_min_snapshot(struct statejournal *j, size_t bytes);

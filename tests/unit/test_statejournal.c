@@ -77,6 +77,7 @@ static struct state *load(struct fixture *f, struct statejournal **ret_j)
 	char err[256] = "";
 
 	assert_int_equal(statejournal_load(f->s, &s, ret_j, err, sizeof(err)), 0);
+	statejournal_set_min_snapshot(*ret_j, 0);
 	return s;
 }
 
@@ -275,6 +276,28 @@ static void test_retain_drops_dirty(void **state)
 	state_free(s);
 }
 
+/* A small state.json (a few certs) is rewritten whole, never journaled:
+ * it stays the whole truth for whoever reads it. */
+static void test_small_state_stays_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct statejournal *j = NULL;
+	struct state *s = NULL;
+	char err[256];
+
+	assert_int_equal(statejournal_load(f->s, &s, &j, err, sizeof(err)), 0);
+	struct state_cert *c = state_get_cert(s, "www", true);
+	for (int i = 0; i < 3; i++) {
+		c->failures = (unsigned)i;
+		assert_int_equal(state_mark_dirty(s, c), 0);
+		assert_int_equal(statejournal_save(j, s, f->s, false), 0);
+	}
+	assert_int_equal(statejournal_get_stats(j)->snapshots, 3);
+	assert_int_equal(statejournal_get_stats(j)->appends, 0);
+	statejournal_free(j);
+	state_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +306,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
 		cmocka_unit_test(test_retain_drops_dirty),
+		cmocka_unit_test_setup_teardown(test_small_state_stays_whole, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
