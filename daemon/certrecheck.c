@@ -32,8 +32,10 @@ void certrecheck_schedule(struct cert_name *n, int64_t at)
 {
 	struct state_name *sn = certbase_name_state(n);
 
-	if (sn)
+	if (sn && sn->next_check != at) {
 		sn->next_check = at;
+		daemon_state_cert_changed(n->cert->d, cert_state(n->cert));
+	}
 	(void)sched_at(n->cert->d->sched, &n->item, at);
 }
 

@@ -208,3 +208,105 @@ def test_persistctl_status_pages(big):
     p = big.ctl("status", "--cert", "c00001", "--summary", check=3)
     p = big.ctl("status", "--cert", "nope", check=1)
     assert "no cert named 'nope'" in p.stderr
+
+
+# ---- the state journal (daemon/statejournal) ----
+
+def effective_state(state_dir):
+    """state.json with state.journal replayed over it, as persistd reads them:
+    only a journal of the snapshot's generation, and never a torn last line."""
+    snap = json.loads((state_dir / "state.json").read_text())
+    jpath = state_dir / "state.journal"
+    if not jpath.exists():
+        return snap, 0
+    lines = jpath.read_bytes().split(b"\n")
+    if json.loads(lines[0]).get("journal_gen") != snap.get("journal_gen", 0):
+        return snap, 0
+    replayed = 0
+    for line in lines[1:-1]:  # the part after the last newline is torn or empty
+        entry = json.loads(line)
+        snap["certs"][entry["cert"]] = entry["state"]
+        replayed += 1
+    return snap, replayed
+
+
+def test_journal_survives_sigkill_and_migrates(tmp_path):
+    """300 certs (a state.json past the journal's 64 KiB threshold), every
+    name re-checked while the CA cannot be reached (a check needs its
+    account), so each name's next check moves and each cert's entry is
+    journaled; SIGKILL; the restarted daemon has what
+    was on disk, with a torn last line added by hand ignored. Then a
+    state.json from before the journal (no journal_gen, no state.journal)
+    loads whole and is migrated by the first write."""
+    n = 300
+    cas = {"test": {"directory": "https://127.0.0.1:9/directory",
+                    "contact": "mailto:ops@example.test"}}
+    certs = {f"c{i:05d}": {"ca": "test", "names": f"n{i:05d}.scale.test"} for i in range(n)}
+    env = Env(tmp_path, cas, certs, daemon_extra={"resolver": "127.0.0.1@9", "dns_timeout": "1s",
+                                                 "log_level": "info"})
+    env.state.mkdir(mode=0o700)
+    populate(env.state, n)
+    env.start(wait=False)
+    env.wait_ready(timeout=120)
+    # The first write after the start is a snapshot with a fresh journal.
+    env.wait_for(lambda: (env.state / "state.journal").exists(), timeout=60,
+                 what="state.journal")
+    snap_size = (env.state / "state.json").stat().st_size
+    assert snap_size > 64 * 1024
+    env.rpc("records.check", timeout=300)
+    want, last = {}, []
+
+    def on_disk_matches():
+        st = env.rpc("status", {"limit": n})
+        for c in st["cert_list"]:
+            nm = c["names"][0]
+            want[c["name"]] = (nm["next_check"], nm["dns_failures"], nm["status"])
+        disk, replayed = effective_state(env.state)
+        for name, w in want.items():
+            e = disk["certs"][name]["names"][f"n{name[1:]}.scale.test"]
+            got = (e["next_check"] or None, e["dns_failures"],
+                   e["status"] if e["checked"] else "UNCHECKED")
+            if got != w:
+                last[:] = [name, got, w, replayed]
+                return None
+        return (replayed,)
+    try:
+        replayed, = env.wait_for(on_disk_matches, timeout=60, what="the checks on disk")
+    except AssertionError:
+        raise AssertionError(f"on disk vs status: {last}") from None
+    assert replayed >= n, "every cert's change went to the journal"
+    # The re-check round appended lines; it did not rewrite state.json.
+    assert (env.state / "state.json").stat().st_size == snap_size
+    # The expired cert's failed renewal (the CA cannot be reached) is in the
+    # journal only: the snapshot was written before it.
+    env.wait_for(lambda: effective_state(env.state)[0]["certs"][SICK]["failures"] >= 1,
+                 timeout=120, what="the failed renewal on disk")
+    assert json.loads((env.state / "state.json").read_text())["certs"][SICK]["failures"] == 0
+    sick = effective_state(env.state)[0]["certs"][SICK]
+    env.kill()
+
+    with open(env.state / "state.journal", "ab") as f:
+        f.write(b'{"cert":"c00001","state":{"failures":99')
+    env.start(wait=False)
+    env.wait_ready(timeout=120)
+    assert "its last line was cut short" in env.read_log()
+    st = env.rpc("status", {"limit": n})
+    got = st["cert_list"][int(SICK[1:])]
+    assert (got["name"], got["failures"], got["last_error"]) == \
+        (SICK, sick["failures"], sick["last_error"])
+    assert st["cert_list"][1]["failures"] != 99
+    assert env.stop() == 0
+
+    # Back to the layout before the journal: one state.json, no journal_gen.
+    disk, _ = effective_state(env.state)
+    disk.pop("journal_gen", None)
+    disk["certs"]["c00002"]["names"]["n00002.scale.test"]["dns_failures"] = 42
+    (env.state / "state.journal").unlink()
+    (env.state / "state.json").write_text(json.dumps(disk))
+    env.start(wait=False)
+    env.wait_ready(timeout=120)
+    assert env.rpc("status", {"cert": "c00002"})["cert_list"][0]["names"][0]["dns_failures"] == 42
+    env.wait_for(lambda: (env.state / "state.journal").exists(), timeout=60,
+                 what="the migrated journal")
+    assert json.loads((env.state / "state.json").read_text())["journal_gen"] >= 1
+    assert env.stop() == 0
