@@ -11,7 +11,9 @@
  *                               domains (the dNSNames, one line, space-separated)
  *   certs/<name>/current        symlink to archive/<N>, swapped atomically
  *   certs/<name>/pending.key    (0600) the key of an order in flight (its CSR)
- *   state.json                  daemon state (store_state_*)
+ *   state.json                  daemon state (store_state_*), a snapshot
+ *   state.journal               (0600) certs' entries changed since it (store_journal_*,
+ *                               daemon/statejournal)
  *   lock                        one writer per state_dir (store_lock)
  *
  * Account keys are not behind the interface: they never leave the host (the
