@@ -20,6 +20,9 @@ struct statejournal {
 	struct statejournal_stats stats;
 };
 
+static int replay(struct statejournal *j, struct state *s, const char *text, size_t len,
+		  char *err, size_t err_size);
+
 static int replay_line(struct state *s, const char *line, size_t len, char *err,
 		       size_t err_size)
 {
@@ -38,6 +41,16 @@ static int replay_line(struct state *s, const char *line, size_t len, char *err,
 		r = state_read_cert(s, name, st, err, err_size);
 	}
 	yajl_tree_free(v);
+	return r;
+}
+
+int statejournal_replay(struct state *s, const char *text, size_t len,
+			struct statejournal_stats *stats, char *err, size_t err_size)
+{
+	struct statejournal j = { 0 };
+	int r = replay(&j, s, text, len, err, err_size);
+
+	*stats = j.stats;
 	return r;
 }
 

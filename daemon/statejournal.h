@@ -62,6 +62,11 @@ int statejournal_load(struct store *store, struct state **ret_state, struct stat
 void statejournal_free(struct statejournal *j);
 DEFINE_FREEP(struct statejournal, statejournal_free)
 
+/* The replay of statejournal_load() alone, on a journal's text (for the
+ * fuzzer): stats gets lines_replayed, torn_tail and stale_journal. */
+int statejournal_replay(struct state *s, const char *text, size_t len,
+			struct statejournal_stats *stats, char *err, size_t err_size);
+
 /* Writes what changed in s since the last write; whole when full. */
 int statejournal_save(struct statejournal *j, struct state *s, struct store *store, bool full);
 
