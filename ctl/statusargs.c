@@ -120,7 +120,8 @@ int statusargs_params(const struct statusargs *a, bool json_output, char **ret)
 	if (a->cert)
 		json_kv_string(w, "cert", a->cert);
 	if (!a->summary && !a->cert) {
-		json_kv_int(w, "limit", a->has_limit ? (int64_t)a->limit : STATUSARGS_DEFAULT_LIMIT);
+		json_kv_int(w, "limit",
+			    a->has_limit ? (int64_t)a->limit : STATUSARGS_DEFAULT_LIMIT);
 		json_kv_int(w, "offset", (int64_t)a->offset);
 	}
 	json_end_object(w);

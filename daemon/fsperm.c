@@ -66,7 +66,8 @@ static bool is_key_name(enum level level, const char *name)
 
 static bool is_secret_name(enum level level, const char *name)
 {
-	return (level == LEVEL_TOP && (streq(name, "state.json") || streq(name, "state.journal"))) ||
+	return (level == LEVEL_TOP &&
+		(streq(name, "state.json") || streq(name, "state.journal"))) ||
 	       (level == LEVEL_ACCOUNT && streq(name, "account.json"));
 }
 

@@ -245,11 +245,11 @@ static int append_dirty(struct statejournal *j, struct state *s, struct store *s
 
 int statejournal_save(struct statejournal *j, struct state *s, struct store *store, bool full)
 {
+	size_t compact_at = MAX((size_t)JOURNAL_MIN_COMPACT_BYTES, j->stats.snapshot_bytes);
 	int r;
 
 	if (full || !j->snapshot_done || j->no_journal ||
-	    j->stats.snapshot_bytes < j->min_snapshot_bytes ||
-	    j->stats.journal_bytes > MAX((size_t)JOURNAL_MIN_COMPACT_BYTES, j->stats.snapshot_bytes))
+	    j->stats.snapshot_bytes < j->min_snapshot_bytes || j->stats.journal_bytes > compact_at)
 		return snapshot(j, s, store);
 	if (s->n_dirty == 0)
 		return 0;

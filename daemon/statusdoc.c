@@ -188,11 +188,13 @@ static void count_levels(const struct daemon *d, struct level_counts *lc)
 			lc->next_renewal = st->next_renewal;
 			lc->next_cert = cert_get_name(c);
 		}
-		for (size_t k = 0; st && k < st->n_names; k++)
-			if (st->names[k].next_check > 0 && st->names[k].next_check < lc->next_check) {
-				lc->next_check = st->names[k].next_check;
+		for (size_t k = 0; st && k < st->n_names; k++) {
+			int64_t at = st->names[k].next_check;
+			if (at > 0 && at < lc->next_check) {
+				lc->next_check = at;
 				lc->next_check_cert = cert_get_name(c);
 			}
+		}
 	}
 }
 

@@ -517,8 +517,8 @@ static void test_many_dropins(void **state)
 	char text[128], file[32];
 
 	assert_non_null(c);
-	assert_int_equal(config_parse_text(c, "main.conf", "[ca le]\ndirectory = https://x.test/d\n",
-					   strlen("[ca le]\ndirectory = https://x.test/d\n"), true,
+	const char *main_text = "[ca le]\ndirectory = https://x.test/d\n";
+	assert_int_equal(config_parse_text(c, "main.conf", main_text, strlen(main_text), true,
 					   &errs), 0);
 	for (int i = 0; i < 20000; i++) {
 		snprintf(file, sizeof(file), "c%05d.conf", i);
