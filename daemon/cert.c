@@ -178,8 +178,7 @@ static int on_order_intent(struct renewal *job, bool sent, void *userdata)
 		return -ENOMEM;
 	st->order_requested_at = sent ? daemon_now(c->d) : 0;
 	if (!sent) {
-		/* a stale intent only costs one search */
-		daemon_state_cert_changed(c->d, cert_state(c));
+		daemon_state_cert_changed(c->d, st); /* a stale intent only costs one search */
 		return 0;
 	}
 	/* On disk, not just scheduled, before newOrder leaves: a kill after the CA made the
