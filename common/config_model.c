@@ -120,11 +120,17 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->n_files; i++)
 		free(c->files[i]);
 	free(c->files);
+	strmap_done(&c->ca_map);
+	strmap_done(&c->cert_map);
 	free(c);
 }
 
+/* The maps are the parser's; a config assembled by other means (a test)
+ * has none, and is searched the slow way. */
 const struct config_ca *config_find_ca(const struct config *c, const char *name)
 {
+	if (strmap_size(&c->ca_map) == c->n_cas)
+		return strmap_get(&c->ca_map, name);
 	for (size_t i = 0; i < c->n_cas; i++)
 		if (streq(c->cas[i]->name, name))
 			return c->cas[i];
@@ -133,6 +139,8 @@ const struct config_ca *config_find_ca(const struct config *c, const char *name)
 
 const struct config_cert *config_find_cert(const struct config *c, const char *name)
 {
+	if (strmap_size(&c->cert_map) == c->n_certs)
+		return strmap_get(&c->cert_map, name);
 	for (size_t i = 0; i < c->n_certs; i++)
 		if (streq(c->certs[i]->name, name))
 			return c->certs[i];

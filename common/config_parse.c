@@ -171,16 +171,21 @@ static void section_begin(struct parse_ctx *ctx, const char *header)
 		return;
 	}
 	if (streq(buf, "ca")) {
-		for (size_t i = 0; i < ctx->c->n_cas; i++)
-			if (streq(ctx->c->cas[i]->name, name)) {
-				ERR(ctx, "duplicate [ca %s]: first defined at %s", name,
-				    where_defined(ctx->c->cas[i]->file, ctx->c->cas[i]->line, where,
-						  sizeof(where)));
-				return;
-			}
+		const struct config_ca *dup = config_find_ca(ctx->c, name);
+		if (dup) {
+			ERR(ctx, "duplicate [ca %s]: first defined at %s", name,
+			    where_defined(dup->file, dup->line, where, sizeof(where)));
+			return;
+		}
 		struct config_ca *ca = calloc(1, sizeof(*ca));
 		if (!ca || !(ca->name = strdup(name)) || !(ca->file = strdup(ctx->file)) ||
-		    push_ptr((void ***)&ctx->c->cas, &ctx->c->n_cas, ca) < 0) {
+		    strmap_add(&ctx->c->ca_map, ca->name, ca) < 0) {
+			config_ca_free(ca);
+			ctx->oom = 1;
+			return;
+		}
+		if (push_ptr((void ***)&ctx->c->cas, &ctx->c->n_cas, ca) < 0) {
+			(void)strmap_remove(&ctx->c->ca_map, ca->name);
 			config_ca_free(ca);
 			ctx->oom = 1;
 			return;
@@ -190,16 +195,21 @@ static void section_begin(struct parse_ctx *ctx, const char *header)
 		ctx->section = CONFIG_SECTION_CA;
 		ctx->target = ca;
 	} else {
-		for (size_t i = 0; i < ctx->c->n_certs; i++)
-			if (streq(ctx->c->certs[i]->name, name)) {
-				ERR(ctx, "duplicate [cert %s]: first defined at %s", name,
-				    where_defined(ctx->c->certs[i]->file, ctx->c->certs[i]->line,
-						  where, sizeof(where)));
-				return;
-			}
+		const struct config_cert *dup = config_find_cert(ctx->c, name);
+		if (dup) {
+			ERR(ctx, "duplicate [cert %s]: first defined at %s", name,
+			    where_defined(dup->file, dup->line, where, sizeof(where)));
+			return;
+		}
 		struct config_cert *cert = calloc(1, sizeof(*cert));
 		if (!cert || !(cert->name = strdup(name)) || !(cert->file = strdup(ctx->file)) ||
-		    push_ptr((void ***)&ctx->c->certs, &ctx->c->n_certs, cert) < 0) {
+		    strmap_add(&ctx->c->cert_map, cert->name, cert) < 0) {
+			config_cert_free(cert);
+			ctx->oom = 1;
+			return;
+		}
+		if (push_ptr((void ***)&ctx->c->certs, &ctx->c->n_certs, cert) < 0) {
+			(void)strmap_remove(&ctx->c->cert_map, cert->name);
 			config_cert_free(cert);
 			ctx->oom = 1;
 			return;

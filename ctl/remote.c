@@ -16,6 +16,7 @@
 #include "ctl/remote.h"
 #include "ctl/remotecall.h"
 #include "ctl/rpc.h"
+#include "ctl/statusargs.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
@@ -111,14 +112,27 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (streq(argv[i], "--nagios"))
 			return nagios_status(o->socket);
-	REMOTECALL_PARSE("Usage: persistctl status [--json | --nagios]\n"
+	struct statusargs sa;
+	char msg[200];
+	if (statusargs_take(&argc, argv, &sa, msg, sizeof(msg)) < 0) {
+		remotecall_error(o, EXIT_UNREACHABLE, 0, "%s", msg);
+		return EXIT_UNREACHABLE;
+	}
+	REMOTECALL_PARSE("Usage: persistctl status [--json | --nagios] [--summary | --cert NAME |\n"
+	      "                        --limit N --offset N]\n"
 	      "One line per cert and per name: level, record status, persistUntil and days left,\n"
 	      "policy=wildcard present/needed, next renewal, last error.\n"
+	      "The text shows the first 100 certs (--limit N, --offset N: another page);\n"
+	      "--json shows every cert unless asked for a page. --cert NAME: that cert only.\n"
+	      "--summary: the counts, the worst certs and the next events, no table.\n"
 	      "--nagios: one monitoring-plugin line with performance data (days left).\n"
 	      "Exit status: 0 OK, 1 WARNING, 2 CRITICAL or ERROR, 3 daemon unreachable.\n",
 	      0, 0);
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
-	int r = remotecall_call(&opt, "status", NULL, REMOTECALL_TIMEOUT_MS, &v, NULL);
+	_cleanup_free_ char *params = NULL;
+	if (statusargs_params(&sa, opt.json, &params) < 0)
+		return EXIT_FAIL;
+	int r = remotecall_call(&opt, "status", params, REMOTECALL_TIMEOUT_MS, &v, NULL);
 	if (r)
 		return r;
 	enum level worst = output_daemon_level(json_get_string(v, "level"));
@@ -149,6 +163,8 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 		       at, str_or(reload, "file", "?"), where, str_or(reload, "message", "?"));
 		worst = level_merge(worst, LEVEL_WARNING);
 	}
+	if (sa.summary)
+		statusargs_print_summary(stdout, v);
 	if (certs && certs->u.array.len)
 		output_table_print(t, stdout, opt.color);
 	/* A new cert waiting for its records: what to publish, whole. */
@@ -158,6 +174,7 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 			printf("%s: waiting for the record; publish:\n%s\n",
 			       str_or(certs->u.array.values[i], "name", "?"), recs);
 	}
+	statusargs_print_page_note(stdout, v);
 	return level_exit_code(worst);
 }
 

@@ -438,6 +438,7 @@ static void on_account_made(struct acme_account_op *op, int r, const char *url,
 	}
 	log_notice("CA '%s': %s account %s", ca->name, op->created ? "created" : "found existing",
 		   ca->account_url);
+	daemon_state_changed(ca->d); /* not one cert's: the next write is whole */
 	(void)daemon_state_save(ca->d);
 	prepare_finish(ca, 0);
 }

@@ -120,7 +120,7 @@ static void schedule_renewal(struct cert *c)
 	int64_t due = certdue_next_renewal(c, now);
 	if (st->next_renewal != due) {
 		st->next_renewal = due;
-		daemon_state_changed(c->d);
+		daemon_state_cert_changed(c->d, cert_state(c));
 	}
 	if (!c->d->oneshot)
 		(void)sched_at(c->d->sched, &c->renew_item, due);
@@ -165,7 +165,7 @@ static void on_order_url(struct renewal *job, const char *url, void *userdata)
 		st->order_requested_at = 0; /* the URL supersedes the intent */
 	}
 	/* In flight on disk at once: a crash now must resume this order. */
-	(void)daemon_state_save(c->d);
+	(void)daemon_state_save_cert(c->d, cert_state(c));
 }
 
 static int on_order_intent(struct renewal *job, bool sent, void *userdata)
@@ -178,12 +178,12 @@ static int on_order_intent(struct renewal *job, bool sent, void *userdata)
 		return -ENOMEM;
 	st->order_requested_at = sent ? daemon_now(c->d) : 0;
 	if (!sent) {
-		daemon_state_changed(c->d); /* a stale intent only costs one search */
+		daemon_state_cert_changed(c->d, st); /* a stale intent only costs one search */
 		return 0;
 	}
 	/* On disk, not just scheduled, before newOrder leaves: a kill after the CA made the
 	 * order must send the next start looking for it (order.h). */
-	return daemon_state_save(c->d);
+	return daemon_state_save_cert(c->d, cert_state(c));
 }
 
 static void on_order_done(struct renewal *job, const struct order_result *res, void *userdata)
@@ -269,7 +269,7 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 	}
 	certbase_cert_update_level(c, now);
 	schedule_renewal(c);
-	(void)daemon_state_save(c->d);
+	(void)daemon_state_save_cert(c->d, cert_state(c));
 
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
 	const char *out;
@@ -425,7 +425,7 @@ static void on_ari(const struct acme_reply *rep, void *userdata)
 			retry = MIN(retry, (int64_t)3600);
 	}
 	st->ari_next_fetch = now + retry;
-	daemon_state_changed(c->d);
+	daemon_state_cert_changed(c->d, cert_state(c));
 	if (!c->d->oneshot)
 		(void)sched_at(c->d->sched, &c->ari_item, st->ari_next_fetch);
 	decide_due(c);

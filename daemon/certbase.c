@@ -134,7 +134,7 @@ void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t no
 			certbase_emit(c, &a);
 	n->alerted_level = level;
 	n->alerted_at = now;
-	daemon_state_changed(c->d);
+	daemon_state_cert_changed(c->d, cert_state(c));
 }
 
 /* True when it wrote an alert. */
@@ -190,7 +190,7 @@ bool certbase_cert_update_level(struct cert *c, int64_t now)
 		certbase_emit(c, &a);
 	st->alerted_level = level;
 	st->alerted_at = now;
-	daemon_state_changed(c->d);
+	daemon_state_cert_changed(c->d, cert_state(c));
 	return emitted;
 }
 

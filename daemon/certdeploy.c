@@ -107,8 +107,8 @@ static void on_deploy_done(int r, const char *message, const char *err_tail, voi
 	certserved_deployed(c);
 	if (st && !c->deploy_again)
 		st->deploy_pending = false;
-	daemon_state_changed(c->d);
-	(void)daemon_state_save(c->d);
+	daemon_state_cert_changed(c->d, cert_state(c));
+	(void)daemon_state_save_cert(c->d, cert_state(c));
 
 	struct cert_waiter *w = c->deploy_waiters;
 	size_t n = c->n_deploy_waiters;
@@ -176,7 +176,7 @@ fail:
 		log_warning("cert '%s': %s", c->name, error);
 		st->deploy_pending = false;
 		deploy_failed(c, error);
-		(void)daemon_state_save(c->d);
+		(void)daemon_state_save_cert(c->d, cert_state(c));
 	}
 	free(c->deploy_path);
 	c->deploy_path = NULL;
@@ -203,7 +203,7 @@ void certdeploy_request(struct cert *c, const char *renew_message)
 	}
 	if (!st->deploy_pending) {
 		st->deploy_pending = true;
-		daemon_state_changed(c->d);
+		daemon_state_cert_changed(c->d, cert_state(c));
 	}
 	if (c->deploy) {
 		c->deploy_again = true;
@@ -245,7 +245,7 @@ void certdeploy_resume(struct cert *c, const char *why)
 	if (!c->cfg->deploy_hook) {
 		if (st->deploy_pending || st->deploy_failed) {
 			st->deploy_pending = st->deploy_failed = false;
-			daemon_state_changed(c->d);
+			daemon_state_cert_changed(c->d, cert_state(c));
 		}
 		return;
 	}

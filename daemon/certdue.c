@@ -80,7 +80,7 @@ void certdue_note_order_limit(struct cert *c, struct state_cert *st, int64_t unt
 		.reason = st->last_error,
 	};
 	certbase_emit(c, &a);
-	daemon_state_changed(c->d);
+	daemon_state_cert_changed(c->d, cert_state(c));
 }
 
 /* Why no attempt may start before the returned instant, even when forced: the CA's

@@ -32,8 +32,10 @@ void certrecheck_schedule(struct cert_name *n, int64_t at)
 {
 	struct state_name *sn = certbase_name_state(n);
 
-	if (sn)
+	if (sn && sn->next_check != at) {
 		sn->next_check = at;
+		daemon_state_cert_changed(n->cert->d, cert_state(n->cert));
+	}
 	(void)sched_at(n->cert->d->sched, &n->item, at);
 }
 
@@ -132,7 +134,7 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 		log_debug("cert '%s': %s: %s", c->name, res->owner, sn->reason ? sn->reason : "");
 	}
 	certbase_name_update_level(c, sn, now);
-	daemon_state_changed(c->d);
+	daemon_state_cert_changed(c->d, cert_state(c));
 	certrecheck_schedule(n, next_check_after(c, sn, now));
 	resume_if_records_valid(c, now);
 

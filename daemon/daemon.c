@@ -7,6 +7,7 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/statejournal.h"
 
 int64_t daemon_now(const struct daemon *d)
 {
@@ -20,20 +21,17 @@ int64_t daemon_clock(void *userdata)
 
 int daemon_state_save(struct daemon *d)
 {
-	_cleanup_free_ char *json = NULL;
-	size_t len;
 	int r;
 
 	/* --probe runs beside a daemon without the state lock: what it learns
 	 * about the CA is not worth a second writer. */
 	if (!d->state || !d->store || d->read_only)
 		return 0;
-	r = state_to_json(d->state, &json, &len);
-	if (r == 0)
-		r = store_state_save(d->store, json, len);
+	r = statejournal_save(d->journal, d->state, d->store, d->state_full);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "writing %s/state.json: %m", store_get_dir(d->store));
 	d->state_dirty = false;
+	d->state_full = false;
 	if (d->state_timer_init)
 		(void)uv_timer_stop(&d->state_timer);
 	return 0;
@@ -47,7 +45,29 @@ static void on_state_timer(uv_timer_t *t)
 		(void)daemon_state_save(d);
 }
 
+static void state_timer_arm(struct daemon *d);
+
 void daemon_state_changed(struct daemon *d)
+{
+	d->state_full = true;
+	state_timer_arm(d);
+}
+
+void daemon_state_cert_changed(struct daemon *d, struct state_cert *st)
+{
+	if (!st || !d->state || state_mark_dirty(d->state, st) < 0)
+		d->state_full = true;
+	state_timer_arm(d);
+}
+
+int daemon_state_save_cert(struct daemon *d, struct state_cert *st)
+{
+	if (!st || !d->state || state_mark_dirty(d->state, st) < 0)
+		d->state_full = true;
+	return daemon_state_save(d);
+}
+
+static void state_timer_arm(struct daemon *d)
 {
 	if (d->state_dirty)
 		return;

@@ -38,6 +38,7 @@ struct daemon {
 	struct store *store;        /* owned */
 	struct signer *signer;      /* owned: the account-key process (daemon/signer.h) */
 	struct state *state;        /* owned */
+	struct statejournal *journal; /* owned: how state reaches the store */
 	struct http *http;          /* owned */
 	struct dnscheck *dns;       /* owned */
 	struct sched *sched;        /* owned */
@@ -64,6 +65,7 @@ struct daemon {
 	unsigned oneshot_waiting;     /* certs whose outcome we still wait for */
 
 	bool state_dirty;           /* state.json needs a write */
+	bool state_full;            /* ... whole: a change not tied to one cert */
 	uv_timer_t state_timer;     /* coalesces state writes */
 	bool state_timer_init;
 
@@ -101,6 +103,10 @@ int64_t daemon_clock(void *userdata);
 
 /* Marks state.json dirty; it is written within a second. */
 void daemon_state_changed(struct daemon *d);
+/* The same for a change to one cert's entry (st may be NULL: unknown), which
+ * then costs one line in the journal, not a rewrite of every cert. */
+void daemon_state_cert_changed(struct daemon *d, struct state_cert *st);
+int daemon_state_save_cert(struct daemon *d, struct state_cert *st);
 /* Writes state.json now (in-flight order URLs must not wait). */
 int daemon_state_save(struct daemon *d);
 

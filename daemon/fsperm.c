@@ -31,6 +31,7 @@ struct tidy {
 static const char *const own_files[] = {
 	"account.key", "account.key.next", "account.json", "state.json", "pending.key",
 	"privkey.pem", "cert.pem",	   "chain.pem",	   "fullchain.pem", "domains",
+	"state.journal",
 };
 
 bool fsperm_is_temp_name(const char *name)
@@ -65,7 +66,8 @@ static bool is_key_name(enum level level, const char *name)
 
 static bool is_secret_name(enum level level, const char *name)
 {
-	return (level == LEVEL_TOP && streq(name, "state.json")) ||
+	return (level == LEVEL_TOP &&
+		(streq(name, "state.json") || streq(name, "state.journal"))) ||
 	       (level == LEVEL_ACCOUNT && streq(name, "account.json"));
 }
 

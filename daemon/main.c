@@ -36,6 +36,7 @@
 #include "daemon/reload.h"
 #include "daemon/runonce.h"
 #include "daemon/signer.h"
+#include "daemon/statejournal.h"
 
 #define EXIT_USAGE 2
 
@@ -207,9 +208,7 @@ static int build_cas_and_certs(struct daemon *d)
 static int daemon_setup(struct daemon *d, const char *lock_mode)
 {
 	const struct config_daemon *dc = &d->config->daemon;
-	_cleanup_free_ char *json = NULL;
 	char err[256];
-	size_t len;
 	int r;
 
 	r = store_open(dc->state_dir, &d->store);
@@ -234,23 +233,23 @@ static int daemon_setup(struct daemon *d, const char *lock_mode)
 			return r == -EPERM ? r
 					   : log_errno(LOG_ERR, r, "checking %s: %m", dc->state_dir);
 	}
-	r = store_state_load(d->store, &json, &len);
-	if (r == -ENOENT) {
-		d->state = state_new();
-		if (!d->state)
-			return -ENOMEM;
-	} else if (r < 0) {
+	r = statejournal_load(d->store, &d->state, &d->journal, err, sizeof(err));
+	(void)malloc_trim(0); /* the parse tree of a big state.json is gone */
+	if (r == -ENOMEM)
 		return log_errno(LOG_ERR, r, "reading %s/state.json: %m", dc->state_dir);
-	} else {
-		r = state_from_json(json, len, &d->state, err, sizeof(err));
-		(void)malloc_trim(0); /* the parse tree of a big state.json is gone */
-		if (r < 0) {
-			/* Refusing beats forgetting orders in flight and alert history. */
-			log_error("%s/state.json is unreadable: %s; move it away to start afresh",
-				  dc->state_dir, err);
-			return r;
-		}
+	if (r < 0) {
+		/* Refusing beats forgetting orders in flight and alert history. */
+		log_error("%s/state.json is unreadable: %s; move it and state.journal away to "
+			  "start afresh", dc->state_dir, err);
+		return r;
 	}
+	const struct statejournal_stats *js = statejournal_get_stats(d->journal);
+	if (js->torn_tail)
+		log_notice("%s/state.journal: its last line was cut short (a crash while "
+			   "writing it), ignoring it", dc->state_dir);
+	if (js->stale_journal)
+		log_notice("%s/state.journal: older than state.json (a crash between the two), "
+			   "ignoring it", dc->state_dir);
 	r = http_new(d->loop, &d->http);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "starting HTTP: %m");
@@ -357,6 +356,8 @@ static void daemon_teardown(struct daemon *d)
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	state_free(d->state);
 	d->state = NULL;
+	statejournal_free(d->journal);
+	d->journal = NULL;
 	store_free(d->store);
 	d->store = NULL;
 	config_free(d->config);

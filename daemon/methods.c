@@ -20,6 +20,7 @@
 #include "daemon/methods_dryrun.h"
 #include "daemon/reload.h"
 #include "daemon/statusdoc.h"
+#include "daemon/statusquery.h"
 
 static void reply_writer(struct control_call *call, struct json_writer *w)
 {
@@ -72,13 +73,19 @@ static struct cert *cert_param(struct daemon *d, struct control_call *call, yajl
 static void on_status(struct control_call *call, yajl_val params, void *userdata)
 {
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+	struct statusdoc_query q;
+	char msg[300];
+	int code;
 
-	(void)params;
+	if (statusquery_parse(userdata, params, &q, &code, msg, sizeof(msg)) < 0) {
+		control_call_error(call, code, msg, NULL);
+		return;
+	}
 	if (!w) {
 		control_call_error(call, JRPC_INTERNAL_ERROR, "out of memory", NULL);
 		return;
 	}
-	statusdoc_write_status(userdata, w);
+	statusdoc_write_status_query(userdata, w, &q);
 	reply_writer(call, w);
 }
 

@@ -213,6 +213,27 @@ static void name_done(struct state_name *n)
 	free(n->level_reason);
 }
 
+/* Everything but the name, the dirty mark and the struct itself. */
+static void state_cert_clear(struct state_cert *c)
+{
+	char *name = c->name;
+	bool dirty = c->dirty;
+
+	for (size_t i = 0; i < c->n_names; i++)
+		name_done(&c->names[i]);
+	free(c->names);
+	free(c->serial);
+	free(c->ari_cert_id);
+	free(c->issuer_cn);
+	free(c->last_error);
+	free(c->order_url);
+	free(c->order_replaces);
+	free(c->records_hint);
+	free(c->level_reason);
+	free(c->order_times);
+	*c = (struct state_cert){ .name = name, .dirty = dirty };
+}
+
 static void state_cert_free(struct state_cert *c)
 {
 	if (!c)
@@ -265,7 +286,33 @@ void state_free(struct state *s)
 	for (size_t i = 0; i < s->n_certs; i++)
 		state_cert_free(s->certs[i]);
 	free(s->certs);
+	strmap_done(&s->cert_map);
+	free(s->dirty);
 	free(s);
+}
+
+int state_mark_dirty(struct state *s, struct state_cert *c)
+{
+	if (c->dirty)
+		return 0;
+	if (s->n_dirty == s->dirty_cap) {
+		size_t cap = s->dirty_cap ? 2 * s->dirty_cap : 64;
+		struct state_cert **a = realloc(s->dirty, cap * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		s->dirty = a;
+		s->dirty_cap = cap;
+	}
+	s->dirty[s->n_dirty++] = c;
+	c->dirty = true;
+	return 0;
+}
+
+void state_clear_dirty(struct state *s)
+{
+	for (size_t i = 0; i < s->n_dirty; i++)
+		s->dirty[i]->dirty = false;
+	s->n_dirty = 0;
 }
 
 struct state_ca *state_get_ca(struct state *s, const char *name, bool create)
@@ -291,17 +338,18 @@ struct state_ca *state_get_ca(struct state *s, const char *name, bool create)
 
 struct state_cert *state_get_cert(struct state *s, const char *name, bool create)
 {
-	for (size_t i = 0; i < s->n_certs; i++)
-		if (streq(s->certs[i]->name, name))
-			return s->certs[i];
-	if (!create)
-		return NULL;
+	struct state_cert *c = strmap_get(&s->cert_map, name);
+
+	if (c || !create)
+		return c;
 	struct state_cert **a = realloc(s->certs, (s->n_certs + 1) * sizeof(*a));
 	if (!a)
 		return NULL;
 	s->certs = a;
-	struct state_cert *c = calloc(1, sizeof(*c));
-	if (!c || !(c->name = strdup(name))) {
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->name = strdup(name)) || strmap_add(&s->cert_map, c->name, c) < 0) {
+		if (c)
+			free(c->name);
 		free(c);
 		return NULL;
 	}
@@ -346,18 +394,51 @@ void state_cert_retain_names(struct state_cert *c, char *const *names, size_t n)
 
 void state_retain_certs(struct state *s, const char *const *names, size_t n)
 {
+	struct strmap keep = { 0 };
 	size_t o = 0;
 
+	for (size_t k = 0; k < n; k++)
+		if (strmap_put(&keep, names[k], (void *)names[k]) < 0) {
+			/* Out of memory: keeping every cert is the safe way to fail. */
+			strmap_done(&keep);
+			return;
+		}
+	size_t od = 0;
+	for (size_t i = 0; i < s->n_dirty; i++)
+		if (strmap_get(&keep, s->dirty[i]->name))
+			s->dirty[od++] = s->dirty[i];
+	s->n_dirty = od;
 	for (size_t i = 0; i < s->n_certs; i++) {
-		bool keep = false;
-		for (size_t k = 0; k < n && !keep; k++)
-			keep = streq(s->certs[i]->name, names[k]);
-		if (keep)
+		if (strmap_get(&keep, s->certs[i]->name)) {
 			s->certs[o++] = s->certs[i];
-		else
-			state_cert_free(s->certs[i]);
+			continue;
+		}
+		(void)strmap_remove(&s->cert_map, s->certs[i]->name);
+		state_cert_free(s->certs[i]);
 	}
 	s->n_certs = o;
+	strmap_done(&keep);
+}
+
+void state_write_cert(struct json_writer *w, const struct state_cert *c)
+{
+	json_begin_object(w);
+	write_fields(w, c, cert_fields, ELEMENTSOF(cert_fields));
+	json_key(w, "order_times");
+	json_begin_array(w);
+	for (size_t k = 0; k < c->n_order_times; k++)
+		json_int(w, c->order_times[k]);
+	json_end_array(w);
+	json_key(w, "names");
+	json_begin_object(w);
+	for (size_t k = 0; k < c->n_names; k++) {
+		json_key(w, c->names[k].name);
+		json_begin_object(w);
+		write_fields(w, &c->names[k], name_fields, ELEMENTSOF(name_fields));
+		json_end_object(w);
+	}
+	json_end_object(w);
+	json_end_object(w);
 }
 
 int state_to_json(const struct state *s, char **ret, size_t *ret_len)
@@ -389,27 +470,12 @@ int state_to_json(const struct state *s, char **ret, size_t *ret_len)
 	json_key(w, "certs");
 	json_begin_object(w);
 	for (size_t i = 0; i < s->n_certs; i++) {
-		const struct state_cert *c = s->certs[i];
-		json_key(w, c->name);
-		json_begin_object(w);
-		write_fields(w, c, cert_fields, ELEMENTSOF(cert_fields));
-		json_key(w, "order_times");
-		json_begin_array(w);
-		for (size_t k = 0; k < c->n_order_times; k++)
-			json_int(w, c->order_times[k]);
-		json_end_array(w);
-		json_key(w, "names");
-		json_begin_object(w);
-		for (size_t k = 0; k < c->n_names; k++) {
-			json_key(w, c->names[k].name);
-			json_begin_object(w);
-			write_fields(w, &c->names[k], name_fields, ELEMENTSOF(name_fields));
-			json_end_object(w);
-		}
-		json_end_object(w);
-		json_end_object(w);
+		json_key(w, s->certs[i]->name);
+		state_write_cert(w, s->certs[i]);
 	}
 	json_end_object(w);
+	if (s->journal_gen)
+		json_kv_int(w, "journal_gen", s->journal_gen);
 	json_end_object(w);
 	r = json_writer_finish(w, &out, &len);
 	if (r < 0)
@@ -460,6 +526,42 @@ static int read_order_times(yajl_val v, struct state_cert *c, char *err, size_t 
 		c->order_times[k] = YAJL_GET_INTEGER(t);
 	}
 	c->n_order_times = times->u.array.len;
+	return 0;
+}
+
+int state_read_cert(struct state *s, const char *name, yajl_val v, char *err, size_t err_size)
+{
+	struct state_cert *c = state_get_cert(s, name, true);
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	if (!YAJL_IS_OBJECT(v)) {
+		str_printf(err, err_size, "certs.%s is not an object", c->name);
+		return -EINVAL;
+	}
+	state_cert_clear(c);
+	r = read_fields(v, c, cert_fields, ELEMENTSOF(cert_fields), err, err_size);
+	if (r < 0)
+		return r;
+	r = read_order_times(v, c, err, err_size);
+	if (r < 0)
+		return r;
+	yajl_val names = json_get_object(v, "names");
+	for (size_t k = 0; names && k < names->u.object.len; k++) {
+		struct state_name *n = state_cert_get_name(c, names->u.object.keys[k], true);
+		if (!n)
+			return -ENOMEM;
+		if (!YAJL_IS_OBJECT(names->u.object.values[k])) {
+			str_printf(err, err_size, "certs.%s.names.%s is not an object", c->name,
+				   n->name);
+			return -EINVAL;
+		}
+		r = read_fields(names->u.object.values[k], n, name_fields, ELEMENTSOF(name_fields),
+				err, err_size);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -539,41 +641,19 @@ int state_from_json(const char *json, size_t len, struct state **ret, char *err,
 
 	yajl_val certs = json_get_object(root, "certs");
 	for (size_t i = 0; certs && i < certs->u.object.len; i++) {
-		yajl_val v = certs->u.object.values[i];
-		struct state_cert *c = state_get_cert(s, certs->u.object.keys[i], true);
-		if (!c) {
-			r = -ENOMEM;
+		r = state_read_cert(s, certs->u.object.keys[i], certs->u.object.values[i], err,
+				    err_size);
+		if (r < 0)
 			goto out;
-		}
-		if (!YAJL_IS_OBJECT(v)) {
-			str_printf(err, err_size, "certs.%s is not an object", c->name);
+	}
+	int64_t gen;
+	if (json_get(root, "journal_gen")) {
+		if (!json_get_int(root, "journal_gen", &gen) || gen < 0) {
+			str_printf(err, err_size, "journal_gen is not a non-negative integer");
 			r = -EINVAL;
 			goto out;
 		}
-		r = read_fields(v, c, cert_fields, ELEMENTSOF(cert_fields), err, err_size);
-		if (r < 0)
-			goto out;
-		r = read_order_times(v, c, err, err_size);
-		if (r < 0)
-			goto out;
-		yajl_val names = json_get_object(v, "names");
-		for (size_t k = 0; names && k < names->u.object.len; k++) {
-			struct state_name *n = state_cert_get_name(c, names->u.object.keys[k], true);
-			if (!n) {
-				r = -ENOMEM;
-				goto out;
-			}
-			if (!YAJL_IS_OBJECT(names->u.object.values[k])) {
-				str_printf(err, err_size, "certs.%s.names.%s is not an object", c->name,
-					   n->name);
-				r = -EINVAL;
-				goto out;
-			}
-			r = read_fields(names->u.object.values[k], n, name_fields,
-					ELEMENTSOF(name_fields), err, err_size);
-			if (r < 0)
-				goto out;
-		}
+		s->journal_gen = gen;
 	}
 	*ret = TAKE_PTR(s);
 	r = 0;

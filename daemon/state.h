@@ -20,6 +20,9 @@
 #include "common/level.h"
 #include "common/macro.h"
 #include "common/record.h"
+#include "common/strmap.h"
+
+#include <yajl/yajl_tree.h>
 
 #define STATE_VERSION 1
 #define STATE_MAX_ORDER_TIMES 100 /* the highest max_orders_per_hour */
@@ -106,6 +109,7 @@ struct state_cert {
 	char *revoked_serial;    /* owned or NULL */
 	int64_t revoked_at;
 	char *revoked_reason;    /* owned: the RFC 5280 reason name, or NULL for none */
+	bool dirty;              /* not saved: in state.dirty, to be journaled (statejournal) */
 };
 
 struct state_ca {
@@ -125,6 +129,13 @@ struct state {
 	size_t n_cas;
 	struct state_cert **certs; /* owned */
 	size_t n_certs;
+	struct strmap cert_map;  /* name -> certs[i]: lookups stay O(1) at 100k certs */
+	/* daemon/statejournal: the journal that goes with this snapshot (saved as
+	 * "journal_gen"; 0 in a state.json from before the journal), and the
+	 * certs changed since the last write */
+	int64_t journal_gen;
+	struct state_cert **dirty; /* owned array of borrowed certs */
+	size_t n_dirty, dirty_cap;
 };
 
 struct state *state_new(void);
@@ -145,6 +156,18 @@ void state_retain_certs(struct state *s, const char *const *names, size_t n);
 
 /* Is the certificate in use the one revoked last (then it must be replaced)? */
 bool state_cert_is_revoked(const struct state_cert *c);
+/* One cert's object as in state.json's "certs", for the journal; and back:
+ * state_read_cert() replaces what s holds for that cert (creating it) with
+ * v, in place, so pointers to the entry stay valid. */
+struct json_writer;
+void state_write_cert(struct json_writer *w, const struct state_cert *c);
+int state_read_cert(struct state *s, const char *name, yajl_val v, char *err, size_t err_size);
+
+/* Notes c as changed since the last write (once). -ENOMEM: the caller must
+ * then write everything. state_clear_dirty() after a write. Certs dropped by
+ * state_retain_certs() leave the list. */
+int state_mark_dirty(struct state *s, struct state_cert *c);
+void state_clear_dirty(struct state *s);
 
 /* Replaces *slot with a copy of v (NULL clears). -ENOMEM. */
 int state_set_str(char **slot, const char *v);

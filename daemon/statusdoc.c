@@ -157,21 +157,59 @@ struct level_counts {
 	size_t certs, names, level[_LEVEL_MAX];
 	int64_t next_renewal;
 	const char *next_cert;
+	/* the worst certs (level above OK), worst first, then in config order */
+	const struct cert *worst[STATUSDOC_WORST_MAX];
+	enum level worst_level[STATUSDOC_WORST_MAX];
+	size_t n_worst;
+	int64_t next_check;     /* the soonest scheduled record check; INT64_MAX: none */
+	const char *next_check_cert;
 };
+
+/* Keeps the STATUSDOC_WORST_MAX worst certs seen so far: O(1) per cert. */
+static void note_worst(struct level_counts *lc, const struct cert *c, enum level l)
+{
+	size_t i = lc->n_worst;
+
+	if (l <= LEVEL_OK)
+		return;
+	if (i == STATUSDOC_WORST_MAX) {
+		if (lc->worst_level[i - 1] >= l)
+			return;
+		i--;
+	} else {
+		lc->n_worst++;
+	}
+	for (; i > 0 && lc->worst_level[i - 1] < l; i--) {
+		lc->worst[i] = lc->worst[i - 1];
+		lc->worst_level[i] = lc->worst_level[i - 1];
+	}
+	lc->worst[i] = c;
+	lc->worst_level[i] = l;
+}
 
 static void count_levels(const struct daemon *d, struct level_counts *lc)
 {
 	memset(lc, 0, sizeof(*lc));
 	lc->next_renewal = INT64_MAX;
+	lc->next_check = INT64_MAX;
 	for (size_t i = 0; i < d->n_certs; i++) {
 		const struct cert *c = d->certs[i];
 		const struct state_cert *st = cert_state(c);
+		enum level l = cert_worst_level(c);
 		lc->certs++;
-		lc->level[cert_worst_level(c)]++;
+		lc->level[l]++;
+		note_worst(lc, c, l);
 		lc->names += cert_get_config(c)->n_names;
 		if (st && st->next_renewal > 0 && st->next_renewal < lc->next_renewal) {
 			lc->next_renewal = st->next_renewal;
 			lc->next_cert = cert_get_name(c);
+		}
+		for (size_t k = 0; st && k < st->n_names; k++) {
+			int64_t at = st->names[k].next_check;
+			if (at > 0 && at < lc->next_check) {
+				lc->next_check = at;
+				lc->next_check_cert = cert_get_name(c);
+			}
 		}
 	}
 }
@@ -202,8 +240,72 @@ void statusdoc_line(const struct daemon *d, char *buf, size_t size)
 	format_status_line(d, &lc, buf, size);
 }
 
+static void write_worst(struct json_writer *w, const struct level_counts *lc)
+{
+	json_key(w, "worst");
+	json_begin_array(w);
+	for (size_t i = 0; i < lc->n_worst; i++) {
+		const struct cert *c = lc->worst[i];
+		const struct state_cert *st = cert_state(c);
+		const char *reason = st ? st->level_reason : NULL;
+		/* The cert's own reason, else the first name at its worst level. */
+		for (size_t k = 0; st && k < st->n_names && !reason; k++)
+			if (st->names[k].level == lc->worst_level[i])
+				reason = st->names[k].level_reason;
+		json_begin_object(w);
+		json_kv_string(w, "name", cert_get_name(c));
+		json_kv_string(w, "level", level_to_string(lc->worst_level[i]));
+		json_kv_string(w, "reason", reason);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+static void write_cert_list(struct json_writer *w, const struct daemon *d,
+			    const struct statusdoc_query *q)
+{
+	size_t from = 0, to = d->n_certs;
+
+	if (q->only) {
+		json_key(w, "cert_list");
+		json_begin_array(w);
+		statusdoc_write_cert(w, d, q->only, false);
+		json_end_array(w);
+		return;
+	}
+	if (q->paged) {
+		from = q->offset < d->n_certs ? q->offset : d->n_certs;
+		to = d->n_certs - from > q->limit ? from + q->limit : d->n_certs;
+		json_key(w, "page");
+		json_begin_object(w);
+		json_kv_int(w, "offset", (int64_t)from);
+		json_kv_int(w, "limit", (int64_t)q->limit);
+		json_kv_int(w, "returned", (int64_t)(to - from));
+		json_kv_int(w, "total", (int64_t)d->n_certs);
+		json_key(w, "next_offset");
+		if (to < d->n_certs)
+			json_int(w, (int64_t)to);
+		else
+			json_null(w);
+		json_end_object(w);
+	}
+	json_key(w, "cert_list");
+	json_begin_array(w);
+	for (size_t i = from; i < to; i++)
+		statusdoc_write_cert(w, d, d->certs[i], false);
+	json_end_array(w);
+}
+
 /* The status answer; daemon/httpd serves the same document at /api/status. */
 void statusdoc_write_status(const struct daemon *d, struct json_writer *w)
+{
+	const struct statusdoc_query all = { 0 };
+
+	statusdoc_write_status_query(d, w, &all);
+}
+
+void statusdoc_write_status_query(const struct daemon *d, struct json_writer *w,
+				  const struct statusdoc_query *q)
 {
 	struct level_counts lc;
 	char line[200];
@@ -252,11 +354,11 @@ void statusdoc_write_status(const struct daemon *d, struct json_writer *w)
 	} else {
 		json_null(w);
 	}
-	json_key(w, "cert_list");
-	json_begin_array(w);
-	for (size_t i = 0; i < d->n_certs; i++)
-		statusdoc_write_cert(w, d, d->certs[i], false);
-	json_end_array(w);
+	statusdoc_kv_time(w, "next_check", lc.next_check == INT64_MAX ? 0 : lc.next_check);
+	json_kv_string(w, "next_check_cert", lc.next_check_cert);
+	write_worst(w, &lc);
+	if (!q->summary)
+		write_cert_list(w, d, q);
 	json_end_object(w);
 }
 

@@ -30,8 +30,23 @@ void statusdoc_write_cert(struct json_writer *w, const struct daemon *d, const s
 /* The one-line summary for systemd's STATUS= (truncated to size). */
 void statusdoc_line(const struct daemon *d, char *buf, size_t size);
 
-/* The status method's answer, one JSON object. */
+/* The status method's answer, one JSON object, with every cert. */
 void statusdoc_write_status(const struct daemon *d, struct json_writer *w);
+
+/* What a status call asks for, so that a host with 100k certs can answer in
+ * milliseconds: summary (no cert_list; the counts, the worst certs and the
+ * next events), one page of cert_list (certs [offset, offset + limit) in
+ * configuration order, with a "page" object saying how to get the next), or
+ * one cert by name. The counts, "level" and "worst" always cover every cert. */
+#define STATUSDOC_WORST_MAX 10
+struct statusdoc_query {
+	bool summary;
+	bool paged;           /* limit and offset apply */
+	size_t offset, limit;
+	const struct cert *only; /* borrowed: this cert alone */
+};
+void statusdoc_write_status_query(const struct daemon *d, struct json_writer *w,
+				  const struct statusdoc_query *q);
 
 /* The records.list answer: every dns-persist-01 name's record as last
  * checked, for only that cert when only is not NULL. */

@@ -184,3 +184,18 @@ int store_state_save(struct store *s, const char *json, size_t len)
 {
 	return s->ops->state_save(s->impl, json, len);
 }
+
+int store_journal_load(struct store *s, char **ret, size_t *ret_len)
+{
+	return s->ops->journal_load ? s->ops->journal_load(s->impl, ret, ret_len) : -EOPNOTSUPP;
+}
+
+int store_journal_reset(struct store *s, const char *data, size_t len)
+{
+	return s->ops->journal_reset ? s->ops->journal_reset(s->impl, data, len) : -EOPNOTSUPP;
+}
+
+int store_journal_append(struct store *s, const char *data, size_t len)
+{
+	return s->ops->journal_append ? s->ops->journal_append(s->impl, data, len) : -EOPNOTSUPP;
+}

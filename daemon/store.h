@@ -11,7 +11,9 @@
  *                               domains (the dNSNames, one line, space-separated)
  *   certs/<name>/current        symlink to archive/<N>, swapped atomically
  *   certs/<name>/pending.key    (0600) the key of an order in flight (its CSR)
- *   state.json                  daemon state (store_state_*)
+ *   state.json                  daemon state (store_state_*), a snapshot
+ *   state.journal               (0600) certs' entries changed since it (store_journal_*,
+ *                               daemon/statejournal)
  *   lock                        one writer per state_dir (store_lock)
  *
  * Account keys are not behind the interface: they never leave the host (the
@@ -63,6 +65,11 @@ struct store_ops {
 	int (*cert_list)(void *impl, char ***ret_names, size_t *ret_n);
 	int (*cert_prune)(void *impl, const char *cert, unsigned keep, unsigned also_keep,
 			  unsigned *ret_pruned);
+	/* Optional (NULL: every state write is a whole state_save): the journal
+	 * of daemon/statejournal beside state.json. */
+	int (*journal_load)(void *impl, char **ret, size_t *ret_len);
+	int (*journal_reset)(void *impl, const char *data, size_t len);
+	int (*journal_append)(void *impl, const char *data, size_t len);
 };
 
 /* The files backend under state_dir (defined in daemon/store_files). */
@@ -145,3 +152,12 @@ void store_names_free(char **names, size_t n);
 /* state.json, bounded by STATE_MAX_BYTES. -ENOENT on first start. */
 int store_state_load(struct store *s, char **ret_json, size_t *ret_len);
 int store_state_save(struct store *s, const char *json, size_t len);
+
+/* state.journal (daemon/statejournal), bounded by STATE_MAX_BYTES: load
+ * (-ENOENT when absent), reset (replaced whole, atomically, like
+ * state.json) and append (durable when it returns: written and
+ * fdatasync()ed; a crash in between leaves at most a torn last line).
+ * -EOPNOTSUPP from a backend without a journal. */
+int store_journal_load(struct store *s, char **ret, size_t *ret_len);
+int store_journal_reset(struct store *s, const char *data, size_t len);
+int store_journal_append(struct store *s, const char *data, size_t len);

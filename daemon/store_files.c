@@ -543,6 +543,58 @@ static int files_state_save(void *impl, const char *json, size_t len)
 	return file_write_atomic(path, json, len, 0600);
 }
 
+static int files_journal_load(void *impl, char **ret, size_t *ret_len)
+{
+	struct store_files *s = impl;
+	_cleanup_free_ char *path = NULL;
+
+	if (path_of(&path, "%s/state.journal", s->dir) < 0)
+		return -ENOMEM;
+	return file_read_bounded(path, STATE_MAX_BYTES, ret, ret_len);
+}
+
+static int files_journal_reset(void *impl, const char *data, size_t len)
+{
+	struct store_files *s = impl;
+	_cleanup_free_ char *path = NULL;
+
+	if (len > STATE_MAX_BYTES)
+		return -E2BIG;
+	if (path_of(&path, "%s/state.journal", s->dir) < 0)
+		return -ENOMEM;
+	return file_write_atomic(path, data, len, 0600);
+}
+
+/* Appends and syncs the data (not the size of the file alone: fdatasync
+ * covers both); no rename, so one small write per save. */
+static int files_journal_append(void *impl, const char *data, size_t len)
+{
+	struct store_files *s = impl;
+	_cleanup_free_ char *path = NULL;
+	int r = 0;
+
+	if (path_of(&path, "%s/state.journal", s->dir) < 0)
+		return -ENOMEM;
+	int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	if (r == 0 && fdatasync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 /* The certs with a directory under certs/, sorted, so a listing is stable. */
 static int files_cert_list(void *impl, char ***ret_names, size_t *ret_n)
 {
@@ -607,4 +659,7 @@ const struct store_ops store_files_ops = {
 	.cert_current_version = files_cert_current_version,
 	.cert_list = files_cert_list,
 	.cert_prune = files_cert_prune,
+	.journal_load = files_journal_load,
+	.journal_reset = files_journal_reset,
+	.journal_append = files_journal_append,
 };

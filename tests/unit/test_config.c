@@ -614,6 +614,49 @@ static void test_check_runtime(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/* 20,000 drop-ins, as a host with that many certs has: every section is
+ * found through the parser's map, the duplicate check across files still
+ * names the first definition, and the lookups cost a few probes each
+ * whatever the count (they were a linear search per section, so O(n^2) per
+ * start; counted here, not timed). */
+static void test_many_dropins(void **state)
+{
+	(void)state;
+	struct config_errors errs = { 0 };
+	struct config *c = config_new();
+	char text[128], file[32];
+
+	assert_non_null(c);
+	const char *main_text = "[ca le]\ndirectory = https://x.test/d\n";
+	assert_int_equal(config_parse_text(c, "main.conf", main_text, strlen(main_text), true,
+					   &errs), 0);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(file, sizeof(file), "c%05d.conf", i);
+		snprintf(text, sizeof(text), "[cert c%05d]\nnames = n%05d.example.com\n", i, i);
+		assert_int_equal(config_parse_text(c, file, text, strlen(text), false, &errs), 0);
+	}
+	assert_int_equal(c->n_certs, 20000);
+	uint64_t probes = c->cert_map.probes;
+	for (int i = 0; i < 20000; i++) {
+		snprintf(text, sizeof(text), "c%05d", i);
+		const struct config_cert *cert = config_find_cert(c, text);
+		assert_non_null(cert);
+		assert_string_equal(cert->name, text);
+	}
+	assert_true((c->cert_map.probes - probes) / 20000 < 4);
+	assert_null(config_find_cert(c, "c20000"));
+	const char *dup = "[cert c01234]\nnames = again.example.com\n";
+	assert_int_equal(config_parse_text(c, "dup.conf", dup, strlen(dup), false, &errs), -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.items[0].message, "duplicate [cert c01234]: first defined at "
+						       "c01234.conf:1"));
+	assert_int_equal(c->n_certs, 20000);
+	/* config_finish() counts only its own errors: the certs are fine. */
+	assert_int_equal(config_finish(c, &errs), 0);
+	config_errors_done(&errs);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -629,6 +672,7 @@ int main(void)
 		cmocka_unit_test(test_load_refuses_non_regular),
 		cmocka_unit_test(test_shipped_examples),
 		cmocka_unit_test(test_check_runtime),
+		cmocka_unit_test(test_many_dropins),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
