@@ -50,6 +50,12 @@ struct config_daemon {
 	unsigned max_orders_per_hour; /* the issuance circuit breaker: new orders per cert in
 				       * any hour, 1..CONFIG_MAX_ORDERS_PER_HOUR */
 	int log_level;              /* syslog priority */
+	/* Fleet mode (docs/fleet.md): NULL store_uri is the files backend alone. */
+	char *store_uri;            /* owned or NULL: a libpq URI, postgresql://... */
+	bool follower;              /* role = follower: installs what issuers stored, never orders */
+	char *fleet_key_file;       /* owned or NULL: 32 random bytes, 0600 */
+	char *fleet_host;           /* owned or NULL: this host's name in the fleet (hostname) */
+	unsigned store_line;        /* in files[0]; 0: not set */
 	unsigned trust_anchor_line; /* in files[0]; 0: the default */
 };
 
