@@ -1,0 +1,733 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#include <mbedtls/platform_util.h>
+
+#include "common/certcheck.h"
+#include "common/fleetkey.h"
+#include "common/json.h"
+#include "common/key.h"
+#include "common/strutil.h"
+#include "common/timeutil.h"
+#include "common/x509.h"
+#include "daemon/daemon.h"
+#include "daemon/fleet.h"
+#include "daemon/fleet_db.h"
+#include "daemon/log.h"
+#include "daemon/store.h"
+
+#define FLEET_POLL_MS (30 * 1000)
+
+struct fleet {
+	struct daemon *d;                 /* borrowed */
+	struct fleet_db *db;              /* owned */
+	uint8_t key[FLEETKEY_BYTES];      /* wiped in fleet_free; never logged */
+	bool follower;
+	char *host;                       /* owned */
+	fleet_sync_fn sync_fn;
+	void *sync_userdata;
+	char **sync_only;                 /* owned: certs whose next claim only installs */
+	size_t n_sync_only;
+	int64_t down_since;               /* 0: connected, or not tried yet */
+	bool connected;
+	uint64_t retry_ms;
+	char last_error[256];
+};
+
+struct fleet_claim {
+	struct fleet *f;                  /* borrowed */
+	const struct config_cert *cfg;    /* borrowed until finish */
+	char *name;                       /* owned */
+	fleet_claim_fn cb;
+	void *userdata;
+	struct fleet_db_job *job;         /* borrowed: in flight at the database */
+	bool abandoned;                   /* finished while job was in flight */
+	bool locked;
+	uint64_t gen;                     /* the connection the lock lives on */
+	bool sync_only;
+	char *resume_url;                 /* owned or NULL */
+	bool find_orphan;
+	char message[600];
+};
+
+/* ---- configuration ---- */
+
+static int key_path(const struct config *c, char *buf, size_t size)
+{
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+
+	if (c->daemon.fleet_key_file)
+		str_printf(buf, size, "%s", c->daemon.fleet_key_file);
+	else if (creds && creds[0] == '/')
+		str_printf(buf, size, "%s/fleet-key", creds);
+	else
+		return -ENOENT;
+	return 0;
+}
+
+static bool account_key_exists(const struct config *c, const char *ca)
+{
+	char path[4200];
+	struct stat st;
+
+	str_printf(path, sizeof(path), "%s/accounts/%s/account.key", c->daemon.state_dir, ca);
+	return lstat(path, &st) == 0;
+}
+
+int fleet_check_config(const struct config *c, char *why, size_t why_size, unsigned *ret_line)
+{
+	const struct config_daemon *dc = &c->daemon;
+	uint8_t key[FLEETKEY_BYTES];
+	char path[4200], err[256];
+	char *pq_err = NULL;
+
+	*ret_line = dc->store_line;
+	if (!dc->store_uri)
+		return 0;
+	PQconninfoOption *opts = PQconninfoParse(dc->store_uri, &pq_err);
+	if (!opts) {
+		str_printf(why, why_size, "store: not a PostgreSQL connection URI: %s",
+			   pq_err ? pq_err : "out of memory");
+		why[strcspn(why, "\n")] = '\0';
+		PQfreemem(pq_err);
+		return -EINVAL;
+	}
+	PQconninfoFree(opts);
+	if (key_path(c, path, sizeof(path)) < 0) {
+		str_printf(why, why_size, "store = postgresql needs the fleet key: fleet_key_file = "
+					  "PATH (32 random bytes, mode 0600) or a 'fleet-key' systemd "
+					  "credential (LoadCredential=)");
+		return -EINVAL;
+	}
+	if (fleetkey_load(path, key, err, sizeof(err)) < 0) {
+		str_printf(why, why_size, "fleet key %s: %s", path, err);
+		return -EINVAL;
+	}
+	mbedtls_platform_zeroize(key, sizeof(key));
+	*ret_line = 0;
+	for (size_t i = 0; i < c->n_cas; i++) {
+		const char *ca = c->cas[i]->name;
+		bool used = false;
+		for (size_t k = 0; k < c->n_certs && !used; k++)
+			used = streq(c->certs[k]->ca_name, ca);
+		bool have = account_key_exists(c, ca);
+		if (dc->follower && have) {
+			str_printf(why, why_size,
+				   "role = follower, but %s/accounts/%s/account.key is an account "
+				   "key: a follower holds none (remove it, or make this host an "
+				   "issuer)",
+				   dc->state_dir, ca);
+			return -EINVAL;
+		}
+		if (!dc->follower && used && !have) {
+			str_printf(why, why_size,
+				   "role = issuer in fleet mode, but CA '%s' has no account key for "
+				   "its signer (%s/accounts/%s/account.key): every issuer signs with "
+				   "the fleet's one account; copy accounts/%s/ from the first issuer "
+				   "(docs/fleet.md)",
+				   ca, dc->state_dir, ca, ca);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* ---- the local copy ---- */
+
+/* The serial and expiry this host serves for cert; false when it has none. */
+static bool local_version(struct fleet *f, const char *name, char **ret_serial,
+			  int64_t *ret_not_after)
+{
+	_cleanup_free_ char *pem = NULL;
+	struct x509_info info;
+	size_t len;
+
+	if (store_cert_load_current(f->d->store, name, &pem, &len) < 0 ||
+	    x509_parse_leaf(pem, len, &info) < 0)
+		return false;
+	*ret_serial = TAKE_PTR(info.serial_hex);
+	*ret_not_after = info.not_after;
+	x509_info_done(&info);
+	return true;
+}
+
+static bool row_is_newer(const char *serial, int64_t not_after, const char *local_serial,
+			 int64_t local_not_after)
+{
+	if (!serial || !serial[0])
+		return false;
+	if (!local_serial)
+		return true;
+	return !streq(serial, local_serial) && not_after > local_not_after;
+}
+
+static void make_ad(char *buf, size_t size, const char *name, const char *what)
+{
+	str_printf(buf, size, "%s\n%s", name, what);
+}
+
+static int seal_key(struct fleet *f, const char *name, const char *what, const struct key *k,
+		    uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *pem = NULL;
+	uint8_t nonce[FLEETKEY_NONCE_BYTES];
+	char ad[600];
+	int r;
+
+	r = key_write_pem(k, &pem);
+	if (r < 0)
+		return r;
+	r = key_rng(NULL, nonce, sizeof(nonce));
+	if (r == 0) {
+		make_ad(ad, sizeof(ad), name, what);
+		r = fleetkey_seal(f->key, nonce, ad, strlen(ad), pem, strlen(pem), ret, ret_len);
+	}
+	mbedtls_platform_zeroize(pem, strlen(pem));
+	return r;
+}
+
+static int open_key(struct fleet *f, const char *name, const char *what, const uint8_t *sealed,
+		    size_t len, struct key **ret)
+{
+	uint8_t *pem = NULL;
+	size_t pem_len;
+	char ad[600];
+	int r;
+
+	make_ad(ad, sizeof(ad), name, what);
+	r = fleetkey_open(f->key, ad, strlen(ad), sealed, len, &pem, &pem_len);
+	if (r < 0)
+		return r;
+	r = key_load_pem((const char *)pem, pem_len, ret);
+	mbedtls_platform_zeroize(pem, pem_len);
+	free(pem);
+	return r;
+}
+
+static void on_job_logged(struct fleet_db_job *job, void *userdata)
+{
+	(void)userdata;
+	if (job->error < 0)
+		log_warning("fleet: cert '%s': %s: %s%s", job->cert,
+			    job->op == FLEET_DB_UPLOAD ? "storing the new version" : "updating the "
+										    "database",
+			    job->why,
+			    job->op == FLEET_DB_UPLOAD ? "; it is stored after the reconnect" : "");
+	else if (job->op == FLEET_DB_UPLOAD && job->stored)
+		log_info("fleet: cert '%s': version with serial %s stored for the fleet", job->cert,
+			 job->row.serial);
+}
+
+/* Stores this host's current version of name, unless the database has it or a newer one. */
+static int upload_local(struct fleet *f, const char *name)
+{
+	_cleanup_free_ char *pem = NULL;
+	_cleanup_(key_freep) struct key *k = NULL;
+	struct x509_info info;
+	size_t len;
+	int r;
+
+	r = store_cert_load_current(f->d->store, name, &pem, &len);
+	if (r < 0)
+		return r;
+	r = store_cert_load_current_key(f->d->store, name, &k);
+	if (r < 0)
+		return r;
+	r = x509_parse_leaf(pem, len, &info);
+	if (r < 0)
+		return r;
+	struct fleet_db_job *job = fleet_db_job_new(FLEET_DB_UPLOAD, name);
+	const char *end = strstr(pem, "-----END CERTIFICATE-----");
+	if (!job || !end) {
+		x509_info_done(&info);
+		free(job);
+		return job ? -EINVAL : -ENOMEM;
+	}
+	end += strlen("-----END CERTIFICATE-----");
+	if (*end == '\r')
+		end++;
+	if (*end == '\n')
+		end++;
+	job->row.serial = TAKE_PTR(info.serial_hex);
+	job->row.not_after = info.not_after;
+	x509_info_done(&info);
+	job->row.leaf_pem = strndup(pem, (size_t)(end - pem));
+	job->row.chain_pem = strdup(end);
+	if (job->row.serial && job->row.leaf_pem && job->row.chain_pem)
+		r = seal_key(f, name, job->row.serial, k, &job->row.key_sealed,
+			     &job->row.key_sealed_len);
+	else
+		r = -ENOMEM;
+	if (r < 0) {
+		fleet_db_submit(f->db, job, NULL, NULL); /* frees; an upload of nothing fails */
+		return r;
+	}
+	fleet_db_submit(f->db, job, on_job_logged, f);
+	return 0;
+}
+
+static void note_installed(struct fleet *f, const char *name, const char *serial)
+{
+	struct fleet_db_job *job = fleet_db_job_new(FLEET_DB_INSTALLED, name);
+
+	if (!job)
+		return;
+	job->row.serial = strdup(serial);
+	if (!job->row.serial) {
+		free(job->cert);
+		free(job);
+		return;
+	}
+	fleet_db_submit(f->db, job, on_job_logged, f);
+}
+
+/* Installs the stored version in row after the checks a single host makes on what a CA
+ * sends. */
+static int install_row(struct fleet *f, const struct config_cert *cfg, const struct fleet_row *row,
+		       unsigned *ret_version, char *why, size_t why_size)
+{
+	_cleanup_(key_freep) struct key *k = NULL;
+	_cleanup_free_ char *full = NULL;
+	struct certcheck_result res = { 0 };
+	struct x509_info info;
+	int r;
+
+	if (!row->leaf_pem || !row->chain_pem || !row->key_sealed) {
+		str_printf(why, why_size, "the stored version is incomplete");
+		return -EINVAL;
+	}
+	r = open_key(f, cfg->name, row->serial, row->key_sealed, row->key_sealed_len, &k);
+	if (r < 0) {
+		str_printf(why, why_size, "the stored private key does not open with this host's "
+					  "fleet key (%s)",
+			   r == -EBADMSG ? "another fleet key, or a row moved or altered"
+					 : strerror(-r));
+		return r;
+	}
+	if (asprintf(&full, "%s%s", row->leaf_pem, row->chain_pem) < 0)
+		return -ENOMEM;
+	r = x509_parse_leaf(full, strlen(full), &info);
+	if (r < 0 || !info.serial_hex || !streq(info.serial_hex, row->serial)) {
+		if (r == 0)
+			x509_info_done(&info);
+		str_printf(why, why_size, "the stored certificate is not the one its row names");
+		return -EINVAL;
+	}
+	x509_info_done(&info);
+	r = certcheck_chain(full, strlen(full), (const char *const *)cfg->names, cfg->n_names, k,
+			    daemon_now(f->d), &res);
+	if (r < 0)
+		return r;
+	if (res.verdict != CERTCHECK_OK) {
+		str_printf(why, why_size, "the stored certificate is not fit to install (%s): %s",
+			   certcheck_verdict_to_string(res.verdict), res.reason);
+		certcheck_result_done(&res);
+		return -EINVAL;
+	}
+	certcheck_result_done(&res);
+	r = store_cert_install(f->d->store, cfg->name, k, row->leaf_pem, strlen(row->leaf_pem),
+			       row->chain_pem, strlen(row->chain_pem), ret_version);
+	if (r < 0) {
+		str_printf(why, why_size, "installing the stored version: %s", strerror(-r));
+		return r;
+	}
+	note_installed(f, cfg->name, row->serial);
+	return 0;
+}
+
+/* ---- claims ---- */
+
+static void claim_free(struct fleet_claim *cl)
+{
+	free(cl->name);
+	free(cl->resume_url);
+	free(cl);
+}
+
+static void unlock(struct fleet_claim *cl)
+{
+	if (!cl->locked)
+		return;
+	cl->locked = false;
+	struct fleet_db_job *job = fleet_db_job_new(FLEET_DB_UNLOCK, cl->name);
+	if (!job)
+		return; /* XXX: the lock stays until the connection ends */
+	job->gen = cl->gen;
+	fleet_db_submit(cl->f->db, job, NULL, NULL);
+}
+
+static void on_claim_row(struct fleet_db_job *job, void *userdata)
+{
+	struct fleet_claim *cl = userdata;
+	struct fleet *f = cl->f;
+	const struct fleet_row *row = &job->row;
+	_cleanup_free_ char *serial = NULL;
+	int64_t not_after = 0;
+	unsigned version = 0;
+	int r;
+
+	cl->job = NULL;
+	if (job->op == FLEET_DB_LOCK_READ && job->error == 0 && job->locked) {
+		cl->locked = true;
+		cl->gen = job->gen;
+	}
+	if (cl->abandoned) {
+		unlock(cl);
+		claim_free(cl);
+		return;
+	}
+	if (job->error < 0) {
+		str_printf(cl->message, sizeof(cl->message),
+			   "fleet: no new order without the fleet database (%s)", job->why);
+		cl->cb(cl, FLEET_CLAIM_FAILED, 0, cl->message, cl->userdata);
+		return;
+	}
+	if (job->op == FLEET_DB_LOCK_READ && !job->locked) {
+		str_printf(cl->message, sizeof(cl->message),
+			   "fleet: another issuer%s%s%s holds this cert's lock; its new version "
+			   "comes by notification",
+			   row->order_host ? " ('" : "", row->order_host ? row->order_host : "",
+			   row->order_host ? "')" : "");
+		cl->cb(cl, FLEET_CLAIM_BUSY, 0, cl->message, cl->userdata);
+		return;
+	}
+	bool have = local_version(f, cl->name, &serial, &not_after);
+	if (row->exists && row_is_newer(row->serial, row->not_after, have ? serial : NULL,
+					not_after)) {
+		r = install_row(f, cl->cfg, row, &version, cl->message, sizeof(cl->message));
+		if (r < 0) {
+			log_error("fleet: cert '%s': %s", cl->name, cl->message);
+			cl->cb(cl, FLEET_CLAIM_FAILED, 0, cl->message, cl->userdata);
+			return;
+		}
+		char msg[600];
+		str_printf(msg, sizeof(msg), "installed version %u from the fleet (serial %s, stored "
+					     "by '%s')",
+			   version, row->serial, row->updated_by ? row->updated_by : "?");
+		str_printf(cl->message, sizeof(cl->message), "%s", msg);
+		cl->cb(cl, FLEET_CLAIM_INSTALLED, version, cl->message, cl->userdata);
+		return;
+	}
+	if (cl->sync_only || f->follower) {
+		str_printf(cl->message, sizeof(cl->message),
+			   f->follower ? "fleet: no newer version stored by an issuer yet"
+				       : "fleet: nothing newer stored");
+		cl->cb(cl, FLEET_CLAIM_NOTHING, 0, cl->message, cl->userdata);
+		return;
+	}
+	/* An order another issuer left in flight: continue it, with the key of its CSR. */
+	if (row->exists && (row->order_url || row->order_intent)) {
+		_cleanup_(key_freep) struct key *pk = NULL;
+		if (row->pending_sealed &&
+		    open_key(f, cl->name, "pending", row->pending_sealed, row->pending_sealed_len,
+			     &pk) == 0)
+			(void)store_pending_key_save(f->d->store, cl->name, pk);
+		if (row->order_url && !(cl->resume_url = strdup(row->order_url))) {
+			str_printf(cl->message, sizeof(cl->message), "fleet: %s", strerror(ENOMEM));
+			cl->cb(cl, FLEET_CLAIM_FAILED, 0, cl->message, cl->userdata);
+			return;
+		}
+		cl->find_orphan = !row->order_url;
+		log_info("fleet: cert '%s': continuing the order '%s' left %s", cl->name,
+			 row->order_host ? row->order_host : "?",
+			 row->order_url ? "in flight" : "announced, looking for it at the CA");
+	}
+	str_printf(cl->message, sizeof(cl->message), "fleet lock taken");
+	cl->cb(cl, FLEET_CLAIM_ORDER, 0, cl->message, cl->userdata);
+}
+
+int fleet_claim_start(struct fleet *f, const struct config_cert *cfg, fleet_claim_fn cb,
+		      void *userdata, struct fleet_claim **ret)
+{
+	struct fleet_claim *cl = calloc(1, sizeof(*cl));
+
+	if (!cl || !(cl->name = strdup(cfg->name))) {
+		free(cl);
+		return -ENOMEM;
+	}
+	cl->f = f;
+	cl->cfg = cfg;
+	cl->cb = cb;
+	cl->userdata = userdata;
+	for (size_t i = 0; i < f->n_sync_only; i++)
+		if (streq(f->sync_only[i], cfg->name)) {
+			cl->sync_only = true;
+			fleet_unmark_sync_only(f, cfg->name);
+			break;
+		}
+	/* A follower and a sync only read: no lock, so they never wait behind an order. */
+	bool lock = !f->follower && !cl->sync_only;
+	cl->job = fleet_db_job_new(lock ? FLEET_DB_LOCK_READ : FLEET_DB_READ, cfg->name);
+	if (!cl->job) {
+		claim_free(cl);
+		return -ENOMEM;
+	}
+	fleet_db_submit(f->db, cl->job, on_claim_row, cl);
+	*ret = cl;
+	return 0;
+}
+
+const char *fleet_claim_resume_url(const struct fleet_claim *cl)
+{
+	return cl->resume_url;
+}
+
+bool fleet_claim_find_orphan(const struct fleet_claim *cl)
+{
+	return cl->find_orphan;
+}
+
+bool fleet_claim_sync_only(const struct fleet_claim *cl)
+{
+	return cl->sync_only;
+}
+
+bool fleet_claim_may_order(const struct fleet_claim *cl)
+{
+	return cl->locked && fleet_db_connected(cl->f->db) && fleet_db_gen(cl->f->db) == cl->gen;
+}
+
+void fleet_claim_order_url(struct fleet_claim *cl, const char *url, bool intent)
+{
+	struct fleet_db_job *job = fleet_db_job_new(FLEET_DB_ORDER_URL, cl->name);
+	_cleanup_(key_freep) struct key *pk = NULL;
+
+	if (!job)
+		return;
+	job->row.order_intent = intent && !url;
+	if (url && !(job->row.order_url = strdup(url))) {
+		free(job->cert);
+		free(job);
+		return;
+	}
+	/* The CSR's key goes with the order, so that another issuer can finish it. */
+	if ((url || intent) && store_pending_key_load(cl->f->d->store, cl->name, &pk) == 0)
+		(void)seal_key(cl->f, cl->name, "pending", pk, &job->row.pending_sealed,
+			       &job->row.pending_sealed_len);
+	fleet_db_submit(cl->f->db, job, on_job_logged, cl->f);
+}
+
+void fleet_claim_finish(struct fleet_claim *cl, bool installed)
+{
+	if (!cl)
+		return;
+	if (installed && !cl->f->follower) {
+		int r = upload_local(cl->f, cl->name);
+		if (r < 0)
+			log_warning("fleet: cert '%s': cannot store the new version: %s", cl->name,
+				    strerror(-r));
+	}
+	if (cl->job) {
+		cl->abandoned = true; /* on_claim_row drops the lock it may bring, and frees */
+		return;
+	}
+	unlock(cl);
+	claim_free(cl);
+}
+
+/* ---- sync ---- */
+
+void fleet_set_sync_handler(struct fleet *f, fleet_sync_fn fn, void *userdata)
+{
+	f->sync_fn = fn;
+	f->sync_userdata = userdata;
+}
+
+int fleet_mark_sync_only(struct fleet *f, const char *cert)
+{
+	for (size_t i = 0; i < f->n_sync_only; i++)
+		if (streq(f->sync_only[i], cert))
+			return 0;
+	char **v = realloc(f->sync_only, (f->n_sync_only + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	f->sync_only = v;
+	v[f->n_sync_only] = strdup(cert);
+	if (!v[f->n_sync_only])
+		return -ENOMEM;
+	f->n_sync_only++;
+	return 0;
+}
+
+void fleet_unmark_sync_only(struct fleet *f, const char *cert)
+{
+	for (size_t i = 0; i < f->n_sync_only; i++)
+		if (streq(f->sync_only[i], cert)) {
+			free(f->sync_only[i]);
+			f->sync_only[i] = f->sync_only[--f->n_sync_only];
+			return;
+		}
+}
+
+static bool in_event(const struct fleet_db_event *ev, const char *name)
+{
+	for (size_t i = 0; i < ev->n; i++)
+		if (streq(ev->names[i], name))
+			return true;
+	return false;
+}
+
+static void on_changed(struct fleet *f, const struct fleet_db_event *ev)
+{
+	const struct config *c = f->d->config;
+
+	for (size_t i = 0; i < ev->n; i++) {
+		_cleanup_free_ char *serial = NULL;
+		int64_t not_after = 0;
+		if (!config_find_cert(c, ev->names[i]))
+			continue;
+		bool have = local_version(f, ev->names[i], &serial, &not_after);
+		if (row_is_newer(ev->serials[i], ev->not_afters[i], have ? serial : NULL,
+				 not_after)) {
+			if (f->sync_fn)
+				f->sync_fn(f, ev->names[i], f->sync_userdata);
+		} else if (!f->follower && ev->full_list && have &&
+			   row_is_newer(serial, not_after, ev->serials[i], ev->not_afters[i]))
+			(void)upload_local(f, ev->names[i]);
+	}
+	if (f->follower || !ev->full_list)
+		return;
+	/* The outbox: what was installed here while the database was away. */
+	for (size_t k = 0; k < c->n_certs; k++) {
+		_cleanup_free_ char *serial = NULL;
+		int64_t not_after;
+		if (!in_event(ev, c->certs[k]->name) &&
+		    local_version(f, c->certs[k]->name, &serial, &not_after))
+			(void)upload_local(f, c->certs[k]->name);
+	}
+}
+
+static void on_db_event(const struct fleet_db_event *ev, void *userdata)
+{
+	struct fleet *f = userdata;
+	int64_t now = daemon_now(f->d);
+
+	switch (ev->type) {
+	case FLEET_DB_CONNECTED:
+		if (f->down_since)
+			log_notice("fleet: the database is back after %" PRId64 " s (host '%s', %s)",
+				   now - f->down_since, f->host, f->follower ? "follower" : "issuer");
+		else
+			log_notice("fleet: connected to the database (host '%s', %s)", f->host,
+				   f->follower ? "follower" : "issuer");
+		f->down_since = 0;
+		f->connected = true;
+		f->last_error[0] = '\0';
+		break;
+	case FLEET_DB_DISCONNECTED:
+		f->retry_ms = ev->retry_ms;
+		str_printf(f->last_error, sizeof(f->last_error), "%s", ev->why);
+		if (!f->down_since) {
+			f->down_since = now;
+			log_warning("fleet: database unreachable (%s); retrying with backoff. The "
+				    "local copies are still served; no new orders until it is back",
+				    ev->why);
+		} else
+			log_debug("fleet: database still unreachable: %s", ev->why);
+		f->connected = false;
+		break;
+	case FLEET_DB_CHANGED:
+		on_changed(f, ev);
+		break;
+	case _FLEET_DB_EVENT_MAX:
+		break;
+	}
+}
+
+/* ---- life cycle and status ---- */
+
+int fleet_new(struct daemon *d, struct fleet **ret)
+{
+	const struct config_daemon *dc = &d->config->daemon;
+	_cleanup_(fleet_freep) struct fleet *f = calloc(1, sizeof(*f));
+	char path[4200], err[256], hostname[256];
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	f->d = d;
+	f->follower = dc->follower;
+	if (key_path(d->config, path, sizeof(path)) < 0)
+		return -ENOENT;
+	r = fleetkey_load(path, f->key, err, sizeof(err));
+	if (r < 0) {
+		log_error("fleet key %s: %s", path, err);
+		return r;
+	}
+	if (!dc->fleet_host && gethostname(hostname, sizeof(hostname)) < 0)
+		return -errno;
+	hostname[sizeof(hostname) - 1] = '\0';
+	f->host = strdup(dc->fleet_host ? dc->fleet_host : hostname);
+	if (!f->host)
+		return -ENOMEM;
+	struct fleet_db_options o = {
+		.uri = dc->store_uri,
+		.host = f->host,
+		.role = f->follower ? "follower" : "issuer",
+		.poll_ms = FLEET_POLL_MS,
+		.on_event = on_db_event,
+		.userdata = f,
+	};
+	r = fleet_db_new(d->loop, &o, &f->db);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(f);
+	return 0;
+}
+
+void fleet_free(struct fleet *f)
+{
+	if (!f)
+		return;
+	fleet_db_free(f->db);
+	mbedtls_platform_zeroize(f->key, sizeof(f->key));
+	for (size_t i = 0; i < f->n_sync_only; i++)
+		free(f->sync_only[i]);
+	free(f->sync_only);
+	free(f->host);
+	free(f);
+}
+
+bool fleet_is_follower(const struct fleet *f)
+{
+	return f->follower;
+}
+
+void fleet_status_line(const struct fleet *f, char *buf, size_t size)
+{
+	char since[40];
+
+	if (f->connected || !f->down_since) {
+		str_printf(buf, size, "fleet: %s '%s', database %s", f->follower ? "follower" : "issuer",
+			   f->host, f->connected ? "connected" : "connecting");
+		return;
+	}
+	time_format_iso(f->down_since, since, sizeof(since));
+	str_printf(buf, size, "fleet: %s '%s', database unreachable since %s, retrying in %" PRIu64
+			      " s (%s)",
+		   f->follower ? "follower" : "issuer", f->host, since, (f->retry_ms + 999) / 1000,
+		   f->last_error);
+}
+
+void fleet_status_json(const struct fleet *f, struct json_writer *w)
+{
+	char line[600];
+
+	json_begin_object(w);
+	json_kv_string(w, "host", f->host);
+	json_kv_string(w, "role", f->follower ? "follower" : "issuer");
+	json_kv_bool(w, "database_connected", f->connected);
+	if (f->down_since)
+		json_kv_int(w, "database_unreachable_since", f->down_since);
+	if (f->last_error[0])
+		json_kv_string(w, "database_error", f->last_error);
+	fleet_status_line(f, line, sizeof(line));
+	json_kv_string(w, "summary", line);
+	json_end_object(w);
+}
