@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -183,7 +184,7 @@ static int seal_key(struct fleet *f, const char *name, const char *what, const s
 	r = key_write_pem(k, &pem);
 	if (r < 0)
 		return r;
-	r = key_rng(NULL, nonce, sizeof(nonce));
+	r = getrandom(nonce, sizeof(nonce), 0) == (ssize_t)sizeof(nonce) ? 0 : -EIO;
 	if (r == 0) {
 		make_ad(ad, sizeof(ad), name, what);
 		r = fleetkey_seal(f->key, nonce, ad, strlen(ad), pem, strlen(pem), ret, ret_len);

@@ -364,6 +364,13 @@ static void drain_notifies(struct fleet_db *db)
 		post_event(db, ev);
 }
 
+/* The server's notices ("already exists, skipping") are not the operator's business. */
+static void on_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 static int try_connect(struct fleet_db *db, char *why, size_t why_size)
 {
 	const char *keys[] = { "dbname", "application_name", "connect_timeout", "keepalives_idle",
@@ -378,6 +385,7 @@ static int try_connect(struct fleet_db *db, char *why, size_t why_size)
 		drop_conn(db);
 		return -ENOTCONN;
 	}
+	PQsetNoticeProcessor(db->conn, on_notice, NULL);
 	r = fleet_schema_migrate(db->conn, why, why_size);
 	if (r < 0) {
 		drop_conn(db);

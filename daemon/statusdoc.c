@@ -11,6 +11,7 @@
 #include "daemon/ca.h"
 #include "daemon/cert.h"
 #include "daemon/daemon.h"
+#include "daemon/fleet.h"
 #include "daemon/statusdoc.h"
 
 void statusdoc_kv_time(struct json_writer *w, const char *key, int64_t t)
@@ -235,6 +236,10 @@ void statusdoc_write_status(const struct daemon *d, struct json_writer *w)
 		json_end_object(w);
 	} else {
 		json_null(w);
+	}
+	if (d->fleet) {
+		json_key(w, "fleet");
+		fleet_status_json(d->fleet, w);
 	}
 	json_key(w, "cert_list");
 	json_begin_array(w);

@@ -1,0 +1,205 @@
+"""Fleet mode (issue 14): several persistd hosts share one PostgreSQL database.
+
+A real throwaway PostgreSQL (fixtures/postgres.py), our test CA and knotd on
+loopback. Issuers order under per-cert advisory locks and store each new
+version (its key sealed with the fleet key); followers, which hold no account
+key, install what the issuers stored, by notification. Counted at the CA:
+every certificate is ordered exactly once, whatever the number of issuers.
+"""
+import os
+import re
+import shutil
+import signal
+import time
+
+import pytest
+
+ZONE = "example.test"
+
+
+@pytest.fixture
+def dns(knot):
+    knot.zone("test", "")
+    zone = knot.zone(ZONE, "")
+    knot.start()
+    return knot, zone
+
+
+def created_orders(ca):
+    return [r for r in ca.requests() if r["method"] == "POST" and r["path"] == "/acme/new-order"
+            and r["status"] == 201]
+
+
+def cert_names(n):
+    return [f"c{i:03d}" for i in range(n)]
+
+
+def certs_config(names):
+    return {n: {"ca": "test", "names": [f"{n}.{ZONE}"]} for n in names}
+
+
+def fleet_key(tmp_path):
+    path = tmp_path / "fleet.key"
+    path.write_bytes(os.urandom(32))
+    path.chmod(0o600)
+    return path
+
+
+def current(env, name):
+    p = env.state / "certs" / name / "current" / "fullchain.pem"
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+class Fleet:
+    """Bootstraps the account on one issuer (store = files), publishes the record of every
+    name, then makes the fleet's hosts."""
+
+    def __init__(self, tmp_path, dns, testca_factory, persistd_env, postgres, names):
+        self.knot, self.zone = dns
+        self.ca = testca_factory(dns=self.knot.resolver, jit=True)
+        self.pg = postgres
+        self.names = names
+        self.persistd_env = persistd_env
+        self.key = fleet_key(tmp_path)
+        self.hosts = {}
+        boot = persistd_env(ca=self.ca, resolver=self.knot.resolver,
+                            certs=certs_config(names[:1]),
+                            daemon_extra={"trust_anchor": "none"})
+        p = boot.oneshot("--cert", names[0], check=1)
+        m = re.search(r'_validation-persist\.\S+\. 3600 IN TXT ((?:"[^"]*" ?)+)', p.stdout)
+        assert m, p.stdout
+        value = m.group(1).strip()
+        self.zone.set("\n".join(f"_validation-persist.{n} TXT {value}" for n in names))
+        self.account_dir = boot.state / "accounts"
+        self.orders_before = len(created_orders(self.ca))
+
+    def host(self, name, role, with_account=None, start=True, **extra):
+        daemon_extra = {"trust_anchor": "none", "store": self.pg.uri, "role": role,
+                        "fleet_key_file": str(self.key), "fleet_host": name,
+                        "max_orders_per_hour": 10}
+        daemon_extra.update(extra)
+        env = self.persistd_env(ca=self.ca, resolver=self.knot.resolver,
+                                certs=certs_config(self.names), daemon_extra=daemon_extra)
+        if with_account if with_account is not None else role == "issuer":
+            env.state.mkdir(exist_ok=True)
+            shutil.copytree(self.account_dir, env.state / "accounts")
+        self.hosts[name] = env
+        if start:
+            env.start()
+        return env
+
+    def new_orders(self):
+        return len(created_orders(self.ca)) - self.orders_before
+
+    def converged(self, hosts=None):
+        hosts = hosts or list(self.hosts.values())
+        for n in self.names:
+            first = current(hosts[0], n)
+            if first is None:
+                return False
+            for h in hosts[1:]:
+                if current(h, n) != first:
+                    return False
+        return True
+
+    def wait_converged(self, timeout, hosts=None):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.converged(hosts):
+                return
+            time.sleep(0.5)
+        missing = {h: [n for n in self.names if current(e, n) is None]
+                   for h, e in self.hosts.items()}
+        logs = "\n".join(f"--- {h}\n{e.read_log()[-4000:]}" for h, e in self.hosts.items())
+        raise AssertionError(f"not converged; missing: {missing}\n{logs}")
+
+
+@pytest.fixture
+def fleet(tmp_path, dns, testca_factory, persistd_env, postgres):
+    made = []
+
+    def make(names):
+        f = Fleet(tmp_path, dns, testca_factory, persistd_env, postgres, names)
+        made.append(f)
+        return f
+
+    return make
+
+
+def stored(pg):
+    return {r[0]: r[1] for r in pg.sql("SELECT name, serial FROM persistd_certs "
+                                       "WHERE serial IS NOT NULL")}
+
+
+def test_issuer_and_follower_converge(fleet, postgres):
+    f = fleet(cert_names(5))
+    a = f.host("a", "issuer")
+    c = f.host("c", "follower")
+    f.wait_converged(240)
+    assert f.new_orders() == 5
+    # Every host serves what the database holds, and says so in persistd_cert_hosts.
+    rows = stored(postgres)
+    assert set(rows) == set(f.names)
+    for n in f.names:
+        assert current(c, n) == current(a, n)
+        assert (c.state / "certs" / n / "current" / "privkey.pem").stat().st_mode & 0o077 == 0
+    c.wait_for(lambda: len(postgres.sql("SELECT 1 FROM persistd_cert_hosts WHERE host = 'c'"))
+               == 5, timeout=30, what="the follower's installs recorded")
+    # The follower has no account key, and never asked the CA for anything.
+    assert not (c.state / "accounts").exists() or not list((c.state / "accounts").rglob("*.key"))
+    # No private key in the clear in the database.
+    dump = postgres.psql(postgres.dbname, "SELECT encode(key_sealed, 'escape') FROM persistd_certs")
+    assert "PRIVATE KEY" not in dump
+    # A new version stored later reaches the follower by notification.
+    old = current(c, "c000")
+    r = a.ctl("renew", "c000", "--force", check=0)
+    c.wait_for(lambda: current(c, "c000") not in (None, old), timeout=60,
+               what="the follower installs the renewed c000")
+    assert current(c, "c000") == current(a, "c000")
+    assert f.new_orders() == 6
+    st = c.ctl_json("status")[0]
+    assert st["fleet"]["role"] == "follower" and st["fleet"]["database_connected"], st["fleet"]
+
+
+def test_check_config_refusals(fleet, postgres, tmp_path):
+    f = fleet(cert_names(1))
+    good = f.host("a", "issuer", start=False)
+    p = good.persistd_run("-t")
+    assert p.returncode == 0, p.stderr
+    # A follower holding an account key.
+    bad = f.host("b", "follower", with_account=True, start=False)
+    p = bad.persistd_run("-t")
+    assert p.returncode == 1 and "role = follower" in p.stderr and "account.key" in p.stderr, \
+        p.stderr
+    # An issuer without its signer's account key.
+    bad = f.host("d", "issuer", with_account=False, start=False)
+    p = bad.persistd_run("-t")
+    assert p.returncode == 1 and "no account key" in p.stderr, p.stderr
+    # The fleet key: missing, short, readable by others.
+    for content, mode, words in [(None, 0o600, "needs the fleet key"),
+                                 (os.urandom(31), 0o600, "exactly 32"),
+                                 (os.urandom(32), 0o644, "chmod 0600")]:
+        env = f.host("e", "issuer", start=False)
+        if content is None:
+            del env.daemon["fleet_key_file"]
+        else:
+            k = tmp_path / "other.key"
+            k.write_bytes(content)
+            k.chmod(mode)
+            env.daemon["fleet_key_file"] = str(k)
+        env.write()
+        p = env.persistd_run("-t")
+        assert p.returncode == 1 and words in p.stderr, (words, p.stderr)
+    # A URI that is not one.
+    env = f.host("g", "issuer", start=False)
+    env.daemon["store"] = "mysql://x"
+    env.write()
+    p = env.persistd_run("-t")
+    assert p.returncode == 1 and "persistd.conf:" in p.stderr and "store" in p.stderr, p.stderr
+    env.daemon["store"] = "postgresql://a@b/c?bogus_option=1"
+    env.write()
+    p = env.persistd_run("-t")
+    assert p.returncode == 1 and "not a PostgreSQL connection URI" in p.stderr, p.stderr
