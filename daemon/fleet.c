@@ -225,6 +225,21 @@ static void on_job_logged(struct fleet_db_job *job, void *userdata)
 			 job->row.serial);
 }
 
+static void note_installed(struct fleet *f, const char *name, const char *serial)
+{
+	struct fleet_db_job *job = fleet_db_job_new(FLEET_DB_INSTALLED, name);
+
+	if (!job)
+		return;
+	job->row.serial = strdup(serial);
+	if (!job->row.serial) {
+		free(job->cert);
+		free(job);
+		return;
+	}
+	fleet_db_submit(f->db, job, on_job_logged, f);
+}
+
 /* Stores this host's current version of name, unless the database has it or a newer one. */
 static int upload_local(struct fleet *f, const char *name)
 {
@@ -269,23 +284,11 @@ static int upload_local(struct fleet *f, const char *name)
 		fleet_db_submit(f->db, job, NULL, NULL); /* frees; an upload of nothing fails */
 		return r;
 	}
+	_cleanup_free_ char *serial = strdup(job->row.serial);
 	fleet_db_submit(f->db, job, on_job_logged, f);
+	if (serial)
+		note_installed(f, name, serial); /* this host serves it */
 	return 0;
-}
-
-static void note_installed(struct fleet *f, const char *name, const char *serial)
-{
-	struct fleet_db_job *job = fleet_db_job_new(FLEET_DB_INSTALLED, name);
-
-	if (!job)
-		return;
-	job->row.serial = strdup(serial);
-	if (!job->row.serial) {
-		free(job->cert);
-		free(job);
-		return;
-	}
-	fleet_db_submit(f->db, job, on_job_logged, f);
 }
 
 /* Installs the stored version in row after the checks a single host makes on what a CA

@@ -203,3 +203,29 @@ def test_check_config_refusals(fleet, postgres, tmp_path):
     env.write()
     p = env.persistd_run("-t")
     assert p.returncode == 1 and "not a PostgreSQL connection URI" in p.stderr, p.stderr
+
+
+def test_two_issuers_order_each_cert_once(fleet, postgres):
+    """2 issuers and 1 follower start at once on 50 certs that none has: each cert is
+    ordered exactly once (counted at the CA), and every host ends serving every cert."""
+    f = fleet(cert_names(50))
+    a = f.host("a", "issuer", start=False)
+    b = f.host("b", "issuer", start=False)
+    c = f.host("c", "follower", start=False)
+    for h in (a, b, c):
+        h.start(wait=False)
+    for h in (a, b, c):
+        h.wait_ready()
+    f.wait_converged(600)
+    assert f.new_orders() == 50, f.new_orders()
+    rows = postgres.sql("SELECT name, updated_by, version FROM persistd_certs")
+    assert len(rows) == 50 and all(r[2] == "1" for r in rows), rows
+    # Both issuers took part (the locks spread the work), and no order was left behind.
+    by = {r[1] for r in rows}
+    assert by <= {"a", "b"}, by
+    assert postgres.sql("SELECT count(*) FROM persistd_certs WHERE order_url IS NOT NULL "
+                        "OR order_intent") == [["0"]]
+    c.wait_for(lambda: postgres.sql("SELECT count(*) FROM persistd_cert_hosts")[0][0] == "150",
+               timeout=60, what="every host's installs recorded")
+    hosts = {r[0]: r[1] for r in postgres.sql("SELECT name, role FROM persistd_hosts")}
+    assert hosts == {"a": "issuer", "b": "issuer", "c": "follower"}, hosts
