@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "daemon/store.h"
 
 #define FLEET_POLL_MS (30 * 1000)
+#define FLEET_LOCK_RETRY_MS (10 * 1000)
 
 struct fleet {
 	struct daemon *d;                 /* borrowed */
@@ -35,6 +37,9 @@ struct fleet {
 	void *sync_userdata;
 	char **sync_only;                 /* owned: certs whose next claim only installs */
 	size_t n_sync_only;
+	struct fleet_claim **waiting;     /* owned array of borrowed claims that wait */
+	size_t n_waiting;
+	uv_timer_t retry_timer;           /* retry_timer.data == this; frees it when closed */
 	int64_t down_since;               /* 0: connected, or not tried yet */
 	bool connected;
 	uint64_t retry_ms;
@@ -52,6 +57,9 @@ struct fleet_claim {
 	bool locked;
 	uint64_t gen;                     /* the connection the lock lives on */
 	bool sync_only;
+	bool waiting;                     /* in f->waiting: a lock held elsewhere, no database,
+					   * or (a follower) nothing newer stored yet */
+	bool wait_for_lock;               /* retried on the timer, not only on news */
 	char *resume_url;                 /* owned or NULL */
 	bool find_orphan;
 	char message[600];
@@ -347,8 +355,23 @@ static int install_row(struct fleet *f, const struct config_cert *cfg, const str
 
 /* ---- claims ---- */
 
+static void unwait(struct fleet_claim *cl)
+{
+	struct fleet *f = cl->f;
+
+	if (!cl->waiting)
+		return;
+	cl->waiting = false;
+	for (size_t i = 0; i < f->n_waiting; i++)
+		if (f->waiting[i] == cl) {
+			f->waiting[i] = f->waiting[--f->n_waiting];
+			return;
+		}
+}
+
 static void claim_free(struct fleet_claim *cl)
 {
+	unwait(cl);
 	free(cl->name);
 	free(cl->resume_url);
 	free(cl);
@@ -364,6 +387,64 @@ static void unlock(struct fleet_claim *cl)
 		return; /* XXX: the lock stays until the connection ends */
 	job->gen = cl->gen;
 	fleet_db_submit(cl->f->db, job, NULL, NULL);
+}
+
+static void on_claim_row(struct fleet_db_job *job, void *userdata);
+
+static int claim_submit(struct fleet_claim *cl)
+{
+	/* A follower and a sync only read: no lock, so they never wait behind an order. */
+	bool lock = !cl->f->follower && !cl->sync_only;
+
+	cl->job = fleet_db_job_new(lock ? FLEET_DB_LOCK_READ : FLEET_DB_READ, cl->name);
+	if (!cl->job)
+		return -ENOMEM;
+	fleet_db_submit(cl->f->db, cl->job, on_claim_row, cl);
+	return 0;
+}
+
+/* The claim waits, and is tried again on news of the cert (a notification or the list),
+ * when the database comes back, and (lock) on the retry timer: a lock holder that dies
+ * sends no notification. */
+static void claim_wait(struct fleet_claim *cl, bool lock, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void claim_wait(struct fleet_claim *cl, bool lock, const char *fmt, ...)
+{
+	struct fleet *f = cl->f;
+	char why[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	cl->wait_for_lock = lock;
+	if (cl->waiting)
+		return;
+	struct fleet_claim **v = realloc(f->waiting, (f->n_waiting + 1) * sizeof(*v));
+	if (!v) {
+		str_printf(cl->message, sizeof(cl->message), "fleet: %s", strerror(ENOMEM));
+		cl->cb(cl, FLEET_CLAIM_FAILED, 0, cl->message, cl->userdata);
+		return;
+	}
+	f->waiting = v;
+	v[f->n_waiting++] = cl;
+	cl->waiting = true;
+	log_info("cert '%s': %s", cl->name, why);
+}
+
+static void retry_waiting(struct fleet *f, const char *only, bool locks)
+{
+	for (size_t i = 0; i < f->n_waiting; i++) {
+		struct fleet_claim *cl = f->waiting[i];
+		if (cl->job || (only && !streq(only, cl->name)) || (locks && !cl->wait_for_lock))
+			continue;
+		(void)claim_submit(cl);
+	}
+}
+
+static void on_retry_timer(uv_timer_t *t)
+{
+	retry_waiting(t->data, NULL, true);
 }
 
 static void on_claim_row(struct fleet_db_job *job, void *userdata)
@@ -387,18 +468,21 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 		return;
 	}
 	if (job->error < 0) {
-		str_printf(cl->message, sizeof(cl->message),
-			   "fleet: no new order without the fleet database (%s)", job->why);
-		cl->cb(cl, FLEET_CLAIM_FAILED, 0, cl->message, cl->userdata);
+		if (cl->sync_only) {
+			str_printf(cl->message, sizeof(cl->message), "fleet: %s", job->why);
+			unwait(cl);
+			cl->cb(cl, FLEET_CLAIM_NOTHING, 0, cl->message, cl->userdata);
+			return;
+		}
+		/* No new order without the database: the renewal waits for it to come back. */
+		claim_wait(cl, true, "no new order without the fleet database (%s)", job->why);
 		return;
 	}
 	if (job->op == FLEET_DB_LOCK_READ && !job->locked) {
-		str_printf(cl->message, sizeof(cl->message),
-			   "fleet: another issuer%s%s%s holds this cert's lock; its new version "
-			   "comes by notification",
+		claim_wait(cl, true, "another issuer%s%s%s holds its fleet lock; waiting for its "
+				     "new version",
 			   row->order_host ? " ('" : "", row->order_host ? row->order_host : "",
 			   row->order_host ? "')" : "");
-		cl->cb(cl, FLEET_CLAIM_BUSY, 0, cl->message, cl->userdata);
 		return;
 	}
 	bool have = local_version(f, cl->name, &serial, &not_after);
@@ -407,6 +491,7 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 		r = install_row(f, cl->cfg, row, &version, cl->message, sizeof(cl->message));
 		if (r < 0) {
 			log_error("fleet: cert '%s': %s", cl->name, cl->message);
+			unwait(cl);
 			cl->cb(cl, FLEET_CLAIM_FAILED, 0, cl->message, cl->userdata);
 			return;
 		}
@@ -415,14 +500,18 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 					     "by '%s')",
 			   version, row->serial, row->updated_by ? row->updated_by : "?");
 		str_printf(cl->message, sizeof(cl->message), "%s", msg);
+		unwait(cl);
 		cl->cb(cl, FLEET_CLAIM_INSTALLED, version, cl->message, cl->userdata);
 		return;
 	}
-	if (cl->sync_only || f->follower) {
-		str_printf(cl->message, sizeof(cl->message),
-			   f->follower ? "fleet: no newer version stored by an issuer yet"
-				       : "fleet: nothing newer stored");
+	if (cl->sync_only) {
+		str_printf(cl->message, sizeof(cl->message), "fleet: nothing newer stored");
+		unwait(cl);
 		cl->cb(cl, FLEET_CLAIM_NOTHING, 0, cl->message, cl->userdata);
+		return;
+	}
+	if (f->follower) {
+		claim_wait(cl, false, "waiting for an issuer to store a newer version");
 		return;
 	}
 	/* An order another issuer left in flight: continue it, with the key of its CSR. */
@@ -434,6 +523,7 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 			(void)store_pending_key_save(f->d->store, cl->name, pk);
 		if (row->order_url && !(cl->resume_url = strdup(row->order_url))) {
 			str_printf(cl->message, sizeof(cl->message), "fleet: %s", strerror(ENOMEM));
+			unwait(cl);
 			cl->cb(cl, FLEET_CLAIM_FAILED, 0, cl->message, cl->userdata);
 			return;
 		}
@@ -443,6 +533,7 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 			 row->order_url ? "in flight" : "announced, looking for it at the CA");
 	}
 	str_printf(cl->message, sizeof(cl->message), "fleet lock taken");
+	unwait(cl);
 	cl->cb(cl, FLEET_CLAIM_ORDER, 0, cl->message, cl->userdata);
 }
 
@@ -465,14 +556,10 @@ int fleet_claim_start(struct fleet *f, const struct config_cert *cfg, fleet_clai
 			fleet_unmark_sync_only(f, cfg->name);
 			break;
 		}
-	/* A follower and a sync only read: no lock, so they never wait behind an order. */
-	bool lock = !f->follower && !cl->sync_only;
-	cl->job = fleet_db_job_new(lock ? FLEET_DB_LOCK_READ : FLEET_DB_READ, cfg->name);
-	if (!cl->job) {
+	if (claim_submit(cl) < 0) {
 		claim_free(cl);
 		return -ENOMEM;
 	}
-	fleet_db_submit(f->db, cl->job, on_claim_row, cl);
 	*ret = cl;
 	return 0;
 }
@@ -527,6 +614,7 @@ void fleet_claim_finish(struct fleet_claim *cl, bool installed)
 			log_warning("fleet: cert '%s': cannot store the new version: %s", cl->name,
 				    strerror(-r));
 	}
+	unwait(cl);
 	if (cl->job) {
 		cl->abandoned = true; /* on_claim_row drops the lock it may bring, and frees */
 		return;
@@ -589,6 +677,7 @@ static void on_changed(struct fleet *f, const struct fleet_db_event *ev)
 		bool have = local_version(f, ev->names[i], &serial, &not_after);
 		if (row_is_newer(ev->serials[i], ev->not_afters[i], have ? serial : NULL,
 				 not_after)) {
+			retry_waiting(f, ev->names[i], false);
 			if (f->sync_fn)
 				f->sync_fn(f, ev->names[i], f->sync_userdata);
 		} else if (!f->follower && ev->full_list && have &&
@@ -623,6 +712,7 @@ static void on_db_event(const struct fleet_db_event *ev, void *userdata)
 		f->down_since = 0;
 		f->connected = true;
 		f->last_error[0] = '\0';
+		retry_waiting(f, NULL, false);
 		break;
 	case FLEET_DB_DISCONNECTED:
 		f->retry_ms = ev->retry_ms;
@@ -681,8 +771,17 @@ int fleet_new(struct daemon *d, struct fleet **ret)
 	r = fleet_db_new(d->loop, &o, &f->db);
 	if (r < 0)
 		return r;
+	(void)uv_timer_init(d->loop, &f->retry_timer);
+	f->retry_timer.data = f;
+	(void)uv_timer_start(&f->retry_timer, on_retry_timer, FLEET_LOCK_RETRY_MS,
+			     FLEET_LOCK_RETRY_MS);
 	*ret = TAKE_PTR(f);
 	return 0;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	free(h->data);
 }
 
 void fleet_free(struct fleet *f)
@@ -694,8 +793,12 @@ void fleet_free(struct fleet *f)
 	for (size_t i = 0; i < f->n_sync_only; i++)
 		free(f->sync_only[i]);
 	free(f->sync_only);
+	free(f->waiting);
 	free(f->host);
-	free(f);
+	if (f->retry_timer.data)
+		uv_close((uv_handle_t *)&f->retry_timer, on_timer_closed);
+	else
+		free(f);
 }
 
 bool fleet_is_follower(const struct fleet *f)

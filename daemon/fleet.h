@@ -12,11 +12,13 @@
  * issuer left in flight is resumed (fleet_claim_resume_url, with its key); else the
  * renewal orders (FLEET_CLAIM_ORDER), reporting its order URL (fleet_claim_order_url),
  * and ends with fleet_claim_finish(), which uploads the new version (its private key
- * sealed with the fleet key) and drops the lock. A lock held elsewhere is
- * FLEET_CLAIM_BUSY; no database is FLEET_CLAIM_FAILED: no new order without the lock
- * (fail closed, never a duplicate), while the local copies keep being served. A follower,
- * or a claim marked sync-only (fleet_mark_sync_only), never orders: it installs a newer
- * stored version or ends with FLEET_CLAIM_NOTHING.
+ * sealed with the fleet key) and drops the lock. While the lock is held elsewhere, or
+ * there is no database, the claim waits (no new order without the lock: fail closed,
+ * never a duplicate; the local copies keep being served) and tries again on news of the
+ * cert, when the database is back, and every FLEET_LOCK_RETRY_MS for a lock (its holder
+ * may have died, which sends no notification). A follower never orders: its claim waits
+ * for a newer stored version. A claim marked sync-only (fleet_mark_sync_only) installs a
+ * newer stored version or ends at once with FLEET_CLAIM_NOTHING.
  * What is installed from the database passes the checks a single host makes on what the
  * CA sends (common/certcheck: names, validity, key matches certificate) and goes in
  * through store_cert_install(), atomically, so deploy hooks run as for any renewal.
@@ -65,9 +67,8 @@ void fleet_unmark_sync_only(struct fleet *f, const char *cert);
 enum fleet_claim_outcome {
 	FLEET_CLAIM_ORDER,     /* the lock is ours: order (resume_url may name an order) */
 	FLEET_CLAIM_INSTALLED, /* a newer stored version is installed here; version set */
-	FLEET_CLAIM_NOTHING,   /* sync-only or follower: nothing newer is stored */
-	FLEET_CLAIM_BUSY,      /* another issuer holds the lock */
-	FLEET_CLAIM_FAILED,    /* no database, or the stored version failed the checks */
+	FLEET_CLAIM_NOTHING,   /* sync-only: nothing newer is stored, or no database */
+	FLEET_CLAIM_FAILED,    /* the stored version failed the checks, or out of memory */
 	_FLEET_CLAIM_OUTCOME_MAX,
 };
 

@@ -260,14 +260,11 @@ static void on_claim(struct fleet_claim *cl, enum fleet_claim_outcome outcome, u
 		}
 		fail(rn, -EAGAIN, true);
 		return;
-	case FLEET_CLAIM_BUSY:
-		fail(rn, -EAGAIN, true);
-		return;
 	case FLEET_CLAIM_FAILED:
 	case _FLEET_CLAIM_OUTCOME_MAX:
 		break;
 	}
-	fail(rn, -ENOTCONN, true);
+	fail(rn, -EIO, false);
 }
 
 int renewal_start(struct daemon *d, const struct renewal_params *p, struct renewal **ret)
