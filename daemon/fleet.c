@@ -61,6 +61,7 @@ struct fleet_claim {
 					   * or (a follower) nothing newer stored yet */
 	bool wait_for_lock;               /* retried on the timer, not only on news */
 	char *resume_url;                 /* owned or NULL */
+	char *order_url;                  /* owned or NULL: the URL last recorded */
 	bool find_orphan;
 	char message[600];
 };
@@ -374,6 +375,7 @@ static void claim_free(struct fleet_claim *cl)
 	unwait(cl);
 	free(cl->name);
 	free(cl->resume_url);
+	free(cl->order_url);
 	free(cl);
 }
 
@@ -597,11 +599,24 @@ void fleet_claim_order_url(struct fleet_claim *cl, const char *url, bool intent)
 		free(job);
 		return;
 	}
+	free(cl->order_url);
+	cl->order_url = url ? strdup(url) : NULL;
 	/* The CSR's key goes with the order, so that another issuer can finish it. */
 	if ((url || intent) && store_pending_key_load(cl->f->d->store, cl->name, &pk) == 0)
 		(void)seal_key(cl->f, cl->name, "pending", pk, &job->row.pending_sealed,
 			       &job->row.pending_sealed_len);
 	fleet_db_submit(cl->f->db, job, on_job_logged, cl->f);
+}
+
+void fleet_claim_key_saved(struct fleet_claim *cl)
+{
+	/* XXX: stored a round trip to the database after the CSR may have left; a kill in
+	 * that window leaves another issuer an order it cannot finish (a new one follows). */
+	if (cl->order_url) {
+		_cleanup_free_ char *url = strdup(cl->order_url);
+		if (url)
+			fleet_claim_order_url(cl, url, false);
+	}
 }
 
 void fleet_claim_finish(struct fleet_claim *cl, bool installed)

@@ -87,6 +87,8 @@ bool fleet_claim_sync_only(const struct fleet_claim *cl);
 bool fleet_claim_may_order(const struct fleet_claim *cl);
 /* Records the order in flight (url NULL: intent only, or none when !intent). */
 void fleet_claim_order_url(struct fleet_claim *cl, const char *url, bool intent);
+/* The order's CSR key is in the local store now: store it (sealed) with the order. */
+void fleet_claim_key_saved(struct fleet_claim *cl);
 /* Ends the claim: installed says a new version is in the local store (uploaded, then the
  * lock dropped). Also for a claim whose callback has not come yet (cancels it). NULL is
  * a no-op. */

@@ -100,8 +100,13 @@ static int save_key(struct order_job *job, const struct key *k, void *userdata)
 {
 	struct renewal *rn = userdata;
 
+	int r;
+
 	(void)job;
-	return store_pending_key_save(rn->d->store, rn->cfg->name, k);
+	r = store_pending_key_save(rn->d->store, rn->cfg->name, k);
+	if (r == 0 && rn->claim)
+		fleet_claim_key_saved(rn->claim);
+	return r;
 }
 
 static void on_order_done(struct order_job *job, struct order_result *res, void *userdata)

@@ -229,3 +229,69 @@ def test_two_issuers_order_each_cert_once(fleet, postgres):
                timeout=60, what="every host's installs recorded")
     hosts = {r[0]: r[1] for r in postgres.sql("SELECT name, role FROM persistd_hosts")}
     assert hosts == {"a": "issuer", "b": "issuer", "c": "follower"}, hosts
+
+
+def finalizes(ca):
+    return [r for r in ca.requests() if r["method"] == "POST" and r["path"].endswith("/finalize")]
+
+
+def test_sigkill_issuer_mid_orders(fleet, postgres):
+    """An issuer killed while the CA is still answering its finalize requests (the CA has
+    issued, the answer is late): the other issuer takes its locks over, finishes its orders
+    with the keys stored (sealed) beside them, and every name gets exactly one certificate."""
+    f = fleet(cert_names(20))
+    f.ca.faults("late", count=1000, path="/finalize", delay_ms=4000)
+    a = f.host("a", "issuer")
+    a.wait_for(lambda: len(finalizes(f.ca)) >= 5, timeout=120, what="a few finalize requests")
+    b = f.host("b", "issuer")
+    b.wait_for(lambda: "holds its fleet lock" in b.read_log(), timeout=60,
+               what="b waiting behind a's locks")
+    a.kill()
+    c = f.host("c", "follower")
+    f.wait_converged(300, hosts=[b, c])
+    certs = f.ca.certs()
+    per_name = {}
+    for cert in certs:
+        for n in cert["names"]:
+            per_name[n] = per_name.get(n, 0) + 1
+    assert per_name == {f"{n}.{ZONE}": 1 for n in f.names}, per_name
+    assert "continuing the order" in b.read_log()
+    assert f.new_orders() <= 20 + 1, f.new_orders()  # see docs/fleet.md, "order intents"
+
+
+def test_database_outage_during_renewals(fleet, postgres):
+    """PostgreSQL stopped for 60 s while an issuer renews: the local copies are served all
+    along, status says the database is unreachable, no order is placed without the lock,
+    and after the restart every renewal is stored and reaches the follower, once."""
+    names = cert_names(10)
+    f = fleet(names)
+    a = f.host("a", "issuer")
+    c = f.host("c", "follower")
+    f.wait_converged(240)
+    assert f.new_orders() == 10
+    before = {n: current(c, n) for n in names}
+    # Slow finalize answers: the outage starts while orders are in flight.
+    f.ca.faults("late", count=1000, path="/finalize", delay_ms=3000)
+    a.shift_time(70 * 86400)  # every cert due on the issuer
+    a.wait_for(lambda: f.new_orders() >= 12, timeout=120, what="renewal orders")
+    postgres.stop()
+    t0 = time.monotonic()
+    a.wait_for(lambda: "database unreachable" in a.ctl_json("status")[0]["fleet"]["summary"],
+               timeout=60, what="status shows the outage")
+    orders_during = f.new_orders()
+    while time.monotonic() - t0 < 60:
+        # Served throughout: every host keeps a complete current copy.
+        for h in (a, c):
+            for n in names:
+                assert current(h, n) is not None
+        time.sleep(2)
+    # No new order without the database (those in flight when it went may finish).
+    assert f.new_orders() == orders_during, (orders_during, f.new_orders())
+    st = c.ctl_json("status")[0]
+    assert not st["fleet"]["database_connected"], st["fleet"]
+    postgres.start()
+    c.wait_for(lambda: all(current(c, n) not in (None, before[n]) for n in names), timeout=180,
+               what="the follower has every renewed cert")
+    f.wait_converged(60)
+    assert f.new_orders() == 20, f.new_orders()
+    assert "the database is back" in a.read_log() and "the database is back" in c.read_log()
