@@ -516,8 +516,14 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 		claim_wait(cl, false, "waiting for an issuer to store a newer version");
 		return;
 	}
+	/* A version installed here while the database was away: stored now, and the order
+	 * the row names (the one that made it) is over. */
+	bool local_newer = have && (!row->exists || row_is_newer(serial, not_after, row->serial,
+								 row->not_after));
+	if (local_newer)
+		(void)upload_local(f, cl->name);
 	/* An order another issuer left in flight: continue it, with the key of its CSR. */
-	if (row->exists && (row->order_url || row->order_intent)) {
+	if (row->exists && !local_newer && (row->order_url || row->order_intent)) {
 		_cleanup_(key_freep) struct key *pk = NULL;
 		if (row->pending_sealed &&
 		    open_key(f, cl->name, "pending", row->pending_sealed, row->pending_sealed_len,
