@@ -273,15 +273,22 @@ def test_database_outage_during_renewals(fleet, postgres):
     before = {n: current(c, n) for n in names}
     # Slow finalize answers: the outage starts while orders are in flight.
     f.ca.faults("late", count=1000, path="/finalize", delay_ms=3000)
-    renewals = [subprocess.Popen([a.persistctl, "-s", str(a.socket), "renew", n, "--force"],
+    def renew(some):
+        return [subprocess.Popen([a.persistctl, "-s", str(a.socket), "renew", n, "--force"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                for n in names]
+                for n in some]
+
+    # Half the renewals are in flight when the database goes, half start during the outage.
+    renewals = renew(names[:5])
     a.wait_for(lambda: f.new_orders() >= 12, timeout=120, what="renewal orders")
     postgres.stop()
     t0 = time.monotonic()
     a.wait_for(lambda: "database unreachable" in a.ctl_json("status")[0]["fleet"]["summary"],
                timeout=60, what="status shows the outage")
     orders_during = f.new_orders()
+    renewals += renew(names[5:])
+    a.wait_for(lambda: a.read_log().count("no new order without the fleet database") >= 5,
+               timeout=30, what="renewals waiting for the database")
     while time.monotonic() - t0 < 60:
         # Served throughout: every host keeps a complete current copy.
         for h in (a, c):
