@@ -44,6 +44,8 @@ struct fleet {
 	bool connected;
 	uint64_t retry_ms;
 	char last_error[256];
+	char *view_json;                  /* owned or NULL: the last FLEET_DB_VIEW */
+	int64_t view_at;
 };
 
 struct fleet_claim {
@@ -750,6 +752,15 @@ static void on_db_event(const struct fleet_db_event *ev, void *userdata)
 	case FLEET_DB_CHANGED:
 		on_changed(f, ev);
 		break;
+	case FLEET_DB_VIEW: {
+		char *v = strdup(ev->view_json);
+		if (v) {
+			free(f->view_json);
+			f->view_json = v;
+			f->view_at = now;
+		}
+		break;
+	}
 	case _FLEET_DB_EVENT_MAX:
 		break;
 	}
@@ -815,6 +826,7 @@ void fleet_free(struct fleet *f)
 		free(f->sync_only[i]);
 	free(f->sync_only);
 	free(f->waiting);
+	free(f->view_json);
 	free(f->host);
 	if (f->retry_timer.data)
 		uv_close((uv_handle_t *)&f->retry_timer, on_timer_closed);
@@ -857,5 +869,12 @@ void fleet_status_json(const struct fleet *f, struct json_writer *w)
 		json_kv_string(w, "database_error", f->last_error);
 	fleet_status_line(f, line, sizeof(line));
 	json_kv_string(w, "summary", line);
+	/* As the database saw it at view_at: hosts alive, orders in flight and which version
+	 * each host serves. */
+	if (f->view_json) {
+		json_kv_int(w, "view_at", f->view_at);
+		json_key(w, "view");
+		json_raw(w, f->view_json, strlen(f->view_json));
+	}
 	json_end_object(w);
 }

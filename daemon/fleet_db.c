@@ -1,3 +1,4 @@
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -80,6 +81,7 @@ static void event_free(struct fleet_db_event *ev)
 	free(ev->names);
 	free(ev->serials);
 	free(ev->not_afters);
+	free(ev->view_json);
 	free(ev);
 }
 
@@ -425,6 +427,44 @@ static int list_all(struct fleet_db *db)
 	return 0;
 }
 
+/* The fleet for status, built as JSON by the server in one query. */
+static int post_view(struct fleet_db *db)
+{
+	static const char sql[] =
+		"SELECT json_build_object("
+		"'hosts', (SELECT coalesce(json_agg(json_build_object('name', name, 'role', role, "
+		"'alive', last_seen > now() - interval '30 seconds', 'last_seen', "
+		"extract(epoch FROM last_seen)::bigint) ORDER BY name), '[]') FROM persistd_hosts), "
+		"'issuing', (SELECT coalesce(json_agg(json_build_object('cert', name, 'host', "
+		"order_host, 'order_url', order_url) ORDER BY name), '[]') FROM persistd_certs "
+		"WHERE order_url IS NOT NULL OR order_intent), "
+		"'certs', (SELECT coalesce(json_agg(json_build_object('name', c.name, 'version', "
+		"c.version, 'serial', c.serial, 'stored_by', c.updated_by, 'hosts', (SELECT "
+		"coalesce(json_object_agg(h.host, CASE WHEN h.serial = c.serial THEN 'current' ELSE "
+		"'behind' END), '{}') FROM persistd_cert_hosts h WHERE h.cert = c.name)) "
+		"ORDER BY c.name), '[]') FROM (SELECT * FROM persistd_certs WHERE serial IS NOT NULL "
+		"ORDER BY name LIMIT 10000) c))::text";
+	static_assert(FLEET_DB_VIEW_MAX_CERTS == 10000, "the LIMIT above");
+	PGresult *res = NULL;
+	char why[256];
+	int r;
+
+	r = exec_params(db, sql, 0, NULL, NULL, NULL, PGRES_TUPLES_OK, &res, why, sizeof(why));
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 1 && (size_t)PQgetlength(res, 0, 0) <= FLEET_DB_VIEW_MAX_BYTES) {
+		struct fleet_db_event *ev = calloc(1, sizeof(*ev));
+		if (ev && (ev->view_json = strdup(PQgetvalue(res, 0, 0)))) {
+			ev->type = FLEET_DB_VIEW;
+			ev->gen = db->thread_gen;
+			post_event(db, ev);
+		} else
+			free(ev);
+	}
+	PQclear(res);
+	return 0;
+}
+
 static int heartbeat(struct fleet_db *db)
 {
 	const char *params[] = { db->host };
@@ -665,6 +705,8 @@ static void *worker(void *arg)
 			next_beat = now + HEARTBEAT_MS;
 		} else if (now >= next_poll) {
 			r = list_all(db);
+			if (r == 0)
+				r = post_view(db);
 			next_poll = now + (int64_t)db->poll_ms;
 		} else {
 			pthread_mutex_lock(&db->mu);

@@ -26,6 +26,8 @@
 #include <uv.h>
 
 #define FLEET_DB_MAX_CERTS 1000000
+#define FLEET_DB_VIEW_MAX_CERTS 10000        /* status lists at most this many certs */
+#define FLEET_DB_VIEW_MAX_BYTES (16 * 1024 * 1024)
 
 enum fleet_db_op {
 	FLEET_DB_LOCK_READ, /* pg_try_advisory_lock on the cert, then its row */
@@ -83,6 +85,7 @@ enum fleet_db_event_type {
 	FLEET_DB_CONNECTED,    /* gen is the new connection's */
 	FLEET_DB_DISCONNECTED, /* why says why; retry_ms until the next attempt */
 	FLEET_DB_CHANGED,      /* names[i] now has serials[i] stored (a notification or a list) */
+	FLEET_DB_VIEW,         /* view_json: the fleet as status shows it (with each list) */
 	_FLEET_DB_EVENT_MAX,
 };
 
@@ -92,6 +95,7 @@ struct fleet_db_event {
 	uint64_t retry_ms;
 	bool full_list;        /* CHANGED: every stored cert, not just some */
 	char why[256];
+	char *view_json;       /* owned by the event: {"hosts":[...],"issuing":[...],"certs":[...]} */
 	char **names;          /* owned by the event */
 	char **serials;
 	int64_t *not_afters;

@@ -163,6 +163,13 @@ def test_issuer_and_follower_converge(fleet, postgres):
     assert f.new_orders() == 6
     st = c.ctl_json("status")[0]
     assert st["fleet"]["role"] == "follower" and st["fleet"]["database_connected"], st["fleet"]
+    # The fleet as any host sees it: both hosts alive, every cert current on both.
+    def fleet_view():
+        out = c.ctl("status").stdout
+        return all(re.search(rf"host {h} +{role} +alive +5 current, 0 behind", out)
+                   for h, role in (("a", "issuer"), ("c", "follower"))) and out
+    out = c.wait_for(fleet_view, timeout=60, what="status showing the fleet")
+    assert "fleet: follower 'c', database connected" in out, out
 
 
 def test_check_config_refusals(fleet, postgres, tmp_path):
@@ -297,8 +304,9 @@ def test_database_outage_during_renewals(fleet, postgres):
         time.sleep(2)
     # No new order without the database (those in flight when it went may finish).
     assert f.new_orders() == orders_during, (orders_during, f.new_orders())
-    st = c.ctl_json("status")[0]
-    assert not st["fleet"]["database_connected"], st["fleet"]
+    st, rc = c.ctl_json("status")
+    assert not st["fleet"]["database_connected"] and rc == 1, (rc, st["fleet"])
+    assert "database unreachable since" in c.ctl("status").stdout
     postgres.start()
     c.wait_for(lambda: all(current(c, n) not in (None, before[n]) for n in names), timeout=180,
                what="the follower has every renewed cert")
