@@ -315,3 +315,28 @@ def test_database_outage_during_renewals(fleet, postgres):
     assert "the database is back" in a.read_log() and "the database is back" in c.read_log()
     for p in renewals:
         p.wait(timeout=60)
+
+
+def test_single_host_moves_into_the_database(fleet, postgres):
+    """A host that renewed on its own files starts in fleet mode: its versions are stored
+    at the first connect (sealed), nothing is ordered again, and a follower installs them."""
+    f = fleet(cert_names(3))
+    solo = f.persistd_env(ca=f.ca, resolver=f.knot.resolver, certs=certs_config(f.names),
+                          daemon_extra={"trust_anchor": "none"})
+    solo.state.mkdir(exist_ok=True)
+    shutil.copytree(f.account_dir, solo.state / "accounts")
+    solo.oneshot(check=0)
+    assert f.new_orders() == 3
+    mine = {n: current(solo, n) for n in f.names}
+    solo.daemon.update({"store": postgres.uri, "role": "issuer", "fleet_key_file": str(f.key),
+                        "fleet_host": "solo"})
+    solo.write()
+    solo.start()
+    f.hosts["solo"] = solo
+    c = f.host("c", "follower")
+    f.wait_converged(120)
+    assert {n: current(c, n) for n in f.names} == mine
+    assert {n: current(solo, n) for n in f.names} == mine
+    assert f.new_orders() == 3
+    assert {r[0]: r[1] for r in postgres.sql("SELECT name, updated_by FROM persistd_certs")} \
+        == {n: "solo" for n in f.names}
