@@ -482,16 +482,19 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 		claim_wait(cl, true, "no new order without the fleet database (%s)", job->why);
 		return;
 	}
-	if (job->op == FLEET_DB_LOCK_READ && !job->locked) {
+	bool have = local_version(f, cl->name, &serial, &not_after);
+	bool newer = row->exists &&
+		     row_is_newer(row->serial, row->not_after, have ? serial : NULL, not_after);
+	/* A newer stored version needs no lock to install: the holder may be about to drop
+	 * it (its version is announced before its lock goes). */
+	if (job->op == FLEET_DB_LOCK_READ && !job->locked && !newer) {
 		claim_wait(cl, true, "another issuer%s%s%s holds its fleet lock; waiting for its "
 				     "new version",
 			   row->order_host ? " ('" : "", row->order_host ? row->order_host : "",
 			   row->order_host ? "')" : "");
 		return;
 	}
-	bool have = local_version(f, cl->name, &serial, &not_after);
-	if (row->exists && row_is_newer(row->serial, row->not_after, have ? serial : NULL,
-					not_after)) {
+	if (newer) {
 		r = install_row(f, cl->cfg, row, &version, cl->message, sizeof(cl->message));
 		if (r < 0) {
 			log_error("fleet: cert '%s': %s", cl->name, cl->message);
