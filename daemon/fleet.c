@@ -169,14 +169,27 @@ static bool local_version(struct fleet *f, const char *name, char **ret_serial,
 	return true;
 }
 
-static bool row_is_newer(const char *serial, int64_t not_after, const char *local_serial,
-			 int64_t local_not_after)
+/* Which version wins: the later notAfter; on a tie (two renewals in one second) the
+ * stored one, which the lock holder stored. So every host converges on the database's
+ * version, and no host's copy ever moves to an earlier notAfter. */
+static bool stored_wins(const char *serial, int64_t not_after, const char *local_serial,
+			int64_t local_not_after)
 {
 	if (!serial || !serial[0])
 		return false;
 	if (!local_serial)
 		return true;
-	return !streq(serial, local_serial) && not_after > local_not_after;
+	return !streq(serial, local_serial) && not_after >= local_not_after;
+}
+
+static bool local_wins(const char *local_serial, int64_t local_not_after, const char *serial,
+		       int64_t not_after)
+{
+	if (!local_serial)
+		return false;
+	if (!serial || !serial[0])
+		return true;
+	return !streq(serial, local_serial) && local_not_after > not_after;
 }
 
 static void make_ad(char *buf, size_t size, const char *name, const char *what)
@@ -251,8 +264,10 @@ static void note_installed(struct fleet *f, const char *name, const char *serial
 	fleet_db_submit(f->db, job, on_job_logged, f);
 }
 
-/* Stores this host's current version of name, unless the database has it or a newer one. */
-static int upload_local(struct fleet *f, const char *name)
+/* Stores this host's current version of name, unless the database has it or a later one;
+ * locked (the lock holder's new version): also over a stored one that expires in the same
+ * second. */
+static int upload_local(struct fleet *f, const char *name, bool locked)
 {
 	_cleanup_free_ char *pem = NULL;
 	_cleanup_(key_freep) struct key *k = NULL;
@@ -283,6 +298,7 @@ static int upload_local(struct fleet *f, const char *name)
 		end++;
 	job->row.serial = TAKE_PTR(info.serial_hex);
 	job->row.not_after = info.not_after;
+	job->locked = locked;
 	x509_info_done(&info);
 	job->row.leaf_pem = strndup(pem, (size_t)(end - pem));
 	job->row.chain_pem = strdup(end);
@@ -484,7 +500,7 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 	}
 	bool have = local_version(f, cl->name, &serial, &not_after);
 	bool newer = row->exists &&
-		     row_is_newer(row->serial, row->not_after, have ? serial : NULL, not_after);
+		     stored_wins(row->serial, row->not_after, have ? serial : NULL, not_after);
 	/* A newer stored version needs no lock to install: the holder may be about to drop
 	 * it (its version is announced before its lock goes). */
 	if (job->op == FLEET_DB_LOCK_READ && !job->locked && !newer) {
@@ -523,10 +539,10 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 	}
 	/* A version installed here while the database was away: stored now, and the order
 	 * the row names (the one that made it) is over. */
-	bool local_newer = have && (!row->exists || row_is_newer(serial, not_after, row->serial,
-								 row->not_after));
+	bool local_newer = have && local_wins(serial, not_after, row->exists ? row->serial : NULL,
+					      row->not_after);
 	if (local_newer)
-		(void)upload_local(f, cl->name);
+		(void)upload_local(f, cl->name, false);
 	/* An order another issuer left in flight: continue it, with the key of its CSR. */
 	if (row->exists && !local_newer && (row->order_url || row->order_intent)) {
 		_cleanup_(key_freep) struct key *pk = NULL;
@@ -635,7 +651,8 @@ void fleet_claim_finish(struct fleet_claim *cl, bool installed)
 	if (!cl)
 		return;
 	if (installed && !cl->f->follower) {
-		int r = upload_local(cl->f, cl->name);
+		int r = upload_local(cl->f, cl->name,
+				     cl->locked && fleet_db_gen(cl->f->db) == cl->gen);
 		if (r < 0)
 			log_warning("fleet: cert '%s': cannot store the new version: %s", cl->name,
 				    strerror(-r));
@@ -701,14 +718,14 @@ static void on_changed(struct fleet *f, const struct fleet_db_event *ev)
 		if (!config_find_cert(c, ev->names[i]))
 			continue;
 		bool have = local_version(f, ev->names[i], &serial, &not_after);
-		if (row_is_newer(ev->serials[i], ev->not_afters[i], have ? serial : NULL,
+		if (stored_wins(ev->serials[i], ev->not_afters[i], have ? serial : NULL,
 				 not_after)) {
 			retry_waiting(f, ev->names[i], false);
 			if (f->sync_fn)
 				f->sync_fn(f, ev->names[i], f->sync_userdata);
 		} else if (!f->follower && ev->full_list && have &&
-			   row_is_newer(serial, not_after, ev->serials[i], ev->not_afters[i]))
-			(void)upload_local(f, ev->names[i]);
+			   local_wins(serial, not_after, ev->serials[i], ev->not_afters[i]))
+			(void)upload_local(f, ev->names[i], false);
 	}
 	if (f->follower || !ev->full_list)
 		return;
@@ -718,7 +735,7 @@ static void on_changed(struct fleet *f, const struct fleet_db_event *ev)
 		int64_t not_after;
 		if (!in_event(ev, c->certs[k]->name) &&
 		    local_version(f, c->certs[k]->name, &serial, &not_after))
-			(void)upload_local(f, c->certs[k]->name);
+			(void)upload_local(f, c->certs[k]->name, false);
 	}
 }
 
@@ -840,6 +857,11 @@ void fleet_free(struct fleet *f)
 bool fleet_is_follower(const struct fleet *f)
 {
 	return f->follower;
+}
+
+bool fleet_database_connected(const struct fleet *f)
+{
+	return f->connected;
 }
 
 void fleet_status_line(const struct fleet *f, char *buf, size_t size)

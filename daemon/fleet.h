@@ -56,6 +56,8 @@ void fleet_free(struct fleet *f);
 DEFINE_FREEP(struct fleet, fleet_free)
 
 bool fleet_is_follower(const struct fleet *f);
+/* Without the database a host serves but cannot renew: status says WARNING. */
+bool fleet_database_connected(const struct fleet *f);
 
 /* Called with a cert that has a newer version stored than this host serves. */
 typedef void (*fleet_sync_fn)(struct fleet *f, const char *cert, void *userdata);

@@ -600,9 +600,9 @@ static int run_job(struct fleet_db *db, struct fleet_db_job *job)
 		const char *params[] = { job->cert,	     job->row.serial,
 					 not_after,	     job->row.leaf_pem,
 					 job->row.chain_pem, (const char *)job->row.key_sealed,
-					 db->host };
-		int lens[] = { 0, 0, 0, 0, 0, (int)job->row.key_sealed_len, 0 };
-		int fmts[] = { 0, 0, 0, 0, 0, 1, 0 };
+					 db->host,	     job->locked ? "t" : "f" };
+		int lens[] = { 0, 0, 0, 0, 0, (int)job->row.key_sealed_len, 0, 0 };
+		int fmts[] = { 0, 0, 0, 0, 0, 1, 0, 0 };
 		/* Newer wins: a host that comes back with an old copy never overwrites. The
 		 * notification goes out with the commit, to every host at once. */
 		r = exec_params(db,
@@ -614,10 +614,11 @@ static int run_job(struct fleet_db *db, struct fleet_db_job *job)
 				"key_sealed = $6, updated_by = $7, order_url = NULL, "
 				"order_host = NULL, order_intent = false, pending_key_sealed = NULL, "
 				"updated_at = now() "
-				"WHERE c.serial IS NULL OR (c.serial <> $2 AND c.not_after < $3::bigint) "
+				"WHERE c.serial IS NULL OR (c.serial <> $2 AND (c.not_after < $3::bigint "
+				"OR ($8::boolean AND c.not_after = $3::bigint))) "
 				"RETURNING name) "
 				"SELECT pg_notify('" CHANNEL "', $2 || ' ' || $3 || ' ' || $1) FROM up",
-				7, params, lens, fmts, PGRES_TUPLES_OK, &res, job->why,
+				8, params, lens, fmts, PGRES_TUPLES_OK, &res, job->why,
 				sizeof(job->why));
 		if (r < 0)
 			return r;

@@ -70,7 +70,8 @@ struct fleet_db_job {
 	uint64_t gen;          /* UNLOCK: the lock's generation; results: the one it ran in */
 	/* results, valid in the callback */
 	int error;             /* 0, -ENOTCONN (no database), -EIO (query failed), -E2BIG */
-	bool locked;           /* LOCK_READ: the lock is ours */
+	bool locked;           /* LOCK_READ: the lock is ours; UPLOAD (input): stored under the
+				* cert's lock, so it wins a tie of notAfter too */
 	bool stored;           /* UPLOAD: the row now holds this version */
 	char why[256];         /* one line when error < 0 */
 	/* private */

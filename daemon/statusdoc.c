@@ -203,6 +203,8 @@ void statusdoc_write_status(const struct daemon *d, struct json_writer *w)
 	 * must see that until a reload succeeds. */
 	if (d->reload_failed_at && worst < LEVEL_WARNING)
 		worst = LEVEL_WARNING;
+	if (d->fleet && !fleet_database_connected(d->fleet) && worst < LEVEL_WARNING)
+		worst = LEVEL_WARNING;
 	json_begin_object(w);
 	json_kv_string(w, "version", PERSISTD_VERSION);
 	json_kv_int(w, "pid", getpid());
