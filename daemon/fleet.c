@@ -478,7 +478,7 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 	int r;
 
 	cl->job = NULL;
-	if (job->op == FLEET_DB_LOCK_READ && job->error == 0 && job->locked) {
+	if (job->op == FLEET_DB_LOCK_READ && job->locked) {
 		cl->locked = true;
 		cl->gen = job->gen;
 	}
@@ -494,6 +494,9 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 			cl->cb(cl, FLEET_CLAIM_NOTHING, 0, cl->message, cl->userdata);
 			return;
 		}
+		/* Advisory locks count: a lock taken before the row failed to read goes now,
+		 * or the next try would hold it twice. */
+		unlock(cl);
 		/* No new order without the database: the renewal waits for it to come back. */
 		claim_wait(cl, true, "no new order without the fleet database (%s)", job->why);
 		return;

@@ -499,41 +499,55 @@ static void get_bytea(PGresult *res, int col, uint8_t **ret, size_t *ret_len)
 	}
 }
 
-static int read_row(struct fleet_db *db, struct fleet_db_job *job)
+static int read_row(struct fleet_db *db, struct fleet_db_job *job, bool lock)
 {
-	const char *params[] = { job->cert };
+	char lock_class[16];
+	const char *params[] = { job->cert, lock_class };
 	PGresult *res = NULL;
 	int r;
 
+	/* The lock and the row in one statement: one round trip, one transaction. */
+	str_printf(lock_class, sizeof(lock_class), "%d", FLEET_LOCK_CLASS);
 	r = exec_params(db,
-			"SELECT version, serial, not_after, leaf_pem, chain_pem, key_sealed, "
-			"order_url, order_host, updated_by, order_intent, pending_key_sealed "
-			"FROM persistd_certs WHERE name = $1",
-			1, params, NULL, NULL, PGRES_TUPLES_OK, &res, job->why, sizeof(job->why));
+			lock ? "SELECT pg_try_advisory_lock($2::int4, hashtext($1)), version, serial, "
+			       "not_after, leaf_pem, chain_pem, key_sealed, order_url, order_host, "
+			       "updated_by, order_intent, pending_key_sealed FROM (SELECT 1) AS one "
+			       "LEFT JOIN persistd_certs ON name = $1"
+			     : "SELECT $2::int4 IS NULL, version, serial, not_after, leaf_pem, "
+			       "chain_pem, key_sealed, order_url, order_host, updated_by, "
+			       "order_intent, pending_key_sealed FROM (SELECT 1) AS one "
+			       "LEFT JOIN persistd_certs ON name = $1",
+			2, params, NULL, NULL, PGRES_TUPLES_OK, &res, job->why, sizeof(job->why));
 	if (r < 0)
 		return r;
 	fleet_row_done(&job->row);
-	if (PQntuples(res) == 1) {
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		str_printf(job->why, sizeof(job->why), "reading the row: no answer");
+		return -EIO;
+	}
+	job->locked = lock && streq(PQgetvalue(res, 0, 0), "t");
+	if (!PQgetisnull(res, 0, 1)) {
 		struct fleet_row *row = &job->row;
 		row->exists = true;
-		row->version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		row->not_after = PQgetisnull(res, 0, 2) ? 0 : strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-		if ((size_t)PQgetlength(res, 0, 3) > CERT_MAX_BYTES ||
-		    (size_t)PQgetlength(res, 0, 4) > CERT_MAX_BYTES) {
+		row->version = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		row->not_after = PQgetisnull(res, 0, 3) ? 0 : strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+		if ((size_t)PQgetlength(res, 0, 4) > CERT_MAX_BYTES ||
+		    (size_t)PQgetlength(res, 0, 5) > CERT_MAX_BYTES) {
 			str_printf(job->why, sizeof(job->why), "the stored chain is over %d bytes",
 				   CERT_MAX_BYTES);
 			PQclear(res);
 			return -E2BIG;
 		}
-		row->serial = dup_value(res, 1);
-		row->leaf_pem = dup_value(res, 3);
-		row->chain_pem = dup_value(res, 4);
-		row->order_url = dup_value(res, 6);
-		row->order_host = dup_value(res, 7);
-		row->updated_by = dup_value(res, 8);
-		row->order_intent = streq(PQgetvalue(res, 0, 9), "t");
-		get_bytea(res, 5, &row->key_sealed, &row->key_sealed_len);
-		get_bytea(res, 10, &row->pending_sealed, &row->pending_sealed_len);
+		row->serial = dup_value(res, 2);
+		row->leaf_pem = dup_value(res, 4);
+		row->chain_pem = dup_value(res, 5);
+		row->order_url = dup_value(res, 7);
+		row->order_host = dup_value(res, 8);
+		row->updated_by = dup_value(res, 9);
+		row->order_intent = streq(PQgetvalue(res, 0, 10), "t");
+		get_bytea(res, 6, &row->key_sealed, &row->key_sealed_len);
+		get_bytea(res, 11, &row->pending_sealed, &row->pending_sealed_len);
 	}
 	PQclear(res);
 	return 0;
@@ -548,19 +562,10 @@ static int run_job(struct fleet_db *db, struct fleet_db_job *job)
 	str_printf(lock_class, sizeof(lock_class), "%d", FLEET_LOCK_CLASS);
 	job->gen = job->op == FLEET_DB_UNLOCK ? job->gen : db->thread_gen;
 	switch (job->op) {
-	case FLEET_DB_LOCK_READ: {
-		const char *params[] = { lock_class, job->cert };
-		r = exec_params(db, "SELECT pg_try_advisory_lock($1::int4, hashtext($2))", 2,
-				params, NULL, NULL, PGRES_TUPLES_OK, &res, job->why,
-				sizeof(job->why));
-		if (r < 0)
-			return r;
-		job->locked = streq(PQgetvalue(res, 0, 0), "t");
-		PQclear(res);
-		return read_row(db, job);
-	}
+	case FLEET_DB_LOCK_READ:
+		return read_row(db, job, true);
 	case FLEET_DB_READ:
-		return read_row(db, job);
+		return read_row(db, job, false);
 	case FLEET_DB_UNLOCK: {
 		if (job->gen != db->thread_gen)
 			return 0; /* that session, and its lock, are gone */
