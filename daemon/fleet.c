@@ -25,7 +25,7 @@
 #include "daemon/store.h"
 
 #define FLEET_POLL_MS (30 * 1000)
-#define FLEET_LOCK_RETRY_MS (10 * 1000)
+#define FLEET_LOCK_RETRY_MS (30 * 1000)
 
 struct fleet {
 	struct daemon *d;                 /* borrowed */
