@@ -21,6 +21,7 @@
 #include "daemon/daemon.h"
 #include "daemon/fleet.h"
 #include "daemon/fleet_db.h"
+#include "daemon/fleetcopy.h"
 #include "daemon/log.h"
 #include "daemon/store.h"
 
@@ -31,6 +32,7 @@ struct fleet {
 	struct daemon *d;                 /* borrowed */
 	struct fleet_db *db;              /* owned */
 	uint8_t key[FLEETKEY_BYTES];      /* wiped in fleet_free; never logged */
+	struct fleetcopy copy;            /* the local store, db and key, for daemon/fleetcopy */
 	bool follower;
 	char *host;                       /* owned */
 	fleet_sync_fn sync_fn;
@@ -147,228 +149,6 @@ int fleet_check_config(const struct config *c, char *why, size_t why_size, unsig
 			return -EINVAL;
 		}
 	}
-	return 0;
-}
-
-/* ---- the local copy ---- */
-
-/* The serial and expiry this host serves for cert; false when it has none. */
-static bool local_version(struct fleet *f, const char *name, char **ret_serial,
-			  int64_t *ret_not_after)
-{
-	_cleanup_free_ char *pem = NULL;
-	struct x509_info info;
-	size_t len;
-
-	if (store_cert_load_current(f->d->store, name, &pem, &len) < 0 ||
-	    x509_parse_leaf(pem, len, &info) < 0)
-		return false;
-	*ret_serial = TAKE_PTR(info.serial_hex);
-	*ret_not_after = info.not_after;
-	x509_info_done(&info);
-	return true;
-}
-
-/* Which version wins: the later notAfter; on a tie (two renewals in one second) the
- * stored one, which the lock holder stored. So every host converges on the database's
- * version, and no host's copy ever moves to an earlier notAfter. */
-static bool stored_wins(const char *serial, int64_t not_after, const char *local_serial,
-			int64_t local_not_after)
-{
-	if (!serial || !serial[0])
-		return false;
-	if (!local_serial)
-		return true;
-	return !streq(serial, local_serial) && not_after >= local_not_after;
-}
-
-static bool local_wins(const char *local_serial, int64_t local_not_after, const char *serial,
-		       int64_t not_after)
-{
-	if (!local_serial)
-		return false;
-	if (!serial || !serial[0])
-		return true;
-	return !streq(serial, local_serial) && local_not_after > not_after;
-}
-
-static void make_ad(char *buf, size_t size, const char *name, const char *what)
-{
-	str_printf(buf, size, "%s\n%s", name, what);
-}
-
-static int seal_key(struct fleet *f, const char *name, const char *what, const struct key *k,
-		    uint8_t **ret, size_t *ret_len)
-{
-	_cleanup_free_ char *pem = NULL;
-	uint8_t nonce[FLEETKEY_NONCE_BYTES];
-	char ad[600];
-	int r;
-
-	r = key_write_pem(k, &pem);
-	if (r < 0)
-		return r;
-	r = getrandom(nonce, sizeof(nonce), 0) == (ssize_t)sizeof(nonce) ? 0 : -EIO;
-	if (r == 0) {
-		make_ad(ad, sizeof(ad), name, what);
-		r = fleetkey_seal(f->key, nonce, ad, strlen(ad), pem, strlen(pem), ret, ret_len);
-	}
-	mbedtls_platform_zeroize(pem, strlen(pem));
-	return r;
-}
-
-static int open_key(struct fleet *f, const char *name, const char *what, const uint8_t *sealed,
-		    size_t len, struct key **ret)
-{
-	uint8_t *pem = NULL;
-	size_t pem_len;
-	char ad[600];
-	int r;
-
-	make_ad(ad, sizeof(ad), name, what);
-	r = fleetkey_open(f->key, ad, strlen(ad), sealed, len, &pem, &pem_len);
-	if (r < 0)
-		return r;
-	r = key_load_pem((const char *)pem, pem_len, ret);
-	mbedtls_platform_zeroize(pem, pem_len);
-	free(pem);
-	return r;
-}
-
-static void on_job_logged(struct fleet_db_job *job, void *userdata)
-{
-	(void)userdata;
-	if (job->error < 0)
-		log_warning("fleet: cert '%s': %s: %s%s", job->cert,
-			    job->op == FLEET_DB_UPLOAD ? "storing the new version" : "updating the "
-										    "database",
-			    job->why,
-			    job->op == FLEET_DB_UPLOAD ? "; it is stored after the reconnect" : "");
-	else if (job->op == FLEET_DB_UPLOAD && job->stored)
-		log_info("fleet: cert '%s': version with serial %s stored for the fleet", job->cert,
-			 job->row.serial);
-}
-
-static void note_installed(struct fleet *f, const char *name, const char *serial)
-{
-	struct fleet_db_job *job = fleet_db_job_new(FLEET_DB_INSTALLED, name);
-
-	if (!job)
-		return;
-	job->row.serial = strdup(serial);
-	if (!job->row.serial) {
-		free(job->cert);
-		free(job);
-		return;
-	}
-	fleet_db_submit(f->db, job, on_job_logged, f);
-}
-
-/* Stores this host's current version of name, unless the database has it or a later one;
- * locked (the lock holder's new version): also over a stored one that expires in the same
- * second. */
-static int upload_local(struct fleet *f, const char *name, bool locked)
-{
-	_cleanup_free_ char *pem = NULL;
-	_cleanup_(key_freep) struct key *k = NULL;
-	struct x509_info info;
-	size_t len;
-	int r;
-
-	r = store_cert_load_current(f->d->store, name, &pem, &len);
-	if (r < 0)
-		return r;
-	r = store_cert_load_current_key(f->d->store, name, &k);
-	if (r < 0)
-		return r;
-	r = x509_parse_leaf(pem, len, &info);
-	if (r < 0)
-		return r;
-	struct fleet_db_job *job = fleet_db_job_new(FLEET_DB_UPLOAD, name);
-	const char *end = strstr(pem, "-----END CERTIFICATE-----");
-	if (!job || !end) {
-		x509_info_done(&info);
-		free(job);
-		return job ? -EINVAL : -ENOMEM;
-	}
-	end += strlen("-----END CERTIFICATE-----");
-	if (*end == '\r')
-		end++;
-	if (*end == '\n')
-		end++;
-	job->row.serial = TAKE_PTR(info.serial_hex);
-	job->row.not_after = info.not_after;
-	job->locked = locked;
-	x509_info_done(&info);
-	job->row.leaf_pem = strndup(pem, (size_t)(end - pem));
-	job->row.chain_pem = strdup(end);
-	if (job->row.serial && job->row.leaf_pem && job->row.chain_pem)
-		r = seal_key(f, name, job->row.serial, k, &job->row.key_sealed,
-			     &job->row.key_sealed_len);
-	else
-		r = -ENOMEM;
-	if (r < 0) {
-		fleet_db_submit(f->db, job, NULL, NULL); /* frees; an upload of nothing fails */
-		return r;
-	}
-	_cleanup_free_ char *serial = strdup(job->row.serial);
-	fleet_db_submit(f->db, job, on_job_logged, f);
-	if (serial)
-		note_installed(f, name, serial); /* this host serves it */
-	return 0;
-}
-
-/* Installs the stored version in row after the checks a single host makes on what a CA
- * sends. */
-static int install_row(struct fleet *f, const struct config_cert *cfg, const struct fleet_row *row,
-		       unsigned *ret_version, char *why, size_t why_size)
-{
-	_cleanup_(key_freep) struct key *k = NULL;
-	_cleanup_free_ char *full = NULL;
-	struct certcheck_result res = { 0 };
-	struct x509_info info;
-	int r;
-
-	if (!row->leaf_pem || !row->chain_pem || !row->key_sealed) {
-		str_printf(why, why_size, "the stored version is incomplete");
-		return -EINVAL;
-	}
-	r = open_key(f, cfg->name, row->serial, row->key_sealed, row->key_sealed_len, &k);
-	if (r < 0) {
-		str_printf(why, why_size, "the stored private key does not open with this host's "
-					  "fleet key (%s)",
-			   r == -EBADMSG ? "another fleet key, or a row moved or altered"
-					 : strerror(-r));
-		return r;
-	}
-	if (asprintf(&full, "%s%s", row->leaf_pem, row->chain_pem) < 0)
-		return -ENOMEM;
-	r = x509_parse_leaf(full, strlen(full), &info);
-	if (r < 0 || !info.serial_hex || !streq(info.serial_hex, row->serial)) {
-		if (r == 0)
-			x509_info_done(&info);
-		str_printf(why, why_size, "the stored certificate is not the one its row names");
-		return -EINVAL;
-	}
-	x509_info_done(&info);
-	r = certcheck_chain(full, strlen(full), (const char *const *)cfg->names, cfg->n_names, k,
-			    daemon_now(f->d), &res);
-	if (r < 0)
-		return r;
-	if (res.verdict != CERTCHECK_OK) {
-		str_printf(why, why_size, "the stored certificate is not fit to install (%s): %s",
-			   certcheck_verdict_to_string(res.verdict), res.reason);
-		certcheck_result_done(&res);
-		return -EINVAL;
-	}
-	certcheck_result_done(&res);
-	r = store_cert_install(f->d->store, cfg->name, k, row->leaf_pem, strlen(row->leaf_pem),
-			       row->chain_pem, strlen(row->chain_pem), ret_version);
-	if (r < 0) {
-		str_printf(why, why_size, "installing the stored version: %s", strerror(-r));
-		return r;
-	}
-	note_installed(f, cfg->name, row->serial);
 	return 0;
 }
 
@@ -501,9 +281,9 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 		claim_wait(cl, true, "no new order without the fleet database (%s)", job->why);
 		return;
 	}
-	bool have = local_version(f, cl->name, &serial, &not_after);
+	bool have = fleetcopy_local_version(&f->copy, cl->name, &serial, &not_after);
 	bool newer = row->exists &&
-		     stored_wins(row->serial, row->not_after, have ? serial : NULL, not_after);
+		     fleetcopy_stored_wins(row->serial, row->not_after, have ? serial : NULL, not_after);
 	/* A newer stored version needs no lock to install: the holder may be about to drop
 	 * it (its version is announced before its lock goes). */
 	if (job->op == FLEET_DB_LOCK_READ && !job->locked && !newer) {
@@ -514,7 +294,7 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 		return;
 	}
 	if (newer) {
-		r = install_row(f, cl->cfg, row, &version, cl->message, sizeof(cl->message));
+		r = fleetcopy_install(&f->copy, cl->cfg, row, daemon_now(f->d), &version, cl->message, sizeof(cl->message));
 		if (r < 0) {
 			log_error("fleet: cert '%s': %s", cl->name, cl->message);
 			unwait(cl);
@@ -542,15 +322,15 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 	}
 	/* A version installed here while the database was away: stored now, and the order
 	 * the row names (the one that made it) is over. */
-	bool local_newer = have && local_wins(serial, not_after, row->exists ? row->serial : NULL,
+	bool local_newer = have && fleetcopy_local_wins(serial, not_after, row->exists ? row->serial : NULL,
 					      row->not_after);
 	if (local_newer)
-		(void)upload_local(f, cl->name, false);
+		(void)fleetcopy_upload(&f->copy, cl->name, false);
 	/* An order another issuer left in flight: continue it, with the key of its CSR. */
 	if (row->exists && !local_newer && (row->order_url || row->order_intent)) {
 		_cleanup_(key_freep) struct key *pk = NULL;
 		if (row->pending_sealed &&
-		    open_key(f, cl->name, "pending", row->pending_sealed, row->pending_sealed_len,
+		    fleetcopy_open_key(&f->copy, cl->name, "pending", row->pending_sealed, row->pending_sealed_len,
 			     &pk) == 0)
 			(void)store_pending_key_save(f->d->store, cl->name, pk);
 		if (row->order_url && !(cl->resume_url = strdup(row->order_url))) {
@@ -633,9 +413,9 @@ void fleet_claim_order_url(struct fleet_claim *cl, const char *url, bool intent)
 	cl->order_url = url ? strdup(url) : NULL;
 	/* The CSR's key goes with the order, so that another issuer can finish it. */
 	if ((url || intent) && store_pending_key_load(cl->f->d->store, cl->name, &pk) == 0)
-		(void)seal_key(cl->f, cl->name, "pending", pk, &job->row.pending_sealed,
+		(void)fleetcopy_seal_key(&cl->f->copy, cl->name, "pending", pk, &job->row.pending_sealed,
 			       &job->row.pending_sealed_len);
-	fleet_db_submit(cl->f->db, job, on_job_logged, cl->f);
+	fleet_db_submit(cl->f->db, job, fleetcopy_on_job_logged, NULL);
 }
 
 void fleet_claim_key_saved(struct fleet_claim *cl)
@@ -654,7 +434,7 @@ void fleet_claim_finish(struct fleet_claim *cl, bool installed)
 	if (!cl)
 		return;
 	if (installed && !cl->f->follower) {
-		int r = upload_local(cl->f, cl->name,
+		int r = fleetcopy_upload(&cl->f->copy, cl->name,
 				     cl->locked && fleet_db_gen(cl->f->db) == cl->gen);
 		if (r < 0)
 			log_warning("fleet: cert '%s': cannot store the new version: %s", cl->name,
@@ -720,15 +500,15 @@ static void on_changed(struct fleet *f, const struct fleet_db_event *ev)
 		int64_t not_after = 0;
 		if (!config_find_cert(c, ev->names[i]))
 			continue;
-		bool have = local_version(f, ev->names[i], &serial, &not_after);
-		if (stored_wins(ev->serials[i], ev->not_afters[i], have ? serial : NULL,
+		bool have = fleetcopy_local_version(&f->copy, ev->names[i], &serial, &not_after);
+		if (fleetcopy_stored_wins(ev->serials[i], ev->not_afters[i], have ? serial : NULL,
 				 not_after)) {
 			retry_waiting(f, ev->names[i], false);
 			if (f->sync_fn)
 				f->sync_fn(f, ev->names[i], f->sync_userdata);
 		} else if (!f->follower && ev->full_list && have &&
-			   local_wins(serial, not_after, ev->serials[i], ev->not_afters[i]))
-			(void)upload_local(f, ev->names[i], false);
+			   fleetcopy_local_wins(serial, not_after, ev->serials[i], ev->not_afters[i]))
+			(void)fleetcopy_upload(&f->copy, ev->names[i], false);
 	}
 	if (f->follower || !ev->full_list)
 		return;
@@ -737,8 +517,8 @@ static void on_changed(struct fleet *f, const struct fleet_db_event *ev)
 		_cleanup_free_ char *serial = NULL;
 		int64_t not_after;
 		if (!in_event(ev, c->certs[k]->name) &&
-		    local_version(f, c->certs[k]->name, &serial, &not_after))
-			(void)upload_local(f, c->certs[k]->name, false);
+		    fleetcopy_local_version(&f->copy, c->certs[k]->name, &serial, &not_after))
+			(void)fleetcopy_upload(&f->copy, c->certs[k]->name, false);
 	}
 }
 
@@ -826,6 +606,7 @@ int fleet_new(struct daemon *d, struct fleet **ret)
 	r = fleet_db_new(d->loop, &o, &f->db);
 	if (r < 0)
 		return r;
+	f->copy = (struct fleetcopy){ .store = d->store, .db = f->db, .key = f->key };
 	(void)uv_timer_init(d->loop, &f->retry_timer);
 	f->retry_timer.data = f;
 	(void)uv_timer_start(&f->retry_timer, on_retry_timer, FLEET_LOCK_RETRY_MS,

@@ -25,61 +25,11 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "daemon/fleet_sql.h"
+
 #define FLEET_DB_MAX_CERTS 1000000
 #define FLEET_DB_VIEW_MAX_CERTS 10000        /* status lists at most this many certs */
 #define FLEET_DB_VIEW_MAX_BYTES (16 * 1024 * 1024)
-
-enum fleet_db_op {
-	FLEET_DB_LOCK_READ, /* pg_try_advisory_lock on the cert, then its row */
-	FLEET_DB_READ,      /* the cert's row, no lock */
-	FLEET_DB_ORDER_URL, /* records the cert's order in flight: row.order_url (NULL: none),
-			     * row.order_intent, row.pending_sealed */
-	FLEET_DB_UPLOAD,    /* stores a version unless the stored one is as new; NOTIFY */
-	FLEET_DB_UNLOCK,    /* pg_advisory_unlock, if the lock's connection still lives */
-	FLEET_DB_INSTALLED, /* this host now serves serial (persistd_cert_hosts) */
-	_FLEET_DB_OP_MAX,
-};
-
-/* One stored version of a cert. */
-struct fleet_row {
-	bool exists;
-	int64_t version;       /* counts uploads of this cert, fleet-wide */
-	char *serial;          /* owned or NULL: hex, as common/x509 writes it */
-	int64_t not_after;
-	char *leaf_pem;        /* owned or NULL */
-	char *chain_pem;       /* owned or NULL */
-	uint8_t *key_sealed;   /* owned or NULL: common/fleetkey's nonce || ciphertext || tag */
-	size_t key_sealed_len;
-	char *order_url;       /* owned or NULL: an order in flight */
-	char *order_host;      /* owned or NULL: who placed it */
-	bool order_intent;     /* newOrder went out (or was about to) and no URL came back yet */
-	uint8_t *pending_sealed; /* owned or NULL: the order's CSR key, sealed */
-	size_t pending_sealed_len;
-	char *updated_by;      /* owned or NULL */
-};
-
-void fleet_row_done(struct fleet_row *row);
-
-struct fleet_db_job;
-typedef void (*fleet_db_job_fn)(struct fleet_db_job *job, void *userdata);
-
-struct fleet_db_job {
-	enum fleet_db_op op;
-	char *cert;            /* owned */
-	struct fleet_row row;  /* UPLOAD: what to store; LOCK_READ, READ: what is stored */
-	uint64_t gen;          /* UNLOCK: the lock's generation; results: the one it ran in */
-	/* results, valid in the callback */
-	int error;             /* 0, -ENOTCONN (no database), -EIO (query failed), -E2BIG */
-	bool locked;           /* LOCK_READ: the lock is ours; UPLOAD (input): stored under the
-				* cert's lock, so it wins a tie of notAfter too */
-	bool stored;           /* UPLOAD: the row now holds this version */
-	char why[256];         /* one line when error < 0 */
-	/* private */
-	fleet_db_job_fn cb;
-	void *userdata;
-	bool cancelled;
-	struct fleet_db_job *next;
-};
 
 /* What the thread reports besides jobs. */
 enum fleet_db_event_type {
