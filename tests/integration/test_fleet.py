@@ -237,6 +237,8 @@ def test_two_issuers_order_each_cert_once(fleet, postgres):
                timeout=60, what="every host's installs recorded")
     hosts = {r[0]: r[1] for r in postgres.sql("SELECT name, role FROM persistd_hosts")}
     assert hosts == {"a": "issuer", "b": "issuer", "c": "follower"}, hosts
+    # Three hosts started at once on an empty database: the schema was made once.
+    assert postgres.sql("SELECT version FROM persistd_schema_version") == [["1"]]
 
 
 def finalizes(ca):
