@@ -4,7 +4,7 @@
 certificates (default 1,000) that none has yet, our test CA and knotd on
 loopback. Measured: the time from starting the three daemons until every host
 serves every certificate (the same bytes everywhere), the orders counted at
-the CA (must equal the certificates), and the database's work per renewal from
+the CA, and the certificates it issued per name (must be exactly one each), and the database's work per renewal from
 pg_stat_database deltas (transactions committed, rows read and written) over
 the run, which includes the idle heartbeats and lists of the three hosts.
 Prints one JSON line starting with FLEET-BENCH.
@@ -13,7 +13,7 @@ import json
 import os
 import time
 
-from test_fleet import cert_names, dns, Fleet  # noqa: F401 (dns is a fixture)
+from test_fleet import cert_names, dns, Fleet, issued_per_name, ZONE  # noqa: F401 (dns)
 
 N = int(os.environ.get("FLEET_BENCH_CERTS", "1000"))
 
@@ -46,11 +46,14 @@ def test_bench_fleet(tmp_path, dns, testca_factory, persistd_env, postgres):
     converged = time.monotonic() - t0
     after = db_stats(postgres)
     orders = f.new_orders()
+    issued = issued_per_name(f.ca)
     by = {r[0]: int(r[1]) for r in postgres.sql(
         "SELECT updated_by, count(*) FROM persistd_certs GROUP BY updated_by")}
     per = {k: round((after[k] - before[k]) / N, 2) for k in STATS}
     out = {"certs": N, "hosts": 3, "ready_s": round(ready, 2),
-           "converged_s": round(converged, 2), "orders_at_ca": orders, "stored_by": by,
+           "converged_s": round(converged, 2), "new_orders_at_ca": orders,
+           "names_issued_once": sum(1 for v in issued.values() if v == 1),
+           "names_issued_twice_or_more": sum(1 for v in issued.values() if v > 1), "stored_by": by,
            "db_per_renewal": per}
     print("FLEET-BENCH " + json.dumps(out))
-    assert orders == N
+    assert issued == {f"{n}.{ZONE}": 1 for n in names}
