@@ -294,7 +294,8 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 		return;
 	}
 	if (newer) {
-		r = fleetcopy_install(&f->copy, cl->cfg, row, daemon_now(f->d), &version, cl->message, sizeof(cl->message));
+		r = fleetcopy_install(&f->copy, cl->cfg, row, daemon_now(f->d), &version,
+				      cl->message, sizeof(cl->message));
 		if (r < 0) {
 			log_error("fleet: cert '%s': %s", cl->name, cl->message);
 			unwait(cl);
@@ -322,16 +323,17 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 	}
 	/* A version installed here while the database was away: stored now, and the order
 	 * the row names (the one that made it) is over. */
-	bool local_newer = have && fleetcopy_local_wins(serial, not_after, row->exists ? row->serial : NULL,
-					      row->not_after);
+	bool local_newer = have && fleetcopy_local_wins(serial, not_after,
+							row->exists ? row->serial : NULL,
+							row->not_after);
 	if (local_newer)
 		(void)fleetcopy_upload(&f->copy, cl->name, false);
 	/* An order another issuer left in flight: continue it, with the key of its CSR. */
 	if (row->exists && !local_newer && (row->order_url || row->order_intent)) {
 		_cleanup_(key_freep) struct key *pk = NULL;
 		if (row->pending_sealed &&
-		    fleetcopy_open_key(&f->copy, cl->name, "pending", row->pending_sealed, row->pending_sealed_len,
-			     &pk) == 0)
+		    fleetcopy_open_key(&f->copy, cl->name, "pending", row->pending_sealed,
+				       row->pending_sealed_len, &pk) == 0)
 			(void)store_pending_key_save(f->d->store, cl->name, pk);
 		if (row->order_url && !(cl->resume_url = strdup(row->order_url))) {
 			str_printf(cl->message, sizeof(cl->message), "fleet: %s", strerror(ENOMEM));

@@ -354,8 +354,8 @@ static int try_connect(struct fleet_db *db, char *why, size_t why_size)
 			"last_seen = now()",
 			2, params, NULL, NULL, PGRES_COMMAND_OK, NULL, why, why_size);
 	if (r == 0)
-		r = fleet_sql_exec(db->conn, "LISTEN " FLEET_SQL_CHANNEL, 0, NULL, NULL, NULL, PGRES_COMMAND_OK, NULL,
-				why, why_size);
+		r = fleet_sql_exec(db->conn, "LISTEN " FLEET_SQL_CHANNEL, 0, NULL, NULL, NULL,
+				   PGRES_COMMAND_OK, NULL, why, why_size);
 	if (r < 0) {
 		drop_conn(db);
 		return r;

@@ -60,8 +60,8 @@ static void make_ad(char *buf, size_t size, const char *name, const char *what)
 	str_printf(buf, size, "%s\n%s", name, what);
 }
 
-int fleetcopy_seal_key(const struct fleetcopy *fc, const char *name, const char *what, const struct key *k,
-		    uint8_t **ret, size_t *ret_len)
+int fleetcopy_seal_key(const struct fleetcopy *fc, const char *name, const char *what,
+		       const struct key *k, uint8_t **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *pem = NULL;
 	uint8_t nonce[FLEETKEY_NONCE_BYTES];
@@ -80,8 +80,8 @@ int fleetcopy_seal_key(const struct fleetcopy *fc, const char *name, const char 
 	return r;
 }
 
-int fleetcopy_open_key(const struct fleetcopy *fc, const char *name, const char *what, const uint8_t *sealed,
-		    size_t len, struct key **ret)
+int fleetcopy_open_key(const struct fleetcopy *fc, const char *name, const char *what,
+		       const uint8_t *sealed, size_t len, struct key **ret)
 {
 	uint8_t *pem = NULL;
 	size_t pem_len;
