@@ -36,7 +36,7 @@ ifeq ($(origin CC),default)
 CC := gcc
 endif
 
-PKGS := libuv getdns yajl libsystemd inih libcurl libmicrohttpd libseccomp
+PKGS := libuv getdns yajl libsystemd inih libcurl libmicrohttpd libseccomp libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MBEDTLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto

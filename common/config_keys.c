@@ -372,6 +372,39 @@ int config_keys_daemon(struct config_key_ctx *ctx, const char *k, const char *v,
 		}
 		return set_list(ctx, k, v, &d->resolvers, &d->n_resolvers, 8, append, add_resolver);
 	}
+	if (streq(k, "store")) {
+		if (streq(v, "files")) {
+			free(d->store_uri);
+			d->store_uri = NULL;
+			return 0;
+		}
+		if ((!str_has_prefix(v, "postgresql://") && !str_has_prefix(v, "postgres://")) ||
+		    strpbrk(v, " \t")) {
+			ERR(ctx, "'store = %s': expected files or a PostgreSQL URI such as "
+				 "postgresql://persistd@db.example.com/persistd",
+			    v);
+			return -EINVAL;
+		}
+		d->store_line = ctx->line;
+		return set_string(ctx, k, v, &d->store_uri);
+	}
+	if (streq(k, "role")) {
+		if (streq(v, "issuer") || streq(v, "follower")) {
+			d->follower = streq(v, "follower");
+			return 0;
+		}
+		ERR(ctx, "'role = %s': expected issuer or follower", v);
+		return -EINVAL;
+	}
+	if (streq(k, "fleet_key_file"))
+		return set_path(ctx, k, v, &d->fleet_key_file);
+	if (streq(k, "fleet_host")) {
+		if (strlen(v) > 253 || strpbrk(v, " \t/\"'")) {
+			ERR(ctx, "'fleet_host = %s': expected a host name", v);
+			return -EINVAL;
+		}
+		return set_string(ctx, k, v, &d->fleet_host);
+	}
 	if (streq(k, "log_level")) {
 		static const struct {
 			const char *n;

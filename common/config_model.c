@@ -107,6 +107,9 @@ void config_free(struct config *c)
 		return;
 	free(c->daemon.state_dir);
 	free(c->daemon.control_socket);
+	free(c->daemon.store_uri);
+	free(c->daemon.fleet_key_file);
+	free(c->daemon.fleet_host);
 	free(c->daemon.admin_group);
 	free(c->daemon.trust_anchor);
 	free(c->daemon.http_listen);

@@ -54,6 +54,12 @@ struct config_daemon {
 	unsigned archive_keep;      /* archive versions kept per cert; 0: all (as certbot) */
 	uint64_t record_grace_ms;   /* a new cert waits this long for its records at WARNING */
 	int log_level;              /* syslog priority */
+	/* Fleet mode (docs/fleet.md): NULL store_uri is the files backend alone. */
+	char *store_uri;            /* owned or NULL: a libpq URI, postgresql://... */
+	bool follower;              /* role = follower: installs what issuers stored, never orders */
+	char *fleet_key_file;       /* owned or NULL: 32 random bytes, 0600 */
+	char *fleet_host;           /* owned or NULL: this host's name in the fleet (hostname) */
+	unsigned store_line;        /* in files[0]; 0: not set */
 	unsigned trust_anchor_line; /* in files[0]; 0: the default */
 	bool trust_ad;              /* dnssec = trust-ad[-remote]: the resolvers validate */
 	bool trust_ad_remote;       /* dnssec = trust-ad-remote: any resolver may say AD */

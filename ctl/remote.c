@@ -107,6 +107,39 @@ static enum level add_cert_rows(struct output_table *t, yajl_val c, bool with_na
 	return worst;
 }
 
+/* Fleet mode: the database's view of every host, as of view_at. WARNING without the
+ * database: this host can serve but not renew. */
+static enum level print_fleet(yajl_val fleet)
+{
+	bool connected = false;
+	yajl_val view = json_get_object(fleet, "view");
+	yajl_val hosts = view ? json_get_array(view, "hosts") : NULL;
+	yajl_val issuing = view ? json_get_array(view, "issuing") : NULL;
+	yajl_val fcerts = view ? json_get_array(view, "certs") : NULL;
+
+	printf("%s\n", str_or(fleet, "summary", "fleet"));
+	for (size_t i = 0; hosts && i < hosts->u.array.len; i++) {
+		yajl_val h = hosts->u.array.values[i];
+		bool alive = false;
+		size_t current = 0, behind = 0;
+		const char *name = str_or(h, "name", "?");
+		(void)json_get_bool(h, "alive", &alive);
+		for (size_t k = 0; fcerts && k < fcerts->u.array.len; k++) {
+			const char *st = json_get_string(
+				json_get_object(fcerts->u.array.values[k], "hosts"), name);
+			current += st && streq(st, "current");
+			behind += !st || !streq(st, "current");
+		}
+		printf("  host %-20s %-8s %-5s %zu current, %zu behind or missing\n", name,
+		       str_or(h, "role", "?"), alive ? "alive" : "gone", current, behind);
+	}
+	for (size_t i = 0; issuing && i < issuing->u.array.len; i++)
+		printf("  issuing %s on %s\n", str_or(issuing->u.array.values[i], "cert", "?"),
+		       str_or(issuing->u.array.values[i], "host", "?"));
+	(void)json_get_bool(fleet, "database_connected", &connected);
+	return connected ? LEVEL_OK : LEVEL_WARNING;
+}
+
 int ctl_status(const struct remote_options *o, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
@@ -165,6 +198,9 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 	}
 	if (sa.summary)
 		statusargs_print_summary(stdout, v);
+	yajl_val fleet = json_get_object(v, "fleet");
+	if (fleet)
+		worst = level_merge(worst, print_fleet(fleet));
 	if (certs && certs->u.array.len)
 		output_table_print(t, stdout, opt.color);
 	/* A new cert waiting for its records: what to publish, whole. */

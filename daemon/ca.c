@@ -601,9 +601,13 @@ static void on_ready_again(const struct acme_reply *rep, void *userdata)
 
 int ca_prepare(struct ca *ca, ca_ready_fn cb, void *userdata)
 {
-	struct ca_waiter *w = realloc(ca->waiters, (ca->n_waiters + 1) * sizeof(*w));
+	struct ca_waiter *w;
 	int r;
 
+	/* A fleet follower holds no account key, so it must never create one. */
+	if (ca->d->config->daemon.store_uri && ca->d->config->daemon.follower)
+		return -EPERM;
+	w = realloc(ca->waiters, (ca->n_waiters + 1) * sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	ca->waiters = w;

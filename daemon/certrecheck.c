@@ -244,13 +244,20 @@ static int start_name_check(struct cert_name *n)
 	return 0;
 }
 
+/* A fleet follower has no account, so no record can name it: the issuers check the
+ * records (docs/fleet.md), and the follower neither tries nor warns every minute. */
+static bool is_fleet_follower(const struct daemon *d)
+{
+	return d->config->daemon.store_uri && d->config->daemon.follower;
+}
+
 static void on_recheck_due(struct sched_item *it, void *userdata)
 {
 	struct cert_name *n = userdata;
 	int r;
 
 	(void)it;
-	if (n->cert->d->stopping)
+	if (n->cert->d->stopping || is_fleet_follower(n->cert->d))
 		return;
 	r = start_name_check(n);
 	if (r < 0) {
@@ -263,7 +270,7 @@ int certrecheck_start(struct cert *c, cert_done_fn cb, void *userdata)
 {
 	int r, started = 0;
 
-	if (c->cfg->challenge != CHALLENGE_DNS_PERSIST_01) {
+	if (c->cfg->challenge != CHALLENGE_DNS_PERSIST_01 || is_fleet_follower(c->d)) {
 		if (cb)
 			return -EOPNOTSUPP;
 		return 0;

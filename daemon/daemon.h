@@ -30,6 +30,7 @@ struct cert;
 struct signer;
 struct control;
 struct httpd;
+struct fleet;
 
 struct daemon {
 	uv_loop_t *loop;            /* borrowed: main's loop */
@@ -44,6 +45,7 @@ struct daemon {
 	struct sched *sched;        /* owned */
 	struct control *control;    /* owned; daemon mode only */
 	struct httpd *httpd;        /* owned; daemon mode with http_listen only */
+	struct fleet *fleet;        /* owned; fleet mode (store = postgresql://...) only */
 	struct ca **cas;            /* owned */
 	size_t n_cas;
 	struct cert **certs;        /* owned */

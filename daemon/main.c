@@ -37,6 +37,8 @@
 #include "daemon/runonce.h"
 #include "daemon/signer.h"
 #include "daemon/statejournal.h"
+#include "daemon/fleet.h"
+#include "daemon/fleetsync.h"
 
 #define EXIT_USAGE 2
 
@@ -153,6 +155,22 @@ static int load_config(const char *path, struct config **ret, bool quiet_ok)
 	return r;
 }
 
+/* Fleet mode's own refusals (daemon/fleet), for -t and at start. */
+static int check_fleet(const struct config *c, const char *path)
+{
+	unsigned line = 0;
+	char why[1024];
+
+	if (fleet_check_config(c, why, sizeof(why), &line) == 0)
+		return 0;
+	if (line)
+		fprintf(stderr, "persistd: %s:%u: %s\n", c->n_files ? c->files[0] : path, line, why);
+	else
+		fprintf(stderr, "persistd: %s: %s\n", path, why);
+	fprintf(stderr, "persistd: configuration %s is NOT valid (1 error)\n", path);
+	return -EINVAL;
+}
+
 static int check_config(const char *path)
 {
 	struct config_errors errs = { 0 };
@@ -170,6 +188,10 @@ static int check_config(const char *path)
 		return 1;
 	}
 	config_errors_done(&errs);
+	if (check_fleet(c, path) < 0) {
+		config_free(c);
+		return 1;
+	}
 	print_summary(c);
 	config_free(c);
 	return 0;
@@ -328,6 +350,8 @@ static void daemon_teardown(struct daemon *d)
 	free(d->cas);
 	d->cas = NULL;
 	d->n_cas = 0;
+	fleet_free(d->fleet); /* its locks go with its connection */
+	d->fleet = NULL;
 	if (d->state_dirty)
 		(void)daemon_state_save(d);
 	control_free(d->control);
@@ -499,6 +523,13 @@ static int run_daemon(struct daemon *d)
 	r = open_httpd(d);
 	if (r < 0)
 		return 1;
+	if (d->config->daemon.store_uri) {
+		/* After confine_loop(): the database thread is confined like the loop. */
+		r = fleet_new(d, &d->fleet);
+		if (r < 0)
+			return log_errno(LOG_ERR, r, "starting fleet mode: %m"), 1;
+		fleet_set_sync_handler(d->fleet, fleetsync_on_newer, d);
+	}
 	for (size_t i = 0; i < d->n_certs; i++) {
 		r = cert_start(d->certs[i]);
 		if (r < 0)
@@ -642,6 +673,17 @@ int main(int argc, char **argv)
 
 	if (load_config(config_path, &d.config, false) < 0)
 		return 1;
+	if (d.config->daemon.store_uri && !probe) {
+		if (check_fleet(d.config, config_path) < 0)
+			return 1;
+		/* Without the fleet's locks a one-shot run could order what an issuer orders. */
+		if (d.oneshot || revoke) {
+			fprintf(stderr, "persistd: --oneshot and --revoke are not for fleet mode "
+					"(store = postgresql): the daemon orders under the fleet's "
+					"locks\n");
+			return 1;
+		}
+	}
 	d.config_path = strdup(config_path);
 	if (!d.config_path)
 		return 1;

@@ -6,6 +6,7 @@
 #include "common/strutil.h"
 #include "daemon/ca.h"
 #include "daemon/daemon.h"
+#include "daemon/fleet.h"
 #include "daemon/log.h"
 #include "daemon/precheck.h"
 #include "daemon/renewal.h"
@@ -26,6 +27,7 @@ struct renewal {
 	renewal_done_fn done;
 	void *userdata;
 	bool waiting_ca;                  /* a ca_prepare() callback will come */
+	struct fleet_claim *claim;        /* owned: fleet mode's lock and row (daemon/fleet) */
 	struct acme_account_view account;      /* owned copy: the order borrows it */
 	struct precheck *pre;             /* in flight, or NULL */
 	struct order_job *job;            /* in flight, or NULL */
@@ -37,6 +39,7 @@ static void renewal_free(struct renewal *rn)
 	if (!rn)
 		return;
 	acme_account_view_done(&rn->account);
+	fleet_claim_finish(rn->claim, false);
 	free(rn->replaces);
 	free(rn->resume_url);
 	free(rn);
@@ -47,6 +50,8 @@ static void on_order_url(struct order_job *job, const char *url, void *userdata)
 	struct renewal *rn = userdata;
 
 	(void)job;
+	if (rn->claim)
+		fleet_claim_order_url(rn->claim, url, false);
 	if (rn->on_order_url)
 		rn->on_order_url(rn, url, rn->userdata);
 }
@@ -56,6 +61,17 @@ static int on_order_intent(struct order_job *job, bool sent, void *userdata)
 	struct renewal *rn = userdata;
 
 	(void)job;
+	if (rn->claim) {
+		/* Fail closed: the lock went with a broken connection, and another issuer may
+		 * hold it now. */
+		if (sent && !fleet_claim_may_order(rn->claim)) {
+			log_warning("cert '%s': the fleet lock was lost with the database "
+				    "connection; no new order",
+				    rn->cfg->name);
+			return -ENOTCONN;
+		}
+		fleet_claim_order_url(rn->claim, NULL, sent);
+	}
 	return rn->on_order_intent ? rn->on_order_intent(rn, sent, rn->userdata) : 0;
 }
 
@@ -90,8 +106,13 @@ static int save_key(struct order_job *job, const struct key *k, void *userdata)
 {
 	struct renewal *rn = userdata;
 
+	int r;
+
 	(void)job;
-	return store_pending_key_save(rn->d->store, rn->cfg->name, k);
+	r = store_pending_key_save(rn->d->store, rn->cfg->name, k);
+	if (r == 0 && rn->claim)
+		fleet_claim_key_saved(rn->claim);
+	return r;
 }
 
 static void on_order_done(struct order_job *job, struct order_result *res, void *userdata)
@@ -115,6 +136,9 @@ static void on_order_done(struct order_job *job, struct order_result *res, void 
 				   strerror(-r));
 		else {
 			(void)store_pending_key_clear(rn->d->store, rn->cfg->name);
+			/* Stored for the fleet, then the lock goes. */
+			fleet_claim_finish(rn->claim, true);
+			rn->claim = NULL;
 			str_printf(rn->message, sizeof(rn->message),
 				   "certificate installed as version %u", out.version);
 		}
@@ -243,6 +267,62 @@ static void on_ca_ready(struct ca *ca, int r, void *userdata)
 	start_order(rn);
 }
 
+/* Fleet mode: the claim decides whether this host orders at all (daemon/fleet.h). */
+static void on_claim(struct fleet_claim *cl, enum fleet_claim_outcome outcome, unsigned version,
+		     const char *message, void *userdata)
+{
+	struct renewal *rn = userdata;
+	int r;
+
+	str_printf(rn->message, sizeof(rn->message), "%s", message);
+	switch (outcome) {
+	case FLEET_CLAIM_ORDER: {
+		/* The fleet's record of the order wins: it may be another issuer's. */
+		const char *url = fleet_claim_resume_url(cl);
+		if (url) {
+			free(rn->resume_url);
+			rn->resume_url = strdup(url);
+			if (!rn->resume_url) {
+				fail(rn, -ENOMEM, true);
+				return;
+			}
+		}
+		rn->find_orphan = rn->find_orphan || fleet_claim_find_orphan(cl);
+		rn->waiting_ca = true;
+		r = ca_prepare(rn->ca, on_ca_ready, rn);
+		if (r < 0) {
+			rn->waiting_ca = false;
+			str_printf(rn->message, sizeof(rn->message), "preparing the CA: %s",
+				   strerror(-r));
+			fail(rn, r, true);
+		}
+		return;
+	}
+	case FLEET_CLAIM_INSTALLED: {
+		struct order_result res = { .error = 0, .version = version, .message = rn->message,
+					    .retry_after = -1 };
+		rn->done(rn, &res, rn->userdata);
+		renewal_free(rn);
+		return;
+	}
+	case FLEET_CLAIM_NOTHING:
+		if (fleet_claim_sync_only(cl)) {
+			/* Not an attempt: nothing to count, nothing to back off from. */
+			struct order_result res = { .error = -EAGAIN, .limited = true,
+						    .message = rn->message, .retry_after = -1 };
+			rn->done(rn, &res, rn->userdata);
+			renewal_free(rn);
+			return;
+		}
+		fail(rn, -EAGAIN, true);
+		return;
+	case FLEET_CLAIM_FAILED:
+	case _FLEET_CLAIM_OUTCOME_MAX:
+		break;
+	}
+	fail(rn, -EIO, false);
+}
+
 int renewal_start(struct daemon *d, const struct renewal_params *p, struct renewal **ret)
 {
 	struct renewal *rn = calloc(1, sizeof(*rn));
@@ -266,8 +346,12 @@ int renewal_start(struct daemon *d, const struct renewal_params *p, struct renew
 		renewal_free(rn);
 		return -ENOMEM;
 	}
-	rn->waiting_ca = true;
-	r = ca_prepare(rn->ca, on_ca_ready, rn);
+	if (d->fleet)
+		r = fleet_claim_start(d->fleet, rn->cfg, on_claim, rn, &rn->claim);
+	else {
+		rn->waiting_ca = true;
+		r = ca_prepare(rn->ca, on_ca_ready, rn);
+	}
 	if (r < 0) {
 		renewal_free(rn);
 		return r;

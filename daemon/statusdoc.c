@@ -14,6 +14,7 @@
 #include "daemon/certserved.h"
 #include "daemon/certlevel.h"
 #include "daemon/daemon.h"
+#include "daemon/fleet.h"
 #include "daemon/statusdoc.h"
 
 void statusdoc_kv_time(struct json_writer *w, const char *key, int64_t t)
@@ -320,6 +321,8 @@ void statusdoc_write_status_query(const struct daemon *d, struct json_writer *w,
 	 * must see that until a reload succeeds. */
 	if (d->reload_failed_at && worst < LEVEL_WARNING)
 		worst = LEVEL_WARNING;
+	if (d->fleet && !fleet_database_connected(d->fleet) && worst < LEVEL_WARNING)
+		worst = LEVEL_WARNING;
 	json_begin_object(w);
 	json_kv_string(w, "version", PERSISTD_VERSION);
 	json_kv_int(w, "pid", getpid());
@@ -357,6 +360,10 @@ void statusdoc_write_status_query(const struct daemon *d, struct json_writer *w,
 	statusdoc_kv_time(w, "next_check", lc.next_check == INT64_MAX ? 0 : lc.next_check);
 	json_kv_string(w, "next_check_cert", lc.next_check_cert);
 	write_worst(w, &lc);
+	if (d->fleet) {
+		json_key(w, "fleet");
+		fleet_status_json(d->fleet, w);
+	}
 	if (!q->summary)
 		write_cert_list(w, d, q);
 	json_end_object(w);

@@ -1,0 +1,219 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/limits.h"
+#include "common/strutil.h"
+#include "daemon/fleet_schema.h"
+#include "daemon/fleet_sql.h"
+
+void fleet_sql_row_done(struct fleet_row *row)
+{
+	free(row->serial);
+	free(row->leaf_pem);
+	free(row->chain_pem);
+	if (row->key_sealed)
+		memset(row->key_sealed, 0, row->key_sealed_len);
+	free(row->key_sealed);
+	free(row->order_url);
+	free(row->order_host);
+	free(row->pending_sealed);
+	free(row->updated_by);
+	*row = (struct fleet_row){ 0 };
+}
+
+void fleet_sql_why(PGconn *conn, char *why, size_t size)
+{
+	str_printf(why, size, "%s", conn ? PQerrorMessage(conn) : "not connected");
+	why[strcspn(why, "\n")] = '\0';
+	if (!why[0])
+		str_printf(why, size, "the database connection failed");
+}
+
+bool fleet_sql_conn_bad(PGconn *conn)
+{
+	return !conn || PQstatus(conn) != CONNECTION_OK;
+}
+
+int fleet_sql_exec(PGconn *conn, const char *sql, int n, const char *const *vals,
+		   const int *lens, const int *fmts, ExecStatusType want, PGresult **ret,
+		   char *why, size_t why_size)
+{
+	PGresult *res = PQexecParams(conn, sql, n, NULL, vals, lens, fmts, 0);
+
+	if (PQresultStatus(res) != want) {
+		fleet_sql_why(conn, why, why_size);
+		PQclear(res);
+		return fleet_sql_conn_bad(conn) ? -ENOTCONN : -EIO;
+	}
+	if (ret)
+		*ret = res;
+	else
+		PQclear(res);
+	return 0;
+}
+
+static char *dup_value(PGresult *res, int col)
+{
+	return PQgetisnull(res, 0, col) ? NULL : strdup(PQgetvalue(res, 0, col));
+}
+
+static void get_bytea(PGresult *res, int col, uint8_t **ret, size_t *ret_len)
+{
+	size_t n = 0;
+
+	if (PQgetisnull(res, 0, col))
+		return;
+	unsigned char *bin = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, col), &n);
+	if (bin && n <= KEY_MAX_BYTES + 64) {
+		*ret = malloc(n ? n : 1);
+		if (*ret) {
+			memcpy(*ret, bin, n);
+			*ret_len = n;
+		}
+	}
+	if (bin) {
+		memset(bin, 0, n);
+		PQfreemem(bin);
+	}
+}
+
+static int read_row(PGconn *conn, struct fleet_db_job *job, bool lock)
+{
+	char lock_class[16];
+	const char *params[] = { job->cert, lock_class };
+	PGresult *res = NULL;
+	int r;
+
+	/* The lock and the row in one statement: one round trip, one transaction. */
+	str_printf(lock_class, sizeof(lock_class), "%d", FLEET_LOCK_CLASS);
+	r = fleet_sql_exec(conn,
+			lock ? "SELECT pg_try_advisory_lock($2::int4, hashtext($1)), version, serial, "
+			       "not_after, leaf_pem, chain_pem, key_sealed, order_url, order_host, "
+			       "updated_by, order_intent, pending_key_sealed FROM (SELECT 1) AS one "
+			       "LEFT JOIN persistd_certs ON name = $1"
+			     : "SELECT $2::int4 IS NULL, version, serial, not_after, leaf_pem, "
+			       "chain_pem, key_sealed, order_url, order_host, updated_by, "
+			       "order_intent, pending_key_sealed FROM (SELECT 1) AS one "
+			       "LEFT JOIN persistd_certs ON name = $1",
+			2, params, NULL, NULL, PGRES_TUPLES_OK, &res, job->why, sizeof(job->why));
+	if (r < 0)
+		return r;
+	fleet_sql_row_done(&job->row);
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		str_printf(job->why, sizeof(job->why), "reading the row: no answer");
+		return -EIO;
+	}
+	job->locked = lock && streq(PQgetvalue(res, 0, 0), "t");
+	if (!PQgetisnull(res, 0, 1)) {
+		struct fleet_row *row = &job->row;
+		row->exists = true;
+		row->version = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		row->not_after = PQgetisnull(res, 0, 3) ? 0 : strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+		if ((size_t)PQgetlength(res, 0, 4) > CERT_MAX_BYTES ||
+		    (size_t)PQgetlength(res, 0, 5) > CERT_MAX_BYTES) {
+			str_printf(job->why, sizeof(job->why), "the stored chain is over %d bytes",
+				   CERT_MAX_BYTES);
+			PQclear(res);
+			return -E2BIG;
+		}
+		row->serial = dup_value(res, 2);
+		row->leaf_pem = dup_value(res, 4);
+		row->chain_pem = dup_value(res, 5);
+		row->order_url = dup_value(res, 7);
+		row->order_host = dup_value(res, 8);
+		row->updated_by = dup_value(res, 9);
+		row->order_intent = streq(PQgetvalue(res, 0, 10), "t");
+		get_bytea(res, 6, &row->key_sealed, &row->key_sealed_len);
+		get_bytea(res, 11, &row->pending_sealed, &row->pending_sealed_len);
+	}
+	PQclear(res);
+	return 0;
+}
+
+int fleet_sql_run_job(PGconn *conn, const char *host, uint64_t gen, struct fleet_db_job *job)
+{
+	char lock_class[16];
+	PGresult *res = NULL;
+	int r;
+
+	str_printf(lock_class, sizeof(lock_class), "%d", FLEET_LOCK_CLASS);
+	job->gen = job->op == FLEET_DB_UNLOCK ? job->gen : gen;
+	switch (job->op) {
+	case FLEET_DB_LOCK_READ:
+		return read_row(conn, job, true);
+	case FLEET_DB_READ:
+		return read_row(conn, job, false);
+	case FLEET_DB_UNLOCK: {
+		if (job->gen != gen)
+			return 0; /* that session, and its lock, are gone */
+		const char *params[] = { lock_class, job->cert };
+		return fleet_sql_exec(conn, "SELECT pg_advisory_unlock($1::int4, hashtext($2))", 2,
+				   params, NULL, NULL, PGRES_TUPLES_OK, NULL, job->why,
+				   sizeof(job->why));
+	}
+	case FLEET_DB_ORDER_URL: {
+		const struct fleet_row *row = &job->row;
+		bool any = row->order_url || row->order_intent;
+		const char *params[] = { job->cert, row->order_url, any ? host : NULL,
+					 row->order_intent ? "t" : "f",
+					 (const char *)row->pending_sealed };
+		int lens[] = { 0, 0, 0, 0, (int)row->pending_sealed_len };
+		int fmts[] = { 0, 0, 0, 0, 1 };
+		return fleet_sql_exec(conn,
+				   "INSERT INTO persistd_certs (name, order_url, order_host, "
+				   "order_intent, pending_key_sealed) VALUES ($1, $2, $3, $4, $5) "
+				   "ON CONFLICT (name) DO UPDATE SET order_url = $2, order_host = $3, "
+				   "order_intent = $4, pending_key_sealed = $5, updated_at = now()",
+				   5, params, lens, fmts, PGRES_COMMAND_OK, NULL, job->why,
+				   sizeof(job->why));
+	}
+	case FLEET_DB_INSTALLED: {
+		const char *params[] = { job->cert, host, job->row.serial };
+		return fleet_sql_exec(conn,
+				   "INSERT INTO persistd_cert_hosts (cert, host, serial) VALUES "
+				   "($1, $2, $3) ON CONFLICT (cert, host) DO UPDATE SET "
+				   "serial = $3, installed_at = now()",
+				   3, params, NULL, NULL, PGRES_COMMAND_OK, NULL, job->why,
+				   sizeof(job->why));
+	}
+	case FLEET_DB_UPLOAD: {
+		char not_after[24];
+		str_printf(not_after, sizeof(not_after), "%" PRId64, job->row.not_after);
+		const char *params[] = { job->cert,	     job->row.serial,
+					 not_after,	     job->row.leaf_pem,
+					 job->row.chain_pem, (const char *)job->row.key_sealed,
+					 host,	     job->locked ? "t" : "f" };
+		int lens[] = { 0, 0, 0, 0, 0, (int)job->row.key_sealed_len, 0, 0 };
+		int fmts[] = { 0, 0, 0, 0, 0, 1, 0, 0 };
+		/* Newer wins: a host that comes back with an old copy never overwrites. The
+		 * notification goes out with the commit, to every host at once. */
+		r = fleet_sql_exec(conn,
+				"WITH up AS (INSERT INTO persistd_certs AS c (name, version, serial, "
+				"not_after, leaf_pem, chain_pem, key_sealed, updated_by, order_url, "
+				"order_host) VALUES ($1, 1, $2, $3, $4, $5, $6, $7, NULL, NULL) "
+				"ON CONFLICT (name) DO UPDATE SET version = c.version + 1, "
+				"serial = $2, not_after = $3, leaf_pem = $4, chain_pem = $5, "
+				"key_sealed = $6, updated_by = $7, order_url = NULL, "
+				"order_host = NULL, order_intent = false, pending_key_sealed = NULL, "
+				"updated_at = now() "
+				"WHERE c.serial IS NULL OR (c.serial <> $2 AND (c.not_after < $3::bigint "
+				"OR ($8::boolean AND c.not_after = $3::bigint))) "
+				"RETURNING name) "
+				"SELECT pg_notify('" FLEET_SQL_CHANNEL "', $2 || ' ' || $3 || ' ' || $1) FROM up",
+				8, params, lens, fmts, PGRES_TUPLES_OK, &res, job->why,
+				sizeof(job->why));
+		if (r < 0)
+			return r;
+		job->stored = PQntuples(res) == 1;
+		PQclear(res);
+		return 0;
+	}
+	case _FLEET_DB_OP_MAX:
+		break;
+	}
+	return -EINVAL;
+}
+

@@ -1,0 +1,82 @@
+/* daemon/fleet_sql.h: the statements of the fleet's jobs, on a connection the caller owns.
+ *
+ * Runs on daemon/fleet_db's thread (blocking libpq, never on the loop). Each job is one
+ * statement, so one round trip and one transaction: the lock and the row together, an
+ * upload and its NOTIFY together. What each op does is said below; the bounds of a
+ * row (CERT_MAX_BYTES per PEM text) are checked here.
+ * Errors: -ENOTCONN the connection broke, -EIO the statement failed (why says the
+ * server's reason, one line), -E2BIG a stored value over its bound, -EINVAL an unknown op. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#define FLEET_SQL_CHANNEL "persistd_certs"
+
+/* The jobs daemon/fleet_db queues for its thread, and their rows. */
+enum fleet_db_op {
+	FLEET_DB_LOCK_READ, /* pg_try_advisory_lock on the cert, then its row */
+	FLEET_DB_READ,      /* the cert's row, no lock */
+	FLEET_DB_ORDER_URL, /* records the cert's order in flight: row.order_url (NULL: none),
+			     * row.order_intent, row.pending_sealed */
+	FLEET_DB_UPLOAD,    /* stores a version unless the stored one is as new; NOTIFY */
+	FLEET_DB_UNLOCK,    /* pg_advisory_unlock, if the lock's connection still lives */
+	FLEET_DB_INSTALLED, /* this host now serves serial (persistd_cert_hosts) */
+	_FLEET_DB_OP_MAX,
+};
+
+/* One stored version of a cert. */
+struct fleet_row {
+	bool exists;
+	int64_t version;       /* counts uploads of this cert, fleet-wide */
+	char *serial;          /* owned or NULL: hex, as common/x509 writes it */
+	int64_t not_after;
+	char *leaf_pem;        /* owned or NULL */
+	char *chain_pem;       /* owned or NULL */
+	uint8_t *key_sealed;   /* owned or NULL: common/fleetkey's nonce || ciphertext || tag */
+	size_t key_sealed_len;
+	char *order_url;       /* owned or NULL: an order in flight */
+	char *order_host;      /* owned or NULL: who placed it */
+	bool order_intent;     /* newOrder went out (or was about to) and no URL came back yet */
+	uint8_t *pending_sealed; /* owned or NULL: the order's CSR key, sealed */
+	size_t pending_sealed_len;
+	char *updated_by;      /* owned or NULL */
+};
+
+void fleet_sql_row_done(struct fleet_row *row);
+
+struct fleet_db_job;
+typedef void (*fleet_db_job_fn)(struct fleet_db_job *job, void *userdata);
+
+struct fleet_db_job {
+	enum fleet_db_op op;
+	char *cert;            /* owned */
+	struct fleet_row row;  /* UPLOAD: what to store; LOCK_READ, READ: what is stored */
+	uint64_t gen;          /* UNLOCK: the lock's generation; results: the one it ran in */
+	/* results, valid in the callback */
+	int error;             /* 0, -ENOTCONN (no database), -EIO (query failed), -E2BIG */
+	bool locked;           /* LOCK_READ: the lock is ours; UPLOAD (input): stored under the
+				* cert's lock, so it wins a tie of notAfter too */
+	bool stored;           /* UPLOAD: the row now holds this version */
+	char why[256];         /* one line when error < 0 */
+	/* private */
+	fleet_db_job_fn cb;
+	void *userdata;
+	bool cancelled;
+	struct fleet_db_job *next;
+};
+
+
+/* job->op on conn; host is this host's name, gen the connection's generation. */
+int fleet_sql_run_job(PGconn *conn, const char *host, uint64_t gen, struct fleet_db_job *job);
+
+/* One statement with parameters; *ret (may be NULL) gets the result to PQclear(). */
+int fleet_sql_exec(PGconn *conn, const char *sql, int n, const char *const *vals,
+		   const int *lens, const int *fmts, ExecStatusType want, PGresult **ret,
+		   char *why, size_t why_size);
+bool fleet_sql_conn_bad(PGconn *conn);
+/* The connection's last error as one line. */
+void fleet_sql_why(PGconn *conn, char *why, size_t size);

@@ -1,0 +1,356 @@
+"""Fleet mode (issue 14): several persistd hosts share one PostgreSQL database.
+
+A real throwaway PostgreSQL (fixtures/postgres.py), our test CA and knotd on
+loopback. Issuers order under per-cert advisory locks and store each new
+version (its key sealed with the fleet key); followers, which hold no account
+key, install what the issuers stored, by notification. Counted at the CA:
+every certificate is ordered exactly once, whatever the number of issuers.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+ZONE = "example.test"
+
+
+@pytest.fixture
+def dns(knot):
+    knot.zone("test", "")
+    zone = knot.zone(ZONE, "")
+    knot.start()
+    return knot, zone
+
+
+def created_orders(ca):
+    return [r for r in ca.requests() if r["method"] == "POST" and r["path"] == "/acme/new-order"
+            and r["status"] == 201]
+
+
+def issued_per_name(ca):
+    """Certificates the CA issued, per name: the measure of "ordered once"."""
+    per = {}
+    for cert in ca.certs():
+        for n in cert["names"]:
+            per[n] = per.get(n, 0) + 1
+    return per
+
+
+def cert_names(n):
+    return [f"c{i:03d}" for i in range(n)]
+
+
+def certs_config(names):
+    return {n: {"ca": "test", "names": [f"{n}.{ZONE}"]} for n in names}
+
+
+def fleet_key(tmp_path):
+    path = tmp_path / "fleet.key"
+    path.write_bytes(os.urandom(32))
+    path.chmod(0o600)
+    return path
+
+
+def current(env, name):
+    p = env.state / "certs" / name / "current" / "fullchain.pem"
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+class Fleet:
+    """Bootstraps the account on one issuer (store = files), publishes the record of every
+    name, then makes the fleet's hosts."""
+
+    def __init__(self, tmp_path, dns, testca_factory, persistd_env, postgres, names):
+        self.knot, self.zone = dns
+        self.ca = testca_factory(dns=self.knot.resolver, jit=True)
+        self.pg = postgres
+        self.names = names
+        self.persistd_env = persistd_env
+        self.key = fleet_key(tmp_path)
+        self.hosts = {}
+        boot = persistd_env(ca=self.ca, resolver=self.knot.resolver,
+                            certs=certs_config(names[:1]),
+                            daemon_extra={"trust_anchor": "none"})
+        p = boot.oneshot("--cert", names[0], check=1)
+        m = re.search(r'_validation-persist\.\S+\. 3600 IN TXT ((?:"[^"]*" ?)+)', p.stdout)
+        assert m, p.stdout
+        value = m.group(1).strip()
+        self.zone.set("\n".join(f"_validation-persist.{n} TXT {value}" for n in names))
+        self.account_dir = boot.state / "accounts"
+        self.orders_before = len(created_orders(self.ca))
+
+    def host(self, name, role, with_account=None, start=True, **extra):
+        daemon_extra = {"trust_anchor": "none", "store": self.pg.uri, "role": role,
+                        "fleet_key_file": str(self.key), "fleet_host": name,
+                        "max_orders_per_hour": 10}
+        daemon_extra.update(extra)
+        env = self.persistd_env(ca=self.ca, resolver=self.knot.resolver,
+                                certs=certs_config(self.names), daemon_extra=daemon_extra)
+        if with_account if with_account is not None else role == "issuer":
+            env.state.mkdir(exist_ok=True)
+            shutil.copytree(self.account_dir, env.state / "accounts")
+        self.hosts[name] = env
+        if start:
+            env.start()
+        return env
+
+    def new_orders(self):
+        return len(created_orders(self.ca)) - self.orders_before
+
+    def converged(self, hosts=None):
+        hosts = hosts or list(self.hosts.values())
+        for n in self.names:
+            first = current(hosts[0], n)
+            if first is None:
+                return False
+            for h in hosts[1:]:
+                if current(h, n) != first:
+                    return False
+        return True
+
+    def wait_converged(self, timeout, hosts=None):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.converged(hosts):
+                return
+            time.sleep(0.5)
+        missing = {h: [n for n in self.names if current(e, n) is None]
+                   for h, e in self.hosts.items()}
+        logs = "\n".join(f"--- {h}\n{e.read_log()[-4000:]}" for h, e in self.hosts.items())
+        raise AssertionError(f"not converged; missing: {missing}\n{logs}")
+
+
+@pytest.fixture
+def fleet(tmp_path, dns, testca_factory, persistd_env, postgres):
+    made = []
+
+    def make(names):
+        f = Fleet(tmp_path, dns, testca_factory, persistd_env, postgres, names)
+        made.append(f)
+        return f
+
+    return make
+
+
+def stored(pg):
+    return {r[0]: r[1] for r in pg.sql("SELECT name, serial FROM persistd_certs "
+                                       "WHERE serial IS NOT NULL")}
+
+
+def test_issuer_and_follower_converge(fleet, postgres):
+    f = fleet(cert_names(5))
+    a = f.host("a", "issuer")
+    c = f.host("c", "follower")
+    f.wait_converged(240)
+    assert issued_per_name(f.ca) == {f"{n}.{ZONE}": 1 for n in f.names}
+    # Every host serves what the database holds, and says so in persistd_cert_hosts.
+    rows = stored(postgres)
+    assert set(rows) == set(f.names)
+    for n in f.names:
+        assert current(c, n) == current(a, n)
+        assert (c.state / "certs" / n / "current" / "privkey.pem").stat().st_mode & 0o077 == 0
+    c.wait_for(lambda: len(postgres.sql("SELECT 1 FROM persistd_cert_hosts WHERE host = 'c'"))
+               == 5, timeout=30, what="the follower's installs recorded")
+    # The follower checks no records (no account names it) and says nothing about it.
+    assert "cannot check" not in c.read_log()
+    # The follower has no account key, and never asked the CA for anything.
+    assert not (c.state / "accounts").exists() or not list((c.state / "accounts").rglob("*.key"))
+    # No private key in the clear in the database.
+    dump = postgres.psql(postgres.dbname, "SELECT encode(key_sealed, 'escape') FROM persistd_certs")
+    assert "PRIVATE KEY" not in dump
+    # A new version stored later reaches the follower by notification.
+    old = current(c, "c000")
+    r = a.ctl("renew", "c000", "--force", check=0)
+    c.wait_for(lambda: current(c, "c000") not in (None, old), timeout=60,
+               what="the follower installs the renewed c000")
+    assert current(c, "c000") == current(a, "c000")
+    assert issued_per_name(f.ca)[f"c000.{ZONE}"] == 2
+    st = c.ctl_json("status")[0]
+    assert st["fleet"]["role"] == "follower" and st["fleet"]["database_connected"], st["fleet"]
+    # The fleet as any host sees it: both hosts alive, every cert current on both.
+    def fleet_view():
+        out = c.ctl("status").stdout
+        return all(re.search(rf"host {h} +{role} +alive +5 current, 0 behind", out)
+                   for h, role in (("a", "issuer"), ("c", "follower"))) and out
+    out = c.wait_for(fleet_view, timeout=60, what="status showing the fleet")
+    assert "fleet: follower 'c', database connected" in out, out
+
+
+def test_check_config_refusals(fleet, postgres, tmp_path):
+    f = fleet(cert_names(1))
+    good = f.host("a", "issuer", start=False)
+    p = good.persistd_run("-t")
+    assert p.returncode == 0, p.stderr
+    # A follower holding an account key.
+    bad = f.host("b", "follower", with_account=True, start=False)
+    p = bad.persistd_run("-t")
+    assert p.returncode == 1 and "role = follower" in p.stderr and "account.key" in p.stderr, \
+        p.stderr
+    # An issuer without its signer's account key.
+    bad = f.host("d", "issuer", with_account=False, start=False)
+    p = bad.persistd_run("-t")
+    assert p.returncode == 1 and "no account key" in p.stderr, p.stderr
+    # The fleet key: missing, short, readable by others.
+    for content, mode, words in [(None, 0o600, "needs the fleet key"),
+                                 (os.urandom(31), 0o600, "exactly 32"),
+                                 (os.urandom(32), 0o644, "chmod 0600")]:
+        env = f.host("e", "issuer", start=False)
+        if content is None:
+            del env.daemon["fleet_key_file"]
+        else:
+            k = tmp_path / "other.key"
+            k.write_bytes(content)
+            k.chmod(mode)
+            env.daemon["fleet_key_file"] = str(k)
+        env.write()
+        p = env.persistd_run("-t")
+        assert p.returncode == 1 and words in p.stderr, (words, p.stderr)
+    # A URI that is not one.
+    env = f.host("g", "issuer", start=False)
+    env.daemon["store"] = "mysql://x"
+    env.write()
+    p = env.persistd_run("-t")
+    assert p.returncode == 1 and "persistd.conf:" in p.stderr and "store" in p.stderr, p.stderr
+    env.daemon["store"] = "postgresql://a@b/c?bogus_option=1"
+    env.write()
+    p = env.persistd_run("-t")
+    assert p.returncode == 1 and "not a PostgreSQL connection URI" in p.stderr, p.stderr
+
+
+def test_two_issuers_order_each_cert_once(fleet, postgres):
+    """2 issuers and 1 follower start at once on 50 certs that none has: each cert is
+    ordered exactly once (counted at the CA), and every host ends serving every cert."""
+    f = fleet(cert_names(50))
+    a = f.host("a", "issuer", start=False)
+    b = f.host("b", "issuer", start=False)
+    c = f.host("c", "follower", start=False)
+    for h in (a, b, c):
+        h.start(wait=False)
+    for h in (a, b, c):
+        h.wait_ready()
+    f.wait_converged(600)
+    # One certificate per name. (newOrder requests may be one fewer: an issuer whose
+    # newOrder answer is lost under load continues the bootstrap's pending order.)
+    assert issued_per_name(f.ca) == {f"{n}.{ZONE}": 1 for n in f.names}
+    assert f.new_orders() <= 50, f.new_orders()
+    rows = postgres.sql("SELECT name, updated_by, version FROM persistd_certs")
+    assert len(rows) == 50 and all(r[2] == "1" for r in rows), rows
+    # Both issuers took part (the locks spread the work), and no order was left behind.
+    by = {r[1] for r in rows}
+    assert by <= {"a", "b"}, by
+    assert postgres.sql("SELECT count(*) FROM persistd_certs WHERE order_url IS NOT NULL "
+                        "OR order_intent") == [["0"]]
+    c.wait_for(lambda: postgres.sql("SELECT count(*) FROM persistd_cert_hosts")[0][0] == "150",
+               timeout=60, what="every host's installs recorded")
+    hosts = {r[0]: r[1] for r in postgres.sql("SELECT name, role FROM persistd_hosts")}
+    assert hosts == {"a": "issuer", "b": "issuer", "c": "follower"}, hosts
+    # Three hosts started at once on an empty database: the schema was made once.
+    assert postgres.sql("SELECT version FROM persistd_schema_version") == [["1"]]
+
+
+def finalizes(ca):
+    return [r for r in ca.requests() if r["method"] == "POST" and r["path"].endswith("/finalize")]
+
+
+def test_sigkill_issuer_mid_orders(fleet, postgres):
+    """An issuer killed while the CA is still answering its finalize requests (the CA has
+    issued, the answer is late): the other issuer takes its locks over, finishes its orders
+    with the keys stored (sealed) beside them, and every name gets exactly one certificate."""
+    f = fleet(cert_names(20))
+    f.ca.faults("late", count=1000, path="/finalize", delay_ms=4000)
+    a = f.host("a", "issuer")
+    a.wait_for(lambda: len(finalizes(f.ca)) >= 5, timeout=120, what="a few finalize requests")
+    b = f.host("b", "issuer")
+    b.wait_for(lambda: "holds its fleet lock" in b.read_log(), timeout=60,
+               what="b waiting behind a's locks")
+    a.kill()
+    c = f.host("c", "follower")
+    f.wait_converged(300, hosts=[b, c])
+    per_name = issued_per_name(f.ca)
+    assert per_name == {f"{n}.{ZONE}": 1 for n in f.names}, per_name
+    assert "continuing the order" in b.read_log()
+    assert f.new_orders() <= 20 + 1, f.new_orders()  # see docs/fleet.md, "order intents"
+
+
+def test_database_outage_during_renewals(fleet, postgres):
+    """PostgreSQL stopped for 60 s while an issuer renews: the local copies are served all
+    along, status says the database is unreachable, no order is placed without the lock,
+    and after the restart every renewal is stored and reaches the follower, once."""
+    names = cert_names(10)
+    f = fleet(names)
+    a = f.host("a", "issuer")
+    c = f.host("c", "follower")
+    f.wait_converged(240)
+    assert issued_per_name(f.ca) == {f"{n}.{ZONE}": 1 for n in names}
+    before = {n: current(c, n) for n in names}
+    # Slow finalize answers: the outage starts while orders are in flight.
+    f.ca.faults("late", count=1000, path="/finalize", delay_ms=3000)
+    def renew(some):
+        return [subprocess.Popen([a.persistctl, "-s", str(a.socket), "renew", n, "--force"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for n in some]
+
+    # Half the renewals are in flight when the database goes, half start during the outage.
+    renewals = renew(names[:5])
+    a.wait_for(lambda: f.new_orders() >= 12, timeout=120, what="renewal orders")
+    postgres.stop()
+    t0 = time.monotonic()
+    a.wait_for(lambda: "database unreachable" in a.ctl_json("status")[0]["fleet"]["summary"],
+               timeout=60, what="status shows the outage")
+    orders_during = f.new_orders()
+    renewals += renew(names[5:])
+    a.wait_for(lambda: a.read_log().count("no new order without the fleet database") >= 5,
+               timeout=30, what="renewals waiting for the database")
+    while time.monotonic() - t0 < 60:
+        # Served throughout: every host keeps a complete current copy.
+        for h in (a, c):
+            for n in names:
+                assert current(h, n) is not None
+        time.sleep(2)
+    # No new order without the database (those in flight when it went may finish).
+    assert f.new_orders() == orders_during, (orders_during, f.new_orders())
+    st, rc = c.ctl_json("status")
+    assert not st["fleet"]["database_connected"] and rc == 1, (rc, st["fleet"])
+    assert "database unreachable since" in c.ctl("status").stdout
+    postgres.start()
+    c.wait_for(lambda: all(current(c, n) not in (None, before[n]) for n in names), timeout=180,
+               what="the follower has every renewed cert")
+    f.wait_converged(60)
+    assert issued_per_name(f.ca) == {f"{n}.{ZONE}": 2 for n in names}
+    assert "the database is back" in a.read_log() and "the database is back" in c.read_log()
+    for p in renewals:
+        p.wait(timeout=60)
+
+
+def test_single_host_moves_into_the_database(fleet, postgres):
+    """A host that renewed on its own files starts in fleet mode: its versions are stored
+    at the first connect (sealed), nothing is ordered again, and a follower installs them."""
+    f = fleet(cert_names(3))
+    solo = f.persistd_env(ca=f.ca, resolver=f.knot.resolver, certs=certs_config(f.names),
+                          daemon_extra={"trust_anchor": "none"})
+    solo.state.mkdir(exist_ok=True)
+    shutil.copytree(f.account_dir, solo.state / "accounts")
+    solo.oneshot(check=0)
+    assert issued_per_name(f.ca) == {f"{n}.{ZONE}": 1 for n in f.names}
+    orders = f.new_orders()
+    mine = {n: current(solo, n) for n in f.names}
+    solo.daemon.update({"store": postgres.uri, "role": "issuer", "fleet_key_file": str(f.key),
+                        "fleet_host": "solo"})
+    solo.write()
+    solo.start()
+    f.hosts["solo"] = solo
+    c = f.host("c", "follower")
+    f.wait_converged(120)
+    assert {n: current(c, n) for n in f.names} == mine
+    assert {n: current(solo, n) for n in f.names} == mine
+    assert f.new_orders() == orders
+    assert issued_per_name(f.ca) == {f"{n}.{ZONE}": 1 for n in f.names}
+    assert {r[0]: r[1] for r in postgres.sql("SELECT name, updated_by FROM persistd_certs")} \
+        == {n: "solo" for n in f.names}
