@@ -11,6 +11,11 @@
 #include "common/dnscheck_ctx.h"
 #include "common/strutil.h"
 
+/* Seconds any answer, key or verdict stays in libunbound's caches. */
+#define UNBOUND_CACHE_S 1
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
 struct dc_unbound {
 	struct ub_ctx *ub;            /* owned */
 	uv_poll_t poll;               /* poll.data == dc; on ub_fd */
@@ -100,6 +105,14 @@ static int configure(struct dnscheck *dc, struct dc_unbound *u, const struct dns
 		{ "val-log-squelch:", "yes" },
 		{ "verbosity:", "0" },
 		{ "use-syslog:", "no" },
+		/* Freshness as with getdns, which caches no answer: a record
+		 * just published, changed or fixed is seen at the next check
+		 * (a daemon keeps its ub_ctx for months), not after its TTL.
+		 * The cap also bounds the key cache: keys are validated once
+		 * per zone per UNBOUND_CACHE_S during a round, not per name. */
+		{ "cache-max-ttl:", STRINGIFY(UNBOUND_CACHE_S) },
+		{ "cache-max-negative-ttl:", STRINGIFY(UNBOUND_CACHE_S) },
+		{ "val-bogus-ttl:", STRINGIFY(UNBOUND_CACHE_S) },
 		/* getdns asks the resolvers for every name; unbound would answer
 		 * these special-use zones (RFC 6761 and later) itself.
 		 * ("nodefault" set through ub_ctx_set_option() does not take in

@@ -166,3 +166,43 @@ def test_config_key_is_checked(persistd_bin, tmp_path):
     p = subprocess.run([persistd_bin, "--check-config", "-c", str(conf)], capture_output=True,
                        text=True, timeout=30)
     assert "dns_backend" not in p.stderr, p.stderr
+
+
+def test_daemon_rechecks_through_libunbound(knot, testca_factory, persistd_env, tmp_path):
+    """The daemon's checker with dns_backend = unbound: its re-checks are
+    validated by libunbound (secure for the signed zone; the broken
+    signature's bogus reason comes from unbound's validator)."""
+    knot.zone("test", "")
+    zone = knot.zone("example.test", "www A 192.0.2.1", dnssec=True)
+    bogus_text, bogus_ksk = bogus_zone(tmp_path, "bogus.test", ZONE)
+    knot.zone("bogus.test", bogus_text, raw=True)
+    knot.start()
+    anchors = tmp_path / "daemon-anchors.key"
+    anchors.write_text("\n".join([zone.trust_anchor(), bogus_ksk, ""]))
+    ca = testca_factory(dns=knot.resolver)
+    env = persistd_env(ca=ca, resolver=knot.resolver, certs={
+        "www": {"ca": "test", "names": ["www.example.test"], "persist_until": "2030-01-01"},
+        "bad": {"ca": "test", "names": ["www.bogus.test"], "persist_until": "2030-01-01"}},
+        daemon_extra={"trust_anchor": str(anchors), "dns_backend": "unbound",
+                      "recheck_interval": "1h"})
+    env.start()
+    recs, _ = env.ctl_json("record", "www")
+    zone.set("\n".join(f'{r["owner"][: -len("example.test") - 1]} TXT "{r["value"]}"'
+                       for r in recs))
+    deadline = time.monotonic() + 30
+    while True:
+        # (knotd re-signs the new record: poll until it is served)
+        env.ctl("check", "--all")
+        st, _ = env.ctl_json("status")
+        names = {n["name"]: n for c in st["cert_list"] for n in c["names"]}
+        www, bad = names["www.example.test"], names["www.bogus.test"]
+        if (www["status"] == "VALID" and bad["status"] == "BOGUS") or \
+                time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert www["status"] == "VALID", www
+    assert www["dnssec"] == "secure"
+    # the daemon names it BOGUS (persistctl check --direct: DNS_ERROR + dnssec bogus)
+    assert bad["status"] == "BOGUS", bad
+    assert bad["dnssec"] == "bogus"
+    assert "unbound>" in (bad.get("reason") or ""), bad
