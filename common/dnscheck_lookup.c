@@ -539,17 +539,21 @@ static void lookup_on_ub_result(struct dc_lookup *l, struct dc_ctx *ctx, struct 
 	enum dnscheck_dnssec d = dnscheck_unbound_dnssec(res->secure, res->bogus);
 	enum dnscheck_error e = dnscheck_unbound_error(res->rcode, res->bogus, packet);
 
-	if (d == DNSCHECK_DNSSEC_BOGUS) {
-		lookup_note(l, ctx, DNSCHECK_ERR_BOGUS, res->why_bogus);
-		dnssec_merge(l, d);
-	}
+	bool bogus = d == DNSCHECK_DNSSEC_BOGUS;
+
 	/* NOERROR or NXDOMAIN (also bogus ones: what the data says is kept
 	 * next to the BOGUS error, as with getdns) is read from the packet;
-	 * anything else is libunbound's verdict after every forwarder. */
-	if (packet && (res->rcode == 0 || res->rcode == 3))
+	 * anything else is libunbound's verdict after every forwarder. The
+	 * reason carries unbound's why_bogus. */
+	if (packet && (res->rcode == 0 || res->rcode == 3)) {
+		if (bogus)
+			lookup_note(l, ctx, DNSCHECK_ERR_BOGUS, res->why_bogus);
 		lookup_on_reply(l, ctx, msg, (int)d);
-	else
-		lookup_retry(l, ctx, e, true, NULL);
+	} else {
+		if (bogus)
+			dnssec_merge(l, d);
+		lookup_retry(l, ctx, e, true, bogus ? res->why_bogus : NULL);
+	}
 	getdns_dict_destroy(msg);
 }
 
