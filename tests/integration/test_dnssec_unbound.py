@@ -206,3 +206,39 @@ def test_daemon_rechecks_through_libunbound(knot, testca_factory, persistd_env, 
     assert bad["status"] == "BOGUS", bad
     assert bad["dnssec"] == "bogus"
     assert "unbound>" in (bad.get("reason") or ""), bad
+
+
+FAULTS = ["servfail", "refused", "formerr", "wrong_question", "wrong_type", "garbage"]
+
+
+def test_faults_under_libunbound(persistctl_bin, baddns_factory, env):
+    """What test_dns_faults.py checks for getdns, as libunbound does it: it
+    retransmits and fails over between the forwarders itself, and whatever
+    the only server did wrong (an error rcode, a reply to another question,
+    garbage) is its SERVFAIL: DNS_ERROR, never NO_RECORD (the reason says
+    SERVFAIL, not which fault). With a second, good server it is VALID.
+    Truncation is retried over TCP, and a question echoed in upper case is
+    the same question."""
+    a = baddns_factory("127.0.0.1")
+    b = baddns_factory("127.0.0.2")
+    label = {m: m.replace("_", "-") for m in FAULTS + ["truncate", "upper_case"]}
+    recs = {f"_validation-persist.{n}.test": {"TXT": [REC]} for n in label.values()}
+    for s in (a, b):
+        s.zone("test", recs)
+    for m, n in label.items():
+        a.behave(f"_validation-persist.{n}.test", m)
+    names = [f"{label[m]}.test" for m in FAULTS]
+    p = run(persistctl_bin, a.resolver, *names, anchors=env.anchors)
+    for n in names:
+        r = p.results[n]
+        assert r["status"] == "DNS_ERROR", r
+        assert r["dns_error"] == "SERVFAIL", r
+        assert "unbound>" in r["reason"], r
+    assert p.returncode == 3
+    p = run(persistctl_bin, [a.resolver, b.resolver], *names, anchors=env.anchors)
+    for n in names:
+        assert p.results[n]["status"] == "VALID", p.results[n]
+        assert p.results[n]["dnssec"] == "insecure"
+    p = run(persistctl_bin, a.resolver, "truncate.test", "upper-case.test", anchors=env.anchors)
+    assert p.results["truncate.test"]["status"] == "VALID", p.results
+    assert p.results["upper-case.test"]["status"] == "VALID", p.results
