@@ -364,6 +364,10 @@ static int parse_args(int argc, char **argv, struct check_args *a, const char **
 		return usage_error("--account-uri URI is required");
 	if (a->critical_ms > a->warn_ms)
 		return usage_error("--critical must not be longer than --warn");
+	/* libunbound validates; with trust-ad nobody here does. */
+	if (a->unbound && a->trust_ad)
+		return usage_error("--dns-backend unbound validates here: it goes with --dnssec "
+				   "validate, not %s", a->trust_ad_remote ? "trust-ad-remote" : "trust-ad");
 	if (!have_now)
 		a->now = (int64_t)time(NULL);
 	for (int i = optind; i < argc; i++) {

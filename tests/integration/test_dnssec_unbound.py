@@ -149,6 +149,10 @@ def test_backend_option_is_checked(persistctl_bin, env):
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     assert p.returncode == 3
     assert "--dns-backend 'bind'" in p.stderr
+    p = subprocess.run(cmd[:-3] + ["--dns-backend", "unbound", "--dnssec", "trust-ad",
+                                   "www.signed.test"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 3
+    assert "--dns-backend unbound" in p.stderr and "trust-ad" in p.stderr, p.stderr
 
 
 def test_config_key_is_checked(persistd_bin, tmp_path):
