@@ -37,10 +37,13 @@ CC := gcc
 endif
 
 PKGS := libuv getdns yajl libsystemd inih libcurl libmicrohttpd libseccomp libpq
+# Debian's libunbound.pc requires libevent's .pc (libevent-dev), which nothing
+# else needs: asked on its own, with -lunbound when pkg-config cannot answer.
+UNBOUND_LIBS := $(shell pkg-config --libs libunbound 2>/dev/null || echo -lunbound)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MBEDTLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
-LIBS := $(PKG_LIBS) $(MBEDTLS_LIBS) -lm
+LIBS := $(PKG_LIBS) $(UNBOUND_LIBS) $(MBEDTLS_LIBS) -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \

@@ -327,6 +327,20 @@ int config_keys_daemon(struct config_key_ctx *ctx, const char *k, const char *v,
 		d->dnssec_line = ctx->line;
 		return 0;
 	}
+	if (streq(k, "dns_backend")) {
+		/* Who validates with dnssec = validate: getdns, or libunbound
+		 * (which keeps validated keys across lookups). */
+		if (streq(v, "getdns"))
+			d->dns_unbound = false;
+		else if (streq(v, "unbound"))
+			d->dns_unbound = true;
+		else {
+			ERR(ctx, "'dns_backend = %s': expected getdns or unbound", v);
+			return -EINVAL;
+		}
+		d->dns_backend_line = ctx->line;
+		return 0;
+	}
 	if (streq(k, "recheck_interval")) {
 		r = set_duration(ctx, k, v, &d->recheck_interval_ms);
 		if (r == 0 && d->recheck_interval_ms < 60 * MS_PER_SEC) {

@@ -64,6 +64,8 @@ struct config_daemon {
 	bool trust_ad;              /* dnssec = trust-ad[-remote]: the resolvers validate */
 	bool trust_ad_remote;       /* dnssec = trust-ad-remote: any resolver may say AD */
 	unsigned dnssec_line;       /* in files[0]; 0: the default (validate) */
+	bool dns_unbound;           /* dns_backend = unbound: libunbound validates */
+	unsigned dns_backend_line;  /* in files[0]; 0: the default (getdns) */
 };
 
 struct config_ca {

@@ -426,6 +426,13 @@ int config_finish(struct config *c, struct config_errors *errs)
 				  "127.0.0.0/8 or ::1, or dnssec = trust-ad-remote if the path to it "
 				  "is trusted",
 				  d->resolvers[i]);
+	/* libunbound validates; trust-ad means nobody here does. */
+	if (d->dns_unbound && d->trust_ad)
+		config_errors_add(errs, c->n_files ? c->files[0] : NULL, d->dns_backend_line,
+				  "'dns_backend = unbound' validates DNSSEC here, and 'dnssec = %s' "
+				  "takes the resolver's AD flag instead: expected dnssec = validate "
+				  "with dns_backend = unbound",
+				  d->trust_ad_remote ? "trust-ad-remote" : "trust-ad");
 	for (size_t i = 0; i < c->n_certs; i++) {
 		struct config_cert *cert = c->certs[i];
 		if (!cert->ca_name) {

@@ -35,7 +35,9 @@
  * chain is fetched and verified again: getdns caches nothing across
  * queries), or, with trust_ad, taken from the AD flag of a validating
  * resolver on this host (unbound, systemd-resolved, ...), whose cache of
- * validated keys makes a recheck cost one query per name.
+ * validated keys makes a recheck cost one query per name. With `unbound`,
+ * the TXT lookups are validated here by libunbound (common/dnscheck_unbound),
+ * which keeps validated keys across queries for their TTL.
  *
  * Errors: functions return -errno (-EINVAL bad option or name, -ENOENT
  * missing trust anchor file, -EPERM trust_ad with a resolver that is not a
@@ -108,6 +110,8 @@ struct dnscheck_options {
 	                                * (-EPERM otherwise), unless trust_ad_remote */
 	bool trust_ad_remote;          /* the operator trusts the path to remote
 	                                * resolvers (nothing authenticates the AD bit) */
+	bool unbound;                  /* validate with libunbound (its key cache) instead
+	                                * of getdns; only with validation on (not trust_ad) */
 	uint64_t timeout_ms;           /* per question, all attempts and resolvers
 	                                * included (see "Retries" above);
 	                                * 0: DNSCHECK_DEFAULT_TIMEOUT_MS */

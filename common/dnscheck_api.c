@@ -38,6 +38,7 @@
 #include "common/dnscheck_internal.h"
 #include "common/dnscheck_job.h"
 #include "common/dnscheck_lookup.h"
+#include "common/dnscheck_unbound.h"
 #include "common/limits.h"
 #include "common/list.h"
 #include "common/strutil.h"
@@ -109,10 +110,15 @@ int dnscheck_new(uv_loop_t *loop, const struct dnscheck_options *o, struct dnsch
 		}
 		getdns_dict_destroy(opt);
 	} else if (!o->no_dnssec) {
-		r = dnscheck_ctx_read_trust_anchors(o->trust_anchor_file ? o->trust_anchor_file :
-						    DNSCHECK_ROOT_ANCHOR, &anchors);
-		if (r < 0)
-			goto fail;
+		/* With libunbound validating, getdns only asks (CAA, NS,
+		 * addresses): it needs no anchors. */
+		if (!o->unbound) {
+			r = dnscheck_ctx_read_trust_anchors(o->trust_anchor_file ?
+							    o->trust_anchor_file :
+							    DNSCHECK_ROOT_ANCHOR, &anchors);
+			if (r < 0)
+				goto fail;
+		}
 		dc->ext_dnssec = getdns_dict_create();
 		if (!dc->ext_dnssec ||
 		    getdns_dict_set_int(dc->ext_dnssec, "dnssec_return_status", GETDNS_EXTENSION_TRUE) ||
@@ -134,6 +140,14 @@ int dnscheck_new(uv_loop_t *loop, const struct dnscheck_options *o, struct dnsch
 		}
 	getdns_list_destroy(anchors);
 	anchors = NULL;
+	if (dc->ext_dnssec && !dc->trust_ad && o->unbound) {
+		/* Last but one: it initialises a handle when it succeeds. */
+		r = dnscheck_unbound_new(dc, addrs, o->n_resolvers,
+					 o->trust_anchor_file ? o->trust_anchor_file :
+								DNSCHECK_ROOT_ANCHOR);
+		if (r < 0)
+			goto fail;
+	}
 
 	/* Last: a handle cannot be freed synchronously once initialised. */
 	(void)uv_idle_init(loop, &dc->dispatch);
@@ -278,6 +292,8 @@ void dnscheck_free(struct dnscheck *dc)
 	getdns_dict_destroy(dc->ext_dnssec);
 	dc->ext_dnssec = NULL;
 
+	/* No libunbound callback runs after this. */
+	dnscheck_unbound_free(dc);
 	dnscheck_lookup_drop_queries(dc);
 	struct list_link *n;
 	/* Every request still owed an answer gets one, CANCELLED: its owner may

@@ -8,6 +8,7 @@
  *   dnscheck_pure    pure helpers the pieces share (names, phrases, hash)
  *   dnscheck_rr      reading getdns' RR dicts
  *   dnscheck_ctx     one getdns context per server; teardown counting
+ *   dnscheck_unbound the libunbound backend of validating lookups
  *   dnscheck_lookup  one (name, type) resolution: attempts, retransmission,
  *                    the query window, reading the reply
  *   dnscheck_cache   memoised CAA, NS and address lookups, shared by jobs
@@ -59,6 +60,7 @@ struct dc_blob {
 };
 
 struct dc_lookup;
+struct dc_unbound;
 
 struct dc_waiter {
 	struct list_link link;          /* on the lookup's waiters */
@@ -160,6 +162,7 @@ struct dnscheck {
 	size_t n_auth;
 	getdns_dict *ext_dnssec;      /* owned; NULL with validation off */
 	bool trust_ad;                /* ext_dnssec only sets DO: read the AD flag */
+	struct dc_unbound *ub;        /* owned: validating lookups go to libunbound */
 	uint64_t timeout_ms;
 	unsigned max_inflight;
 	uint16_t auth_port;

@@ -14,6 +14,7 @@
 
 #include "common/dnscheck_pure.h"
 #include "common/dnscheck_rr.h"
+#include "common/dnscheck_unbound.h"
 #include "common/strutil.h"
 
 #define WHY_MAX_BYTES 240 /* what each resolver did, for the error reason */
@@ -27,6 +28,8 @@ struct dc_query {
 	struct dc_ctx *ctx;           /* borrowed */
 	uv_timer_t timer;             /* timer.data == this; initialised when sent */
 	getdns_transaction_t tid;
+	int ub_id;                    /* through libunbound (ub): its async id */
+	bool ub;
 	unsigned refs;                /* getdns' callback to come, the timer open */
 	bool timer_open;
 	bool answered;                /* getdns called back */
@@ -69,6 +72,13 @@ struct dc_lookup *dnscheck_lookup_new(struct dnscheck *dc, struct dc_ctx *auth,
 	return l;
 }
 
+/* A validating lookup of the resolvers, with the libunbound backend on:
+ * one attempt per question (libunbound retransmits and fails over). */
+static bool lookup_via_ub(const struct dc_lookup *l)
+{
+	return l->dc->ub && l->dnssec && !l->auth;
+}
+
 /* Queues the next attempt at l's current question. A retry goes to the
  * head of the queue: its budget is already running. */
 static int lookup_query(struct dc_lookup *l, bool retry)
@@ -79,7 +89,7 @@ static int lookup_query(struct dc_lookup *l, bool retry)
 	if (!q)
 		return -ENOMEM;
 	q->l = l;
-	q->ctx = l->auth ? l->auth : dc->res[l->res];
+	q->ctx = l->auth ? l->auth : lookup_via_ub(l) ? dnscheck_unbound_ctx(dc) : dc->res[l->res];
 	if (retry)
 		list_add_tail(dc->waiting.next, &q->link);
 	else
@@ -153,7 +163,7 @@ static void lookup_retry(struct dc_lookup *l, const struct dc_ctx *ctx, enum dns
 			 bool final, const char *detail)
 {
 	struct dnscheck *dc = l->dc;
-	unsigned n = l->auth ? 1 : (unsigned)dc->n_res;
+	unsigned n = l->auth || lookup_via_ub(l) ? 1 : (unsigned)dc->n_res;
 
 	lookup_note(l, ctx, e, detail);
 	if (final) {
@@ -171,6 +181,9 @@ static void lookup_retry(struct dc_lookup *l, const struct dc_ctx *ctx, enum dns
 	if (lookup_query(l, true) < 0)
 		lookup_fail(l, DNSCHECK_ERR_INTERNAL);
 }
+
+static void lookup_on_reply(struct dc_lookup *l, struct dc_ctx *ctx, getdns_dict *reply,
+			    int given);
 
 static void dnssec_merge(struct dc_lookup *l, enum dnscheck_dnssec d)
 {
@@ -215,12 +228,9 @@ static int chain_push(struct dc_lookup *l, const char *name)
 static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
 			       getdns_callback_type_t type, getdns_dict *resp)
 {
-	struct dnscheck_reply info = { .require_aa = ctx->require_aa };
 	getdns_dict *reply = NULL;
 	getdns_list *list;
-	uint32_t v;
 	size_t n = 0;
-	char owner[DNSCHECK_NAME_BUF], target[DNSCHECK_NAME_BUF];
 
 	if (type == GETDNS_CALLBACK_ERROR) {
 		/* getdns gave up on the server (e.g. it closed the TCP
@@ -239,7 +249,18 @@ static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
 		lookup_retry(l, ctx, DNSCHECK_ERR_TIMEOUT, false, NULL);
 		return;
 	}
-	info.answered = true;
+	lookup_on_reply(l, ctx, reply, -1);
+}
+
+/* Reads one reply (a getdns reply dict, or libunbound's answer packet
+ * made one) into l. given: the DNSSEC status libunbound found; -1: read
+ * it from the reply (getdns' dnssec_status, or the AD flag). */
+static void lookup_on_reply(struct dc_lookup *l, struct dc_ctx *ctx, getdns_dict *reply,
+			    int given)
+{
+	struct dnscheck_reply info = { .require_aa = ctx->require_aa, .answered = true };
+	uint32_t v;
+	char owner[DNSCHECK_NAME_BUF], target[DNSCHECK_NAME_BUF];
 
 	/* Before anything of the reply is used: is it a readable reply to
 	 * this question? getdns matches only the id. A reply to another
@@ -281,7 +302,10 @@ static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
 		lookup_retry(l, ctx, e, true, NULL);
 		return;
 	}
-	if (l->dnssec && l->dc->trust_ad) {
+	if (given >= 0) {
+		dnssec_merge(l, (enum dnscheck_dnssec)given);
+		info.bogus = given == DNSCHECK_DNSSEC_BOGUS;
+	} else if (l->dnssec && l->dc->trust_ad) {
 		/* A validating resolver answers bogus data with SERVFAIL
 		 * (handled above): what it does answer is secure or not. */
 		v = 0;
@@ -406,6 +430,7 @@ static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
 
 static void on_query_answer(getdns_context *g, getdns_callback_type_t type, getdns_dict *resp,
 			    void *userarg, getdns_transaction_t tid);
+static void on_ub_answer(void *arg, int err, struct ub_result *res);
 
 static void query_unref(struct dc_query *q)
 {
@@ -451,6 +476,10 @@ void dnscheck_lookup_pump(struct dnscheck *dc)
 								    : DNSCHECK_ERR_TIMEOUT);
 			continue;
 		}
+		q->ub = lookup_via_ub(l);
+		if (q->ub)
+			/* One attempt: libunbound retransmits within it. */
+			ms = l->deadline_ms > now ? l->deadline_ms - now : ms;
 		l->attempts++;
 		/* Alive until getdns called back and the timer closed. */
 		q->refs = 2;
@@ -464,9 +493,14 @@ void dnscheck_lookup_pump(struct dnscheck *dc)
 			dc->stats.peak_inflight = dc->n_inflight;
 		/* The callback may run before this returns; the timer's
 		 * reference keeps q readable until the loop closes it. */
-		getdns_return_t r = getdns_general(q->ctx->g, l->cur, l->qtype, ext, q, &q->tid,
-						   on_query_answer);
-		if (r != GETDNS_RETURN_GOOD) {
+		bool sent;
+		if (q->ub)
+			sent = dnscheck_unbound_resolve(dc, l->cur, l->qtype, q, on_ub_answer,
+							&q->ub_id) == 0;
+		else
+			sent = getdns_general(q->ctx->g, l->cur, l->qtype, ext, q, &q->tid,
+					      on_query_answer) == GETDNS_RETURN_GOOD;
+		if (!sent) {
 			list_del(&q->link);
 			dc->n_inflight--;
 			query_close_timer(q);
@@ -478,6 +512,70 @@ void dnscheck_lookup_pump(struct dnscheck *dc)
 			(void)uv_timer_start(&q->timer, on_attempt_timeout, ms, 0);
 	}
 	dc->pumping = false;
+}
+
+/* The attempt is over (answered, or cancelled for good): out of the
+ * window; q is freed once its timer has closed. */
+static void query_settle(struct dc_query *q)
+{
+	struct dnscheck *dc = q->ctx->dc;
+
+	assert(dc->n_inflight > 0);
+	dc->n_inflight--;
+	list_del(&q->link);
+	q->answered = true;
+	query_close_timer(q);
+	query_unref(q);
+}
+
+/* libunbound's result, made a getdns reply dict so that the RRs, the CNAME
+ * chain and the authority section are read as for getdns. */
+static void lookup_on_ub_result(struct dc_lookup *l, struct dc_ctx *ctx, struct ub_result *res)
+{
+	getdns_dict *msg = NULL;
+	bool packet = res->answer_packet && res->answer_len > 0 &&
+		      getdns_wire2msg_dict(res->answer_packet, (size_t)res->answer_len, &msg) ==
+			      GETDNS_RETURN_GOOD;
+	enum dnscheck_dnssec d = dnscheck_unbound_dnssec(res->secure, res->bogus);
+	enum dnscheck_error e = dnscheck_unbound_error(res->rcode, res->bogus, packet);
+
+	bool bogus = d == DNSCHECK_DNSSEC_BOGUS;
+
+	/* NOERROR or NXDOMAIN (also bogus ones: what the data says is kept
+	 * next to the BOGUS error, as with getdns) is read from the packet;
+	 * anything else is libunbound's verdict after every forwarder. The
+	 * reason carries unbound's why_bogus. */
+	if (packet && (res->rcode == 0 || res->rcode == 3)) {
+		if (bogus)
+			lookup_note(l, ctx, DNSCHECK_ERR_BOGUS, res->why_bogus);
+		lookup_on_reply(l, ctx, msg, (int)d);
+	} else {
+		if (bogus)
+			dnssec_merge(l, d);
+		lookup_retry(l, ctx, e, true, bogus ? res->why_bogus : NULL);
+	}
+	getdns_dict_destroy(msg);
+}
+
+/* libunbound's callback (from ub_process() on the loop): once per query
+ * not cancelled. */
+static void on_ub_answer(void *arg, int err, struct ub_result *res)
+{
+	struct dc_query *q = arg;
+	struct dc_ctx *ctx = q->ctx;
+	struct dnscheck *dc = ctx->dc;
+	struct dc_lookup *l = q->l;
+
+	dnscheck_unbound_release(dc);
+	query_settle(q);
+	if (!dc->freeing) {
+		if (err)
+			lookup_retry(l, ctx, DNSCHECK_ERR_NETWORK, true, ub_strerror(err));
+		else
+			lookup_on_ub_result(l, ctx, res);
+	}
+	ub_resolve_free(res);
+	dnscheck_lookup_pump(dc);
 }
 
 /* getdns' callback: exactly once per query it accepted, with CANCEL when
@@ -493,12 +591,7 @@ static void on_query_answer(getdns_context *g, getdns_callback_type_t type, getd
 
 	(void)g;
 	(void)tid;
-	assert(dc->n_inflight > 0);
-	dc->n_inflight--;
-	list_del(&q->link);
-	q->answered = true;
-	query_close_timer(q);
-	query_unref(q);
+	query_settle(q);
 	/* While freeing, the lookup may be gone already: touch nothing. */
 	if (dc->freeing || (type == GETDNS_CALLBACK_CANCEL && !timed_out)) {
 		getdns_dict_destroy(resp);
@@ -522,6 +615,15 @@ static void on_attempt_timeout(uv_timer_t *t)
 	struct dnscheck *dc = q->ctx->dc;
 
 	q->timed_out = true;
+	if (q->ub) {
+		/* No callback comes after ub_cancel(): the timeout is the answer. */
+		dnscheck_unbound_cancel(dc, q->ub_id);
+		dnscheck_unbound_release(dc);
+		query_settle(q);
+		lookup_retry(q->l, q->ctx, DNSCHECK_ERR_TIMEOUT, false, NULL);
+		dnscheck_lookup_pump(dc);
+		return;
+	}
 	dc->cancelling = true;
 	getdns_return_t r = getdns_cancel_callback(q->ctx->g, q->tid);
 	dc->cancelling = false;

@@ -10,7 +10,10 @@
  * closed. getdns never retransmits and never fails over on an error rcode:
  * an attempt that times out is cancelled and asked again, a server that
  * cannot answer is not asked that question again (see "Retries" in
- * common/dnscheck.h).
+ * common/dnscheck.h). With dc->ub (common/dnscheck_unbound), a validating
+ * lookup of the resolvers is asked of libunbound instead: one attempt per
+ * question with the whole budget (libunbound retransmits and fails over),
+ * its answer packet read like a getdns reply.
  *
  * Promises: a started lookup ends exactly once, by a call of l->done from
  * the loop (never from inside dnscheck_lookup_start()), with l->error,

@@ -75,14 +75,17 @@ static void on_txt_done(struct dc_lookup *l)
 	const char *asked = l->cur;
 	if (res->error == DNSCHECK_ERR_BOGUS) {
 		struct record_verdict u;
+		/* l->why: the validator's own reason (libunbound's why_bogus). */
 		if (dnscheck_txt_evaluate(j, res->rrs, res->n_rrs, &u) == 0) {
 			res->unvalidated = u;
 			str_printf(res->error_reason, sizeof(res->error_reason),
-				   "DNSSEC validation of %s TXT failed (bogus); unvalidated, the data says %s",
-				   asked, record_status_to_string(u.status));
+				   "DNSSEC validation of %s TXT failed (bogus); unvalidated, the data says %s%s%s",
+				   asked, record_status_to_string(u.status), l->why ? "; " : "",
+				   l->why ? l->why : "");
 		} else
 			str_printf(res->error_reason, sizeof(res->error_reason),
-				   "DNSSEC validation of %s TXT failed (bogus)", asked);
+				   "DNSSEC validation of %s TXT failed (bogus)%s%s", asked,
+				   l->why ? "; " : "", l->why ? l->why : "");
 	} else if (res->error != DNSCHECK_OK) {
 		str_printf(res->error_reason, sizeof(res->error_reason),
 			   "lookup of %s TXT failed: %s%s%s%s", asked,

@@ -49,6 +49,8 @@ static const char check_help[] =
 	"                           trust anchor; trust-ad: the resolvers validate and\n"
 	"                           their AD flag says \"secure\" (loopback resolvers\n"
 	"                           only); trust-ad-remote: the same, any resolver\n"
+	"  --dns-backend NAME       who validates with --dnssec validate: getdns\n"
+	"                           (default) or unbound (libunbound, with a key cache)\n"
 	"  --authoritative          also ask every authoritative server of the zone\n"
 	"  --auth-port PORT         port of the authoritative servers (default 53)\n"
 	"  --no-caa                 skip the CAA pre-flight\n"
@@ -177,6 +179,7 @@ static int parse_args(int argc, char **argv, struct check_args *a, const char **
 		OPT_MAX_INFLIGHT,
 		OPT_THREADS,
 		OPT_DNSSEC,
+		OPT_DNS_BACKEND,
 	};
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -199,6 +202,7 @@ static int parse_args(int argc, char **argv, struct check_args *a, const char **
 		{ "max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "dnssec", required_argument, NULL, OPT_DNSSEC },
+		{ "dns-backend", required_argument, NULL, OPT_DNS_BACKEND },
 		{}
 	};
 	bool direct = false, have_now = false;
@@ -266,6 +270,15 @@ static int parse_args(int argc, char **argv, struct check_args *a, const char **
 			else
 				return usage_error("--dnssec '%s': expected validate, trust-ad or "
 						   "trust-ad-remote", optarg);
+			break;
+		case OPT_DNS_BACKEND:
+			if (streq(optarg, "getdns"))
+				a->unbound = false;
+			else if (streq(optarg, "unbound"))
+				a->unbound = true;
+			else
+				return usage_error("--dns-backend '%s': expected getdns or unbound",
+						   optarg);
 			break;
 		case OPT_AUTHORITATIVE:
 			a->authoritative = true;
@@ -351,6 +364,10 @@ static int parse_args(int argc, char **argv, struct check_args *a, const char **
 		return usage_error("--account-uri URI is required");
 	if (a->critical_ms > a->warn_ms)
 		return usage_error("--critical must not be longer than --warn");
+	/* libunbound validates; with trust-ad nobody here does. */
+	if (a->unbound && a->trust_ad)
+		return usage_error("--dns-backend unbound validates here: it goes with --dnssec "
+				   "validate, not %s", a->trust_ad_remote ? "trust-ad-remote" : "trust-ad");
 	if (!have_now)
 		a->now = (int64_t)time(NULL);
 	for (int i = optind; i < argc; i++) {

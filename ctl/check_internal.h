@@ -28,6 +28,7 @@ struct check_args {
 	size_t n_resolvers;
 	const char *trust_anchor;
 	bool trust_ad, trust_ad_remote;   /* --dnssec trust-ad[-remote] */
+	bool unbound;                     /* --dns-backend unbound */
 	bool authoritative;
 	uint16_t auth_port;
 	bool caa;

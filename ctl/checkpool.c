@@ -266,6 +266,7 @@ int checkpool_run(const struct check_args *a, const char *const *names, size_t n
 		.no_dnssec = a->trust_anchor && streq(a->trust_anchor, "none"),
 		.trust_ad = a->trust_ad,
 		.trust_ad_remote = a->trust_ad_remote,
+		.unbound = a->unbound,
 		.timeout_ms = a->timeout_ms,
 		.auth_port = a->auth_port,
 	};

@@ -282,6 +282,7 @@ static int daemon_setup(struct daemon *d, const char *lock_mode)
 		.no_dnssec = !dc->trust_anchor,
 		.trust_ad = dc->trust_ad,
 		.trust_ad_remote = dc->trust_ad_remote,
+		.unbound = dc->dns_unbound,
 		.timeout_ms = dc->dns_timeout_ms,
 		.max_inflight = dc->dns_max_inflight,
 	};

@@ -92,7 +92,7 @@ static bool same_strv(char *const *a, size_t na, char *const *b, size_t nb)
 static bool dns_settings_changed(const struct config_daemon *a, const struct config_daemon *b)
 {
 	return !streq_ptr(a->trust_anchor, b->trust_anchor) || a->trust_ad != b->trust_ad ||
-	       a->trust_ad_remote != b->trust_ad_remote ||
+	       a->trust_ad_remote != b->trust_ad_remote || a->dns_unbound != b->dns_unbound ||
 	       !same_strv(a->resolvers, a->n_resolvers, b->resolvers, b->n_resolvers) ||
 	       a->dns_timeout_ms != b->dns_timeout_ms || a->dns_max_inflight != b->dns_max_inflight;
 }
@@ -358,6 +358,7 @@ int daemon_reload(struct daemon *d, char **ret_message)
 			.no_dnssec = !b->trust_anchor,
 			.trust_ad = b->trust_ad,
 			.trust_ad_remote = b->trust_ad_remote,
+			.unbound = b->dns_unbound,
 			.timeout_ms = b->dns_timeout_ms,
 			.max_inflight = b->dns_max_inflight,
 		};
