@@ -229,6 +229,8 @@ static void state_cert_clear(struct state_cert *c)
 	free(c->order_url);
 	free(c->order_replaces);
 	free(c->records_hint);
+	free(c->revoked_serial);
+	free(c->revoked_reason);
 	free(c->level_reason);
 	free(c->order_times);
 	*c = (struct state_cert){ .name = name, .dirty = dirty };
@@ -238,21 +240,8 @@ static void state_cert_free(struct state_cert *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n_names; i++)
-		name_done(&c->names[i]);
-	free(c->names);
+	state_cert_clear(c);
 	free(c->name);
-	free(c->serial);
-	free(c->ari_cert_id);
-	free(c->issuer_cn);
-	free(c->last_error);
-	free(c->order_url);
-	free(c->order_replaces);
-	free(c->records_hint);
-	free(c->revoked_serial);
-	free(c->revoked_reason);
-	free(c->level_reason);
-	free(c->order_times);
 	free(c);
 }
 
