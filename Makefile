@@ -166,7 +166,7 @@ replay: $(REPLAY_BIN)
 		$$b tests/fuzz/$$p.in tests/fuzz/$$p.repro; done
 
 integration: all $(DRIVER_BIN)
-	PERSISTD_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -rs -p no:cacheprovider tests/integration \
+	PERSISTD_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -rs -p no:cacheprovider --durations=12 tests/integration \
 		$(PYTEST_ARGS)
 
 demo: deps
