@@ -525,6 +525,20 @@ static int join_line(const struct part *parts, size_t n, char **ret, size_t *ret
 	return 0;
 }
 
+static int result_line(const char *id_json, const char *result_json, size_t result_len,
+		       bool flatten, char **ret, size_t *retlen)
+{
+	const char *id = id_json ? id_json : "null";
+	const struct part parts[] = {
+		{ "{\"jsonrpc\":\"2.0\",\"id\":", 22, false },
+		{ id, strlen(id), true },
+		{ ",\"result\":", 10, false },
+		{ result_json, result_len, flatten },
+		{ "}", 1, false },
+	};
+	return join_line(parts, ELEMENTSOF(parts), ret, retlen);
+}
+
 int jrpc_result(const char *id_json, const char *result_json, size_t result_len, char **ret,
 		size_t *retlen)
 {
@@ -536,15 +550,20 @@ int jrpc_result(const char *id_json, const char *result_json, size_t result_len,
 	r = validate_json(result_json, result_len);
 	if (r < 0)
 		return r;
-	const char *id = id_json ? id_json : "null";
-	const struct part parts[] = {
-		{ "{\"jsonrpc\":\"2.0\",\"id\":", 22, false },
-		{ id, strlen(id), true },
-		{ ",\"result\":", 10, false },
-		{ result_json, result_len, true },
-		{ "}", 1, false },
-	};
-	return join_line(parts, ELEMENTSOF(parts), ret, retlen);
+	return result_line(id_json, result_json, result_len, true, ret, retlen);
+}
+
+int jrpc_result_trusted(const char *id_json, const char *result_json, size_t result_len,
+			char **ret, size_t *retlen)
+{
+	int r;
+
+	r = validate_id(id_json);
+	if (r < 0)
+		return r;
+	if (result_len == 0)
+		return -EINVAL;
+	return result_line(id_json, result_json, result_len, false, ret, retlen);
 }
 
 int jrpc_error(const char *id_json, int code, const char *message, const char *data_json,

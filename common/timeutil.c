@@ -279,8 +279,22 @@ void time_format_iso(int64_t t, char *buf, size_t size)
 	int64_t y;
 	unsigned m, d;
 	time_civil_from_days(days, &y, &m, &d);
-	snprintf(buf, size, "%04" PRId64 "-%02u-%02uT%02u:%02u:%02uZ", y, m, d,
-		 (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+	/* By hand, not snprintf: a status of 10,000 certs formats 60,000 of these. */
+	const unsigned v[6] = { (unsigned)y, m, d, (unsigned)(rem / 3600),
+				(unsigned)(rem / 60 % 60), (unsigned)(rem % 60) };
+	char out[21] = "0000-00-00T00:00:00Z";
+	unsigned year = v[0];
+	for (int i = 3; i >= 0; i--, year /= 10)
+		out[i] = (char)('0' + year % 10);
+	for (int i = 1; i < 6; i++) {
+		out[2 + 3 * i] = (char)('0' + v[i] / 10);
+		out[3 + 3 * i] = (char)('0' + v[i] % 10);
+	}
+	if (size == 0)
+		return;
+	size_t n = MIN(size - 1, sizeof(out) - 1); /* truncated as snprintf would */
+	memcpy(buf, out, n);
+	buf[n] = '\0';
 }
 
 static int64_t sub_sat(int64_t a, int64_t b)

@@ -11,6 +11,7 @@
 #include "common/timeutil.h"
 #include "ctl/certshow.h"
 #include "ctl/dryrun.h"
+#include "ctl/jsonpass.h"
 #include "ctl/nagios.h"
 #include "ctl/output.h"
 #include "ctl/remote.h"
@@ -165,9 +166,17 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 	_cleanup_free_ char *params = NULL;
 	if (statusargs_params(&sa, opt.json, &params) < 0)
 		return EXIT_FAIL;
-	int r = remotecall_call(&opt, "status", params, REMOTECALL_TIMEOUT_MS, &v, NULL);
+	/* --json prints the reply as it came, pretty: no tree of a 10 MB status. */
+	struct jsonpass pass = { 0 };
+	int r = remotecall_call_pass(&opt, "status", params, REMOTECALL_TIMEOUT_MS,
+				     opt.json ? &pass : NULL, &v, NULL);
 	if (r)
 		return r;
+	if (pass.text) {
+		fwrite(pass.text, 1, pass.len, stdout);
+		jsonpass_done(&pass);
+		return level_exit_code(output_daemon_level(pass.level[0] ? pass.level : NULL));
+	}
 	enum level worst = output_daemon_level(json_get_string(v, "level"));
 	if (opt.json) {
 		remotecall_print_json(v);

@@ -66,6 +66,13 @@ static const char *call_failure(int r)
 int remotecall_call(const struct remote_options *o, const char *method, const char *params,
 		    uint64_t timeout_ms, yajl_val *ret, struct rpc_error *ret_err)
 {
+	return remotecall_call_pass(o, method, params, timeout_ms, NULL, ret, ret_err);
+}
+
+int remotecall_call_pass(const struct remote_options *o, const char *method, const char *params,
+			 uint64_t timeout_ms, struct jsonpass *ret_pass, yajl_val *ret,
+			 struct rpc_error *ret_err)
+{
 	_cleanup_(rpc_closep) struct rpc_client *c = NULL;
 	struct rpc_error err = { 0 };
 	int r;
@@ -73,7 +80,7 @@ int remotecall_call(const struct remote_options *o, const char *method, const ch
 	if (remotecall_connect(o, REMOTECALL_TIMEOUT_MS, &c) < 0)
 		return EXIT_UNREACHABLE;
 	rpc_set_timeout(c, timeout_ms);
-	r = rpc_call(c, method, params, ret, &err);
+	r = rpc_call_pass(c, method, params, ret_pass, ret, &err);
 	if (r < 0) {
 		remotecall_error(o, EXIT_UNREACHABLE, 0, "%s: %s; cannot tell", method,
 				 call_failure(r));

@@ -40,6 +40,12 @@ int remotecall_connect(const struct remote_options *o, uint64_t timeout_ms,
  * else printed; a refusal for load is always printed and is 3. */
 int remotecall_call(const struct remote_options *o, const char *method, const char *params,
 		    uint64_t timeout_ms, yajl_val *ret, struct rpc_error *ret_err);
+/* As remotecall_call(); a plain success reply may be taken by ret_pass
+ * instead (rpc_call_pass()): then 0 with ret_pass->text set, *ret untouched. */
+struct jsonpass;
+int remotecall_call_pass(const struct remote_options *o, const char *method, const char *params,
+			 uint64_t timeout_ms, struct jsonpass *ret_pass, yajl_val *ret,
+			 struct rpc_error *ret_err);
 
 /* Prints v as indented JSON and a newline: 0, or 1 out of memory. */
 int remotecall_print_json(yajl_val v);

@@ -12,6 +12,7 @@
 
 #include "common/jrpc.h"
 #include "common/limits.h"
+#include "ctl/jsonpass.h"
 #include "ctl/rpc.h"
 
 #define RPC_CONNECT_RETRY_MS 10 /* the daemon's accept backlog is full: retry */
@@ -146,8 +147,21 @@ static int wait_fd(struct rpc_client *c, short events, uint64_t deadline, bool e
 }
 
 /* Reads until one message is complete. 1 and *ret, or -errno. */
+static int read_message_pass(struct rpc_client *c, uint64_t deadline, bool eintr,
+			     const char *pass_id, struct jsonpass *pass, struct jrpc_message **ret,
+			     size_t *retlen);
+
 static int read_message(struct rpc_client *c, uint64_t deadline, bool eintr,
 			struct jrpc_message **ret, size_t *retlen)
+{
+	return read_message_pass(c, deadline, eintr, NULL, NULL, ret, retlen);
+}
+
+/* As read_message(); with pass, a plain result for pass_id is first offered
+ * to jsonpass_result(): 2 when it took the line (*ret untouched). */
+static int read_message_pass(struct rpc_client *c, uint64_t deadline, bool eintr,
+			     const char *pass_id, struct jsonpass *pass, struct jrpc_message **ret,
+			     size_t *retlen)
 {
 	const char *line;
 	size_t len;
@@ -161,6 +175,13 @@ static int read_message(struct rpc_client *c, uint64_t deadline, bool eintr,
 		if (r > 0) {
 			if (jrpc_line_is_blank(line, len))
 				continue;
+			if (pass) {
+				r = jsonpass_result(line, len, pass_id, pass);
+				if (r < 0)
+					return client_fail(c, r);
+				if (r > 0)
+					return 2;
+			}
 			r = jrpc_parse_message(line, len, CTL_MAX_RESPONSE_BYTES, ret);
 			if (r < 0)
 				return client_fail(c, r == -ENOMEM ? r : -EPROTO);
@@ -255,6 +276,12 @@ static bool is_stale_reply(const struct rpc_client *c, const char *id_json)
 int rpc_call(struct rpc_client *c, const char *method, const char *params_json,
 	     yajl_val *ret_result, struct rpc_error *ret_err)
 {
+	return rpc_call_pass(c, method, params_json, NULL, ret_result, ret_err);
+}
+
+int rpc_call_pass(struct rpc_client *c, const char *method, const char *params_json,
+		  struct jsonpass *ret_pass, yajl_val *ret_result, struct rpc_error *ret_err)
+{
 	uint64_t deadline = deadline_after(c->timeout_ms);
 	_cleanup_free_ char *line = NULL;
 	char id[32];
@@ -275,9 +302,11 @@ int rpc_call(struct rpc_client *c, const char *method, const char *params_json,
 	for (;;) {
 		_cleanup_(jrpc_message_freep) struct jrpc_message *m = NULL;
 
-		r = read_message(c, deadline, false, &m, &len);
+		r = read_message_pass(c, deadline, false, id, ret_pass, &m, &len);
 		if (r < 0)
 			return sent || r == -ETIMEDOUT ? r : client_fail(c, -ECONNRESET);
+		if (r == 2)
+			return 0;
 		if (m->kind == JRPC_MESSAGE_NOTIFICATION) {
 			r = queue_note(c, TAKE_PTR(m), len);
 			if (r < 0)

@@ -302,7 +302,8 @@ static bool call_wants_answer(const struct control_call *call)
 	return call->conn && !call->conn->closing && call->req->id_json;
 }
 
-void control_call_reply(struct control_call *call, const char *result_json, size_t len)
+static void call_reply(struct control_call *call, const char *result_json, size_t len,
+		       bool trusted)
 {
 	char *line;
 	size_t n;
@@ -311,7 +312,8 @@ void control_call_reply(struct control_call *call, const char *result_json, size
 	if (call_wants_answer(call)) {
 		struct conn *c = call->conn;
 
-		r = jrpc_result(call->req->id_json, result_json, len, &line, &n);
+		r = trusted ? jrpc_result_trusted(call->req->id_json, result_json, len, &line, &n)
+			    : jrpc_result(call->req->id_json, result_json, len, &line, &n);
 		if (r >= 0) {
 			conn_send_consume(c, line, n);
 		} else {
@@ -323,6 +325,16 @@ void control_call_reply(struct control_call *call, const char *result_json, size
 		}
 	}
 	call_release(call);
+}
+
+void control_call_reply(struct control_call *call, const char *result_json, size_t len)
+{
+	call_reply(call, result_json, len, false);
+}
+
+void control_call_reply_trusted(struct control_call *call, const char *result_json, size_t len)
+{
+	call_reply(call, result_json, len, true);
 }
 
 void control_call_error(struct control_call *call, int code, const char *message,

@@ -132,6 +132,9 @@ int control_notify(struct control *c, const char *method, const char *params_jso
  * client gets JRPC_INTERNAL_ERROR. A no-op apart from freeing the call when
  * the connection is gone or the request was a notification. */
 void control_call_reply(struct control_call *call, const char *result_json, size_t len);
+/* As control_call_reply() for a result a json_writer produced (compact and
+ * valid by construction): not parsed again (see jrpc_result_trusted()). */
+void control_call_reply_trusted(struct control_call *call, const char *result_json, size_t len);
 /* Answers with an error and consumes the call. message is plain text;
  * data_json is one JSON value or NULL. */
 void control_call_error(struct control_call *call, int code, const char *message,

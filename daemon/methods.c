@@ -31,7 +31,7 @@ static void reply_writer(struct control_call *call, struct json_writer *w)
 		control_call_error(call, JRPC_INTERNAL_ERROR, "building the reply failed", NULL);
 		return;
 	}
-	control_call_reply(call, out, len);
+	control_call_reply_trusted(call, out, len);
 	/* A status of ten thousand certs is megabytes of JSON built and freed:
 	 * give the pages back instead of keeping them as RSS. */
 	if (len > 1024 * 1024)

@@ -29,7 +29,13 @@ void statusdoc_kv_time(struct json_writer *w, const char *key, int64_t t)
 	json_int(w, t);
 	time_format_iso(t, iso, sizeof(iso));
 	char k2[64];
-	str_printf(k2, sizeof(k2), "%s_iso", key);
+	size_t n = strlen(key);
+	if (n + sizeof("_iso") > sizeof(k2)) {
+		str_printf(k2, sizeof(k2), "%s_iso", key); /* truncated, as before */
+	} else {
+		memcpy(k2, key, n);
+		memcpy(k2 + n, "_iso", sizeof("_iso"));
+	}
 	json_kv_string(w, k2, iso);
 }
 

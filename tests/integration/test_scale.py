@@ -158,6 +158,20 @@ def test_full_reply_read_and_parsed(big):
     assert [c["name"] for c in r["cert_list"][:3]] == ["c00000", "c00001", "c00002"]
 
 
+def test_persistctl_json_full_status(big):
+    """`persistctl --json status` of all 10,000 certs (printed without a parse
+    tree, ctl/jsonpass): one whole document, the same certs and members as
+    the daemon's reply, pretty-printed, exit 2 for the one ERROR cert."""
+    raw = call(big, "status")["result"]
+    p = big.ctl("--json", "status", check=2, timeout=120)
+    out = json.loads(p.stdout)
+    assert out["level"] == "ERROR" and out["certs"] == N
+    assert [c["name"] for c in out["cert_list"]] == [c["name"] for c in raw["cert_list"]]
+    assert out["cert_list"][7] == raw["cert_list"][7]
+    assert set(out) == set(raw)
+    assert p.stdout.startswith('{\n  "version": ') and p.stdout.endswith("}\n")
+
+
 def test_slow_reader_does_not_block_others(big):
     """One client asks for the full 10,000-cert status and does not read;
     another is answered meanwhile; then the first reads its reply slowly, in

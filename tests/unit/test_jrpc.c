@@ -278,6 +278,14 @@ static void test_builders(void **state)
 	assert_int_equal(jrpc_result("true", "1", 1, &line, &len), -EINVAL);
 	assert_int_equal(jrpc_result("1}", "1", 1, &line, &len), -EINVAL);
 
+	/* A writer's own result: copied as it is, the id still checked. */
+	assert_int_equal(jrpc_result_trusted("7", "{\"a\":[1,2]}", 11, &line, &len), 0);
+	assert_string_equal(line, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"a\":[1,2]}}\n");
+	assert_int_equal(len, strlen(line));
+	free(line);
+	assert_int_equal(jrpc_result_trusted("1}", "1", 1, &line, &len), -EINVAL);
+	assert_int_equal(jrpc_result_trusted("1", "", 0, &line, &len), -EINVAL);
+
 	assert_int_equal(jrpc_error("\"i\"", JRPC_NOT_FOUND, "no cert 'a\"b'\n", "{\"k\":[1]}",
 				    &line, &len), 0);
 	assert_string_equal(line, "{\"jsonrpc\":\"2.0\",\"id\":\"i\",\"error\":{\"code\":-32004,"

@@ -93,6 +93,18 @@ static void test_writer(void **state)
 	assert_int_equal(json_writer_finish(w, &out, &len), 0);
 	assert_string_equal(out, "1");
 
+	/* json_int formats by hand: the extremes and zero as sprintf would. */
+	json_writer_reset(w);
+	json_begin_array(w);
+	json_int(w, INT64_MIN);
+	json_int(w, INT64_MAX);
+	json_int(w, 0);
+	json_int(w, -1);
+	json_int(w, 1000000007);
+	json_end_array(w);
+	assert_int_equal(json_writer_finish(w, &out, &len), 0);
+	assert_string_equal(out, "[-9223372036854775808,9223372036854775807,0,-1,1000000007]");
+
 	assert_int_equal(json_object_1("name", "w\"x", &one), 0);
 	assert_string_equal(one, "{\"name\":\"w\\\"x\"}");
 	free(one);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <time.h>
 
 #include "common/macro.h"
 #include "common/timeutil.h"
@@ -88,6 +89,23 @@ static void test_dates(void **state)
 	assert_string_equal(buf, "@9223372036854775807");
 	time_format_iso(253402300799, buf, sizeof(buf));
 	assert_string_equal(buf, "9999-12-31T23:59:59Z");
+	time_format_iso(-62135596800, buf, sizeof(buf));
+	assert_string_equal(buf, "0001-01-01T00:00:00Z");
+	/* Formatted by hand: the same text as snprintf over many instants, and
+	 * a buffer too small for it still gets a terminated prefix. */
+	for (int64_t at = -62135596800; at < 253402300799; at += 86399 * 97 + 12345) {
+		char want[40];
+		time_t tt = (time_t)at;
+		struct tm tm;
+		assert_non_null(gmtime_r(&tt, &tm));
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		time_format_iso(at, buf, sizeof(buf));
+		if (tm.tm_year + 1900 >= 1000)
+			assert_string_equal(buf, want);
+	}
+	char small[8];
+	time_format_iso(1798761600, small, sizeof(small));
+	assert_string_equal(small, "2027-01");
 
 	/* Round trip across a wide range of days. */
 	for (int64_t d = -800000; d < 2000000; d += 997) {

@@ -1,0 +1,228 @@
+/* ctl/jsonpass.c: see jsonpass.h. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#include "ctl/jsonpass.h"
+
+enum top_key { KEY_NONE, KEY_JSONRPC, KEY_ID, KEY_RESULT };
+
+struct pass {
+	yajl_gen g;
+	const char *id;
+	unsigned depth;         /* open containers, the envelope's object included */
+	enum top_key key;       /* the envelope member whose value comes next */
+	bool in_result;         /* events go to g */
+	bool level_next;        /* the next value is result.level */
+	bool seen_jsonrpc, seen_id, seen_result;
+	char level[16];
+};
+
+/* A value or container start at envelope level (depth 1): only the three
+ * members we accept; returns whether to go on. */
+static bool envelope_value(struct pass *p, const char *text, size_t len, bool is_string,
+			   bool is_number)
+{
+	switch (p->key) {
+	case KEY_JSONRPC:
+		p->seen_jsonrpc = is_string && len == 3 && memcmp(text, "2.0", 3) == 0;
+		return p->seen_jsonrpc;
+	case KEY_ID:
+		p->seen_id = is_number && len == strlen(p->id) && memcmp(text, p->id, len) == 0;
+		return p->seen_id;
+	default:
+		return false;
+	}
+}
+
+#define PASS(ctx) ((struct pass *)(ctx))
+#define FORWARD(call) (yajl_gen_status_ok == (call))
+
+/* A scalar in the result; at envelope level only jsonrpc and id. */
+static int scalar(void *ctx, const char *text, size_t len, bool is_string, bool is_number)
+{
+	struct pass *p = ctx;
+
+	if (!p->in_result) {
+		if (p->depth != 1)
+			return 0;
+		if (p->key != KEY_RESULT)
+			return envelope_value(p, text, len, is_string, is_number);
+		p->seen_result = true; /* a scalar result */
+		return -1;
+	}
+	if (p->level_next && is_string && len < sizeof(p->level)) {
+		memcpy(p->level, text, len);
+		p->level[len] = '\0';
+	}
+	p->level_next = false;
+	return -1; /* forward */
+}
+
+static int on_null(void *ctx)
+{
+	int r = scalar(ctx, NULL, 0, false, false);
+	return r >= 0 ? r : FORWARD(yajl_gen_null(PASS(ctx)->g));
+}
+
+static int on_boolean(void *ctx, int v)
+{
+	int r = scalar(ctx, NULL, 0, false, false);
+	return r >= 0 ? r : FORWARD(yajl_gen_bool(PASS(ctx)->g, v));
+}
+
+static int on_number(void *ctx, const char *s, size_t len)
+{
+	int r = scalar(ctx, s, len, false, true);
+	return r >= 0 ? r : FORWARD(yajl_gen_number(PASS(ctx)->g, s, len));
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t len)
+{
+	int r = scalar(ctx, (const char *)s, len, true, false);
+	return r >= 0 ? r
+		      : FORWARD(yajl_gen_string(PASS(ctx)->g, s, len));
+}
+
+/* A container opens: the envelope itself, the result, or inside it. */
+static int open_container(struct pass *p)
+{
+	if (p->in_result) {
+		p->level_next = false;
+		p->depth++;
+		return -1;
+	}
+	if (p->depth == 0) {
+		p->depth = 1;
+		return 1;
+	}
+	if (p->depth == 1 && p->key == KEY_RESULT) {
+		p->in_result = true;
+		p->depth++;
+		return -1;
+	}
+	return 0;
+}
+
+static int on_start_map(void *ctx)
+{
+	int r = open_container(ctx);
+	return r >= 0 ? r : FORWARD(yajl_gen_map_open(PASS(ctx)->g));
+}
+
+static int on_start_array(void *ctx)
+{
+	int r = open_container(ctx);
+	return r >= 0 ? r : FORWARD(yajl_gen_array_open(PASS(ctx)->g));
+}
+
+/* A container closes; the result ends when the depth is back to 1. */
+static int close_container(struct pass *p)
+{
+	p->depth--;
+	if (!p->in_result)
+		return 1;
+	if (p->depth == 1) {
+		p->in_result = false;
+		p->seen_result = true;
+	}
+	return -1;
+}
+
+static int on_end_map(void *ctx)
+{
+	int r = close_container(ctx);
+	return r >= 0 ? r : FORWARD(yajl_gen_map_close(PASS(ctx)->g));
+}
+
+static int on_end_array(void *ctx)
+{
+	int r = close_container(ctx);
+	return r >= 0 ? r : FORWARD(yajl_gen_array_close(PASS(ctx)->g));
+}
+
+static int on_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct pass *p = ctx;
+
+	if (p->in_result) {
+		p->level_next = p->depth == 2 && len == 5 && memcmp(s, "level", 5) == 0;
+		return FORWARD(yajl_gen_string(p->g, s, len));
+	}
+	if (len == 7 && memcmp(s, "jsonrpc", 7) == 0 && !p->seen_jsonrpc)
+		p->key = KEY_JSONRPC;
+	else if (len == 2 && memcmp(s, "id", 2) == 0 && !p->seen_id)
+		p->key = KEY_ID;
+	else if (len == 6 && memcmp(s, "result", 6) == 0 && !p->seen_result)
+		p->key = KEY_RESULT;
+	else
+		return 0; /* error, method, params, a repeat: not ours */
+	return 1;
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = on_null,
+	.yajl_boolean = on_boolean,
+	.yajl_number = on_number,
+	.yajl_string = on_string,
+	.yajl_start_map = on_start_map,
+	.yajl_map_key = on_map_key,
+	.yajl_end_map = on_end_map,
+	.yajl_start_array = on_start_array,
+	.yajl_end_array = on_end_array,
+};
+
+int jsonpass_result(const char *line, size_t len, const char *id, struct jsonpass *ret)
+{
+	struct pass p = { .id = id };
+	yajl_handle h = NULL;
+	int r = 0;
+
+	if (memchr(line, '\0', len))
+		return 0;
+	p.g = yajl_gen_alloc(NULL);
+	h = yajl_alloc(&callbacks, NULL, &p);
+	if (!p.g || !h) {
+		r = -ENOMEM;
+		goto out;
+	}
+	yajl_gen_config(p.g, yajl_gen_beautify, 1);
+	yajl_gen_config(p.g, yajl_gen_indent_string, "  ");
+	if (yajl_parse(h, (const unsigned char *)line, len) != yajl_status_ok ||
+	    yajl_complete_parse(h) != yajl_status_ok)
+		goto out;
+	if (!p.seen_jsonrpc || !p.seen_id || !p.seen_result)
+		goto out;
+	const unsigned char *buf;
+	size_t n;
+	if (yajl_gen_get_buf(p.g, &buf, &n) != yajl_gen_status_ok)
+		goto out;
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	char *text = malloc(n + 2);
+	if (!text) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memcpy(text, buf, n);
+	text[n] = '\n';
+	text[n + 1] = '\0';
+	*ret = (struct jsonpass){ .text = text, .len = n + 1 };
+	memcpy(ret->level, p.level, sizeof(p.level));
+	r = 1;
+out:
+	if (h)
+		yajl_free(h);
+	if (p.g)
+		yajl_gen_free(p.g);
+	return r;
+}
+
+void jsonpass_done(struct jsonpass *p)
+{
+	free(p->text);
+	p->text = NULL;
+}
