@@ -1,5 +1,7 @@
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
@@ -197,9 +199,58 @@ void json_end_array(struct json_writer *w)
 	check(w, yajl_gen_array_close(w->g));
 }
 
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_seq_len(const unsigned char *s, size_t left)
+{
+	unsigned char c = s[0];
+	size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+		: c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+
+	if (n == 0 || n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+	    (c == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return n;
+}
+
 void json_string_n(struct json_writer *w, const char *s, size_t len)
 {
-	check(w, yajl_gen_string(w->g, (const unsigned char *)s, len));
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len && (n = utf8_seq_len(u + i, len - i)) > 0)
+		i += n;
+	if (i == len) {
+		check(w, yajl_gen_string(w->g, u, len));
+		return;
+	}
+	/* Text from outside (a TXT record, a CA's problem detail, a certificate's
+	 * names) is not always UTF-8, and replies are sent without a second
+	 * parse: each invalid byte becomes U+FFFD, so the document stays JSON. */
+	char *fixed = len <= (SIZE_MAX - 1) / 3 ? malloc(len * 3 + 1) : NULL;
+	size_t o = 0;
+	if (!fixed) {
+		check(w, yajl_gen_invalid_string);
+		return;
+	}
+	for (i = 0; i < len; i += n) {
+		n = utf8_seq_len(u + i, len - i);
+		if (n) {
+			memcpy(fixed + o, u + i, n);
+			o += n;
+		} else {
+			memcpy(fixed + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			n = 1;
+		}
+	}
+	check(w, yajl_gen_string(w->g, (const unsigned char *)fixed, o));
+	free(fixed);
 }
 
 void json_key(struct json_writer *w, const char *key)

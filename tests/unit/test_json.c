@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "common/json.h"
 #include "common/limits.h"
 
@@ -110,12 +112,35 @@ static void test_writer(void **state)
 	free(one);
 }
 
+/* Invalid UTF-8 from outside becomes U+FFFD; valid text passes unchanged,
+ * and the document still parses. */
+static void test_writer_invalid_utf8(void **state)
+{
+	(void)state;
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+	const char *out = NULL;
+	size_t len = 0;
+
+	assert_non_null(w);
+	json_begin_object(w);
+	json_kv_string(w, "bad", "a\xff\xc3(b\xed\xa0\x80");
+	json_kv_string(w, "good", "caf\xc3\xa9 \xf0\x9f\x94\x92");
+	json_end_object(w);
+	assert_int_equal(json_writer_finish(w, &out, &len), 0);
+	assert_string_equal(out, "{\"bad\":\"a\xef\xbf\xbd\xef\xbf\xbd(b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\","
+				 "\"good\":\"caf\xc3\xa9 \xf0\x9f\x94\x92\"}");
+	yajl_val v = yajl_tree_parse(out, NULL, 0);
+	assert_non_null(v);
+	yajl_tree_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_bounds),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_writer),
+		cmocka_unit_test(test_writer_invalid_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
