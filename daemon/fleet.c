@@ -72,7 +72,7 @@ struct fleet_claim {
 
 /* ---- configuration ---- */
 
-static int key_path(const struct config *c, char *buf, size_t size)
+int fleet_key_path(const struct config *c, char *buf, size_t size)
 {
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
 
@@ -113,7 +113,7 @@ int fleet_check_config(const struct config *c, char *why, size_t why_size, unsig
 		return -EINVAL;
 	}
 	PQconninfoFree(opts);
-	if (key_path(c, path, sizeof(path)) < 0) {
+	if (fleet_key_path(c, path, sizeof(path)) < 0) {
 		str_printf(why, why_size, "store = postgresql needs the fleet key: fleet_key_file = "
 					  "PATH (32 random bytes, mode 0600) or a 'fleet-key' systemd "
 					  "credential (LoadCredential=)");
@@ -584,7 +584,7 @@ int fleet_new(struct daemon *d, struct fleet **ret)
 		return -ENOMEM;
 	f->d = d;
 	f->follower = dc->follower;
-	if (key_path(d->config, path, sizeof(path)) < 0)
+	if (fleet_key_path(d->config, path, sizeof(path)) < 0)
 		return -ENOENT;
 	r = fleetkey_load(path, f->key, err, sizeof(err));
 	if (r < 0) {

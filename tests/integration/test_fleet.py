@@ -354,3 +354,69 @@ def test_single_host_moves_into_the_database(fleet, postgres):
     assert issued_per_name(f.ca) == {f"{n}.{ZONE}": 1 for n in f.names}
     assert {r[0]: r[1] for r in postgres.sql("SELECT name, updated_by FROM persistd_certs")} \
         == {n: "solo" for n in f.names}
+
+
+def test_store_migrate(fleet, postgres):
+    """persistd --store-migrate (persistctl store migrate) with the daemon stopped: a single
+    host's versions go into the database sealed, a follower installs them all, a second run
+    changes nothing, and a database holding a newer version of any cert makes it store
+    nothing (exit 1)."""
+    f = fleet(cert_names(3))
+    solo = f.persistd_env(ca=f.ca, resolver=f.knot.resolver, certs=certs_config(f.names),
+                          daemon_extra={"trust_anchor": "none"})
+    solo.state.mkdir(exist_ok=True)
+    shutil.copytree(f.account_dir, solo.state / "accounts")
+    solo.oneshot(check=0)
+    mine = {n: current(solo, n) for n in f.names}
+    orders = f.new_orders()
+    # Without store = postgresql there is nothing to migrate into.
+    p = solo.persistd_run("--store-migrate", check=1)
+    assert "needs store = postgresql" in p.stderr, p.stderr
+    solo.daemon.update({"store": postgres.uri, "role": "issuer", "fleet_key_file": str(f.key),
+                        "fleet_host": "solo"})
+    solo.write()
+    p = solo.ctl("-c", str(solo.conf), "store", "migrate", check=0)
+    assert "persistd: 3 stored, 0 already in the database" in p.stdout, p.stdout
+    rows = postgres.sql("SELECT name, version, updated_by, serial, updated_at FROM persistd_certs "
+                        "ORDER BY name")
+    assert [(r[0], r[1], r[2]) for r in rows] == [(n, "1", "solo") for n in f.names], rows
+    dump = postgres.psql(postgres.dbname, "SELECT encode(key_sealed, 'escape') FROM persistd_certs")
+    assert "PRIVATE KEY" not in dump
+    # Idempotent: the second run stores nothing and touches no row.
+    p = solo.persistd_run("--store-migrate", check=0)
+    assert "persistd: 0 stored, 3 already in the database" in p.stdout, p.stdout
+    assert postgres.sql("SELECT name, version, updated_by, serial, updated_at FROM "
+                        "persistd_certs ORDER BY name") == rows
+    # A follower installs every cert from the database; nothing was ordered again.
+    c = f.host("c", "follower")
+    c.wait_for(lambda: all(current(c, n) == mine[n] for n in f.names), timeout=120,
+               what="the follower installs the migrated certs")
+    assert f.new_orders() == orders
+    # Conflicts: c001 newer in the database, c002 older. All or nothing: refused, exit 1,
+    # and c002's older row is not replaced either.
+    postgres.sql("UPDATE persistd_certs SET serial = 'ff01', not_after = not_after + 86400 "
+                 "WHERE name = 'c001'")
+    postgres.sql("UPDATE persistd_certs SET serial = 'ee02', not_after = not_after - 86400 "
+                 "WHERE name = 'c002'")
+    p = solo.persistd_run("--store-migrate", check=1)
+    assert re.search(r"c001: REFUSED: the database holds a newer version \(serial ff01", p.stderr), \
+        p.stderr
+    assert "c002: REFUSED" not in p.stderr and "nothing stored" in p.stderr, p.stderr
+    assert stored(postgres)["c002"] == "ee02"
+    # The daemon holds the state directory: migrate refuses to run beside it.
+    postgres.sql("UPDATE persistd_certs SET serial = NULL WHERE name = 'c001'")
+    solo.daemon.update({"store": "files"})
+    for k in ("role", "fleet_key_file", "fleet_host"):
+        solo.daemon.pop(k)
+    solo.write()
+    solo.start()
+    solo.daemon.update({"store": postgres.uri, "role": "issuer", "fleet_key_file": str(f.key),
+                        "fleet_host": "solo"})
+    solo.write()
+    p = solo.persistd_run("--store-migrate", check=1)
+    assert "is in use by persistd pid" in p.stderr, p.stderr
+    solo.stop()
+    # Once stopped, the older row and the empty one take this host's versions.
+    p = solo.persistd_run("--store-migrate", check=0)
+    assert "persistd: 2 stored, 1 already in the database" in p.stdout, p.stdout
+    assert stored(postgres)["c002"] != "ee02"
