@@ -20,6 +20,7 @@
 #include "common/x509.h"
 #include "daemon/daemon.h"
 #include "daemon/fleet.h"
+#include "daemon/fleetcheck.h"
 #include "daemon/fleet_db.h"
 #include "daemon/fleetcopy.h"
 #include "daemon/log.h"
@@ -48,6 +49,7 @@ struct fleet {
 	char last_error[256];
 	char *view_json;                  /* owned or NULL: the last FLEET_DB_VIEW */
 	int64_t view_at;
+	struct fleetcheck *checks;        /* owned: the shared record re-checks */
 };
 
 struct fleet_claim {
@@ -609,6 +611,9 @@ int fleet_new(struct daemon *d, struct fleet **ret)
 	if (r < 0)
 		return r;
 	f->copy = (struct fleetcopy){ .store = d->store, .db = f->db, .key = f->key };
+	r = fleetcheck_new(d->loop, f->db, f->host, &f->checks);
+	if (r < 0)
+		return r;
 	(void)uv_timer_init(d->loop, &f->retry_timer);
 	f->retry_timer.data = f;
 	(void)uv_timer_start(&f->retry_timer, on_retry_timer, FLEET_LOCK_RETRY_MS,
@@ -627,6 +632,7 @@ void fleet_free(struct fleet *f)
 	if (!f)
 		return;
 	fleet_db_free(f->db);
+	fleetcheck_free(f->checks);
 	mbedtls_platform_zeroize(f->key, sizeof(f->key));
 	for (size_t i = 0; i < f->n_sync_only; i++)
 		free(f->sync_only[i]);
@@ -638,6 +644,11 @@ void fleet_free(struct fleet *f)
 		uv_close((uv_handle_t *)&f->retry_timer, on_timer_closed);
 	else
 		free(f);
+}
+
+struct fleetcheck *fleet_get_checks(const struct fleet *f)
+{
+	return f->checks;
 }
 
 bool fleet_is_follower(const struct fleet *f)
@@ -680,6 +691,13 @@ void fleet_status_json(const struct fleet *f, struct json_writer *w)
 		json_kv_string(w, "database_error", f->last_error);
 	fleet_status_line(f, line, sizeof(line));
 	json_kv_string(w, "summary", line);
+	if (f->checks) {
+		int index;
+		size_t alive = fleetcheck_alive(f->checks, &index);
+		json_kv_int(w, "checks_made", (int64_t)fleetcheck_checks_made(f->checks));
+		json_kv_int(w, "check_hosts_alive", (int64_t)alive);
+		json_kv_int(w, "check_index", index);
+	}
 	/* As the database saw it at view_at: hosts alive, orders in flight and which version
 	 * each host serves. */
 	if (f->view_json) {

@@ -58,6 +58,8 @@ void fleet_free(struct fleet *f);
 DEFINE_FREEP(struct fleet, fleet_free)
 
 bool fleet_is_follower(const struct fleet *f);
+/* The shared record re-checks (daemon/fleetcheck), borrowed. */
+struct fleetcheck *fleet_get_checks(const struct fleet *f);
 /* Without the database a host serves but cannot renew: status says WARNING. */
 bool fleet_database_connected(const struct fleet *f);
 

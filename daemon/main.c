@@ -38,6 +38,8 @@
 #include "daemon/signer.h"
 #include "daemon/statejournal.h"
 #include "daemon/fleet.h"
+#include "daemon/certrecheck.h"
+#include "daemon/fleetcheck.h"
 #include "daemon/fleetmigrate.h"
 #include "daemon/fleetsync.h"
 
@@ -534,6 +536,9 @@ static int run_daemon(struct daemon *d)
 		if (r < 0)
 			return log_errno(LOG_ERR, r, "starting fleet mode: %m"), 1;
 		fleet_set_sync_handler(d->fleet, fleetsync_on_newer, d);
+		struct fleetcheck_handlers h = { certrecheck_on_fleet_result,
+						 certrecheck_on_fleet_facts, d };
+		fleetcheck_set_handlers(fleet_get_checks(d->fleet), &h);
 	}
 	for (size_t i = 0; i < d->n_certs; i++) {
 		r = cert_start(d->certs[i]);

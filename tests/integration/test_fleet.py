@@ -252,7 +252,8 @@ def test_two_issuers_order_each_cert_once(fleet, postgres):
     hosts = {r[0]: r[1] for r in postgres.sql("SELECT name, role FROM persistd_hosts")}
     assert hosts == {"a": "issuer", "b": "issuer", "c": "follower"}, hosts
     # Three hosts started at once on an empty database: the schema was made once.
-    assert postgres.sql("SELECT version FROM persistd_schema_version") == [["1"]]
+    assert postgres.sql("SELECT version FROM persistd_schema_version ORDER BY version") == \
+        [["1"], ["2"]]
 
 
 def finalizes(ca):
@@ -420,3 +421,68 @@ def test_store_migrate(fleet, postgres):
     p = solo.persistd_run("--store-migrate", check=0)
     assert "persistd: 2 stored, 1 already in the database" in p.stdout, p.stdout
     assert stored(postgres)["c002"] != "ee02"
+
+
+def names_checked(env):
+    """Per name (fqdn): the status this host's status shows, when it was checked."""
+    st, _ = env.ctl_json("status")
+    return {n["name"]: n["status"] for c in st["cert_list"] for n in c["names"] if n["checked"]}
+
+
+def checks_made(env):
+    return env.ctl_json("status")[0]["fleet"]["checks_made"]
+
+
+def test_record_checks_spread_over_the_fleet(fleet, postgres):
+    """3 hosts (2 issuers, 1 follower), 30 names, recheck_interval 1m: each name is checked
+    by one host per round (not by every host), every host's status shows all 30 results,
+    the follower checks its share with the account the issuers stored, and the names of a
+    host that dies are picked up by the others."""
+    f = fleet(cert_names(30))
+    hosts = {h: f.host(h, role, start=False, recheck_interval="1m")
+             for h, role in (("a", "issuer"), ("b", "issuer"), ("c", "follower"))}
+    for h in hosts.values():
+        h.start(wait=False)
+    for h in hosts.values():
+        h.wait_ready()
+    f.wait_converged(600)
+    fqdns = {f"{n}.{ZONE}" for n in f.names}
+
+    def every_host_sees_all():
+        return all(names_checked(h) == {n: "VALID" for n in fqdns} for h in hosts.values())
+    hosts["a"].wait_for(every_host_sees_all, timeout=240, what="every host showing 30 results")
+    # The follower checks too, with the account the issuers stored.
+    facts = postgres.sql("SELECT ca, account_url FROM persistd_ca_facts")
+    assert len(facts) == 1 and facts[0][1].startswith("http"), facts
+
+    # Two full rounds from now: every name's stored result at least twice newer.
+    def stored_checks():
+        return {r[0]: (int(r[1]), r[2]) for r in
+                postgres.sql("SELECT name, checked_at, checked_by FROM persistd_checks")}
+    start = stored_checks()
+    made0 = {h: checks_made(e) for h, e in hosts.items()}
+    t0 = int(time.time())
+    hosts["a"].wait_for(lambda: len(stored_checks()) == 30 and all(
+        at > t0 + 60 for at, _ in stored_checks().values()), timeout=300,
+        what="two rounds of checks")
+    made = {h: checks_made(e) - made0[h] for h, e in hosts.items()}
+    # Without the spread every host would check every name: 3 x 30 x 2 = 180 checks.
+    # One host per name: 30 per round, 2 rounds, plus a third round for some names (the
+    # interval is jittered by 10%).
+    assert sum(made.values()) <= 95, (made, start)
+    assert all(v > 0 for v in made.values()), made
+    by = {b for _, b in stored_checks().values()}
+    assert by == {"a", "b", "c"}, by
+    # Alerts: every name is OK, so none was raised; no host says it "cannot check".
+    for h in hosts.values():
+        assert "cannot check" not in h.read_log()
+
+    # b dies: after its heartbeat goes stale its names move to a and c.
+    hosts["b"].kill()
+    t_kill = int(time.time())
+    hosts["a"].wait_for(lambda: all(at > t_kill + 30 and b in ("a", "c")
+                                    for at, b in stored_checks().values()),
+                        timeout=300, what="b's names checked by a and c")
+    for h in ("a", "c"):
+        assert names_checked(hosts[h]) == {n: "VALID" for n in fqdns}, h
+    print("checks made per host over two rounds:", made)
