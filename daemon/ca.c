@@ -298,29 +298,15 @@ static int changed(struct ca *ca, int r)
 int ca_adopt_fleet_facts(struct ca *ca, const char *directory, const char *account_url,
 			 const char *hash_prefix, char *const *issuers, size_t n_issuers)
 {
-	struct state_ca *st;
-
-	/* An account belongs to one directory: another one's facts say nothing here. */
+	/* An account belongs to one directory; a host with the key has its own. */
 	if (!directory || !account_url || !streq(directory, ca->cfg->directory) || ca->jwk)
 		return 0;
 	if (!ca->account_url || !streq(ca->account_url, account_url)) {
-		char *url = strdup(account_url);
-		if (!url)
-			return -ENOMEM;
 		free(ca->account_url);
-		ca->account_url = url;
-	}
-	st = ca_state(ca);
-	if (!st)
-		return -ENOMEM;
-	bool differs = !st->hash_prefix != !hash_prefix ||
-		       (hash_prefix && !streq(st->hash_prefix, hash_prefix));
-	if (differs) {
-		if (state_set_str(&st->hash_prefix, hash_prefix) < 0)
+		if (!(ca->account_url = strdup(account_url)))
 			return -ENOMEM;
-		daemon_state_changed(ca->d);
 	}
-	return changed(ca, cafacts_remember_issuers(st, issuers, n_issuers));
+	return changed(ca, cafacts_adopt_fleet(ca_state(ca), hash_prefix, issuers, n_issuers));
 }
 
 enum record_uri_mode ca_get_uri_mode(const struct ca *ca)
