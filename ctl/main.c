@@ -15,6 +15,7 @@
 #include "ctl/output.h"
 #include "ctl/record.h"
 #include "ctl/remote.h"
+#include "ctl/storecmd.h"
 
 #define EXIT_USAGE 2
 #define EXIT_UNKNOWN 3
@@ -45,6 +46,8 @@ static const char main_help[] =
 	"  account rollover [CA] --yes    replace the account key (irreversible)\n"
 	"  account deactivate CA --yes    end the account at the CA (irreversible)\n"
 	"  probe CA               does the CA offer dns-persist-01?\n"
+	"  store migrate          copy this host's certs and keys into the fleet's database\n"
+	"                         (store = in -c FILE; the daemon stopped)\n"
 	"  watch                  follow alerts, renewals and checks\n"
 	"  help                   this text\n"
 	"\n"
@@ -171,7 +174,7 @@ int main(int argc, char **argv)
 		{ "record", cmd_record }, { "check", cmd_check },   { "renew", cmd_renew },
 		{ "reload", ctl_reload }, { "account", ctl_account }, { "probe", ctl_probe },
 		{ "watch", ctl_watch },	  { "add", ctl_add },	      { "remove", ctl_remove },
-		{ "revoke", ctl_revoke },
+		{ "revoke", ctl_revoke }, { "store", ctl_store },
 	};
 	struct remote_options o = {
 		.socket = getenv("PERSISTD_SOCKET") && *getenv("PERSISTD_SOCKET")

@@ -295,6 +295,20 @@ static int changed(struct ca *ca, int r)
 	return r < 0 ? r : 0;
 }
 
+int ca_adopt_fleet_facts(struct ca *ca, const char *directory, const char *account_url,
+			 const char *hash_prefix, char *const *issuers, size_t n_issuers)
+{
+	/* An account belongs to one directory; a host with the key has its own. */
+	if (!directory || !account_url || !streq(directory, ca->cfg->directory) || ca->jwk)
+		return 0;
+	if (!ca->account_url || !streq(ca->account_url, account_url)) {
+		free(ca->account_url);
+		if (!(ca->account_url = strdup(account_url)))
+			return -ENOMEM;
+	}
+	return changed(ca, cafacts_adopt_fleet(ca_state(ca), hash_prefix, issuers, n_issuers));
+}
+
 enum record_uri_mode ca_get_uri_mode(const struct ca *ca)
 {
 	return cafacts_uri_mode(ca->cfg, ca_get_directory(ca), ca_state_ro(ca));

@@ -83,6 +83,12 @@ void ca_learn_offers_persist(struct ca *ca, bool offers);
 /* -1 unknown, 0 no, 1 yes. */
 int ca_offers_persist(const struct ca *ca);
 
+/* Fleet mode, a follower (no account key): the account the issuers stored for this CA's
+ * directory (daemon/fleetcheck), so that its records can be checked here too. Ignored for
+ * another directory, and on a host that holds the account key. */
+int ca_adopt_fleet_facts(struct ca *ca, const char *directory, const char *account_url,
+			 const char *hash_prefix, char *const *issuers, size_t n_issuers);
+
 /* The exact accounturi the CA expects in the record for `name` (a cert name;
  * "*." is stripped for the hash), in the CA's mode. challenge_uri, when the
  * challenge carried one (draft -01), wins in url mode. */

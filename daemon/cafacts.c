@@ -145,3 +145,21 @@ void cafacts_account_view(const struct config_ca *cfg, const struct acme_directo
 		view->n_caa_identities = dir->meta.n_caa_identities;
 	}
 }
+
+int cafacts_adopt_fleet(struct state_ca *st, const char *hash_prefix, char *const *issuers,
+			size_t n_issuers)
+{
+	int r, changed = 0;
+
+	if (!st)
+		return -ENOMEM;
+	bool same = hash_prefix ? st->hash_prefix && streq(st->hash_prefix, hash_prefix)
+				: !st->hash_prefix;
+	if (!same) {
+		if (state_set_str(&st->hash_prefix, hash_prefix) < 0)
+			return -ENOMEM;
+		changed = 1;
+	}
+	r = cafacts_remember_issuers(st, issuers, n_issuers);
+	return r < 0 ? r : (r || changed);
+}

@@ -44,6 +44,11 @@ int cafacts_remember_issuers(struct state_ca *st, char *const *names, size_t n);
 int cafacts_remember_directory(const struct config_ca *cfg, const struct acme_directory *dir,
 			       struct state_ca *st, int64_t now);
 
+/* Fleet mode, a follower: the hash prefix and issuer names the issuers stored
+ * (daemon/fleetcheck). */
+int cafacts_adopt_fleet(struct state_ca *st, const char *hash_prefix, char *const *issuers,
+			size_t n_issuers);
+
 /* The order engine's view of the account (strings borrowed from the arguments). */
 void cafacts_account_view(const struct config_ca *cfg, const struct acme_directory *dir,
 			  const struct state_ca *st, const char *account_url,

@@ -89,6 +89,17 @@ static void update_grace(struct cert *c, int64_t now)
 	st->record_grace_until = st->has_cert ? 0 : st->first_seen + (int64_t)(grace_ms / 1000);
 }
 
+void certbase_name_level_quiet(struct cert *c, struct state_name *n, int64_t now)
+{
+	char why[512];
+	bool unverifiable;
+
+	update_grace(c, now);
+	n->level = certlevel_name(&c->d->config->daemon, cert_state(c), n, now, why, sizeof(why),
+				  &unverifiable);
+	(void)state_set_str(&n->level_reason, why);
+}
+
 void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t now)
 {
 	char why[512];

@@ -109,6 +109,9 @@ void certbase_emit(struct cert *c, const struct alert *a);
 /* Set the level of a name or of the cert (daemon/certlevel) and alert on a change, or
  * once a day while it stays non-OK. The cert's: true when it wrote an alert. */
 void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t now);
+/* The level and its reason only, with no alert: another fleet host checked the name and
+ * raised the alert (daemon/fleetcheck). */
+void certbase_name_level_quiet(struct cert *c, struct state_name *n, int64_t now);
 bool certbase_cert_update_level(struct cert *c, int64_t now);
 
 /* As in daemon/cert.h: re-evaluates levels against the clock. */

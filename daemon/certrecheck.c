@@ -10,6 +10,8 @@
 #include "daemon/ca.h"
 #include "daemon/certrecheck.h"
 #include "daemon/daemon.h"
+#include "daemon/fleet.h"
+#include "daemon/fleetcheck.h"
 #include "daemon/log.h"
 
 #define DNS_RETRY_FIRST_SEC (5 * 60)
@@ -71,6 +73,50 @@ static void resume_if_records_valid(struct cert *c, int64_t now)
 	log_info("cert '%s': every record is valid now; ordering", c->name);
 	st->retry_at = 0;
 	(void)sched_at(c->d->sched, &c->renew_item, now);
+}
+
+/* Fleet mode: this host's result (and alert state) for the others, and, on an issuer, the
+ * account facts that let followers check too. */
+static void share_result(struct cert *c, const struct cert_name *n, const struct state_name *sn)
+{
+	struct fleetcheck *fc = c->d->fleet ? fleet_get_checks(c->d->fleet) : NULL;
+
+	if (!fc)
+		return;
+	struct fleet_check k = {
+		.name = (char *)n->name,
+		.cert = (char *)c->name,
+		.status = sn->status,
+		.reason = sn->reason,
+		.dnssec = sn->dnssec,
+		.checked_at = sn->checked_at,
+		.level = (char *)level_to_string(sn->level),
+		.alerted_level = (char *)level_to_string(sn->alerted_level),
+		.alerted_at = sn->alerted_at,
+	};
+	fleetcheck_put(fc, &k);
+	if (fleet_is_follower(c->d->fleet) || !ca_get_account_url(c->ca))
+		return;
+	struct acme_account_view view;
+	size_t n_issuers;
+	const char *const *issuers = ca_get_issuers(c->ca, &n_issuers);
+	char list[2000] = "";
+	size_t used = 0;
+	ca_get_account_view(c->ca, &view);
+	for (size_t i = 0; i < n_issuers && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? "\n" : "",
+					 issuers[i]);
+	if (n_issuers == 0 || used >= sizeof(list))
+		return;
+	struct fleet_facts f = {
+		.ca = (char *)ca_get_name(c->ca),
+		.directory = (char *)ca_get_config(c->ca)->directory,
+		.account_url = (char *)ca_get_account_url(c->ca),
+		.uri_mode = (char *)record_uri_mode_to_string(view.uri_mode),
+		.hash_prefix = (char *)view.hash_prefix,
+		.issuers = list,
+	};
+	fleetcheck_put_facts(fc, &f);
 }
 
 static void on_name_checked(const struct dnscheck_result *res, void *userdata)
@@ -137,6 +183,7 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 	daemon_state_cert_changed(c->d, cert_state(c));
 	certrecheck_schedule(n, next_check_after(c, sn, now));
 	resume_if_records_valid(c, now);
+	share_result(c, n, sn);
 
 	/* An event for `persistctl watch`. */
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
@@ -159,6 +206,13 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 }
 
 static int start_name_check(struct cert_name *n);
+
+/* A fleet follower has no account of its own: it checks with the account the issuers
+ * stored (ca_adopt_fleet_facts), and until that comes it neither tries nor warns. */
+static bool is_fleet_follower(const struct daemon *d)
+{
+	return d->config->daemon.store_uri && d->config->daemon.follower;
+}
 
 static void on_ca_for_check(struct ca *ca, int r, void *userdata)
 {
@@ -195,6 +249,8 @@ static int start_name_check(struct cert_name *n)
 		return 0;
 	(void)ca_load_local(c->ca);
 	issuers = ca_get_issuers(c->ca, &n_issuers);
+	if (is_fleet_follower(c->d) && (!ca_get_account_url(c->ca) || n_issuers == 0))
+		return -EAGAIN; /* no account here: the issuers' facts have not come yet */
 	if (!ca_get_account_url(c->ca) || n_issuers == 0) {
 		/* First run: create or find the account, learn the issuer names. */
 		if (!c->waiting_ca_for_check) {
@@ -244,21 +300,31 @@ static int start_name_check(struct cert_name *n)
 	return 0;
 }
 
-/* A fleet follower has no account, so no record can name it: the issuers check the
- * records (docs/fleet.md), and the follower neither tries nor warns every minute. */
-static bool is_fleet_follower(const struct daemon *d)
-{
-	return d->config->daemon.store_uri && d->config->daemon.follower;
-}
-
 static void on_recheck_due(struct sched_item *it, void *userdata)
 {
 	struct cert_name *n = userdata;
 	int r;
 
 	(void)it;
-	if (n->cert->d->stopping || is_fleet_follower(n->cert->d))
+	if (n->cert->d->stopping)
 		return;
+	if (n->cert->d->fleet) {
+		struct cert *c = n->cert;
+		int64_t now = daemon_now(c->d);
+		int64_t interval = (int64_t)(c->d->config->daemon.recheck_interval_ms / 1000);
+		struct fleetcheck *fc = fleet_get_checks(c->d->fleet);
+		enum fleetcheck_who who = fleetcheck_who(fc, n->name, now, 2 * interval);
+		const struct state_name *sn = certbase_name_state(n);
+		if (who == FLEETCHECK_UNKNOWN ||
+		    (is_fleet_follower(c->d) && !ca_get_account_url(c->ca))) {
+			certrecheck_schedule(n, now + FLEETCHECK_POLL_MS / 1000);
+			return;
+		}
+		if (who == FLEETCHECK_THEIRS && sn) {
+			certrecheck_schedule(n, next_check_after(c, sn, now));
+			return;
+		}
+	}
 	r = start_name_check(n);
 	if (r < 0) {
 		log_warning("cert '%s': cannot check %s: %s", n->cert->name, n->name, strerror(-r));
@@ -270,7 +336,8 @@ int certrecheck_start(struct cert *c, cert_done_fn cb, void *userdata)
 {
 	int r, started = 0;
 
-	if (c->cfg->challenge != CHALLENGE_DNS_PERSIST_01 || is_fleet_follower(c->d)) {
+	if (c->cfg->challenge != CHALLENGE_DNS_PERSIST_01 ||
+	    (is_fleet_follower(c->d) && !ca_get_account_url(c->ca))) {
 		if (cb)
 			return -EOPNOTSUPP;
 		return 0;
@@ -313,4 +380,61 @@ void certrecheck_stop(struct cert *c)
 	}
 	for (size_t i = 0; i < c->n_names; i++)
 		sched_cancel(c->d->sched, &c->names[i]->item);
+}
+
+/* ---- the fleet's shared checks (daemon/fleetcheck's handlers; userdata: the daemon) ---- */
+
+void certrecheck_on_fleet_result(const struct fleet_check *k, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct cert *c = NULL;
+
+	/* Not the cert module's lookup: that module includes this one. */
+	for (size_t i = 0; i < d->n_certs && !c; i++)
+		if (streq(d->certs[i]->name, k->cert))
+			c = d->certs[i];
+	if (!c || !k->status)
+		return;
+	for (size_t i = 0; i < c->n_names; i++) {
+		struct cert_name *n = c->names[i];
+		struct state_name *sn = certbase_name_state(n);
+		if (!streq(n->name, k->name) || !sn || n->in_flight ||
+		    (sn->checked && sn->checked_at >= k->checked_at))
+			continue;
+		sn->checked = true;
+		sn->checked_at = k->checked_at;
+		sn->dns_error = streq(k->status, "DNS_ERROR");
+		(void)state_set_str(&sn->status, k->status);
+		(void)state_set_str(&sn->reason, k->reason);
+		(void)state_set_str(&sn->dnssec, k->dnssec);
+		int al = k->alerted_level ? level_from_string(k->alerted_level) : -1;
+		if (al >= 0) {
+			/* The checking host raised the alert: one per fleet, not per host. */
+			sn->alerted_level = (enum level)al;
+			sn->alerted_at = k->alerted_at;
+		}
+		certbase_name_level_quiet(c, sn, daemon_now(d));
+		daemon_state_cert_changed(d, cert_state(c));
+	}
+}
+
+void certrecheck_on_fleet_facts(const struct fleet_facts *f, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct ca *ca = f->ca ? daemon_find_ca(d, f->ca) : NULL;
+	char *issuers[16];
+	size_t n = 0;
+
+	if (!ca || !f->issuers || !is_fleet_follower(d))
+		return;
+	_cleanup_free_ char *list = strdup(f->issuers);
+	if (!list)
+		return;
+	for (char *save = NULL, *t = strtok_r(list, "\n", &save); t && n < ELEMENTSOF(issuers);
+	     t = strtok_r(NULL, "\n", &save))
+		issuers[n++] = t;
+	int r = ca_adopt_fleet_facts(ca, f->directory, f->account_url, f->hash_prefix, issuers, n);
+	if (r < 0)
+		log_warning("fleet: CA '%s': taking the issuers' account facts: %s", f->ca,
+			    strerror(-r));
 }

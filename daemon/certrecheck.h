@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "daemon/certbase.h"
+#include "daemon/fleet_sql.h"
 
 /* cert_check() (daemon/cert.h): re-checks every name now; cb (may be NULL) once none is
  * in flight or waiting any more. */
@@ -24,3 +25,9 @@ void certrecheck_schedule(struct cert_name *n, int64_t at);
 void certrecheck_done_waiters(struct cert *c);
 /* Stops the timers and the wait for the CA; checks in flight still call back. */
 void certrecheck_stop(struct cert *c);
+
+/* Fleet mode (daemon/fleetcheck's handlers, userdata the struct daemon): another host's
+ * newer result for a name is taken as this host's, with its alert state and no alert of
+ * its own; a follower takes the issuers' account facts, so it can check. */
+void certrecheck_on_fleet_result(const struct fleet_check *k, void *userdata);
+void certrecheck_on_fleet_facts(const struct fleet_facts *f, void *userdata);

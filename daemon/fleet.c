@@ -20,6 +20,7 @@
 #include "common/x509.h"
 #include "daemon/daemon.h"
 #include "daemon/fleet.h"
+#include "daemon/fleetcheck.h"
 #include "daemon/fleet_db.h"
 #include "daemon/fleetcopy.h"
 #include "daemon/log.h"
@@ -48,6 +49,7 @@ struct fleet {
 	char last_error[256];
 	char *view_json;                  /* owned or NULL: the last FLEET_DB_VIEW */
 	int64_t view_at;
+	struct fleetcheck *checks;        /* owned: the shared record re-checks */
 };
 
 struct fleet_claim {
@@ -72,7 +74,7 @@ struct fleet_claim {
 
 /* ---- configuration ---- */
 
-static int key_path(const struct config *c, char *buf, size_t size)
+int fleet_key_path(const struct config *c, char *buf, size_t size)
 {
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
 
@@ -113,7 +115,7 @@ int fleet_check_config(const struct config *c, char *why, size_t why_size, unsig
 		return -EINVAL;
 	}
 	PQconninfoFree(opts);
-	if (key_path(c, path, sizeof(path)) < 0) {
+	if (fleet_key_path(c, path, sizeof(path)) < 0) {
 		str_printf(why, why_size, "store = postgresql needs the fleet key: fleet_key_file = "
 					  "PATH (32 random bytes, mode 0600) or a 'fleet-key' systemd "
 					  "credential (LoadCredential=)");
@@ -584,7 +586,7 @@ int fleet_new(struct daemon *d, struct fleet **ret)
 		return -ENOMEM;
 	f->d = d;
 	f->follower = dc->follower;
-	if (key_path(d->config, path, sizeof(path)) < 0)
+	if (fleet_key_path(d->config, path, sizeof(path)) < 0)
 		return -ENOENT;
 	r = fleetkey_load(path, f->key, err, sizeof(err));
 	if (r < 0) {
@@ -609,6 +611,9 @@ int fleet_new(struct daemon *d, struct fleet **ret)
 	if (r < 0)
 		return r;
 	f->copy = (struct fleetcopy){ .store = d->store, .db = f->db, .key = f->key };
+	r = fleetcheck_new(d->loop, f->db, f->host, &f->checks);
+	if (r < 0)
+		return r;
 	(void)uv_timer_init(d->loop, &f->retry_timer);
 	f->retry_timer.data = f;
 	(void)uv_timer_start(&f->retry_timer, on_retry_timer, FLEET_LOCK_RETRY_MS,
@@ -627,6 +632,7 @@ void fleet_free(struct fleet *f)
 	if (!f)
 		return;
 	fleet_db_free(f->db);
+	fleetcheck_free(f->checks);
 	mbedtls_platform_zeroize(f->key, sizeof(f->key));
 	for (size_t i = 0; i < f->n_sync_only; i++)
 		free(f->sync_only[i]);
@@ -638,6 +644,11 @@ void fleet_free(struct fleet *f)
 		uv_close((uv_handle_t *)&f->retry_timer, on_timer_closed);
 	else
 		free(f);
+}
+
+struct fleetcheck *fleet_get_checks(const struct fleet *f)
+{
+	return f->checks;
 }
 
 bool fleet_is_follower(const struct fleet *f)
@@ -680,6 +691,13 @@ void fleet_status_json(const struct fleet *f, struct json_writer *w)
 		json_kv_string(w, "database_error", f->last_error);
 	fleet_status_line(f, line, sizeof(line));
 	json_kv_string(w, "summary", line);
+	if (f->checks) {
+		int index;
+		size_t alive = fleetcheck_alive(f->checks, &index);
+		json_kv_int(w, "checks_made", (int64_t)fleetcheck_checks_made(f->checks));
+		json_kv_int(w, "check_hosts_alive", (int64_t)alive);
+		json_kv_int(w, "check_index", index);
+	}
 	/* As the database saw it at view_at: hosts alive, orders in flight and which version
 	 * each host serves. */
 	if (f->view_json) {

@@ -48,6 +48,8 @@ struct json_writer;
  * state_dir/accounts), an issuer with no account key for a CA its certs use. One line in
  * why, with *ret_line the config line it is about (0: none). NULL store_uri: 0. */
 int fleet_check_config(const struct config *c, char *why, size_t why_size, unsigned *ret_line);
+/* The fleet key's path: fleet_key_file, else $CREDENTIALS_DIRECTORY/fleet-key; -ENOENT. */
+int fleet_key_path(const struct config *c, char *buf, size_t size);
 
 /* Loads the key and starts the database thread; d->config must be fleet mode. */
 int fleet_new(struct daemon *d, struct fleet **ret);
@@ -56,6 +58,8 @@ void fleet_free(struct fleet *f);
 DEFINE_FREEP(struct fleet, fleet_free)
 
 bool fleet_is_follower(const struct fleet *f);
+/* The shared record re-checks (daemon/fleetcheck), borrowed. */
+struct fleetcheck *fleet_get_checks(const struct fleet *f);
 /* Without the database a host serves but cannot renew: status says WARNING. */
 bool fleet_database_connected(const struct fleet *f);
 

@@ -16,6 +16,7 @@
 #include "common/strutil.h"
 #include "daemon/fleet_db.h"
 #include "daemon/fleet_schema.h"
+#include "daemon/fleet_sqlcheck.h"
 #include "daemon/fleet_sql.h"
 
 #define BACKOFF_FIRST_MS 500
@@ -53,6 +54,7 @@ static void job_free(struct fleet_db_job *job)
 	if (!job)
 		return;
 	fleet_sql_row_done(&job->row);
+	fleet_sqlcheck_done(&job->checks);
 	free(job->cert);
 	free(job);
 }
@@ -515,7 +517,10 @@ static void *worker(void *arg)
 			}
 			pthread_mutex_unlock(&db->mu);
 			if (job) {
-				job->error = fleet_sql_run_job(db->conn, db->host, db->thread_gen, job);
+				job->error = job->op >= FLEET_DB_CHECK_PUT
+						     ? fleet_sqlcheck_run(db->conn, db->host, job)
+						     : fleet_sql_run_job(db->conn, db->host,
+									 db->thread_gen, job);
 				r = job->error == -ENOTCONN ? -ENOTCONN : 0;
 				post_job(db, job);
 			} else

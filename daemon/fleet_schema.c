@@ -37,6 +37,31 @@ static const char *const migrations[] = {
 	" role text NOT NULL,"
 	" started_at timestamptz NOT NULL DEFAULT now(),"
 	" last_seen timestamptz NOT NULL DEFAULT now());",
+	/* 1 -> 2: record-check results and alert state per name, whoever checked (seq orders
+	 * the writes, so hosts read only what changed), and each CA's account facts, so that
+	 * any host, followers too, can compute what a record must hold. */
+	"CREATE SEQUENCE persistd_checks_seq;"
+	"CREATE TABLE persistd_checks ("
+	" name text PRIMARY KEY,"
+	" cert text NOT NULL,"
+	" status text,"
+	" reason text,"
+	" dnssec text,"
+	" checked_at bigint NOT NULL,"
+	" checked_by text NOT NULL,"
+	" level text,"
+	" alerted_level text,"
+	" alerted_at bigint NOT NULL DEFAULT 0,"
+	" seq bigint NOT NULL DEFAULT nextval('persistd_checks_seq'));"
+	"CREATE TABLE persistd_ca_facts ("
+	" ca text PRIMARY KEY,"
+	" directory text NOT NULL,"
+	" account_url text NOT NULL,"
+	" uri_mode text,"
+	" hash_prefix text,"
+	" issuers text NOT NULL,"
+	" updated_by text NOT NULL,"
+	" updated_at timestamptz NOT NULL DEFAULT now());",
 };
 
 static_assert(ELEMENTSOF(migrations) == FLEET_SCHEMA_VERSION, "one step per version");

@@ -211,6 +211,9 @@ int fleet_sql_run_job(PGconn *conn, const char *host, uint64_t gen, struct fleet
 		PQclear(res);
 		return 0;
 	}
+	case FLEET_DB_CHECK_PUT: /* daemon/fleet_sqlcheck's */
+	case FLEET_DB_CHECKS_GET:
+	case FLEET_DB_FACTS_PUT:
 	case _FLEET_DB_OP_MAX:
 		break;
 	}

@@ -25,6 +25,10 @@ enum fleet_db_op {
 	FLEET_DB_UPLOAD,    /* stores a version unless the stored one is as new; NOTIFY */
 	FLEET_DB_UNLOCK,    /* pg_advisory_unlock, if the lock's connection still lives */
 	FLEET_DB_INSTALLED, /* this host now serves serial (persistd_cert_hosts) */
+	FLEET_DB_CHECK_PUT, /* checks.items[0]: this host's result for a name (fleet_sqlcheck) */
+	FLEET_DB_CHECKS_GET, /* results written after checks.since_seq, the CAs' facts, and the
+			      * live hosts (fleet_sqlcheck) */
+	FLEET_DB_FACTS_PUT, /* checks.facts[0]: this issuer's account facts for a CA */
 	_FLEET_DB_OP_MAX,
 };
 
@@ -48,6 +52,29 @@ struct fleet_row {
 
 void fleet_sql_row_done(struct fleet_row *row);
 
+/* One name's latest record check, as stored (daemon/fleetcheck). */
+struct fleet_check {
+	char *name, *cert, *status, *reason, *dnssec, *by, *level, *alerted_level; /* owned */
+	int64_t checked_at, alerted_at, seq;
+};
+
+/* What a record must hold for one CA's names: the account (daemon/cafacts). */
+struct fleet_facts {
+	char *ca, *directory, *account_url, *uri_mode, *hash_prefix; /* owned */
+	char *issuers;                                               /* owned: one per line */
+};
+
+struct fleet_checks {
+	struct fleet_check *items; /* owned */
+	size_t n;
+	struct fleet_facts *facts; /* owned */
+	size_t n_facts;
+	char **alive;              /* owned: the hosts seen in the last 30 s, by name */
+	size_t n_alive;
+	int64_t since_seq;         /* GET input: only results written after it */
+	int64_t max_seq;           /* GET output */
+};
+
 struct fleet_db_job;
 typedef void (*fleet_db_job_fn)(struct fleet_db_job *job, void *userdata);
 
@@ -55,6 +82,7 @@ struct fleet_db_job {
 	enum fleet_db_op op;
 	char *cert;            /* owned */
 	struct fleet_row row;  /* UPLOAD: what to store; LOCK_READ, READ: what is stored */
+	struct fleet_checks checks; /* CHECK_PUT, CHECKS_GET, FACTS_PUT */
 	uint64_t gen;          /* UNLOCK: the lock's generation; results: the one it ran in */
 	/* results, valid in the callback */
 	int error;             /* 0, -ENOTCONN (no database), -EIO (query failed), -E2BIG */

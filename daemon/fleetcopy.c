@@ -127,10 +127,9 @@ void fleetcopy_note_installed(const struct fleetcopy *fc, const char *name, cons
 	fleet_db_submit(fc->db, job, fleetcopy_on_job_logged, NULL);
 }
 
-/* Stores this host's current version of name, unless the database has it or a later one;
- * locked (the lock holder's new version): also over a stored one that expires in the same
- * second. */
-int fleetcopy_upload(const struct fleetcopy *fc, const char *name, bool locked)
+/* The UPLOAD job of this host's current version of name, sealed, not yet submitted. */
+int fleetcopy_upload_job(const struct fleetcopy *fc, const char *name, bool locked,
+			 struct fleet_db_job **ret)
 {
 	_cleanup_free_ char *pem = NULL;
 	_cleanup_(key_freep) struct key *k = NULL;
@@ -151,6 +150,8 @@ int fleetcopy_upload(const struct fleetcopy *fc, const char *name, bool locked)
 	const char *end = strstr(pem, "-----END CERTIFICATE-----");
 	if (!job || !end) {
 		x509_info_done(&info);
+		if (job)
+			free(job->cert);
 		free(job);
 		return job ? -EINVAL : -ENOMEM;
 	}
@@ -171,9 +172,26 @@ int fleetcopy_upload(const struct fleetcopy *fc, const char *name, bool locked)
 	else
 		r = -ENOMEM;
 	if (r < 0) {
-		fleet_db_submit(fc->db, job, NULL, NULL); /* frees; an upload of nothing fails */
+		fleet_sql_row_done(&job->row);
+		free(job->cert);
+		free(job);
 		return r;
 	}
+	*ret = job;
+	return 0;
+}
+
+/* Stores this host's current version of name, unless the database has it or a later one;
+ * locked (the lock holder's new version): also over a stored one that expires in the same
+ * second. */
+int fleetcopy_upload(const struct fleetcopy *fc, const char *name, bool locked)
+{
+	struct fleet_db_job *job = NULL;
+	int r;
+
+	r = fleetcopy_upload_job(fc, name, locked, &job);
+	if (r < 0)
+		return r;
 	_cleanup_free_ char *serial = strdup(job->row.serial);
 	fleet_db_submit(fc->db, job, fleetcopy_on_job_logged, NULL);
 	if (serial)

@@ -47,6 +47,10 @@ int fleetcopy_open_key(const struct fleetcopy *fc, const char *name, const char 
 /* Stores this host's current version, unless the database has it or a later one; locked
  * (the lock holder's new version): also over one that expires in the same second. */
 int fleetcopy_upload(const struct fleetcopy *fc, const char *name, bool locked);
+/* The same version as an UPLOAD job (*ret, owned by the caller until submitted or run by
+ * fleet_sql_run_job), for persistd --store-migrate, which runs it on its own connection. */
+int fleetcopy_upload_job(const struct fleetcopy *fc, const char *name, bool locked,
+			 struct fleet_db_job **ret);
 /* Records that this host serves serial (persistd_cert_hosts). */
 void fleetcopy_note_installed(const struct fleetcopy *fc, const char *name, const char *serial);
 /* Installs the stored version in row; why says in one line what failed. */

@@ -38,13 +38,17 @@
 #include "daemon/signer.h"
 #include "daemon/statejournal.h"
 #include "daemon/fleet.h"
+#include "daemon/certrecheck.h"
+#include "daemon/fleetcheck.h"
+#include "daemon/fleetmigrate.h"
 #include "daemon/fleetsync.h"
 
 #define EXIT_USAGE 2
 
 static const char help[] =
 	"Usage: persistd [-c FILE] [-v] [--check-config | --oneshot [--cert NAME] [--force] |\n"
-	"                --probe CA | --revoke NAME [--reason R] [--with-cert-key]]\n"
+	"                --probe CA | --revoke NAME [--reason R] [--with-cert-key] |\n"
+	"                --store-migrate]\n"
 	"\n"
 	"Keeps TLS certificates renewed with the ACME dns-persist-01 challenge.\n"
 	"Without a mode it runs as the daemon (systemd Type=notify).\n"
@@ -59,6 +63,8 @@ static const char help[] =
 	"                      dns-persist-01\n"
 	"      --revoke NAME   revoke the cert's current certificate [--reason REASON]\n"
 	"                      [--with-cert-key: sign with the certificate's key]\n"
+	"      --store-migrate copy this host's certificates and keys (sealed with the\n"
+	"                      fleet key) into the database of store = (daemon stopped)\n"
 	"  -v, --verbose       debug logging\n"
 	"      --log-target T  auto (the journal when systemd started us), journal or stderr\n"
 	"  -h, --help          this help\n"
@@ -530,6 +536,9 @@ static int run_daemon(struct daemon *d)
 		if (r < 0)
 			return log_errno(LOG_ERR, r, "starting fleet mode: %m"), 1;
 		fleet_set_sync_handler(d->fleet, fleetsync_on_newer, d);
+		struct fleetcheck_handlers h = { certrecheck_on_fleet_result,
+						 certrecheck_on_fleet_facts, d };
+		fleetcheck_set_handlers(fleet_get_checks(d->fleet), &h);
 	}
 	for (size_t i = 0; i < d->n_certs; i++) {
 		r = cert_start(d->certs[i]);
@@ -571,7 +580,7 @@ static int run_daemon(struct daemon *d)
 int main(int argc, char **argv)
 {
 	enum { OPT_ONESHOT = 256, OPT_CERT, OPT_FORCE, OPT_PROBE, OPT_VERSION, OPT_TEST_CLOCK,
-	       OPT_REVOKE, OPT_REASON, OPT_CERT_KEY, OPT_LOG_TARGET };
+	       OPT_REVOKE, OPT_REASON, OPT_CERT_KEY, OPT_LOG_TARGET, OPT_STORE_MIGRATE };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 't' },
@@ -583,6 +592,7 @@ int main(int argc, char **argv)
 		{ "reason", required_argument, NULL, OPT_REASON },
 		{ "with-cert-key", no_argument, NULL, OPT_CERT_KEY },
 		{ "log-target", required_argument, NULL, OPT_LOG_TARGET },
+		{ "store-migrate", no_argument, NULL, OPT_STORE_MIGRATE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "test-clock", no_argument, NULL, OPT_TEST_CLOCK },
 		{ "help", no_argument, NULL, 'h' },
@@ -592,7 +602,7 @@ int main(int argc, char **argv)
 	struct daemon d = { 0 };
 	const char *config_path = CONFIG_DEFAULT_PATH, *probe = NULL, *revoke = NULL,
 		   *reason = NULL;
-	bool check = false, verbose = false, with_cert_key = false;
+	bool check = false, verbose = false, with_cert_key = false, store_migrate = false;
 	int log_target = -1;
 	uv_loop_t loop;
 	int c, r;
@@ -626,6 +636,9 @@ int main(int argc, char **argv)
 		case OPT_CERT_KEY:
 			with_cert_key = true;
 			break;
+		case OPT_STORE_MIGRATE:
+			store_migrate = true;
+			break;
 		case OPT_LOG_TARGET:
 			log_target = log_target_from_string(optarg);
 			if (log_target < 0) {
@@ -656,9 +669,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "persistd: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if ((int)check + (int)d.oneshot + (probe != NULL) + (revoke != NULL) > 1) {
-		fprintf(stderr, "persistd: choose one of --check-config, --oneshot, --probe and "
-				"--revoke\n");
+	if ((int)check + (int)d.oneshot + (probe != NULL) + (revoke != NULL) + (int)store_migrate >
+	    1) {
+		fprintf(stderr, "persistd: choose one of --check-config, --oneshot, --probe, "
+				"--revoke and --store-migrate\n");
 		return EXIT_USAGE;
 	}
 	if ((reason || with_cert_key) && !revoke) {
@@ -674,6 +688,14 @@ int main(int argc, char **argv)
 
 	if (load_config(config_path, &d.config, false) < 0)
 		return 1;
+	if (store_migrate) {
+		/* No loop, no signer, no network but the database's: see daemon/fleetmigrate. */
+		log_setup(LOG_TARGET_STDERR, verbose ? LOG_DEBUG : d.config->daemon.log_level);
+		r = d.config->daemon.store_uri ? check_fleet(d.config, config_path) : 0;
+		r = r < 0 ? 1 : fleetmigrate_run(d.config);
+		config_free(d.config);
+		return r;
+	}
 	if (d.config->daemon.store_uri && !probe) {
 		if (check_fleet(d.config, config_path) < 0)
 			return 1;

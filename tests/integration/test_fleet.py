@@ -252,7 +252,8 @@ def test_two_issuers_order_each_cert_once(fleet, postgres):
     hosts = {r[0]: r[1] for r in postgres.sql("SELECT name, role FROM persistd_hosts")}
     assert hosts == {"a": "issuer", "b": "issuer", "c": "follower"}, hosts
     # Three hosts started at once on an empty database: the schema was made once.
-    assert postgres.sql("SELECT version FROM persistd_schema_version") == [["1"]]
+    assert postgres.sql("SELECT version FROM persistd_schema_version ORDER BY version") == \
+        [["1"], ["2"]]
 
 
 def finalizes(ca):
@@ -354,3 +355,134 @@ def test_single_host_moves_into_the_database(fleet, postgres):
     assert issued_per_name(f.ca) == {f"{n}.{ZONE}": 1 for n in f.names}
     assert {r[0]: r[1] for r in postgres.sql("SELECT name, updated_by FROM persistd_certs")} \
         == {n: "solo" for n in f.names}
+
+
+def test_store_migrate(fleet, postgres):
+    """persistd --store-migrate (persistctl store migrate) with the daemon stopped: a single
+    host's versions go into the database sealed, a follower installs them all, a second run
+    changes nothing, and a database holding a newer version of any cert makes it store
+    nothing (exit 1)."""
+    f = fleet(cert_names(3))
+    solo = f.persistd_env(ca=f.ca, resolver=f.knot.resolver, certs=certs_config(f.names),
+                          daemon_extra={"trust_anchor": "none"})
+    solo.state.mkdir(exist_ok=True)
+    shutil.copytree(f.account_dir, solo.state / "accounts")
+    solo.oneshot(check=0)
+    mine = {n: current(solo, n) for n in f.names}
+    orders = f.new_orders()
+    # Without store = postgresql there is nothing to migrate into.
+    p = solo.persistd_run("--store-migrate", check=1)
+    assert "needs store = postgresql" in p.stderr, p.stderr
+    solo.daemon.update({"store": postgres.uri, "role": "issuer", "fleet_key_file": str(f.key),
+                        "fleet_host": "solo"})
+    solo.write()
+    p = solo.ctl("-c", str(solo.conf), "store", "migrate", check=0)
+    assert "persistd: 3 stored, 0 already in the database" in p.stdout, p.stdout
+    rows = postgres.sql("SELECT name, version, updated_by, serial, updated_at FROM persistd_certs "
+                        "ORDER BY name")
+    assert [(r[0], r[1], r[2]) for r in rows] == [(n, "1", "solo") for n in f.names], rows
+    dump = postgres.psql(postgres.dbname, "SELECT encode(key_sealed, 'escape') FROM persistd_certs")
+    assert "PRIVATE KEY" not in dump
+    # Idempotent: the second run stores nothing and touches no row.
+    p = solo.persistd_run("--store-migrate", check=0)
+    assert "persistd: 0 stored, 3 already in the database" in p.stdout, p.stdout
+    assert postgres.sql("SELECT name, version, updated_by, serial, updated_at FROM "
+                        "persistd_certs ORDER BY name") == rows
+    # A follower installs every cert from the database; nothing was ordered again.
+    c = f.host("c", "follower")
+    c.wait_for(lambda: all(current(c, n) == mine[n] for n in f.names), timeout=120,
+               what="the follower installs the migrated certs")
+    assert f.new_orders() == orders
+    # Conflicts: c001 newer in the database, c002 older. All or nothing: refused, exit 1,
+    # and c002's older row is not replaced either.
+    postgres.sql("UPDATE persistd_certs SET serial = 'ff01', not_after = not_after + 86400 "
+                 "WHERE name = 'c001'")
+    postgres.sql("UPDATE persistd_certs SET serial = 'ee02', not_after = not_after - 86400 "
+                 "WHERE name = 'c002'")
+    p = solo.persistd_run("--store-migrate", check=1)
+    assert re.search(r"c001: REFUSED: the database holds a newer version \(serial ff01", p.stderr), \
+        p.stderr
+    assert "c002: REFUSED" not in p.stderr and "nothing stored" in p.stderr, p.stderr
+    assert stored(postgres)["c002"] == "ee02"
+    # The daemon holds the state directory: migrate refuses to run beside it.
+    postgres.sql("UPDATE persistd_certs SET serial = NULL WHERE name = 'c001'")
+    solo.daemon.update({"store": "files"})
+    for k in ("role", "fleet_key_file", "fleet_host"):
+        solo.daemon.pop(k)
+    solo.write()
+    solo.start()
+    solo.daemon.update({"store": postgres.uri, "role": "issuer", "fleet_key_file": str(f.key),
+                        "fleet_host": "solo"})
+    solo.write()
+    p = solo.persistd_run("--store-migrate", check=1)
+    assert "is in use by persistd pid" in p.stderr, p.stderr
+    solo.stop()
+    # Once stopped, the older row and the empty one take this host's versions.
+    p = solo.persistd_run("--store-migrate", check=0)
+    assert "persistd: 2 stored, 1 already in the database" in p.stdout, p.stdout
+    assert stored(postgres)["c002"] != "ee02"
+
+
+def names_checked(env):
+    """Per name (fqdn): the status this host's status shows, when it was checked."""
+    st, _ = env.ctl_json("status")
+    return {n["name"]: n["status"] for c in st["cert_list"] for n in c["names"] if n["checked"]}
+
+
+def checks_made(env):
+    return env.ctl_json("status")[0]["fleet"]["checks_made"]
+
+
+def test_record_checks_spread_over_the_fleet(fleet, postgres):
+    """3 hosts (2 issuers, 1 follower), 30 names, recheck_interval 1m: each name is checked
+    by one host per round (not by every host), every host's status shows all 30 results,
+    the follower checks its share with the account the issuers stored, and the names of a
+    host that dies are picked up by the others."""
+    f = fleet(cert_names(30))
+    hosts = {h: f.host(h, role, start=False, recheck_interval="1m")
+             for h, role in (("a", "issuer"), ("b", "issuer"), ("c", "follower"))}
+    for h in hosts.values():
+        h.start(wait=False)
+    for h in hosts.values():
+        h.wait_ready()
+    f.wait_converged(600)
+    fqdns = {f"{n}.{ZONE}" for n in f.names}
+
+    def every_host_sees_all():
+        return all(names_checked(h) == {n: "VALID" for n in fqdns} for h in hosts.values())
+    hosts["a"].wait_for(every_host_sees_all, timeout=240, what="every host showing 30 results")
+    # The follower checks too, with the account the issuers stored.
+    facts = postgres.sql("SELECT ca, account_url FROM persistd_ca_facts")
+    assert len(facts) == 1 and facts[0][1].startswith("http"), facts
+
+    # Two full rounds from now: every name's stored result at least twice newer.
+    def stored_checks():
+        return {r[0]: (int(r[1]), r[2]) for r in
+                postgres.sql("SELECT name, checked_at, checked_by FROM persistd_checks")}
+    start = stored_checks()
+    made0 = {h: checks_made(e) for h, e in hosts.items()}
+    t0 = int(time.time())
+    hosts["a"].wait_for(lambda: len(stored_checks()) == 30 and all(
+        at > t0 + 60 for at, _ in stored_checks().values()), timeout=300,
+        what="two rounds of checks")
+    made = {h: checks_made(e) - made0[h] for h, e in hosts.items()}
+    # Without the spread every host would check every name: 3 x 30 x 2 = 180 checks.
+    # One host per name: 30 per round, 2 rounds, plus a third round for some names (the
+    # interval is jittered by 10%).
+    assert sum(made.values()) <= 95, (made, start)
+    assert all(v > 0 for v in made.values()), made
+    by = {b for _, b in stored_checks().values()}
+    assert by == {"a", "b", "c"}, by
+    # Alerts: every name is OK, so none was raised; no host says it "cannot check".
+    for h in hosts.values():
+        assert "cannot check" not in h.read_log()
+
+    # b dies: after its heartbeat goes stale its names move to a and c.
+    hosts["b"].kill()
+    t_kill = int(time.time())
+    hosts["a"].wait_for(lambda: all(at > t_kill + 30 and b in ("a", "c")
+                                    for at, b in stored_checks().values()),
+                        timeout=300, what="b's names checked by a and c")
+    for h in ("a", "c"):
+        assert names_checked(hosts[h]) == {n: "VALID" for n in fqdns}, h
+    print("checks made per host over two rounds:", made)
