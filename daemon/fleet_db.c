@@ -94,19 +94,26 @@ static void wake(struct fleet_db *db)
 	(void)!write(db->wake_fd, &one, sizeof(one));
 }
 
+/* Appends job to one of the two queues (in: for the thread; out: for the loop). */
+static void enqueue(struct fleet_db *db, struct fleet_db_job **head, struct fleet_db_job **tail,
+		    struct fleet_db_job *job)
+{
+	job->next = NULL;
+	pthread_mutex_lock(&db->mu);
+	if (*tail)
+		(*tail)->next = job;
+	else
+		*head = job;
+	*tail = job;
+	pthread_mutex_unlock(&db->mu);
+}
+
 void fleet_db_submit(struct fleet_db *db, struct fleet_db_job *job, fleet_db_job_fn cb,
 		     void *userdata)
 {
 	job->cb = cb;
 	job->userdata = userdata;
-	job->next = NULL;
-	pthread_mutex_lock(&db->mu);
-	if (db->in_tail)
-		db->in_tail->next = job;
-	else
-		db->in_head = job;
-	db->in_tail = job;
-	pthread_mutex_unlock(&db->mu);
+	enqueue(db, &db->in_head, &db->in_tail, job);
 	wake(db);
 }
 
@@ -213,14 +220,7 @@ static void post_state(struct fleet_db *db, enum fleet_db_event_type type, const
 
 static void post_job(struct fleet_db *db, struct fleet_db_job *job)
 {
-	job->next = NULL;
-	pthread_mutex_lock(&db->mu);
-	if (db->out_tail)
-		db->out_tail->next = job;
-	else
-		db->out_head = job;
-	db->out_tail = job;
-	pthread_mutex_unlock(&db->mu);
+	enqueue(db, &db->out_head, &db->out_tail, job);
 	uv_async_send(&db->async);
 }
 
