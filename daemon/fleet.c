@@ -249,6 +249,15 @@ static void on_retry_timer(uv_timer_t *t)
 	retry_waiting(t->data, NULL, true);
 }
 
+/* A tie of notAfter between the stored version and the local one: did this host make the
+ * local one after the stored one (fleetcopy_replaced_here)? Reads files only on a tie. */
+static bool tie_replaced_here(struct fleet *f, const char *name, const char *stored_serial,
+			      int64_t stored_not_after, int64_t local_not_after)
+{
+	return stored_not_after == local_not_after &&
+	       fleetcopy_replaced_here(&f->copy, name, stored_serial);
+}
+
 static void on_claim_row(struct fleet_db_job *job, void *userdata)
 {
 	struct fleet_claim *cl = userdata;
@@ -284,8 +293,10 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 		return;
 	}
 	bool have = fleetcopy_local_version(&f->copy, cl->name, &serial, &not_after);
-	bool newer = row->exists &&
-		     fleetcopy_stored_wins(row->serial, row->not_after, have ? serial : NULL, not_after);
+	bool replaced = have && row->exists &&
+			tie_replaced_here(f, cl->name, row->serial, row->not_after, not_after);
+	bool newer = row->exists && fleetcopy_stored_wins(row->serial, row->not_after,
+							  have ? serial : NULL, not_after, replaced);
 	/* A newer stored version needs no lock to install: the holder may be about to drop
 	 * it (its version is announced before its lock goes). */
 	if (job->op == FLEET_DB_LOCK_READ && !job->locked && !newer) {
@@ -327,9 +338,9 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 	 * the row names (the one that made it) is over. */
 	bool local_newer = have && fleetcopy_local_wins(serial, not_after,
 							row->exists ? row->serial : NULL,
-							row->not_after);
+							row->not_after, replaced);
 	if (local_newer)
-		(void)fleetcopy_upload(&f->copy, cl->name, false);
+		(void)fleetcopy_upload(&f->copy, cl->name, false, replaced ? row->serial : NULL);
 	/* An order another issuer left in flight: continue it, with the key of its CSR. */
 	if (row->exists && !local_newer && (row->order_url || row->order_intent)) {
 		_cleanup_(key_freep) struct key *pk = NULL;
@@ -439,7 +450,7 @@ void fleet_claim_finish(struct fleet_claim *cl, bool installed)
 		return;
 	if (installed && !cl->f->follower) {
 		int r = fleetcopy_upload(&cl->f->copy, cl->name,
-				     cl->locked && fleet_db_gen(cl->f->db) == cl->gen);
+				     cl->locked && fleet_db_gen(cl->f->db) == cl->gen, NULL);
 		if (r < 0)
 			log_warning("fleet: cert '%s': cannot store the new version: %s", cl->name,
 				    strerror(-r));
@@ -505,14 +516,18 @@ static void on_changed(struct fleet *f, const struct fleet_db_event *ev)
 		if (!config_find_cert(c, ev->names[i]))
 			continue;
 		bool have = fleetcopy_local_version(&f->copy, ev->names[i], &serial, &not_after);
+		bool replaced = have && tie_replaced_here(f, ev->names[i], ev->serials[i],
+							  ev->not_afters[i], not_after);
 		if (fleetcopy_stored_wins(ev->serials[i], ev->not_afters[i], have ? serial : NULL,
-				 not_after)) {
+					  not_after, replaced)) {
 			retry_waiting(f, ev->names[i], false);
 			if (f->sync_fn)
 				f->sync_fn(f, ev->names[i], f->sync_userdata);
 		} else if (!f->follower && ev->full_list && have &&
-			   fleetcopy_local_wins(serial, not_after, ev->serials[i], ev->not_afters[i]))
-			(void)fleetcopy_upload(&f->copy, ev->names[i], false);
+			   fleetcopy_local_wins(serial, not_after, ev->serials[i], ev->not_afters[i],
+						replaced))
+			(void)fleetcopy_upload(&f->copy, ev->names[i], false,
+					       replaced ? ev->serials[i] : NULL);
 	}
 	if (f->follower || !ev->full_list)
 		return;
@@ -522,7 +537,7 @@ static void on_changed(struct fleet *f, const struct fleet_db_event *ev)
 		int64_t not_after;
 		if (!in_event(ev, c->certs[k]->name) &&
 		    fleetcopy_local_version(&f->copy, c->certs[k]->name, &serial, &not_after))
-			(void)fleetcopy_upload(&f->copy, c->certs[k]->name, false);
+			(void)fleetcopy_upload(&f->copy, c->certs[k]->name, false, NULL);
 	}
 }
 

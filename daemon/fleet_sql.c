@@ -185,9 +185,10 @@ int fleet_sql_run_job(PGconn *conn, const char *host, uint64_t gen, struct fleet
 		const char *params[] = { job->cert,	     job->row.serial,
 					 not_after,	     job->row.leaf_pem,
 					 job->row.chain_pem, (const char *)job->row.key_sealed,
-					 host,	     job->locked ? "t" : "f" };
-		int lens[] = { 0, 0, 0, 0, 0, (int)job->row.key_sealed_len, 0, 0 };
-		int fmts[] = { 0, 0, 0, 0, 0, 1, 0, 0 };
+					 host,	     job->locked ? "t" : "f",
+					 job->replaces[0] ? job->replaces : NULL };
+		int lens[] = { 0, 0, 0, 0, 0, (int)job->row.key_sealed_len, 0, 0, 0 };
+		int fmts[] = { 0, 0, 0, 0, 0, 1, 0, 0, 0 };
 		/* Newer wins: a host that comes back with an old copy never overwrites. The
 		 * notification goes out with the commit, to every host at once. */
 		r = fleet_sql_exec(conn,
@@ -200,10 +201,10 @@ int fleet_sql_run_job(PGconn *conn, const char *host, uint64_t gen, struct fleet
 				"order_host = NULL, order_intent = false, pending_key_sealed = NULL, "
 				"updated_at = now() "
 				"WHERE c.serial IS NULL OR (c.serial <> $2 AND (c.not_after < $3::bigint "
-				"OR ($8::boolean AND c.not_after = $3::bigint))) "
+				"OR (($8::boolean OR c.serial = $9) AND c.not_after = $3::bigint))) "
 				"RETURNING name) "
 				"SELECT pg_notify('" FLEET_SQL_CHANNEL "', $2 || ' ' || $3 || ' ' || $1) FROM up",
-				8, params, lens, fmts, PGRES_TUPLES_OK, &res, job->why,
+				9, params, lens, fmts, PGRES_TUPLES_OK, &res, job->why,
 				sizeof(job->why));
 		if (r < 0)
 			return r;

@@ -88,6 +88,8 @@ struct fleet_db_job {
 	int error;             /* 0, -ENOTCONN (no database), -EIO (query failed), -E2BIG */
 	bool locked;           /* LOCK_READ: the lock is ours; UPLOAD (input): stored under the
 				* cert's lock, so it wins a tie of notAfter too */
+	char replaces[65];     /* UPLOAD (input): "" or a stored serial this version replaced
+				* here, which it overwrites on a tie of notAfter too */
 	bool stored;           /* UPLOAD: the row now holds this version */
 	char why[256];         /* one line when error < 0 */
 	/* private */

@@ -7,8 +7,10 @@
 #include <mbedtls/platform_util.h>
 
 #include "common/certcheck.h"
+#include "common/fileio.h"
 #include "common/fleetkey.h"
 #include "common/key.h"
+#include "common/limits.h"
 #include "common/strutil.h"
 #include "common/x509.h"
 #include "daemon/fleetcopy.h"
@@ -32,27 +34,60 @@ bool fleetcopy_local_version(const struct fleetcopy *fc, const char *name, char 
 	return true;
 }
 
-/* Which version wins: the later notAfter; on a tie (two renewals in one second) the
- * stored one, which the lock holder stored. So every host converges on the database's
- * version, and no host's copy ever moves to an earlier notAfter. */
+/* Which version wins: the later notAfter; on a tie the one that replaced the other, as
+ * far as this host knows, else the stored one, which the lock holder stored. So every
+ * host converges on one version, and no host's copy ever moves to an earlier notAfter. */
 bool fleetcopy_stored_wins(const char *serial, int64_t not_after, const char *local_serial,
-			   int64_t local_not_after)
+			   int64_t local_not_after, bool replaced_here)
 {
 	if (!serial || !serial[0])
 		return false;
 	if (!local_serial)
 		return true;
-	return !streq(serial, local_serial) && not_after >= local_not_after;
+	if (streq(serial, local_serial))
+		return false;
+	return not_after > local_not_after || (not_after == local_not_after && !replaced_here);
 }
 
 bool fleetcopy_local_wins(const char *local_serial, int64_t local_not_after, const char *serial,
-			  int64_t not_after)
+			  int64_t not_after, bool replaced_here)
 {
 	if (!local_serial)
 		return false;
 	if (!serial || !serial[0])
 		return true;
-	return !streq(serial, local_serial) && local_not_after > not_after;
+	if (streq(serial, local_serial))
+		return false;
+	return local_not_after > not_after || (local_not_after == not_after && replaced_here);
+}
+
+bool fleetcopy_replaced_here(const struct fleetcopy *fc, const char *name, const char *serial)
+{
+	_cleanup_free_ unsigned *v = NULL;
+	unsigned current;
+	size_t n;
+
+	if (!serial || store_cert_current_version(fc->store, name, &current) < 0 ||
+	    store_cert_versions(fc->store, name, &v, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *path = NULL, *pem = NULL;
+		struct x509_info info;
+		size_t len;
+		if (v[i] >= current)
+			continue;
+		if (asprintf(&path, "%s/certs/%s/archive/%u/cert.pem", store_get_dir(fc->store),
+			     name, v[i]) < 0)
+			return false;
+		if (file_read_bounded(path, CERT_MAX_BYTES, &pem, &len) < 0 ||
+		    x509_parse_leaf(pem, len, &info) < 0)
+			continue;
+		bool same = streq(info.serial_hex, serial);
+		x509_info_done(&info);
+		if (same)
+			return true;
+	}
+	return false;
 }
 
 static void make_ad(char *buf, size_t size, const char *name, const char *what)
@@ -129,7 +164,7 @@ void fleetcopy_note_installed(const struct fleetcopy *fc, const char *name, cons
 
 /* The UPLOAD job of this host's current version of name, sealed, not yet submitted. */
 int fleetcopy_upload_job(const struct fleetcopy *fc, const char *name, bool locked,
-			 struct fleet_db_job **ret)
+			 const char *replaces, struct fleet_db_job **ret)
 {
 	_cleanup_free_ char *pem = NULL;
 	_cleanup_(key_freep) struct key *k = NULL;
@@ -164,6 +199,9 @@ int fleetcopy_upload_job(const struct fleetcopy *fc, const char *name, bool lock
 	job->row.not_after = info.not_after;
 	job->locked = locked;
 	x509_info_done(&info);
+	/* A serial too long to hold (RFC 5280 allows 20 octets) replaces nothing. */
+	if (replaces && strlen(replaces) < sizeof(job->replaces))
+		str_printf(job->replaces, sizeof(job->replaces), "%s", replaces);
 	job->row.leaf_pem = strndup(pem, (size_t)(end - pem));
 	job->row.chain_pem = strdup(end);
 	if (job->row.serial && job->row.leaf_pem && job->row.chain_pem)
@@ -181,15 +219,13 @@ int fleetcopy_upload_job(const struct fleetcopy *fc, const char *name, bool lock
 	return 0;
 }
 
-/* Stores this host's current version of name, unless the database has it or a later one;
- * locked (the lock holder's new version): also over a stored one that expires in the same
- * second. */
-int fleetcopy_upload(const struct fleetcopy *fc, const char *name, bool locked)
+int fleetcopy_upload(const struct fleetcopy *fc, const char *name, bool locked,
+		     const char *replaces)
 {
 	struct fleet_db_job *job = NULL;
 	int r;
 
-	r = fleetcopy_upload_job(fc, name, locked, &job);
+	r = fleetcopy_upload_job(fc, name, locked, replaces, &job);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *serial = strdup(job->row.serial);

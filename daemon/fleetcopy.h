@@ -30,13 +30,19 @@ struct fleetcopy {
 /* The serial (*ret_serial, owned) and notAfter this host serves; false when none. */
 bool fleetcopy_local_version(const struct fleetcopy *fc, const char *name, char **ret_serial,
 			     int64_t *ret_not_after);
-/* Which version wins: the later notAfter; on a tie (two renewals in one second) the stored
- * one, which the lock holder stored. So every host converges on the database's version and
- * no copy ever moves to an earlier notAfter. NULL serial: no such version. */
+/* Which version wins: the later notAfter. On a tie (a renewal within the second of the
+ * version before it) the version that replaced the other: replaced_here says that the
+ * stored serial is one of this host's older local versions (fleetcopy_replaced_here), so
+ * the local one was made after it (an order finished while the database was away).
+ * Otherwise the stored one, which the lock holder stored. So every host converges on one
+ * version and no copy ever moves to an earlier notAfter. NULL serial: no such version. */
 bool fleetcopy_stored_wins(const char *serial, int64_t not_after, const char *local_serial,
-			   int64_t local_not_after);
+			   int64_t local_not_after, bool replaced_here);
 bool fleetcopy_local_wins(const char *local_serial, int64_t local_not_after, const char *serial,
-			  int64_t not_after);
+			  int64_t not_after, bool replaced_here);
+/* Is serial one of the local archive's versions before the current one? Reads at most
+ * the archive's cert.pem files; false on any error (the tie then goes to the stored one). */
+bool fleetcopy_replaced_here(const struct fleetcopy *fc, const char *name, const char *serial);
 
 /* k sealed for cert name and what (its serial, or "pending" for an order's CSR key). */
 int fleetcopy_seal_key(const struct fleetcopy *fc, const char *name, const char *what,
@@ -45,12 +51,14 @@ int fleetcopy_open_key(const struct fleetcopy *fc, const char *name, const char 
 		       const uint8_t *sealed, size_t len, struct key **ret);
 
 /* Stores this host's current version, unless the database has it or a later one; locked
- * (the lock holder's new version): also over one that expires in the same second. */
-int fleetcopy_upload(const struct fleetcopy *fc, const char *name, bool locked);
+ * (the lock holder's new version): also over one that expires in the same second, as over
+ * the stored serial replaces (may be NULL), a version this host replaced. */
+int fleetcopy_upload(const struct fleetcopy *fc, const char *name, bool locked,
+		     const char *replaces);
 /* The same version as an UPLOAD job (*ret, owned by the caller until submitted or run by
  * fleet_sql_run_job), for persistd --store-migrate, which runs it on its own connection. */
 int fleetcopy_upload_job(const struct fleetcopy *fc, const char *name, bool locked,
-			 struct fleet_db_job **ret);
+			 const char *replaces, struct fleet_db_job **ret);
 /* Records that this host serves serial (persistd_cert_hosts). */
 void fleetcopy_note_installed(const struct fleetcopy *fc, const char *name, const char *serial);
 /* Installs the stored version in row; why says in one line what failed. */

@@ -99,7 +99,7 @@ static int store_cert(const struct fleetcopy *fc, PGconn *conn, const char *host
 	struct fleet_db_job *job = NULL, *mark = NULL;
 	int r;
 
-	r = fleetcopy_upload_job(fc, name, false, &job);
+	r = fleetcopy_upload_job(fc, name, false, NULL, &job);
 	if (r < 0) {
 		str_printf(why, why_size, "reading the local version: %s", strerror(-r));
 		return r;

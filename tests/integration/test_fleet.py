@@ -293,6 +293,9 @@ def test_database_outage_during_renewals(fleet, postgres):
     before = {n: current(c, n) for n in names}
     # Slow finalize answers: the outage starts while orders are in flight.
     f.ca.faults("late", count=1000, path="/finalize", delay_ms=3000)
+    # Every renewal expires in the second of its version 1 (a renewal within the second of
+    # it): the version made while the database was away must still win the tie.
+    f.ca.admin_post("misissue", {"kind": "same_second", "count": 1000})
     def renew(some):
         return [subprocess.Popen([a.persistctl, "-s", str(a.socket), "renew", n, "--force"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -326,6 +329,9 @@ def test_database_outage_during_renewals(fleet, postgres):
     f.wait_converged(60)
     assert issued_per_name(f.ca) == {f"{n}.{ZONE}": 2 for n in names}
     assert "the database is back" in a.read_log() and "the database is back" in c.read_log()
+    # No issuer went back to the version it had replaced.
+    assert "installed version 3" not in a.read_log()
+    assert {n: current(a, n) for n in names} == {n: current(c, n) for n in names}
     for p in renewals:
         p.wait(timeout=60)
 

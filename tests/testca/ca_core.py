@@ -856,7 +856,7 @@ class CA:
             o.status, o.pending_key = "invalid", None
             o.error = problem("serverInternal", f"testca bug while issuing: {e!r}", 500)
 
-    MISISSUE_KINDS = ("expired", "future", "names", "signer", "key")
+    MISISSUE_KINDS = ("expired", "future", "names", "signer", "key", "same_second")
 
     def admin_misissue(self, obj):
         """Queue an issuance fault: the next `count` certificates are bad in one way."""
@@ -899,6 +899,10 @@ class CA:
             signer = ec.generate_private_key(ec.SECP256R1())
         elif bad == "key":
             pub = ec.generate_private_key(ec.SECP256R1()).public_key()
+        elif bad == "same_second":  # not bad: a renewal within the second of the last one
+            last = [c for c in self.certs.values() if sorted(c.names) == sorted(names)]
+            if last:
+                not_before = max(c.not_before for c in last)
         leaf = self.pki.issue(pub, names, not_before, lifetime, signer)
         if bad:
             log(f"issuing for order {o.id}: injected issuance fault {bad}")
