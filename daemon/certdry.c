@@ -134,8 +134,12 @@ static void on_challenge(struct renewal *rn, const struct acme_challenge *ch, vo
 		free(names);
 		names = n;
 	}
-	add_step(dr, "challenge", true, "%s offered; issuer names: %s", ch->type,
-		 names ? names : "(none)");
+	if (streq(ch->type, "dns-01"))
+		add_step(dr, "challenge", true, "dns-01 offered; the hook publishes the TXT record "
+						"and removes it after");
+	else
+		add_step(dr, "challenge", true, "%s offered; issuer names: %s", ch->type,
+			 names ? names : "(none)");
 }
 
 static void on_renewal_done(struct renewal *rn, const struct order_result *res, void *userdata)
@@ -152,10 +156,11 @@ static void on_renewal_done(struct renewal *rn, const struct order_result *res, 
 		finish(dr);
 		return;
 	}
+	/* A CA may reuse an authorization it validated before: nothing to answer, and for
+	 * dns-01 no hook runs. */
 	if (!dr->saw_challenge && res->error == 0)
-		add_step(dr, "challenge", true, "%s",
-			 persist ? "no pending authorization: every one was valid already"
-				 : "dns-01: the hook published and removed the TXT record");
+		add_step(dr, "challenge", true, "no pending authorization: every one was valid "
+						"already");
 	if (res->refused) {
 		add_step(dr, "record", false, "%s", res->message);
 	} else if (res->error < 0) {

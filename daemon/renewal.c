@@ -95,7 +95,7 @@ static void on_challenge(struct order_job *job, const struct acme_challenge *ch,
 	(void)job;
 	if (!ch)
 		ca_learn_offers_persist(rn->ca, false);
-	else if (ca_learn_from_challenge(rn->ca, ch) < 0)
+	else if (streq(ch->type, "dns-persist-01") && ca_learn_from_challenge(rn->ca, ch) < 0)
 		log_warning("CA '%s': cannot remember the issuer names of a challenge: %s",
 			    ca_get_name(rn->ca), strerror(ENOMEM));
 	if (rn->on_challenge)

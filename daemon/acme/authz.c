@@ -670,6 +670,8 @@ static void start_dns01(struct authz_run *run)
 		finish(run, -EPROTO);
 		return;
 	}
+	if (run->on_challenge)
+		run->on_challenge(ch, run->userdata);
 	if (!run->env.account->thumbprint) {
 		msg(run, "no account key thumbprint for the dns-01 key authorization");
 		finish(run, -EINVAL);

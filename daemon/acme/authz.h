@@ -59,8 +59,8 @@ struct authz_result {
 
 typedef void (*authz_done_fn)(struct authz_run *run, const struct authz_result *res,
 			      void *userdata);
-/* A pending authorization's dns-persist-01 challenge, or NULL when the CA does
- * not offer dns-persist-01 at all. */
+/* A pending authorization's challenge, about to be answered: dns-persist-01, or dns-01
+ * for a dns-01 cert; NULL when the CA does not offer dns-persist-01 at all. */
 typedef void (*authz_challenge_fn)(const struct acme_challenge *ch, void *userdata);
 
 struct authz_params {

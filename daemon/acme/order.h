@@ -87,8 +87,9 @@ typedef void (*order_url_fn)(struct order_job *job, const char *url, void *userd
 typedef int (*order_intent_fn)(struct order_job *job, bool sent, void *userdata);
 /* True when another cert of the caller's has url saved as its order (not an orphan). */
 typedef bool (*order_url_taken_fn)(const char *url, void *userdata);
-/* A pending authorization's dns-persist-01 challenge (its issuer names are worth
- * remembering), or NULL when the CA does not offer dns-persist-01 at all. */
+/* A pending authorization's challenge, about to be answered: dns-persist-01 (its issuer
+ * names are worth remembering), or dns-01 for a dns-01 cert; NULL when the CA does not
+ * offer dns-persist-01 at all. */
 typedef void (*order_challenge_fn)(struct order_job *job, const struct acme_challenge *ch,
 				   void *userdata);
 /* The new certificate key, before the CA sees a CSR for it: keep it (0600) so a
