@@ -30,6 +30,10 @@ VERSION := 0.1.0
 FUZZ_SECONDS ?= 60
 PYTHON := /usr/bin/python3
 PYTEST_ARGS ?=
+# The integration tests mostly wait (on CAs, DNS, timers), so two files run side by side;
+# a file's tests stay together, in order, on one worker (they share servers).
+# PYTEST_JOBS=0 runs them one by one.
+PYTEST_JOBS ?= 2
 
 CC ?= gcc
 ifeq ($(origin CC),default)
@@ -166,7 +170,8 @@ replay: $(REPLAY_BIN)
 		$$b tests/fuzz/$$p.in tests/fuzz/$$p.repro; done
 
 integration: all $(DRIVER_BIN)
-	PERSISTD_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -rs -p no:cacheprovider --durations=12 tests/integration \
+	PERSISTD_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -rs -p no:cacheprovider --durations=12 \
+		$(if $(filter-out 0,$(PYTEST_JOBS)),-n $(PYTEST_JOBS) --dist loadfile) tests/integration \
 		$(PYTEST_ARGS)
 
 demo: deps

@@ -17,6 +17,9 @@
 #define _pure_ __attribute__((pure))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+/* A macro's value as a string literal: STRINGIFY(FOO) is "1000" for #define FOO 1000. */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 /* Hand a pointer over: returns the value and leaves NULL behind, so a
  * _cleanup_ on the old owner does nothing. */

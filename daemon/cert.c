@@ -18,6 +18,7 @@
 #include "daemon/certserved.h"
 #include "daemon/certdry.h"
 #include "daemon/daemon.h"
+#include "daemon/fleetrenew.h"
 #include "daemon/log.h"
 #include "daemon/renewal.h"
 
@@ -233,7 +234,7 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 		/* The breaker stopped a new order: not an attempt, so no failure to count. */
 		char why[200];
 		int64_t until = certdue_held_until(c, st, now, why, sizeof(why));
-		if (until > now)
+		if (until > now && st->ca_retry_until <= now) /* the breaker, not the CA */
 			certdue_note_order_limit(c, st, until, now);
 	} else {
 		st->failures++;
@@ -270,6 +271,8 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 	certbase_cert_update_level(c, now);
 	schedule_renewal(c);
 	(void)daemon_state_save_cert(c->d, cert_state(c));
+	if (!res->limited) /* an attempt: the other issuers go by it too */
+		fleetrenew_put(c->d->fleet, c->name, st);
 
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
 	const char *out;
@@ -313,6 +316,7 @@ static int start_job(struct cert *c)
 		.on_order_url = on_order_url,
 		.find_orphan = st->order_requested_at != 0 && !st->order_url,
 		.on_order_intent = on_order_intent,
+		.on_fleet_state = certdue_fleet_hold,
 		.done = on_order_done,
 		.userdata = c,
 	};
@@ -354,6 +358,7 @@ int cert_renew(struct cert *c, bool force, cert_done_fn cb, void *userdata)
 	}
 	if (c->job)
 		return 0; /* joins the renewal in flight */
+	c->force_job = force;
 	r = start_job(c);
 	if (r < 0 && cb)
 		c->n_renew_waiters--;
@@ -380,6 +385,7 @@ static void on_renew_due(struct sched_item *it, void *userdata)
 		schedule_renewal(c);
 		return;
 	}
+	c->force_job = false;
 	r = start_job(c);
 	if (r < 0) {
 		log_error("cert '%s': cannot start a renewal: %s", c->name, strerror(-r));

@@ -5,6 +5,8 @@
 #include "common/timeutil.h"
 #include "daemon/certdue.h"
 #include "daemon/daemon.h"
+#include "daemon/fleet.h"
+#include "daemon/fleetrenew.h"
 #include "daemon/log.h"
 
 #define ORDER_WINDOW_SEC 3600
@@ -139,4 +141,31 @@ int64_t certdue_next_renewal(struct cert *c, int64_t now)
 			due = held;
 	}
 	return due;
+}
+
+bool certdue_fleet_hold(struct renewal *rn, const struct fleet_renewal *stored, bool resuming,
+			char *why, size_t size, void *userdata)
+{
+	struct cert *c = userdata;
+	struct state_cert *st = cert_state(c);
+	int64_t now = daemon_now(c->d);
+	char when[40];
+
+	(void)rn;
+	if (!st || !stored)
+		return false;
+	bool theirs = fleetrenew_merge(st, stored, fleet_host_name(c->d->fleet));
+	daemon_state_cert_changed(c->d, st);
+	/* An order to continue is no new order: only the CA's Retry-After holds it. */
+	if ((!resuming || st->ca_retry_until > now) && certdue_held_until(c, st, now, why, size) > 0)
+		goto held;
+	/* Forced, this host may try at once, as it may after its own failures. */
+	if (!theirs || c->force_job || st->retry_at <= now)
+		return false;
+	time_format_iso(st->retry_at, when, sizeof(when));
+	str_printf(why, size, "%s; the fleet's next try is at %s",
+		   st->last_error ? st->last_error : "the last attempt failed", when);
+held:
+	log_info("cert '%s': not renewing here yet: %s", c->name, why);
+	return true;
 }

@@ -9,10 +9,14 @@
  * breaker is an alert of its own, once per hold. Internal to daemon/cert. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "daemon/certbase.h"
+
+struct fleet_renewal;
+struct renewal;
 
 /* When the breaker lets the next new order go (now, or later); forgets old orders. */
 int64_t certdue_orders_allowed_at(const struct cert *c, struct state_cert *st, int64_t now);
@@ -24,5 +28,11 @@ void certdue_note_order_limit(struct cert *c, struct state_cert *st, int64_t unt
 /* The instant before which no attempt may start, and why (one line); 0: none. */
 int64_t certdue_held_until(const struct cert *c, struct state_cert *st, int64_t now,
 			   char *why, size_t size);
+/* A renewal_fleet_fn (userdata: the cert): merges the state the fleet's issuers stored
+ * into the cert's (daemon/fleetrenew) and holds the renewal while it says wait: the CA's
+ * Retry-After, the breaker (new orders only), and another issuer's backoff (unless
+ * forced, as this host's own). */
+bool certdue_fleet_hold(struct renewal *rn, const struct fleet_renewal *stored, bool resuming,
+			char *why, size_t size, void *userdata);
 /* When the next renewal attempt is due. */
 int64_t certdue_next_renewal(struct cert *c, int64_t now);

@@ -69,6 +69,10 @@ struct fleet_claim {
 	char *resume_url;                 /* owned or NULL */
 	char *order_url;                  /* owned or NULL: the URL last recorded */
 	bool find_orphan;
+	struct fleet_db_job *unlock_job;  /* owned: made before the lock is asked for, so that
+					   * a lock taken can always be dropped */
+	struct fleet_renewal renewal;     /* owned: as stored when the lock was taken */
+	bool has_renewal;
 	char message[600];
 };
 
@@ -176,6 +180,12 @@ static void claim_free(struct fleet_claim *cl)
 	free(cl->name);
 	free(cl->resume_url);
 	free(cl->order_url);
+	free(cl->renewal.last_error);
+	free(cl->renewal.attempt_by);
+	free(cl->renewal.order_times);
+	if (cl->unlock_job)
+		free(cl->unlock_job->cert);
+	free(cl->unlock_job);
 	free(cl);
 }
 
@@ -184,9 +194,7 @@ static void unlock(struct fleet_claim *cl)
 	if (!cl->locked)
 		return;
 	cl->locked = false;
-	struct fleet_db_job *job = fleet_db_job_new(FLEET_DB_UNLOCK, cl->name);
-	if (!job)
-		return; /* XXX: the lock stays until the connection ends */
+	struct fleet_db_job *job = TAKE_PTR(cl->unlock_job); /* claim_submit made it */
 	job->gen = cl->gen;
 	fleet_db_submit(cl->f->db, job, NULL, NULL);
 }
@@ -198,6 +206,9 @@ static int claim_submit(struct fleet_claim *cl)
 	/* A follower and a sync only read: no lock, so they never wait behind an order. */
 	bool lock = !cl->f->follower && !cl->sync_only;
 
+	if (lock && !cl->unlock_job && !(cl->unlock_job = fleet_db_job_new(FLEET_DB_UNLOCK,
+									     cl->name)))
+		return -ENOMEM;
 	cl->job = fleet_db_job_new(lock ? FLEET_DB_LOCK_READ : FLEET_DB_READ, cl->name);
 	if (!cl->job)
 		return -ENOMEM;
@@ -361,6 +372,11 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 	}
 	str_printf(cl->message, sizeof(cl->message), "fleet lock taken");
 	unwait(cl);
+	if (row->exists) { /* moved: the job is freed after this callback */
+		cl->renewal = job->row.renewal;
+		cl->has_renewal = true;
+		job->row.renewal = (struct fleet_renewal){ 0 };
+	}
 	cl->cb(cl, FLEET_CLAIM_ORDER, 0, cl->message, cl->userdata);
 }
 
@@ -664,6 +680,21 @@ void fleet_free(struct fleet *f)
 struct fleetcheck *fleet_get_checks(const struct fleet *f)
 {
 	return f->checks;
+}
+
+struct fleet_db *fleet_get_db(const struct fleet *f)
+{
+	return f->db;
+}
+
+const char *fleet_host_name(const struct fleet *f)
+{
+	return f->host;
+}
+
+const struct fleet_renewal *fleet_claim_renewal(const struct fleet_claim *cl)
+{
+	return cl->has_renewal ? &cl->renewal : NULL;
 }
 
 bool fleet_is_follower(const struct fleet *f)

@@ -41,6 +41,8 @@
 struct daemon;
 struct fleet;
 struct fleet_claim;
+struct fleet_db;
+struct fleet_renewal;
 struct json_writer;
 
 /* What `persistd -t` and the start refuse in fleet mode: store=postgresql without a
@@ -60,6 +62,9 @@ DEFINE_FREEP(struct fleet, fleet_free)
 bool fleet_is_follower(const struct fleet *f);
 /* The shared record re-checks (daemon/fleetcheck), borrowed. */
 struct fleetcheck *fleet_get_checks(const struct fleet *f);
+/* The database (daemon/fleet_db) and this host's name in it, borrowed. */
+struct fleet_db *fleet_get_db(const struct fleet *f);
+const char *fleet_host_name(const struct fleet *f);
 /* Without the database a host serves but cannot renew: status says WARNING. */
 bool fleet_database_connected(const struct fleet *f);
 
@@ -87,6 +92,9 @@ int fleet_claim_start(struct fleet *f, const struct config_cert *cfg, fleet_clai
  * one was announced but its URL never stored (look for it: find_orphan). */
 const char *fleet_claim_resume_url(const struct fleet_claim *cl);
 bool fleet_claim_find_orphan(const struct fleet_claim *cl);
+/* FLEET_CLAIM_ORDER: the cert's stored renewal state as read under the lock (the latest
+ * attempt on any issuer, daemon/fleetrenew), or NULL when nothing is stored. */
+const struct fleet_renewal *fleet_claim_renewal(const struct fleet_claim *cl);
 /* Was the claim marked sync-only (it never orders)? */
 bool fleet_claim_sync_only(const struct fleet_claim *cl);
 /* May newOrder go out? Only while the lock's connection lives. */

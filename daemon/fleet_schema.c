@@ -62,6 +62,16 @@ static const char *const migrations[] = {
 	" issuers text NOT NULL,"
 	" updated_by text NOT NULL,"
 	" updated_at timestamptz NOT NULL DEFAULT now());",
+	/* 2 -> 3: each cert's renewal state (daemon/fleetrenew), so that one issuer's backoff,
+	 * the CA's Retry-After and max_orders_per_hour hold every issuer. */
+	"ALTER TABLE persistd_certs"
+	" ADD COLUMN failures integer NOT NULL DEFAULT 0,"
+	" ADD COLUMN attempt_at bigint NOT NULL DEFAULT 0,"
+	" ADD COLUMN retry_at bigint NOT NULL DEFAULT 0,"
+	" ADD COLUMN ca_retry_until bigint NOT NULL DEFAULT 0,"
+	" ADD COLUMN last_error text,"
+	" ADD COLUMN attempt_by text,"
+	" ADD COLUMN order_times bigint[] NOT NULL DEFAULT '{}';",
 };
 
 static_assert(ELEMENTSOF(migrations) == FLEET_SCHEMA_VERSION, "one step per version");

@@ -14,7 +14,7 @@
 
 #include <libpq-fe.h>
 
-#define FLEET_SCHEMA_VERSION 2
+#define FLEET_SCHEMA_VERSION 3
 
 /* The two int4 keys of every persistd advisory lock: the class, then hashtext(cert). */
 #define FLEET_LOCK_CLASS 1885696627 /* "pers" */

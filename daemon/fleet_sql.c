@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/limits.h"
+#include "common/macro.h"
 #include "common/strutil.h"
 #include "daemon/fleet_schema.h"
 #include "daemon/fleet_sql.h"
@@ -20,6 +21,9 @@ void fleet_sql_row_done(struct fleet_row *row)
 	free(row->order_host);
 	free(row->pending_sealed);
 	free(row->updated_by);
+	free(row->renewal.last_error);
+	free(row->renewal.attempt_by);
+	free(row->renewal.order_times);
 	*row = (struct fleet_row){ 0 };
 }
 
@@ -79,6 +83,48 @@ static void get_bytea(PGresult *res, int col, uint8_t **ret, size_t *ret_len)
 	}
 }
 
+#define ROW_COLUMNS                                                                        \
+	"version, serial, not_after, leaf_pem, chain_pem, key_sealed, order_url, order_host, " \
+	"updated_by, order_intent, pending_key_sealed, failures, attempt_at, retry_at, "      \
+	"ca_retry_until, left(last_error, " STRINGIFY(FLEET_MAX_ERROR_BYTES) "), attempt_by, " \
+	"array_to_string(order_times[greatest(1, cardinality(order_times) - "                  \
+	STRINGIFY(FLEET_MAX_ORDER_TIMES) " + 1):], ',')"
+
+static int64_t get_int(PGresult *res, int col)
+{
+	return PQgetisnull(res, 0, col) ? 0 : strtoll(PQgetvalue(res, 0, col), NULL, 10);
+}
+
+/* The renewal columns from col on; the order times arrive as "T1,T2,...", at most
+ * FLEET_MAX_ORDER_TIMES of them (the query cuts the array). */
+static int read_renewal(PGresult *res, int col, struct fleet_renewal *ren)
+{
+	int64_t failures = get_int(res, col);
+
+	ren->failures = (unsigned)MIN(MAX(failures, (int64_t)0), (int64_t)UINT16_MAX);
+	ren->attempt_at = get_int(res, col + 1);
+	ren->retry_at = get_int(res, col + 2);
+	ren->ca_retry_until = get_int(res, col + 3);
+	ren->last_error = dup_value(res, col + 4);
+	ren->attempt_by = dup_value(res, col + 5);
+	const char *p = PQgetisnull(res, 0, col + 6) ? "" : PQgetvalue(res, 0, col + 6);
+	if (!*p)
+		return 0;
+	ren->order_times = calloc(FLEET_MAX_ORDER_TIMES, sizeof(*ren->order_times));
+	if (!ren->order_times)
+		return -ENOMEM;
+	while (*p && ren->n_order_times < FLEET_MAX_ORDER_TIMES) {
+		char *end;
+		errno = 0;
+		long long t = strtoll(p, &end, 10);
+		if (errno || end == p || (*end && *end != ','))
+			return -EBADMSG;
+		ren->order_times[ren->n_order_times++] = t;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
 static int read_row(PGconn *conn, struct fleet_db_job *job, bool lock)
 {
 	char lock_class[16];
@@ -89,14 +135,10 @@ static int read_row(PGconn *conn, struct fleet_db_job *job, bool lock)
 	/* The lock and the row in one statement: one round trip, one transaction. */
 	str_printf(lock_class, sizeof(lock_class), "%d", FLEET_LOCK_CLASS);
 	r = fleet_sql_exec(conn,
-			lock ? "SELECT pg_try_advisory_lock($2::int4, hashtext($1)), version, serial, "
-			       "not_after, leaf_pem, chain_pem, key_sealed, order_url, order_host, "
-			       "updated_by, order_intent, pending_key_sealed FROM (SELECT 1) AS one "
-			       "LEFT JOIN persistd_certs ON name = $1"
-			     : "SELECT $2::int4 IS NULL, version, serial, not_after, leaf_pem, "
-			       "chain_pem, key_sealed, order_url, order_host, updated_by, "
-			       "order_intent, pending_key_sealed FROM (SELECT 1) AS one "
-			       "LEFT JOIN persistd_certs ON name = $1",
+			lock ? "SELECT pg_try_advisory_lock($2::int4, hashtext($1)), " ROW_COLUMNS
+			       " FROM (SELECT 1) AS one LEFT JOIN persistd_certs ON name = $1"
+			     : "SELECT $2::int4 IS NULL, " ROW_COLUMNS
+			       " FROM (SELECT 1) AS one LEFT JOIN persistd_certs ON name = $1",
 			2, params, NULL, NULL, PGRES_TUPLES_OK, &res, job->why, sizeof(job->why));
 	if (r < 0)
 		return r;
@@ -128,6 +170,13 @@ static int read_row(PGconn *conn, struct fleet_db_job *job, bool lock)
 		row->order_intent = streq(PQgetvalue(res, 0, 10), "t");
 		get_bytea(res, 6, &row->key_sealed, &row->key_sealed_len);
 		get_bytea(res, 11, &row->pending_sealed, &row->pending_sealed_len);
+		r = read_renewal(res, 12, &row->renewal);
+		if (r < 0) {
+			PQclear(res);
+			str_printf(job->why, sizeof(job->why), "reading the renewal state: %s",
+				   strerror(-r));
+			return r;
+		}
 	}
 	PQclear(res);
 	return 0;
@@ -168,6 +217,42 @@ int fleet_sql_run_job(PGconn *conn, const char *host, uint64_t gen, struct fleet
 				   "ON CONFLICT (name) DO UPDATE SET order_url = $2, order_host = $3, "
 				   "order_intent = $4, pending_key_sealed = $5, updated_at = now()",
 				   5, params, lens, fmts, PGRES_COMMAND_OK, NULL, job->why,
+				   sizeof(job->why));
+	}
+	case FLEET_DB_RENEWAL_PUT: {
+		const struct fleet_renewal *ren = &job->row.renewal;
+		char failures[24], attempt_at[24], retry_at[24], ca_retry[24];
+		char times[FLEET_MAX_ORDER_TIMES * 22 + 3];
+		size_t used = 0;
+		str_printf(failures, sizeof(failures), "%u", ren->failures);
+		str_printf(attempt_at, sizeof(attempt_at), "%" PRId64, ren->attempt_at);
+		str_printf(retry_at, sizeof(retry_at), "%" PRId64, ren->retry_at);
+		str_printf(ca_retry, sizeof(ca_retry), "%" PRId64, ren->ca_retry_until);
+		times[used++] = '{';
+		for (size_t i = 0; i < MIN(ren->n_order_times, (size_t)FLEET_MAX_ORDER_TIMES); i++)
+			used += (size_t)snprintf(times + used, sizeof(times) - used, "%s%" PRId64,
+						 i ? "," : "", ren->order_times[i]);
+		str_printf(times + used, sizeof(times) - used, "}");
+		const char *params[] = { job->cert, failures, attempt_at, retry_at,
+					 ca_retry,  ren->last_error, host, times };
+		/* The newest attempt wins: a host that reports late never undoes a later one. The
+		 * order times never lose an order: a host that only installed what another
+		 * stored has fewer of them (an issuer that orders read them all first). */
+		return fleet_sql_exec(conn,
+				   "INSERT INTO persistd_certs AS c (name, failures, attempt_at, "
+				   "retry_at, ca_retry_until, last_error, attempt_by, order_times) "
+				   "VALUES ($1, $2, $3, $4, $5, left($6, " STRINGIFY(
+					   FLEET_MAX_ERROR_BYTES) "), $7, $8::bigint[]) "
+				   "ON CONFLICT (name) DO UPDATE SET failures = $2, attempt_at = $3, "
+				   "retry_at = $4, ca_retry_until = $5, last_error = left($6, "
+				   STRINGIFY(FLEET_MAX_ERROR_BYTES) "), attempt_by = $7, "
+				   "order_times = CASE WHEN (coalesce(($8::bigint[])[cardinality("
+				   "$8::bigint[])], 0), cardinality($8::bigint[])) >= (coalesce("
+				   "c.order_times[cardinality(c.order_times)], 0), cardinality("
+				   "c.order_times)) THEN $8::bigint[] ELSE c.order_times END, "
+				   "updated_at = now() "
+				   "WHERE c.attempt_at <= $3::bigint",
+				   8, params, NULL, NULL, PGRES_COMMAND_OK, NULL, job->why,
 				   sizeof(job->why));
 	}
 	case FLEET_DB_INSTALLED: {

@@ -25,11 +25,28 @@ enum fleet_db_op {
 	FLEET_DB_UPLOAD,    /* stores a version unless the stored one is as new; NOTIFY */
 	FLEET_DB_UNLOCK,    /* pg_advisory_unlock, if the lock's connection still lives */
 	FLEET_DB_INSTALLED, /* this host now serves serial (persistd_cert_hosts) */
+	FLEET_DB_RENEWAL_PUT, /* row.renewal: the cert's renewal state after an attempt here */
+	/* From here on, daemon/fleet_sqlcheck's. */
 	FLEET_DB_CHECK_PUT, /* checks.items[0]: this host's result for a name (fleet_sqlcheck) */
 	FLEET_DB_CHECKS_GET, /* results written after checks.since_seq, the CAs' facts, and the
 			      * live hosts (fleet_sqlcheck) */
 	FLEET_DB_FACTS_PUT, /* checks.facts[0]: this issuer's account facts for a CA */
 	_FLEET_DB_OP_MAX,
+};
+
+/* A cert's renewal state, shared by the issuers so that backoff, the CA's Retry-After and
+ * max_orders_per_hour bind the fleet and not each host (daemon/fleetrenew). */
+#define FLEET_MAX_ORDER_TIMES 100  /* STATE_MAX_ORDER_TIMES: the highest max_orders_per_hour */
+#define FLEET_MAX_ERROR_BYTES 1000 /* last_error as stored; longer is cut */
+struct fleet_renewal {
+	unsigned failures;     /* consecutive, as of attempt_at */
+	int64_t attempt_at;    /* the attempt this describes (host clock, Unix s); 0: none */
+	int64_t retry_at;      /* backoff: not before this */
+	int64_t ca_retry_until; /* the CA's Retry-After */
+	char *last_error;      /* owned or NULL */
+	char *attempt_by;      /* owned or NULL: the host that made the attempt */
+	int64_t *order_times;  /* owned: when newOrders went out, ascending */
+	size_t n_order_times;
 };
 
 /* One stored version of a cert. */
@@ -48,6 +65,7 @@ struct fleet_row {
 	uint8_t *pending_sealed; /* owned or NULL: the order's CSR key, sealed */
 	size_t pending_sealed_len;
 	char *updated_by;      /* owned or NULL */
+	struct fleet_renewal renewal; /* LOCK_READ, READ: as stored; RENEWAL_PUT: what to store */
 };
 
 void fleet_sql_row_done(struct fleet_row *row);

@@ -24,6 +24,7 @@ struct renewal {
 	bool find_orphan;
 	renewal_intent_fn on_order_intent;
 	renewal_challenge_fn on_challenge;
+	renewal_fleet_fn on_fleet_state;
 	renewal_done_fn done;
 	void *userdata;
 	bool waiting_ca;                  /* a ca_prepare() callback will come */
@@ -288,6 +289,16 @@ static void on_claim(struct fleet_claim *cl, enum fleet_claim_outcome outcome, u
 			}
 		}
 		rn->find_orphan = rn->find_orphan || fleet_claim_find_orphan(cl);
+		if (rn->on_fleet_state &&
+		    rn->on_fleet_state(rn, fleet_claim_renewal(cl), rn->resume_url || rn->find_orphan,
+				       rn->message, sizeof(rn->message), rn->userdata)) {
+			/* Not an attempt here: the fleet's state holds it (the lock goes). */
+			struct order_result res = { .error = -EAGAIN, .limited = true,
+						    .message = rn->message, .retry_after = -1 };
+			rn->done(rn, &res, rn->userdata);
+			renewal_free(rn);
+			return;
+		}
 		rn->waiting_ca = true;
 		r = ca_prepare(rn->ca, on_ca_ready, rn);
 		if (r < 0) {
@@ -339,6 +350,7 @@ int renewal_start(struct daemon *d, const struct renewal_params *p, struct renew
 	rn->find_orphan = p->find_orphan;
 	rn->on_order_intent = p->on_order_intent;
 	rn->on_challenge = p->on_challenge;
+	rn->on_fleet_state = p->on_fleet_state;
 	rn->done = p->done;
 	rn->userdata = p->userdata;
 	if ((p->replaces && !(rn->replaces = strdup(p->replaces))) ||

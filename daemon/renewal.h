@@ -47,6 +47,13 @@ typedef int (*renewal_intent_fn)(struct renewal *rn, bool sent, void *userdata);
 typedef void (*renewal_challenge_fn)(struct renewal *rn, const struct acme_challenge *ch,
 				     void *userdata);
 
+struct fleet_renewal;
+/* Fleet mode, with the cert's lock: the renewal state the issuers stored (NULL: none),
+ * before any order; resuming says an order in flight is continued, not a new one made.
+ * True holds the renewal: it ends at once as limited (no attempt), message in why. */
+typedef bool (*renewal_fleet_fn)(struct renewal *rn, const struct fleet_renewal *stored,
+				 bool resuming, char *why, size_t why_size, void *userdata);
+
 struct renewal_params {
 	struct ca *ca;                    /* borrowed */
 	const struct config_cert *cert;   /* borrowed for the renewal's lifetime */
@@ -59,6 +66,7 @@ struct renewal_params {
 	bool find_orphan;                 /* an earlier newOrder's answer never came (order.h) */
 	renewal_intent_fn on_order_intent; /* may be NULL */
 	renewal_challenge_fn on_challenge; /* may be NULL */
+	renewal_fleet_fn on_fleet_state;  /* may be NULL */
 	renewal_done_fn done;             /* res->version is the installed archive version */
 	void *userdata;
 };

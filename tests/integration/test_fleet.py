@@ -253,7 +253,7 @@ def test_two_issuers_order_each_cert_once(fleet, postgres):
     assert hosts == {"a": "issuer", "b": "issuer", "c": "follower"}, hosts
     # Three hosts started at once on an empty database: the schema was made once.
     assert postgres.sql("SELECT version FROM persistd_schema_version ORDER BY version") == \
-        [["1"], ["2"]]
+        [["1"], ["2"], ["3"]]
 
 
 def finalizes(ca):
@@ -334,6 +334,50 @@ def test_database_outage_during_renewals(fleet, postgres):
     assert {n: current(a, n) for n in names} == {n: current(c, n) for n in names}
     for p in renewals:
         p.wait(timeout=60)
+
+
+def test_renewal_state_holds_every_issuer(fleet, postgres):
+    """The renewal state is the fleet's, not each issuer's: the orders of the last hour
+    count against max_orders_per_hour on every issuer, and the CA's Retry-After that one
+    issuer got holds the others, even a forced renewal. N issuers never place more orders
+    or attempts than one host would."""
+    f = fleet(cert_names(2))
+    a = f.host("a", "issuer", max_orders_per_hour=2)
+    b = f.host("b", "issuer", max_orders_per_hour=2)
+    f.wait_converged(120)
+    assert issued_per_name(f.ca) == {f"{n}.{ZONE}": 1 for n in f.names}
+    hosts = {"a": a, "b": b}
+
+    # c000: its first order was made by one issuer; the other renews it (2 of 2 in the
+    # hour); then the first one may not, though it has made only one order itself.
+    first = postgres.sql("SELECT updated_by FROM persistd_certs WHERE name = 'c000'")[0][0]
+    y, x = hosts[first], hosts["b" if first == "a" else "a"]
+    p = x.ctl("renew", "c000", "--force", check=None, timeout=60)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert issued_per_name(f.ca)[f"c000.{ZONE}"] == 2
+    orders = f.new_orders()
+    p = y.ctl("renew", "c000", "--force", check=None, timeout=60)
+    assert p.returncode != 0 and "max_orders_per_hour" in p.stdout + p.stderr, (p.stdout, p.stderr)
+    assert f.new_orders() == orders
+    assert issued_per_name(f.ca)[f"c000.{ZONE}"] == 2
+
+    # c001: a gets the CA's Retry-After; b's forced renewal is held by it, and asks the
+    # CA nothing.
+    f.ca.faults("429", count=1000, path="/acme/new-order", retry_after=300)
+    def new_order_requests():
+        return len([r for r in f.ca.requests() if r["path"] == "/acme/new-order"])
+    before = new_order_requests()
+    p = a.ctl("renew", "c001", "--force", check=None, timeout=60)
+    assert p.returncode != 0, (p.stdout, p.stderr)
+    assert new_order_requests() == before + 1
+    p = b.ctl("renew", "c001", "--force", check=None, timeout=60)
+    assert p.returncode != 0 and "Retry-After" in p.stdout + p.stderr, (p.stdout, p.stderr)
+    assert new_order_requests() == before + 1
+    assert "not renewing here yet" in b.read_log()
+    row = postgres.sql("SELECT failures, attempt_by, ca_retry_until > 0 FROM persistd_certs "
+                       "WHERE name = 'c001'")[0]
+    assert row == ["1", "a", "t"], row
+    f.ca.admin_delete("faults")
 
 
 def test_single_host_moves_into_the_database(fleet, postgres):
