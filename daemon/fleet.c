@@ -20,6 +20,7 @@
 #include "common/x509.h"
 #include "daemon/daemon.h"
 #include "daemon/fleet.h"
+#include "daemon/fleetconfig.h"
 #include "daemon/fleetcheck.h"
 #include "daemon/fleet_db.h"
 #include "daemon/fleetcopy.h"
@@ -69,94 +70,15 @@ struct fleet_claim {
 	char *resume_url;                 /* owned or NULL */
 	char *order_url;                  /* owned or NULL: the URL last recorded */
 	bool find_orphan;
+	struct fleet_db_job *announce;    /* borrowed: fleet_claim_announce's write in flight */
+	fleet_announce_fn announce_cb;
+	void *announce_userdata;
 	struct fleet_db_job *unlock_job;  /* owned: made before the lock is asked for, so that
 					   * a lock taken can always be dropped */
 	struct fleet_renewal renewal;     /* owned: as stored when the lock was taken */
 	bool has_renewal;
 	char message[600];
 };
-
-/* ---- configuration ---- */
-
-int fleet_key_path(const struct config *c, char *buf, size_t size)
-{
-	const char *creds = getenv("CREDENTIALS_DIRECTORY");
-
-	if (c->daemon.fleet_key_file)
-		str_printf(buf, size, "%s", c->daemon.fleet_key_file);
-	else if (creds && creds[0] == '/')
-		str_printf(buf, size, "%s/fleet-key", creds);
-	else
-		return -ENOENT;
-	return 0;
-}
-
-static bool account_key_exists(const struct config *c, const char *ca)
-{
-	char path[4200];
-	struct stat st;
-
-	str_printf(path, sizeof(path), "%s/accounts/%s/account.key", c->daemon.state_dir, ca);
-	return lstat(path, &st) == 0;
-}
-
-int fleet_check_config(const struct config *c, char *why, size_t why_size, unsigned *ret_line)
-{
-	const struct config_daemon *dc = &c->daemon;
-	uint8_t key[FLEETKEY_BYTES];
-	char path[4200], err[256];
-	char *pq_err = NULL;
-
-	*ret_line = dc->store_line;
-	if (!dc->store_uri)
-		return 0;
-	PQconninfoOption *opts = PQconninfoParse(dc->store_uri, &pq_err);
-	if (!opts) {
-		str_printf(why, why_size, "store: not a PostgreSQL connection URI: %s",
-			   pq_err ? pq_err : "out of memory");
-		why[strcspn(why, "\n")] = '\0';
-		PQfreemem(pq_err);
-		return -EINVAL;
-	}
-	PQconninfoFree(opts);
-	if (fleet_key_path(c, path, sizeof(path)) < 0) {
-		str_printf(why, why_size, "store = postgresql needs the fleet key: fleet_key_file = "
-					  "PATH (32 random bytes, mode 0600) or a 'fleet-key' systemd "
-					  "credential (LoadCredential=)");
-		return -EINVAL;
-	}
-	if (fleetkey_load(path, key, err, sizeof(err)) < 0) {
-		str_printf(why, why_size, "fleet key %s: %s", path, err);
-		return -EINVAL;
-	}
-	mbedtls_platform_zeroize(key, sizeof(key));
-	*ret_line = 0;
-	for (size_t i = 0; i < c->n_cas; i++) {
-		const char *ca = c->cas[i]->name;
-		bool used = false;
-		for (size_t k = 0; k < c->n_certs && !used; k++)
-			used = streq(c->certs[k]->ca_name, ca);
-		bool have = account_key_exists(c, ca);
-		if (dc->follower && have) {
-			str_printf(why, why_size,
-				   "role = follower, but %s/accounts/%s/account.key is an account "
-				   "key: a follower holds none (remove it, or make this host an "
-				   "issuer)",
-				   dc->state_dir, ca);
-			return -EINVAL;
-		}
-		if (!dc->follower && used && !have) {
-			str_printf(why, why_size,
-				   "role = issuer in fleet mode, but CA '%s' has no account key for "
-				   "its signer (%s/accounts/%s/account.key): every issuer signs with "
-				   "the fleet's one account; copy accounts/%s/ from the first issuer "
-				   "(docs/fleet.md)",
-				   ca, dc->state_dir, ca, ca);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
 
 /* ---- claims ---- */
 
@@ -449,10 +371,49 @@ void fleet_claim_order_url(struct fleet_claim *cl, const char *url, bool intent)
 	fleet_db_submit(cl->f->db, job, fleetcopy_on_job_logged, NULL);
 }
 
+static void on_announced(struct fleet_db_job *job, void *userdata)
+{
+	struct fleet_claim *cl = userdata;
+	int r = job->error;
+
+	cl->announce = NULL;
+	/* Written on another connection than the lock's: the lock is gone with the old one. */
+	if (r == 0 && job->gen != cl->gen)
+		r = -ENOTCONN;
+	if (r < 0)
+		str_printf(cl->message, sizeof(cl->message), "%s",
+			   job->error < 0 ? job->why : "the fleet lock went with its connection");
+	cl->announce_cb(cl, r, cl->message, cl->announce_userdata);
+}
+
+int fleet_claim_announce(struct fleet_claim *cl, const struct key *k, fleet_announce_fn cb,
+			 void *userdata)
+{
+	if (!fleet_claim_may_order(cl))
+		return -ENOTCONN;
+	struct fleet_db_job *job = fleet_db_job_new(FLEET_DB_ORDER_URL, cl->name);
+	if (!job)
+		return -ENOMEM;
+	job->row.order_intent = true;
+	int r = fleetcopy_seal_key(&cl->f->copy, cl->name, "pending", k, &job->row.pending_sealed,
+				   &job->row.pending_sealed_len);
+	if (r < 0) {
+		free(job->cert);
+		free(job);
+		return r;
+	}
+	cl->announce = job;
+	cl->announce_cb = cb;
+	cl->announce_userdata = userdata;
+	fleet_db_submit(cl->f->db, job, on_announced, cl);
+	return 0;
+}
+
 void fleet_claim_key_saved(struct fleet_claim *cl)
 {
-	/* XXX: stored a round trip to the database after the CSR may have left; a kill in
-	 * that window leaves another issuer an order it cannot finish (a new one follows). */
+	/* A key made by the order engine itself (a resumed order whose key was lost): stored
+	 * with the order, one round trip after the CSR may have left. New orders announce
+	 * theirs first (fleet_claim_announce). */
 	if (cl->order_url) {
 		_cleanup_free_ char *url = strdup(cl->order_url);
 		if (url)
@@ -472,6 +433,10 @@ void fleet_claim_finish(struct fleet_claim *cl, bool installed)
 				    strerror(-r));
 	}
 	unwait(cl);
+	if (cl->announce) {
+		fleet_db_cancel(cl->announce);
+		cl->announce = NULL;
+	}
 	if (cl->job) {
 		cl->abandoned = true; /* on_claim_row drops the lock it may bring, and frees */
 		return;

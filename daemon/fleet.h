@@ -44,14 +44,8 @@ struct fleet_claim;
 struct fleet_db;
 struct fleet_renewal;
 struct json_writer;
+struct key;
 
-/* What `persistd -t` and the start refuse in fleet mode: store=postgresql without a
- * usable fleet key, a bad URI, a follower with an account key (configured or present in
- * state_dir/accounts), an issuer with no account key for a CA its certs use. One line in
- * why, with *ret_line the config line it is about (0: none). NULL store_uri: 0. */
-int fleet_check_config(const struct config *c, char *why, size_t why_size, unsigned *ret_line);
-/* The fleet key's path: fleet_key_file, else $CREDENTIALS_DIRECTORY/fleet-key; -ENOENT. */
-int fleet_key_path(const struct config *c, char *buf, size_t size);
 
 /* Loads the key and starts the database thread; d->config must be fleet mode. */
 int fleet_new(struct daemon *d, struct fleet **ret);
@@ -101,6 +95,14 @@ bool fleet_claim_sync_only(const struct fleet_claim *cl);
 bool fleet_claim_may_order(const struct fleet_claim *cl);
 /* Records the order in flight (url NULL: intent only, or none when !intent). */
 void fleet_claim_order_url(struct fleet_claim *cl, const char *url, bool intent);
+/* A new order's CSR key (also in the local store) and its intent, stored (sealed) before
+ * newOrder goes out: cb comes once the database has both on the lock's connection (0),
+ * or could not (< 0, message says why). An issuer killed once the order is out leaves
+ * the next one what it needs to find and finish it: never a second certificate. */
+typedef void (*fleet_announce_fn)(struct fleet_claim *cl, int r, const char *message,
+				  void *userdata);
+int fleet_claim_announce(struct fleet_claim *cl, const struct key *k, fleet_announce_fn cb,
+			 void *userdata);
 /* The order's CSR key is in the local store now: store it (sealed) with the order. */
 void fleet_claim_key_saved(struct fleet_claim *cl);
 /* Ends the claim: installed says a new version is in the local store (uploaded, then the

@@ -10,6 +10,7 @@
 #include "common/fleetkey.h"
 #include "common/strutil.h"
 #include "daemon/fleet.h"
+#include "daemon/fleetconfig.h"
 #include "daemon/fleet_schema.h"
 #include "daemon/fleetcopy.h"
 #include "daemon/fleetmigrate.h"

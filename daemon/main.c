@@ -38,6 +38,7 @@
 #include "daemon/signer.h"
 #include "daemon/statejournal.h"
 #include "daemon/fleet.h"
+#include "daemon/fleetconfig.h"
 #include "daemon/certrecheck.h"
 #include "daemon/fleetcheck.h"
 #include "daemon/fleetmigrate.h"

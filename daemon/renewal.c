@@ -7,6 +7,7 @@
 #include "daemon/ca.h"
 #include "daemon/daemon.h"
 #include "daemon/fleet.h"
+#include "daemon/keygen.h"
 #include "daemon/log.h"
 #include "daemon/precheck.h"
 #include "daemon/renewal.h"
@@ -31,6 +32,7 @@ struct renewal {
 	struct fleet_claim *claim;        /* owned: fleet mode's lock and row (daemon/fleet) */
 	struct acme_account_view account;      /* owned copy: the order borrows it */
 	struct precheck *pre;             /* in flight, or NULL */
+	struct keygen *keygen;            /* fleet mode: the new order's key, in the making */
 	struct order_job *job;            /* in flight, or NULL */
 	char message[600];
 };
@@ -40,6 +42,7 @@ static void renewal_free(struct renewal *rn)
 	if (!rn)
 		return;
 	acme_account_view_done(&rn->account);
+	keygen_abandon(rn->keygen);
 	fleet_claim_finish(rn->claim, false);
 	free(rn->replaces);
 	free(rn->resume_url);
@@ -209,13 +212,77 @@ static void start_order(struct renewal *rn)
 	}
 }
 
+/* Fleet mode: a new order starts only once the database has its intent and its CSR key
+ * (fleet_claim_announce), so that a kill after newOrder or finalize left never makes the
+ * next issuer order a second certificate. */
+static void on_announced(struct fleet_claim *cl, int r, const char *message, void *userdata)
+{
+	struct renewal *rn = userdata;
+
+	(void)cl;
+	if (r < 0) {
+		str_printf(rn->message, sizeof(rn->message),
+			   "no new order without the fleet database (%s)", message);
+		fail(rn, -EAGAIN, true);
+		return;
+	}
+	start_order(rn); /* with the key announced: it is the local pending key */
+}
+
+static void announce(struct renewal *rn, struct key *k)
+{
+	int r = store_pending_key_save(rn->d->store, rn->cfg->name, k);
+	if (r == 0)
+		r = fleet_claim_announce(rn->claim, k, on_announced, rn);
+	key_free(k);
+	if (r < 0) {
+		str_printf(rn->message, sizeof(rn->message), "storing the order's key: %s",
+			   strerror(-r));
+		fail(rn, r, true);
+	}
+}
+
+static void on_order_key(int r, struct key *k, void *userdata)
+{
+	struct renewal *rn = userdata;
+
+	rn->keygen = NULL;
+	if (r < 0) {
+		str_printf(rn->message, sizeof(rn->message), "generating the certificate key: %s",
+			   strerror(-r));
+		fail(rn, r, false);
+		return;
+	}
+	announce(rn, k);
+}
+
+static void before_order(struct renewal *rn)
+{
+	struct key *k = NULL;
+
+	if (!rn->claim || rn->dry_run || rn->resume_url || rn->find_orphan) {
+		start_order(rn);
+		return;
+	}
+	if (store_pending_key_load(rn->d->store, rn->cfg->name, &k) == 0) {
+		announce(rn, k); /* an earlier attempt's key: the order engine takes it too */
+		return;
+	}
+	int r = keygen_start(rn->d->loop, rn->cfg->key_type, on_order_key, rn, &rn->keygen);
+	if (r < 0) {
+		str_printf(rn->message, sizeof(rn->message), "starting key generation: %s",
+			   strerror(-r));
+		fail(rn, r, false);
+	}
+}
+
 static void on_precheck(const struct precheck_result *res, void *userdata)
 {
 	struct renewal *rn = userdata;
 
 	rn->pre = NULL;
 	if (res->passed) {
-		start_order(rn);
+		before_order(rn);
 		return;
 	}
 	/* No order: it would only be refused. A missing or wrong record waits for the
@@ -265,7 +332,7 @@ static void on_ca_ready(struct ca *ca, int r, void *userdata)
 			log_warning("cert '%s': cannot check the records before ordering (%s), "
 				    "ordering anyway", rn->cfg->name, strerror(-r));
 	}
-	start_order(rn);
+	before_order(rn);
 }
 
 /* Fleet mode: the claim decides whether this host orders at all (daemon/fleet.h). */

@@ -380,6 +380,26 @@ def test_renewal_state_holds_every_issuer(fleet, postgres):
     f.ca.admin_delete("faults")
 
 
+def test_new_order_is_announced_with_its_key_first(fleet, postgres):
+    """A new order's intent and its CSR key (sealed) are in the database before newOrder
+    reaches the CA, so an issuer killed at any point after leaves the next one what it
+    needs to find and finish that order."""
+    f = fleet(cert_names(1))
+    f.ca.faults("slow", count=1, path="/acme/new-order", delay_ms=4000)
+    a = f.host("a", "issuer")
+    def announced():
+        rows = postgres.sql("SELECT order_intent, pending_key_sealed IS NOT NULL, serial IS NULL "
+                            "FROM persistd_certs WHERE name = 'c000'")
+        return rows == [["t", "t", "t"]]
+    # While the CA sits on newOrder: the row already says so, with the key.
+    a.wait_for(announced, timeout=30, what="intent and key stored before the order")
+    assert f.new_orders() == 0
+    f.wait_converged(60)
+    assert issued_per_name(f.ca) == {f"c000.{ZONE}": 1}
+    row = postgres.sql("SELECT order_intent, pending_key_sealed IS NULL FROM persistd_certs")
+    assert row == [["f", "t"]], row
+
+
 def test_single_host_moves_into_the_database(fleet, postgres):
     """A host that renewed on its own files starts in fleet mode: its versions are stored
     at the first connect (sealed), nothing is ordered again, and a follower installs them."""
