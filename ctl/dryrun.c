@@ -20,14 +20,12 @@ static void print_indented(FILE *f, const char *s)
 	}
 }
 
-int ctl_renew_dry_run(const struct remote_options *o, const char *name)
+/* The daemon's answer for one cert's dry run in *ret, or an exit code (said already). */
+static int call_dry_run(const struct remote_options *o, const char *name, yajl_val *ret)
 {
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
-	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
 	const char *params;
 	size_t len;
-	bool ok = false;
-	int r;
 
 	if (!w)
 		return EXIT_FAIL;
@@ -36,14 +34,15 @@ int ctl_renew_dry_run(const struct remote_options *o, const char *name)
 	json_end_object(w);
 	if (json_writer_finish(w, &params, &len) < 0)
 		return EXIT_FAIL;
-	r = remotecall_call(o, "renew.dry_run", params, DRY_RUN_TIMEOUT_MS, &v, NULL);
-	if (r)
-		return r;
+	return remotecall_call(o, "renew.dry_run", params, DRY_RUN_TIMEOUT_MS, ret, NULL);
+}
+
+/* Each step with ok or FAILED, then the verdict: 0 when every step passed. */
+static int print_steps(const char *name, yajl_val v)
+{
+	bool ok = false;
+
 	(void)json_get_bool(v, "ok", &ok);
-	if (o->json) {
-		r = remotecall_print_json(v);
-		return r ? r : ok ? 0 : EXIT_FAIL;
-	}
 	yajl_val steps = json_get_array(v, "steps");
 	const char *failed = NULL;
 	for (size_t i = 0; steps && i < steps->u.array.len; i++) {
@@ -65,4 +64,69 @@ int ctl_renew_dry_run(const struct remote_options *o, const char *name)
 	fprintf(stderr, "persistctl: renew %s --dry-run: the %s step failed\n", name,
 		failed ? failed : "last");
 	return EXIT_FAIL;
+}
+
+int ctl_renew_dry_run(const struct remote_options *o, const char *name)
+{
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	bool ok = false;
+	int r = call_dry_run(o, name, &v);
+
+	if (r)
+		return r;
+	if (o->json) {
+		(void)json_get_bool(v, "ok", &ok);
+		r = remotecall_print_json(v);
+		return r ? r : ok ? 0 : EXIT_FAIL;
+	}
+	return print_steps(name, v);
+}
+
+int ctl_renew_all_dry_run(const struct remote_options *o)
+{
+	_cleanup_(yajl_tree_freep) yajl_val certs = NULL;
+	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
+	bool all_ok = true;
+	int r;
+
+	if (!w)
+		return EXIT_FAIL;
+	r = remotecall_call(o, "certs.list", "{}", DRY_RUN_TIMEOUT_MS, &certs, NULL);
+	if (r)
+		return r;
+	size_t n = YAJL_IS_ARRAY(certs) ? certs->u.array.len : 0;
+	json_begin_object(w);
+	json_key(w, "results");
+	json_begin_array(w);
+	/* One after another, as certbot does: each places a real order (max_orders_per_hour). */
+	for (size_t i = 0; i < n; i++) {
+		const char *name = json_get_string(certs->u.array.values[i], "name");
+		_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+		bool ok = false;
+		if (!name)
+			continue;
+		if (!o->json)
+			printf("%s%s:\n", i ? "\n" : "", name);
+		if (call_dry_run(o, name, &v) == 0) {
+			if (o->json) {
+				json_value(w, v);
+				(void)json_get_bool(v, "ok", &ok);
+			} else
+				ok = print_steps(name, v) == 0;
+		}
+		all_ok = all_ok && ok;
+	}
+	json_end_array(w);
+	json_kv_bool(w, "ok", all_ok);
+	json_end_object(w);
+	if (o->json) {
+		const char *out;
+		size_t len;
+		if (json_writer_finish(w, &out, &len) < 0)
+			return EXIT_FAIL;
+		fwrite(out, 1, len, stdout);
+		fputc('\n', stdout);
+	} else if (n == 0)
+		printf("no certs configured\n");
+	return all_ok ? 0 : EXIT_FAIL;
 }

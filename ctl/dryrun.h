@@ -8,3 +8,7 @@
 #include "ctl/remotecall.h"
 
 int ctl_renew_dry_run(const struct remote_options *o, const char *name);
+/* `persistctl renew --all --dry-run`: the same for every configured cert, one after
+ * another, each under its name (--json: {"results": [...], "ok": ...}); exit 0 only
+ * when every cert's dry run succeeded. */
+int ctl_renew_all_dry_run(const struct remote_options *o);

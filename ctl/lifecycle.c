@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/strutil.h"
 #include "ctl/dropin.h"
+#include "ctl/dryrun.h"
 #include "ctl/lifecycle.h"
 #include "ctl/remote.h"
 #include "ctl/rpc.h"
@@ -538,24 +539,28 @@ int ctl_revoke(const struct remote_options *o, int argc, char **argv)
 int ctl_renew_all(const struct remote_options *o, int argc, char **argv)
 {
 	static const char usage[] =
-		"Usage: persistctl renew --all [--force] [--json]\n"
+		"Usage: persistctl renew --all [--force] [--dry-run] [--json]\n"
 		"Renews every cert that is due (every cert with --force) and waits for all.\n"
-		"Exit 0 when each was renewed or is not due, else 1.\n";
+		"Exit 0 when each was renewed or is not due, else 1.\n"
+		"--dry-run: each cert's dry run, one after another; nothing is installed.\n";
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct remote_options opt = *o;
-	bool force = false;
+	bool force = false, dry_run = false;
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) >= 0) {
 		if (c == 'f')
 			force = true;
+		else if (c == 'n')
+			dry_run = true;
 		else if (c == 'j')
 			opt.json = true;
 		else if (c == 'h') {
@@ -566,6 +571,8 @@ int ctl_renew_all(const struct remote_options *o, int argc, char **argv)
 	}
 	if (argc - optind != 0)
 		return usage_error(&opt, usage, "renew", "--all takes no NAME");
+	if (dry_run) /* due or not, like one cert's (ctl/dryrun) */
+		return ctl_renew_all_dry_run(&opt);
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
 	int r = call(&opt, "renew --all", "renew.all", force ? "{\"force\":true}" : "{}",
 		     RENEW_TIMEOUT_MS, &v);

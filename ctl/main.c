@@ -35,6 +35,7 @@ static const char main_help[] =
 	"  renew NAME [--force]   renew now and wait for the outcome\n"
 	"  renew --all [--force]  renew every cert that is due (or all) and wait\n"
 	"  renew NAME --dry-run   every step up to finalize; nothing installed\n"
+	"  renew --all --dry-run  the same for every cert, one after another\n"
 	"  reload                 re-read the configuration\n"
 	"  add NAME --ca CA --name FQDN [--name FQDN...] [--key-type T]\n"
 	"      [--persist-until DATE] [--deploy-hook PATH]\n"

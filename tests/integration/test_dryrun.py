@@ -147,6 +147,42 @@ def test_dry_run_without_record_fails_at_the_record_step(dns, testca_factory, pe
     assert p.returncode == 1 and "no cert named 'nope'" in p.stderr
 
 
+def test_dry_run_all_certs(dns, testca_factory, persistd_env):
+    """`renew --all --dry-run`: each cert's dry run, under its name; exit 0 only when all
+    pass; nothing finalized or installed."""
+    knot, zone = dns
+    ca = testca_factory(dns=knot.resolver)
+    env = persistd_env(ca=ca, resolver=knot.resolver,
+                       certs={"www": {"ca": "test", "names": ["www.example.test"]},
+                              "api": {"ca": "test", "names": ["api.example.test"]}},
+                       daemon_extra={"trust_anchor": "none"})
+    p = env.oneshot(check=1)
+    recs = publish_all(zone, p.stdout)
+    assert len(recs) == 2, recs
+    env.oneshot(check=0)
+    versions = {n: archive_versions(env, n) for n in ("www", "api")}
+    env.start()
+    finalized = len(finalizes(ca))
+    p = env.ctl("renew", "--all", "--dry-run", timeout=180)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    for n in ("www", "api"):
+        assert f"{n}:\n" in p.stdout and f"{n}: dry run succeeded" in p.stdout, p.stdout
+    # api's record goes: its dry run fails at the record step, www's still passes.
+    zone.set("\n".join(f"{o[: -len(ZONE) - 1]} TXT {t.strip()}" for o, t in recs
+                       if o.startswith("_validation-persist.www.")))
+    p = env.ctl("--json", "renew", "--all", "--dry-run", timeout=180)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    res = json.loads(p.stdout)
+    assert res["ok"] is False
+    by_cert = {r["cert"]: r for r in res["results"]}
+    assert by_cert["www"]["ok"] is True and by_cert["api"]["ok"] is False, by_cert
+    assert by_cert["api"]["steps"][-1]["step"] == "record"
+    p = env.ctl("renew", "--all", "--dry-run", timeout=180)
+    assert p.returncode == 1 and "renew api --dry-run: the record step failed" in p.stderr
+    assert len(finalizes(ca)) == finalized
+    assert {n: archive_versions(env, n) for n in ("www", "api")} == versions
+
+
 def test_dry_run_dns01_runs_the_hook(pebble_factory, persistd_env, tmp_path):
     pebble = pebble_factory(env={"PEBBLE_AUTHZREUSE": "0"})
     hook = tmp_path / "hook"
