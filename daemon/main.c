@@ -430,6 +430,10 @@ static void begin_stop(struct daemon *d, const char *why)
 	hook_stop_all();
 	for (size_t i = 0; i < d->n_certs; i++)
 		cert_stop(d->certs[i]);
+	/* A whole snapshot at a clean stop: state.json alone is then the truth, for an older
+	 * persistd after a downgrade (it knows no journal: docs/rollback.md) and for anyone
+	 * reading it. */
+	daemon_state_changed(d);
 	(void)daemon_state_save(d);
 	uv_stop(d->loop);
 }

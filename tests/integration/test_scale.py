@@ -309,7 +309,12 @@ def test_journal_survives_sigkill_and_migrates(tmp_path):
     assert (got["name"], got["failures"], got["last_error"]) == \
         (SICK, sick["failures"], sick["last_error"])
     assert st["cert_list"][1]["failures"] != 99
+    env.rpc("records.check", timeout=300)
+    env.wait_for(lambda: effective_state(env.state)[1] > 0, timeout=60, what="journaled checks")
     assert env.stop() == 0
+    # A clean stop leaves everything in state.json (an older persistd reads no journal).
+    disk, replayed = effective_state(env.state)
+    assert replayed == 0 and disk == json.loads((env.state / "state.json").read_text())
 
     # Back to the layout before the journal: one state.json, no journal_gen.
     disk, _ = effective_state(env.state)
