@@ -82,7 +82,7 @@ static void update_grace(struct cert *c, int64_t now)
 		return;
 	if (!st->first_seen) {
 		st->first_seen = now;
-		daemon_state_changed(c->d);
+		daemon_state_cert_changed(c->d, st);
 	}
 	uint64_t grace_ms = c->cfg->has_record_grace ? c->cfg->record_grace_ms
 						     : c->d->config->daemon.record_grace_ms;

@@ -112,7 +112,7 @@ static void on_order_url(struct renewal *rn, const char *url, void *userdata)
 	/* It is an order at the CA like any other: the breaker counts it. */
 	if (st) {
 		certdue_record_order(st, daemon_now(dr->c->d));
-		daemon_state_changed(dr->c->d);
+		daemon_state_cert_changed(dr->c->d, st);
 	}
 	add_step(dr, "order", true, "new order %s", url);
 }

@@ -20,7 +20,7 @@ void certrevoke_note(struct cert *c, const char *serial, const char *reason, int
 	    state_set_str(&st->revoked_reason, reason) < 0)
 		log_error("cert '%s': out of memory recording the revocation", c->name);
 	st->revoked_at = at;
-	daemon_state_changed(c->d);
+	daemon_state_cert_changed(c->d, st);
 	(void)certbase_cert_update_level(c, now);
 	if (!replace || c->d->oneshot)
 		return;

@@ -239,8 +239,7 @@ static void on_probe_done(int r, const uint8_t *der, size_t len, const char *err
 		judge(s, der, len, now);
 		log_debug("cert '%s': check_served: %s", c->name, s->reason);
 	}
-	alert_if_due(s, now);
-	daemon_state_changed(c->d);
+	alert_if_due(s, now); /* nothing of it is in the state: it is probed again at start */
 }
 
 static void on_probe_due(struct sched_item *it, void *userdata)

@@ -292,8 +292,10 @@ def test_grace_after_deploy_holds_the_alert(world):
     srv.swap(str(v1 / "fullchain.pem"), str(v1 / "privkey.pem"))
     renew(env)  # version 2 is current, the server keeps version 1
     env.ctl("reload", check=0)  # probes within seconds, inside the grace
-    s = env.wait_for(lambda: (lambda x: x if x["checked"] else None)(served(env)), timeout=60,
-                     what="a probe inside the grace")
+    # (A probe that ran while version 1 was still current saw it current: wait for the
+    # one after the renewal.)
+    s = env.wait_for(lambda: (lambda x: x if x["checked"] and x["stale"] else None)(served(env)),
+                     timeout=60, what="a probe inside the grace")
     assert s["stale"] and s["version"] == 1 and s["level"] == "OK", s
     assert "within check_served_grace" in s["reason"], s
     assert s["next_check"] and s["next_check"] - s["checked_at"] <= 3600, s
