@@ -102,9 +102,7 @@ static void claim_free(struct fleet_claim *cl)
 	free(cl->name);
 	free(cl->resume_url);
 	free(cl->order_url);
-	free(cl->renewal.last_error);
-	free(cl->renewal.attempt_by);
-	free(cl->renewal.order_times);
+	fleet_sql_renewal_done(&cl->renewal);
 	if (cl->unlock_job)
 		free(cl->unlock_job->cert);
 	free(cl->unlock_job);
@@ -117,6 +115,11 @@ static void unlock(struct fleet_claim *cl)
 		return;
 	cl->locked = false;
 	struct fleet_db_job *job = TAKE_PTR(cl->unlock_job); /* claim_submit made it */
+	if (!job) {
+		log_error("fleet: cert '%s': a lock without its unlock; it goes with the connection",
+			  cl->name);
+		return;
+	}
 	job->gen = cl->gen;
 	fleet_db_submit(cl->f->db, job, NULL, NULL);
 }
@@ -295,6 +298,7 @@ static void on_claim_row(struct fleet_db_job *job, void *userdata)
 	str_printf(cl->message, sizeof(cl->message), "fleet lock taken");
 	unwait(cl);
 	if (row->exists) { /* moved: the job is freed after this callback */
+		fleet_sql_renewal_done(&cl->renewal);
 		cl->renewal = job->row.renewal;
 		cl->has_renewal = true;
 		job->row.renewal = (struct fleet_renewal){ 0 };

@@ -21,10 +21,16 @@ void fleet_sql_row_done(struct fleet_row *row)
 	free(row->order_host);
 	free(row->pending_sealed);
 	free(row->updated_by);
-	free(row->renewal.last_error);
-	free(row->renewal.attempt_by);
-	free(row->renewal.order_times);
+	fleet_sql_renewal_done(&row->renewal);
 	*row = (struct fleet_row){ 0 };
+}
+
+void fleet_sql_renewal_done(struct fleet_renewal *ren)
+{
+	free(ren->last_error);
+	free(ren->attempt_by);
+	free(ren->order_times);
+	*ren = (struct fleet_renewal){ 0 };
 }
 
 void fleet_sql_why(PGconn *conn, char *why, size_t size)

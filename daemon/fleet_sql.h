@@ -69,6 +69,7 @@ struct fleet_row {
 };
 
 void fleet_sql_row_done(struct fleet_row *row);
+void fleet_sql_renewal_done(struct fleet_renewal *ren);
 
 /* One name's latest record check, as stored (daemon/fleetcheck). */
 struct fleet_check {
