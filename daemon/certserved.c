@@ -6,7 +6,6 @@
 
 #include <mbedtls/x509_crt.h>
 
-#include "common/fileio.h"
 #include "common/json.h"
 #include "common/limits.h"
 #include "common/strutil.h"
@@ -70,13 +69,10 @@ static unsigned archive_version_of(struct cert *c, const uint8_t *der, size_t le
 	if (store_cert_versions(c->d->store, c->name, &v, &n) < 0)
 		return 0;
 	for (size_t i = n; i > 0 && n - i < SERVED_MAX_ARCHIVE; i--) {
-		_cleanup_free_ char *path = NULL, *pem = NULL;
+		_cleanup_free_ char *pem = NULL;
 		_cleanup_free_ uint8_t *vder = NULL;
 		size_t pem_len, vlen;
-		if (asprintf(&path, "%s/certs/%s/archive/%u/cert.pem", store_get_dir(c->d->store),
-			     c->name, v[i - 1]) < 0)
-			return 0;
-		if (file_read_bounded(path, CERT_MAX_BYTES, &pem, &pem_len) < 0 ||
+		if (store_cert_load_version(c->d->store, c->name, v[i - 1], &pem, &pem_len) < 0 ||
 		    x509_leaf_der(pem, pem_len, &vder, &vlen) < 0)
 			continue;
 		if (vlen == len && memcmp(vder, der, len) == 0)

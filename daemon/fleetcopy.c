@@ -7,10 +7,8 @@
 #include <mbedtls/platform_util.h>
 
 #include "common/certcheck.h"
-#include "common/fileio.h"
 #include "common/fleetkey.h"
 #include "common/key.h"
-#include "common/limits.h"
 #include "common/strutil.h"
 #include "common/x509.h"
 #include "daemon/fleetcopy.h"
@@ -71,15 +69,12 @@ bool fleetcopy_replaced_here(const struct fleetcopy *fc, const char *name, const
 	    store_cert_versions(fc->store, name, &v, &n) < 0)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *path = NULL, *pem = NULL;
+		_cleanup_free_ char *pem = NULL;
 		struct x509_info info;
 		size_t len;
 		if (v[i] >= current)
 			continue;
-		if (asprintf(&path, "%s/certs/%s/archive/%u/cert.pem", store_get_dir(fc->store),
-			     name, v[i]) < 0)
-			return false;
-		if (file_read_bounded(path, CERT_MAX_BYTES, &pem, &len) < 0 ||
+		if (store_cert_load_version(fc->store, name, v[i], &pem, &len) < 0 ||
 		    x509_parse_leaf(pem, len, &info) < 0)
 			continue;
 		bool same = streq(info.serial_hex, serial);

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
+#include "common/limits.h"
 #include "common/strutil.h"
 #include "daemon/archive.h"
 #include "daemon/store.h"
@@ -147,6 +149,18 @@ int store_cert_versions(struct store *s, const char *cert, unsigned **ret, size_
 	if (asprintf(&archive, "%s/certs/%s/archive", s->dir, cert) < 0)
 		return -ENOMEM;
 	return archive_versions(archive, ret, ret_n);
+}
+
+int store_cert_load_version(struct store *s, const char *cert, unsigned version, char **ret_pem,
+			    size_t *ret_len)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (!store_name_is_safe(cert))
+		return -EINVAL;
+	if (asprintf(&path, "%s/certs/%s/archive/%u/cert.pem", s->dir, cert, version) < 0)
+		return -ENOMEM;
+	return file_read_bounded(path, CERT_MAX_BYTES, ret_pem, ret_len);
 }
 
 static int on_purge_entry(const char *path, const struct stat *st, int flag, struct FTW *f)

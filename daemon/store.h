@@ -136,6 +136,9 @@ int store_cert_prune(struct store *s, const char *cert, unsigned keep, unsigned 
 		     unsigned *ret_pruned);
 /* The archive versions of the host's local copy, ascending (daemon/archive). */
 int store_cert_versions(struct store *s, const char *cert, unsigned **ret, size_t *ret_n);
+/* The leaf (cert.pem) of one archive version of the host's local copy. */
+int store_cert_load_version(struct store *s, const char *cert, unsigned version, char **ret_pem,
+			    size_t *ret_len);
 
 /* One writer per store, for as long as this process lives: the daemon,
  * --oneshot and --revoke take it before they read state. mode ("daemon",
