@@ -8,12 +8,6 @@
 #include "ctl/certshow.h"
 #include "ctl/output.h"
 
-static const char *str_or(yajl_val v, const char *key, const char *dflt)
-{
-	const char *s = json_get_string(v, key);
-	return s ? s : dflt;
-}
-
 static void print_served(yajl_val s)
 {
 	bool checked = false;

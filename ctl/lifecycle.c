@@ -13,23 +13,16 @@
 #include "common/json.h"
 #include "common/strutil.h"
 #include "ctl/dropin.h"
-#include "ctl/dryrun.h"
 #include "ctl/lifecycle.h"
+#include "ctl/output.h"
 #include "ctl/remote.h"
 #include "ctl/rpc.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 #define EXIT_UNREACHABLE 3
-#define RENEW_TIMEOUT_MS (20 * 60 * 1000)
 #define REVOKE_TIMEOUT_MS (5 * 60 * 1000)
 #define MAX_NAMES 100
-
-static const char *str_or(yajl_val v, const char *key, const char *dflt)
-{
-	const char *s = json_get_string(v, key);
-	return s ? s : dflt;
-}
 
 static int usage_error(const struct remote_options *o, const char *usage, const char *cmd,
 		       const char *what)
@@ -52,21 +45,6 @@ static bool daemon_running(const struct remote_options *o)
 
 /* One call whose error is printed with the command's name in front; the
  * daemon's invalid-params answer is a usage error (2). */
-static int call(const struct remote_options *o, const char *cmd, const char *method,
-		const char *params, uint64_t timeout_ms, yajl_val *ret)
-{
-	struct rpc_error err = { 0 };
-	int r = remotecall_call(o, method, params, timeout_ms, ret, &err);
-
-	if (r && err.message) {
-		if (err.code == JRPC_INVALID_PARAMS)
-			r = EXIT_USAGE;
-		remotecall_error(o, r, err.code, "%s: %s", cmd, err.message);
-	}
-	rpc_error_done(&err);
-	return r;
-}
-
 /* ---- add ---- */
 
 static int add_reload(const struct remote_options *o, const char *file, bool *ret_reloaded)
@@ -237,7 +215,7 @@ int ctl_add(const struct remote_options *o, int argc, char **argv)
 	_cleanup_(yajl_tree_freep) yajl_val recs = NULL;
 	if (json_object_1("name", d.name, &params) < 0)
 		return EXIT_FAIL;
-	r = call(&opt, "add", "records.generate", params, REMOTECALL_TIMEOUT_MS, &recs);
+	r = remotecall_run(&opt, "add", "records.generate", params, REMOTECALL_TIMEOUT_MS, &recs);
 	return r ? r : print_added(d.name, file, true, recs);
 }
 
@@ -264,7 +242,7 @@ static int remove_revoke(const struct remote_options *o, const char *name, const
 	json_end_object(w);
 	if (json_writer_finish(w, &params, &len) < 0)
 		return EXIT_FAIL;
-	int r = call(o, "remove --revoke", "revoke", params, REVOKE_TIMEOUT_MS, &v);
+	int r = remotecall_run(o, "remove --revoke", "revoke", params, REVOKE_TIMEOUT_MS, &v);
 	if (r)
 		return r;
 	if (!o->json)
@@ -520,7 +498,7 @@ int ctl_revoke(const struct remote_options *o, int argc, char **argv)
 	json_end_object(w);
 	if (json_writer_finish(w, &params, &len) < 0)
 		return EXIT_FAIL;
-	r = call(&opt, "revoke", "revoke", params, REVOKE_TIMEOUT_MS, &v);
+	r = remotecall_run(&opt, "revoke", "revoke", params, REVOKE_TIMEOUT_MS, &v);
 	if (r)
 		return r;
 	if (opt.json)
@@ -532,70 +510,4 @@ int ctl_revoke(const struct remote_options *o, int argc, char **argv)
 	       replacing ? "; persistd is ordering a replacement (persistctl status shows it)"
 			 : "");
 	return 0;
-}
-
-/* ---- renew --all ---- */
-
-int ctl_renew_all(const struct remote_options *o, int argc, char **argv)
-{
-	static const char usage[] =
-		"Usage: persistctl renew --all [--force] [--dry-run] [--json]\n"
-		"Renews every cert that is due (every cert with --force) and waits for all.\n"
-		"Exit 0 when each was renewed or is not due, else 1.\n"
-		"--dry-run: each cert's dry run, one after another; nothing is installed.\n";
-	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct remote_options opt = *o;
-	bool force = false, dry_run = false;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) >= 0) {
-		if (c == 'f')
-			force = true;
-		else if (c == 'n')
-			dry_run = true;
-		else if (c == 'j')
-			opt.json = true;
-		else if (c == 'h') {
-			fputs(usage, stdout);
-			return 0;
-		} else if (c != 'a')
-			return usage_error(&opt, usage, "renew", "unknown option or missing value");
-	}
-	if (argc - optind != 0)
-		return usage_error(&opt, usage, "renew", "--all takes no NAME");
-	if (dry_run) /* due or not, like one cert's (ctl/dryrun) */
-		return ctl_renew_all_dry_run(&opt);
-	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
-	int r = call(&opt, "renew --all", "renew.all", force ? "{\"force\":true}" : "{}",
-		     RENEW_TIMEOUT_MS, &v);
-	if (r)
-		return r;
-	bool ok = false;
-	(void)json_get_bool(v, "ok", &ok);
-	if (opt.json) {
-		r = remotecall_print_json(v);
-		return r ? r : ok ? 0 : EXIT_FAIL;
-	}
-	yajl_val results = json_get_array(v, "results");
-	for (size_t i = 0; results && i < results->u.array.len; i++) {
-		yajl_val one = results->u.array.values[i];
-		bool good = false, deploy_failed = false;
-		(void)json_get_bool(one, "ok", &good);
-		(void)json_get_bool(one, "deploy_failed", &deploy_failed);
-		FILE *f = good ? stdout : stderr;
-		fprintf(f, "%s%s: %s%s\n", good ? "" : "persistctl: renew ",
-			str_or(one, "cert", "?"), str_or(one, "message", good ? "done" : "failed"),
-			deploy_failed ? " (installed, but the deploy hook failed)" : "");
-	}
-	if (!results || results->u.array.len == 0)
-		printf("no certs configured\n");
-	return ok ? 0 : EXIT_FAIL;
 }

@@ -1,7 +1,7 @@
 /* ctl/lifecycle.h: the persistctl commands of a certificate's life cycle:
  * add and remove (a drop-in certs.d/NAME.conf beside the daemon's config,
- * written by persistctl itself, then a reload), revoke (through the daemon)
- * and renew --all.
+ * written by persistctl itself, then a reload) and revoke (through the
+ * daemon).
  *
  * Who writes the drop-in: persistctl, run as root beside the daemon. The
  * daemon runs sandboxed (ProtectSystem=strict, Landlock) and cannot write
@@ -27,5 +27,3 @@
 int ctl_add(const struct remote_options *o, int argc, char **argv);
 int ctl_remove(const struct remote_options *o, int argc, char **argv);
 int ctl_revoke(const struct remote_options *o, int argc, char **argv);
-/* renew --all [--force]: argv as for ctl_renew (ctl/remote.h). */
-int ctl_renew_all(const struct remote_options *o, int argc, char **argv);

@@ -15,6 +15,7 @@
 #include "ctl/output.h"
 #include "ctl/record.h"
 #include "ctl/remote.h"
+#include "ctl/renew.h"
 #include "ctl/storecmd.h"
 
 #define EXIT_USAGE 2
@@ -74,13 +75,6 @@ static int cmd_record(const struct remote_options *o, int argc, char **argv)
 	return ctl_record_remote(o, argc, argv);
 }
 
-static int cmd_renew(const struct remote_options *o, int argc, char **argv)
-{
-	for (int i = 1; i < argc && !streq(argv[i], "--"); i++)
-		if (streq(argv[i], "--all"))
-			return ctl_renew_all(o, argc, argv);
-	return ctl_renew(o, argc, argv);
-}
 
 static int cmd_check(const struct remote_options *o, int argc, char **argv)
 {
@@ -172,7 +166,7 @@ int main(int argc, char **argv)
 		int (*run)(const struct remote_options *o, int argc, char **argv);
 	} commands[] = {
 		{ "status", ctl_status }, { "list", ctl_list },	    { "show", ctl_show },
-		{ "record", cmd_record }, { "check", cmd_check },   { "renew", cmd_renew },
+		{ "record", cmd_record }, { "check", cmd_check },   { "renew", ctl_renew },
 		{ "reload", ctl_reload }, { "account", ctl_account }, { "probe", ctl_probe },
 		{ "watch", ctl_watch },	  { "add", ctl_add },	      { "remove", ctl_remove },
 		{ "revoke", ctl_revoke }, { "store", ctl_store },

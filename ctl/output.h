@@ -27,6 +27,13 @@
 
 #define OUTPUT_PROGRESS_MS 200
 
+/* v's string member key (v may be NULL), or dflt when it has none. */
+static inline const char *str_or(yajl_val v, const char *key, const char *dflt)
+{
+	const char *s = json_get_string(v, key);
+	return s ? s : dflt;
+}
+
 /* A level word from the daemon's status (NULL: none given) as persistctl
  * reports it: NULL and "OK" are OK, "WARNING" is WARNING, and anything else
  * (CRITICAL, ERROR, a word this persistctl does not know) is CRITICAL. */

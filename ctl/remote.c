@@ -10,7 +10,6 @@
 #include "common/strutil.h"
 #include "common/timeutil.h"
 #include "ctl/certshow.h"
-#include "ctl/dryrun.h"
 #include "ctl/jsonpass.h"
 #include "ctl/nagios.h"
 #include "ctl/output.h"
@@ -22,13 +21,6 @@
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 #define EXIT_UNREACHABLE 3
-#define RENEW_TIMEOUT_MS (20 * 60 * 1000)
-
-static const char *str_or(yajl_val v, const char *key, const char *dflt)
-{
-	const char *s = json_get_string(v, key);
-	return s ? s : dflt;
-}
 
 static void fmt_int(yajl_val v, const char *key, char *buf, size_t size)
 {
@@ -480,93 +472,6 @@ int ctl_check_remote(const struct remote_options *o, int argc, char **argv)
 }
 
 /* ---- renew, reload ---- */
-
-int ctl_renew(const struct remote_options *o, int argc, char **argv)
-{
-	static const char usage[] = "Usage: persistctl renew NAME [--force] [--dry-run] [--json]\n"
-				    "Renews now if due (or with --force) and waits for the outcome.\n"
-				    "--dry-run: every step up to finalize; nothing is installed.\n";
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct remote_options opt = *o;
-	bool force = false, dry_run = false;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) >= 0) {
-		if (c == 'f')
-			force = true;
-		else if (c == 'n')
-			dry_run = true;
-		else if (c == 'j')
-			opt.json = true;
-		else if (c == 'h') {
-			fputs(usage, stdout);
-			return 0;
-		} else {
-			fputs(usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (argc - optind != 1) {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
-	}
-	if (dry_run) /* due or not: it proves a renewal would work (ctl/dryrun) */
-		return ctl_renew_dry_run(&opt, argv[optind]);
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
-	const char *params;
-	size_t len;
-	if (!w)
-		return EXIT_FAIL;
-	json_begin_object(w);
-	json_kv_string(w, "name", argv[optind]);
-	json_kv_bool(w, "force", force);
-	json_end_object(w);
-	if (json_writer_finish(w, &params, &len) < 0)
-		return EXIT_FAIL;
-	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
-	struct rpc_error err = { 0 };
-	int r = remotecall_call(&opt, "renew", params, RENEW_TIMEOUT_MS, &v, &err);
-	if (r == EXIT_FAIL || (r == EXIT_USAGE && err.message)) {
-		remotecall_error(&opt, r, err.code, "renew %s: %s", argv[optind], err.message);
-		yajl_val data = NULL;
-		if (err.data_json && json_parse(err.data_json, strlen(err.data_json), 1 << 20, &data,
-						NULL, 0) == 0) {
-			const char *recs = json_get_string(data, "records_to_publish");
-			if (recs && !strstr(err.message, recs))
-				fprintf(stderr, "persistctl: publish this record, then renew again:\n  %s\n",
-					recs);
-			yajl_tree_free(data);
-		}
-		rpc_error_done(&err);
-		return r;
-	}
-	if (r)
-		return r;
-	/* Installed but not deployed is a failure the operator must see. */
-	yajl_val deploy = json_get_object(v, "deploy");
-	bool deploy_ok = true;
-	if (deploy)
-		(void)json_get_bool(deploy, "ok", &deploy_ok);
-	if (opt.json) {
-		r = remotecall_print_json(v);
-		return r ? r : deploy_ok ? 0 : EXIT_FAIL;
-	}
-	printf("%s: %s\n", argv[optind], str_or(v, "message", "done"));
-	if (!deploy_ok) {
-		fprintf(stderr, "persistctl: renew %s: the certificate was installed, but the deploy "
-				"hook failed: %s\n",
-			argv[optind], str_or(deploy, "error", "(no details)"));
-		return EXIT_FAIL;
-	}
-	return 0;
-}
 
 int ctl_reload(const struct remote_options *o, int argc, char **argv)
 {

@@ -1,6 +1,6 @@
 /* ctl/remote.h: the persistctl commands that ask the running daemon, over
  * its control socket (ctl/rpc): status, list, show, record NAME, check,
- * renew, reload, account, probe, watch.
+ * reload, account, probe, watch (renew: ctl/renew).
  *
  * Each returns the process exit code. Whenever the daemon gives no answer
  * to what was asked (it cannot be reached, refuses the connection for load,
@@ -21,7 +21,6 @@ int ctl_list(const struct remote_options *o, int argc, char **argv);
 int ctl_show(const struct remote_options *o, int argc, char **argv);
 int ctl_record_remote(const struct remote_options *o, int argc, char **argv);
 int ctl_check_remote(const struct remote_options *o, int argc, char **argv);
-int ctl_renew(const struct remote_options *o, int argc, char **argv);
 int ctl_reload(const struct remote_options *o, int argc, char **argv);
 int ctl_account(const struct remote_options *o, int argc, char **argv);
 int ctl_probe(const struct remote_options *o, int argc, char **argv);

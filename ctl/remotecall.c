@@ -69,6 +69,21 @@ int remotecall_call(const struct remote_options *o, const char *method, const ch
 	return remotecall_call_pass(o, method, params, timeout_ms, NULL, ret, ret_err);
 }
 
+int remotecall_run(const struct remote_options *o, const char *cmd, const char *method,
+		   const char *params, uint64_t timeout_ms, yajl_val *ret)
+{
+	struct rpc_error err = { 0 };
+	int r = remotecall_call(o, method, params, timeout_ms, ret, &err);
+
+	if (r && err.message) {
+		if (err.code == JRPC_INVALID_PARAMS)
+			r = EXIT_USAGE;
+		remotecall_error(o, r, err.code, "%s: %s", cmd, err.message);
+	}
+	rpc_error_done(&err);
+	return r;
+}
+
 int remotecall_call_pass(const struct remote_options *o, const char *method, const char *params,
 			 uint64_t timeout_ms, struct jsonpass *ret_pass, yajl_val *ret,
 			 struct rpc_error *ret_err)

@@ -40,6 +40,10 @@ int remotecall_connect(const struct remote_options *o, uint64_t timeout_ms,
  * else printed; a refusal for load is always printed and is 3. */
 int remotecall_call(const struct remote_options *o, const char *method, const char *params,
 		    uint64_t timeout_ms, yajl_val *ret, struct rpc_error *ret_err);
+/* As remotecall_call(), for a command named cmd: an error answer is printed as
+ * "cmd: message", and refused params (JSON-RPC invalid params) are a usage error. */
+int remotecall_run(const struct remote_options *o, const char *cmd, const char *method,
+		   const char *params, uint64_t timeout_ms, yajl_val *ret);
 /* As remotecall_call(); a plain success reply may be taken by ret_pass
  * instead (rpc_call_pass()): then 0 with ret_pass->text set, *ret untouched. */
 struct jsonpass;
