@@ -15,6 +15,7 @@
 #include "common/dnscheck_pure.h"
 #include "common/dnscheck_rr.h"
 #include "common/dnscheck_unbound.h"
+#include "common/dnswire.h"
 #include "common/strutil.h"
 
 #define WHY_MAX_BYTES 240 /* what each resolver did, for the error reason */
@@ -182,8 +183,8 @@ static void lookup_retry(struct dc_lookup *l, const struct dc_ctx *ctx, enum dns
 		lookup_fail(l, DNSCHECK_ERR_INTERNAL);
 }
 
-static void lookup_on_reply(struct dc_lookup *l, struct dc_ctx *ctx, getdns_dict *reply,
-			    int given);
+static void lookup_on_reply(struct dc_lookup *l, struct dc_ctx *ctx, const uint8_t *wire,
+			    size_t wire_len, int given);
 
 static void dnssec_merge(struct dc_lookup *l, enum dnscheck_dnssec d)
 {
@@ -228,8 +229,6 @@ static int chain_push(struct dc_lookup *l, const char *name)
 static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
 			       getdns_callback_type_t type, getdns_dict *resp)
 {
-	getdns_dict *reply = NULL;
-	getdns_list *list;
 	size_t n = 0;
 
 	if (type == GETDNS_CALLBACK_ERROR) {
@@ -242,59 +241,84 @@ static void lookup_on_response(struct dc_lookup *l, struct dc_ctx *ctx,
 		lookup_fail(l, DNSCHECK_ERR_INTERNAL);
 		return;
 	}
-	if (resp && getdns_dict_get_list(resp, "replies_tree", &list) == GETDNS_RETURN_GOOD &&
-	    getdns_list_get_length(list, &n) == GETDNS_RETURN_GOOD && n > 0)
-		(void)getdns_list_get_dict(list, 0, &reply);
-	if (!reply) {
+	getdns_list *full;
+	getdns_bindata *wire = NULL;
+	if (resp && getdns_dict_get_list(resp, "replies_full", &full) == GETDNS_RETURN_GOOD &&
+	    getdns_list_get_length(full, &n) == GETDNS_RETURN_GOOD && n > 0)
+		(void)getdns_list_get_bindata(full, 0, &wire);
+	if (!wire) {
 		lookup_retry(l, ctx, DNSCHECK_ERR_TIMEOUT, false, NULL);
 		return;
 	}
-	lookup_on_reply(l, ctx, reply, -1);
+	int given = -1;
+	uint32_t v;
+	if (l->dnssec && !l->dc->trust_ad &&
+	    getdns_dict_get_int(resp, "/replies_tree/0/dnssec_status", &v) == GETDNS_RETURN_GOOD)
+		given = (int)dnscheck_rr_dnssec(v);
+	lookup_on_reply(l, ctx, wire->data, wire->size, given);
 }
 
-/* Reads one reply (a getdns reply dict, or libunbound's answer packet
- * made one) into l. given: the DNSSEC status libunbound found; -1: read
- * it from the reply (getdns' dnssec_status, or the AD flag). */
-static void lookup_on_reply(struct dc_lookup *l, struct dc_ctx *ctx, getdns_dict *reply,
-			    int given)
+/* The next answer RR of type t owned by name (presentation form): 1 with
+ * *rr, 0 for none (the message was checked whole before). */
+static int answer_find(const struct dnswire_msg *m, struct dnswire_iter *it, uint16_t t,
+		       const char *name, struct dnswire_rr *rr)
+{
+	char owner[DNSCHECK_NAME_BUF];
+	int r;
+
+	while ((r = dnswire_rr_next(m, it, rr)) > 0) {
+		if (rr->section != DNSWIRE_ANSWER)
+			return 0;
+		if (rr->type == t && dnscheck_rr_owner(rr, owner, sizeof(owner)) == 0 &&
+		    streq(owner, name))
+			return 1;
+	}
+	return r;
+}
+
+/* Reads one reply in wire form (getdns' replies_full, libunbound's answer
+ * packet) into l. given: the DNSSEC status getdns or libunbound found; -1:
+ * none (validation off, or the AD flag decides). */
+static void lookup_on_reply(struct dc_lookup *l, struct dc_ctx *ctx, const uint8_t *wire,
+			    size_t wire_len, int given)
 {
 	struct dnscheck_reply info = { .require_aa = ctx->require_aa, .answered = true };
-	uint32_t v;
-	char owner[DNSCHECK_NAME_BUF], target[DNSCHECK_NAME_BUF];
+	struct dnswire_msg m;
+	struct dnswire_rr rr;
+	struct dnswire_iter it;
+	char owner[DNSCHECK_NAME_BUF];
+	int r;
 
 	/* Before anything of the reply is used: is it a readable reply to
-	 * this question? getdns matches only the id. A reply to another
-	 * question (an NXDOMAIN for another name, say) must not turn into
-	 * NO_RECORD, and another server may do better. */
-	getdns_dict *header = NULL, *question = NULL;
-	getdns_bindata *qname = NULL;
-	uint32_t qdcount = 0, qtype = 0, qclass = 0;
-	if (getdns_dict_get_dict(reply, "header", &header) != GETDNS_RETURN_GOOD ||
-	    getdns_dict_get_int(header, "qdcount", &qdcount) != GETDNS_RETURN_GOOD ||
-	    qdcount != 1 ||
-	    getdns_dict_get_dict(reply, "question", &question) != GETDNS_RETURN_GOOD ||
-	    getdns_dict_get_bindata(question, "qname", &qname) != GETDNS_RETURN_GOOD ||
-	    getdns_dict_get_int(question, "qtype", &qtype) != GETDNS_RETURN_GOOD ||
-	    getdns_dict_get_int(question, "qclass", &qclass) != GETDNS_RETURN_GOOD) {
+	 * this question? A reply to another question (an NXDOMAIN for
+	 * another name, say) must not turn into NO_RECORD, and another
+	 * server may do better. */
+	if (dnswire_parse(wire, wire_len, &m) < 0 || m.qdcount != 1 || !m.qr) {
 		lookup_retry(l, ctx, DNSCHECK_ERR_MALFORMED, true, NULL);
 		return;
 	}
-	if (!dnscheck_question_matches(qname->data, qname->size, qtype, qclass, l->cur, l->qtype)) {
+	if (!dnscheck_question_matches(m.qname, m.qname_len, m.qtype, m.qclass, l->cur, l->qtype)) {
 		char got[DNSCHECK_NAME_BUF], what[DNSCHECK_NAME_BUF + 80];
-		if (dnscheck_pure_dname_to_str(qname->data, qname->size, got, sizeof(got)) < 0)
+		if (dnscheck_pure_dname_to_str(m.qname, m.qname_len, got, sizeof(got)) < 0)
 			str_printf(got, sizeof(got), "?");
 		str_printf(what, sizeof(what), "%s%s %s%s", got, *got ? "" : ".",
-			   dnscheck_rr_type_name(qtype, owner, sizeof(owner)),
-			   qclass == 1 ? "" : " not class IN");
+			   dnscheck_rr_type_name(m.qtype, owner, sizeof(owner)),
+			   m.qclass == 1 ? "" : " not class IN");
 		lookup_retry(l, ctx, DNSCHECK_ERR_QUESTION, true, what);
 		return;
 	}
-	if (getdns_dict_get_int(header, "rcode", &v) == GETDNS_RETURN_GOOD)
-		info.rcode = v;
-	if (getdns_dict_get_int(header, "aa", &v) == GETDNS_RETURN_GOOD)
-		info.aa = v;
-	if (getdns_dict_get_int(header, "tc", &v) == GETDNS_RETURN_GOOD)
-		info.tc = v;
+	/* Every RR must be readable before any is used: a reply cut or
+	 * corrupted anywhere is not half-believed. */
+	memset(&it, 0, sizeof(it));
+	while ((r = dnswire_rr_next(&m, &it, &rr)) > 0)
+		;
+	if (r < 0) {
+		lookup_retry(l, ctx, DNSCHECK_ERR_MALFORMED, true, NULL);
+		return;
+	}
+	info.rcode = m.rcode;
+	info.aa = m.aa;
+	info.tc = m.tc;
 	/* A server that cannot answer (SERVFAIL, REFUSED, ...): the next one. */
 	if (info.tc || (info.rcode != 0 && info.rcode != 3)) {
 		enum dnscheck_error e;
@@ -308,60 +332,56 @@ static void lookup_on_reply(struct dc_lookup *l, struct dc_ctx *ctx, getdns_dict
 	} else if (l->dnssec && l->dc->trust_ad) {
 		/* A validating resolver answers bogus data with SERVFAIL
 		 * (handled above): what it does answer is secure or not. */
-		v = 0;
-		(void)getdns_dict_get_int(header, "ad", &v);
-		dnssec_merge(l, v ? DNSCHECK_DNSSEC_SECURE : DNSCHECK_DNSSEC_INSECURE);
-	} else if (getdns_dict_get_int(reply, "dnssec_status", &v) == GETDNS_RETURN_GOOD) {
-		enum dnscheck_dnssec d = dnscheck_rr_dnssec(v);
-		dnssec_merge(l, d);
-		info.bogus = d == DNSCHECK_DNSSEC_BOGUS;
+		dnssec_merge(l, m.ad ? DNSCHECK_DNSSEC_SECURE : DNSCHECK_DNSSEC_INSECURE);
 	} else
 		dnssec_merge(l, DNSCHECK_DNSSEC_UNCHECKED);
 
-	getdns_list *answer = NULL;
-	size_t n_answer = 0;
-	if (getdns_dict_get_list(reply, "answer", &answer) == GETDNS_RETURN_GOOD)
-		(void)getdns_list_get_length(answer, &n_answer);
-
 	/* Follow the CNAME chain inside this answer. */
 	bool grew = false;
-	for (;;) {
+	while (l->qtype != GETDNS_RRTYPE_CNAME) {
+		memset(&it, 0, sizeof(it));
+		struct dc_blob target = { 0 };
 		bool found = false;
-		for (size_t i = 0; i < n_answer && l->qtype != GETDNS_RRTYPE_CNAME; i++) {
-			getdns_dict *rr;
-			getdns_bindata *b;
-			if (getdns_list_get_dict(answer, i, &rr) != GETDNS_RETURN_GOOD ||
-			    dnscheck_rr_type(rr) != GETDNS_RRTYPE_CNAME ||
-			    dnscheck_rr_owner(rr, owner, sizeof(owner)) < 0 ||
-			    !streq(owner, l->cur))
-				continue;
-			if (getdns_dict_get_bindata(rr, "/rdata/cname", &b) != GETDNS_RETURN_GOOD ||
-			    dnscheck_pure_dname_to_str(b->data, b->size, target,
-						       sizeof(target)) < 0)
-				continue;
-			found = true;
-			break;
-		}
+		while (answer_find(&m, &it, GETDNS_RRTYPE_CNAME, l->cur, &rr) > 0)
+			if (dnscheck_rr_blob(&m, &rr, GETDNS_RRTYPE_CNAME, &target) == 0) {
+				found = true;
+				break;
+			}
 		if (!found)
 			break;
-		if (l->hops >= DNSCHECK_MAX_CNAME_HOPS || chain_has(l, target)) {
+		if (l->hops >= DNSCHECK_MAX_CNAME_HOPS || chain_has(l, target.data)) {
+			free(target.data);
 			lookup_fail(l, DNSCHECK_ERR_CNAME);
 			return;
 		}
 		l->hops++;
-		if (chain_push(l, target) < 0) {
+		r = chain_push(l, target.data);
+		free(target.data);
+		if (r < 0) {
 			lookup_fail(l, DNSCHECK_ERR_INTERNAL);
 			return;
 		}
 		grew = true;
 	}
 
-	/* The RRset at the end of the chain. */
-	for (size_t i = 0; i < n_answer; i++) {
-		getdns_dict *rr;
-		if (getdns_list_get_dict(answer, i, &rr) != GETDNS_RETURN_GOOD ||
-		    dnscheck_rr_type(rr) != l->qtype ||
-		    dnscheck_rr_owner(rr, owner, sizeof(owner)) < 0 ||
+	/* The RRset at the end of the chain, then the authority section:
+	 * SOA (negative answers) and NS (referrals). */
+	memset(&it, 0, sizeof(it));
+	while (dnswire_rr_next(&m, &it, &rr) > 0) {
+		if (rr.section == DNSWIRE_ADDITIONAL)
+			break;
+		if (rr.section == DNSWIRE_AUTHORITY) {
+			if (rr.type == GETDNS_RRTYPE_NS)
+				info.has_ns = true;
+			if (rr.type == GETDNS_RRTYPE_SOA &&
+			    dnscheck_rr_owner(&rr, owner, sizeof(owner)) == 0) {
+				info.has_soa = true;
+				free(l->soa_owner);
+				l->soa_owner = strdup(owner);
+			}
+			continue;
+		}
+		if (rr.type != l->qtype || dnscheck_rr_owner(&rr, owner, sizeof(owner)) < 0 ||
 		    !streq(owner, l->cur))
 			continue;
 		size_t max = l->qtype == GETDNS_RRTYPE_CAA ? CAA_MAX_RRS : RECORD_MAX_RRS;
@@ -375,35 +395,20 @@ static void lookup_on_reply(struct dc_lookup *l, struct dc_ctx *ctx, getdns_dict
 			return;
 		}
 		l->rrs = nb;
-		int r = dnscheck_rr_blob(rr, l->qtype, &l->rrs[l->n_rrs]);
-		if (r == -E2BIG) {
+		int br = dnscheck_rr_blob(&m, &rr, l->qtype, &l->rrs[l->n_rrs]);
+		if (br == -E2BIG) {
 			lookup_fail(l, DNSCHECK_ERR_LIMIT);
 			return;
 		}
-		if (r < 0)
+		if (br == -ENOMEM) {
+			lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+			return;
+		}
+		if (br < 0)
 			continue;
 		l->n_rrs++;
 	}
 	info.has_data = l->n_rrs > 0;
-
-	/* The authority section: SOA (negative answers) and NS (referrals). */
-	getdns_list *auth = NULL;
-	size_t n_auth = 0;
-	if (getdns_dict_get_list(reply, "authority", &auth) == GETDNS_RETURN_GOOD)
-		(void)getdns_list_get_length(auth, &n_auth);
-	for (size_t i = 0; i < n_auth; i++) {
-		getdns_dict *rr;
-		if (getdns_list_get_dict(auth, i, &rr) != GETDNS_RETURN_GOOD)
-			continue;
-		uint32_t t = dnscheck_rr_type(rr);
-		if (t == GETDNS_RRTYPE_NS)
-			info.has_ns = true;
-		if (t == GETDNS_RRTYPE_SOA && dnscheck_rr_owner(rr, owner, sizeof(owner)) == 0) {
-			info.has_soa = true;
-			free(l->soa_owner);
-			l->soa_owner = strdup(owner);
-		}
-	}
 
 	/* A CNAME to a name whose data is not in this answer (an authoritative
 	 * server for another zone, or a minimal resolver): ask for the target,
@@ -528,14 +533,10 @@ static void query_settle(struct dc_query *q)
 	query_unref(q);
 }
 
-/* libunbound's result, made a getdns reply dict so that the RRs, the CNAME
- * chain and the authority section are read as for getdns. */
+/* libunbound's result: its answer packet is read as getdns' is. */
 static void lookup_on_ub_result(struct dc_lookup *l, struct dc_ctx *ctx, struct ub_result *res)
 {
-	getdns_dict *msg = NULL;
-	bool packet = res->answer_packet && res->answer_len > 0 &&
-		      getdns_wire2msg_dict(res->answer_packet, (size_t)res->answer_len, &msg) ==
-			      GETDNS_RETURN_GOOD;
+	bool packet = res->answer_packet && res->answer_len > 0;
 	enum dnscheck_dnssec d = dnscheck_unbound_dnssec(res->secure, res->bogus);
 	enum dnscheck_error e = dnscheck_unbound_error(res->rcode, res->bogus, packet);
 
@@ -548,13 +549,12 @@ static void lookup_on_ub_result(struct dc_lookup *l, struct dc_ctx *ctx, struct 
 	if (packet && (res->rcode == 0 || res->rcode == 3)) {
 		if (bogus)
 			lookup_note(l, ctx, DNSCHECK_ERR_BOGUS, res->why_bogus);
-		lookup_on_reply(l, ctx, msg, (int)d);
+		lookup_on_reply(l, ctx, res->answer_packet, (size_t)res->answer_len, (int)d);
 	} else {
 		if (bogus)
 			dnssec_merge(l, d);
 		lookup_retry(l, ctx, e, true, bogus ? res->why_bogus : NULL);
 	}
-	getdns_dict_destroy(msg);
 }
 
 /* libunbound's callback (from ub_process() on the loop): once per query

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 
 #include "common/dnscheck_pure.h"
-#include "common/record.h"
+#include "common/limits.h"
 #include "common/strutil.h"
 
 enum dnscheck_dnssec dnscheck_rr_dnssec(uint32_t s)
@@ -27,72 +27,73 @@ enum dnscheck_dnssec dnscheck_rr_dnssec(uint32_t s)
 	}
 }
 
-int dnscheck_rr_owner(getdns_dict *rr, char *buf, size_t size)
+int dnscheck_rr_owner(const struct dnswire_rr *rr, char *buf, size_t size)
 {
-	getdns_bindata *b;
-
-	if (getdns_dict_get_bindata(rr, "name", &b) != GETDNS_RETURN_GOOD)
-		return -EINVAL;
-	return dnscheck_pure_dname_to_str(b->data, b->size, buf, size);
+	return dnscheck_pure_dname_to_str(rr->owner, rr->owner_len, buf, size);
 }
 
-uint32_t dnscheck_rr_type(getdns_dict *rr)
+/* TXT: the character-strings, which must fill the RDATA exactly, joined. */
+static int txt_join(const uint8_t *p, size_t len, struct dc_blob *ret)
 {
-	uint32_t t = 0;
+	size_t total = 0;
 
-	(void)getdns_dict_get_int(rr, "type", &t);
-	return t;
+	for (size_t i = 0; i < len; i += 1 + (size_t)p[i]) {
+		if (i + 1 + p[i] > len)
+			return -EINVAL;
+		total += p[i];
+	}
+	if (total > RECORD_MAX_BYTES)
+		return -E2BIG;
+	ret->data = malloc(total + 1);
+	if (!ret->data)
+		return -ENOMEM;
+	size_t o = 0;
+	for (size_t i = 0; i < len; i += 1 + (size_t)p[i]) {
+		memcpy(ret->data + o, p + i + 1, p[i]);
+		o += p[i];
+	}
+	ret->data[o] = 0;
+	ret->len = o;
+	return 0;
 }
 
-/* The RR's data in the form the lookup keeps. */
-int dnscheck_rr_blob(getdns_dict *rr, uint16_t qtype, struct dc_blob *ret)
+int dnscheck_rr_blob(const struct dnswire_msg *m, const struct dnswire_rr *rr, uint16_t qtype,
+		     struct dc_blob *ret)
 {
-	getdns_bindata *b;
+	const uint8_t *rd = m->buf + rr->rdata_at;
 	char buf[DNSCHECK_NAME_BUF];
 	int r;
 
 	switch (qtype) {
-	case GETDNS_RRTYPE_TXT: {
-		getdns_list *strs;
-		size_t n;
-		if (getdns_dict_get_list(rr, "/rdata/txt_strings", &strs) != GETDNS_RETURN_GOOD ||
-		    getdns_list_get_length(strs, &n) != GETDNS_RETURN_GOOD)
-			return -EINVAL;
-		_cleanup_free_ const uint8_t **p = calloc(n ? n : 1, sizeof(*p));
-		_cleanup_free_ size_t *lens = calloc(n ? n : 1, sizeof(*lens));
-		if (!p || !lens)
-			return -ENOMEM;
-		for (size_t i = 0; i < n; i++) {
-			if (getdns_list_get_bindata(strs, i, &b) != GETDNS_RETURN_GOOD)
-				return -EINVAL;
-			p[i] = b->data;
-			lens[i] = b->size;
-		}
-		return record_join(p, lens, n, &ret->data, &ret->len);
-	}
+	case GETDNS_RRTYPE_TXT:
+		return txt_join(rd, rr->rdlen, ret);
 	case GETDNS_RRTYPE_CAA:
-		if (getdns_dict_get_bindata(rr, "/rdata/rdata_raw", &b) != GETDNS_RETURN_GOOD)
-			return -EINVAL;
-		ret->data = malloc(b->size + 1);
+		ret->data = malloc((size_t)rr->rdlen + 1);
 		if (!ret->data)
 			return -ENOMEM;
-		memcpy(ret->data, b->data, b->size);
-		ret->data[b->size] = 0;
-		ret->len = b->size;
+		memcpy(ret->data, rd, rr->rdlen);
+		ret->data[rr->rdlen] = 0;
+		ret->len = rr->rdlen;
 		return 0;
 	case GETDNS_RRTYPE_NS:
-		if (getdns_dict_get_bindata(rr, "/rdata/nsdname", &b) != GETDNS_RETURN_GOOD)
+	case GETDNS_RRTYPE_CNAME: {
+		uint8_t name[DNSWIRE_MAX_NAME];
+		size_t nlen, end;
+		/* The name may point anywhere before it (compression), but
+		 * must end inside the RDATA and fill it. */
+		if (dnswire_name(m->buf, rr->rdata_at + rr->rdlen, rr->rdata_at, name, &nlen, &end) <
+			    0 ||
+		    end != rr->rdata_at + rr->rdlen)
 			return -EINVAL;
-		r = dnscheck_pure_dname_to_str(b->data, b->size, buf, sizeof(buf));
+		r = dnscheck_pure_dname_to_str(name, nlen, buf, sizeof(buf));
 		if (r < 0)
 			return r;
 		break;
+	}
 	case GETDNS_RRTYPE_A:
 	case GETDNS_RRTYPE_AAAA: {
 		int af = qtype == GETDNS_RRTYPE_A ? AF_INET : AF_INET6;
-		const char *key = af == AF_INET ? "/rdata/ipv4_address" : "/rdata/ipv6_address";
-		if (getdns_dict_get_bindata(rr, key, &b) != GETDNS_RETURN_GOOD ||
-		    b->size != (af == AF_INET ? 4u : 16u) || !inet_ntop(af, b->data, buf, sizeof(buf)))
+		if (rr->rdlen != (af == AF_INET ? 4u : 16u) || !inet_ntop(af, rd, buf, sizeof(buf)))
 			return -EINVAL;
 		break;
 	}

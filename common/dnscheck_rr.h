@@ -1,27 +1,27 @@
-/* common/dnscheck_rr.h: reading what getdns returns, for the DNS checker
- * (internal to common/dnscheck*.c): the owner, type and data of one RR
- * dict, a type's name, a reply's DNSSEC status.
+/* common/dnscheck_rr.h: reading the RRs of a reply, for the DNS checker
+ * (internal to common/dnscheck*.c): the data of one RR in the form a
+ * lookup keeps, a type's name, getdns' DNSSEC status as ours.
  *
- * No state, no loop: each function reads only the dict it is given.
- * Errors: -EINVAL when the dict lacks what is asked or it is malformed,
+ * No state, no loop: each function reads only the message it is given,
+ * bounded by common/dnswire. Errors: -EINVAL when the RR is malformed,
  * -E2BIG when data is over a limit of common/limits.h, -ENOMEM. */
 #pragma once
 
 #include "common/dnscheck_internal.h"
+#include "common/dnswire.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* The owner name, lowercase presentation form without the trailing dot. */
-int dnscheck_rr_owner(getdns_dict *rr, char *buf, size_t size);
-
-/* The RR's type; 0 if it has none. */
-uint32_t dnscheck_rr_type(getdns_dict *rr);
+/* The RR's owner (or any wire name), lowercase presentation form without
+ * the trailing dot. */
+int dnscheck_rr_owner(const struct dnswire_rr *rr, char *buf, size_t size);
 
 /* The RR's data in the form a lookup keeps (ret->data owned by the caller):
- * TXT strings joined, CAA rdata raw, an NS name or an address as text.
- * -EINVAL for any other qtype. */
-int dnscheck_rr_blob(getdns_dict *rr, uint16_t qtype, struct dc_blob *ret);
+ * TXT strings joined, CAA rdata raw, an NS or CNAME name or an address as
+ * text. -EINVAL for any other qtype. */
+int dnscheck_rr_blob(const struct dnswire_msg *m, const struct dnswire_rr *rr, uint16_t qtype,
+		     struct dc_blob *ret);
 
 /* "TXT", "CAA", ..., or "TYPEn" written into buf. */
 const char *dnscheck_rr_type_name(uint32_t t, char *buf, size_t size);
