@@ -38,6 +38,7 @@
 #include "common/dnscheck_internal.h"
 #include "common/dnscheck_job.h"
 #include "common/dnscheck_lookup.h"
+#include "common/dnscheck_stub.h"
 #include "common/dnscheck_unbound.h"
 #include "common/limits.h"
 #include "common/list.h"
@@ -283,6 +284,10 @@ void dnscheck_free(struct dnscheck *dc)
 	/* getdns delivers CANCEL for everything in flight, synchronously;
 	 * on_query_answer then closes the attempt's timer and touches nothing
 	 * else (the timer's close callback frees the query). */
+	for (size_t i = 0; i < dc->n_res; i++)
+		dnscheck_stub_pool_close(dc->res[i]);
+	for (size_t i = 0; i < dc->n_auth; i++)
+		dnscheck_stub_pool_close(dc->auth[i]);
 	for (size_t i = 0; i < dc->n_res; i++)
 		dnscheck_ctx_destroy(dc->res[i]);
 	dc->n_res = 0;

@@ -15,8 +15,10 @@
 void dnscheck_ctx_drain_one(struct dnscheck *dc)
 {
 	assert(dc->draining > 0);
-	if (--dc->draining == 0)
+	if (--dc->draining == 0) {
+		free(dc->stub_buf);
 		free(dc);
+	}
 }
 
 static void on_ctx_drained(struct getdns_uv *a)
@@ -78,23 +80,36 @@ static void addr_label(const struct dnscheck_addr *a, char *buf, size_t size)
 	str_printf(buf, size, a->family == AF_INET6 ? "[%s]@%u" : "%s@%u", host, a->port);
 }
 
-/* The label of one upstream dict as getdns lists the system's. */
-static void upstream_label(getdns_dict *u, char *buf, size_t size)
+/* The address and port of one upstream dict. */
+static int upstream_addr(getdns_dict *u, struct dnscheck_addr *a)
 {
-	struct dnscheck_addr a = { .port = 53 };
 	getdns_bindata *b;
 	uint32_t port;
 
-	str_printf(buf, size, "?");
+	*a = (struct dnscheck_addr){ .port = 53 };
 	if (getdns_dict_get_bindata(u, "address_data", &b) != GETDNS_RETURN_GOOD ||
 	    (b->size != 4 && b->size != 16))
-		return;
-	a.family = b->size == 4 ? AF_INET : AF_INET6;
-	memcpy(a.addr, b->data, b->size);
+		return -EINVAL;
+	a->family = b->size == 4 ? AF_INET : AF_INET6;
+	memcpy(a->addr, b->data, b->size);
 	if (getdns_dict_get_int(u, "port", &port) == GETDNS_RETURN_GOOD && port > 0 &&
 	    port <= 65535)
-		a.port = (uint16_t)port;
-	addr_label(&a, buf, size);
+		a->port = (uint16_t)port;
+	/* A link-local server needs its interface, which this form lacks. */
+	if (getdns_dict_get_bindata(u, "scope_id", &b) == GETDNS_RETURN_GOOD)
+		return -EADDRNOTAVAIL;
+	return 0;
+}
+
+/* The label of one upstream dict as getdns lists the system's. */
+static void upstream_label(getdns_dict *u, char *buf, size_t size)
+{
+	struct dnscheck_addr a;
+
+	if (upstream_addr(u, &a) < 0)
+		str_printf(buf, size, "?");
+	else
+		addr_label(&a, buf, size);
 }
 
 /* A context asking exactly the servers in ups (borrowed; NULL: the
@@ -111,6 +126,7 @@ static struct dc_ctx *ctx_new(struct dnscheck *dc, getdns_list *ups, bool from_o
 		goto fail;
 	c->dc = dc;
 	c->require_aa = require_aa;
+	list_init(&c->idle_socks);
 	getdns_uv_init(&c->uv, dc->loop);
 	c->uv.data = c;
 	if (getdns_context_create(&c->g, from_os) != GETDNS_RETURN_GOOD) {
@@ -165,6 +181,8 @@ struct dc_ctx *dnscheck_ctx_auth(struct dnscheck *dc, const char *address)
 		return NULL;
 	str_printf(c->address, sizeof(c->address), "%s", address);
 	addr_label(&a, c->label, sizeof(c->label));
+	c->addr = a;
+	c->has_addr = true;
 	dc->auth[dc->n_auth++] = c;
 	return c;
 }
@@ -231,6 +249,7 @@ static int resolver_add(struct dnscheck *dc, getdns_list *ups, bool from_os, get
 		return -EINVAL;
 	if (label_from) {
 		upstream_label(label_from, c->label, sizeof(c->label));
+		c->has_addr = upstream_addr(label_from, &c->addr) == 0;
 		c->loopback = upstream_is_loopback(label_from);
 	}
 	else

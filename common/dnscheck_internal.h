@@ -9,6 +9,8 @@
  *   dnscheck_rr      reading getdns' RR dicts
  *   dnscheck_ctx     one getdns context per server; teardown counting
  *   dnscheck_unbound the libunbound backend of validating lookups
+ *   dnscheck_stub    our own UDP/TCP transport for lookups nobody here
+ *                    validates
  *   dnscheck_lookup  one (name, type) resolution: attempts, retransmission,
  *                    the query window, reading the reply
  *   dnscheck_cache   memoised CAA, NS and address lookups, shared by jobs
@@ -52,6 +54,9 @@ struct dc_ctx {
 	bool loopback;                /* its address is 127.0.0.0/8 or ::1 */
 	char address[INET6_ADDRSTRLEN]; /* authoritative: the address it is found by */
 	char label[INET6_ADDRSTRLEN + 8]; /* "ADDR@PORT", for reasons */
+	struct dnscheck_addr addr;    /* the server, for the stub transport */
+	bool has_addr;                /* false: getdns' defaults, address unknown */
+	struct list_link idle_socks;  /* common/dnscheck_stub's pool for it */
 };
 
 struct dc_blob {
@@ -188,6 +193,10 @@ struct dnscheck {
 	size_t n_entries;
 	struct list_link fifo;
 	struct dnscheck_stats stats;
+	/* the stub transport (common/dnscheck_stub) */
+	uint8_t *stub_buf;            /* owned: one UDP datagram, DNSWIRE_MAX_MESSAGE */
+	uint8_t stub_rand[512];        /* query ids to come */
+	size_t stub_rand_left;
 	/* teardown */
 	bool freeing;
 	unsigned draining;            /* contexts and handles still closing */

@@ -14,6 +14,7 @@
 
 #include "common/dnscheck_pure.h"
 #include "common/dnscheck_rr.h"
+#include "common/dnscheck_stub.h"
 #include "common/dnscheck_unbound.h"
 #include "common/dnswire.h"
 #include "common/strutil.h"
@@ -31,6 +32,9 @@ struct dc_query {
 	getdns_transaction_t tid;
 	int ub_id;                    /* through libunbound (ub): its async id */
 	bool ub;
+	bool via_stub;                /* through our own transport: */
+	struct dc_stub *stub;         /* in flight; NULL once it ended */
+	int stub_error;               /* it could not be sent: told by the timer */
 	unsigned refs;                /* getdns' callback to come, the timer open */
 	bool timer_open;
 	bool answered;                /* getdns called back */
@@ -78,6 +82,13 @@ struct dc_lookup *dnscheck_lookup_new(struct dnscheck *dc, struct dc_ctx *auth,
 static bool lookup_via_ub(const struct dc_lookup *l)
 {
 	return l->dc->ub && l->dnssec && !l->auth;
+}
+
+/* An attempt that nobody here validates goes through our own transport:
+ * getdns would only build a dict nothing reads. */
+static bool query_via_stub(const struct dc_lookup *l, const struct dc_ctx *ctx)
+{
+	return ctx->has_addr && (ctx->require_aa || !l->dnssec || l->dc->trust_ad);
 }
 
 /* Queues the next attempt at l's current question. A retry goes to the
@@ -436,6 +447,7 @@ static void lookup_on_reply(struct dc_lookup *l, struct dc_ctx *ctx, const uint8
 static void on_query_answer(getdns_context *g, getdns_callback_type_t type, getdns_dict *resp,
 			    void *userarg, getdns_transaction_t tid);
 static void on_ub_answer(void *arg, int err, struct ub_result *res);
+static void on_stub_answer(void *arg, const uint8_t *wire, size_t len, enum dnscheck_error e);
 
 static void query_unref(struct dc_query *q)
 {
@@ -482,6 +494,7 @@ void dnscheck_lookup_pump(struct dnscheck *dc)
 			continue;
 		}
 		q->ub = lookup_via_ub(l);
+		q->via_stub = !q->ub && query_via_stub(l, q->ctx);
 		if (q->ub)
 			/* One attempt: libunbound retransmits within it. */
 			ms = l->deadline_ms > now ? l->deadline_ms - now : ms;
@@ -502,7 +515,18 @@ void dnscheck_lookup_pump(struct dnscheck *dc)
 		if (q->ub)
 			sent = dnscheck_unbound_resolve(dc, l->cur, l->qtype, q, on_ub_answer,
 							&q->ub_id) == 0;
-		else
+		else if (q->via_stub) {
+			bool dnssec_ok = l->dnssec && dc->trust_ad && !q->ctx->require_aa;
+			int r = dnscheck_stub_send(dc, q->ctx, l->cur, l->qtype, dnssec_ok,
+						   on_stub_answer, q, &q->stub);
+			sent = r != -ENOMEM;
+			if (r < 0 && sent) {
+				/* A server the socket cannot reach (no route, no
+				 * descriptor): a network error, from the loop. */
+				q->stub_error = r;
+				ms = 0;
+			}
+		} else
 			sent = getdns_general(q->ctx->g, l->cur, l->qtype, ext, q, &q->tid,
 					      on_query_answer) == GETDNS_RETURN_GOOD;
 		if (!sent) {
@@ -555,6 +579,23 @@ static void lookup_on_ub_result(struct dc_lookup *l, struct dc_ctx *ctx, struct 
 			dnssec_merge(l, d);
 		lookup_retry(l, ctx, e, true, bogus ? res->why_bogus : NULL);
 	}
+}
+
+/* The stub transport's callback: once per query not cancelled. */
+static void on_stub_answer(void *arg, const uint8_t *wire, size_t len, enum dnscheck_error e)
+{
+	struct dc_query *q = arg;
+	struct dc_ctx *ctx = q->ctx;
+	struct dnscheck *dc = ctx->dc;
+	struct dc_lookup *l = q->l;
+
+	q->stub = NULL;
+	query_settle(q);
+	if (e != DNSCHECK_OK)
+		lookup_retry(l, ctx, e, true, NULL);
+	else
+		lookup_on_reply(l, ctx, wire, len, -1);
+	dnscheck_lookup_pump(dc);
 }
 
 /* libunbound's callback (from ub_process() on the loop): once per query
@@ -615,6 +656,17 @@ static void on_attempt_timeout(uv_timer_t *t)
 	struct dnscheck *dc = q->ctx->dc;
 
 	q->timed_out = true;
+	if (q->via_stub) {
+		enum dnscheck_error e = q->stub_error ? DNSCHECK_ERR_NETWORK : DNSCHECK_ERR_TIMEOUT;
+		if (q->stub)
+			dnscheck_stub_cancel(q->stub);
+		q->stub = NULL;
+		query_settle(q);
+		lookup_retry(q->l, q->ctx, e, q->stub_error != 0,
+			     q->stub_error ? uv_strerror(q->stub_error) : NULL);
+		dnscheck_lookup_pump(dc);
+		return;
+	}
 	if (q->ub) {
 		/* No callback comes after ub_cancel(): the timeout is the answer. */
 		dnscheck_unbound_cancel(dc, q->ub_id);
@@ -641,6 +693,9 @@ void dnscheck_lookup_drop_queries(struct dnscheck *dc)
 	while ((n = list_pop(&dc->inflight))) {
 		/* getdns did not call back (it should have, with CANCEL). */
 		struct dc_query *q = container_of(n, struct dc_query, link);
+		if (q->stub)
+			dnscheck_stub_cancel(q->stub);
+		q->stub = NULL;
 		q->answered = true;
 		query_close_timer(q);
 		query_unref(q);

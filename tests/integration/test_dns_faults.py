@@ -20,7 +20,8 @@ REC = f'"{ISSUER}; accounturi={ACCT}"'
 
 NAMES = ["ok", "wrongq", "wrongtype", "upper", "garbage", "sf1", "tc-ok", "tc-garbage",
          "tc-wrongq", "tc-close", "tc-silent", "drop", "silent", "silent-a", "all-fail",
-         "caa-wrongq", "daemon", "auth-wrongq", "stopping"]
+         "caa-wrongq", "daemon", "auth-wrongq", "stopping", "spoof-id", "spoof-source"]
+NAMES += [f"reuse-{i}" for i in range(30)]
 NAMES += [f"over-{m}".replace("_", "-") for m in ("servfail", "refused", "formerr", "wrong_question",
                                                 "garbage")]
 
@@ -99,6 +100,37 @@ def test_garbage_is_dns_error(persistctl_bin, servers):
     a.behave(owner("garbage"), "garbage")
     code, r, _ = check(persistctl_bin, [a], "garbage")
     assert_dns_error(code, r, "MALFORMED_REPLY")
+
+
+@pytest.mark.parametrize("mode", ["spoof_id", "spoof_source"])
+def test_forged_reply_is_not_the_answer(persistctl_bin, servers, mode):
+    """A forged NXDOMAIN arrives first, with another id or from another
+    address: it is dropped, and the server's own answer decides."""
+    a, _ = servers
+    name = mode.replace("_", "-")
+    a.behave(owner(name), mode)
+    code, r, took = check(persistctl_bin, [a], name)
+    assert r["status"] == "VALID" and code == 0, r
+    assert a.count(owner(name)) == 1
+    assert took < 2
+
+
+def test_loopback_resolver_sockets_serve_query_after_query(persistctl_bin, servers):
+    """A resolver on loopback cannot be spoofed from off the host, so its
+    sockets are reused: no more ports than queries in flight."""
+    a, _ = servers
+    a.reset_counts()
+    names = [f"reuse-{i}.test" for i in range(30)]
+    p = subprocess.run([persistctl_bin, "check", "--direct", "--json", "--issuer", ISSUER,
+                        "--account-uri", ACCT, "--trust-anchor", "none", "--no-caa",
+                        "--threads", "1", "--max-inflight", "2", "--resolver", a.resolver,
+                        *names], capture_output=True, text=True, timeout=60)
+    results = json.loads(p.stdout)
+    assert [r["status"] for r in results] == ["VALID"] * 30, p.stdout
+    with a.lock:
+        ports = list(a.udp_ports)
+    assert len(ports) == 30
+    assert 1 <= len(set(ports)) <= 2, ports
 
 
 def test_servfail_from_the_only_resolver(persistctl_bin, servers):
