@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_gen.h>
 
 #include "common/json.h"
 #include "common/limits.h"
@@ -143,25 +142,99 @@ bool json_get_bool(yajl_val obj, const char *key, bool *ret)
 	return true;
 }
 
-struct json_writer {
-	yajl_gen g;
-	int error;
+/* The writer is our own, not yajl_gen: a status of 10,000 certs is 10 MB
+ * of JSON, and yajl_gen encoded each string a byte at a time through a
+ * callback and grew its buffer by copies (issue 12). The output is the
+ * same text yajl_gen wrote, compact or beautified with two spaces: the
+ * same separators, the same escapes (\b \f \n \r \t \" \\, \u00XX in
+ * upper case for the other control characters, nothing else escaped). */
+#define WRITER_MAX_DEPTH 128 /* yajl's: a generator bug, never data, reaches it */
+
+enum writer_state {
+	WS_START,       /* nothing written at this level */
+	WS_MAP_START,   /* "{" written, no key yet */
+	WS_MAP_KEY,     /* a key is next (after a value) */
+	WS_MAP_VAL,     /* a value is next (after a key) */
+	WS_ARRAY_START,
+	WS_IN_ARRAY,
+	WS_COMPLETE,
 };
+
+struct json_writer {
+	char *buf;              /* owned, NUL-terminated after len */
+	size_t len, cap;
+	int error;
+	bool pretty;
+	unsigned depth;
+	uint8_t state[WRITER_MAX_DEPTH + 1];
+};
+
+static bool grow_slow(struct json_writer *w, size_t more)
+{
+	if (w->error)
+		return false;
+	size_t cap = w->cap ? w->cap : 4096;
+	while (more >= cap - w->len) {
+		if (cap > SIZE_MAX / 2) {
+			w->error = -ENOMEM;
+			return false;
+		}
+		cap *= 2;
+	}
+	char *n = realloc(w->buf, cap);
+	if (!n) {
+		w->error = -ENOMEM;
+		return false;
+	}
+	w->buf = n;
+	w->cap = cap;
+	return true;
+}
+
+/* Room for more bytes and the NUL. */
+static inline bool grow(struct json_writer *w, size_t more)
+{
+	if (w->cap && more < w->cap - w->len && !w->error)
+		return true;
+	return grow_slow(w, more);
+}
+
+static void put(struct json_writer *w, const char *s, size_t n)
+{
+	if (!grow(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = 0;
+}
+
+static void put_c(struct json_writer *w, char c)
+{
+	if (!grow(w, 1))
+		return;
+	w->buf[w->len++] = c;
+	w->buf[w->len] = 0;
+}
+
+/* Two spaces per level. */
+static void indent(struct json_writer *w)
+{
+	size_t n = 2 * (size_t)w->depth;
+
+	if (!grow(w, n))
+		return;
+	memset(w->buf + w->len, ' ', n);
+	w->len += n;
+	w->buf[w->len] = 0;
+}
 
 struct json_writer *json_writer_new(bool pretty)
 {
 	struct json_writer *w = calloc(1, sizeof(*w));
+
 	if (!w)
 		return NULL;
-	w->g = yajl_gen_alloc(NULL);
-	if (!w->g) {
-		free(w);
-		return NULL;
-	}
-	if (pretty) {
-		yajl_gen_config(w->g, yajl_gen_beautify, 1);
-		yajl_gen_config(w->g, yajl_gen_indent_string, "  ");
-	}
+	w->pretty = pretty;
 	return w;
 }
 
@@ -169,34 +242,134 @@ void json_writer_free(struct json_writer *w)
 {
 	if (!w)
 		return;
-	yajl_gen_free(w->g);
+	free(w->buf);
 	free(w);
 }
 
-static void check(struct json_writer *w, yajl_gen_status s)
+/* What comes before a value or a container at the current level: a comma
+ * or a colon, and in pretty mode the line break and indent. Refuses (the
+ * writer's error) a value where a key must be, or after the document. */
+static inline bool before_value(struct json_writer *w, bool is_string)
 {
-	if (s != yajl_gen_status_ok && !w->error)
-		w->error = s == yajl_gen_in_error_state ? -EINVAL : -EINVAL;
+	uint8_t st = w->state[w->depth];
+
+	if (w->error)
+		return false;
+	if (st == WS_COMPLETE || (!is_string && (st == WS_MAP_START || st == WS_MAP_KEY))) {
+		w->error = -EINVAL;
+		return false;
+	}
+	if (st == WS_MAP_KEY || st == WS_IN_ARRAY) {
+		put(w, w->pretty ? ",\n" : ",", w->pretty ? 2 : 1);
+	} else if (st == WS_MAP_VAL) {
+		put(w, w->pretty ? ": " : ":", w->pretty ? 2 : 1);
+		return !w->error;
+	}
+	if (w->pretty)
+		indent(w);
+	return !w->error;
+}
+
+/* A value (or a key) was written at the current level. */
+static inline void after_value(struct json_writer *w)
+{
+	uint8_t *st = &w->state[w->depth];
+
+	switch (*st) {
+	case WS_START:
+		*st = WS_COMPLETE;
+		break;
+	case WS_MAP_START:
+	case WS_MAP_KEY:
+		*st = WS_MAP_VAL;
+		break;
+	case WS_MAP_VAL:
+		*st = WS_MAP_KEY;
+		break;
+	case WS_ARRAY_START:
+		*st = WS_IN_ARRAY;
+		break;
+	default:
+		break;
+	}
+}
+
+static void open_container(struct json_writer *w, char c, enum writer_state st)
+{
+	if (!before_value(w, false))
+		return;
+	if (w->depth + 1 >= WRITER_MAX_DEPTH) {
+		w->error = -E2BIG;
+		return;
+	}
+	w->state[++w->depth] = st;
+	put_c(w, c);
+	if (w->pretty)
+		put_c(w, '\n');
+}
+
+static void close_container(struct json_writer *w, char c, enum writer_state open,
+			    enum writer_state inside)
+{
+	uint8_t st = w->state[w->depth];
+
+	if (w->error)
+		return;
+	if (w->depth == 0 || (st != open && st != inside)) {
+		w->error = -EINVAL;
+		return;
+	}
+	w->depth--;
+	if (w->pretty)
+		put_c(w, '\n');
+	after_value(w);
+	if (w->pretty && w->state[w->depth] != WS_MAP_VAL)
+		indent(w);
+	put_c(w, c);
+	if (w->pretty && w->state[w->depth] == WS_COMPLETE)
+		put_c(w, '\n');
 }
 
 void json_begin_object(struct json_writer *w)
 {
-	check(w, yajl_gen_map_open(w->g));
+	open_container(w, '{', WS_MAP_START);
 }
 
 void json_end_object(struct json_writer *w)
 {
-	check(w, yajl_gen_map_close(w->g));
+	close_container(w, '}', WS_MAP_START, WS_MAP_KEY);
 }
 
 void json_begin_array(struct json_writer *w)
 {
-	check(w, yajl_gen_array_open(w->g));
+	open_container(w, '[', WS_ARRAY_START);
 }
 
 void json_end_array(struct json_writer *w)
 {
-	check(w, yajl_gen_array_close(w->g));
+	close_container(w, ']', WS_ARRAY_START, WS_IN_ARRAY);
+}
+
+/* A whole value was written; the document may be complete. */
+static inline void after_atom(struct json_writer *w)
+{
+	after_value(w);
+	if (w->pretty && w->state[w->depth] == WS_COMPLETE)
+		put_c(w, '\n');
+}
+
+/* An atom: a number, true, false, null, already in JSON form. */
+static void atom(struct json_writer *w, const char *text, size_t len)
+{
+	if (!before_value(w, false))
+		return;
+	put(w, text, len);
+	after_atom(w);
+}
+
+void json_number_raw(struct json_writer *w, const char *text, size_t len)
+{
+	atom(w, text, len);
 }
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
@@ -218,58 +391,101 @@ static size_t utf8_seq_len(const unsigned char *s, size_t left)
 	return n;
 }
 
+/* What a byte needs inside a string: 0 nothing, 1 an escape, 2 a check
+ * (it starts a multi-byte UTF-8 sequence, or is not UTF-8 at all). */
+static const uint8_t string_byte_class[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 2,
+};
+
+/* Eight bytes at once: none below 0x20, none '"' or '\\', none above
+ * 0x7f. (x - 0x01..*n) & ~x & 0x80.. flags a byte below n; a flag may
+ * be spurious only next to a real one, and any flag takes the byte path.) */
+static inline bool word_is_plain(uint64_t x)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+	uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+
+	uint64_t flags = ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) |
+			 ((backslash - ones) & ~backslash) | x;
+
+	return (flags & highs) == 0;
+}
+
+/* One pass: each byte copied, escaped as yajl_gen escapes, or (text from
+ * outside, a TXT record or a CA's problem detail, is not always UTF-8,
+ * and replies are sent without a second parse) replaced by U+FFFD when it
+ * is not part of valid UTF-8, so the document stays JSON. */
 void json_string_n(struct json_writer *w, const char *s, size_t len)
 {
+	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, n;
 
-	while (i < len && (n = utf8_seq_len(u + i, len - i)) > 0)
-		i += n;
-	if (i == len) {
-		check(w, yajl_gen_string(w->g, u, len));
+	if (!before_value(w, true))
+		return;
+	/* The most a byte can become is six ("\u001F"). */
+	if (len > (SIZE_MAX - 3) / 6) {
+		w->error = -ENOMEM;
 		return;
 	}
-	/* Text from outside (a TXT record, a CA's problem detail, a certificate's
-	 * names) is not always UTF-8, and replies are sent without a second
-	 * parse: each invalid byte becomes U+FFFD, so the document stays JSON. */
-	char *fixed = len <= (SIZE_MAX - 1) / 3 ? malloc(len * 3 + 1) : NULL;
-	size_t o = 0;
-	if (!fixed) {
-		check(w, yajl_gen_invalid_string);
+	if (!grow(w, len * 6 + 2))
 		return;
-	}
-	for (i = 0; i < len; i += n) {
-		n = utf8_seq_len(u + i, len - i);
-		if (n) {
-			memcpy(fixed + o, u + i, n);
-			o += n;
-		} else {
-			memcpy(fixed + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			n = 1;
+	char *o = w->buf + w->len;
+	*o++ = '"';
+	for (size_t i = 0; i < len;) {
+		uint64_t word;
+		if (len - i >= 8 && (memcpy(&word, u + i, 8), word_is_plain(word))) {
+			memcpy(o, &word, 8);
+			o += 8;
+			i += 8;
+			continue;
+		}
+		unsigned char c = u[i];
+		switch (string_byte_class[c]) {
+		case 0:
+			*o++ = (char)c;
+			i++;
+			continue;
+		case 1:
+			*o++ = '\\';
+			switch (c) {
+			case '"': *o++ = '"'; break;
+			case '\\': *o++ = '\\'; break;
+			case '\b': *o++ = 'b'; break;
+			case '\f': *o++ = 'f'; break;
+			case '\n': *o++ = 'n'; break;
+			case '\r': *o++ = 'r'; break;
+			case '\t': *o++ = 't'; break;
+			default:
+				memcpy(o, "u00", 3);
+				o[3] = hex[c >> 4];
+				o[4] = hex[c & 15];
+				o += 5;
+			}
+			i++;
+			continue;
+		default: {
+			size_t n = utf8_seq_len(u + i, len - i);
+			if (n) {
+				memcpy(o, u + i, n);
+				o += n;
+				i += n;
+			} else {
+				memcpy(o, "\xef\xbf\xbd", 3);
+				o += 3;
+				i++;
+			}
+		}
 		}
 	}
-	check(w, yajl_gen_string(w->g, (const unsigned char *)fixed, o));
-	free(fixed);
-}
-
-void json_key(struct json_writer *w, const char *key)
-{
-	json_string_n(w, key, strlen(key));
-}
-
-void json_string(struct json_writer *w, const char *s)
-{
-	if (!s)
-		json_null(w);
-	else
-		json_string_n(w, s, strlen(s));
+	*o++ = '"';
+	w->len = (size_t)(o - w->buf);
+	w->buf[w->len] = 0;
+	after_atom(w);
 }
 
 void json_int(struct json_writer *w, int64_t v)
 {
-	/* yajl_gen_integer() goes through sprintf: by hand, a status of 10,000
-	 * certs writes a hundred thousand of these. */
+	/* Not sprintf: a status of 10,000 certs writes a hundred thousand. */
 	char buf[24], *p = buf + sizeof(buf);
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
 
@@ -279,24 +495,27 @@ void json_int(struct json_writer *w, int64_t v)
 	} while (u);
 	if (v < 0)
 		*--p = '-';
-	check(w, yajl_gen_number(w->g, p, (size_t)(buf + sizeof(buf) - p)));
+	atom(w, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void json_uint(struct json_writer *w, uint64_t v)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-	check(w, yajl_gen_number(w->g, buf, (size_t)n));
+	atom(w, buf, (size_t)n);
 }
 
 void json_bool(struct json_writer *w, bool v)
 {
-	check(w, yajl_gen_bool(w->g, v));
+	if (v)
+		atom(w, "true", 4);
+	else
+		atom(w, "false", 5);
 }
 
 void json_null(struct json_writer *w)
 {
-	check(w, yajl_gen_null(w->g));
+	atom(w, "null", 4);
 }
 
 /* Replays a parsed tree into the generator. */
@@ -308,7 +527,7 @@ void json_value(struct json_writer *w, yajl_val v)
 		json_string(w, YAJL_GET_STRING(v));
 	} else if (YAJL_IS_NUMBER(v)) {
 		const char *raw = YAJL_GET_NUMBER(v);
-		check(w, yajl_gen_number(w->g, raw, strlen(raw)));
+		atom(w, raw, strlen(raw));
 	} else if (YAJL_IS_OBJECT(v)) {
 		json_begin_object(w);
 		for (size_t i = 0; i < v->u.object.len; i++) {
@@ -344,53 +563,30 @@ void json_raw(struct json_writer *w, const char *json, size_t len)
 	yajl_tree_free(v);
 }
 
-void json_kv_string(struct json_writer *w, const char *key, const char *s)
-{
-	json_key(w, key);
-	json_string(w, s);
-}
-
-void json_kv_int(struct json_writer *w, const char *key, int64_t v)
-{
-	json_key(w, key);
-	json_int(w, v);
-}
-
-void json_kv_bool(struct json_writer *w, const char *key, bool v)
-{
-	json_key(w, key);
-	json_bool(w, v);
-}
-
 int json_writer_finish(struct json_writer *w, const char **ret, size_t *retlen)
 {
-	const unsigned char *buf;
-	size_t len;
-
 	if (w->error)
 		return w->error;
-	if (yajl_gen_get_buf(w->g, &buf, &len) != yajl_gen_status_ok)
-		return -EINVAL;
-	*ret = (const char *)buf;
-	*retlen = len;
+	*ret = w->buf ? w->buf : "";
+	*retlen = w->len;
 	return 0;
 }
 
 int json_writer_take(struct json_writer *w, char **ret, size_t *ret_len)
 {
-	const char *out = NULL;
-	size_t len = 0;
-	int r;
-
-	r = json_writer_finish(w, &out, &len);
-	if (r < 0)
-		return r;
-	char *copy = strndup(out, len);
-	if (!copy)
+	if (w->error)
+		return w->error;
+	/* The buffer itself, not a copy (the status of 10,000 certs is 10 MB);
+	 * the writer starts again empty. */
+	char *out = w->buf ? w->buf : strdup("");
+	if (!out)
 		return -ENOMEM;
-	*ret = copy;
+	*ret = out;
 	if (ret_len)
-		*ret_len = len;
+		*ret_len = w->len;
+	w->buf = NULL;
+	w->cap = 0;
+	json_writer_reset(w);
 	return 0;
 }
 
@@ -408,7 +604,10 @@ int json_object_1(const char *key, const char *value, char **ret)
 
 void json_writer_reset(struct json_writer *w)
 {
-	yajl_gen_reset(w->g, NULL);
-	yajl_gen_clear(w->g);
+	w->len = 0;
+	if (w->buf)
+		w->buf[0] = 0;
+	w->depth = 0;
+	w->state[0] = WS_START;
 	w->error = 0;
 }

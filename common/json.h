@@ -7,9 +7,11 @@
  * text. The json_get_* helpers read one member of an object with its type
  * checked; they return NULL/false when it is absent or of another type.
  *
- * Writing: struct json_writer wraps yajl_gen and latches the first error, so
- * callers emit a whole document and check once at json_writer_finish().
- * Output is compact UTF-8 (pretty=true indents for humans).
+ * Writing: struct json_writer writes into a buffer of its own and latches
+ * the first error (a value where a key must be, a close that matches no
+ * open, more than 128 levels, out of memory), so callers emit a whole
+ * document and check once at json_writer_finish(). Output is compact UTF-8
+ * (pretty=true indents for humans), byte for byte what yajl_gen writes.
  *
  * Errors: -EINVAL malformed, -E2BIG over a limit, -ENOMEM. */
 #pragma once
@@ -17,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <yajl/yajl_tree.h>
 
 #include "common/macro.h"
@@ -53,10 +56,10 @@ void json_begin_object(struct json_writer *w);
 void json_end_object(struct json_writer *w);
 void json_begin_array(struct json_writer *w);
 void json_end_array(struct json_writer *w);
-void json_key(struct json_writer *w, const char *key);
-void json_string(struct json_writer *w, const char *s); /* NULL writes null */
 void json_string_n(struct json_writer *w, const char *s, size_t len);
 void json_int(struct json_writer *w, int64_t v);
+/* A number as a parser handed it over: text must be a valid JSON number. */
+void json_number_raw(struct json_writer *w, const char *text, size_t len);
 void json_uint(struct json_writer *w, uint64_t v);
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
@@ -66,14 +69,46 @@ void json_value(struct json_writer *w, yajl_val v);
 void json_raw(struct json_writer *w, const char *json, size_t len);
 
 /* key + value in one call */
-void json_kv_string(struct json_writer *w, const char *key, const char *s);
-void json_kv_int(struct json_writer *w, const char *key, int64_t v);
-void json_kv_bool(struct json_writer *w, const char *key, bool v);
+
+/* Inline: with a literal key the compiler knows its length (a status of
+ * 10,000 certs writes half a million keys). */
+static inline void json_key(struct json_writer *w, const char *key)
+{
+	json_string_n(w, key, strlen(key));
+}
+
+/* NULL writes null. */
+static inline void json_string(struct json_writer *w, const char *s)
+{
+	if (!s)
+		json_null(w);
+	else
+		json_string_n(w, s, strlen(s));
+}
+
+static inline void json_kv_string(struct json_writer *w, const char *key, const char *s)
+{
+	json_key(w, key);
+	json_string(w, s);
+}
+
+static inline void json_kv_int(struct json_writer *w, const char *key, int64_t v)
+{
+	json_key(w, key);
+	json_int(w, v);
+}
+
+static inline void json_kv_bool(struct json_writer *w, const char *key, bool v)
+{
+	json_key(w, key);
+	json_bool(w, v);
+}
 
 /* The document so far (valid until the next call on w), or the first error. */
 int json_writer_finish(struct json_writer *w, const char **ret, size_t *retlen);
-/* The document as a new NUL-terminated string the caller frees (ret_len may
- * be NULL), or the writer's first error. */
+/* The document as a NUL-terminated string the caller frees (ret_len may
+ * be NULL), or the writer's first error. The writer hands over its buffer
+ * (no copy) and is left empty. */
 int json_writer_take(struct json_writer *w, char **ret, size_t *ret_len);
 
 /* {"key":"value"} as a new string (for JSON-RPC params). */

@@ -1,17 +1,18 @@
 /* ctl/jsonpass.c: see jsonpass.h. */
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
+#include "common/json.h"
 #include "ctl/jsonpass.h"
 
 enum top_key { KEY_NONE, KEY_JSONRPC, KEY_ID, KEY_RESULT };
 
 struct pass {
-	yajl_gen g;
+	struct json_writer *w;
 	const char *id;
 	unsigned depth;         /* open containers, the envelope's object included */
 	enum top_key key;       /* the envelope member whose value comes next */
@@ -39,7 +40,8 @@ static bool envelope_value(struct pass *p, const char *text, size_t len, bool is
 }
 
 #define PASS(ctx) ((struct pass *)(ctx))
-#define FORWARD(call) (yajl_gen_status_ok == (call))
+/* The writer latches its first error: it is read once, at the end. */
+#define FORWARD(call) ((call), 1)
 
 /* A scalar in the result; at envelope level only jsonrpc and id. */
 static int scalar(void *ctx, const char *text, size_t len, bool is_string, bool is_number)
@@ -65,26 +67,26 @@ static int scalar(void *ctx, const char *text, size_t len, bool is_string, bool 
 static int on_null(void *ctx)
 {
 	int r = scalar(ctx, NULL, 0, false, false);
-	return r >= 0 ? r : FORWARD(yajl_gen_null(PASS(ctx)->g));
+	return r >= 0 ? r : FORWARD(json_null(PASS(ctx)->w));
 }
 
 static int on_boolean(void *ctx, int v)
 {
 	int r = scalar(ctx, NULL, 0, false, false);
-	return r >= 0 ? r : FORWARD(yajl_gen_bool(PASS(ctx)->g, v));
+	return r >= 0 ? r : FORWARD(json_bool(PASS(ctx)->w, v));
 }
 
 static int on_number(void *ctx, const char *s, size_t len)
 {
 	int r = scalar(ctx, s, len, false, true);
-	return r >= 0 ? r : FORWARD(yajl_gen_number(PASS(ctx)->g, s, len));
+	return r >= 0 ? r : FORWARD(json_number_raw(PASS(ctx)->w, s, len));
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
 	int r = scalar(ctx, (const char *)s, len, true, false);
 	return r >= 0 ? r
-		      : FORWARD(yajl_gen_string(PASS(ctx)->g, s, len));
+		      : FORWARD(json_string_n(PASS(ctx)->w, (const char *)s, len));
 }
 
 /* A container opens: the envelope itself, the result, or inside it. */
@@ -110,13 +112,13 @@ static int open_container(struct pass *p)
 static int on_start_map(void *ctx)
 {
 	int r = open_container(ctx);
-	return r >= 0 ? r : FORWARD(yajl_gen_map_open(PASS(ctx)->g));
+	return r >= 0 ? r : FORWARD(json_begin_object(PASS(ctx)->w));
 }
 
 static int on_start_array(void *ctx)
 {
 	int r = open_container(ctx);
-	return r >= 0 ? r : FORWARD(yajl_gen_array_open(PASS(ctx)->g));
+	return r >= 0 ? r : FORWARD(json_begin_array(PASS(ctx)->w));
 }
 
 /* A container closes; the result ends when the depth is back to 1. */
@@ -135,13 +137,13 @@ static int close_container(struct pass *p)
 static int on_end_map(void *ctx)
 {
 	int r = close_container(ctx);
-	return r >= 0 ? r : FORWARD(yajl_gen_map_close(PASS(ctx)->g));
+	return r >= 0 ? r : FORWARD(json_end_object(PASS(ctx)->w));
 }
 
 static int on_end_array(void *ctx)
 {
 	int r = close_container(ctx);
-	return r >= 0 ? r : FORWARD(yajl_gen_array_close(PASS(ctx)->g));
+	return r >= 0 ? r : FORWARD(json_end_array(PASS(ctx)->w));
 }
 
 static int on_map_key(void *ctx, const unsigned char *s, size_t len)
@@ -150,7 +152,7 @@ static int on_map_key(void *ctx, const unsigned char *s, size_t len)
 
 	if (p->in_result) {
 		p->level_next = p->depth == 2 && len == 5 && memcmp(s, "level", 5) == 0;
-		return FORWARD(yajl_gen_string(p->g, s, len));
+		return FORWARD(json_string_n(p->w, (const char *)s, len));
 	}
 	if (len == 7 && memcmp(s, "jsonrpc", 7) == 0 && !p->seen_jsonrpc)
 		p->key = KEY_JSONRPC;
@@ -183,41 +185,35 @@ int jsonpass_result(const char *line, size_t len, const char *id, struct jsonpas
 
 	if (memchr(line, '\0', len))
 		return 0;
-	p.g = yajl_gen_alloc(NULL);
+	p.w = json_writer_new(true);
 	h = yajl_alloc(&callbacks, NULL, &p);
-	if (!p.g || !h) {
+	if (!p.w || !h) {
 		r = -ENOMEM;
 		goto out;
 	}
-	yajl_gen_config(p.g, yajl_gen_beautify, 1);
-	yajl_gen_config(p.g, yajl_gen_indent_string, "  ");
 	if (yajl_parse(h, (const unsigned char *)line, len) != yajl_status_ok ||
 	    yajl_complete_parse(h) != yajl_status_ok)
 		goto out;
 	if (!p.seen_jsonrpc || !p.seen_id || !p.seen_result)
 		goto out;
-	const unsigned char *buf;
+	char *text;
 	size_t n;
-	if (yajl_gen_get_buf(p.g, &buf, &n) != yajl_gen_status_ok)
-		goto out;
-	while (n > 0 && buf[n - 1] == '\n')
-		n--;
-	char *text = malloc(n + 2);
-	if (!text) {
-		r = -ENOMEM;
+	r = json_writer_take(p.w, &text, &n);
+	if (r < 0) {
+		/* What the printer refused (too deep) is the ordinary path's. */
+		if (r != -ENOMEM)
+			r = 0;
 		goto out;
 	}
-	memcpy(text, buf, n);
-	text[n] = '\n';
-	text[n + 1] = '\0';
-	*ret = (struct jsonpass){ .text = text, .len = n + 1 };
+	/* A whole pretty document ends in one newline. */
+	assert(n > 0 && text[n - 1] == '\n');
+	*ret = (struct jsonpass){ .text = text, .len = n };
 	memcpy(ret->level, p.level, sizeof(p.level));
 	r = 1;
 out:
 	if (h)
 		yajl_free(h);
-	if (p.g)
-		yajl_gen_free(p.g);
+	json_writer_free(p.w);
 	return r;
 }
 

@@ -1,10 +1,13 @@
 /* Unit tests for common/json: the bounds on input, typed getters, the writer. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <string.h>
+#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include "common/json.h"
@@ -134,6 +137,135 @@ static void test_writer_invalid_utf8(void **state)
 	yajl_tree_free(v);
 }
 
+/* yajl_gen's rendering of a tree: what the writer promises to match. */
+static void yajl_replay(yajl_gen g, yajl_val v)
+{
+	if (YAJL_IS_STRING(v)) {
+		const char *s = YAJL_GET_STRING(v);
+		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+	} else if (YAJL_IS_NUMBER(v)) {
+		yajl_gen_number(g, YAJL_GET_NUMBER(v), strlen(YAJL_GET_NUMBER(v)));
+	} else if (YAJL_IS_OBJECT(v)) {
+		yajl_gen_map_open(g);
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			const char *k = v->u.object.keys[i];
+			yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+			yajl_replay(g, v->u.object.values[i]);
+		}
+		yajl_gen_map_close(g);
+	} else if (YAJL_IS_ARRAY(v)) {
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < v->u.array.len; i++)
+			yajl_replay(g, v->u.array.values[i]);
+		yajl_gen_array_close(g);
+	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
+		yajl_gen_bool(g, YAJL_IS_TRUE(v));
+	} else {
+		yajl_gen_null(g);
+	}
+}
+
+static void test_writer_matches_yajl_gen(void **state)
+{
+	static const char *const docs[] = {
+		"{\"a\":1,\"b\":[1,2,{\"c\":null}],\"d\":{},\"e\":[],\"f\":true,\"g\":false}",
+		"[\"q\\\"b\\\\s\\/\\b\\f\\n\\r\\t\\u0001\\u001f\\u007f\", \"\xc3\xa9\u20ac\"]",
+		"[[[[]]],{\"x\":[{}]},-1.5e10,0,\"\"]",
+		"\"top\"",
+		"{\"level\":\"ok\",\"cert_list\":[{\"name\":\"www\",\"days\":-3}]}",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+		for (int pretty = 0; pretty < 2; pretty++) {
+			yajl_val v = NULL;
+			assert_int_equal(json_parse(docs[i], strlen(docs[i]), 4096, &v, NULL, 0), 0);
+			yajl_gen g = yajl_gen_alloc(NULL);
+			if (pretty) {
+				yajl_gen_config(g, yajl_gen_beautify, 1);
+				yajl_gen_config(g, yajl_gen_indent_string, "  ");
+			}
+			yajl_replay(g, v);
+			const unsigned char *want;
+			size_t want_len;
+			assert_int_equal(yajl_gen_get_buf(g, &want, &want_len), yajl_gen_status_ok);
+
+			struct json_writer *w = json_writer_new(pretty);
+			json_value(w, v);
+			const char *got;
+			size_t got_len;
+			assert_int_equal(json_writer_finish(w, &got, &got_len), 0);
+			assert_int_equal(got_len, want_len);
+			assert_memory_equal(got, want, want_len);
+			json_writer_free(w);
+			yajl_gen_free(g);
+			yajl_tree_free(v);
+		}
+}
+
+/* Every byte class at every place of a long string, so the eight-byte
+ * fast path meets each of them at each offset of a word. */
+static void test_writer_strings_match_yajl_gen(void **state)
+{
+	static const char *const specials[] = {
+		"\"", "\\", "\n", "\x01", "\x1f", " ", "!", "#", "[", "]", "\x7f", "~",
+		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+	};
+	(void)state;
+	for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++)
+		for (size_t pos = 0; pos < 20; pos++) {
+			char s[64];
+			memset(s, 'a', sizeof(s));
+			size_t sl = strlen(specials[k]);
+			memcpy(s + pos, specials[k], sl);
+			size_t len = 24 + (sl > 1 ? sl - 1 : 0);
+			if (pos + sl > 24)
+				len = pos + sl;
+			yajl_gen g = yajl_gen_alloc(NULL);
+			yajl_gen_string(g, (const unsigned char *)s, len);
+			const unsigned char *want;
+			size_t want_len;
+			yajl_gen_get_buf(g, &want, &want_len);
+			struct json_writer *w = json_writer_new(false);
+			json_string_n(w, s, len);
+			const char *got;
+			size_t got_len;
+			assert_int_equal(json_writer_finish(w, &got, &got_len), 0);
+			assert_int_equal(got_len, want_len);
+			assert_memory_equal(got, want, want_len);
+			json_writer_free(w);
+			yajl_gen_free(g);
+		}
+}
+
+static void test_writer_misuse(void **state)
+{
+	const char *out;
+	size_t len;
+
+	(void)state;
+	struct json_writer *w = json_writer_new(false);
+	json_begin_object(w);
+	json_int(w, 1); /* a key must be a string */
+	assert_int_equal(json_writer_finish(w, &out, &len), -EINVAL);
+	json_writer_reset(w);
+	json_begin_array(w);
+	json_end_object(w);
+	assert_int_equal(json_writer_finish(w, &out, &len), -EINVAL);
+	json_writer_reset(w);
+	json_int(w, 1);
+	json_int(w, 2); /* after the document */
+	assert_int_equal(json_writer_finish(w, &out, &len), -EINVAL);
+	json_writer_reset(w);
+	for (int i = 0; i < 200; i++)
+		json_begin_array(w);
+	assert_int_equal(json_writer_finish(w, &out, &len), -E2BIG);
+	json_writer_reset(w);
+	json_string(w, "ok");
+	assert_int_equal(json_writer_finish(w, &out, &len), 0);
+	assert_string_equal(out, "\"ok\"");
+	json_writer_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +273,9 @@ int main(void)
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_writer),
 		cmocka_unit_test(test_writer_invalid_utf8),
+		cmocka_unit_test(test_writer_matches_yajl_gen),
+		cmocka_unit_test(test_writer_strings_match_yajl_gen),
+		cmocka_unit_test(test_writer_misuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
