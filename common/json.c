@@ -372,24 +372,6 @@ void json_number_raw(struct json_writer *w, const char *text, size_t len)
 	atom(w, text, len);
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), or 0. */
-static size_t utf8_seq_len(const unsigned char *s, size_t left)
-{
-	unsigned char c = s[0];
-	size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-		: c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-
-	if (n == 0 || n > left)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
-	    (c == 0xf4 && s[1] > 0x8f))
-		return 0;
-	return n;
-}
 
 /* What a byte needs inside a string: 0 nothing, 1 an escape, 2 a check
  * (it starts a multi-byte UTF-8 sequence, or is not UTF-8 at all). */
@@ -397,19 +379,6 @@ static const uint8_t string_byte_class[256] = {
 	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 2,
 };
 
-/* Eight bytes at once: none below 0x20, none '"' or '\\', none above
- * 0x7f. (x - 0x01..*n) & ~x & 0x80.. flags a byte below n; a flag may
- * be spurious only next to a real one, and any flag takes the byte path.) */
-static inline bool word_is_plain(uint64_t x)
-{
-	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-	uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
-
-	uint64_t flags = ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) |
-			 ((backslash - ones) & ~backslash) | x;
-
-	return (flags & highs) == 0;
-}
 
 /* One pass: each byte copied, escaped as yajl_gen escapes, or (text from
  * outside, a TXT record or a CA's problem detail, is not always UTF-8,
@@ -433,7 +402,7 @@ void json_string_n(struct json_writer *w, const char *s, size_t len)
 	*o++ = '"';
 	for (size_t i = 0; i < len;) {
 		uint64_t word;
-		if (len - i >= 8 && (memcpy(&word, u + i, 8), word_is_plain(word))) {
+		if (len - i >= 8 && (memcpy(&word, u + i, 8), json_word_is_plain(word))) {
 			memcpy(o, &word, 8);
 			o += 8;
 			i += 8;
@@ -464,7 +433,7 @@ void json_string_n(struct json_writer *w, const char *s, size_t len)
 			i++;
 			continue;
 		default: {
-			size_t n = utf8_seq_len(u + i, len - i);
+			size_t n = str_utf8_seq_len(u + i, len - i);
 			if (n) {
 				memcpy(o, u + i, n);
 				o += n;

@@ -24,6 +24,22 @@
 
 #include "common/macro.h"
 
+/* Eight bytes of a string that JSON takes as they are, none below 0x20,
+ * none '"' or '\\', none above 0x7f: the fast path of the writer and of
+ * common/jsonscan. (x - 0x01..*n) & ~x & 0x80.. flags a byte below n; a
+ * flag may be spurious only next to a real one, and any flag takes the
+ * byte path. */
+static inline bool json_word_is_plain(uint64_t x)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+	uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+
+	uint64_t flags = ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) |
+			 ((backslash - ones) & ~backslash) | x;
+
+	return (flags & highs) == 0;
+}
+
 /* *ret is freed with yajl_tree_free. err (may be NULL) gets a one-line reason. */
 int json_parse(const char *text, size_t len, size_t max_bytes, yajl_val *ret, char *err,
 	       size_t err_size);

@@ -20,3 +20,7 @@ void str_escape_line(char *buf, size_t size, const char *s, size_t len, size_t m
 char *str_join(const char *const *parts, size_t n, const char *sep);
 
 bool str_has_prefix(const char *s, const char *prefix);
+
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF; left >= 1 bytes there), or 0. */
+size_t str_utf8_seq_len(const unsigned char *s, size_t left);

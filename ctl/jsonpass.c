@@ -4,9 +4,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_parse.h>
 
 #include "common/json.h"
+#include "common/jsonscan.h"
 #include "ctl/jsonpass.h"
 
 enum top_key { KEY_NONE, KEY_JSONRPC, KEY_ID, KEY_RESULT };
@@ -41,7 +41,7 @@ static bool envelope_value(struct pass *p, const char *text, size_t len, bool is
 
 #define PASS(ctx) ((struct pass *)(ctx))
 /* The writer latches its first error: it is read once, at the end. */
-#define FORWARD(call) ((call), 1)
+#define FORWARD(call) ((call), true)
 
 /* A scalar in the result; at envelope level only jsonrpc and id. */
 static int scalar(void *ctx, const char *text, size_t len, bool is_string, bool is_number)
@@ -64,29 +64,28 @@ static int scalar(void *ctx, const char *text, size_t len, bool is_string, bool 
 	return -1; /* forward */
 }
 
-static int on_null(void *ctx)
+static bool on_null(void *ctx)
 {
 	int r = scalar(ctx, NULL, 0, false, false);
 	return r >= 0 ? r : FORWARD(json_null(PASS(ctx)->w));
 }
 
-static int on_boolean(void *ctx, int v)
+static bool on_boolean(void *ctx, bool v)
 {
 	int r = scalar(ctx, NULL, 0, false, false);
 	return r >= 0 ? r : FORWARD(json_bool(PASS(ctx)->w, v));
 }
 
-static int on_number(void *ctx, const char *s, size_t len)
+static bool on_number(void *ctx, const char *s, size_t len)
 {
 	int r = scalar(ctx, s, len, false, true);
 	return r >= 0 ? r : FORWARD(json_number_raw(PASS(ctx)->w, s, len));
 }
 
-static int on_string(void *ctx, const unsigned char *s, size_t len)
+static bool on_string(void *ctx, const char *s, size_t len)
 {
-	int r = scalar(ctx, (const char *)s, len, true, false);
-	return r >= 0 ? r
-		      : FORWARD(json_string_n(PASS(ctx)->w, (const char *)s, len));
+	int r = scalar(ctx, s, len, true, false);
+	return r >= 0 ? r : FORWARD(json_string_n(PASS(ctx)->w, s, len));
 }
 
 /* A container opens: the envelope itself, the result, or inside it. */
@@ -109,13 +108,13 @@ static int open_container(struct pass *p)
 	return 0;
 }
 
-static int on_start_map(void *ctx)
+static bool on_start_map(void *ctx)
 {
 	int r = open_container(ctx);
 	return r >= 0 ? r : FORWARD(json_begin_object(PASS(ctx)->w));
 }
 
-static int on_start_array(void *ctx)
+static bool on_start_array(void *ctx)
 {
 	int r = open_container(ctx);
 	return r >= 0 ? r : FORWARD(json_begin_array(PASS(ctx)->w));
@@ -134,25 +133,25 @@ static int close_container(struct pass *p)
 	return -1;
 }
 
-static int on_end_map(void *ctx)
+static bool on_end_map(void *ctx)
 {
 	int r = close_container(ctx);
 	return r >= 0 ? r : FORWARD(json_end_object(PASS(ctx)->w));
 }
 
-static int on_end_array(void *ctx)
+static bool on_end_array(void *ctx)
 {
 	int r = close_container(ctx);
 	return r >= 0 ? r : FORWARD(json_end_array(PASS(ctx)->w));
 }
 
-static int on_map_key(void *ctx, const unsigned char *s, size_t len)
+static bool on_map_key(void *ctx, const char *s, size_t len)
 {
 	struct pass *p = ctx;
 
 	if (p->in_result) {
 		p->level_next = p->depth == 2 && len == 5 && memcmp(s, "level", 5) == 0;
-		return FORWARD(json_string_n(p->w, (const char *)s, len));
+		return FORWARD(json_string_n(p->w, s, len));
 	}
 	if (len == 7 && memcmp(s, "jsonrpc", 7) == 0 && !p->seen_jsonrpc)
 		p->key = KEY_JSONRPC;
@@ -165,35 +164,34 @@ static int on_map_key(void *ctx, const unsigned char *s, size_t len)
 	return 1;
 }
 
-static const yajl_callbacks callbacks = {
-	.yajl_null = on_null,
-	.yajl_boolean = on_boolean,
-	.yajl_number = on_number,
-	.yajl_string = on_string,
-	.yajl_start_map = on_start_map,
-	.yajl_map_key = on_map_key,
-	.yajl_end_map = on_end_map,
-	.yajl_start_array = on_start_array,
-	.yajl_end_array = on_end_array,
+static const struct jsonscan_events events = {
+	.null = on_null,
+	.boolean = on_boolean,
+	.number = on_number,
+	.string = on_string,
+	.start_map = on_start_map,
+	.map_key = on_map_key,
+	.end_map = on_end_map,
+	.start_array = on_start_array,
+	.end_array = on_end_array,
 };
 
 int jsonpass_result(const char *line, size_t len, const char *id, struct jsonpass *ret)
 {
 	struct pass p = { .id = id };
-	yajl_handle h = NULL;
 	int r = 0;
 
 	if (memchr(line, '\0', len))
 		return 0;
 	p.w = json_writer_new(true);
-	h = yajl_alloc(&callbacks, NULL, &p);
-	if (!p.w || !h) {
-		r = -ENOMEM;
+	if (!p.w)
+		return -ENOMEM;
+	r = jsonscan(line, len, &events, &p);
+	if (r < 0) {
+		if (r != -ENOMEM)
+			r = 0;
 		goto out;
 	}
-	if (yajl_parse(h, (const unsigned char *)line, len) != yajl_status_ok ||
-	    yajl_complete_parse(h) != yajl_status_ok)
-		goto out;
 	if (!p.seen_jsonrpc || !p.seen_id || !p.seen_result)
 		goto out;
 	char *text;
@@ -211,8 +209,6 @@ int jsonpass_result(const char *line, size_t len, const char *id, struct jsonpas
 	memcpy(ret->level, p.level, sizeof(p.level));
 	r = 1;
 out:
-	if (h)
-		yajl_free(h);
 	json_writer_free(p.w);
 	return r;
 }

@@ -2,16 +2,17 @@
  *
  * The full status of 10,000 certs is a 10 MB reply; building a yajl tree of
  * it (a million small allocations) and writing the tree out again was most
- * of persistctl's time. jsonpass_result() reads one reply line with yajl's
- * event parser and re-emits its "result" member straight into a pretty
- * printer: the same text remotecall_print_json() prints, with no tree.
+ * of persistctl's time. jsonpass_result() reads one reply line with
+ * common/jsonscan's event reader and re-emits its "result" member straight
+ * into a pretty json_writer: the same text remotecall_print_json() prints,
+ * with no tree.
  *
  * It takes only a plain success reply: an object whose members are exactly
  * "jsonrpc": "2.0", "id" equal to id (raw JSON text) and "result". Anything
- * else (an error, a notification, another id, malformed JSON) is declined
- * (0) so that the caller's ordinary path, with its error handling, reads
- * the line instead. The printer is bounded by yajl's nesting limit; the
- * line by the caller's reply limit. */
+ * else (an error, a notification, another id, malformed JSON, nesting past
+ * JSONSCAN_MAX_DEPTH) is declined (0) so that the caller's ordinary path,
+ * with its error handling, reads the line instead. The line is bounded by
+ * the caller's reply limit. */
 #pragma once
 
 #include <stddef.h>

@@ -1,0 +1,328 @@
+/* common/jsonscan.c: see jsonscan.h. Recursive descent, one level of C
+ * recursion per level of nesting, bounded by JSONSCAN_MAX_DEPTH. */
+#include "common/jsonscan.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/strutil.h"
+
+struct scan {
+	const unsigned char *p;
+	size_t len, pos;
+	const struct jsonscan_events *ev;
+	void *ctx;
+	char *scratch;              /* owned: decoded strings */
+	size_t scratch_cap;
+};
+
+#define STOP(s, call) (!(call) ? -EINVAL : 0)
+
+static inline void skip_ws(struct scan *s)
+{
+	while (s->pos < s->len) {
+		unsigned char c = s->p[s->pos];
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			return;
+		s->pos++;
+	}
+}
+
+static int hex4(const unsigned char *p, unsigned *ret)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | cp >> 12);
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | cp >> 18);
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* The string whose opening quote is at s->pos; *ret points into the text
+ * (no escapes) or into the scratch buffer (decoded). */
+static int scan_string(struct scan *s, const char **ret, size_t *ret_len)
+{
+	size_t start = ++s->pos, i = start;
+	bool escaped = false;
+
+	/* First pass: where it ends, that it is valid. */
+	for (;;) {
+		uint64_t word;
+		if (s->len - i >= 8 && (memcpy(&word, s->p + i, 8), json_word_is_plain(word))) {
+			i += 8;
+			continue;
+		}
+		if (i >= s->len)
+			return -EINVAL;
+		unsigned char c = s->p[i];
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return -EINVAL;
+		if (c == '\\') {
+			escaped = true;
+			if (i + 1 >= s->len)
+				return -EINVAL;
+			unsigned char e = s->p[i + 1];
+			if (e == 'u') {
+				unsigned cp;
+				if (i + 6 > s->len || hex4(s->p + i + 2, &cp) < 0)
+					return -EINVAL;
+				i += 6;
+			} else if (strchr("\"\\/bfnrt", e) && e) {
+				i += 2;
+			} else
+				return -EINVAL;
+			continue;
+		}
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t n = str_utf8_seq_len(s->p + i, s->len - i);
+		if (!n)
+			return -EINVAL;
+		i += n;
+	}
+	s->pos = i + 1;
+	if (!escaped) {
+		*ret = (const char *)s->p + start;
+		*ret_len = i - start;
+		return 0;
+	}
+
+	/* Decoded, as yajl decodes: never longer than the text. */
+	size_t need = i - start + 1;
+	if (need > s->scratch_cap) {
+		char *b = realloc(s->scratch, need);
+		if (!b)
+			return -ENOMEM;
+		s->scratch = b;
+		s->scratch_cap = need;
+	}
+	size_t o = 0;
+	for (size_t k = start; k < i;) {
+		unsigned char c = s->p[k];
+		if (c != '\\') {
+			s->scratch[o++] = (char)c;
+			k++;
+			continue;
+		}
+		unsigned char e = s->p[k + 1];
+		k += 2;
+		switch (e) {
+		case 'b': s->scratch[o++] = '\b'; break;
+		case 'f': s->scratch[o++] = '\f'; break;
+		case 'n': s->scratch[o++] = '\n'; break;
+		case 'r': s->scratch[o++] = '\r'; break;
+		case 't': s->scratch[o++] = '\t'; break;
+		case 'u': {
+			unsigned cp;
+			(void)hex4(s->p + k, &cp);
+			k += 4;
+			if ((cp & 0xfc00) == 0xd800) {
+				/* A high surrogate: yajl pairs it with whatever
+				 * \u follows, or makes it "?". */
+				unsigned lo;
+				if (k + 6 <= i && s->p[k] == '\\' && s->p[k + 1] == 'u' &&
+				    hex4(s->p + k + 2, &lo) == 0) {
+					cp = 0x10000 + ((cp & 0x3ff) << 10) + (lo & 0x3ff);
+					k += 6;
+				} else {
+					s->scratch[o++] = '?';
+					break;
+				}
+			}
+			o += put_utf8(s->scratch + o, cp);
+			break;
+		}
+		default: /* " \ / */
+			s->scratch[o++] = (char)e;
+		}
+	}
+	*ret = s->scratch;
+	*ret_len = o;
+	return 0;
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int scan_number(struct scan *s)
+{
+	size_t start = s->pos, i = start;
+	const unsigned char *p = s->p;
+	size_t n = s->len;
+
+#define DIGIT(k) ((k) < n && p[k] >= '0' && p[k] <= '9')
+	if (i < n && p[i] == '-')
+		i++;
+	if (i < n && p[i] == '0')
+		i++;
+	else if (DIGIT(i))
+		while (DIGIT(i))
+			i++;
+	else
+		return -EINVAL;
+	if (i < n && p[i] == '.') {
+		i++;
+		if (!DIGIT(i))
+			return -EINVAL;
+		while (DIGIT(i))
+			i++;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		if (!DIGIT(i))
+			return -EINVAL;
+		while (DIGIT(i))
+			i++;
+	}
+#undef DIGIT
+	s->pos = i;
+	return STOP(s, s->ev->number(s->ctx, (const char *)p + start, i - start));
+}
+
+static int scan_literal(struct scan *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (s->len - s->pos < n || memcmp(s->p + s->pos, word, n) != 0)
+		return -EINVAL;
+	s->pos += n;
+	if (word[0] == 'n')
+		return STOP(s, s->ev->null(s->ctx));
+	return STOP(s, s->ev->boolean(s->ctx, word[0] == 't'));
+}
+
+static int scan_value(struct scan *s, unsigned depth);
+
+static int scan_container(struct scan *s, unsigned depth, bool map)
+{
+	const char *str;
+	size_t len;
+	int r;
+
+	if (depth >= JSONSCAN_MAX_DEPTH)
+		return -E2BIG;
+	s->pos++;
+	r = STOP(s, map ? s->ev->start_map(s->ctx) : s->ev->start_array(s->ctx));
+	if (r < 0)
+		return r;
+	skip_ws(s);
+	char close = map ? '}' : ']';
+	if (s->pos < s->len && s->p[s->pos] == close) {
+		s->pos++;
+		return STOP(s, map ? s->ev->end_map(s->ctx) : s->ev->end_array(s->ctx));
+	}
+	for (;;) {
+		if (map) {
+			skip_ws(s);
+			if (s->pos >= s->len || s->p[s->pos] != '"')
+				return -EINVAL;
+			r = scan_string(s, &str, &len);
+			if (r < 0)
+				return r;
+			r = STOP(s, s->ev->map_key(s->ctx, str, len));
+			if (r < 0)
+				return r;
+			skip_ws(s);
+			if (s->pos >= s->len || s->p[s->pos] != ':')
+				return -EINVAL;
+			s->pos++;
+		}
+		r = scan_value(s, depth + 1);
+		if (r < 0)
+			return r;
+		skip_ws(s);
+		if (s->pos >= s->len)
+			return -EINVAL;
+		if (s->p[s->pos] == ',') {
+			s->pos++;
+			continue;
+		}
+		if (s->p[s->pos] != close)
+			return -EINVAL;
+		s->pos++;
+		return STOP(s, map ? s->ev->end_map(s->ctx) : s->ev->end_array(s->ctx));
+	}
+}
+
+static int scan_value(struct scan *s, unsigned depth)
+{
+	const char *str;
+	size_t len;
+	int r;
+
+	skip_ws(s);
+	if (s->pos >= s->len)
+		return -EINVAL;
+	switch (s->p[s->pos]) {
+	case '{':
+		return scan_container(s, depth, true);
+	case '[':
+		return scan_container(s, depth, false);
+	case '"':
+		r = scan_string(s, &str, &len);
+		return r < 0 ? r : STOP(s, s->ev->string(s->ctx, str, len));
+	case 't':
+		return scan_literal(s, "true");
+	case 'f':
+		return scan_literal(s, "false");
+	case 'n':
+		return scan_literal(s, "null");
+	default:
+		return scan_number(s);
+	}
+}
+
+int jsonscan(const char *text, size_t len, const struct jsonscan_events *ev, void *ctx)
+{
+	struct scan s = { .p = (const unsigned char *)text, .len = len, .ev = ev, .ctx = ctx };
+	int r = scan_value(&s, 0);
+
+	if (r == 0) {
+		skip_ws(&s);
+		if (s.pos != s.len)
+			r = -EINVAL;
+	}
+	free(s.scratch);
+	return r;
+}

@@ -1,0 +1,37 @@
+/* common/jsonscan.h: a JSON text (RFC 8259) read as a stream of events,
+ * without a tree: the reader persistctl's --json status printer needs for
+ * a 10 MB reply (issue 12: yajl's event parser was a third of it).
+ *
+ * Owns nothing but a scratch buffer for the strings that hold escapes;
+ * every other string and every number is handed over in place.
+ *
+ * Promises: it accepts nothing that yajl's parser (with its defaults)
+ * refuses: strings must be UTF-8 (RFC 3629, stricter than yajl), no
+ * comments, one top-level value and only JSON whitespace after it, and
+ * no nesting deeper than JSONSCAN_MAX_DEPTH. Escapes are decoded as yajl decodes them,
+ * "\u0000" included (a NUL inside the string: mind the length). A string
+ * decoded from escapes may still not be UTF-8 (a lone "\uDC00"); callers
+ * writing it out use json_string_n(), which mends that. Any callback
+ * returning false stops the scan, which then fails. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define JSONSCAN_MAX_DEPTH 128
+
+struct jsonscan_events {
+	bool (*null)(void *ctx);
+	bool (*boolean)(void *ctx, bool v);
+	bool (*number)(void *ctx, const char *text, size_t len); /* the text as it stands */
+	bool (*string)(void *ctx, const char *s, size_t len);
+	bool (*start_map)(void *ctx);
+	bool (*map_key)(void *ctx, const char *s, size_t len);
+	bool (*end_map)(void *ctx);
+	bool (*start_array)(void *ctx);
+	bool (*end_array)(void *ctx);
+};
+
+/* 0 when text is one JSON value and every callback went on; -EINVAL when
+ * it is not JSON (or a callback stopped), -E2BIG too deep, -ENOMEM. */
+int jsonscan(const char *text, size_t len, const struct jsonscan_events *ev, void *ctx);

@@ -1,0 +1,66 @@
+/* tests/fuzz/fuzz_jsonscan.c: common/jsonscan on any bytes, its events
+ * written out by a json_writer, as persistctl's --json status printer does.
+ * Aborts when it accepts what yajl's parser refuses, or when what it wrote
+ * is not JSON that yajl reads. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#include "common/json.h"
+#include "common/jsonscan.h"
+
+#define W(ctx) ((struct json_writer *)(ctx))
+
+static bool on_null(void *ctx) { json_null(W(ctx)); return true; }
+static bool on_bool(void *ctx, bool v) { json_bool(W(ctx), v); return true; }
+static bool on_number(void *ctx, const char *s, size_t n) { json_number_raw(W(ctx), s, n); return true; }
+static bool on_string(void *ctx, const char *s, size_t n) { json_string_n(W(ctx), s, n); return true; }
+static bool on_start_map(void *ctx) { json_begin_object(W(ctx)); return true; }
+static bool on_end_map(void *ctx) { json_end_object(W(ctx)); return true; }
+static bool on_start_array(void *ctx) { json_begin_array(W(ctx)); return true; }
+static bool on_end_array(void *ctx) { json_end_array(W(ctx)); return true; }
+
+static const struct jsonscan_events events = {
+	.null = on_null, .boolean = on_bool, .number = on_number, .string = on_string,
+	.start_map = on_start_map, .map_key = on_string, .end_map = on_end_map,
+	.start_array = on_start_array, .end_array = on_end_array,
+};
+
+/* yajl's verdict on len bytes (it wants a NUL-terminated text). */
+static yajl_val yajl_reads(const char *data, size_t len)
+{
+	char *s = strndup(data, len);
+	if (!s || strlen(s) != len) {
+		free(s);
+		return NULL;
+	}
+	yajl_val v = yajl_tree_parse(s, NULL, 0);
+	free(s);
+	return v;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct json_writer *w = json_writer_new(size & 1);
+
+	if (!w)
+		return 0;
+	if (jsonscan((const char *)data, size, &events, w) == 0) {
+		yajl_val v = yajl_reads((const char *)data, size);
+		if (!v)
+			abort(); /* accepted what yajl refuses */
+		yajl_tree_free(v);
+		const char *out;
+		size_t len;
+		if (json_writer_finish(w, &out, &len) < 0)
+			abort();
+		v = yajl_reads(out, len);
+		if (!v)
+			abort(); /* wrote what is not JSON */
+		yajl_tree_free(v);
+	}
+	json_writer_free(w);
+	return 0;
+}
