@@ -161,6 +161,13 @@ fail:
 	return NULL;
 }
 
+static bool addr_is_loopback(const struct dnscheck_addr *a)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+
+	return a->family == AF_INET ? a->addr[0] == 127 : memcmp(a->addr, v6_loopback, 16) == 0;
+}
+
 struct dc_ctx *dnscheck_ctx_auth(struct dnscheck *dc, const char *address)
 {
 	for (size_t i = 0; i < dc->n_auth; i++)
@@ -183,6 +190,7 @@ struct dc_ctx *dnscheck_ctx_auth(struct dnscheck *dc, const char *address)
 	addr_label(&a, c->label, sizeof(c->label));
 	c->addr = a;
 	c->has_addr = true;
+	c->loopback = addr_is_loopback(&a);
 	dc->auth[dc->n_auth++] = c;
 	return c;
 }
@@ -224,18 +232,6 @@ int dnscheck_ctx_read_trust_anchors(const char *path, getdns_list **ret)
 	return 0;
 }
 
-static bool upstream_is_loopback(getdns_dict *u)
-{
-	static const uint8_t v6_loopback[16] = { [15] = 1 };
-	getdns_bindata *b;
-
-	if (getdns_dict_get_bindata(u, "address_data", &b) != GETDNS_RETURN_GOOD)
-		return false;
-	if (b->size == 4)
-		return b->data[0] == 127;
-	return b->size == 16 && memcmp(b->data, v6_loopback, 16) == 0;
-}
-
 static int resolver_add(struct dnscheck *dc, getdns_list *ups, bool from_os, getdns_list *anchors,
 			getdns_dict *label_from)
 {
@@ -250,7 +246,7 @@ static int resolver_add(struct dnscheck *dc, getdns_list *ups, bool from_os, get
 	if (label_from) {
 		upstream_label(label_from, c->label, sizeof(c->label));
 		c->has_addr = upstream_addr(label_from, &c->addr) == 0;
-		c->loopback = upstream_is_loopback(label_from);
+		c->loopback = c->has_addr && addr_is_loopback(&c->addr);
 	}
 	else
 		str_printf(c->label, sizeof(c->label), "the system resolver");

@@ -51,7 +51,8 @@ struct dc_ctx {
 	struct getdns_uv uv;          /* uv.data == this; outlives g until drained */
 	bool attached;
 	bool require_aa;              /* an authoritative server, asked directly */
-	bool loopback;                /* its address is 127.0.0.0/8 or ::1 */
+	bool loopback;                /* its address is 127.0.0.0/8 or ::1 (trust-ad, the
+					 * stub transport's socket reuse) */
 	char address[INET6_ADDRSTRLEN]; /* authoritative: the address it is found by */
 	char label[INET6_ADDRSTRLEN + 8]; /* "ADDR@PORT", for reasons */
 	struct dnscheck_addr addr;    /* the server, for the stub transport */

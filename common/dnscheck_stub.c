@@ -76,16 +76,6 @@ static void sock_close(struct dc_sock *k)
 	uv_close((uv_handle_t *)&k->udp, on_sock_closed);
 }
 
-/* A server on this host: nobody off it can send as it (the kernel drops
- * loopback sources arriving from outside), so its socket may serve query
- * after query. Elsewhere each query gets a fresh port. */
-static bool addr_is_loopback(const struct dnscheck_addr *a)
-{
-	static const uint8_t v6_loopback[16] = { [15] = 1 };
-
-	return a->family == AF_INET ? a->addr[0] == 127 : memcmp(a->addr, v6_loopback, 16) == 0;
-}
-
 /* The socket is done with s: back to the pool when it may be reused. */
 static void stub_release_sock(struct dc_stub *s, bool healthy)
 {
@@ -99,7 +89,10 @@ static void stub_release_sock(struct dc_stub *s, bool healthy)
 		/* libuv still holds the send request; a closed handle
 		 * cancels it (on_udp_sent then sees ECANCELED). */
 		healthy = false;
-	if (healthy && s->dc && s->ctx && !s->dc->freeing && addr_is_loopback(&s->ctx->addr))
+	/* A server on this host: nobody off it can send as it (the kernel
+	 * drops loopback sources arriving from outside), so its socket may
+	 * serve query after query. Elsewhere each query gets a fresh port. */
+	if (healthy && s->dc && s->ctx && !s->dc->freeing && s->ctx->loopback)
 		list_add_tail(&s->ctx->idle_socks, &k->link);
 	else
 		sock_close(k);

@@ -165,6 +165,19 @@ static void yajl_replay(yajl_gen g, yajl_val v)
 	}
 }
 
+/* w wrote exactly want; w is freed. */
+static void assert_writes_and_free(struct json_writer *w, const unsigned char *want,
+				   size_t want_len)
+{
+	const char *got;
+	size_t got_len;
+
+	assert_int_equal(json_writer_finish(w, &got, &got_len), 0);
+	assert_int_equal(got_len, want_len);
+	assert_memory_equal(got, want, want_len);
+	json_writer_free(w);
+}
+
 static void test_writer_matches_yajl_gen(void **state)
 {
 	static const char *const docs[] = {
@@ -191,12 +204,7 @@ static void test_writer_matches_yajl_gen(void **state)
 
 			struct json_writer *w = json_writer_new(pretty);
 			json_value(w, v);
-			const char *got;
-			size_t got_len;
-			assert_int_equal(json_writer_finish(w, &got, &got_len), 0);
-			assert_int_equal(got_len, want_len);
-			assert_memory_equal(got, want, want_len);
-			json_writer_free(w);
+			assert_writes_and_free(w, want, want_len);
 			yajl_gen_free(g);
 			yajl_tree_free(v);
 		}
@@ -227,12 +235,7 @@ static void test_writer_strings_match_yajl_gen(void **state)
 			yajl_gen_get_buf(g, &want, &want_len);
 			struct json_writer *w = json_writer_new(false);
 			json_string_n(w, s, len);
-			const char *got;
-			size_t got_len;
-			assert_int_equal(json_writer_finish(w, &got, &got_len), 0);
-			assert_int_equal(got_len, want_len);
-			assert_memory_equal(got, want, want_len);
-			json_writer_free(w);
+			assert_writes_and_free(w, want, want_len);
 			yajl_gen_free(g);
 		}
 }
