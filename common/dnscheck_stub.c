@@ -118,6 +118,9 @@ static void on_tcp_closed(uv_handle_t *h)
  * TCP connection closed; s frees itself once nothing refers to it. */
 static void stub_detach(struct dc_stub *s, bool healthy)
 {
+	/* No callback of a request still in flight (a queued send, a TCP
+	 * connect or write, cancelled by the closes below) may end it again. */
+	s->done = NULL;
 	stub_release_sock(s, healthy);
 	s->dc = NULL;
 	s->ctx = NULL;
