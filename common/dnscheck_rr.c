@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 
 #include "common/dnscheck_pure.h"
-#include "common/limits.h"
+#include "common/record.h"
 #include "common/strutil.h"
 
 enum dnscheck_dnssec dnscheck_rr_dnssec(uint32_t s)
@@ -32,29 +32,25 @@ int dnscheck_rr_owner(const struct dnswire_rr *rr, char *buf, size_t size)
 	return dnscheck_pure_dname_to_str(rr->owner, rr->owner_len, buf, size);
 }
 
-/* TXT: the character-strings, which must fill the RDATA exactly, joined. */
+/* TXT: the character-strings, which must fill the RDATA exactly, joined
+ * as the record grammar joins them (record_join). */
 static int txt_join(const uint8_t *p, size_t len, struct dc_blob *ret)
 {
-	size_t total = 0;
+	size_t n = 0;
 
-	for (size_t i = 0; i < len; i += 1 + (size_t)p[i]) {
+	for (size_t i = 0; i < len; i += 1 + (size_t)p[i], n++)
 		if (i + 1 + p[i] > len)
 			return -EINVAL;
-		total += p[i];
-	}
-	if (total > RECORD_MAX_BYTES)
-		return -E2BIG;
-	ret->data = malloc(total + 1);
-	if (!ret->data)
+	_cleanup_free_ const uint8_t **strs = calloc(n ? n : 1, sizeof(*strs));
+	_cleanup_free_ size_t *lens = calloc(n ? n : 1, sizeof(*lens));
+	if (!strs || !lens)
 		return -ENOMEM;
-	size_t o = 0;
-	for (size_t i = 0; i < len; i += 1 + (size_t)p[i]) {
-		memcpy(ret->data + o, p + i + 1, p[i]);
-		o += p[i];
+	n = 0;
+	for (size_t i = 0; i < len; i += 1 + (size_t)p[i], n++) {
+		strs[n] = p + i + 1;
+		lens[n] = p[i];
 	}
-	ret->data[o] = 0;
-	ret->len = o;
-	return 0;
+	return record_join(strs, lens, n, &ret->data, &ret->len);
 }
 
 int dnscheck_rr_blob(const struct dnswire_msg *m, const struct dnswire_rr *rr, uint16_t qtype,
