@@ -2,12 +2,14 @@
  *
  * The checker is built in pieces, bottom up (each has a header that says
  * what it owns and promises; their shared data is in dnscheck_internal.h):
- *   query   one attempt: one getdns_general() call on the context of one
- *           server (dnscheck_ctx); waits in dc->waiting until the window
+ *   query   one attempt at one server: a getdns_general() call on its
+ *           context (dnscheck_ctx), a libunbound query, or, when nobody
+ *           here validates the answer, one query of our own stub transport
+ *           (dnscheck_stub); waits in dc->waiting until the window
  *           (max_inflight) has room, then runs with a uv timer of its own.
- *           When the timer fires the attempt is cancelled (getdns never
- *           retransmits). Freed once getdns called back and the timer
- *           closed. (dnscheck_lookup)
+ *           When the timer fires the attempt is cancelled (none of them
+ *           retransmits). Freed once it called back and the timer closed.
+ *           (dnscheck_lookup)
  *   lookup  one (name, type) resolution: attempts at each question until
  *           one gets a usable reply (a lost or failed attempt is asked
  *           again of the next resolver within the question's budget), plus

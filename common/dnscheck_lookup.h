@@ -12,8 +12,10 @@
  * cannot answer is not asked that question again (see "Retries" in
  * common/dnscheck.h). With dc->ub (common/dnscheck_unbound), a validating
  * lookup of the resolvers is asked of libunbound instead: one attempt per
- * question with the whole budget (libunbound retransmits and fails over),
- * its answer packet read like a getdns reply.
+ * question with the whole budget (libunbound retransmits and fails over).
+ * An attempt that nobody here validates goes out through our own stub
+ * transport (common/dnscheck_stub) instead of getdns. Every reply, from
+ * any of the three, is read from wire form (common/dnswire).
  *
  * Promises: a started lookup ends exactly once, by a call of l->done from
  * the loop (never from inside dnscheck_lookup_start()), with l->error,
