@@ -23,16 +23,9 @@ static void print_indented(FILE *f, const char *s)
 /* The daemon's answer for one cert's dry run in *ret, or an exit code (said already). */
 static int call_dry_run(const struct remote_options *o, const char *name, yajl_val *ret)
 {
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
-	const char *params;
-	size_t len;
+	_cleanup_free_ char *params = NULL;
 
-	if (!w)
-		return EXIT_FAIL;
-	json_begin_object(w);
-	json_kv_string(w, "name", name);
-	json_end_object(w);
-	if (json_writer_finish(w, &params, &len) < 0)
+	if (json_object_1("name", name, &params) < 0)
 		return EXIT_FAIL;
 	return remotecall_call(o, "renew.dry_run", params, DRY_RUN_TIMEOUT_MS, ret, NULL);
 }
