@@ -40,7 +40,7 @@ ifeq ($(origin CC),default)
 CC := gcc
 endif
 
-PKGS := libuv getdns yajl libsystemd inih libcurl libmicrohttpd libseccomp libpq
+PKGS := libuv getdns yajl libsystemd inih libcurl libcrypto libmicrohttpd libseccomp libpq
 # Debian's libunbound.pc requires libevent's .pc (libevent-dev), which nothing
 # else needs: asked on its own, with -lunbound when pkg-config cannot answer.
 UNBOUND_LIBS := $(shell pkg-config --libs libunbound 2>/dev/null || echo -lunbound)

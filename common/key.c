@@ -24,6 +24,7 @@
 #include "common/b64.h"
 #include "common/fileio.h"
 #include "common/key.h"
+#include "common/key_ecdsa.h"
 #include "common/limits.h"
 #include "common/macro.h"
 #include "common/mberr.h"
@@ -35,6 +36,7 @@
 struct key {
 	enum key_type type;
 	mbedtls_pk_context pk;
+	struct key_ecdsa *ecdsa; /* EC keys: the same key in libcrypto, which signs */
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
 };
@@ -85,6 +87,7 @@ void key_free(struct key *k)
 	if (!k)
 		return;
 	mbedtls_pk_free(&k->pk);
+	key_ecdsa_free(k->ecdsa);
 	mbedtls_ctr_drbg_free(&k->drbg);
 	mbedtls_entropy_free(&k->entropy);
 	mbedtls_platform_zeroize(k, sizeof(*k));
@@ -155,6 +158,63 @@ static int key_classify(const mbedtls_pk_context *pk)
 	}
 }
 
+static size_t key_ec_width(enum key_type t)
+{
+	return t == KEY_EC_P384 ? 48 : t == KEY_EC_P256 ? 32 : 0;
+}
+
+/* k->ecdsa for an EC key that mbedTLS parsed: its scalar and point handed to libcrypto,
+ * which checks that they belong together. */
+static int key_attach_ecdsa(struct key *k)
+{
+	const mbedtls_ecp_keypair *ec = mbedtls_pk_ec(k->pk);
+	size_t w = key_ec_width(k->type), point_len = 0;
+	uint8_t d[KEY_ECDSA_MAX_WIDTH], point[KEY_ECDSA_MAX_POINT];
+	int r;
+
+	r = mbedtls_mpi_write_binary(&ec->d, d, w);
+	if (r == 0)
+		r = mbedtls_ecp_point_write_binary(&ec->grp, &ec->Q, MBEDTLS_ECP_PF_UNCOMPRESSED,
+						   &point_len, point, sizeof(point));
+	if (r != 0)
+		r = mberr_to_errno(r, -EIO);
+	else if (point_len != 1 + 2 * w)
+		r = -EIO;
+	else
+		r = key_ecdsa_from_raw(w, d, point, &k->ecdsa);
+	mbedtls_platform_zeroize(d, sizeof(d));
+	return r;
+}
+
+/* An EC key made by libcrypto, then given to mbedTLS as scalar and point: libcrypto's
+ * key generation is some 30 times faster than mbedtls_ecp_gen_key() here. */
+static int key_generate_ec(struct key *k, mbedtls_ecp_group_id curve)
+{
+	size_t w = key_ec_width(k->type);
+	uint8_t d[KEY_ECDSA_MAX_WIDTH], point[KEY_ECDSA_MAX_POINT];
+	mbedtls_ecp_keypair *ec;
+	int r;
+
+	r = key_ecdsa_generate(w, d, point, &k->ecdsa);
+	if (r < 0)
+		return r;
+	r = mbedtls_pk_setup(&k->pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
+	if (r == 0) {
+		ec = mbedtls_pk_ec(k->pk);
+		r = mbedtls_ecp_group_load(&ec->grp, curve);
+		if (r == 0)
+			r = mbedtls_mpi_read_binary(&ec->d, d, w);
+		if (r == 0)
+			r = mbedtls_ecp_point_read_binary(&ec->grp, &ec->Q, point, 1 + 2 * w);
+		if (r == 0)
+			r = mbedtls_ecp_check_privkey(&ec->grp, &ec->d);
+		if (r == 0)
+			r = mbedtls_ecp_check_pubkey(&ec->grp, &ec->Q);
+	}
+	mbedtls_platform_zeroize(d, sizeof(d));
+	return r == 0 ? 0 : mberr_to_errno(r, -EIO);
+}
+
 int key_generate(enum key_type t, struct key **ret)
 {
 	_cleanup_(key_freep) struct key *k = NULL;
@@ -191,14 +251,13 @@ int key_generate(enum key_type t, struct key **ret)
 		if (r == 0)
 			r = mbedtls_rsa_gen_key(mbedtls_pk_rsa(k->pk), mbedtls_ctr_drbg_random,
 						&k->drbg, rsa_bits, 65537);
+		if (r != 0)
+			return mberr_to_errno(r, -EIO);
 	} else {
-		r = mbedtls_pk_setup(&k->pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
-		if (r == 0)
-			r = mbedtls_ecp_gen_key(curve, mbedtls_pk_ec(k->pk),
-						mbedtls_ctr_drbg_random, &k->drbg);
+		r = key_generate_ec(k, curve);
+		if (r < 0)
+			return r;
 	}
-	if (r != 0)
-		return mberr_to_errno(r, -EIO);
 	*ret = TAKE_PTR(k);
 	return 0;
 }
@@ -235,6 +294,11 @@ int key_load_pem(const char *pem, size_t len, struct key **ret)
 	if (r < 0)
 		return r;
 	k->type = (enum key_type)r;
+	if (key_ec_width(k->type)) {
+		r = key_attach_ecdsa(k);
+		if (r < 0)
+			return r;
+	}
 	*ret = TAKE_PTR(k);
 	return 0;
 }
@@ -421,79 +485,42 @@ int key_thumbprint(const struct key *k, char **ret_b64)
 	return key_jwk_thumbprint_from_json(jwk, ret_b64);
 }
 
-/* mbedTLS signs ECDSA as DER SEQUENCE { INTEGER r, INTEGER s }; JWS wants r || s, each
- * big-endian and left-padded to w bytes (RFC 7518 section 3.4). The INTEGERs cannot be
- * copied: DER adds a 00 before a set top bit and drops leading zeros, so about one
- * signature in 130 has an r or s shorter than w. */
-static int ecdsa_der_to_raw(const uint8_t *der, size_t der_len, size_t w, uint8_t *out)
-{
-	unsigned char *p = (unsigned char *)der;
-	const unsigned char *end = der + der_len;
-	mbedtls_mpi r_mpi, s_mpi;
-	size_t len;
-	int r;
-
-	mbedtls_mpi_init(&r_mpi);
-	mbedtls_mpi_init(&s_mpi);
-	r = mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
-	if (r == 0 && p + len != end)
-		r = MBEDTLS_ERR_ASN1_LENGTH_MISMATCH;
-	if (r == 0)
-		r = mbedtls_asn1_get_mpi(&p, end, &r_mpi);
-	if (r == 0)
-		r = mbedtls_asn1_get_mpi(&p, end, &s_mpi);
-	if (r == 0 && p != end)
-		r = MBEDTLS_ERR_ASN1_LENGTH_MISMATCH;
-	/* write_binary fills all w bytes, so short values come out zero-padded. */
-	if (r == 0)
-		r = mbedtls_mpi_write_binary(&r_mpi, out, w);
-	if (r == 0)
-		r = mbedtls_mpi_write_binary(&s_mpi, out + w, w);
-	mbedtls_mpi_free(&r_mpi);
-	mbedtls_mpi_free(&s_mpi);
-	return r == 0 ? 0 : mberr_to_errno(r, -EIO);
-}
-
 int key_sign(const struct key *k, const void *data, size_t len, uint8_t **ret_sig,
 	     size_t *ret_len)
 {
 	struct key *mk = (struct key *)k;      /* the DRBG advances; see key_get_pk() */
-	mbedtls_md_type_t md = k->type == KEY_EC_P384 ? MBEDTLS_MD_SHA384 : MBEDTLS_MD_SHA256;
 	uint8_t hash[MBEDTLS_MD_MAX_SIZE];
 	uint8_t sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
-	size_t sig_len = 0, out_len;
+	size_t sig_len = 0, w = key_ec_width(k->type);
 	_cleanup_free_ uint8_t *out = NULL;
 	int r;
 
-	r = mbedtls_md(mbedtls_md_info_from_type(md), data, len, hash);
-	if (r != 0)
-		return mberr_to_errno(r, -EIO);
-	/* With MBEDTLS_ECDSA_DETERMINISTIC (Debian's config) ECDSA follows RFC 6979 and the
-	 * DRBG only blinds; RSA uses it for blinding too, so it is always passed. */
-	r = mbedtls_pk_sign(&mk->pk, md, hash, 0, sig, &sig_len, mbedtls_ctr_drbg_random,
-			    &mk->drbg);
-	if (r != 0)
-		return mberr_to_errno(r, -EIO);
-
-	if (k->type == KEY_EC_P256 || k->type == KEY_EC_P384) {
-		size_t w = k->type == KEY_EC_P384 ? 48 : 32;
-
-		out_len = 2 * w;
-		out = malloc(out_len);
+	if (w) {
+		out = malloc(2 * w);
 		if (!out)
 			return -ENOMEM;
-		r = ecdsa_der_to_raw(sig, sig_len, w, out);
+		r = key_ecdsa_sign(k->ecdsa, data, len, out);
 		if (r < 0)
 			return r;
-	} else {
-		out_len = sig_len;
-		out = malloc(out_len);
-		if (!out)
-			return -ENOMEM;
-		memcpy(out, sig, sig_len);
+		*ret_sig = TAKE_PTR(out);
+		*ret_len = 2 * w;
+		return 0;
 	}
+
+	r = mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), data, len, hash);
+	if (r != 0)
+		return mberr_to_errno(r, -EIO);
+	/* PKCS#1 v1.5 needs no randomness; mbedTLS uses the DRBG to blind the private op. */
+	r = mbedtls_pk_sign(&mk->pk, MBEDTLS_MD_SHA256, hash, 0, sig, &sig_len,
+			    mbedtls_ctr_drbg_random, &mk->drbg);
+	if (r != 0)
+		return mberr_to_errno(r, -EIO);
+	out = malloc(sig_len);
+	if (!out)
+		return -ENOMEM;
+	memcpy(out, sig, sig_len);
 	*ret_sig = TAKE_PTR(out);
-	*ret_len = out_len;
+	*ret_len = sig_len;
 	return 0;
 }
 
@@ -505,10 +532,21 @@ int key_pem_matches(const struct key *k, const char *cert_pem, size_t len)
 	mbedtls_x509_crt_init(&chain);
 	r = x509_chain_parse(cert_pem, len, &chain);
 	if (r == 0) {
-		/* 2.28 takes (public, private) and no RNG. Mismatch and "cannot check"
-		 * (PK_FEATURE_UNAVAILABLE, another key type) both mean: not this key. */
-		r = mbedtls_pk_check_pair(&chain.pk, &k->pk);
-		r = r == 0 ? 1 : mberr_to_errno(r, 0);
+		if (key_ec_width(k->type)) {
+			/* The point is enough: libcrypto checked at load or generation that it
+			 * is the scalar's, which mbedtls_pk_check_pair() would redo (a point
+			 * multiplication) on every call. */
+			const mbedtls_ecp_keypair *ours = mbedtls_pk_ec(k->pk);
+
+			r = mbedtls_pk_get_type(&chain.pk) == MBEDTLS_PK_ECKEY &&
+			    mbedtls_pk_ec(chain.pk)->grp.id == ours->grp.id &&
+			    mbedtls_ecp_point_cmp(&mbedtls_pk_ec(chain.pk)->Q, &ours->Q) == 0;
+		} else {
+			/* 2.28 takes (public, private) and no RNG. Mismatch and "cannot
+			 * check" (another key type) both mean: not this key. */
+			r = mbedtls_pk_check_pair(&chain.pk, &k->pk);
+			r = r == 0 ? 1 : mberr_to_errno(r, 0);
+		}
 	}
 	mbedtls_x509_crt_free(&chain);
 	return r;

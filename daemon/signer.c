@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/json.h"
+#include "common/key_ecdsa.h"
 #include "common/list.h"
 #include "common/strutil.h"
 #include "daemon/confine.h"
@@ -85,6 +86,9 @@ static _Noreturn void child_main(int fd, const char *state_dir, const struct con
 	for (size_t i = 0; i < cfg->n_cas; i++)
 		(void)signer_proc_add_ca(p, cfg->cas[i]->name, cfg->cas[i]->directory,
 					 cfg->cas[i]->account_key_type);
+	/* libcrypto signs for EC keys: its configuration file and first seeding must not
+	 * wait for a first signature under Landlock and seccomp. */
+	key_ecdsa_library_init();
 	r = confine_to_dir(key_dir);
 	if (r < 0 && r != -EOPNOTSUPP)
 		_exit(72);
