@@ -566,6 +566,40 @@ int jrpc_result_trusted(const char *id_json, const char *result_json, size_t res
 	return result_line(id_json, result_json, result_len, false, ret, retlen);
 }
 
+int jrpc_result_begin(struct json_writer *w, const char *id_json)
+{
+	int r = validate_id(id_json);
+
+	if (r < 0)
+		return r;
+	json_begin_object(w);
+	json_kv_string(w, "jsonrpc", "2.0");
+	json_key(w, "id");
+	/* Validated above: a number, a string or null, one line (it came in one). */
+	if (id_json)
+		json_number_raw(w, id_json, strlen(id_json));
+	else
+		json_null(w);
+	json_key(w, "result");
+	return 0;
+}
+
+int jrpc_result_end(struct json_writer *w, char **ret, size_t *retlen)
+{
+	char *line;
+	size_t n;
+	int r;
+
+	json_end_object(w);
+	r = json_writer_take(w, &line, &n);
+	if (r < 0)
+		return r;
+	line[n] = '\n'; /* where the NUL was: the buffer always has room for it */
+	*ret = line;
+	*retlen = n + 1;
+	return 0;
+}
+
 int jrpc_error(const char *id_json, int code, const char *message, const char *data_json,
 	       char **ret, size_t *retlen)
 {

@@ -452,6 +452,44 @@ void json_string_n(struct json_writer *w, const char *s, size_t len)
 	after_atom(w);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+/* Whether json_string_n() would copy s unchanged. */
+static bool json_bytes_are_plain(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		if (string_byte_class[u[i]] == 1)
+			return false;
+		size_t n = string_byte_class[u[i]] ? str_utf8_seq_len(u + i, len - i) : 1;
+		if (!n)
+			return false;
+		i += n;
+	}
+	return true;
+}
+#endif
+
+void json_string_plain(struct json_writer *w, const char *s, size_t len)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	if (!json_bytes_are_plain(s, len))
+		abort(); /* a caller broke json_string_plain()'s rule: see json.h */
+#endif
+	if (!before_value(w, true))
+		return;
+	if (len > SIZE_MAX - 3 || !grow(w, len + 2))
+		return;
+	char *o = w->buf + w->len;
+	*o++ = '"';
+	memcpy(o, s, len);
+	o += len;
+	*o++ = '"';
+	w->len = (size_t)(o - w->buf);
+	w->buf[w->len] = 0;
+	after_atom(w);
+}
+
 void json_int(struct json_writer *w, int64_t v)
 {
 	/* Not sprintf: a status of 10,000 certs writes a hundred thousand. */
@@ -538,6 +576,26 @@ int json_writer_finish(struct json_writer *w, const char **ret, size_t *retlen)
 		return w->error;
 	*ret = w->buf ? w->buf : "";
 	*retlen = w->len;
+	return 0;
+}
+
+size_t json_writer_pending(const struct json_writer *w)
+{
+	return w->len;
+}
+
+int json_writer_flush(struct json_writer *w, json_sink_fn sink, void *userdata)
+{
+	if (w->error)
+		return w->error;
+	if (w->len == 0)
+		return 0;
+	int r = sink(userdata, w->buf, w->len);
+	if (r < 0)
+		return w->error = r;
+	/* Nothing before len is read again: the nesting state lives in w->state. */
+	w->len = 0;
+	w->buf[0] = 0;
 	return 0;
 }
 

@@ -73,6 +73,11 @@ void json_end_object(struct json_writer *w);
 void json_begin_array(struct json_writer *w);
 void json_end_array(struct json_writer *w);
 void json_string_n(struct json_writer *w, const char *s, size_t len);
+/* s as it is, between quotes: only for bytes known to need no escape and to be UTF-8
+ * (no '"', no backslash, nothing below 0x20), such as a string common/jsonscan handed
+ * over in place. json_string_n() would write the same bytes, checking each. Sanitizer
+ * builds check, and abort on a string that breaks the rule. */
+void json_string_plain(struct json_writer *w, const char *s, size_t len);
 void json_int(struct json_writer *w, int64_t v);
 /* A number as a parser handed it over: text must be a valid JSON number. */
 void json_number_raw(struct json_writer *w, const char *text, size_t len);
@@ -86,11 +91,18 @@ void json_raw(struct json_writer *w, const char *json, size_t len);
 
 /* key + value in one call */
 
-/* Inline: with a literal key the compiler knows its length (a status of
- * 10,000 certs writes half a million keys). */
+/* Inline: with a literal key the compiler knows its length, and the literal
+ * is copied as it is (a status of 10,000 certs writes half a million keys):
+ * a literal key must need no escape, and every one in this tree is a plain
+ * ASCII name (the sanitizer builds that make check runs abort on one that
+ * is not, see json_string_plain()). Keys made at run time are checked byte
+ * by byte. */
 static inline void json_key(struct json_writer *w, const char *key)
 {
-	json_string_n(w, key, strlen(key));
+	if (__builtin_constant_p(key) && __builtin_constant_p(strlen(key)))
+		json_string_plain(w, key, strlen(key));
+	else
+		json_string_n(w, key, strlen(key));
 }
 
 /* NULL writes null. */
@@ -126,6 +138,14 @@ int json_writer_finish(struct json_writer *w, const char **ret, size_t *retlen);
  * be NULL), or the writer's first error. The writer hands over its buffer
  * (no copy) and is left empty. */
 int json_writer_take(struct json_writer *w, char **ret, size_t *ret_len);
+
+/* For a document too long to hold whole (persistctl's status printer): what is written so
+ * far goes to sink and is forgotten, and the writer goes on where it was. The sink's
+ * negative return, or the writer's first error, is latched and returned. */
+typedef int (*json_sink_fn)(void *userdata, const char *p, size_t n);
+int json_writer_flush(struct json_writer *w, json_sink_fn sink, void *userdata);
+/* Bytes written since the start or the last flush. */
+size_t json_writer_pending(const struct json_writer *w);
 
 /* {"key":"value"} as a new string (for JSON-RPC params). */
 int json_object_1(const char *key, const char *value, char **ret);

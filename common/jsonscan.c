@@ -77,7 +77,7 @@ static size_t put_utf8(char *o, unsigned cp)
 
 /* The string whose opening quote is at s->pos; *ret points into the text
  * (no escapes) or into the scratch buffer (decoded). */
-static int scan_string(struct scan *s, const char **ret, size_t *ret_len)
+static int scan_string(struct scan *s, const char **ret, size_t *ret_len, bool *ret_raw)
 {
 	size_t start = ++s->pos, i = start;
 	bool escaped = false;
@@ -122,6 +122,7 @@ static int scan_string(struct scan *s, const char **ret, size_t *ret_len)
 		i += n;
 	}
 	s->pos = i + 1;
+	*ret_raw = !escaped;
 	if (!escaped) {
 		*ret = (const char *)s->p + start;
 		*ret_len = i - start;
@@ -237,6 +238,7 @@ static int scan_value(struct scan *s, unsigned depth);
 static int scan_container(struct scan *s, unsigned depth, bool map)
 {
 	const char *str;
+	bool raw;
 	size_t len;
 	int r;
 
@@ -257,10 +259,10 @@ static int scan_container(struct scan *s, unsigned depth, bool map)
 			skip_ws(s);
 			if (s->pos >= s->len || s->p[s->pos] != '"')
 				return -EINVAL;
-			r = scan_string(s, &str, &len);
+			r = scan_string(s, &str, &len, &raw);
 			if (r < 0)
 				return r;
-			r = STOP(s, s->ev->map_key(s->ctx, str, len));
+			r = STOP(s, s->ev->map_key(s->ctx, str, len, raw));
 			if (r < 0)
 				return r;
 			skip_ws(s);
@@ -288,6 +290,7 @@ static int scan_container(struct scan *s, unsigned depth, bool map)
 static int scan_value(struct scan *s, unsigned depth)
 {
 	const char *str;
+	bool raw;
 	size_t len;
 	int r;
 
@@ -300,8 +303,8 @@ static int scan_value(struct scan *s, unsigned depth)
 	case '[':
 		return scan_container(s, depth, false);
 	case '"':
-		r = scan_string(s, &str, &len);
-		return r < 0 ? r : STOP(s, s->ev->string(s->ctx, str, len));
+		r = scan_string(s, &str, &len, &raw);
+		return r < 0 ? r : STOP(s, s->ev->string(s->ctx, str, len, raw));
 	case 't':
 		return scan_literal(s, "true");
 	case 'f':

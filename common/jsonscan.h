@@ -24,9 +24,11 @@ struct jsonscan_events {
 	bool (*null)(void *ctx);
 	bool (*boolean)(void *ctx, bool v);
 	bool (*number)(void *ctx, const char *text, size_t len); /* the text as it stands */
-	bool (*string)(void *ctx, const char *s, size_t len);
+	/* raw: s is the text between the quotes as it stood, in place: no escape in it, so
+	 * it is UTF-8 with no byte that needs one (json_string_plain() may copy it). */
+	bool (*string)(void *ctx, const char *s, size_t len, bool raw);
 	bool (*start_map)(void *ctx);
-	bool (*map_key)(void *ctx, const char *s, size_t len);
+	bool (*map_key)(void *ctx, const char *s, size_t len, bool raw);
 	bool (*end_map)(void *ctx);
 	bool (*start_array)(void *ctx);
 	bool (*end_array)(void *ctx);

@@ -19,8 +19,19 @@ struct pass {
 	bool in_result;         /* events go to g */
 	bool level_next;        /* the next value is result.level */
 	bool seen_jsonrpc, seen_id, seen_result;
+	bool streaming;         /* the result is written out as it is made */
 	char level[16];
+	FILE *out;
 };
+
+/* The writer's output is handed to stdio in pieces of about this size, so that the
+ * reader of a 15 MB status (a pipe) works while the rest is made. */
+#define JSONPASS_CHUNK (64 * 1024)
+
+static int sink_file(void *userdata, const char *text, size_t n)
+{
+	return fwrite(text, 1, n, userdata) == n ? 0 : -EIO;
+}
 
 /* A value or container start at envelope level (depth 1): only the three
  * members we accept; returns whether to go on. */
@@ -40,8 +51,16 @@ static bool envelope_value(struct pass *p, const char *text, size_t len, bool is
 }
 
 #define PASS(ctx) ((struct pass *)(ctx))
-/* The writer latches its first error: it is read once, at the end. */
-#define FORWARD(call) ((call), true)
+
+/* After a value went to the writer: a full piece goes out. The writer latches its first
+ * error (a failed write included); it is read at the end. */
+static bool written(struct pass *p)
+{
+	if (p->streaming && json_writer_pending(p->w) >= JSONPASS_CHUNK)
+		(void)json_writer_flush(p->w, sink_file, p->out);
+	return true;
+}
+#define FORWARD(ctx, call) ((call), written(PASS(ctx)))
 
 /* A scalar in the result; at envelope level only jsonrpc and id. */
 static int scalar(void *ctx, const char *text, size_t len, bool is_string, bool is_number)
@@ -67,25 +86,34 @@ static int scalar(void *ctx, const char *text, size_t len, bool is_string, bool 
 static bool on_null(void *ctx)
 {
 	int r = scalar(ctx, NULL, 0, false, false);
-	return r >= 0 ? r : FORWARD(json_null(PASS(ctx)->w));
+	return r >= 0 ? r : FORWARD(ctx, json_null(PASS(ctx)->w));
 }
 
 static bool on_boolean(void *ctx, bool v)
 {
 	int r = scalar(ctx, NULL, 0, false, false);
-	return r >= 0 ? r : FORWARD(json_bool(PASS(ctx)->w, v));
+	return r >= 0 ? r : FORWARD(ctx, json_bool(PASS(ctx)->w, v));
 }
 
 static bool on_number(void *ctx, const char *s, size_t len)
 {
 	int r = scalar(ctx, s, len, false, true);
-	return r >= 0 ? r : FORWARD(json_number_raw(PASS(ctx)->w, s, len));
+	return r >= 0 ? r : FORWARD(ctx, json_number_raw(PASS(ctx)->w, s, len));
 }
 
-static bool on_string(void *ctx, const char *s, size_t len)
+/* A raw string needs no escape: copied, not checked byte by byte again. */
+static void put_string(struct json_writer *w, const char *s, size_t len, bool raw)
+{
+	if (raw)
+		json_string_plain(w, s, len);
+	else
+		json_string_n(w, s, len);
+}
+
+static bool on_string(void *ctx, const char *s, size_t len, bool raw)
 {
 	int r = scalar(ctx, s, len, true, false);
-	return r >= 0 ? r : FORWARD(json_string_n(PASS(ctx)->w, s, len));
+	return r >= 0 ? r : FORWARD(ctx, put_string(PASS(ctx)->w, s, len, raw));
 }
 
 /* A container opens: the envelope itself, the result, or inside it. */
@@ -102,6 +130,9 @@ static int open_container(struct pass *p)
 	}
 	if (p->depth == 1 && p->key == KEY_RESULT) {
 		p->in_result = true;
+		/* Only once the envelope is known to be ours: what is declined has
+		 * written nothing. */
+		p->streaming = p->seen_jsonrpc && p->seen_id;
 		p->depth++;
 		return -1;
 	}
@@ -111,13 +142,13 @@ static int open_container(struct pass *p)
 static bool on_start_map(void *ctx)
 {
 	int r = open_container(ctx);
-	return r >= 0 ? r : FORWARD(json_begin_object(PASS(ctx)->w));
+	return r >= 0 ? r : FORWARD(ctx, json_begin_object(PASS(ctx)->w));
 }
 
 static bool on_start_array(void *ctx)
 {
 	int r = open_container(ctx);
-	return r >= 0 ? r : FORWARD(json_begin_array(PASS(ctx)->w));
+	return r >= 0 ? r : FORWARD(ctx, json_begin_array(PASS(ctx)->w));
 }
 
 /* A container closes; the result ends when the depth is back to 1. */
@@ -136,22 +167,22 @@ static int close_container(struct pass *p)
 static bool on_end_map(void *ctx)
 {
 	int r = close_container(ctx);
-	return r >= 0 ? r : FORWARD(json_end_object(PASS(ctx)->w));
+	return r >= 0 ? r : FORWARD(ctx, json_end_object(PASS(ctx)->w));
 }
 
 static bool on_end_array(void *ctx)
 {
 	int r = close_container(ctx);
-	return r >= 0 ? r : FORWARD(json_end_array(PASS(ctx)->w));
+	return r >= 0 ? r : FORWARD(ctx, json_end_array(PASS(ctx)->w));
 }
 
-static bool on_map_key(void *ctx, const char *s, size_t len)
+static bool on_map_key(void *ctx, const char *s, size_t len, bool raw)
 {
 	struct pass *p = ctx;
 
 	if (p->in_result) {
 		p->level_next = p->depth == 2 && len == 5 && memcmp(s, "level", 5) == 0;
-		return FORWARD(json_string_n(p->w, s, len));
+		return FORWARD(ctx, put_string(p->w, s, len, raw));
 	}
 	if (len == 7 && memcmp(s, "jsonrpc", 7) == 0 && !p->seen_jsonrpc)
 		p->key = KEY_JSONRPC;
@@ -178,7 +209,7 @@ static const struct jsonscan_events events = {
 
 int jsonpass_result(const char *line, size_t len, const char *id, struct jsonpass *ret)
 {
-	struct pass p = { .id = id };
+	struct pass p = { .id = id, .out = ret->out };
 	int r = 0;
 
 	if (memchr(line, '\0', len))
@@ -187,34 +218,22 @@ int jsonpass_result(const char *line, size_t len, const char *id, struct jsonpas
 	if (!p.w)
 		return -ENOMEM;
 	r = jsonscan(line, len, &events, &p);
-	if (r < 0) {
-		if (r != -ENOMEM)
-			r = 0;
+	if (r == 0 && !(p.seen_jsonrpc && p.seen_id && p.seen_result))
+		r = -EINVAL;
+	if (r == 0)
+		r = json_writer_flush(p.w, sink_file, p.out);
+	if (r < 0 && r != -ENOMEM && r != -EIO) {
+		/* Declined, for the caller's ordinary path: unless part of the result is
+		 * out already, and the line broke off or went wrong after it. */
+		r = p.streaming ? -EPROTO : 0;
 		goto out;
 	}
-	if (!p.seen_jsonrpc || !p.seen_id || !p.seen_result)
+	if (r < 0)
 		goto out;
-	char *text;
-	size_t n;
-	r = json_writer_take(p.w, &text, &n);
-	if (r < 0) {
-		/* What the printer refused (too deep) is the ordinary path's. */
-		if (r != -ENOMEM)
-			r = 0;
-		goto out;
-	}
-	/* A whole pretty document ends in one newline. */
-	assert(n > 0 && text[n - 1] == '\n');
-	*ret = (struct jsonpass){ .text = text, .len = n };
 	memcpy(ret->level, p.level, sizeof(p.level));
+	ret->taken = true;
 	r = 1;
 out:
 	json_writer_free(p.w);
 	return r;
-}
-
-void jsonpass_done(struct jsonpass *p)
-{
-	free(p->text);
-	p->text = NULL;
 }

@@ -7,23 +7,31 @@
  * into a pretty json_writer: the same text remotecall_print_json() prints,
  * with no tree.
  *
+ * The result is written to the caller's FILE as it is made, in pieces of
+ * 64 KiB, so that whoever reads persistctl's output (a pipe) works while the
+ * rest is made, and the 15 MB of pretty text are never held whole.
+ *
  * It takes only a plain success reply: an object whose members are exactly
  * "jsonrpc": "2.0", "id" equal to id (raw JSON text) and "result". Anything
  * else (an error, a notification, another id, malformed JSON, nesting past
- * JSONSCAN_MAX_DEPTH) is declined (0) so that the caller's ordinary path,
- * with its error handling, reads the line instead. The line is bounded by
+ * JSONSCAN_MAX_DEPTH) is declined (0), having written nothing, so that the
+ * caller's ordinary path, with its error handling, reads the line instead.
+ * Writing starts only once "jsonrpc" and "id" were seen and matched; a line
+ * that goes wrong after that (malformed inside the result, a member after
+ * it) is -EPROTO, with part of the result written. The line is bounded by
  * the caller's reply limit. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 struct jsonpass {
-	char *text;       /* owned: the pretty "result", ending in "\n" */
-	size_t len;
-	char level[16];   /* the result's top-level "level" string; "" when absent */
+	FILE *out;        /* in: where the pretty "result" goes (it ends in "\n") */
+	bool taken;       /* out: the whole result was written */
+	char level[16];   /* out: the result's top-level "level" string; "" when absent */
 };
 
-/* 1 and *ret filled (free with jsonpass_done), 0 declined, -ENOMEM. */
+/* 1 (ret->taken, ret->level), 0 declined, -EPROTO broken off after writing began, -EIO a
+ * failed write, -ENOMEM. */
 int jsonpass_result(const char *line, size_t len, const char *id, struct jsonpass *ret);
-void jsonpass_done(struct jsonpass *p);

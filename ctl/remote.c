@@ -159,16 +159,13 @@ int ctl_status(const struct remote_options *o, int argc, char **argv)
 	if (statusargs_params(&sa, opt.json, &params) < 0)
 		return EXIT_FAIL;
 	/* --json prints the reply as it came, pretty: no tree of a 10 MB status. */
-	struct jsonpass pass = { 0 };
+	struct jsonpass pass = { .out = stdout };
 	int r = remotecall_call_pass(&opt, "status", params, REMOTECALL_TIMEOUT_MS,
 				     opt.json ? &pass : NULL, &v, NULL);
 	if (r)
 		return r;
-	if (pass.text) {
-		fwrite(pass.text, 1, pass.len, stdout);
-		jsonpass_done(&pass);
+	if (pass.taken)
 		return level_exit_code(output_daemon_level(pass.level[0] ? pass.level : NULL));
-	}
 	enum level worst = output_daemon_level(json_get_string(v, "level"));
 	if (opt.json) {
 		remotecall_print_json(v);

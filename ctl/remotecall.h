@@ -45,7 +45,8 @@ int remotecall_call(const struct remote_options *o, const char *method, const ch
 int remotecall_run(const struct remote_options *o, const char *cmd, const char *method,
 		   const char *params, uint64_t timeout_ms, yajl_val *ret);
 /* As remotecall_call(); a plain success reply may be taken by ret_pass
- * instead (rpc_call_pass()): then 0 with ret_pass->text set, *ret untouched. */
+ * instead (rpc_call_pass()): then 0 with ret_pass->taken (written to ret_pass->out), *ret
+ * untouched. */
 struct jsonpass;
 int remotecall_call_pass(const struct remote_options *o, const char *method, const char *params,
 			 uint64_t timeout_ms, struct jsonpass *ret_pass, yajl_val *ret,

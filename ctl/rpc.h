@@ -55,7 +55,7 @@ void rpc_set_timeout(struct rpc_client *c, uint64_t timeout_ms);
 int rpc_call(struct rpc_client *c, const char *method, const char *params_json,
 	     yajl_val *ret_result, struct rpc_error *ret_err);
 /* As rpc_call(); a plain success reply is first offered to jsonpass_result()
- * (ctl/jsonpass.h): 0 with ret_pass->text set and *ret_result untouched when
+ * (ctl/jsonpass.h): 0 with ret_pass->taken (written to ret_pass->out) and *ret_result untouched when
  * it took it, else exactly as rpc_call(). */
 struct jsonpass;
 int rpc_call_pass(struct rpc_client *c, const char *method, const char *params_json,

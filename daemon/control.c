@@ -337,6 +337,27 @@ void control_call_reply_trusted(struct control_call *call, const char *result_js
 	call_reply(call, result_json, len, true);
 }
 
+bool control_call_result_begin(struct control_call *call, struct json_writer *w)
+{
+	return call_wants_answer(call) && jrpc_result_begin(w, call->req->id_json) == 0;
+}
+
+size_t control_call_result_end(struct control_call *call, struct json_writer *w)
+{
+	char *line;
+	size_t n = 0;
+
+	if (call_wants_answer(call)) {
+		if (jrpc_result_end(w, &line, &n) == 0)
+			conn_send_consume(call->conn, line, n);
+		else
+			conn_send_error(call->conn, call->req->id_json, JRPC_INTERNAL_ERROR,
+					"internal error: building the reply failed", NULL);
+	}
+	call_release(call);
+	return n;
+}
+
 void control_call_error(struct control_call *call, int code, const char *message,
 			const char *data_json)
 {

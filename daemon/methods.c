@@ -85,8 +85,11 @@ static void on_status(struct control_call *call, yajl_val params, void *userdata
 		control_call_error(call, JRPC_INTERNAL_ERROR, "out of memory", NULL);
 		return;
 	}
-	statusdoc_write_status_query(userdata, w, &q);
-	reply_writer(call, w);
+	if (control_call_result_begin(call, w))
+		statusdoc_write_status_query(userdata, w, &q);
+	/* As reply_writer(): megabytes built and freed go back, not into RSS. */
+	if (control_call_result_end(call, w) > 1024 * 1024)
+		(void)malloc_trim(0);
 }
 
 static void on_certs_list(struct control_call *call, yajl_val params, void *userdata)

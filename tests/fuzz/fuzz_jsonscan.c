@@ -1,7 +1,7 @@
 /* tests/fuzz/fuzz_jsonscan.c: common/jsonscan on any bytes, its events
  * written out by a json_writer, as persistctl's --json status printer does.
- * Aborts when it accepts what yajl's parser refuses, or when what it wrote
- * is not JSON that yajl reads. */
+ * Aborts when it accepts what yajl's parser refuses, when what it wrote
+ * is not JSON that yajl reads, or when a string it calls raw needs an escape. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,7 +16,29 @@
 static bool on_null(void *ctx) { json_null(W(ctx)); return true; }
 static bool on_bool(void *ctx, bool v) { json_bool(W(ctx), v); return true; }
 static bool on_number(void *ctx, const char *s, size_t n) { json_number_raw(W(ctx), s, n); return true; }
-static bool on_string(void *ctx, const char *s, size_t n) { json_string_n(W(ctx), s, n); return true; }
+/* A raw string must need no escape: written plain, it is what json_string_n() makes of it. */
+static bool on_string(void *ctx, const char *s, size_t n, bool raw)
+{
+	if (raw) {
+		struct json_writer *a = json_writer_new(false), *b = json_writer_new(false);
+		const char *pa, *pb;
+		size_t la, lb;
+
+		if (!a || !b)
+			abort();
+		json_string_plain(a, s, n);
+		json_string_n(b, s, n);
+		if (json_writer_finish(a, &pa, &la) < 0 || json_writer_finish(b, &pb, &lb) < 0 ||
+		    la != lb || memcmp(pa, pb, la) != 0)
+			abort();
+		json_writer_free(a);
+		json_writer_free(b);
+		json_string_plain(W(ctx), s, n);
+	} else {
+		json_string_n(W(ctx), s, n);
+	}
+	return true;
+}
 static bool on_start_map(void *ctx) { json_begin_object(W(ctx)); return true; }
 static bool on_end_map(void *ctx) { json_end_object(W(ctx)); return true; }
 static bool on_start_array(void *ctx) { json_begin_array(W(ctx)); return true; }

@@ -286,6 +286,41 @@ static void test_builders(void **state)
 	assert_int_equal(jrpc_result_trusted("1}", "1", 1, &line, &len), -EINVAL);
 	assert_int_equal(jrpc_result_trusted("1", "", 0, &line, &len), -EINVAL);
 
+	/* Written into its envelope in place: the same line as jrpc_result_trusted(). */
+	static const char *const ids[] = { "7", "\"req-1\"", NULL };
+	for (size_t i = 0; i < 3; i++) {
+		struct json_writer *w = json_writer_new(false);
+		char *want;
+		size_t want_len;
+
+		assert_int_equal(jrpc_result_trusted(ids[i], "{\"a\":[1,\"x\"]}", 13, &want,
+						     &want_len), 0);
+		assert_int_equal(jrpc_result_begin(w, ids[i]), 0);
+		json_begin_object(w);
+		json_key(w, "a");
+		json_begin_array(w);
+		json_int(w, 1);
+		json_string(w, "x");
+		json_end_array(w);
+		json_end_object(w);
+		assert_int_equal(jrpc_result_end(w, &line, &len), 0);
+		assert_int_equal(len, want_len);
+		assert_memory_equal(line, want, len);
+		free(line);
+		free(want);
+		/* No result, or two: the writer's error, not a line. */
+		assert_int_equal(jrpc_result_begin(w, "1"), 0);
+		assert_int_equal(jrpc_result_end(w, &line, &len), -EINVAL);
+		json_writer_reset(w);
+		assert_int_equal(jrpc_result_begin(w, "1"), 0);
+		json_int(w, 1);
+		json_int(w, 2);
+		assert_int_equal(jrpc_result_end(w, &line, &len), -EINVAL);
+		json_writer_reset(w);
+		assert_int_equal(jrpc_result_begin(w, "1}"), -EINVAL);
+		json_writer_free(w);
+	}
+
 	assert_int_equal(jrpc_error("\"i\"", JRPC_NOT_FOUND, "no cert 'a\"b'\n", "{\"k\":[1]}",
 				    &line, &len), 0);
 	assert_string_equal(line, "{\"jsonrpc\":\"2.0\",\"id\":\"i\",\"error\":{\"code\":-32004,"

@@ -269,6 +269,80 @@ static void test_writer_misuse(void **state)
 	json_writer_free(w);
 }
 
+/* Written out in pieces by json_writer_flush(), a document is the same bytes as written
+ * whole; a plain string is what json_string_n() makes of it; a sink's error is latched. */
+struct sink_buf {
+	char buf[16384];
+	size_t len;
+	int fail;
+};
+
+static int sink_append(void *userdata, const char *p, size_t n)
+{
+	struct sink_buf *b = userdata;
+
+	if (b->fail)
+		return b->fail;
+	assert_true(b->len + n < sizeof(b->buf));
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static void write_sample(struct json_writer *w, struct sink_buf *flush_to)
+{
+	static const char *const words[] = { "plain", "caf\xc3\xa9", "", "a/b c" };
+
+	json_begin_object(w);
+	for (int i = 0; i < 40; i++) {
+		json_key(w, "name");
+		json_begin_array(w);
+		for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++) {
+			json_string_plain(w, words[k], strlen(words[k]));
+			json_string_n(w, words[k], strlen(words[k]));
+		}
+		json_int(w, i);
+		json_end_array(w);
+		if (flush_to && i % 3 == 0)
+			assert_int_equal(json_writer_flush(w, sink_append, flush_to), 0);
+	}
+	json_end_object(w);
+}
+
+static void test_writer_flush_and_plain(void **state)
+{
+	const char *whole;
+	size_t whole_len;
+	struct sink_buf b = { .len = 0 };
+
+	(void)state;
+	for (int pretty = 0; pretty < 2; pretty++) {
+		struct json_writer *a = json_writer_new(pretty), *w = json_writer_new(pretty);
+
+		b.len = 0;
+		write_sample(a, NULL);
+		assert_int_equal(json_writer_finish(a, &whole, &whole_len), 0);
+		write_sample(w, &b);
+		assert_true(json_writer_pending(w) > 0);
+		assert_int_equal(json_writer_flush(w, sink_append, &b), 0);
+		assert_int_equal(json_writer_pending(w), 0);
+		assert_int_equal(b.len, whole_len);
+		assert_memory_equal(b.buf, whole, whole_len);
+		/* The two ways of writing each word gave the same bytes. */
+		assert_non_null(strstr(whole, "\"caf\xc3\xa9\"") );
+		json_writer_free(a);
+		json_writer_free(w);
+	}
+
+	struct json_writer *w = json_writer_new(false);
+	b.fail = -EIO;
+	json_begin_array(w);
+	assert_int_equal(json_writer_flush(w, sink_append, &b), -EIO);
+	json_end_array(w);
+	assert_int_equal(json_writer_finish(w, &whole, &whole_len), -EIO);
+	json_writer_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_writer_matches_yajl_gen),
 		cmocka_unit_test(test_writer_strings_match_yajl_gen),
 		cmocka_unit_test(test_writer_misuse),
+		cmocka_unit_test(test_writer_flush_and_plain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

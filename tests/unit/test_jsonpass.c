@@ -1,12 +1,15 @@
 /* Unit tests for ctl/jsonpass: the tree-less `persistctl --json status`
  * printer prints exactly what the tree path (json_parse + a pretty
- * json_writer, as remotecall_print_json) prints, finds the result's level,
- * and declines every line that is not a plain result for our id. */
+ * json_writer, as remotecall_print_json) prints, also when it writes it out
+ * in pieces, finds the result's level, declines every line that is not a
+ * plain result for our id without writing anything, and calls a line that
+ * breaks after it began writing broken (-EPROTO). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,16 +40,30 @@ static char *tree_print(const char *line)
 	return text;
 }
 
+/* jsonpass_result() into a memory stream: its return, what it wrote in *ret_text. */
+static int pass_to_memory(const char *line, size_t len, struct jsonpass *p, char **ret_text,
+			  size_t *ret_len)
+{
+	*ret_text = NULL;
+	p->out = open_memstream(ret_text, ret_len);
+	assert_non_null(p->out);
+	int r = jsonpass_result(line, len, "7", p);
+	assert_int_equal(fclose(p->out), 0);
+	return r;
+}
+
 static void same_as_tree(const char *line, const char *level)
 {
-	struct jsonpass p;
-	char *want = tree_print(line);
+	struct jsonpass p = { 0 };
+	char *want = tree_print(line), *text;
+	size_t len;
 
-	assert_int_equal(jsonpass_result(line, strlen(line), "7", &p), 1);
-	assert_string_equal(p.text, want);
-	assert_int_equal(p.len, strlen(want));
+	assert_int_equal(pass_to_memory(line, strlen(line), &p, &text, &len), 1);
+	assert_true(p.taken);
+	assert_int_equal(len, strlen(want));
+	assert_string_equal(text, want);
 	assert_string_equal(p.level, level);
-	jsonpass_done(&p);
+	free(text);
 	free(want);
 }
 
@@ -66,12 +83,53 @@ static void test_same_text_as_tree(void **state)
 		     "");
 }
 
-static void declined(const char *line)
+/* A result of about 1 MB goes out in many pieces; together they are the tree's text. */
+static void test_long_result_in_pieces(void **state)
+{
+	size_t cap = 2 * 1024 * 1024, n = 0;
+	char *line = malloc(cap);
+
+	(void)state;
+	assert_non_null(line);
+	n += (size_t)snprintf(line, cap, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"level\":"
+			      "\"WARNING\",\"cert_list\":[");
+	for (int i = 0; i < 10000; i++)
+		n += (size_t)snprintf(line + n, cap - n, "%s{\"name\":\"c%05d\",\"s\":\"%s\","
+				      "\"n\":[%d,true,null]}", i ? "," : "", i,
+				      i % 7 ? "plain text" : "esc\\u00e9\\n", i);
+	n += (size_t)snprintf(line + n, cap - n, "]}}\n");
+	assert_true(n < cap - 1);
+	same_as_tree(line, "WARNING");
+	free(line);
+}
+
+static void declined_len(const char *line, size_t len)
 {
 	struct jsonpass p = { 0 };
+	char *text;
+	size_t out_len;
 
-	assert_int_equal(jsonpass_result(line, strlen(line), "7", &p), 0);
-	assert_null(p.text);
+	assert_int_equal(pass_to_memory(line, len, &p, &text, &out_len), 0);
+	assert_false(p.taken);
+	assert_int_equal(out_len, 0);
+	free(text);
+}
+
+static void declined(const char *line)
+{
+	declined_len(line, strlen(line));
+}
+
+/* Broken after jsonrpc and id matched and the result began: -EPROTO, not taken. */
+static void broken(const char *line)
+{
+	struct jsonpass p = { 0 };
+	char *text;
+	size_t out_len;
+
+	assert_int_equal(pass_to_memory(line, strlen(line), &p, &text, &out_len), -EPROTO);
+	assert_false(p.taken);
+	free(text);
 }
 
 static void test_declines_all_but_a_result(void **state)
@@ -86,18 +144,21 @@ static void test_declines_all_but_a_result(void **state)
 	declined("{\"id\":7,\"result\":{}}");                          /* no jsonrpc */
 	declined("{\"jsonrpc\":\"2.0\",\"id\":7}");                    /* no result */
 	declined("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":1,\"result\":2}");
-	declined("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{},\"extra\":1}");
-	declined("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"a\":[1,2}}");
-	declined("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}} trailing");
+	broken("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{},\"extra\":1}");
+	broken("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"a\":[1,2}}");
+	broken("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}} trailing");
+	/* The same faults with the result first: nothing was written yet, so declined. */
+	declined("{\"result\":{\"a\":[1,2}},\"jsonrpc\":\"2.0\",\"id\":7}");
+	declined("{\"result\":{},\"jsonrpc\":\"2.0\",\"id\":7} trailing");
 	declined("[{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}]");
 	declined("\"x\"");
 	declined("");
 	const char nul[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":\"a\0b\"}";
-	struct jsonpass p = { 0 };
-	assert_int_equal(jsonpass_result(nul, sizeof(nul) - 1, "7", &p), 0);
+	declined_len(nul, sizeof(nul) - 1);
 }
 
-/* Deeper than yajl's printer allows: declined, not a crash. */
+/* Deeper than yajl's printer allows: not taken and not a crash; declined when the result
+ * comes first, broken when it began after jsonrpc and id. */
 static void test_deep_declined(void **state)
 {
 	char line[2048];
@@ -111,6 +172,14 @@ static void test_deep_declined(void **state)
 		line[n++] = ']';
 	line[n++] = '}';
 	line[n] = '\0';
+	broken(line);
+
+	n = (size_t)snprintf(line, sizeof(line), "{\"result\":");
+	for (int i = 0; i < 600; i++)
+		line[n++] = '[';
+	for (int i = 0; i < 600; i++)
+		line[n++] = ']';
+	n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"jsonrpc\":\"2.0\",\"id\":7}");
 	declined(line);
 }
 
@@ -118,6 +187,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_text_as_tree),
+		cmocka_unit_test(test_long_result_in_pieces),
 		cmocka_unit_test(test_declines_all_but_a_result),
 		cmocka_unit_test(test_deep_declined),
 	};

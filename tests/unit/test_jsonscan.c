@@ -36,8 +36,8 @@ static bool add(void *ctx, const char *pre, const char *s, size_t n, const char 
 static bool e_null(void *c) { return add(c, "n", "", 0, ""); }
 static bool e_bool(void *c, bool v) { return add(c, "b", v ? "1" : "0", 1, ""); }
 static bool e_num(void *c, const char *s, size_t n) { return add(c, "#", s, n, ""); }
-static bool e_str(void *c, const char *s, size_t n) { return add(c, "\"", s, n, "\""); }
-static bool e_key(void *c, const char *s, size_t n) { return add(c, "", s, n, ":"); }
+static bool e_str(void *c, const char *s, size_t n, bool raw) { return add(c, raw ? "\"" : "~\"", s, n, "\""); }
+static bool e_key(void *c, const char *s, size_t n, bool raw) { return add(c, raw ? "" : "~", s, n, ":"); }
 static bool e_om(void *c) { return add(c, "{", "", 0, ""); }
 static bool e_cm(void *c) { return add(c, "}", "", 0, ""); }
 static bool e_oa(void *c) { return add(c, "[", "", 0, ""); }
@@ -68,9 +68,11 @@ static void test_events(void **state)
 		 "{a:[#1#-2.5e+3b1b0n{}[]]b:\"x\"}");
 	scans_to("0", "#0");
 	scans_to("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20ac\\ud83d\\ude00\"",
-		 "\"\"\\/\b\f\n\r\tA\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+		 "~\"\"\\/\b\f\n\r\tA\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
 	/* A lone high surrogate is "?", as yajl makes it. */
-	scans_to("\"a\\ud800b\"", "\"a?b\"");
+	scans_to("\"a\\ud800b\"", "~\"a?b\"");
+	/* Strings and keys without an escape come raw (in place); with one, decoded ("~"). */
+	scans_to("{\"k\":\"v\xc3\xa9\",\"\\u006b\":\"\\n\"}", "{k:\"v\xc3\xa9\"~k:~\"\n\"}");
 }
 
 static void test_refused(void **state)
