@@ -99,7 +99,8 @@ void json_raw(struct json_writer *w, const char *json, size_t len);
  * by byte. */
 static inline void json_key(struct json_writer *w, const char *key)
 {
-	if (__builtin_constant_p(key) && __builtin_constant_p(strlen(key)))
+	/* A string literal: only then is its length a compile-time constant. */
+	if (__builtin_constant_p(strlen(key)))
 		json_string_plain(w, key, strlen(key));
 	else
 		json_string_n(w, key, strlen(key));
