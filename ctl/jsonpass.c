@@ -226,6 +226,7 @@ int jsonpass_result(const char *line, size_t len, const char *id, struct jsonpas
 		/* Declined, for the caller's ordinary path: unless part of the result is
 		 * out already, and the line broke off or went wrong after it. */
 		r = p.streaming ? -EPROTO : 0;
+		ret->partial = p.streaming;
 		goto out;
 	}
 	if (r < 0)

@@ -29,6 +29,7 @@
 struct jsonpass {
 	FILE *out;        /* in: where the pretty "result" goes (it ends in "\n") */
 	bool taken;       /* out: the whole result was written */
+	bool partial;     /* out: -EPROTO after part of it was written */
 	char level[16];   /* out: the result's top-level "level" string; "" when absent */
 };
 

@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/strutil.h"
 #include "ctl/output.h"
+#include "ctl/jsonpass.h"
 #include "ctl/remotecall.h"
 
 #define EXIT_FAIL 1
@@ -97,6 +98,9 @@ int remotecall_call_pass(const struct remote_options *o, const char *method, con
 	rpc_set_timeout(c, timeout_ms);
 	r = rpc_call_pass(c, method, params, ret_pass, ret, &err);
 	if (r < 0) {
+		/* Part of a result is out (ctl/jsonpass): the error starts a line of its own. */
+		if (ret_pass && ret_pass->partial)
+			fputc('\n', ret_pass->out);
 		remotecall_error(o, EXIT_UNREACHABLE, 0, "%s: %s; cannot tell", method,
 				 call_failure(r));
 		return EXIT_UNREACHABLE;

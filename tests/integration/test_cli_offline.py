@@ -226,6 +226,61 @@ def test_status_without_an_answer_is_unknown(persistctl_bin, tmp_path, case, rep
     assert p.stdout == ""
 
 
+def serve_status_json(path, result_text):
+    """Answers one request with result_text (raw JSON text, maybe broken) as its
+    result, echoing the request's id."""
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+
+    def run_():
+        c, _ = srv.accept()
+        with c:
+            c.settimeout(10)
+            buf = b""
+            while b"\n" not in buf:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+            rid = json.dumps(json.loads(buf.split(b"\n")[0])["id"])
+            c.sendall(b'{"jsonrpc":"2.0","id":' + rid.encode() + b',"result":' +
+                      result_text + b"}\n")
+        srv.close()
+
+    t = threading.Thread(target=run_, daemon=True)
+    t.start()
+    return t
+
+
+def test_status_json_long_and_broken(persistctl_bin, tmp_path):
+    # Long enough to go out in many pieces: the same document, pretty.
+    doc = {"level": "WARNING", "cert_list": [
+        {"name": f"c{i:05d}", "reason": "caf\u00e9 \"quoted\"" if i % 7 == 0 else "plain",
+         "n": [i, True, None]} for i in range(5000)]}
+    path = str(tmp_path / "long.sock")
+    t = serve_status_json(path, json.dumps(doc, separators=(",", ":")).encode())
+    p = run(persistctl_bin, "-s", path, "--json", "status")
+    t.join(10)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert len(p.stdout) > 200_000
+    assert json.loads(p.stdout) == doc
+    # Broken inside the result after writing began: not a document, and 3.
+    broken = b'{"level":"OK","cert_list":[' + b'{"name":"x"},' * 20000 + b'{"name":'
+    path = str(tmp_path / "broken.sock")
+    t = serve_status_json(path, broken)
+    p = run(persistctl_bin, "-s", path, "--json", "status")
+    t.join(10)
+    assert p.returncode == 3, (p.returncode, p.stderr)
+    assert "cannot tell" in p.stderr, p.stderr
+    # What was written of the result, then --json's error object on a line of its own.
+    lines = p.stdout.split("\n")
+    assert p.stdout.startswith("{") and lines[-1] == "", p.stdout[-200:]
+    assert json.loads(lines[-2])["error"]["exit_code"] == 3
+    with pytest.raises(ValueError):
+        json.loads("\n".join(lines[:-2]))
+
+
 def test_status_no_daemon_behind_the_socket(persistctl_bin, tmp_path):
     path = str(tmp_path / "stale.sock")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -111,6 +111,7 @@ static void declined_len(const char *line, size_t len)
 
 	assert_int_equal(pass_to_memory(line, len, &p, &text, &out_len), 0);
 	assert_false(p.taken);
+	assert_false(p.partial);
 	assert_int_equal(out_len, 0);
 	free(text);
 }
@@ -129,6 +130,7 @@ static void broken(const char *line)
 
 	assert_int_equal(pass_to_memory(line, strlen(line), &p, &text, &out_len), -EPROTO);
 	assert_false(p.taken);
+	assert_true(p.partial);
 	free(text);
 }
 
