@@ -566,21 +566,27 @@ int jrpc_result_trusted(const char *id_json, const char *result_json, size_t res
 	return result_line(id_json, result_json, result_len, false, ret, retlen);
 }
 
+/* {"jsonrpc":"2.0","id":ID,"MEMBER": with id_json already validated (validate_id: a
+ * number, a string or null, on one line as it came) and copied as it stands. */
+static void envelope_head(struct json_writer *w, const char *id_json, const char *member)
+{
+	json_begin_object(w);
+	json_kv_string(w, "jsonrpc", "2.0");
+	json_key(w, "id");
+	if (id_json)
+		json_number_raw(w, id_json, strlen(id_json));
+	else
+		json_null(w);
+	json_key(w, member);
+}
+
 int jrpc_result_begin(struct json_writer *w, const char *id_json)
 {
 	int r = validate_id(id_json);
 
 	if (r < 0)
 		return r;
-	json_begin_object(w);
-	json_kv_string(w, "jsonrpc", "2.0");
-	json_key(w, "id");
-	/* Validated above: a number, a string or null, one line (it came in one). */
-	if (id_json)
-		json_number_raw(w, id_json, strlen(id_json));
-	else
-		json_null(w);
-	json_key(w, "result");
+	envelope_head(w, id_json, "result");
 	return 0;
 }
 
@@ -617,14 +623,7 @@ int jrpc_error(const char *id_json, int code, const char *message, const char *d
 	w = json_writer_new(false);
 	if (!w)
 		return -ENOMEM;
-	json_begin_object(w);
-	json_kv_string(w, "jsonrpc", "2.0");
-	json_key(w, "id");
-	if (id_json)
-		json_raw(w, id_json, strlen(id_json));
-	else
-		json_null(w);
-	json_key(w, "error");
+	envelope_head(w, id_json, "error");
 	json_begin_object(w);
 	json_kv_int(w, "code", code);
 	json_kv_string(w, "message", message ? message : "");

@@ -185,7 +185,8 @@ def test_check_config_errors(persistd_bin, tmp_path):
 
 def serve_once(path, reply):
     """A Unix socket peer that reads one request line and then sends reply
-    (bytes) and closes; reply None closes without a word."""
+    (bytes, or what a callable makes of the request line) and closes; reply
+    None closes without a word."""
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(path)
     srv.listen(1)
@@ -200,7 +201,9 @@ def serve_once(path, reply):
                 if not chunk:
                     break
                 buf += chunk
-            if reply is not None:
+            if callable(reply):
+                c.sendall(reply(buf.split(b"\n")[0]))
+            elif reply is not None:
                 c.sendall(reply)
         srv.close()
 
@@ -229,28 +232,10 @@ def test_status_without_an_answer_is_unknown(persistctl_bin, tmp_path, case, rep
 def serve_status_json(path, result_text):
     """Answers one request with result_text (raw JSON text, maybe broken) as its
     result, echoing the request's id."""
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-
-    def run_():
-        c, _ = srv.accept()
-        with c:
-            c.settimeout(10)
-            buf = b""
-            while b"\n" not in buf:
-                chunk = c.recv(4096)
-                if not chunk:
-                    break
-                buf += chunk
-            rid = json.dumps(json.loads(buf.split(b"\n")[0])["id"])
-            c.sendall(b'{"jsonrpc":"2.0","id":' + rid.encode() + b',"result":' +
-                      result_text + b"}\n")
-        srv.close()
-
-    t = threading.Thread(target=run_, daemon=True)
-    t.start()
-    return t
+    def envelope(request):
+        rid = json.dumps(json.loads(request)["id"]).encode()
+        return b'{"jsonrpc":"2.0","id":' + rid + b',"result":' + result_text + b"}\n"
+    return serve_once(path, envelope)
 
 
 def test_status_json_long_and_broken(persistctl_bin, tmp_path):
