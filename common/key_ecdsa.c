@@ -110,8 +110,8 @@ int key_ecdsa_from_raw(size_t w, const uint8_t *d, const uint8_t *point, struct 
 		goto out;
 	}
 	/* Importing takes the point as given; a key file whose point is not its scalar's
-	 * would sign what its own public key cannot verify, and key_pem_matches() compares
-	 * points only. */
+	 * would sign what its own public key cannot verify, and common/key matches a
+	 * certificate to a key by comparing points only. */
 	check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
 	if (!check)
 		goto out;
