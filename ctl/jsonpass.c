@@ -20,6 +20,7 @@ struct pass {
 	bool level_next;        /* the next value is result.level */
 	bool seen_jsonrpc, seen_id, seen_result;
 	bool streaming;         /* the result is written out as it is made */
+	bool wrote;             /* part of it is out */
 	char level[16];
 	FILE *out;
 };
@@ -56,8 +57,10 @@ static bool envelope_value(struct pass *p, const char *text, size_t len, bool is
  * error (a failed write included); it is read at the end. */
 static bool written(struct pass *p)
 {
-	if (p->streaming && json_writer_pending(p->w) >= JSONPASS_CHUNK)
+	if (p->streaming && json_writer_pending(p->w) >= JSONPASS_CHUNK) {
 		(void)json_writer_flush(p->w, sink_file, p->out);
+		p->wrote = true;
+	}
 	return true;
 }
 #define FORWARD(ctx, call) ((call), written(PASS(ctx)))
@@ -225,8 +228,8 @@ int jsonpass_result(const char *line, size_t len, const char *id, struct jsonpas
 	if (r < 0 && r != -ENOMEM && r != -EIO) {
 		/* Declined, for the caller's ordinary path: unless part of the result is
 		 * out already, and the line broke off or went wrong after it. */
-		r = p.streaming ? -EPROTO : 0;
-		ret->partial = p.streaming;
+		r = p.wrote ? -EPROTO : 0;
+		ret->partial = p.wrote;
 		goto out;
 	}
 	if (r < 0)

@@ -16,10 +16,10 @@
  * else (an error, a notification, another id, malformed JSON, nesting past
  * JSONSCAN_MAX_DEPTH) is declined (0), having written nothing, so that the
  * caller's ordinary path, with its error handling, reads the line instead.
- * Writing starts only once "jsonrpc" and "id" were seen and matched; a line
- * that goes wrong after that (malformed inside the result, a member after
- * it) is -EPROTO, with part of the result written. The line is bounded by
- * the caller's reply limit. */
+ * Writing starts only once "jsonrpc" and "id" were seen and matched, and
+ * only in whole pieces; a line that goes wrong after a piece went out
+ * (malformed inside the result, a member after it) is -EPROTO, with part of
+ * the result written. The line is bounded by the caller's reply limit. */
 #pragma once
 
 #include <stdbool.h>

@@ -121,17 +121,39 @@ static void declined(const char *line)
 	declined_len(line, strlen(line));
 }
 
-/* Broken after jsonrpc and id matched and the result began: -EPROTO, not taken. */
-static void broken(const char *line)
+/* "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"big\":[0,1,...]," + tail: a result whose first
+ * pieces go out (some 100 KiB of pretty text) before tail decides; NUL-terminated. */
+static char *long_line(const char *tail)
+{
+	size_t cap = 64 * 1024 + strlen(tail), n;
+	char *line = malloc(cap);
+
+	assert_non_null(line);
+	n = (size_t)snprintf(line, cap, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"big\":[0");
+	for (int i = 1; i < 10000; i++)
+		n += (size_t)snprintf(line + n, cap - n, ",%d", i % 10);
+	n += (size_t)snprintf(line + n, cap - n, "],%s", tail);
+	assert_true(n < cap - 1);
+	return line;
+}
+
+/* Broken after part of the result went out: -EPROTO, not taken, and said to be partial.
+ * The same fault before any piece went out (tail alone after "result":{) is declined. */
+static void broken(const char *tail)
 {
 	struct jsonpass p = { 0 };
-	char *text;
+	char *line = long_line(tail), *text, short_line[256];
 	size_t out_len;
 
 	assert_int_equal(pass_to_memory(line, strlen(line), &p, &text, &out_len), -EPROTO);
 	assert_false(p.taken);
 	assert_true(p.partial);
+	assert_true(out_len >= 64 * 1024);
 	free(text);
+	free(line);
+	snprintf(short_line, sizeof(short_line), "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{%s",
+		 tail);
+	declined(short_line);
 }
 
 static void test_declines_all_but_a_result(void **state)
@@ -146,9 +168,9 @@ static void test_declines_all_but_a_result(void **state)
 	declined("{\"id\":7,\"result\":{}}");                          /* no jsonrpc */
 	declined("{\"jsonrpc\":\"2.0\",\"id\":7}");                    /* no result */
 	declined("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":1,\"result\":2}");
-	broken("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{},\"extra\":1}");
-	broken("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"a\":[1,2}}");
-	broken("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}} trailing");
+	broken("\"a\":1},\"extra\":1}");
+	broken("\"a\":[1,2}}");
+	broken("\"a\":1}} trailing");
 	/* The same faults with the result first: nothing was written yet, so declined. */
 	declined("{\"result\":{\"a\":[1,2}},\"jsonrpc\":\"2.0\",\"id\":7}");
 	declined("{\"result\":{},\"jsonrpc\":\"2.0\",\"id\":7} trailing");
@@ -159,8 +181,8 @@ static void test_declines_all_but_a_result(void **state)
 	declined_len(nul, sizeof(nul) - 1);
 }
 
-/* Deeper than yajl's printer allows: not taken and not a crash; declined when the result
- * comes first, broken when it began after jsonrpc and id. */
+/* Deeper than yajl's printer allows: not taken and not a crash; declined, as nothing is
+ * out yet, whether the result comes first or after jsonrpc and id. */
 static void test_deep_declined(void **state)
 {
 	char line[2048];
@@ -174,7 +196,7 @@ static void test_deep_declined(void **state)
 		line[n++] = ']';
 	line[n++] = '}';
 	line[n] = '\0';
-	broken(line);
+	declined(line);
 
 	n = (size_t)snprintf(line, sizeof(line), "{\"result\":");
 	for (int i = 0; i < 600; i++)
