@@ -1,8 +1,6 @@
 /* ctl/jsonpass.c: see jsonpass.h. */
-#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
