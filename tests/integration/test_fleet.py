@@ -265,7 +265,7 @@ def test_sigkill_issuer_mid_orders(fleet, postgres):
     issued, the answer is late): the other issuer takes its locks over, finishes its orders
     with the keys stored (sealed) beside them, and every name gets exactly one certificate."""
     f = fleet(cert_names(20))
-    f.ca.faults("late", count=1000, path="/finalize", delay_ms=4000)
+    f.ca.faults("late", count=1000, path="/finalize", delay_ms=10000)
     a = f.host("a", "issuer")
     a.wait_for(lambda: len(finalizes(f.ca)) >= 5, timeout=120, what="a few finalize requests")
     b = f.host("b", "issuer")

@@ -215,6 +215,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 note = f" (fault late {fault['delay_ms']} ms)"
                 log(f"{self.command} {path} {resp.status} done, answering in "
                     f"{fault['delay_ms']} ms")
+                # Logged now, when the CA acted: a test waiting for the request must see
+                # it while the answer is still held back.
+                srv.record(self.command, path, resp.status, "late")
                 time.sleep(fault["delay_ms"] / 1000)
         if truncate:
             resp = Resp(200, resp.body[:len(resp.body) // 2], resp.ctype or "application/json",
@@ -224,7 +227,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not any(k == "Cache-Control" for k, _ in resp.headers):
             extra.append(("Cache-Control", "no-store"))
         self.send(resp, extra)
-        srv.record(self.command, path, resp.status, fault and fault["kind"])
+        if not (fault and fault["kind"] == "late"):
+            srv.record(self.command, path, resp.status, fault and fault["kind"])
         log(f"{self.command} {path} {resp.status}{note}")
 
     def burn_nonce(self, body):
