@@ -52,7 +52,6 @@ void config_ca_free(struct config_ca *ca)
 	free(ca->ca_bundle);
 	config_strv_free(ca->issuers);
 	free(ca->profile);
-	free(ca->file);
 	free(ca);
 }
 
@@ -69,7 +68,6 @@ void config_cert_free(struct config_cert *cert)
 	free(cert->dns01_hook);
 	free(cert->check_served_host);
 	free(cert->check_served_sni);
-	free(cert->file);
 	free(cert);
 }
 

@@ -82,7 +82,7 @@ struct config_ca {
 	enum key_type account_key_type;
 	enum config_uri_mode uri_mode;
 	bool hash_any_domain;       /* hashed mode: "*" instead of the domain */
-	char *file;                 /* owned: where it was defined */
+	const char *file;           /* borrowed from the config's files: where it was defined */
 	unsigned line;
 	unsigned eab_hmac_file_line, ca_bundle_line; /* in file, for config_check_runtime() */
 };
@@ -95,8 +95,7 @@ struct config_cert {
 	size_t n_names;
 	enum challenge_type challenge;
 	enum key_type key_type;
-	bool has_persist_until;
-	int64_t persist_until;
+	int64_t persist_until;      /* when has_persist_until */
 	char *profile;              /* owned or NULL: overrides the CA's */
 	char *preferred_chain;      /* owned or NULL: issuer CN of the chain's top */
 	char *deploy_hook;          /* owned or NULL */
@@ -104,17 +103,19 @@ struct config_cert {
 	uint64_t dns01_hook_timeout_ms;
 	uint64_t dns01_propagation_timeout_ms;
 	unsigned max_orders_per_hour; /* 0: the [daemon] value */
-	bool has_archive_keep;      /* else the [daemon] value */
-	unsigned archive_keep;
+	unsigned archive_keep;      /* when has_archive_keep, else the [daemon] value */
 	char *check_served_host;    /* owned or NULL: no check of what is served */
-	uint16_t check_served_port;
 	char *check_served_sni;     /* owned or NULL: the first name (without "*.") */
 	uint64_t check_served_grace_ms; /* after a deploy, before a stale server is an alert */
-	bool has_record_grace;      /* false: the [daemon] record_grace */
-	uint64_t record_grace_ms;
-	char *file;                 /* owned */
+	uint64_t record_grace_ms;   /* when has_record_grace, else the [daemon] record_grace */
+	const char *file;           /* borrowed from the config's files */
 	unsigned line;
 	unsigned persist_until_line, deploy_hook_line, dns01_hook_line; /* in file */
+	/* the small fields together, so the struct has no holes (100k of them) */
+	uint16_t check_served_port;
+	bool has_persist_until;
+	bool has_archive_keep;
+	bool has_record_grace;
 };
 
 struct config {

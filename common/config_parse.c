@@ -178,7 +178,7 @@ static void section_begin(struct parse_ctx *ctx, const char *header)
 			return;
 		}
 		struct config_ca *ca = calloc(1, sizeof(*ca));
-		if (!ca || !(ca->name = strdup(name)) || !(ca->file = strdup(ctx->file)) ||
+		if (!ca || !(ca->name = strdup(name)) ||
 		    strmap_add(&ctx->c->ca_map, ca->name, ca) < 0) {
 			config_ca_free(ca);
 			ctx->oom = 1;
@@ -190,6 +190,7 @@ static void section_begin(struct parse_ctx *ctx, const char *header)
 			ctx->oom = 1;
 			return;
 		}
+		ca->file = ctx->file;
 		ca->line = ctx->line;
 		ca->account_key_type = KEY_EC_P256;
 		ctx->section = CONFIG_SECTION_CA;
@@ -202,7 +203,7 @@ static void section_begin(struct parse_ctx *ctx, const char *header)
 			return;
 		}
 		struct config_cert *cert = calloc(1, sizeof(*cert));
-		if (!cert || !(cert->name = strdup(name)) || !(cert->file = strdup(ctx->file)) ||
+		if (!cert || !(cert->name = strdup(name)) ||
 		    strmap_add(&ctx->c->cert_map, cert->name, cert) < 0) {
 			config_cert_free(cert);
 			ctx->oom = 1;
@@ -214,6 +215,7 @@ static void section_begin(struct parse_ctx *ctx, const char *header)
 			ctx->oom = 1;
 			return;
 		}
+		cert->file = ctx->file;
 		cert->line = ctx->line;
 		cert->challenge = CHALLENGE_DNS_PERSIST_01;
 		cert->key_type = KEY_EC_P256;
@@ -359,15 +361,23 @@ comment:
 int config_parse_text(struct config *c, const char *file, const char *text, size_t len,
 		      bool main_file, struct config_errors *errs)
 {
-	struct parse_ctx ctx = {
-		.c = c, .errs = errs, .file = file, .main_file = main_file, .text = text, .len = len,
-	};
 	size_t errors_before = errs ? errs->n + errs->dropped : 0;
 
 	if (len > CONFIG_MAX_BYTES) {
 		config_errors_add(errs, file, 0, "file larger than %d bytes", CONFIG_MAX_BYTES);
 		return -E2BIG;
 	}
+	/* The config's copy of the path, which every section of the file borrows: one copy
+	 * per file, not per section (100k drop-ins). */
+	char *copy = strdup(file);
+	if (!copy || push_ptr((void ***)&c->files, &c->n_files, copy) < 0) {
+		free(copy);
+		return -ENOMEM;
+	}
+	struct parse_ctx ctx = {
+		.c = c, .errs = errs, .file = copy, .main_file = main_file, .text = text,
+		.len = len,
+	};
 	/* A UTF-8 byte order mark is harmless; inih skips it only on the first line. */
 	int r = ini_parse_stream(read_config_line, &ctx, on_ini_value, &ctx);
 	if (ctx.oom)
@@ -377,9 +387,6 @@ int config_parse_text(struct config *c, const char *file, const char *text, size
 		ERR(&ctx, "expected 'key = value', a [section] header or a comment");
 	}
 	section_end(&ctx);
-	if (push_ptr((void ***)&c->files, &c->n_files, strdup(file)) < 0 ||
-	    !c->files[c->n_files - 1])
-		return -ENOMEM;
 	if (errs && errs->n + errs->dropped > errors_before)
 		return -EINVAL;
 	return 0;

@@ -33,7 +33,7 @@ static size_t find_slot(const struct strmap *m, const char *key, uint64_t h)
 	for (;;) {
 		const struct strmap_slot *s = &m->slots[i];
 		(*probes)++;
-		if (!s->key || (s->hash == h && strcmp(s->key, key) == 0))
+		if (!s->key || strcmp(s->key, key) == 0)
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -60,7 +60,7 @@ static int grow(struct strmap *m)
 	m->cap = cap;
 	for (size_t i = 0; i < old.cap; i++)
 		if (old.slots[i].key) {
-			size_t mask = cap - 1, k = (size_t)old.slots[i].hash & mask;
+			size_t mask = cap - 1, k = (size_t)hash_of(old.slots[i].key) & mask;
 			while (slots[k].key)
 				k = (k + 1) & mask;
 			slots[k] = old.slots[i];
@@ -87,7 +87,7 @@ static int insert(struct strmap *m, const char *key, void *value, bool replace)
 		s->value = value;
 		return 0;
 	}
-	*s = (struct strmap_slot){ .key = key, .value = value, .hash = h };
+	*s = (struct strmap_slot){ .key = key, .value = value };
 	m->n++;
 	return 0;
 }
@@ -117,7 +117,7 @@ void *strmap_remove(struct strmap *m, const char *key)
 		j = (j + 1) & mask;
 		if (!m->slots[j].key)
 			break;
-		size_t home = (size_t)m->slots[j].hash & mask;
+		size_t home = (size_t)hash_of(m->slots[j].key) & mask;
 		/* j's entry may move to i only if its home is not in (i, j]. */
 		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (stays)

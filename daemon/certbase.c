@@ -53,13 +53,19 @@ void certbase_name_orphan(struct cert_name *n)
 	n->cert = NULL;
 }
 
+void certbase_name_request_done(struct cert_name_request *rq)
+{
+	free(rq->expected);
+	for (size_t i = 0; i < rq->n_issuers; i++)
+		free(rq->issuers[i]);
+	free(rq->issuers);
+	*rq = (struct cert_name_request){ 0 };
+}
+
 void certbase_name_free(struct cert_name *n)
 {
 	free(n->name);
-	free(n->expected);
-	for (size_t i = 0; i < n->n_issuers; i++)
-		free(n->issuers[i]);
-	free(n->issuers);
+	certbase_name_request_done(&n->request);
 	free(n);
 }
 

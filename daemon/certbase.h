@@ -42,6 +42,14 @@ struct cert_waiter {
 	char *message;            /* owned: the renewal's outcome, while it waits for the deploy */
 };
 
+/* What a check in flight borrows to dnscheck, freed once its callback came: 100k names
+ * keep none of it between checks. */
+struct cert_name_request {
+	char *expected;           /* owned: the accounturi the record must name */
+	char **issuers;           /* owned */
+	size_t n_issuers;
+};
+
 /* Allocated on its own: a check in flight outlives a cert freed by a reload. */
 struct cert_name {
 	struct cert *cert;        /* borrowed; NULL once the cert is gone */
@@ -49,9 +57,7 @@ struct cert_name {
 	struct sched_item item;   /* the next re-check */
 	bool in_flight;           /* a dnscheck callback will come */
 	bool waiting_ca;          /* waits for the CA's account before it can be checked */
-	char *expected;           /* owned: borrowed by dnscheck until its callback */
-	char **issuers;           /* owned: the same */
-	size_t n_issuers;
+	struct cert_name_request request; /* while in_flight */
 };
 
 struct cert {
@@ -68,14 +74,11 @@ struct cert {
 	struct acme_op *ari_op;
 	struct hook_run *deploy;          /* the one deploy hook run of this cert, or NULL */
 	char *deploy_path;                /* owned: its program, for messages after a reload */
-	unsigned deploy_version;          /* the archive version it runs on: never pruned */
 	struct certserved *served;        /* owned: check_served (daemon/certserved), or NULL */
-	bool deploy_again;                /* a newer certificate came during it: run once more */
 	struct cert_waiter *deploy_waiters;  /* renewals answered when this run ends */
 	size_t n_deploy_waiters;
 	struct cert_waiter *later_waiters;   /* ... when the run after it ends */
 	size_t n_later_waiters;
-	bool force_job;
 	struct cert_waiter *renew_waiters;
 	size_t n_renew_waiters;
 	struct cert_waiter *check_waiters;
@@ -83,6 +86,12 @@ struct cert {
 	struct cert_waiter due_waiter;    /* cert_renew_if_due: waiting for ARI */
 	struct state_cert *st;            /* borrowed from d->state: looked up once, since
 					   * thousands of certs make each lookup a scan */
+	/* the small fields together, so the struct has no holes (100k of them) */
+	unsigned deploy_version;          /* the archive version the deploy runs on: never
+					   * pruned */
+	bool deploy_again;                /* a newer certificate came during the deploy: run
+					   * it once more */
+	bool force_job;
 	bool waiting_ca_for_check;        /* one ca_prepare() for all names */
 	bool waiting_ca_for_ari;
 	/* cert_stage_config(): the names under a config a reload may apply */
@@ -102,6 +111,7 @@ int64_t certbase_random_between(int64_t a, int64_t b);
 /* The name's cert is gone but its check's callback will come: the callback frees it. */
 void certbase_name_orphan(struct cert_name *n);
 void certbase_name_free(struct cert_name *n);
+void certbase_name_request_done(struct cert_name_request *rq);
 
 /* Writes the alert to the journal and sends it to `persistctl watch`. */
 void certbase_emit(struct cert *c, const struct alert *a);

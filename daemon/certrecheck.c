@@ -129,6 +129,10 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 		certbase_name_free(n);
 		return;
 	}
+	/* Taken back here and freed when this returns: whatever this callback starts (a
+	 * new check of the same name) gets a request of its own. */
+	_cleanup_(certbase_name_request_done) struct cert_name_request done = n->request;
+	n->request = (struct cert_name_request){ 0 };
 	struct state_name *sn = certbase_name_state(n);
 	int64_t now = daemon_now(c->d);
 	if (!sn)
@@ -266,29 +270,25 @@ static int start_name_check(struct cert_name *n)
 	r = record_base_name(n->name, &base, NULL);
 	if (r < 0)
 		return r;
-	free(n->expected);
-	n->expected = NULL;
-	r = ca_expected_account_uri(c->ca, base, NULL, &n->expected);
+	struct cert_name_request *nr = &n->request;
+	certbase_name_request_done(nr);
+	r = ca_expected_account_uri(c->ca, base, NULL, &nr->expected);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n->n_issuers; i++)
-		free(n->issuers[i]);
-	free(n->issuers);
-	n->n_issuers = 0;
-	n->issuers = calloc(n_issuers, sizeof(char *));
-	if (!n->issuers)
+	nr->issuers = calloc(n_issuers, sizeof(char *));
+	if (!nr->issuers)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_issuers; i++) {
-		n->issuers[i] = strdup(issuers[i]);
-		if (!n->issuers[i])
+		nr->issuers[i] = strdup(issuers[i]);
+		if (!nr->issuers[i])
 			return -ENOMEM;
-		n->n_issuers++;
+		nr->n_issuers++;
 	}
 	struct dnscheck_request rq = {
 		.name = n->name,
-		.issuers = (const char *const *)n->issuers,
-		.n_issuers = n->n_issuers,
-		.account_uri = n->expected,
+		.issuers = (const char *const *)nr->issuers,
+		.n_issuers = nr->n_issuers,
+		.account_uri = nr->expected,
 		.caa_account_uri = ca_get_account_url(c->ca),
 		.now = daemon_now(c->d),
 		.caa = true,

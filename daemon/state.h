@@ -33,24 +33,25 @@
 
 struct state_name {
 	char *name;              /* owned: as configured ("*.example.com" kept) */
-	bool checked;            /* a check has completed at least once */
 	int64_t checked_at;
-	bool dns_error;          /* the last check could not tell */
 	char *status;            /* owned: record outcome name or "DNS_ERROR" */
 	char *reason;            /* owned: one line */
 	char *record;            /* owned: the record text that decided, if any */
 	char *dnssec;            /* owned: "secure", "insecure", "bogus", "unchecked" */
+	int64_t persist_until;   /* when has_until */
+	char *caa;               /* owned: CAA verdict line, or NULL */
+	char *level_reason;      /* owned */
+	int64_t alerted_at;
+	int64_t next_check;      /* 0: not scheduled */
+	/* the small fields together, so the struct has no holes (100k of them) */
+	enum level level;        /* computed at the last check */
+	enum level alerted_level; /* last level written to the journal */
+	unsigned dns_failures;   /* consecutive DNS_ERROR results */
+	bool checked;            /* a check has completed at least once */
+	bool dns_error;          /* the last check could not tell */
 	bool policy_wildcard;
 	bool wildcard_needed;
 	bool has_until;
-	int64_t persist_until;
-	char *caa;               /* owned: CAA verdict line, or NULL */
-	enum level level;        /* computed at the last check */
-	char *level_reason;      /* owned */
-	enum level alerted_level; /* last level written to the journal */
-	int64_t alerted_at;
-	int64_t next_check;      /* 0: not scheduled */
-	unsigned dns_failures;   /* consecutive DNS_ERROR results */
 };
 
 struct state_cert {
@@ -59,11 +60,11 @@ struct state_cert {
 	size_t n_names;
 	/* the current certificate */
 	bool has_cert;
+	unsigned version;        /* archive/<N> */
 	int64_t not_before, not_after;
 	char *serial;            /* owned */
 	char *ari_cert_id;       /* owned or NULL */
 	char *issuer_cn;         /* owned or NULL */
-	unsigned version;        /* archive/<N> */
 	/* renewal */
 	int64_t ari_start, ari_end;  /* 0: no window known */
 	int64_t ari_next_fetch;
@@ -72,11 +73,11 @@ struct state_cert {
 	int64_t last_attempt;
 	char *last_error;        /* owned: last failure, one line; NULL after success */
 	unsigned failures;       /* consecutive */
+	bool cert_rejected;      /* the last failure was a certificate the CA issued that
+				  * certcheck refused to install */
 	int64_t retry_at;        /* backoff: not before this */
 	int64_t ca_retry_until;  /* the CA's Retry-After: no request for this cert before it,
 				  * even when forced; 0: none */
-	bool cert_rejected;      /* the last failure was a certificate the CA issued that
-				  * certcheck refused to install */
 	/* the issuance circuit breaker: when the last new orders were placed (Unix
 	 * seconds, oldest first, at most STATE_MAX_ORDER_TIMES) */
 	int64_t *order_times;    /* owned: on the heap, as most certs have none */
@@ -96,20 +97,20 @@ struct state_cert {
 				     * daemon/certbase while there is no certificate; else 0 */
 	/* the cert's own alert level (expiry, failing renewals) */
 	enum level level;
-	char *level_reason;      /* owned */
 	enum level alerted_level;
+	char *level_reason;      /* owned */
 	int64_t alerted_at;
 	/* the deploy hook: pending from a new certificate until the hook ends
 	 * (so a stop or crash in between runs it again at the next start);
 	 * failed when it last ended badly (last_error says how) */
 	bool deploy_pending;
 	bool deploy_failed;
+	bool dirty;              /* not saved: in state.dirty, to be journaled (statejournal) */
 	/* the last revocation asked for (persistctl revoke): the current certificate
 	 * is revoked while its serial is revoked_serial (state_cert_is_revoked) */
 	char *revoked_serial;    /* owned or NULL */
 	int64_t revoked_at;
 	char *revoked_reason;    /* owned: the RFC 5280 reason name, or NULL for none */
-	bool dirty;              /* not saved: in state.dirty, to be journaled (statejournal) */
 };
 
 struct state_ca {
