@@ -348,20 +348,14 @@ int cert_renew(struct cert *c, bool force, cert_done_fn cb, void *userdata)
 				c, st, certdue_held_until(c, st, now, why, sizeof(why)), now);
 		return -EAGAIN; /* cert_renew_held() says why */
 	}
-	if (cb) {
-		struct cert_waiter *w = realloc(c->renew_waiters,
-						(c->n_renew_waiters + 1) * sizeof(*w));
-		if (!w)
-			return -ENOMEM;
-		c->renew_waiters = w;
-		w[c->n_renew_waiters++] = (struct cert_waiter){ cb, userdata, NULL };
-	}
+	if (cb && certbase_add_waiter(c, CERT_WAIT_RENEW, cb, userdata, NULL) < 0)
+		return -ENOMEM;
 	if (c->job)
 		return 0; /* joins the renewal in flight */
 	c->force_job = force;
 	r = start_job(c);
 	if (r < 0 && cb)
-		c->n_renew_waiters--;
+		certbase_drop_last_waiter(c, CERT_WAIT_RENEW);
 	return r;
 }
 
@@ -440,12 +434,11 @@ static void on_ari(const struct acme_reply *rep, void *userdata)
 /* cert_renew_if_due() waited for the CA's renewal window: now decide. */
 static void decide_due(struct cert *c)
 {
-	struct cert_waiter w = c->due_waiter;
+	struct cert_waiter w = certbase_take_due_waiter(c);
 	int r;
 
 	if (!w.cb)
 		return;
-	c->due_waiter.cb = NULL;
 	r = cert_renew(c, false, w.cb, w.userdata);
 	if (r == 1)
 		w.cb(c, 1, "not due", w.userdata);
@@ -530,16 +523,16 @@ int cert_renew_if_due(struct cert *c, bool force, cert_done_fn cb, void *userdat
 
 	if (force || !st || !st->has_cert || st->order_url || st->order_requested_at)
 		return cert_renew(c, force, cb, userdata);
-	if (c->due_waiter.cb)
-		return -EBUSY;
 	/* Ask the CA for its renewal window first (RFC 9773), as the daemon does. */
-	c->due_waiter = (struct cert_waiter){ cb, userdata, NULL };
+	r = certbase_set_due_waiter(c, cb, userdata);
+	if (r < 0)
+		return r;
 	if (ca_get_directory(c->ca))
 		fetch_ari(c);
 	else if (!c->waiting_ca_for_ari) {
 		r = ca_prepare(c->ca, on_ca_for_ari, c);
 		if (r < 0) {
-			c->due_waiter.cb = NULL;
+			(void)certbase_take_due_waiter(c);
 			return r;
 		}
 		c->waiting_ca_for_ari = true;
@@ -560,24 +553,33 @@ static bool name_is_current(const struct cert *c, const struct cert_name *n)
 /* Frees a staged name list, except the names the cert still uses. */
 static void drop_staged(struct cert *c)
 {
-	for (size_t i = 0; i < c->n_staged; i++)
-		if (!name_is_current(c, c->staged[i]))
-			certbase_name_free(c->staged[i]);
-	free(c->staged);
-	c->staged = NULL;
-	c->n_staged = 0;
-	c->staged_cfg = NULL;
+	struct cert_pending *p = c->pending;
+
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_staged; i++)
+		if (!name_is_current(c, p->staged[i]))
+			certbase_name_free(p->staged[i]);
+	free(p->staged);
+	p->staged = NULL;
+	p->n_staged = 0;
+	p->staged_cfg = NULL;
+	certbase_pending_trim(c);
 }
 
 int cert_stage_config(struct cert *c, const struct config_cert *cfg)
 {
-	struct cert_name **names = calloc(cfg->n_names ? cfg->n_names : 1, sizeof(*names));
-
 	drop_staged(c);
-	if (!names)
+	struct cert_pending *p = certbase_pending(c);
+	if (!p)
 		return -ENOMEM;
-	c->staged = names;
-	c->staged_cfg = cfg;
+	struct cert_name **names = calloc(cfg->n_names ? cfg->n_names : 1, sizeof(*names));
+	if (!names) {
+		certbase_pending_trim(c);
+		return -ENOMEM;
+	}
+	p->staged = names;
+	p->staged_cfg = cfg;
 	for (size_t i = 0; i < cfg->n_names; i++) {
 		struct cert_name *found = NULL;
 		for (size_t k = 0; k < c->n_names && !found; k++)
@@ -593,7 +595,7 @@ int cert_stage_config(struct cert *c, const struct config_cert *cfg)
 			found->cert = c;
 			certrecheck_init_name(found);
 		}
-		names[c->n_staged++] = found;
+		names[p->n_staged++] = found;
 	}
 	return 0;
 }
@@ -606,11 +608,13 @@ void cert_unstage_config(struct cert *c)
 /* Switches to the staged names; cannot fail. */
 static void commit_names(struct cert *c)
 {
+	struct cert_pending *p = c->pending;
+
 	for (size_t k = 0; k < c->n_names; k++) {
 		struct cert_name *old = c->names[k];
 		bool kept = false;
-		for (size_t i = 0; i < c->n_staged && !kept; i++)
-			kept = c->staged[i] == old;
+		for (size_t i = 0; i < p->n_staged && !kept; i++)
+			kept = p->staged[i] == old;
 		if (kept)
 			continue;
 		/* No longer configured. */
@@ -621,11 +625,12 @@ static void commit_names(struct cert *c)
 			certbase_name_free(old);
 	}
 	free(c->names);
-	c->names = c->staged;
-	c->n_names = c->n_staged;
-	c->staged = NULL;
-	c->n_staged = 0;
-	c->staged_cfg = NULL;
+	c->names = p->staged;
+	c->n_names = p->n_staged;
+	p->staged = NULL;
+	p->n_staged = 0;
+	p->staged_cfg = NULL;
+	certbase_pending_trim(c);
 	struct state_cert *st = cert_state(c);
 	if (st)
 		state_cert_retain_names(st, c->cfg->names, c->cfg->n_names);
@@ -659,7 +664,7 @@ int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca
 	bool restart = c->job != NULL;
 	int r;
 
-	if (c->staged_cfg != cfg) {
+	if (!c->pending || c->pending->staged_cfg != cfg) {
 		r = cert_stage_config(c, cfg);
 		if (r < 0)
 			return r;
@@ -678,7 +683,7 @@ int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca
 	commit_names(c);
 	/* A check waiter whose names in flight were all removed has nothing left
 	 * to wait for. */
-	if (c->n_check_waiters)
+	if (certbase_n_waiters(c, CERT_WAIT_CHECK))
 		certrecheck_done_waiters(c);
 	if (restart) {
 		r = start_job(c);
@@ -719,21 +724,24 @@ void cert_stop(struct cert *c)
 
 void cert_forget_callback(struct cert *c, void *userdata)
 {
-	struct cert_waiter *lists[] = { c->renew_waiters, c->check_waiters, c->deploy_waiters,
-					c->later_waiters };
-	size_t *counts[] = { &c->n_renew_waiters, &c->n_check_waiters, &c->n_deploy_waiters,
-			     &c->n_later_waiters };
-
-	for (size_t l = 0; l < ELEMENTSOF(lists); l++) {
+	if (!c->pending)
+		return;
+	for (size_t l = 0; l < _CERT_WAIT_MAX; l++) {
+		struct cert_waiters *list = &c->pending->lists[l];
 		size_t o = 0;
-		for (size_t i = 0; i < *counts[l]; i++) {
-			if (lists[l][i].userdata != userdata)
-				lists[l][o++] = lists[l][i];
+		for (size_t i = 0; i < list->n; i++) {
+			if (list->items[i].userdata != userdata)
+				list->items[o++] = list->items[i];
 			else
-				free(lists[l][i].message);
+				free(list->items[i].message);
 		}
-		*counts[l] = o;
+		list->n = o;
+		if (o == 0) {
+			free(list->items);
+			list->items = NULL;
+		}
 	}
+	certbase_pending_trim(c);
 }
 
 void cert_free(struct cert *c)
@@ -755,14 +763,12 @@ void cert_free(struct cert *c)
 	certbase_call_renew_waiters(c, -ECANCELED,
 				    "the certificate was removed from the configuration");
 	/* A records.check waiting on this cert gets its answer, not silence. */
-	struct cert_waiter *w = c->check_waiters;
-	size_t n = c->n_check_waiters;
-	c->check_waiters = NULL;
-	c->n_check_waiters = 0;
-	for (size_t i = 0; i < n; i++)
-		w[i].cb(c, -ECANCELED, "the certificate was removed from the configuration",
-			w[i].userdata);
-	free(w);
+	struct cert_waiters w = certbase_take_waiters(c, CERT_WAIT_CHECK);
+	for (size_t i = 0; i < w.n; i++)
+		w.items[i].cb(c, -ECANCELED, "the certificate was removed from the configuration",
+			      w.items[i].userdata);
+	free(w.items);
+	certbase_pending_free(c);
 	free(c->name);
 	free(c);
 }

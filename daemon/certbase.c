@@ -224,16 +224,126 @@ void cert_reevaluate(struct cert *c)
 	certbase_cert_update_level(c, now);
 }
 
+struct cert_pending *certbase_pending(struct cert *c)
+{
+	if (!c->pending)
+		c->pending = calloc(1, sizeof(*c->pending));
+	return c->pending;
+}
+
+void certbase_pending_trim(struct cert *c)
+{
+	struct cert_pending *p = c->pending;
+
+	if (!p || p->due_waiter.cb || p->staged_cfg || p->staged)
+		return;
+	for (size_t l = 0; l < _CERT_WAIT_MAX; l++)
+		if (p->lists[l].n || p->lists[l].items)
+			return;
+	free(p);
+	c->pending = NULL;
+}
+
+void certbase_pending_free(struct cert *c)
+{
+	struct cert_pending *p = c->pending;
+
+	if (!p)
+		return;
+	for (size_t l = 0; l < _CERT_WAIT_MAX; l++) {
+		for (size_t i = 0; i < p->lists[l].n; i++)
+			free(p->lists[l].items[i].message);
+		free(p->lists[l].items);
+	}
+	free(p->staged);
+	free(p);
+	c->pending = NULL;
+}
+
+size_t certbase_n_waiters(const struct cert *c, enum cert_wait l)
+{
+	return c->pending ? c->pending->lists[l].n : 0;
+}
+
+int certbase_add_waiter(struct cert *c, enum cert_wait l, cert_done_fn cb, void *userdata,
+			char *message)
+{
+	struct cert_pending *p = certbase_pending(c);
+	if (!p)
+		return -ENOMEM;
+	struct cert_waiters *list = &p->lists[l];
+	struct cert_waiter *w = realloc(list->items, (list->n + 1) * sizeof(*w));
+	if (!w) {
+		certbase_pending_trim(c);
+		return -ENOMEM;
+	}
+	list->items = w;
+	w[list->n++] = (struct cert_waiter){ cb, userdata, message };
+	return 0;
+}
+
+void certbase_drop_last_waiter(struct cert *c, enum cert_wait l)
+{
+	struct cert_waiters *list = &c->pending->lists[l];
+
+	free(list->items[--list->n].message);
+	if (list->n == 0) {
+		free(list->items);
+		list->items = NULL;
+		certbase_pending_trim(c);
+	}
+}
+
+struct cert_waiters certbase_take_waiters(struct cert *c, enum cert_wait l)
+{
+	struct cert_waiters taken = { 0 };
+
+	if (c->pending) {
+		taken = c->pending->lists[l];
+		c->pending->lists[l] = (struct cert_waiters){ 0 };
+		certbase_pending_trim(c);
+	}
+	return taken;
+}
+
+void certbase_later_waiters_move_up(struct cert *c)
+{
+	if (!c->pending)
+		return;
+	c->pending->lists[CERT_WAIT_DEPLOY] = c->pending->lists[CERT_WAIT_LATER];
+	c->pending->lists[CERT_WAIT_LATER] = (struct cert_waiters){ 0 };
+}
+
+int certbase_set_due_waiter(struct cert *c, cert_done_fn cb, void *userdata)
+{
+	if (c->pending && c->pending->due_waiter.cb)
+		return -EBUSY;
+	struct cert_pending *p = certbase_pending(c);
+	if (!p)
+		return -ENOMEM;
+	p->due_waiter = (struct cert_waiter){ cb, userdata, NULL };
+	return 0;
+}
+
+struct cert_waiter certbase_take_due_waiter(struct cert *c)
+{
+	struct cert_waiter w = { 0 };
+
+	if (c->pending) {
+		w = c->pending->due_waiter;
+		c->pending->due_waiter = (struct cert_waiter){ 0 };
+		certbase_pending_trim(c);
+	}
+	return w;
+}
+
 void certbase_call_renew_waiters(struct cert *c, int r, const char *message)
 {
-	struct cert_waiter *w = c->renew_waiters;
-	size_t n = c->n_renew_waiters;
+	struct cert_waiters w = certbase_take_waiters(c, CERT_WAIT_RENEW);
 
-	c->renew_waiters = NULL;
-	c->n_renew_waiters = 0;
-	for (size_t i = 0; i < n; i++)
-		w[i].cb(c, r, message, w[i].userdata);
-	free(w);
+	for (size_t i = 0; i < w.n; i++)
+		w.items[i].cb(c, r, message, w.items[i].userdata);
+	free(w.items);
 }
 
 void certbase_call_waiters(struct cert *c, struct cert_waiter *w, size_t n, int r,

@@ -60,6 +60,34 @@ struct cert_name {
 	struct cert_name_request request; /* while in_flight */
 };
 
+/* The callers a cert answers later, one list per event. */
+enum cert_wait {
+	CERT_WAIT_RENEW,          /* the renewal in flight ends */
+	CERT_WAIT_CHECK,          /* every name's check in flight ends */
+	CERT_WAIT_DEPLOY,         /* the deploy hook run ends (renewals parked for it) */
+	CERT_WAIT_LATER,          /* ... the run after the one in flight ends */
+	_CERT_WAIT_MAX,
+};
+
+struct cert_waiters {
+	struct cert_waiter *items; /* owned */
+	size_t n;
+};
+
+/* What only a cert at work has: its waiting callers and a reload's staged names.
+ * Allocated when first needed and freed once empty again, so that 100k idle certs
+ * carry one pointer of it each. Reached only through the certbase_*waiter* and
+ * certbase_pending() functions below, which keep that promise. */
+struct cert_pending {
+	struct cert_waiters lists[_CERT_WAIT_MAX];
+	struct cert_waiter due_waiter;    /* cert_renew_if_due: waiting for ARI */
+	/* cert_stage_config(): the names under a config a reload may apply */
+	const struct config_cert *staged_cfg; /* borrowed from the new config */
+	struct cert_name **staged;        /* owned array; its names are owned unless
+					   * c->names holds them too */
+	size_t n_staged;
+};
+
 struct cert {
 	struct daemon *d;                 /* borrowed */
 	const struct config_cert *cfg;    /* borrowed from d->config */
@@ -75,17 +103,9 @@ struct cert {
 	struct hook_run *deploy;          /* the one deploy hook run of this cert, or NULL */
 	char *deploy_path;                /* owned: its program, for messages after a reload */
 	struct certserved *served;        /* owned: check_served (daemon/certserved), or NULL */
-	struct cert_waiter *deploy_waiters;  /* renewals answered when this run ends */
-	size_t n_deploy_waiters;
-	struct cert_waiter *later_waiters;   /* ... when the run after it ends */
-	size_t n_later_waiters;
-	struct cert_waiter *renew_waiters;
-	size_t n_renew_waiters;
-	struct cert_waiter *check_waiters;
-	size_t n_check_waiters;
-	struct cert_waiter due_waiter;    /* cert_renew_if_due: waiting for ARI */
 	struct state_cert *st;            /* borrowed from d->state: looked up once, since
 					   * thousands of certs make each lookup a scan */
+	struct cert_pending *pending;     /* owned, or NULL: nobody waits, nothing staged */
 	/* the small fields together, so the struct has no holes (100k of them) */
 	unsigned deploy_version;          /* the archive version the deploy runs on: never
 					   * pruned */
@@ -94,11 +114,6 @@ struct cert {
 	bool force_job;
 	bool waiting_ca_for_check;        /* one ca_prepare() for all names */
 	bool waiting_ca_for_ari;
-	/* cert_stage_config(): the names under a config a reload may apply */
-	const struct config_cert *staged_cfg; /* borrowed from the new config */
-	struct cert_name **staged;        /* owned array; its names are owned unless
-					   * c->names holds them too */
-	size_t n_staged;
 };
 
 /* As in daemon/cert.h; defined here so the pieces below daemon/cert can use it. */
@@ -127,7 +142,31 @@ bool certbase_cert_update_level(struct cert *c, int64_t now);
 /* As in daemon/cert.h: re-evaluates levels against the clock. */
 void cert_reevaluate(struct cert *c);
 
-/* Answer the renewal's callers (c->renew_waiters) and forget them. */
+/* c->pending, allocated when it was NULL; NULL when out of memory. */
+struct cert_pending *certbase_pending(struct cert *c);
+/* Frees c->pending when nothing is left in it. */
+void certbase_pending_trim(struct cert *c);
+/* Frees c->pending and what is left in it (callers not answered): the cert is freed.
+ * Its staged names must have been dropped. */
+void certbase_pending_free(struct cert *c);
+
+size_t certbase_n_waiters(const struct cert *c, enum cert_wait l);
+/* -ENOMEM, else 0. */
+int certbase_add_waiter(struct cert *c, enum cert_wait l, cert_done_fn cb, void *userdata,
+			char *message);
+/* Undoes the last certbase_add_waiter() to the list: what it was for did not start. */
+void certbase_drop_last_waiter(struct cert *c, enum cert_wait l);
+/* The list, taken out (the caller frees its items and their messages). */
+struct cert_waiters certbase_take_waiters(struct cert *c, enum cert_wait l);
+/* The callers of the run after the one in flight become those of the next run. The
+ * list of the run in flight must have been taken. */
+void certbase_later_waiters_move_up(struct cert *c);
+/* -EBUSY when one waits already, -ENOMEM, else 0. */
+int certbase_set_due_waiter(struct cert *c, cert_done_fn cb, void *userdata);
+/* The cert_renew_if_due() caller, taken out; its cb is NULL when there is none. */
+struct cert_waiter certbase_take_due_waiter(struct cert *c);
+
+/* Answer the renewal's callers (CERT_WAIT_RENEW) and forget them. */
 void certbase_call_renew_waiters(struct cert *c, int r, const char *message);
 /* Answer the waiters w (a waiter's own message, when it has one and r >= 0, wins) and
  * free the array. */

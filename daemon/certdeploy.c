@@ -17,27 +17,18 @@
  * starting now (later == false) or the one after the run in flight. */
 static void park_renew_waiters(struct cert *c, bool later, const char *message)
 {
-	struct cert_waiter **list = later ? &c->later_waiters : &c->deploy_waiters;
-	size_t *n = later ? &c->n_later_waiters : &c->n_deploy_waiters;
-	struct cert_waiter *w;
+	struct cert_waiters w = certbase_take_waiters(c, CERT_WAIT_RENEW);
 
-	if (c->n_renew_waiters == 0)
-		return;
-	w = realloc(*list, (*n + c->n_renew_waiters) * sizeof(*w));
-	if (!w) {
-		/* Answered without the deploy's outcome. */
-		certbase_call_renew_waiters(c, 0, message);
-		return;
+	for (size_t i = 0; i < w.n; i++) {
+		char *m = message ? strdup(message) : NULL;
+		if (certbase_add_waiter(c, later ? CERT_WAIT_LATER : CERT_WAIT_DEPLOY,
+					w.items[i].cb, w.items[i].userdata, m) < 0) {
+			/* Answered without the deploy's outcome. */
+			free(m);
+			w.items[i].cb(c, 0, message, w.items[i].userdata);
+		}
 	}
-	*list = w;
-	for (size_t i = 0; i < c->n_renew_waiters; i++) {
-		w[*n] = c->renew_waiters[i];
-		w[*n].message = message ? strdup(message) : NULL;
-		(*n)++;
-	}
-	free(c->renew_waiters);
-	c->renew_waiters = NULL;
-	c->n_renew_waiters = 0;
+	free(w.items);
 }
 
 static void deploy_failed(struct cert *c, const char *error)
@@ -110,13 +101,9 @@ static void on_deploy_done(int r, const char *message, const char *err_tail, voi
 	daemon_state_cert_changed(c->d, cert_state(c));
 	(void)daemon_state_save_cert(c->d, cert_state(c));
 
-	struct cert_waiter *w = c->deploy_waiters;
-	size_t n = c->n_deploy_waiters;
-	c->deploy_waiters = c->later_waiters;
-	c->n_deploy_waiters = c->n_later_waiters;
-	c->later_waiters = NULL;
-	c->n_later_waiters = 0;
-	certbase_call_waiters(c, w, n, 0, message);
+	struct cert_waiters w = certbase_take_waiters(c, CERT_WAIT_DEPLOY);
+	certbase_later_waiters_move_up(c);
+	certbase_call_waiters(c, w.items, w.n, 0, message);
 	if (c->deploy_again) {
 		/* Once for the newest certificate, however many came meanwhile. */
 		c->deploy_again = false;
@@ -125,7 +112,7 @@ static void on_deploy_done(int r, const char *message, const char *err_tail, voi
 }
 
 /* Runs the hook for the current certificate; its outcome goes to the
- * waiters in c->deploy_waiters, now when it cannot start. */
+ * waiters of CERT_WAIT_DEPLOY, now when it cannot start. */
 static int start_deploy(struct cert *c)
 {
 	struct state_cert *st = cert_state(c);
@@ -180,11 +167,8 @@ fail:
 	}
 	free(c->deploy_path);
 	c->deploy_path = NULL;
-	struct cert_waiter *w = c->deploy_waiters;
-	size_t n = c->n_deploy_waiters;
-	c->deploy_waiters = NULL;
-	c->n_deploy_waiters = 0;
-	certbase_call_waiters(c, w, n, r == -ESHUTDOWN ? -ECANCELED : 0,
+	struct cert_waiters w = certbase_take_waiters(c, CERT_WAIT_DEPLOY);
+	certbase_call_waiters(c, w.items, w.n, r == -ESHUTDOWN ? -ECANCELED : 0,
 		     "the certificate was installed, but the daemon is stopping: the deploy hook "
 		     "runs at the next start");
 	return r;
@@ -266,12 +250,10 @@ void certdeploy_stop(struct cert *c)
 	c->deploy_again = false;
 	free(c->deploy_path);
 	c->deploy_path = NULL;
-	struct cert_waiter *lists[] = { c->deploy_waiters, c->later_waiters };
-	size_t counts[] = { c->n_deploy_waiters, c->n_later_waiters };
-	c->deploy_waiters = c->later_waiters = NULL;
-	c->n_deploy_waiters = c->n_later_waiters = 0;
-	for (size_t l = 0; l < 2; l++)
-		certbase_call_waiters(c, lists[l], counts[l], -ECANCELED,
+	struct cert_waiters lists[] = { certbase_take_waiters(c, CERT_WAIT_DEPLOY),
+					certbase_take_waiters(c, CERT_WAIT_LATER) };
+	for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+		certbase_call_waiters(c, lists[l].items, lists[l].n, -ECANCELED,
 				      "the certificate was installed, but the deploy hook was "
 				      "stopped before it finished (the daemon is stopping or the "
 				      "cert was removed); it runs again at the next start");

@@ -21,13 +21,10 @@ void certrecheck_done_waiters(struct cert *c)
 	for (size_t i = 0; i < c->n_names; i++)
 		if (c->names[i]->in_flight || c->names[i]->waiting_ca)
 			return;
-	struct cert_waiter *w = c->check_waiters;
-	size_t n = c->n_check_waiters;
-	c->check_waiters = NULL;
-	c->n_check_waiters = 0;
-	for (size_t i = 0; i < n; i++)
-		w[i].cb(c, 0, "checked", w[i].userdata);
-	free(w);
+	struct cert_waiters w = certbase_take_waiters(c, CERT_WAIT_CHECK);
+	for (size_t i = 0; i < w.n; i++)
+		w.items[i].cb(c, 0, "checked", w.items[i].userdata);
+	free(w.items);
 }
 
 void certrecheck_schedule(struct cert_name *n, int64_t at)
@@ -342,14 +339,8 @@ int certrecheck_start(struct cert *c, cert_done_fn cb, void *userdata)
 			return -EOPNOTSUPP;
 		return 0;
 	}
-	if (cb) {
-		struct cert_waiter *w = realloc(c->check_waiters,
-						(c->n_check_waiters + 1) * sizeof(*w));
-		if (!w)
-			return -ENOMEM;
-		c->check_waiters = w;
-		w[c->n_check_waiters++] = (struct cert_waiter){ cb, userdata, NULL };
-	}
+	if (cb && certbase_add_waiter(c, CERT_WAIT_CHECK, cb, userdata, NULL) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < c->n_names; i++) {
 		r = start_name_check(c->names[i]);
 		if (r < 0)
@@ -359,7 +350,7 @@ int certrecheck_start(struct cert *c, cert_done_fn cb, void *userdata)
 			started++;
 	}
 	if (started == 0 && cb) {
-		c->n_check_waiters--;
+		certbase_drop_last_waiter(c, CERT_WAIT_CHECK);
 		return -EIO;
 	}
 	return 0;
