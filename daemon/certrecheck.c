@@ -137,11 +137,11 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 	sn->checked = true;
 	sn->checked_at = now;
 	sn->wildcard_needed = res->wildcard;
-	(void)state_set_str(&sn->dnssec, dnscheck_dnssec_to_string(res->dnssec));
+	(void)state_set_word(&sn->dnssec, dnscheck_dnssec_to_string(res->dnssec));
 	if (res->error != DNSCHECK_OK && res->error != DNSCHECK_ERR_BOGUS) {
 		sn->dns_error = true;
 		sn->dns_failures++;
-		(void)state_set_str(&sn->status, "DNS_ERROR");
+		(void)state_set_word(&sn->status, "DNS_ERROR");
 		char reason[400];
 		str_printf(reason, sizeof(reason), "%s: %s", dnscheck_error_to_string(res->error),
 			   res->error_reason);
@@ -152,14 +152,14 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 		sn->dns_failures = 0;
 		if (res->error == DNSCHECK_ERR_BOGUS) {
 			/* A bogus answer is never VALID: what it says cannot be trusted. */
-			(void)state_set_str(&sn->status, "BOGUS");
+			(void)state_set_word(&sn->status, "BOGUS");
 			char reason[400];
 			str_printf(reason, sizeof(reason), "DNSSEC validation failed (bogus): %s",
 				   res->error_reason);
 			(void)state_set_str(&sn->reason, reason);
 			sn->has_until = false;
 		} else {
-			(void)state_set_str(&sn->status, record_status_to_string(res->verdict.status));
+			(void)state_set_word(&sn->status, record_status_to_string(res->verdict.status));
 			(void)state_set_str(&sn->reason, res->verdict.reason);
 			sn->policy_wildcard = res->verdict.policy_wildcard;
 			sn->has_until = res->verdict.has_persist_until;
@@ -395,9 +395,9 @@ void certrecheck_on_fleet_result(const struct fleet_check *k, void *userdata)
 		sn->checked = true;
 		sn->checked_at = k->checked_at;
 		sn->dns_error = streq(k->status, "DNS_ERROR");
-		(void)state_set_str(&sn->status, k->status);
+		(void)state_set_word(&sn->status, k->status);
 		(void)state_set_str(&sn->reason, k->reason);
-		(void)state_set_str(&sn->dnssec, k->dnssec);
+		(void)state_set_word(&sn->dnssec, k->dnssec);
 		int al = k->alerted_level ? level_from_string(k->alerted_level) : -1;
 		if (al >= 0) {
 			/* The checking host raised the alert: one per fleet, not per host. */

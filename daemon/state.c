@@ -7,6 +7,39 @@
 #include "common/strutil.h"
 #include "daemon/state.h"
 
+/* A name's check status and DNSSEC outcome: the names of common/record's and
+ * common/dnscheck's enums (test_state checks that none is missing), and the daemon's own
+ * two statuses. */
+static const char *const shared_words[] = {
+	"VALID", "NO_RECORD", "WRONG_ISSUER", "WRONG_ACCOUNT", "NO_WILDCARD_POLICY", "EXPIRED",
+	"MALFORMED", "DNS_ERROR", "BOGUS",
+	"unchecked", "secure", "insecure", "bogus",
+};
+
+static const char *shared_word(const char *v)
+{
+	for (size_t i = 0; i < ELEMENTSOF(shared_words); i++)
+		if (streq(v, shared_words[i]))
+			return shared_words[i];
+	return NULL;
+}
+
+static bool is_shared_word(const char *p)
+{
+	for (size_t i = 0; i < ELEMENTSOF(shared_words); i++)
+		if (p == shared_words[i])
+			return true;
+	return false;
+}
+
+/* Every state string is freed through this: a field set by state_set_word() may hold a
+ * shared word. */
+static void str_free(char *p)
+{
+	if (!is_shared_word(p))
+		free(p);
+}
+
 int state_set_str(char **slot, const char *v)
 {
 	char *copy = NULL;
@@ -16,8 +49,19 @@ int state_set_str(char **slot, const char *v)
 		if (!copy)
 			return -ENOMEM;
 	}
-	free(*slot);
+	str_free(*slot);
 	*slot = copy;
+	return 0;
+}
+
+int state_set_word(char **slot, const char *v)
+{
+	const char *word = v ? shared_word(v) : NULL;
+
+	if (!word)
+		return state_set_str(slot, v);
+	str_free(*slot);
+	*slot = (char *)word; /* never written through, never freed: see str_free() */
 	return 0;
 }
 
@@ -29,6 +73,7 @@ bool state_cert_is_revoked(const struct state_cert *c)
 /* Field tables: one description drives both directions. */
 enum field_type {
 	F_STR,
+	F_WORD,     /* a string, from a small vocabulary: state_set_word() */
 	F_INT,
 	F_BOOL,
 	F_UINT,
@@ -48,10 +93,10 @@ static const struct field name_fields[] = {
 	FIELD(struct state_name, checked, F_BOOL),
 	FIELD(struct state_name, checked_at, F_INT),
 	FIELD(struct state_name, dns_error, F_BOOL),
-	FIELD(struct state_name, status, F_STR),
+	FIELD(struct state_name, status, F_WORD),
 	FIELD(struct state_name, reason, F_STR),
 	FIELD(struct state_name, record, F_STR),
-	FIELD(struct state_name, dnssec, F_STR),
+	FIELD(struct state_name, dnssec, F_WORD),
 	FIELD(struct state_name, policy_wildcard, F_BOOL),
 	FIELD(struct state_name, wildcard_needed, F_BOOL),
 	FIELD(struct state_name, has_until, F_BOOL),
@@ -120,6 +165,7 @@ static void write_fields(struct json_writer *w, const void *obj, const struct fi
 		json_key(w, f[i].key);
 		switch (f[i].type) {
 		case F_STR:
+		case F_WORD:
 			json_string(w, *(char *const *)p);
 			break;
 		case F_INT:
@@ -167,6 +213,11 @@ static int read_fields(yajl_val obj, void *out, const struct field *f, size_t n,
 			if (ok && state_set_str((char **)p, YAJL_GET_STRING(v)) < 0)
 				return -ENOMEM;
 			break;
+		case F_WORD:
+			ok = YAJL_IS_STRING(v);
+			if (ok && state_set_word((char **)p, YAJL_GET_STRING(v)) < 0)
+				return -ENOMEM;
+			break;
 		case F_INT:
 			ok = YAJL_IS_INTEGER(v);
 			if (ok)
@@ -205,10 +256,10 @@ static int read_fields(yajl_val obj, void *out, const struct field *f, size_t n,
 static void name_done(struct state_name *n)
 {
 	free(n->name);
-	free(n->status);
+	str_free(n->status);
 	free(n->reason);
 	free(n->record);
-	free(n->dnssec);
+	str_free(n->dnssec);
 	free(n->caa);
 	free(n->level_reason);
 }

@@ -172,3 +172,7 @@ void state_clear_dirty(struct state *s);
 
 /* Replaces *slot with a copy of v (NULL clears). -ENOMEM. */
 int state_set_str(char **slot, const char *v);
+/* The same for a name's status and dnssec, whose values come from small fixed
+ * vocabularies: a known word is not copied but shared (100k names, two strings each).
+ * Such a field is only ever set by these two and freed by this module. */
+int state_set_word(char **slot, const char *v);

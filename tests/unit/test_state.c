@@ -8,6 +8,8 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "common/dnscheck.h"
+#include "common/record.h"
 #include "daemon/state.h"
 
 static void test_round_trip(void **state)
@@ -144,12 +146,67 @@ static void test_read_cert_replaces_revocation(void **state)
 	assert_false(state_cert_is_revoked(c));
 }
 
+/* Every status and DNSSEC outcome a check can store is one shared copy, however many
+ * names hold it; anything else is a copy of its own. (ASan fails this test if a shared
+ * word is ever freed, or a copy leaks.) */
+static void test_words_are_shared(void **state)
+{
+	(void)state;
+	const char *words[_RECORD_STATUS_MAX + _DNSCHECK_DNSSEC_MAX + 2];
+	size_t n = 0;
+
+	for (int i = 0; i < _RECORD_STATUS_MAX; i++)
+		words[n++] = record_status_to_string((enum record_status)i);
+	for (int i = 0; i < _DNSCHECK_DNSSEC_MAX; i++)
+		words[n++] = dnscheck_dnssec_to_string((enum dnscheck_dnssec)i);
+	words[n++] = "DNS_ERROR";
+	words[n++] = "BOGUS";
+	for (size_t i = 0; i < n; i++) {
+		char copy[64];
+		char *a = NULL, *b = NULL;
+		snprintf(copy, sizeof(copy), "%s", words[i]); /* not the caller's pointer */
+		assert_int_equal(state_set_word(&a, words[i]), 0);
+		assert_int_equal(state_set_word(&b, copy), 0);
+		assert_string_equal(a, words[i]);
+		assert_ptr_equal(a, b);
+		/* Replaced through either setter, a shared word is let go, not freed. */
+		assert_int_equal(state_set_str(&a, "a reason of its own"), 0);
+		assert_int_equal(state_set_word(&b, NULL), 0);
+		assert_null(b);
+		assert_int_equal(state_set_str(&a, NULL), 0);
+	}
+	char *other = NULL, *again = NULL;
+	assert_int_equal(state_set_word(&other, "VALIDX"), 0);
+	assert_int_equal(state_set_word(&again, "VALIDX"), 0);
+	assert_ptr_not_equal(other, again);
+	assert_int_equal(state_set_word(&other, NULL), 0);
+	assert_int_equal(state_set_word(&again, NULL), 0);
+
+	/* Read from a file, two names share theirs too, and the entry frees cleanly. */
+	_cleanup_(state_freep) struct state *s = state_new();
+	char err[200] = "";
+	yajl_val v = yajl_tree_parse("{\"names\":{\"a.test\":{\"status\":\"VALID\","
+				     "\"dnssec\":\"secure\"},\"b.test\":{\"status\":\"VALID\","
+				     "\"dnssec\":\"secure\"}}}", NULL, 0);
+	assert_non_null(s);
+	assert_non_null(v);
+	assert_int_equal(state_read_cert(s, "www", v, err, sizeof(err)), 0);
+	yajl_tree_free(v);
+	struct state_cert *c = state_get_cert(s, "www", false);
+	assert_non_null(c);
+	assert_int_equal(c->n_names, 2);
+	assert_ptr_equal(c->names[0].status, c->names[1].status);
+	assert_ptr_equal(c->names[0].dnssec, c->names[1].dnssec);
+	assert_string_equal(c->names[0].dnssec, "secure");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_read_cert_replaces_revocation),
+		cmocka_unit_test(test_words_are_shared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
