@@ -14,6 +14,7 @@
 #include "common/strutil.h"
 #include "daemon/control.h"
 #include "daemon/ctlsock.h"
+#include "daemon/heaptrim.h"
 #include "daemon/log.h"
 #include "daemon/ratelimit.h"
 
@@ -173,6 +174,7 @@ unsigned control_connections(const struct control *c)
 struct out {
 	uv_write_t req; /* req.data == this */
 	char *data;     /* owned */
+	size_t len;
 };
 
 static void on_write_done(uv_write_t *req, int status)
@@ -181,6 +183,8 @@ static void on_write_done(uv_write_t *req, int status)
 	struct conn *c = req->handle->data; /* valid: close callbacks come after write callbacks */
 
 	free(o->data);
+	if (o->len >= HEAPTRIM_MIN_FREE)
+		heaptrim_release(); /* a status of 10k certs is megabytes */
 	free(o);
 	c->n_writes--;
 	if (status < 0 && status != UV_ECANCELED) {
@@ -223,6 +227,7 @@ static void conn_send_consume(struct conn *c, char *line, size_t len)
 		return;
 	}
 	o->data = line;
+	o->len = len;
 	o->req.data = o;
 	uv_buf_t buf = uv_buf_init(line, (unsigned)len);
 	r = uv_write(&o->req, (uv_stream_t *)&c->pipe, &buf, 1, on_write_done);
@@ -342,10 +347,10 @@ bool control_call_result_begin(struct control_call *call, struct json_writer *w)
 	return call_wants_answer(call) && jrpc_result_begin(w, call->req->id_json) == 0;
 }
 
-size_t control_call_result_end(struct control_call *call, struct json_writer *w)
+void control_call_result_end(struct control_call *call, struct json_writer *w)
 {
 	char *line;
-	size_t n = 0;
+	size_t n;
 
 	if (call_wants_answer(call)) {
 		if (jrpc_result_end(w, &line, &n) == 0)
@@ -355,7 +360,6 @@ size_t control_call_result_end(struct control_call *call, struct json_writer *w)
 					"internal error: building the reply failed", NULL);
 	}
 	call_release(call);
-	return n;
 }
 
 void control_call_error(struct control_call *call, int code, const char *message,

@@ -138,10 +138,10 @@ void control_call_reply_trusted(struct control_call *call, const char *result_js
 /* A large result written straight into its envelope (jrpc_result_begin()):
  * begin on an empty compact writer says whether to write the result at all
  * (false: no answer is wanted, or the id cannot be answered); end always
- * follows, sends the line (or JRPC_INTERNAL_ERROR for a writer that failed),
- * consumes the call and returns the line's length (0 when none was sent). */
+ * follows, sends the line (or JRPC_INTERNAL_ERROR for a writer that failed)
+ * and consumes the call. */
 bool control_call_result_begin(struct control_call *call, struct json_writer *w);
-size_t control_call_result_end(struct control_call *call, struct json_writer *w);
+void control_call_result_end(struct control_call *call, struct json_writer *w);
 /* Answers with an error and consumes the call. message is plain text;
  * data_json is one JSON value or NULL. */
 void control_call_error(struct control_call *call, int code, const char *message,

@@ -93,6 +93,8 @@ struct daemon {
 	uint64_t watchdog_usec;
 	uv_timer_t status_timer;    /* refreshes STATUS= for systemd */
 	bool status_timer_init;
+	uv_timer_t heaptrim_timer;  /* daemon/heaptrim, once a minute */
+	bool heaptrim_timer_init;
 };
 
 int64_t daemon_now(const struct daemon *d);

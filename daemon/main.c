@@ -5,7 +5,6 @@
  * lock (store_lock) from before state.json is read until exit. */
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -29,6 +28,7 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/fsperm.h"
+#include "daemon/heaptrim.h"
 #include "daemon/hook.h"
 #include "daemon/httpd.h"
 #include "daemon/log.h"
@@ -263,7 +263,7 @@ static int daemon_setup(struct daemon *d, const char *lock_mode)
 					   : log_errno(LOG_ERR, r, "checking %s: %m", dc->state_dir);
 	}
 	r = statejournal_load(d->store, &d->state, &d->journal, err, sizeof(err));
-	(void)malloc_trim(0); /* the parse tree of a big state.json is gone */
+	heaptrim_release(); /* the parse tree of a big state.json is gone */
 	if (r == -ENOMEM)
 		return log_errno(LOG_ERR, r, "reading %s/state.json: %m", dc->state_dir);
 	if (r < 0) {
@@ -378,6 +378,7 @@ static void daemon_teardown(struct daemon *d)
 	close_if(&d->state_timer_init, (uv_handle_t *)&d->state_timer);
 	close_if(&d->watchdog_init, (uv_handle_t *)&d->watchdog);
 	close_if(&d->status_timer_init, (uv_handle_t *)&d->status_timer);
+	close_if(&d->heaptrim_timer_init, (uv_handle_t *)&d->heaptrim_timer);
 	if (d->signals_init) {
 		d->signals_init = false;
 		uv_close((uv_handle_t *)&d->sig_term, on_handle_closed);
@@ -409,6 +410,12 @@ static void notify_status(struct daemon *d)
 static void on_status_timer(uv_timer_t *t)
 {
 	notify_status(t->data);
+}
+
+static void on_heaptrim_timer(uv_timer_t *t)
+{
+	(void)t;
+	heaptrim_release();
 }
 
 static void on_watchdog(uv_timer_t *t)
@@ -550,9 +557,8 @@ static int run_daemon(struct daemon *d)
 		if (r < 0)
 			return log_errno(LOG_ERR, r, "cert '%s': %m", cert_get_name(d->certs[i])), 1;
 	}
-	/* Loading 100k configs, state entries and certificates freed as much as it kept, in
-	 * holes glibc keeps resident: about half the RSS at start-up until given back. */
-	(void)malloc_trim(0);
+	/* Loading 100k configs, state entries and certificates freed as much as it kept. */
+	heaptrim_release();
 	uv_signal_t *sigs[] = { &d->sig_term, &d->sig_int, &d->sig_hup };
 	int nums[] = { SIGTERM, SIGINT, SIGHUP };
 	for (size_t i = 0; i < 3; i++) {
@@ -575,6 +581,11 @@ static int run_daemon(struct daemon *d)
 		d->status_timer_init = true;
 		(void)uv_timer_start(&d->status_timer, on_status_timer, 60 * 1000, 60 * 1000);
 	}
+	/* What the record checks of the last minute freed. */
+	(void)uv_timer_init(d->loop, &d->heaptrim_timer);
+	d->heaptrim_timer_init = true;
+	(void)uv_timer_start(&d->heaptrim_timer, on_heaptrim_timer, HEAPTRIM_INTERVAL_MS,
+			     HEAPTRIM_INTERVAL_MS);
 
 	char line[300];
 	daemon_status_line(d, line, sizeof(line));

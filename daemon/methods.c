@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <malloc.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,14 +21,6 @@
 #include "daemon/statusdoc.h"
 #include "daemon/statusquery.h"
 
-/* A reply of megabytes (the status of ten thousand certs) was built and freed: give the
- * pages back instead of keeping them as RSS. */
-static void trim_after_reply(size_t len)
-{
-	if (len > 1024 * 1024)
-		(void)malloc_trim(0);
-}
-
 static void reply_writer(struct control_call *call, struct json_writer *w)
 {
 	const char *out;
@@ -40,7 +31,6 @@ static void reply_writer(struct control_call *call, struct json_writer *w)
 		return;
 	}
 	control_call_reply_trusted(call, out, len);
-	trim_after_reply(len);
 }
 
 static const char *param_string(yajl_val params, const char *key)
@@ -92,7 +82,7 @@ static void on_status(struct control_call *call, yajl_val params, void *userdata
 	}
 	if (control_call_result_begin(call, w))
 		statusdoc_write_status_query(userdata, w, &q);
-	trim_after_reply(control_call_result_end(call, w));
+	control_call_result_end(call, w);
 }
 
 static void on_certs_list(struct control_call *call, yajl_val params, void *userdata)

@@ -1,6 +1,5 @@
 #include <assert.h>
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "daemon/ca.h"
 #include "daemon/cert.h"
 #include "daemon/daemon.h"
+#include "daemon/heaptrim.h"
 #include "daemon/log.h"
 #include "daemon/reload.h"
 
@@ -460,7 +460,7 @@ int daemon_reload(struct daemon *d, char **ret_message)
 	}
 	for (size_t i = 0; i < d->n_certs; i++)
 		(void)cert_start(d->certs[i]);
-	(void)malloc_trim(0); /* the old config and what building the new one freed */
+	heaptrim_release(); /* the old config and what building the new one freed */
 	daemon_state_changed(d);
 	daemon_reload_check_runtime(d);
 

@@ -1,12 +1,12 @@
 /* daemon/statejournal.c: see statejournal.h. */
 #include <errno.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
 #include "common/limits.h"
 #include "common/strutil.h"
+#include "daemon/heaptrim.h"
 #include "daemon/state.h"
 #include "daemon/statejournal.h"
 #include "daemon/store.h"
@@ -182,7 +182,7 @@ static int snapshot(struct statejournal *j, struct state *s, struct store *store
 		return r;
 	/* Megabytes at 100k certs: given back, not kept resident until the next one. */
 	free(TAKE_PTR(json));
-	(void)malloc_trim(0);
+	heaptrim_release();
 	j->stats.snapshots++;
 	j->stats.snapshot_bytes = len;
 	state_clear_dirty(s);
