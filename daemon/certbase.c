@@ -103,7 +103,7 @@ void certbase_name_level_quiet(struct cert *c, struct state_name *n, int64_t now
 	update_grace(c, now);
 	n->level = certlevel_name(&c->d->config->daemon, cert_state(c), n, now, why, sizeof(why),
 				  &unverifiable);
-	(void)state_set_str(&n->level_reason, why);
+	(void)state_set_shared(&n->level_reason, why);
 }
 
 void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t now)
@@ -122,7 +122,7 @@ void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t no
 	bool remind = !changed && level != LEVEL_OK && now - n->alerted_at >= REMIND_EVERY_SEC;
 
 	n->level = level;
-	(void)state_set_str(&n->level_reason, why);
+	(void)state_set_shared(&n->level_reason, why);
 	if (!changed && !remind)
 		return;
 	(void)record_owner_name(n->name, &owner, NULL);

@@ -83,9 +83,9 @@ static void share_result(struct cert *c, const struct cert_name *n, const struct
 	struct fleet_check k = {
 		.name = (char *)n->name,
 		.cert = (char *)c->name,
-		.status = sn->status,
-		.reason = sn->reason,
-		.dnssec = sn->dnssec,
+		.status = (char *)sn->status,
+		.reason = (char *)sn->reason,
+		.dnssec = (char *)sn->dnssec,
 		.checked_at = sn->checked_at,
 		.level = (char *)level_to_string(sn->level),
 		.alerted_level = (char *)level_to_string(sn->alerted_level),
@@ -137,30 +137,31 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 	sn->checked = true;
 	sn->checked_at = now;
 	sn->wildcard_needed = res->wildcard;
-	(void)state_set_word(&sn->dnssec, dnscheck_dnssec_to_string(res->dnssec));
+	(void)state_set_shared(&sn->dnssec, dnscheck_dnssec_to_string(res->dnssec));
 	if (res->error != DNSCHECK_OK && res->error != DNSCHECK_ERR_BOGUS) {
 		sn->dns_error = true;
 		sn->dns_failures++;
-		(void)state_set_word(&sn->status, "DNS_ERROR");
+		(void)state_set_shared(&sn->status, "DNS_ERROR");
 		char reason[400];
 		str_printf(reason, sizeof(reason), "%s: %s", dnscheck_error_to_string(res->error),
 			   res->error_reason);
-		(void)state_set_str(&sn->reason, reason);
+		(void)state_set_shared(&sn->reason, reason);
 		log_info("cert '%s': %s: DNS_ERROR %s", c->name, res->owner, reason);
 	} else {
 		sn->dns_error = false;
 		sn->dns_failures = 0;
 		if (res->error == DNSCHECK_ERR_BOGUS) {
 			/* A bogus answer is never VALID: what it says cannot be trusted. */
-			(void)state_set_word(&sn->status, "BOGUS");
+			(void)state_set_shared(&sn->status, "BOGUS");
 			char reason[400];
 			str_printf(reason, sizeof(reason), "DNSSEC validation failed (bogus): %s",
 				   res->error_reason);
-			(void)state_set_str(&sn->reason, reason);
+			(void)state_set_shared(&sn->reason, reason);
 			sn->has_until = false;
 		} else {
-			(void)state_set_word(&sn->status, record_status_to_string(res->verdict.status));
-			(void)state_set_str(&sn->reason, res->verdict.reason);
+			(void)state_set_shared(&sn->status,
+					       record_status_to_string(res->verdict.status));
+			(void)state_set_shared(&sn->reason, res->verdict.reason);
 			sn->policy_wildcard = res->verdict.policy_wildcard;
 			sn->has_until = res->verdict.has_persist_until;
 			sn->persist_until = res->verdict.persist_until;
@@ -168,16 +169,16 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 				char rec[600];
 				const struct dnscheck_txt *t = &res->rrs[res->verdict.match];
 				str_escape_line(rec, sizeof(rec), t->text, t->len, 500);
-				(void)state_set_str(&sn->record, rec);
+				(void)state_set_shared(&sn->record, rec);
 			} else {
-				(void)state_set_str(&sn->record, NULL);
+				(void)state_set_shared(&sn->record, NULL);
 			}
 		}
 		if (res->caa.checked && res->caa.error == DNSCHECK_OK &&
 		    !caa_outcome_permits(res->caa.verdict.outcome))
-			(void)state_set_str(&sn->caa, res->caa.verdict.reason);
+			(void)state_set_shared(&sn->caa, res->caa.verdict.reason);
 		else
-			(void)state_set_str(&sn->caa, NULL);
+			(void)state_set_shared(&sn->caa, NULL);
 		log_debug("cert '%s': %s: %s", c->name, res->owner, sn->reason ? sn->reason : "");
 	}
 	certbase_name_update_level(c, sn, now);
@@ -232,7 +233,7 @@ static void on_ca_for_check(struct ca *ca, int r, void *userdata)
 		/* Without the account we cannot say what the record must hold. */
 		struct state_name *sn = certbase_name_state(n);
 		if (sn) {
-			(void)state_set_str(&sn->level_reason, ca_last_error(c->ca));
+			(void)state_set_shared(&sn->level_reason, ca_last_error(c->ca));
 			certrecheck_schedule(n, now + DNS_RETRY_FIRST_SEC);
 		}
 	}
@@ -395,9 +396,9 @@ void certrecheck_on_fleet_result(const struct fleet_check *k, void *userdata)
 		sn->checked = true;
 		sn->checked_at = k->checked_at;
 		sn->dns_error = streq(k->status, "DNS_ERROR");
-		(void)state_set_word(&sn->status, k->status);
-		(void)state_set_str(&sn->reason, k->reason);
-		(void)state_set_word(&sn->dnssec, k->dnssec);
+		(void)state_set_shared(&sn->status, k->status);
+		(void)state_set_shared(&sn->reason, k->reason);
+		(void)state_set_shared(&sn->dnssec, k->dnssec);
 		int al = k->alerted_level ? level_from_string(k->alerted_level) : -1;
 		if (al >= 0) {
 			/* The checking host raised the alert: one per fleet, not per host. */

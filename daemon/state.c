@@ -4,41 +4,13 @@
 
 #include "common/json.h"
 #include "common/limits.h"
+#include "common/strpool.h"
 #include "common/strutil.h"
 #include "daemon/state.h"
 
-/* A name's check status and DNSSEC outcome: the names of common/record's and
- * common/dnscheck's enums (test_state checks that none is missing), and the daemon's own
- * two statuses. */
-static const char *const shared_words[] = {
-	"VALID", "NO_RECORD", "WRONG_ISSUER", "WRONG_ACCOUNT", "NO_WILDCARD_POLICY", "EXPIRED",
-	"MALFORMED", "DNS_ERROR", "BOGUS",
-	"unchecked", "secure", "insecure", "bogus",
-};
-
-static const char *shared_word(const char *v)
-{
-	for (size_t i = 0; i < ELEMENTSOF(shared_words); i++)
-		if (streq(v, shared_words[i]))
-			return shared_words[i];
-	return NULL;
-}
-
-static bool is_shared_word(const char *p)
-{
-	for (size_t i = 0; i < ELEMENTSOF(shared_words); i++)
-		if (p == shared_words[i])
-			return true;
-	return false;
-}
-
-/* Every state string is freed through this: a field set by state_set_word() may hold a
- * shared word. */
-static void str_free(char *p)
-{
-	if (!is_shared_word(p))
-		free(p);
-}
+/* The shared strings of every state_name (state.h). The daemon's loop is the only
+ * thread that sets or frees state. */
+static struct strpool shared;
 
 int state_set_str(char **slot, const char *v)
 {
@@ -49,19 +21,22 @@ int state_set_str(char **slot, const char *v)
 		if (!copy)
 			return -ENOMEM;
 	}
-	str_free(*slot);
+	free(*slot);
 	*slot = copy;
 	return 0;
 }
 
-int state_set_word(char **slot, const char *v)
+int state_set_shared(const char **slot, const char *v)
 {
-	const char *word = v ? shared_word(v) : NULL;
+	const char *held = NULL;
 
-	if (!word)
-		return state_set_str(slot, v);
-	str_free(*slot);
-	*slot = (char *)word; /* never written through, never freed: see str_free() */
+	if (v) {
+		held = strpool_hold(&shared, v);
+		if (!held)
+			return -ENOMEM;
+	}
+	strpool_drop(&shared, *slot);
+	*slot = held;
 	return 0;
 }
 
@@ -73,7 +48,7 @@ bool state_cert_is_revoked(const struct state_cert *c)
 /* Field tables: one description drives both directions. */
 enum field_type {
 	F_STR,
-	F_WORD,     /* a string, from a small vocabulary: state_set_word() */
+	F_SHARED,   /* a string of the shared pool: state_set_shared() */
 	F_INT,
 	F_BOOL,
 	F_UINT,
@@ -93,17 +68,17 @@ static const struct field name_fields[] = {
 	FIELD(struct state_name, checked, F_BOOL),
 	FIELD(struct state_name, checked_at, F_INT),
 	FIELD(struct state_name, dns_error, F_BOOL),
-	FIELD(struct state_name, status, F_WORD),
-	FIELD(struct state_name, reason, F_STR),
-	FIELD(struct state_name, record, F_STR),
-	FIELD(struct state_name, dnssec, F_WORD),
+	FIELD(struct state_name, status, F_SHARED),
+	FIELD(struct state_name, reason, F_SHARED),
+	FIELD(struct state_name, record, F_SHARED),
+	FIELD(struct state_name, dnssec, F_SHARED),
 	FIELD(struct state_name, policy_wildcard, F_BOOL),
 	FIELD(struct state_name, wildcard_needed, F_BOOL),
 	FIELD(struct state_name, has_until, F_BOOL),
 	FIELD(struct state_name, persist_until, F_INT),
-	FIELD(struct state_name, caa, F_STR),
+	FIELD(struct state_name, caa, F_SHARED),
 	FIELD(struct state_name, level, F_LEVEL),
-	FIELD(struct state_name, level_reason, F_STR),
+	FIELD(struct state_name, level_reason, F_SHARED),
 	FIELD(struct state_name, alerted_level, F_LEVEL),
 	FIELD(struct state_name, alerted_at, F_INT),
 	FIELD(struct state_name, next_check, F_INT),
@@ -165,8 +140,10 @@ static void write_fields(struct json_writer *w, const void *obj, const struct fi
 		json_key(w, f[i].key);
 		switch (f[i].type) {
 		case F_STR:
-		case F_WORD:
 			json_string(w, *(char *const *)p);
+			break;
+		case F_SHARED:
+			json_string(w, *(const char *const *)p);
 			break;
 		case F_INT:
 			json_int(w, *(const int64_t *)p);
@@ -213,9 +190,9 @@ static int read_fields(yajl_val obj, void *out, const struct field *f, size_t n,
 			if (ok && state_set_str((char **)p, YAJL_GET_STRING(v)) < 0)
 				return -ENOMEM;
 			break;
-		case F_WORD:
+		case F_SHARED:
 			ok = YAJL_IS_STRING(v);
-			if (ok && state_set_word((char **)p, YAJL_GET_STRING(v)) < 0)
+			if (ok && state_set_shared((const char **)p, YAJL_GET_STRING(v)) < 0)
 				return -ENOMEM;
 			break;
 		case F_INT:
@@ -256,12 +233,10 @@ static int read_fields(yajl_val obj, void *out, const struct field *f, size_t n,
 static void name_done(struct state_name *n)
 {
 	free(n->name);
-	str_free(n->status);
-	free(n->reason);
-	free(n->record);
-	str_free(n->dnssec);
-	free(n->caa);
-	free(n->level_reason);
+	const char **held[] = { &n->status, &n->reason, &n->record, &n->dnssec, &n->caa,
+				&n->level_reason };
+	for (size_t i = 0; i < ELEMENTSOF(held); i++)
+		(void)state_set_shared(held[i], NULL);
 }
 
 /* Everything but the name, the dirty mark and the struct itself. */

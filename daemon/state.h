@@ -31,16 +31,19 @@
  * stored by its word; the daemon never computes LEVEL_UNKNOWN, and a file
  * that says UNKNOWN has the wrong type. */
 
+/* A name's check outcome is mostly the same words for every name of an account: its
+ * strings marked "shared" are held in one pool (common/strpool), set only by
+ * state_set_shared() and let go only by this module. */
 struct state_name {
 	char *name;              /* owned: as configured ("*.example.com" kept) */
 	int64_t checked_at;
-	char *status;            /* owned: record outcome name or "DNS_ERROR" */
-	char *reason;            /* owned: one line */
-	char *record;            /* owned: the record text that decided, if any */
-	char *dnssec;            /* owned: "secure", "insecure", "bogus", "unchecked" */
+	const char *status;      /* shared: record outcome name or "DNS_ERROR" */
+	const char *reason;      /* shared: one line */
+	const char *record;      /* shared: the record text that decided, if any */
+	const char *dnssec;      /* shared: "secure", "insecure", "bogus", "unchecked" */
 	int64_t persist_until;   /* when has_until */
-	char *caa;               /* owned: CAA verdict line, or NULL */
-	char *level_reason;      /* owned */
+	const char *caa;         /* shared: CAA verdict line, or NULL */
+	const char *level_reason; /* shared */
 	int64_t alerted_at;
 	int64_t next_check;      /* 0: not scheduled */
 	/* the small fields together, so the struct has no holes (100k of them) */
@@ -172,7 +175,5 @@ void state_clear_dirty(struct state *s);
 
 /* Replaces *slot with a copy of v (NULL clears). -ENOMEM. */
 int state_set_str(char **slot, const char *v);
-/* The same for a name's status and dnssec, whose values come from small fixed
- * vocabularies: a known word is not copied but shared (100k names, two strings each).
- * Such a field is only ever set by these two and freed by this module. */
-int state_set_word(char **slot, const char *v);
+/* The same for a shared field of struct state_name: v's one shared copy (NULL clears). */
+int state_set_shared(const char **slot, const char *v);

@@ -8,8 +8,6 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "common/dnscheck.h"
-#include "common/record.h"
 #include "daemon/state.h"
 
 static void test_round_trip(void **state)
@@ -45,7 +43,7 @@ static void test_round_trip(void **state)
 	n->level = LEVEL_CRITICAL;
 	n->has_until = true;
 	n->persist_until = -5;
-	assert_int_equal(state_set_str(&n->status, "VALID"), 0);
+	assert_int_equal(state_set_shared(&n->status, "VALID"), 0);
 	assert_ptr_equal(state_cert_get_name(c, "*.example.com", false), n);
 
 	assert_int_equal(state_to_json(s, &json, &len), 0);
@@ -146,48 +144,21 @@ static void test_read_cert_replaces_revocation(void **state)
 	assert_false(state_cert_is_revoked(c));
 }
 
-/* Every status and DNSSEC outcome a check can store is one shared copy, however many
- * names hold it; anything else is a copy of its own. (ASan fails this test if a shared
- * word is ever freed, or a copy leaks.) */
-static void test_words_are_shared(void **state)
+/* A name's check outcome is one shared copy per distinct string, however many names
+ * hold it, and it is let go with the last of them. (ASan fails this test if a shared
+ * copy is freed twice or leaks.) */
+static void test_name_strings_are_shared(void **state)
 {
 	(void)state;
-	const char *words[_RECORD_STATUS_MAX + _DNSCHECK_DNSSEC_MAX + 2];
-	size_t n = 0;
-
-	for (int i = 0; i < _RECORD_STATUS_MAX; i++)
-		words[n++] = record_status_to_string((enum record_status)i);
-	for (int i = 0; i < _DNSCHECK_DNSSEC_MAX; i++)
-		words[n++] = dnscheck_dnssec_to_string((enum dnscheck_dnssec)i);
-	words[n++] = "DNS_ERROR";
-	words[n++] = "BOGUS";
-	for (size_t i = 0; i < n; i++) {
-		char copy[64];
-		char *a = NULL, *b = NULL;
-		snprintf(copy, sizeof(copy), "%s", words[i]); /* not the caller's pointer */
-		assert_int_equal(state_set_word(&a, words[i]), 0);
-		assert_int_equal(state_set_word(&b, copy), 0);
-		assert_string_equal(a, words[i]);
-		assert_ptr_equal(a, b);
-		/* Replaced through either setter, a shared word is let go, not freed. */
-		assert_int_equal(state_set_str(&a, "a reason of its own"), 0);
-		assert_int_equal(state_set_word(&b, NULL), 0);
-		assert_null(b);
-		assert_int_equal(state_set_str(&a, NULL), 0);
-	}
-	char *other = NULL, *again = NULL;
-	assert_int_equal(state_set_word(&other, "VALIDX"), 0);
-	assert_int_equal(state_set_word(&again, "VALIDX"), 0);
-	assert_ptr_not_equal(other, again);
-	assert_int_equal(state_set_word(&other, NULL), 0);
-	assert_int_equal(state_set_word(&again, NULL), 0);
-
-	/* Read from a file, two names share theirs too, and the entry frees cleanly. */
 	_cleanup_(state_freep) struct state *s = state_new();
 	char err[200] = "";
-	yajl_val v = yajl_tree_parse("{\"names\":{\"a.test\":{\"status\":\"VALID\","
-				     "\"dnssec\":\"secure\"},\"b.test\":{\"status\":\"VALID\","
-				     "\"dnssec\":\"secure\"}}}", NULL, 0);
+	yajl_val v = yajl_tree_parse(
+		"{\"names\":{\"a.test\":{\"status\":\"VALID\",\"dnssec\":\"secure\","
+		"\"record\":\"ca.test; accounturi=https://ca.test/acct/1\",\"reason\":\"ok\"},"
+		"\"b.test\":{\"status\":\"VALID\",\"dnssec\":\"secure\","
+		"\"record\":\"ca.test; accounturi=https://ca.test/acct/1\",\"reason\":\"ok\"}}}",
+		NULL, 0);
+
 	assert_non_null(s);
 	assert_non_null(v);
 	assert_int_equal(state_read_cert(s, "www", v, err, sizeof(err)), 0);
@@ -195,9 +166,23 @@ static void test_words_are_shared(void **state)
 	struct state_cert *c = state_get_cert(s, "www", false);
 	assert_non_null(c);
 	assert_int_equal(c->n_names, 2);
-	assert_ptr_equal(c->names[0].status, c->names[1].status);
-	assert_ptr_equal(c->names[0].dnssec, c->names[1].dnssec);
-	assert_string_equal(c->names[0].dnssec, "secure");
+	struct state_name *a = &c->names[0], *b = &c->names[1];
+	assert_ptr_equal(a->status, b->status);
+	assert_ptr_equal(a->dnssec, b->dnssec);
+	assert_ptr_equal(a->record, b->record);
+	assert_ptr_equal(a->reason, b->reason);
+	assert_string_equal(a->record, "ca.test; accounturi=https://ca.test/acct/1");
+
+	/* One name changes: it gets its own copy, the other keeps the shared one. */
+	char copy[] = "ok";
+	assert_int_equal(state_set_shared(&a->reason, "the record is gone"), 0);
+	assert_string_equal(a->reason, "the record is gone");
+	assert_string_equal(b->reason, "ok");
+	assert_int_equal(state_set_shared(&a->reason, copy), 0);
+	assert_ptr_equal(a->reason, b->reason);
+	assert_int_equal(state_set_shared(&b->reason, NULL), 0);
+	assert_null(b->reason);
+	assert_string_equal(a->reason, "ok");
 }
 
 int main(void)
@@ -206,7 +191,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_read_cert_replaces_revocation),
-		cmocka_unit_test(test_words_are_shared),
+		cmocka_unit_test(test_name_strings_are_shared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
