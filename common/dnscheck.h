@@ -118,6 +118,8 @@ struct dnscheck_options {
 	unsigned max_inflight;         /* queries at once; 0: DNSCHECK_DEFAULT_INFLIGHT */
 	uint16_t auth_port;            /* port of authoritative servers; 0: 53 */
 	bool auth_ipv6;                /* also ask authoritative servers over IPv6 */
+	uint64_t cache_ms;             /* how long a memoised lookup lives; 0:
+	                                * DNSCHECK_CACHE_MS (tests wait less) */
 };
 
 struct dnscheck_request {
@@ -244,6 +246,7 @@ struct dnscheck_stats {
 	uint64_t queries;              /* handed to getdns */
 	uint64_t cache_hits;
 	unsigned peak_inflight;
+	size_t cached;                 /* memoised lookups held now, running ones too */
 };
 
 void dnscheck_get_stats(const struct dnscheck *dc, struct dnscheck_stats *ret);

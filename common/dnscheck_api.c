@@ -83,6 +83,7 @@ int dnscheck_new(uv_loop_t *loop, const struct dnscheck_options *o, struct dnsch
 		return -ENOMEM;
 	dc->loop = loop;
 	dc->timeout_ms = o->timeout_ms ? o->timeout_ms : DNSCHECK_DEFAULT_TIMEOUT_MS;
+	dc->cache_ms = o->cache_ms ? o->cache_ms : DNSCHECK_CACHE_MS;
 	dc->max_inflight = clamp_inflight(o->max_inflight ? o->max_inflight : DNSCHECK_DEFAULT_INFLIGHT);
 	dc->auth_port = o->auth_port;
 	dc->auth_ipv6 = o->auth_ipv6;
@@ -155,6 +156,7 @@ int dnscheck_new(uv_loop_t *loop, const struct dnscheck_options *o, struct dnsch
 	/* Last: a handle cannot be freed synchronously once initialised. */
 	(void)uv_idle_init(loop, &dc->dispatch);
 	dc->dispatch.data = dc;
+	dnscheck_cache_init_timer(dc);
 	*ret = dc;
 	return 0;
 
@@ -269,9 +271,10 @@ unsigned dnscheck_max_inflight(const struct dnscheck *dc)
 void dnscheck_get_stats(const struct dnscheck *dc, struct dnscheck_stats *ret)
 {
 	*ret = dc->stats;
+	ret->cached = dc->n_entries;
 }
 
-static void on_dispatch_closed(uv_handle_t *h)
+static void on_handle_closed(uv_handle_t *h)
 {
 	dnscheck_ctx_drain_one(h->data);
 }
@@ -325,8 +328,9 @@ void dnscheck_free(struct dnscheck *dc)
 		}
 	dnscheck_cache_clear(dc);
 
-	dc->draining++;
-	uv_close((uv_handle_t *)&dc->dispatch, on_dispatch_closed);
+	dc->draining += 2;
+	uv_close((uv_handle_t *)&dc->dispatch, on_handle_closed);
+	uv_close((uv_handle_t *)&dc->cache_timer, on_handle_closed);
 	dnscheck_ctx_drain_one(dc);
 }
 

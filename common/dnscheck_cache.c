@@ -32,11 +32,39 @@ static void cache_evict(struct dnscheck *dc)
 
 	while (!list_empty(&dc->fifo)) {
 		struct dc_lookup *l = container_of(dc->fifo.next, struct dc_lookup, fifo);
-		if (dc->n_entries < DNSCHECK_MAX_CACHE_ENTRIES && now - l->done_at_ms < DNSCHECK_CACHE_MS)
+		if (dc->n_entries < DNSCHECK_MAX_CACHE_ENTRIES && now - l->done_at_ms < dc->cache_ms)
 			break;
 		cache_unlink(dc, l);
 		dnscheck_lookup_free(l);
 	}
+}
+
+static void on_cache_timer(uv_timer_t *t);
+
+/* Armed for when the oldest complete lookup expires, while there is one. */
+static void arm_timer(struct dnscheck *dc)
+{
+	if (list_empty(&dc->fifo) || uv_is_active((uv_handle_t *)&dc->cache_timer))
+		return;
+	struct dc_lookup *oldest = container_of(dc->fifo.next, struct dc_lookup, fifo);
+	uint64_t now = uv_now(dc->loop), expires = oldest->done_at_ms + dc->cache_ms;
+	(void)uv_timer_start(&dc->cache_timer, on_cache_timer, expires > now ? expires - now : 0,
+			     0);
+}
+
+static void on_cache_timer(uv_timer_t *t)
+{
+	struct dnscheck *dc = t->data;
+
+	cache_evict(dc);
+	arm_timer(dc);
+}
+
+void dnscheck_cache_init_timer(struct dnscheck *dc)
+{
+	(void)uv_timer_init(dc->loop, &dc->cache_timer);
+	dc->cache_timer.data = dc;
+	uv_unref((uv_handle_t *)&dc->cache_timer);
 }
 
 /* The done callback of every memoised lookup. */
@@ -53,6 +81,7 @@ static void cache_on_done(struct dc_lookup *l)
 	}
 	list_add_tail(&dc->fifo, &l->fifo);
 	cache_evict(dc);
+	arm_timer(dc);
 }
 
 /* Keeps chains short: doubles the bucket array when it is as full as it is
@@ -86,7 +115,7 @@ struct dc_lookup *dnscheck_cache_get(struct dnscheck *dc, uint16_t qtype, const 
 	for (l = dc->buckets[h & (dc->n_buckets - 1)]; l; l = l->hnext)
 		if (l->hash == h && l->qtype == qtype && streq(l->qname, name))
 			break;
-	if (l && l->complete && uv_now(dc->loop) - l->done_at_ms >= DNSCHECK_CACHE_MS) {
+	if (l && l->complete && uv_now(dc->loop) - l->done_at_ms >= dc->cache_ms) {
 		cache_unlink(dc, l);
 		dnscheck_lookup_free(l);
 		l = NULL;
@@ -113,6 +142,7 @@ struct dc_lookup *dnscheck_cache_get(struct dnscheck *dc, uint16_t qtype, const 
 		l->complete = true;
 		l->done_at_ms = uv_now(dc->loop);
 		list_add_tail(&dc->fifo, &l->fifo);
+		arm_timer(dc);
 	}
 	return l;
 }

@@ -25,3 +25,7 @@ struct dc_lookup *dnscheck_cache_get(struct dnscheck *dc, uint16_t qtype, const 
 /* Frees every lookup in the cache, finished or not: for teardown, once no
  * attempt refers to them any more. */
 void dnscheck_cache_clear(struct dnscheck *dc);
+/* The timer that frees lookups once DNSCHECK_CACHE_MS old, even when no new lookup
+ * comes to evict them (after a round of 100k names, tens of MB). Unreferenced: it never
+ * keeps a loop alive. The caller closes it. */
+void dnscheck_cache_init_timer(struct dnscheck *dc);

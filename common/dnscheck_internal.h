@@ -170,6 +170,7 @@ struct dnscheck {
 	bool trust_ad;                /* ext_dnssec only sets DO: read the AD flag */
 	struct dc_unbound *ub;        /* owned: validating lookups go to libunbound */
 	uint64_t timeout_ms;
+	uint64_t cache_ms;
 	unsigned max_inflight;
 	uint16_t auth_port;
 	bool auth_ipv6;
@@ -193,6 +194,7 @@ struct dnscheck {
 	size_t n_buckets;
 	size_t n_entries;
 	struct list_link fifo;
+	uv_timer_t cache_timer;       /* the oldest complete lookup expires; data == this */
 	struct dnscheck_stats stats;
 	/* the stub transport (common/dnscheck_stub) */
 	uint8_t *stub_buf;            /* owned: one UDP datagram, DNSWIRE_MAX_MESSAGE */

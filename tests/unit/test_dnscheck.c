@@ -481,6 +481,77 @@ static void test_silent_server_is_dns_error(void **state)
 	close(fd);
 }
 
+static void on_wait_done(uv_timer_t *t)
+{
+	*(bool *)t->data = true;
+}
+
+/* Runs the loop for ms with nothing of the test's own to do. */
+static void run_for(uv_loop_t *loop, uv_timer_t *wait, uint64_t ms)
+{
+	bool fired = false;
+
+	wait->data = &fired;
+	assert_int_equal(uv_timer_start(wait, on_wait_done, ms, 0), 0);
+	while (!fired)
+		(void)uv_run(loop, UV_RUN_ONCE);
+}
+
+/* A memoised lookup (here the CAA lookup that timed out) is freed once it is cache_ms
+ * old, though no later lookup comes to evict it: after a round of 100k names nothing
+ * else would give that memory back. */
+static void test_cache_expires_without_new_lookups(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	uv_timer_t wait;
+	struct dnscheck *dc = NULL;
+	struct dnscheck_stats st;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	char resolver_buf[64];
+	const char *resolver[] = { resolver_buf };
+	struct timeout_run t = { 0 };
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(resolver_buf, sizeof(resolver_buf), "127.0.0.1@%u", ntohs(sa.sin_port));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(dnscheck_new(&loop, &(struct dnscheck_options){ .resolvers = resolver,
+									 .n_resolvers = 1,
+									 .no_dnssec = true,
+									 .timeout_ms = 100,
+									 .cache_ms = 300 },
+				      &dc),
+			 0);
+	struct dnscheck_request rq = {
+		.name = "*.example" /* what on_timeout_result expects */,
+		.issuers = issuers,
+		.n_issuers = 1,
+		.account_uri = "https://ca.test/acct/1",
+		.caa = true,
+	};
+	assert_int_equal(dnscheck_submit(dc, &rq, on_timeout_result, &t), 0);
+	while (t.results == 0 && uv_run(&loop, UV_RUN_ONCE) != 0)
+		;
+	assert_int_equal(t.results, 1);
+	dnscheck_get_stats(dc, &st);
+	assert_true(st.cached >= 1);
+	assert_int_equal(uv_timer_init(&loop, &wait), 0);
+	run_for(&loop, &wait, 100);
+	dnscheck_get_stats(dc, &st);
+	assert_true(st.cached >= 1); /* 100 ms: not yet */
+	run_for(&loop, &wait, 400);
+	dnscheck_get_stats(dc, &st);
+	assert_int_equal(st.cached, 0);
+	uv_close((uv_handle_t *)&wait, NULL);
+	dnscheck_free(dc);
+	drain(&loop);
+	close(fd);
+}
+
 static unsigned datagrams(int fd)
 {
 	char buf[512];
@@ -615,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_submit_errors_and_free_in_flight),
 		cmocka_unit_test(test_inflight_clamped_to_nofile),
 		cmocka_unit_test(test_silent_server_is_dns_error),
+		cmocka_unit_test(test_cache_expires_without_new_lookups),
 		cmocka_unit_test(test_timeouts_rotate_resolvers),
 		cmocka_unit_test(test_raw_lookup),
 	};
