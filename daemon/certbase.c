@@ -284,6 +284,9 @@ int certbase_add_waiter(struct cert *c, enum cert_wait l, cert_done_fn cb, void 
 
 void certbase_drop_last_waiter(struct cert *c, enum cert_wait l)
 {
+	/* Gone already if what it was for answered the list before failing. */
+	if (!c->pending || c->pending->lists[l].n == 0)
+		return;
 	struct cert_waiters *list = &c->pending->lists[l];
 
 	free(list->items[--list->n].message);
