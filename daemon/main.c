@@ -263,7 +263,6 @@ static int daemon_setup(struct daemon *d, const char *lock_mode)
 					   : log_errno(LOG_ERR, r, "checking %s: %m", dc->state_dir);
 	}
 	r = statejournal_load(d->store, &d->state, &d->journal, err, sizeof(err));
-	heaptrim_release(); /* the parse tree of a big state.json is gone */
 	if (r == -ENOMEM)
 		return log_errno(LOG_ERR, r, "reading %s/state.json: %m", dc->state_dir);
 	if (r < 0) {
@@ -557,7 +556,8 @@ static int run_daemon(struct daemon *d)
 		if (r < 0)
 			return log_errno(LOG_ERR, r, "cert '%s': %m", cert_get_name(d->certs[i])), 1;
 	}
-	/* Loading 100k configs, state entries and certificates freed as much as it kept. */
+	/* Loading 100k configs, state entries (the parse tree of state.json) and
+	 * certificates freed as much as it kept. */
 	heaptrim_release();
 	uv_signal_t *sigs[] = { &d->sig_term, &d->sig_int, &d->sig_hup };
 	int nums[] = { SIGTERM, SIGINT, SIGHUP };
