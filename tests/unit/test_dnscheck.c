@@ -22,6 +22,7 @@
 
 #include "common/dnscheck.h"
 #include "common/limits.h"
+#include "tests/unit/silentdns.h"
 
 static const char *const issuers[] = { "ca.test" };
 
@@ -440,17 +441,10 @@ static void test_silent_server_is_dns_error(void **state)
 	(void)state;
 	uv_loop_t loop;
 	struct dnscheck *dc = NULL;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	char resolver_buf[64];
+	int fd = silent_server(resolver_buf, sizeof(resolver_buf));
 	const char *resolver[] = { resolver_buf };
 	struct timeout_run t = { 0 };
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	snprintf(resolver_buf, sizeof(resolver_buf), "127.0.0.1@%u", ntohs(sa.sin_port));
 
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(dnscheck_new(&loop, &(struct dnscheck_options){ .resolvers = resolver,
@@ -507,17 +501,11 @@ static void test_cache_expires_without_new_lookups(void **state)
 	uv_timer_t wait;
 	struct dnscheck *dc = NULL;
 	struct dnscheck_stats st;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	char resolver_buf[64];
+	int fd = silent_server(resolver_buf, sizeof(resolver_buf));
 	const char *resolver[] = { resolver_buf };
 	struct timeout_run t = { 0 };
 
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	snprintf(resolver_buf, sizeof(resolver_buf), "127.0.0.1@%u", ntohs(sa.sin_port));
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(dnscheck_new(&loop, &(struct dnscheck_options){ .resolvers = resolver,
 									 .n_resolvers = 1,
@@ -635,17 +623,11 @@ static void test_raw_lookup(void **state)
 	(void)state;
 	uv_loop_t loop;
 	struct dnscheck *dc = NULL;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	char resolver_buf[64];
+	int fd = silent_server(resolver_buf, sizeof(resolver_buf));
 	const char *resolver[] = { resolver_buf };
 	struct raw_run t = { 0 };
 
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	snprintf(resolver_buf, sizeof(resolver_buf), "127.0.0.1@%u", ntohs(sa.sin_port));
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(dnscheck_new(&loop, &(struct dnscheck_options){ .resolvers = resolver,
 									 .n_resolvers = 1,

@@ -21,6 +21,7 @@
 
 #include "common/dnscheck.h"
 #include "common/dnscheck_unbound.h"
+#include "tests/unit/silentdns.h"
 
 static const char *const issuers[] = { "ca.test" };
 static const char anchor_text[] =
@@ -115,19 +116,6 @@ static void on_result(const struct dnscheck_result *r, void *userdata)
 	snprintf(t->status, sizeof(t->status), "%s", dnscheck_result_status(r));
 }
 
-static int silent_socket(char *buf, size_t size)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	snprintf(buf, size, "127.0.0.1@%u", ntohs(sa.sin_port));
-	return fd;
-}
-
 static void test_silent_forwarder_times_out(void **state)
 {
 	(void)state;
@@ -135,7 +123,7 @@ static void test_silent_forwarder_times_out(void **state)
 	struct dnscheck *dc = NULL;
 	char resolver_buf[64];
 	const char *resolver[] = { resolver_buf };
-	int fd = silent_socket(resolver_buf, sizeof(resolver_buf));
+	int fd = silent_server(resolver_buf, sizeof(resolver_buf));
 	_cleanup_free_ char *ta = write_temp(anchor_text);
 	struct run t = { 0 };
 	struct dnscheck_request rq = {
@@ -176,7 +164,7 @@ static void test_free_in_flight(void **state)
 	struct dnscheck *dc = NULL;
 	char resolver_buf[64];
 	const char *resolver[] = { resolver_buf };
-	int fd = silent_socket(resolver_buf, sizeof(resolver_buf));
+	int fd = silent_server(resolver_buf, sizeof(resolver_buf));
 	_cleanup_free_ char *ta = write_temp(anchor_text);
 	struct run t = { 0 };
 	struct dnscheck_request rq = {
