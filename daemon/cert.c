@@ -99,7 +99,7 @@ static void load_current(struct cert *c)
 	st->not_before = info.not_before;
 	st->not_after = info.not_after;
 	(void)state_set_str(&st->serial, info.serial_hex);
-	(void)state_set_str(&st->issuer_cn, info.issuer_cn);
+	(void)state_set_shared(&st->issuer_cn, info.issuer_cn);
 	if (changed) {
 		(void)state_set_str(&st->ari_cert_id, info.ari_cert_id);
 		st->ari_start = st->ari_end = 0;

@@ -95,20 +95,26 @@ static void update_grace(struct cert *c, int64_t now)
 	st->record_grace_until = st->has_cert ? 0 : st->first_seen + (int64_t)(grace_ms / 1000);
 }
 
+/* The plain reason is not kept: certlevel_name_reason() says it again. */
+static void set_name_reason(struct state_name *n, const char *why)
+{
+	(void)state_set_shared(&n->level_reason, certlevel_name_reason_is_plain(n, why) ? NULL : why);
+}
+
 void certbase_name_level_quiet(struct cert *c, struct state_name *n, int64_t now)
 {
-	char why[512];
+	char why[CERTLEVEL_REASON_MAX];
 	bool unverifiable;
 
 	update_grace(c, now);
 	n->level = certlevel_name(&c->d->config->daemon, cert_state(c), n, now, why, sizeof(why),
 				  &unverifiable);
-	(void)state_set_shared(&n->level_reason, why);
+	set_name_reason(n, why);
 }
 
 void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t now)
 {
-	char why[512];
+	char why[CERTLEVEL_REASON_MAX];
 	bool unverifiable;
 	update_grace(c, now);
 	enum level level = certlevel_name(&c->d->config->daemon, cert_state(c), n, now, why,
@@ -122,7 +128,7 @@ void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t no
 	bool remind = !changed && level != LEVEL_OK && now - n->alerted_at >= REMIND_EVERY_SEC;
 
 	n->level = level;
-	(void)state_set_shared(&n->level_reason, why);
+	set_name_reason(n, why);
 	if (!changed && !remind)
 		return;
 	(void)record_owner_name(n->name, &owner, NULL);
@@ -173,7 +179,8 @@ bool certbase_cert_update_level(struct cert *c, int64_t now)
 	bool remind = !changed && level != LEVEL_OK && now - st->alerted_at >= REMIND_EVERY_SEC;
 
 	st->level = level;
-	(void)state_set_str(&st->level_reason, why);
+	(void)state_set_str(&st->level_reason,
+			    certlevel_cert_reason_is_plain(st, why) ? NULL : why);
 	if (!changed && !remind)
 		return false;
 	static const enum alert_kind kinds[] = {

@@ -5,6 +5,7 @@
 
 #include "common/strutil.h"
 #include "daemon/certdeploy.h"
+#include "daemon/certlevel.h"
 #include "daemon/certserved.h"
 #include "daemon/daemon.h"
 #include "daemon/hook.h"
@@ -42,8 +43,9 @@ static void deploy_failed(struct cert *c, const char *error)
 	(void)state_set_str(&st->last_error, error);
 	if (!certbase_cert_update_level(c, now)) {
 		/* Already WARNING (an earlier deploy failed too): still say it. */
-		char message[1600];
-		str_printf(message, sizeof(message), "%s: %s", c->name, st->level_reason);
+		char message[1600], plain[CERTLEVEL_REASON_MAX];
+		str_printf(message, sizeof(message), "%s: %s", c->name,
+			   certlevel_cert_reason(st, plain, sizeof(plain)));
 		struct alert a = {
 			.kind = ALERT_CERT_DEPLOY_FAILED,
 			.level = LEVEL_WARNING,

@@ -24,6 +24,58 @@ bool certlevel_name_waiting(const struct state_cert *st, const struct state_name
 	       (!n->status || !streq(n->status, "VALID"));
 }
 
+static void name_plain_reason(const struct state_name *n, char *buf, size_t size)
+{
+	_cleanup_free_ char *owner = NULL;
+
+	(void)record_owner_name(n->name, &owner, NULL);
+	str_printf(buf, size, "record %s is valid", owner ? owner : n->name);
+}
+
+static void cert_plain_reason(const struct state_cert *st, char *buf, size_t size)
+{
+	char date[40];
+
+	time_format_iso(st->not_after, date, sizeof(date));
+	str_printf(buf, size, "certificate valid until %s", date);
+}
+
+const char *certlevel_name_reason(const struct state_name *n, char *buf, size_t size)
+{
+	if (n->level_reason || !n->checked)
+		return n->level_reason;
+	name_plain_reason(n, buf, size);
+	return buf;
+}
+
+const char *certlevel_cert_reason(const struct state_cert *st, char *buf, size_t size)
+{
+	if (st->level_reason || !st->has_cert)
+		return st->level_reason;
+	cert_plain_reason(st, buf, size);
+	return buf;
+}
+
+bool certlevel_name_reason_is_plain(const struct state_name *n, const char *why)
+{
+	char plain[CERTLEVEL_REASON_MAX];
+
+	if (!n->checked)
+		return false;
+	name_plain_reason(n, plain, sizeof(plain));
+	return streq(plain, why);
+}
+
+bool certlevel_cert_reason_is_plain(const struct state_cert *st, const char *why)
+{
+	char plain[CERTLEVEL_REASON_MAX];
+
+	if (!st->has_cert)
+		return false;
+	cert_plain_reason(st, plain, sizeof(plain));
+	return streq(plain, why);
+}
+
 enum alert_kind certlevel_name_kind(enum level l, bool unverifiable)
 {
 	switch (l) {
@@ -49,7 +101,7 @@ enum level certlevel_name(const struct config_daemon *dc, const struct state_cer
 
 	*ret_unverifiable = false;
 	(void)record_owner_name(n->name, &owner, NULL);
-	str_printf(why, size, "record %s is valid", owner ? owner : n->name);
+	name_plain_reason(n, why, size);
 	if (!n->checked) {
 		str_printf(why, size, "not checked yet");
 		return LEVEL_OK;
@@ -169,7 +221,7 @@ enum level certlevel_cert(const struct config_daemon *dc, const struct config_ce
 		return LEVEL_WARNING;
 	}
 	if (st->failures == 0) {
-		str_printf(why, size, "certificate valid until %s", date);
+		cert_plain_reason(st, why, size);
 		return LEVEL_OK;
 	}
 	if (st->cert_rejected) {

@@ -27,6 +27,9 @@
 #include "daemon/alert.h"
 #include "daemon/state.h"
 
+/* A buffer that holds any plain reason (below): a name of up to 253 bytes and more. */
+#define CERTLEVEL_REASON_MAX 512
+
 /* How a waiting name's reason begins. */
 #define CERTLEVEL_WAITING "waiting for the record"
 
@@ -36,6 +39,17 @@ bool certlevel_waiting(const struct state_cert *st, int64_t now);
 bool certlevel_waiting_record(const struct state_cert *st, int64_t now);
 /* ... and this name's record is what it waits for (alert ALERT_RECORD_WAITING). */
 bool certlevel_name_waiting(const struct state_cert *st, const struct state_name *n, int64_t now);
+
+/* The reason of a name whose record is plainly valid, "record <owner> is valid", and of
+ * a cert at its plain OK, "certificate valid until <not_after>". certbase keeps no copy of
+ * either (the slot stays NULL): 100k names would each hold a string of their own, and both
+ * follow from what the state entry holds. Readers ask these for the reason to show: the
+ * stored one, else the plain one (NULL when there is none yet). */
+const char *certlevel_name_reason(const struct state_name *n, char *buf, size_t size);
+const char *certlevel_cert_reason(const struct state_cert *st, char *buf, size_t size);
+/* Whether why is that plain reason, which is then not stored. */
+bool certlevel_name_reason_is_plain(const struct state_name *n, const char *why);
+bool certlevel_cert_reason_is_plain(const struct state_cert *st, const char *why);
 
 /* The alert a name's level is reported as. */
 enum alert_kind certlevel_name_kind(enum level l, bool unverifiable);

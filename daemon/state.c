@@ -91,7 +91,7 @@ static const struct field cert_fields[] = {
 	FIELD(struct state_cert, not_after, F_INT),
 	FIELD(struct state_cert, serial, F_STR),
 	FIELD(struct state_cert, ari_cert_id, F_STR),
-	FIELD(struct state_cert, issuer_cn, F_STR),
+	FIELD(struct state_cert, issuer_cn, F_SHARED),
 	FIELD(struct state_cert, version, F_UINT),
 	FIELD(struct state_cert, ari_start, F_INT),
 	FIELD(struct state_cert, ari_end, F_INT),
@@ -250,7 +250,7 @@ static void state_cert_clear(struct state_cert *c)
 	free(c->names);
 	free(c->serial);
 	free(c->ari_cert_id);
-	free(c->issuer_cn);
+	(void)state_set_shared(&c->issuer_cn, NULL);
 	free(c->last_error);
 	free(c->order_url);
 	free(c->order_replaces);

@@ -67,7 +67,7 @@ struct state_cert {
 	int64_t not_before, not_after;
 	char *serial;            /* owned */
 	char *ari_cert_id;       /* owned or NULL */
-	char *issuer_cn;         /* owned or NULL */
+	const char *issuer_cn;   /* shared (state_set_shared): one issuer for many certs */
 	/* renewal */
 	int64_t ari_start, ari_end;  /* 0: no window known */
 	int64_t ari_next_fetch;
@@ -175,5 +175,6 @@ void state_clear_dirty(struct state *s);
 
 /* Replaces *slot with a copy of v (NULL clears). -ENOMEM. */
 int state_set_str(char **slot, const char *v);
-/* The same for a shared field of struct state_name: v's one shared copy (NULL clears). */
+/* The same for a shared field (a state_name's outcome, a state_cert's issuer): v's one
+ * shared copy (NULL clears). */
 int state_set_shared(const char **slot, const char *v);

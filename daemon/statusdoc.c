@@ -51,7 +51,8 @@ static void write_name(struct json_writer *w, const struct daemon *d, const stru
 	json_kv_string(w, "name", n->name);
 	json_kv_string(w, "owner", owner);
 	json_kv_string(w, "level", level_to_string(n->level));
-	json_kv_string(w, "level_reason", n->level_reason);
+	char plain[CERTLEVEL_REASON_MAX];
+	json_kv_string(w, "level_reason", certlevel_name_reason(n, plain, sizeof(plain)));
 	json_kv_bool(w, "checked", n->checked);
 	statusdoc_kv_time(w, "checked_at", n->checked ? n->checked_at : 0);
 	json_kv_string(w, "status", n->checked ? n->status : "UNCHECKED");
@@ -94,7 +95,9 @@ void statusdoc_write_cert(struct json_writer *w, const struct daemon *d, const s
 	json_kv_string(w, "challenge", challenge_type_to_string(cfg->challenge));
 	json_kv_string(w, "level", level_to_string(cert_worst_level(c)));
 	json_kv_string(w, "cert_level", st ? level_to_string(st->level) : "OK");
-	json_kv_string(w, "cert_level_reason", st ? st->level_reason : NULL);
+	char plain[CERTLEVEL_REASON_MAX];
+	json_kv_string(w, "cert_level_reason", st ? certlevel_cert_reason(st, plain, sizeof(plain))
+						  : NULL);
 	json_kv_bool(w, "renewing", cert_is_renewing(c));
 	/* A new cert waiting for its records says so, with what to publish. */
 	bool waiting = certlevel_waiting_record(st, now);
@@ -254,11 +257,12 @@ static void write_worst(struct json_writer *w, const struct level_counts *lc)
 	for (size_t i = 0; i < lc->n_worst; i++) {
 		const struct cert *c = lc->worst[i];
 		const struct state_cert *st = cert_state(c);
-		const char *reason = st ? st->level_reason : NULL;
+		char plain[CERTLEVEL_REASON_MAX];
+		const char *reason = st ? certlevel_cert_reason(st, plain, sizeof(plain)) : NULL;
 		/* The cert's own reason, else the first name at its worst level. */
 		for (size_t k = 0; st && k < st->n_names && !reason; k++)
 			if (st->names[k].level == lc->worst_level[i])
-				reason = st->names[k].level_reason;
+				reason = certlevel_name_reason(&st->names[k], plain, sizeof(plain));
 		json_begin_object(w);
 		json_kv_string(w, "name", cert_get_name(c));
 		json_kv_string(w, "level", level_to_string(lc->worst_level[i]));

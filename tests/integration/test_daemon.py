@@ -119,6 +119,9 @@ def test_daemon_life(world):
     publish_from_daemon(w)
     env.ctl("check", "--all", check=0)
     assert "record-ok" in env.read_log()
+    # The plain reasons are not kept in the state, but are shown all the same.
+    lv = name_levels(status(w)[0])["www.example.test"]
+    assert lv["level_reason"] == "record _validation-persist.www.example.test is valid", lv
 
     # Moving the clock forward (test clock) ages the record without a new
     # lookup: 2030-01-01 minus 25 days is a warning.
@@ -142,6 +145,7 @@ def test_daemon_life(world):
     lv = name_levels(status(w)[0])["www.example.test"]
     assert lv["status"] == "DNS_ERROR"
     assert lv["level"] == "OK"
+    assert lv["level_reason"] == "record _validation-persist.www.example.test is valid", lv
     w.knot.start()
 
     # Restart: the state survives.

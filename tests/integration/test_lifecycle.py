@@ -137,6 +137,7 @@ def test_add_issue_revoke_replace_remove_purge(world):
         return d if d["has_cert"] and d["serial"] != first["serial"] else None
     new = env.wait_for(replaced, timeout=120, what="the replacement")
     assert new["revoked"] is False and new["cert_level"] == "OK", new
+    assert new["cert_level_reason"].startswith("certificate valid until "), new
     assert new["revoked_serial"] == first["serial"]
 
     # remove of the cert in the main file: refused with its file:line.

@@ -170,12 +170,54 @@ static void test_waiting_for_record(void **state)
 			 LEVEL_ERROR);
 }
 
+/* The plain reasons are not stored, and read back the same as what certlevel said. */
+static void test_plain_reasons(void **state)
+{
+	struct state_name n = { .name = (char *)"www.example.com", .status = "VALID" };
+	struct state_cert st = { .has_cert = true, .not_before = NOW - 86400,
+				 .not_after = NOW + 60 * 86400 };
+	const struct config_cert cfg = { .name = (char *)"c" };
+	char why[CERTLEVEL_REASON_MAX], plain[CERTLEVEL_REASON_MAX];
+	bool unverifiable;
+
+	(void)state;
+	assert_null(certlevel_name_reason(&n, plain, sizeof(plain)));
+	assert_int_equal(certlevel_name(&dc, NULL, &n, NOW, why, sizeof(why), &unverifiable),
+			 LEVEL_OK);
+	assert_false(certlevel_name_reason_is_plain(&n, why)); /* "not checked yet" */
+
+	n.checked = true;
+	assert_int_equal(certlevel_name(&dc, NULL, &n, NOW, why, sizeof(why), &unverifiable),
+			 LEVEL_OK);
+	assert_true(certlevel_name_reason_is_plain(&n, why));
+	assert_string_equal(certlevel_name_reason(&n, plain, sizeof(plain)),
+			    "record _validation-persist.www.example.com is valid");
+	assert_string_equal(plain, why);
+
+	n.status = (char *)"WRONG_ACCOUNT";
+	assert_int_equal(certlevel_name(&dc, NULL, &n, NOW, why, sizeof(why), &unverifiable),
+			 LEVEL_ERROR);
+	assert_false(certlevel_name_reason_is_plain(&n, why));
+	n.level_reason = why;
+	assert_ptr_equal(certlevel_name_reason(&n, plain, sizeof(plain)), why);
+
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_OK);
+	assert_true(certlevel_cert_reason_is_plain(&st, why));
+	assert_string_equal(certlevel_cert_reason(&st, plain, sizeof(plain)), why);
+	st.failures = 1;
+	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_WARNING);
+	assert_false(certlevel_cert_reason_is_plain(&st, why));
+	st.has_cert = false;
+	assert_null(certlevel_cert_reason(&st, plain, sizeof(plain)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_cert),
 		cmocka_unit_test(test_waiting_for_record),
+		cmocka_unit_test(test_plain_reasons),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
