@@ -59,8 +59,8 @@ void config_cert_free(struct config_cert *cert)
 {
 	if (!cert)
 		return;
-	free(cert->name);
-	free(cert->ca_name);
+	if (!cert->ca_name_borrowed)
+		free(cert->ca_name);
 	config_strv_free(cert->names);
 	free(cert->profile);
 	free(cert->preferred_chain);

@@ -88,8 +88,8 @@ struct config_ca {
 };
 
 struct config_cert {
-	char *name;                 /* owned */
-	char *ca_name;              /* owned */
+	const char *name;           /* part of the section's own allocation */
+	char *ca_name;              /* owned, or the CA's once resolved (ca_name_borrowed) */
 	struct config_ca *ca;       /* borrowed from the config, resolved by config_finish */
 	char **names;               /* owned, NULL-terminated, lowercase, as given ("*." kept) */
 	size_t n_names;
@@ -116,6 +116,7 @@ struct config_cert {
 	bool has_persist_until;
 	bool has_archive_keep;
 	bool has_record_grace;
+	bool ca_name_borrowed;
 };
 
 struct config {

@@ -202,9 +202,12 @@ static void section_begin(struct parse_ctx *ctx, const char *header)
 			    where_defined(dup->file, dup->line, where, sizeof(where)));
 			return;
 		}
-		struct config_cert *cert = calloc(1, sizeof(*cert));
-		if (!cert || !(cert->name = strdup(name)) ||
-		    strmap_add(&ctx->c->cert_map, cert->name, cert) < 0) {
+		/* The name shares the section's allocation: one chunk fewer per cert. */
+		size_t len = strlen(name) + 1;
+		struct config_cert *cert = calloc(1, sizeof(*cert) + len);
+		if (cert)
+			cert->name = memcpy((char *)(cert + 1), name, len);
+		if (!cert || strmap_add(&ctx->c->cert_map, cert->name, cert) < 0) {
 			config_cert_free(cert);
 			ctx->oom = 1;
 			return;
@@ -445,9 +448,8 @@ int config_finish(struct config *c, struct config_errors *errs)
 		if (!cert->ca_name) {
 			if (c->n_cas == 1) {
 				cert->ca = c->cas[0];
-				cert->ca_name = strdup(c->cas[0]->name);
-				if (!cert->ca_name)
-					return -ENOMEM;
+				cert->ca_name = cert->ca->name;
+				cert->ca_name_borrowed = true;
 				continue;
 			}
 			config_errors_add(errs, cert->file, cert->line,
@@ -457,7 +459,13 @@ int config_finish(struct config *c, struct config_errors *errs)
 			continue;
 		}
 		cert->ca = (struct config_ca *)config_find_ca(c, cert->ca_name);
-		if (!cert->ca) {
+		if (cert->ca) {
+			/* One copy of the CA's name, not one per cert. */
+			if (!cert->ca_name_borrowed)
+				free(cert->ca_name);
+			cert->ca_name = cert->ca->name;
+			cert->ca_name_borrowed = true;
+		} else {
 			char known[256] = "";
 			for (size_t k = 0; k < c->n_cas; k++)
 				str_printf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",

@@ -646,9 +646,7 @@ int cert_new(struct daemon *d, const struct config_cert *cfg, struct ca *ca, str
 	c->d = d;
 	c->cfg = cfg;
 	c->ca = ca;
-	c->name = strdup(cfg->name);
-	if (!c->name)
-		return -ENOMEM;
+	c->name = cfg->name;
 	sched_item_init(&c->renew_item, on_renew_due, c);
 	sched_item_init(&c->ari_item, on_ari_due, c);
 	r = cert_stage_config(c, cfg);
@@ -679,6 +677,7 @@ int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca
 		c->d->jobs_running--;
 	}
 	c->cfg = cfg;
+	c->name = cfg->name;
 	c->ca = ca;
 	commit_names(c);
 	/* A check waiter whose names in flight were all removed has nothing left
@@ -769,7 +768,6 @@ void cert_free(struct cert *c)
 			      w.items[i].userdata);
 	free(w.items);
 	certbase_pending_free(c);
-	free(c->name);
 	free(c);
 }
 

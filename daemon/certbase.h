@@ -91,7 +91,7 @@ struct cert_pending {
 struct cert {
 	struct daemon *d;                 /* borrowed */
 	const struct config_cert *cfg;    /* borrowed from d->config */
-	char *name;                       /* owned */
+	const char *name;                 /* cfg->name: switches with cfg */
 	struct ca *ca;                    /* borrowed */
 	struct cert_name **names;         /* owned */
 	size_t n_names;

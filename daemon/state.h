@@ -58,7 +58,7 @@ struct state_name {
 };
 
 struct state_cert {
-	char *name;              /* owned */
+	const char *name;        /* part of the entry's own allocation: never freed alone */
 	struct state_name *names; /* owned array */
 	size_t n_names;
 	/* the current certificate */
