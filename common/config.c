@@ -208,12 +208,13 @@ int config_check_runtime(const struct config *c, int64_t now, struct config_erro
 	}
 	for (size_t i = 0; i < c->n_certs; i++) {
 		const struct config_cert *cert = c->certs[i];
-		if (cert->deploy_hook)
-			check_file(errs, cert->file, cert->deploy_hook_line, "deploy_hook",
-				   cert->deploy_hook, true);
-		if (cert->dns01_hook)
-			check_file(errs, cert->file, cert->dns01_hook_line, "dns01_hook",
-				   cert->dns01_hook, true);
+		const struct config_cert_opts *o = config_cert_opts(cert);
+		if (o->deploy_hook)
+			check_file(errs, cert->file, o->deploy_hook_line, "deploy_hook",
+				   o->deploy_hook, true);
+		if (o->dns01_hook)
+			check_file(errs, cert->file, o->dns01_hook_line, "dns01_hook",
+				   o->dns01_hook, true);
 		if (cert->has_persist_until && cert->persist_until <= now) {
 			char iso[40];
 			time_format_iso(cert->persist_until, iso, sizeof(iso));

@@ -498,6 +498,67 @@ int config_keys_ca(struct config_key_ctx *ctx, const char *k, const char *v, boo
 	return 1;
 }
 
+static const char *const cert_opts_keys[] = {
+	"profile", "preferred_chain", "deploy_hook", "dns01_hook", "dns01_hook_timeout",
+	"dns01_propagation_timeout", "max_orders_per_hour", "archive_keep", "check_served",
+	"check_served_sni", "check_served_grace", "record_grace",
+};
+
+static bool is_cert_opts_key(const char *k)
+{
+	for (size_t i = 0; i < ELEMENTSOF(cert_opts_keys); i++)
+		if (streq(k, cert_opts_keys[i]))
+			return true;
+	return false;
+}
+
+/* A key of cert_opts_keys. */
+static int set_cert_opt(struct config_key_ctx *ctx, struct config_cert_opts *o, const char *k,
+			const char *v)
+{
+	int r;
+
+	if (streq(k, "profile"))
+		return set_string(ctx, k, v, &o->profile);
+	if (streq(k, "preferred_chain"))
+		return set_string(ctx, k, v, &o->preferred_chain);
+	if (streq(k, "deploy_hook")) {
+		o->deploy_hook_line = ctx->line;
+		return set_path(ctx, k, v, &o->deploy_hook);
+	}
+	if (streq(k, "dns01_hook")) {
+		o->dns01_hook_line = ctx->line;
+		return set_path(ctx, k, v, &o->dns01_hook);
+	}
+	if (streq(k, "dns01_hook_timeout"))
+		return set_duration(ctx, k, v, &o->dns01_hook_timeout_ms);
+	if (streq(k, "dns01_propagation_timeout"))
+		return set_duration(ctx, k, v, &o->dns01_propagation_timeout_ms);
+	if (streq(k, "max_orders_per_hour")) {
+		unsigned u;
+		r = set_uint(ctx, k, v, 1, CONFIG_MAX_ORDERS_PER_HOUR, &u);
+		if (r == 0)
+			o->max_orders_per_hour = u;
+		return r;
+	}
+	if (streq(k, "archive_keep")) {
+		r = set_uint(ctx, k, v, 0, CONFIG_MAX_ARCHIVE_KEEP, &o->archive_keep);
+		o->has_archive_keep = r == 0;
+		return r;
+	}
+	if (streq(k, "check_served"))
+		return set_hostport(ctx, k, v, &o->check_served_host, &o->check_served_port);
+	if (streq(k, "check_served_sni"))
+		return set_string(ctx, k, v, &o->check_served_sni);
+	if (streq(k, "check_served_grace"))
+		return set_duration(ctx, k, v, &o->check_served_grace_ms);
+	if (streq(k, "record_grace")) {
+		o->has_record_grace = true;
+		return set_duration(ctx, k, v, &o->record_grace_ms);
+	}
+	return 1;
+}
+
 int config_keys_cert(struct config_key_ctx *ctx, const char *k, const char *v, bool append)
 {
 	struct config_cert *cert = ctx->target;
@@ -538,43 +599,11 @@ int config_keys_cert(struct config_key_ctx *ctx, const char *k, const char *v, b
 		cert->persist_until_line = ctx->line;
 		return 0;
 	}
-	if (streq(k, "profile"))
-		return set_string(ctx, k, v, &cert->profile);
-	if (streq(k, "preferred_chain"))
-		return set_string(ctx, k, v, &cert->preferred_chain);
-	if (streq(k, "deploy_hook")) {
-		cert->deploy_hook_line = ctx->line;
-		return set_path(ctx, k, v, &cert->deploy_hook);
-	}
-	if (streq(k, "dns01_hook")) {
-		cert->dns01_hook_line = ctx->line;
-		return set_path(ctx, k, v, &cert->dns01_hook);
-	}
-	if (streq(k, "dns01_hook_timeout"))
-		return set_duration(ctx, k, v, &cert->dns01_hook_timeout_ms);
-	if (streq(k, "dns01_propagation_timeout"))
-		return set_duration(ctx, k, v, &cert->dns01_propagation_timeout_ms);
-	if (streq(k, "max_orders_per_hour")) {
-		unsigned u;
-		r = set_uint(ctx, k, v, 1, CONFIG_MAX_ORDERS_PER_HOUR, &u);
-		if (r == 0)
-			cert->max_orders_per_hour = u;
-		return r;
-	}
-	if (streq(k, "archive_keep")) {
-		r = set_uint(ctx, k, v, 0, CONFIG_MAX_ARCHIVE_KEEP, &cert->archive_keep);
-		cert->has_archive_keep = r == 0;
-		return r;
-	}
-	if (streq(k, "check_served"))
-		return set_hostport(ctx, k, v, &cert->check_served_host, &cert->check_served_port);
-	if (streq(k, "check_served_sni"))
-		return set_string(ctx, k, v, &cert->check_served_sni);
-	if (streq(k, "check_served_grace"))
-		return set_duration(ctx, k, v, &cert->check_served_grace_ms);
-	if (streq(k, "record_grace")) {
-		cert->has_record_grace = true;
-		return set_duration(ctx, k, v, &cert->record_grace_ms);
+	if (is_cert_opts_key(k)) {
+		struct config_cert_opts *o = config_cert_opts_mut(cert);
+		if (!o)
+			return -ENOMEM;
+		return set_cert_opt(ctx, o, k, v);
 	}
 	/* Recognized so that section_end can say why they are refused. */
 	if (config_keys_is_dns_write(k))

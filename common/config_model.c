@@ -62,13 +62,37 @@ void config_cert_free(struct config_cert *cert)
 	if (!cert->ca_name_borrowed)
 		free(cert->ca_name);
 	config_strv_free(cert->names);
-	free(cert->profile);
-	free(cert->preferred_chain);
-	free(cert->deploy_hook);
-	free(cert->dns01_hook);
-	free(cert->check_served_host);
-	free(cert->check_served_sni);
+	if (cert->opts) {
+		free(cert->opts->profile);
+		free(cert->opts->preferred_chain);
+		free(cert->opts->deploy_hook);
+		free(cert->opts->dns01_hook);
+		free(cert->opts->check_served_host);
+		free(cert->opts->check_served_sni);
+		free(cert->opts);
+	}
 	free(cert);
+}
+
+static const struct config_cert_opts default_opts = {
+	.dns01_hook_timeout_ms = 120 * MS_PER_SEC,
+	.dns01_propagation_timeout_ms = 600 * MS_PER_SEC,
+	.check_served_grace_ms = 600 * MS_PER_SEC,
+};
+
+const struct config_cert_opts *config_cert_opts(const struct config_cert *cert)
+{
+	return cert->opts ? cert->opts : &default_opts;
+}
+
+struct config_cert_opts *config_cert_opts_mut(struct config_cert *cert)
+{
+	if (!cert->opts) {
+		cert->opts = malloc(sizeof(*cert->opts));
+		if (cert->opts)
+			*cert->opts = default_opts;
+	}
+	return cert->opts;
 }
 
 struct config *config_new(void)

@@ -87,35 +87,42 @@ struct config_ca {
 	unsigned eab_hmac_file_line, ca_bundle_line; /* in file, for config_check_runtime() */
 };
 
-struct config_cert {
-	const char *name;           /* part of the section's own allocation */
-	char *ca_name;              /* owned, or the CA's once resolved (ca_name_borrowed) */
-	struct config_ca *ca;       /* borrowed from the config, resolved by config_finish */
-	char **names;               /* owned, NULL-terminated, lowercase, as given ("*." kept) */
-	size_t n_names;
-	enum challenge_type challenge;
-	enum key_type key_type;
-	int64_t persist_until;      /* when has_persist_until */
+/* What few certs set: held apart so that 100k sections that set none of it share one
+ * default (config_cert_opts()) instead of each carrying about 100 bytes of it. */
+struct config_cert_opts {
 	char *profile;              /* owned or NULL: overrides the CA's */
 	char *preferred_chain;      /* owned or NULL: issuer CN of the chain's top */
 	char *deploy_hook;          /* owned or NULL */
 	char *dns01_hook;           /* owned or NULL; only with CHALLENGE_DNS_01 */
 	uint64_t dns01_hook_timeout_ms;
 	uint64_t dns01_propagation_timeout_ms;
-	unsigned max_orders_per_hour; /* 0: the [daemon] value */
-	unsigned archive_keep;      /* when has_archive_keep, else the [daemon] value */
 	char *check_served_host;    /* owned or NULL: no check of what is served */
 	char *check_served_sni;     /* owned or NULL: the first name (without "*.") */
 	uint64_t check_served_grace_ms; /* after a deploy, before a stale server is an alert */
 	uint64_t record_grace_ms;   /* when has_record_grace, else the [daemon] record_grace */
-	const char *file;           /* borrowed from the config's files */
-	unsigned line;
-	unsigned persist_until_line, deploy_hook_line, dns01_hook_line; /* in file */
-	/* the small fields together, so the struct has no holes (100k of them) */
+	unsigned max_orders_per_hour; /* 0: the [daemon] value */
+	unsigned archive_keep;      /* when has_archive_keep, else the [daemon] value */
+	unsigned deploy_hook_line, dns01_hook_line; /* in the section's file */
 	uint16_t check_served_port;
-	bool has_persist_until;
 	bool has_archive_keep;
 	bool has_record_grace;
+};
+
+struct config_cert {
+	const char *name;           /* part of the section's own allocation */
+	char *ca_name;              /* owned, or the CA's once resolved (ca_name_borrowed) */
+	struct config_ca *ca;       /* borrowed from the config, resolved by config_finish */
+	char **names;               /* owned, NULL-terminated, lowercase, as given ("*." kept) */
+	size_t n_names;
+	struct config_cert_opts *opts; /* owned; NULL: every default (config_cert_opts()) */
+	int64_t persist_until;      /* when has_persist_until */
+	const char *file;           /* borrowed from the config's files */
+	enum challenge_type challenge;
+	enum key_type key_type;
+	unsigned line;
+	unsigned persist_until_line; /* in file */
+	/* the small fields together, so the struct has no holes (100k of them) */
+	bool has_persist_until;
 	bool ca_name_borrowed;
 };
 
@@ -139,6 +146,11 @@ DEFINE_FREEP(struct config, config_free)
 /* For the loader, which builds sections before they join a config. NULL is a no-op. */
 void config_ca_free(struct config_ca *ca);
 void config_cert_free(struct config_cert *cert);
+/* The section's options: its own, else the shared defaults. Never NULL. */
+const struct config_cert_opts *config_cert_opts(const struct config_cert *cert);
+/* Its own options, made from the defaults the first time: for the parser, and for tests
+ * that build a section by hand. NULL when out of memory. */
+struct config_cert_opts *config_cert_opts_mut(struct config_cert *cert);
 /* Frees a NULL-terminated string vector and its strings. NULL is a no-op. */
 void config_strv_free(char **v);
 

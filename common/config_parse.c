@@ -117,7 +117,7 @@ static void section_end(struct parse_ctx *ctx)
 				    cert->name, k);
 		}
 		ctx->line = ctx->section_line;
-		if (cert->challenge == CHALLENGE_DNS_01 && !cert->dns01_hook)
+		if (cert->challenge == CHALLENGE_DNS_01 && !config_cert_opts(cert)->dns01_hook)
 			ERR(ctx, "[cert %s] challenge = dns-01 needs 'dns01_hook' (a program called "
 				 "as 'HOOK set|clean FQDN VALUE')",
 			    cert->name);
@@ -222,9 +222,6 @@ static void section_begin(struct parse_ctx *ctx, const char *header)
 		cert->line = ctx->line;
 		cert->challenge = CHALLENGE_DNS_PERSIST_01;
 		cert->key_type = KEY_EC_P256;
-		cert->dns01_hook_timeout_ms = 120 * MS_PER_SEC;
-		cert->dns01_propagation_timeout_ms = 600 * MS_PER_SEC;
-		cert->check_served_grace_ms = 600 * MS_PER_SEC;
 		ctx->section = CONFIG_SECTION_CERT;
 		ctx->target = cert;
 	}

@@ -227,7 +227,7 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 			.message = message,
 		};
 		certbase_emit(c, &a);
-		if (c->cfg->deploy_hook)
+		if (config_cert_opts(c->cfg)->deploy_hook)
 			st->deploy_pending = true; /* saved below, before the hook starts */
 		schedule_ari(c, now);
 	} else if (res->limited) {

@@ -90,8 +90,9 @@ static void update_grace(struct cert *c, int64_t now)
 		st->first_seen = now;
 		daemon_state_cert_changed(c->d, st);
 	}
-	uint64_t grace_ms = c->cfg->has_record_grace ? c->cfg->record_grace_ms
-						     : c->d->config->daemon.record_grace_ms;
+	const struct config_cert_opts *o = config_cert_opts(c->cfg);
+	uint64_t grace_ms = o->has_record_grace ? o->record_grace_ms
+						: c->d->config->daemon.record_grace_ms;
 	st->record_grace_until = st->has_cert ? 0 : st->first_seen + (int64_t)(grace_ms / 1000);
 }
 

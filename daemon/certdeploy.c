@@ -124,10 +124,10 @@ static int start_deploy(struct cert *c)
 	char prefix[200];
 	int r = -ENOMEM;
 
-	if (!c->cfg->deploy_hook || !st)
+	if (!config_cert_opts(c->cfg)->deploy_hook || !st)
 		goto fail;
 	names = str_join((const char *const *)c->cfg->names, c->cfg->n_names, " ");
-	c->deploy_path = strdup(c->cfg->deploy_hook);
+	c->deploy_path = strdup(config_cert_opts(c->cfg)->deploy_hook);
 	if (store_cert_path(c->d->store, c->name, "fullchain.pem", &full) < 0 ||
 	    store_cert_path(c->d->store, c->name, "privkey.pem", &key) < 0 || !names ||
 	    !c->deploy_path ||
@@ -158,10 +158,10 @@ static int start_deploy(struct cert *c)
 
 fail:
 	/* Stopping: deploy_pending stays set, so the next start runs it. */
-	if (r != -ESHUTDOWN && st && c->cfg->deploy_hook) {
+	if (r != -ESHUTDOWN && st && config_cert_opts(c->cfg)->deploy_hook) {
 		char error[600];
 		str_printf(error, sizeof(error), "cannot run the deploy hook %s: %s",
-			   c->cfg->deploy_hook, strerror(-r));
+			   config_cert_opts(c->cfg)->deploy_hook, strerror(-r));
 		log_warning("cert '%s': %s", c->name, error);
 		st->deploy_pending = false;
 		deploy_failed(c, error);
@@ -182,7 +182,7 @@ void certdeploy_request(struct cert *c, const char *renew_message)
 {
 	struct state_cert *st = cert_state(c);
 
-	if (!st || !c->cfg->deploy_hook) {
+	if (!st || !config_cert_opts(c->cfg)->deploy_hook) {
 		certserved_deployed(c); /* nothing to run: it counts from the install */
 		certbase_call_renew_waiters(c, 0, renew_message);
 		return;
@@ -202,8 +202,8 @@ void certdeploy_request(struct cert *c, const char *renew_message)
 
 void certdeploy_installed(struct cert *c, const char *renew_message)
 {
-	unsigned keep = c->cfg->has_archive_keep ? c->cfg->archive_keep
-						 : c->d->config->daemon.archive_keep;
+	const struct config_cert_opts *o = config_cert_opts(c->cfg);
+	unsigned keep = o->has_archive_keep ? o->archive_keep : c->d->config->daemon.archive_keep;
 	unsigned pruned = 0;
 	int r;
 
@@ -228,7 +228,7 @@ void certdeploy_resume(struct cert *c, const char *why)
 	certserved_start(c);
 	if (!st)
 		return;
-	if (!c->cfg->deploy_hook) {
+	if (!config_cert_opts(c->cfg)->deploy_hook) {
 		if (st->deploy_pending || st->deploy_failed) {
 			st->deploy_pending = st->deploy_failed = false;
 			daemon_state_cert_changed(c->d, cert_state(c));

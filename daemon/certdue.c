@@ -13,8 +13,9 @@
 
 static unsigned max_orders(const struct cert *c)
 {
-	return c->cfg->max_orders_per_hour ? c->cfg->max_orders_per_hour
-					   : c->d->config->daemon.max_orders_per_hour;
+	const struct config_cert_opts *o = config_cert_opts(c->cfg);
+	return o->max_orders_per_hour ? o->max_orders_per_hour
+				      : c->d->config->daemon.max_orders_per_hour;
 }
 
 /* When the breaker lets the next new order go: now, or when enough of the orders of the

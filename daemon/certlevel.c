@@ -214,7 +214,7 @@ enum level certlevel_cert(const struct config_daemon *dc, const struct config_ce
 			   st->last_error ? ": " : "", st->last_error ? st->last_error : "");
 		return LEVEL_ERROR;
 	}
-	if (st->failures == 0 && st->deploy_failed && cfg->deploy_hook) {
+	if (st->failures == 0 && st->deploy_failed && config_cert_opts(cfg)->deploy_hook) {
 		str_printf(why, size, "certificate valid until %s is installed, but its deploy hook "
 				      "failed: %s",
 			   date, st->last_error ? st->last_error : "");

@@ -44,6 +44,12 @@ struct certserved {
 	unsigned served_version;        /* the archive version served; 0: none of ours */
 };
 
+/* The section's check_served settings (config_cert_opts). */
+static const struct config_cert_opts *served_opts(const struct cert *c)
+{
+	return config_cert_opts(c->cfg);
+}
+
 static void served_free(struct certserved *s)
 {
 	if (!s)
@@ -121,7 +127,8 @@ static void alert_if_due(struct certserved *s, int64_t now)
 		return;
 	if (s->level == LEVEL_OK) {
 		log_notice("cert '%s': %s:%u serves the current certificate again", c->name,
-			   c->cfg->check_served_host, c->cfg->check_served_port);
+			   served_opts(c)->check_served_host,
+			   served_opts(c)->check_served_port);
 	} else {
 		char message[700];
 		str_printf(message, sizeof(message), "%s: %s", c->name, s->reason);
@@ -166,7 +173,8 @@ static void judge(struct certserved *s, const uint8_t *der, size_t len, int64_t 
 	s->level = LEVEL_OK;
 	if (s->matches) {
 		str_printf(why, sizeof(why), "%s:%u serves the current certificate (version %u)",
-			   c->cfg->check_served_host, c->cfg->check_served_port, s->served_version);
+			   served_opts(c)->check_served_host,
+			   served_opts(c)->check_served_port, s->served_version);
 		set_str(&s->reason, why);
 		return;
 	}
@@ -182,17 +190,19 @@ static void judge(struct certserved *s, const uint8_t *der, size_t len, int64_t 
 					       "(serial %s, valid until %s)", serial[0] ? serial : "unknown",
 			   until[0] ? until : "unknown");
 	if (!old && !expiring) {
-		str_printf(why, sizeof(why), "%s:%u serves %s", c->cfg->check_served_host,
-			   c->cfg->check_served_port, what);
+		str_printf(why, sizeof(why), "%s:%u serves %s", served_opts(c)->check_served_host,
+			   served_opts(c)->check_served_port, what);
 		set_str(&s->reason, why);
 		return;
 	}
 	s->stale = true;
-	int64_t grace_end = s->deployed_at + (int64_t)(c->cfg->check_served_grace_ms / 1000);
+	int64_t grace_end =
+		s->deployed_at + (int64_t)(served_opts(c)->check_served_grace_ms / 1000);
 	if (s->deployed_at > 0 && now < grace_end) {
 		str_printf(why, sizeof(why), "%s:%u still serves %s; within check_served_grace of "
 					     "the deploy, checked again then",
-			   c->cfg->check_served_host, c->cfg->check_served_port, what);
+			   served_opts(c)->check_served_host,
+			   served_opts(c)->check_served_port, what);
 		set_str(&s->reason, why);
 		schedule(s, grace_end);
 		return;
@@ -201,7 +211,8 @@ static void judge(struct certserved *s, const uint8_t *der, size_t len, int64_t 
 	s->level = bad ? LEVEL_ERROR : LEVEL_WARNING;
 	str_printf(why, sizeof(why), "%s:%u serves %s instead of the current version %u%s; "
 				     "reload or restart the service that serves it",
-		   c->cfg->check_served_host, c->cfg->check_served_port, what,
+		   served_opts(c)->check_served_host,
+		   served_opts(c)->check_served_port, what,
 		   st ? st->version : 0,
 		   left <= 0 ? ", which has EXPIRED" : bad ? ", which expires within critical_before" : "");
 	set_str(&s->reason, why);
@@ -249,12 +260,13 @@ static void on_probe_due(struct sched_item *it, void *userdata)
 	(void)it;
 	if (s->probe)
 		return;
-	if (cfg->check_served_sni)
-		sni = strdup(cfg->check_served_sni);
+	if (served_opts(c)->check_served_sni)
+		sni = strdup(served_opts(c)->check_served_sni);
 	else if (cfg->n_names > 0)
 		sni = strdup(str_has_prefix(cfg->names[0], "*.") ? cfg->names[0] + 2 : cfg->names[0]);
-	r = served_probe_start(c->d->loop, cfg->check_served_host, cfg->check_served_port, sni,
-			       SERVED_TIMEOUT_MS, on_probe_done, s, &s->probe);
+	r = served_probe_start(c->d->loop, served_opts(c)->check_served_host,
+			       served_opts(c)->check_served_port, sni, SERVED_TIMEOUT_MS, on_probe_done,
+			       s, &s->probe);
 	if (r < 0) {
 		log_warning("cert '%s': cannot start the check_served probe: %s, ignoring", c->name,
 			    strerror(-r));
@@ -264,7 +276,7 @@ static void on_probe_due(struct sched_item *it, void *userdata)
 
 void certserved_start(struct cert *c)
 {
-	if (!c->cfg->check_served_host) {
+	if (!served_opts(c)->check_served_host) {
 		certserved_stop(c);
 		return;
 	}
@@ -295,7 +307,7 @@ void certserved_deployed(struct cert *c)
 	if (!s)
 		return;
 	s->deployed_at = now;
-	schedule(s, now + (int64_t)(c->cfg->check_served_grace_ms / 1000));
+	schedule(s, now + (int64_t)(served_opts(c)->check_served_grace_ms / 1000));
 }
 
 void certserved_stop(struct cert *c)
@@ -349,8 +361,8 @@ void certserved_write_json(struct json_writer *w, const struct cert *c)
 		return;
 	}
 	char target[300];
-	str_printf(target, sizeof(target), "%s:%u", c->cfg->check_served_host,
-		   c->cfg->check_served_port);
+	str_printf(target, sizeof(target), "%s:%u", served_opts(c)->check_served_host,
+		   served_opts(c)->check_served_port);
 	json_begin_object(w);
 	json_kv_string(w, "target", target);
 	json_kv_bool(w, "checked", s->checked);

@@ -258,7 +258,8 @@ static void on_one_renewed(struct cert *c, int r, const char *message, void *use
 	const struct state_cert *st = cert_state(c);
 
 	renew_one_set(o, r < 0 ? r : 0, message);
-	o->deploy_failed = r >= 0 && st && st->deploy_failed && cert_get_config(c)->deploy_hook;
+	o->deploy_failed = r >= 0 && st && st->deploy_failed &&
+			   config_cert_opts(cert_get_config(c))->deploy_hook;
 	renew_all_done(o->all);
 }
 

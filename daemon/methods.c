@@ -302,7 +302,7 @@ static void on_renewed(struct cert *c, int r, const char *message, void *userdat
 	statusdoc_kv_time(w, "not_after", st ? st->not_after : 0);
 	/* The answer comes after the deploy hook: installed is not yet deployed. */
 	json_key(w, "deploy");
-	if (cert_get_config(c)->deploy_hook && st) {
+	if (config_cert_opts(cert_get_config(c))->deploy_hook && st) {
 		json_begin_object(w);
 		json_kv_bool(w, "ok", !st->deploy_failed);
 		json_kv_string(w, "error", st->deploy_failed ? st->last_error : NULL);

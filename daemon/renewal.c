@@ -189,7 +189,8 @@ static void start_order(struct renewal *rn)
 	};
 	struct order_params p = {
 		.cert = rn->cfg,
-		.profile = rn->cfg->profile ? rn->cfg->profile : ca_get_config(rn->ca)->profile,
+		.profile = config_cert_opts(rn->cfg)->profile ? config_cert_opts(rn->cfg)->profile
+							       : ca_get_config(rn->ca)->profile,
 		.replaces = rn->replaces,
 		.resume_url = rn->resume_url,
 		.pending_key = pending,

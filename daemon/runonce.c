@@ -35,7 +35,7 @@ static void on_oneshot_done(struct cert *c, int r, const char *message, void *us
 		char until[40];
 		time_format_iso(st ? st->not_after : 0, until, sizeof(until));
 		printf("%s: renewed: %s, valid until %s\n", cert_get_name(c), message, until);
-		if (st && st->deploy_failed && cert_get_config(c)->deploy_hook) {
+		if (st && st->deploy_failed && config_cert_opts(cert_get_config(c))->deploy_hook) {
 			printf("%s: FAILED: the certificate was installed, but %s\n", cert_get_name(c),
 			       st->last_error ? st->last_error : "the deploy hook failed");
 			d->oneshot_deploy_failed++;

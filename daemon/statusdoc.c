@@ -151,8 +151,8 @@ void statusdoc_write_cert(struct json_writer *w, const struct daemon *d, const s
 		json_kv_string(w, "records_to_publish", st->records_hint);
 		statusdoc_kv_time(w, "retry_at", st->retry_at);
 		json_kv_string(w, "key_type", key_type_to_string(cfg->key_type));
-		json_kv_string(w, "profile", cfg->profile);
-		json_kv_string(w, "deploy_hook", cfg->deploy_hook);
+		json_kv_string(w, "profile", config_cert_opts(cfg)->profile);
+		json_kv_string(w, "deploy_hook", config_cert_opts(cfg)->deploy_hook);
 		_cleanup_free_ char *path = NULL;
 		if (st->has_cert && store_cert_path(d->store, cert_get_name(c), "fullchain.pem", &path) == 0)
 			json_kv_string(w, "fullchain", path);

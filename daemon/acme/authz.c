@@ -688,11 +688,11 @@ static void start_dns01(struct authz_run *run)
 		return;
 	}
 	struct dns01_params p = {
-		.hook = run->cfg->dns01_hook,
+		.hook = config_cert_opts(run->cfg)->dns01_hook,
 		.identifier = run->authz.identifier.value,
 		.value = value,
-		.hook_timeout_ms = run->cfg->dns01_hook_timeout_ms,
-		.propagation_timeout_ms = run->cfg->dns01_propagation_timeout_ms,
+		.hook_timeout_ms = config_cert_opts(run->cfg)->dns01_hook_timeout_ms,
+		.propagation_timeout_ms = config_cert_opts(run->cfg)->dns01_propagation_timeout_ms,
 	};
 	run->phase = PHASE_DNS01_SET;
 	r = dns01_set(run->env.loop, run->env.dns, &p, on_dns01_ready, run, &run->dns01);

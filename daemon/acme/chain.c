@@ -97,9 +97,10 @@ static bool chain_matches_preference(const struct chain_dl *dl, const char *pem,
 {
 	_cleanup_free_ char *cn = NULL;
 
-	if (!dl->cfg->preferred_chain)
+	if (!config_cert_opts(dl->cfg)->preferred_chain)
 		return true;
-	return x509_chain_top_issuer_cn(pem, len, &cn) == 0 && streq(cn, dl->cfg->preferred_chain);
+	return x509_chain_top_issuer_cn(pem, len, &cn) == 0 &&
+	       streq(cn, config_cert_opts(dl->cfg)->preferred_chain);
 }
 
 static void on_download(const struct acme_reply *rep, void *userdata);
@@ -175,7 +176,7 @@ static void on_download(const struct acme_reply *rep, void *userdata)
 		dl->chain = c;
 		dl->chain_len = rep->body_len;
 		log_info("cert '%s': using the alternate chain to '%s'", cert_name(dl),
-			 dl->cfg->preferred_chain);
+			 config_cert_opts(dl->cfg)->preferred_chain);
 		check(dl);
 		return;
 	}
@@ -185,7 +186,7 @@ static void on_download(const struct acme_reply *rep, void *userdata)
 		return;
 	}
 	log_warning("cert '%s': no chain leads to preferred_chain '%s', using the default chain",
-		    cert_name(dl), dl->cfg->preferred_chain);
+		    cert_name(dl), config_cert_opts(dl->cfg)->preferred_chain);
 	check(dl);
 }
 

@@ -91,7 +91,8 @@ static void test_cert(void **state)
 	/* A failed deploy counts only while a deploy hook is configured. */
 	st.deploy_failed = true;
 	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_OK);
-	cfg.deploy_hook = (char *)"/bin/true";
+	struct config_cert_opts opts = { .deploy_hook = (char *)"/bin/true" };
+	cfg.opts = &opts;
 	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_WARNING);
 	st.deploy_failed = false;
 

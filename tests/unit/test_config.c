@@ -114,11 +114,11 @@ static void test_good(void **state)
 	assert_int_equal(www->line, 17);
 	const struct config_cert *legacy = config_find_cert(c, "legacy");
 	assert_int_equal(legacy->challenge, CHALLENGE_DNS_01);
-	assert_string_equal(legacy->dns01_hook, "/usr/local/bin/hook");
-	assert_int_equal(legacy->dns01_propagation_timeout_ms, 300000);
+	assert_string_equal(config_cert_opts(legacy)->dns01_hook, "/usr/local/bin/hook");
+	assert_int_equal(config_cert_opts(legacy)->dns01_propagation_timeout_ms, 300000);
 	/* The issuance circuit breaker: 3 new orders an hour unless said otherwise. */
 	assert_int_equal(c->daemon.max_orders_per_hour, 3);
-	assert_int_equal(www->max_orders_per_hour, 0);
+	assert_int_equal(config_cert_opts(www)->max_orders_per_hour, 0);
 }
 
 static void test_max_orders_per_hour(void **state)
@@ -133,7 +133,7 @@ static void test_max_orders_per_hour(void **state)
 
 	assert_int_equal(r, 0);
 	assert_int_equal(c->daemon.max_orders_per_hour, 5);
-	assert_int_equal(config_find_cert(c, "w")->max_orders_per_hour, 1);
+	assert_int_equal(config_cert_opts(config_find_cert(c, "w"))->max_orders_per_hour, 1);
 	expect_error("[daemon]\nmax_orders_per_hour = 0\n", 2, "from 1 to 100");
 	expect_error("[daemon]\nmax_orders_per_hour = 101\n", 2, "from 1 to 100");
 	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nca = a\nnames = a.example\n"
@@ -157,15 +157,15 @@ static void test_served_and_archive_keep(void **state)
 	assert_int_equal(r, 0);
 	assert_int_equal(c->daemon.archive_keep, 0);
 	const struct config_cert *w = config_find_cert(c, "w"), *v = config_find_cert(c, "v");
-	assert_string_equal(w->check_served_host, "::1");
-	assert_int_equal(w->check_served_port, 8443);
-	assert_string_equal(w->check_served_sni, "b.example");
-	assert_int_equal(w->check_served_grace_ms, 90000);
-	assert_true(w->has_archive_keep);
-	assert_int_equal(w->archive_keep, 3);
-	assert_null(v->check_served_host);
-	assert_false(v->has_archive_keep);
-	assert_int_equal(v->check_served_grace_ms, 600000);
+	assert_string_equal(config_cert_opts(w)->check_served_host, "::1");
+	assert_int_equal(config_cert_opts(w)->check_served_port, 8443);
+	assert_string_equal(config_cert_opts(w)->check_served_sni, "b.example");
+	assert_int_equal(config_cert_opts(w)->check_served_grace_ms, 90000);
+	assert_true(config_cert_opts(w)->has_archive_keep);
+	assert_int_equal(config_cert_opts(w)->archive_keep, 3);
+	assert_null(config_cert_opts(v)->check_served_host);
+	assert_false(config_cert_opts(v)->has_archive_keep);
+	assert_int_equal(config_cert_opts(v)->check_served_grace_ms, 600000);
 	expect_error("[ca a]\ndirectory = https://x/d\n[cert w]\nca = a\nnames = a.example\n"
 		     "check_served = www.example.com\n",
 		     6, "the port is required");
@@ -190,9 +190,9 @@ static void test_record_grace(void **state)
 	assert_int_equal(r, 0);
 	assert_int_equal(c->daemon.record_grace_ms, 3ULL * 86400 * 1000);
 	/* 0 is a grace of its own (none), not "the [daemon] value". */
-	assert_true(config_find_cert(c, "w")->has_record_grace);
-	assert_int_equal(config_find_cert(c, "w")->record_grace_ms, 0);
-	assert_false(config_find_cert(c, "v")->has_record_grace);
+	assert_true(config_cert_opts(config_find_cert(c, "w"))->has_record_grace);
+	assert_int_equal(config_cert_opts(config_find_cert(c, "w"))->record_grace_ms, 0);
+	assert_false(config_cert_opts(config_find_cert(c, "v"))->has_record_grace);
 	_cleanup_(config_freep) struct config *d = parse("[daemon]\n", &errs, &r);
 	assert_int_equal(d->daemon.record_grace_ms, 7ULL * 86400 * 1000);
 	expect_error("[daemon]\nrecord_grace = soon\n", 2, "expected a duration");
