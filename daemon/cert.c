@@ -359,12 +359,11 @@ int cert_renew(struct cert *c, bool force, cert_done_fn cb, void *userdata)
 	return r;
 }
 
-static void on_renew_due(struct sched_item *it, void *userdata)
+static void on_renew_due(struct sched_item *it)
 {
-	struct cert *c = userdata;
+	struct cert *c = container_of(it, struct cert, renew_item);
 	int r;
 
-	(void)it;
 	if (c->job || c->d->stopping)
 		return;
 	if (cert_renew_held(c, NULL, 0)) {
@@ -490,11 +489,10 @@ static void on_ca_for_ari(struct ca *ca, int r, void *userdata)
 		decide_due(c); /* the renewal itself will report the CA's trouble */
 }
 
-static void on_ari_due(struct sched_item *it, void *userdata)
+static void on_ari_due(struct sched_item *it)
 {
-	struct cert *c = userdata;
+	struct cert *c = container_of(it, struct cert, ari_item);
 
-	(void)it;
 	if (c->d->stopping)
 		return;
 	if (ca_get_directory(c->ca))
@@ -647,8 +645,8 @@ int cert_new(struct daemon *d, const struct config_cert *cfg, struct ca *ca, str
 	c->cfg = cfg;
 	c->ca = ca;
 	c->name = cfg->name;
-	sched_item_init(&c->renew_item, on_renew_due, c);
-	sched_item_init(&c->ari_item, on_ari_due, c);
+	sched_item_init(&c->renew_item, on_renew_due);
+	sched_item_init(&c->ari_item, on_ari_due);
 	r = cert_stage_config(c, cfg);
 	if (r < 0)
 		return r;

@@ -53,19 +53,21 @@ void certbase_name_orphan(struct cert_name *n)
 	n->cert = NULL;
 }
 
-void certbase_name_request_done(struct cert_name_request *rq)
+void certbase_name_request_free(struct cert_name_request *rq)
 {
+	if (!rq)
+		return;
 	free(rq->expected);
 	for (size_t i = 0; i < rq->n_issuers; i++)
 		free(rq->issuers[i]);
 	free(rq->issuers);
-	*rq = (struct cert_name_request){ 0 };
+	free(rq);
 }
 
 void certbase_name_free(struct cert_name *n)
 {
 	free(n->name);
-	certbase_name_request_done(&n->request);
+	certbase_name_request_free(n->request);
 	free(n);
 }
 

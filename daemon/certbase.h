@@ -57,7 +57,7 @@ struct cert_name {
 	struct sched_item item;   /* the next re-check */
 	bool in_flight;           /* a dnscheck callback will come */
 	bool waiting_ca;          /* waits for the CA's account before it can be checked */
-	struct cert_name_request request; /* while in_flight */
+	struct cert_name_request *request; /* owned, while in_flight; else NULL */
 };
 
 /* The callers a cert answers later, one list per event. */
@@ -126,7 +126,8 @@ int64_t certbase_random_between(int64_t a, int64_t b);
 /* The name's cert is gone but its check's callback will come: the callback frees it. */
 void certbase_name_orphan(struct cert_name *n);
 void certbase_name_free(struct cert_name *n);
-void certbase_name_request_done(struct cert_name_request *rq);
+void certbase_name_request_free(struct cert_name_request *rq);
+DEFINE_FREEP(struct cert_name_request, certbase_name_request_free)
 
 /* Writes the alert to the journal and sends it to `persistctl watch`. */
 void certbase_emit(struct cert *c, const struct alert *a);

@@ -128,8 +128,7 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 	}
 	/* Taken back here and freed when this returns: whatever this callback starts (a
 	 * new check of the same name) gets a request of its own. */
-	_cleanup_(certbase_name_request_done) struct cert_name_request done = n->request;
-	n->request = (struct cert_name_request){ 0 };
+	_cleanup_(certbase_name_request_freep) struct cert_name_request *done = TAKE_PTR(n->request);
 	struct state_name *sn = certbase_name_state(n);
 	int64_t now = daemon_now(c->d);
 	if (!sn)
@@ -268,8 +267,10 @@ static int start_name_check(struct cert_name *n)
 	r = record_base_name(n->name, &base, NULL);
 	if (r < 0)
 		return r;
-	struct cert_name_request *nr = &n->request;
-	certbase_name_request_done(nr);
+	certbase_name_request_free(n->request);
+	struct cert_name_request *nr = n->request = calloc(1, sizeof(*n->request));
+	if (!nr)
+		return -ENOMEM;
 	r = ca_expected_account_uri(c->ca, base, NULL, &nr->expected);
 	if (r < 0)
 		return r;
@@ -298,12 +299,11 @@ static int start_name_check(struct cert_name *n)
 	return 0;
 }
 
-static void on_recheck_due(struct sched_item *it, void *userdata)
+static void on_recheck_due(struct sched_item *it)
 {
-	struct cert_name *n = userdata;
+	struct cert_name *n = container_of(it, struct cert_name, item);
 	int r;
 
-	(void)it;
 	if (n->cert->d->stopping)
 		return;
 	if (n->cert->d->fleet) {
@@ -359,7 +359,7 @@ int certrecheck_start(struct cert *c, cert_done_fn cb, void *userdata)
 
 void certrecheck_init_name(struct cert_name *n)
 {
-	sched_item_init(&n->item, on_recheck_due, n);
+	sched_item_init(&n->item, on_recheck_due);
 }
 
 void certrecheck_stop(struct cert *c)

@@ -249,15 +249,14 @@ static void on_probe_done(int r, const uint8_t *der, size_t len, const char *err
 	alert_if_due(s, now); /* nothing of it is in the state: it is probed again at start */
 }
 
-static void on_probe_due(struct sched_item *it, void *userdata)
+static void on_probe_due(struct sched_item *it)
 {
-	struct certserved *s = userdata;
+	struct certserved *s = container_of(it, struct certserved, item);
 	struct cert *c = s->c;
 	const struct config_cert *cfg = c->cfg;
 	_cleanup_free_ char *sni = NULL;
 	int r;
 
-	(void)it;
 	if (s->probe)
 		return;
 	if (served_opts(c)->check_served_sni)
@@ -287,7 +286,7 @@ void certserved_start(struct cert *c)
 			return;
 		}
 		c->served->c = c;
-		sched_item_init(&c->served->item, on_probe_due, c->served);
+		sched_item_init(&c->served->item, on_probe_due);
 	}
 	/* A reload may have changed HOST:PORT (or the server was fixed): ask afresh. */
 	served_probe_cancel(c->served->probe);

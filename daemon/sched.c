@@ -112,7 +112,7 @@ static void on_timer(uv_timer_t *t)
 	while (s->n > 0 && s->heap[0]->due <= now && s->heap[0]->seq < horizon) {
 		struct sched_item *it = s->heap[0];
 		heap_remove(s, it);
-		it->fn(it, it->userdata);
+		it->fn(it);
 	}
 	s->running = false;
 	/* At least 1 ms: libuv would run a 0 ms timer restarted from its own
@@ -158,9 +158,9 @@ void sched_free(struct sched *s)
 	uv_close((uv_handle_t *)&s->timer, on_timer_closed);
 }
 
-void sched_item_init(struct sched_item *it, sched_fn fn, void *userdata)
+void sched_item_init(struct sched_item *it, sched_fn fn)
 {
-	*it = (struct sched_item){ .index = SIZE_MAX, .fn = fn, .userdata = userdata };
+	*it = (struct sched_item){ .index = SIZE_MAX, .fn = fn };
 }
 
 bool sched_item_pending(const struct sched_item *it)

@@ -25,7 +25,9 @@
 struct sched;
 struct sched_item;
 
-typedef void (*sched_fn)(struct sched_item *it, void *userdata);
+/* The owner of it finds itself with container_of(): an item carries no pointer back, as
+ * 100k certs hold three items each. */
+typedef void (*sched_fn)(struct sched_item *it);
 typedef int64_t (*sched_clock_fn)(void *userdata);
 
 struct sched_item {
@@ -33,14 +35,13 @@ struct sched_item {
 	uint64_t seq;     /* tie-breaker: scheduling order */
 	size_t index;     /* position in the heap; SIZE_MAX when not scheduled */
 	sched_fn fn;
-	void *userdata;   /* borrowed */
 };
 
 int sched_new(uv_loop_t *loop, sched_clock_fn clock, void *clock_userdata, struct sched **ret);
 /* Closes the timer; memory goes in its close callback. Items are forgotten. */
 void sched_free(struct sched *s);
 
-void sched_item_init(struct sched_item *it, sched_fn fn, void *userdata);
+void sched_item_init(struct sched_item *it, sched_fn fn);
 int sched_at(struct sched *s, struct sched_item *it, int64_t due);
 void sched_cancel(struct sched *s, struct sched_item *it);
 bool sched_item_pending(const struct sched_item *it);

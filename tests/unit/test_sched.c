@@ -28,9 +28,12 @@ static int64_t clock_fn(void *ud)
 	return ((struct world *)ud)->now;
 }
 
-static void on_item(struct sched_item *it, void *ud)
+/* The world of the test that runs: items carry no pointer to it. */
+static struct world *world;
+
+static void on_item(struct sched_item *it)
 {
-	struct world *w = ud;
+	struct world *w = world;
 	int id = (int)(it - w->items);
 
 	w->order[w->n_order++] = id;
@@ -58,11 +61,12 @@ static void test_order_and_cancel(void **state)
 	(void)state;
 	uv_loop_t loop;
 	struct world w = { .now = 1000 };
+	world = &w;
 
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(sched_new(&loop, clock_fn, &w, &w.s), 0);
 	for (int i = 0; i < 8; i++)
-		sched_item_init(&w.items[i], on_item, &w);
+		sched_item_init(&w.items[i], on_item);
 	/* due times out of order; 1 and 2 tie and run in scheduling order */
 	int64_t due[] = { 1005, 1001, 1001, 1003, 999, 2000, 1002, 1004 };
 	for (int i = 0; i < 8; i++)
@@ -137,7 +141,7 @@ static void test_many(void **state)
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(sched_new(&loop, clock_fn, &w, &w.s), 0);
 	for (int i = 0; i < N; i++) {
-		sched_item_init(&items[i], NULL, &w);
+		sched_item_init(&items[i], NULL);
 		assert_int_equal(sched_at(w.s, &items[i], (i * 7919) % 10007), 0);
 	}
 	for (int i = 0; i < N; i += 3)
