@@ -143,7 +143,8 @@ bool cert_is_due(const struct cert *c, int64_t now)
 {
 	const struct state_cert *st = cert_state(c);
 
-	if (!st || !st->has_cert || st->order_url || st->order_requested_at)
+	if (!st || !st->has_cert || state_cert_orders(st)->order_url ||
+	    state_cert_orders(st)->order_requested_at)
 		return true;
 	return certdue_next_renewal((struct cert *)c, now) <= now;
 }
@@ -157,13 +158,14 @@ static void on_order_url(struct renewal *job, const char *url, void *userdata)
 	struct state_cert *st = cert_state(c);
 
 	(void)job;
-	if (!st)
+	struct state_cert_orders *o = st ? state_cert_orders_mut(st) : NULL;
+	if (!o)
 		return;
-	(void)state_set_str(&st->order_url, url);
-	st->order_started = url ? daemon_now(c->d) : 0;
+	(void)state_set_str(&o->order_url, url);
+	o->order_started = url ? daemon_now(c->d) : 0;
 	if (url) {
 		certdue_record_order(st, daemon_now(c->d));
-		st->order_requested_at = 0; /* the URL supersedes the intent */
+		o->order_requested_at = 0; /* the URL supersedes the intent */
 	}
 	/* In flight on disk at once: a crash now must resume this order. */
 	(void)daemon_state_save_cert(c->d, cert_state(c));
@@ -175,9 +177,10 @@ static int on_order_intent(struct renewal *job, bool sent, void *userdata)
 	struct state_cert *st = cert_state(c);
 
 	(void)job;
-	if (!st)
+	struct state_cert_orders *o = st ? state_cert_orders_mut(st) : NULL;
+	if (!o)
 		return -ENOMEM;
-	st->order_requested_at = sent ? daemon_now(c->d) : 0;
+	o->order_requested_at = sent ? daemon_now(c->d) : 0;
 	if (!sent) {
 		daemon_state_cert_changed(c->d, st); /* a stale intent only costs one search */
 		return 0;
@@ -199,8 +202,10 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 		return;
 	st->last_attempt = now;
 	if (res->error == 0) {
-		(void)state_set_str(&st->order_url, NULL);
-		(void)state_set_str(&st->order_replaces, NULL);
+		if (st->orders) {
+			(void)state_set_str(&st->orders->order_url, NULL);
+			(void)state_set_str(&st->orders->order_replaces, NULL);
+		}
 		(void)state_set_str(&st->last_error, NULL);
 		(void)state_set_str(&st->records_hint, NULL);
 		st->failures = 0;
@@ -259,7 +264,8 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 		/* A refused or transient attempt leaves the order usable: resume it next
 		 * time instead of piling up new orders. Anything else starts afresh. */
 		if (!res->transient && !res->refused) {
-			(void)state_set_str(&st->order_url, NULL);
+			if (st->orders)
+				(void)state_set_str(&st->orders->order_url, NULL);
 			(void)store_pending_key_clear(c->d->store, c->name);
 		}
 		char retry[40];
@@ -312,16 +318,18 @@ static int start_job(struct cert *c)
 		.ca = c->ca,
 		.cert = c->cfg,
 		.replaces = st->has_cert && (!dir || dir->renewal_info) ? st->ari_cert_id : NULL,
-		.resume_url = st->order_url,
+		.resume_url = state_cert_orders(st)->order_url,
 		.on_order_url = on_order_url,
-		.find_orphan = st->order_requested_at != 0 && !st->order_url,
+		.find_orphan = state_cert_orders(st)->order_requested_at != 0 &&
+			       !state_cert_orders(st)->order_url,
 		.on_order_intent = on_order_intent,
 		.on_fleet_state = certdue_fleet_hold,
 		.done = on_order_done,
 		.userdata = c,
 	};
-	log_info("cert '%s': %s renewal%s", c->name, st->order_url ? "resuming" : "starting",
-		 st->order_url ? " of the saved order" : "");
+	bool resuming = state_cert_orders(st)->order_url != NULL;
+	log_info("cert '%s': %s renewal%s", c->name, resuming ? "resuming" : "starting",
+		 resuming ? " of the saved order" : "");
 	/* Look at the records once more right before the CA does. */
 	(void)cert_check(c, NULL, NULL);
 	r = renewal_start(c->d, &p, &c->job);
@@ -519,7 +527,8 @@ int cert_renew_if_due(struct cert *c, bool force, cert_done_fn cb, void *userdat
 	const struct state_cert *st = cert_state(c);
 	int r;
 
-	if (force || !st || !st->has_cert || st->order_url || st->order_requested_at)
+	if (force || !st || !st->has_cert || state_cert_orders(st)->order_url ||
+	    state_cert_orders(st)->order_requested_at)
 		return cert_renew(c, force, cb, userdata);
 	/* Ask the CA for its renewal window first (RFC 9773), as the daemon does. */
 	r = certbase_set_due_waiter(c, cb, userdata);

@@ -24,16 +24,21 @@ static unsigned max_orders(const struct cert *c)
  * the breaker for longer than an hour. */
 int64_t certdue_orders_allowed_at(const struct cert *c, struct state_cert *st, int64_t now)
 {
+	struct state_cert_orders *or = st->orders; /* NULL: no orders to count */
 	unsigned max = max_orders(c);
 	size_t o = 0;
+	int64_t at = now;
 
-	for (size_t i = 0; i < st->n_order_times; i++) {
-		int64_t t = MIN(st->order_times[i], now);
-		if (t > now - ORDER_WINDOW_SEC)
-			st->order_times[o++] = t;
+	if (or) {
+		for (size_t i = 0; i < or->n_order_times; i++) {
+			int64_t t = MIN(or->order_times[i], now);
+			if (t > now - ORDER_WINDOW_SEC)
+				or->order_times[o++] = t;
+		}
+		or->n_order_times = o;
+		if (o >= max)
+			at = or->order_times[o - max] + ORDER_WINDOW_SEC;
 	}
-	st->n_order_times = o;
-	int64_t at = o < max ? now : st->order_times[o - max] + ORDER_WINDOW_SEC;
 	/* A hold that outlasts the counted orders (one that could not be counted),
 	 * never longer than a window from now, as for the counted ones. */
 	return MAX(at, MIN(st->orders_held_until, now + ORDER_WINDOW_SEC));
@@ -41,20 +46,24 @@ int64_t certdue_orders_allowed_at(const struct cert *c, struct state_cert *st, i
 
 void certdue_record_order(struct state_cert *st, int64_t now)
 {
-	if (st->n_order_times == STATE_MAX_ORDER_TIMES) {
-		memmove(st->order_times, st->order_times + 1,
-			(STATE_MAX_ORDER_TIMES - 1) * sizeof(st->order_times[0]));
-		st->n_order_times--;
+	struct state_cert_orders *or = state_cert_orders_mut(st);
+	int64_t *a = NULL;
+
+	if (or && or->n_order_times == STATE_MAX_ORDER_TIMES) {
+		memmove(or->order_times, or->order_times + 1,
+			(STATE_MAX_ORDER_TIMES - 1) * sizeof(or->order_times[0]));
+		or->n_order_times--;
 	}
-	int64_t *a = realloc(st->order_times, (st->n_order_times + 1) * sizeof(*a));
+	if (or)
+		a = realloc(or->order_times, (or->n_order_times + 1) * sizeof(*a));
 	if (!a) {
 		/* Out of memory: this order cannot be counted, so hold new ones for a
 		 * whole window rather than let the breaker fail open. */
 		st->orders_held_until = MAX(st->orders_held_until, now + ORDER_WINDOW_SEC);
 		return;
 	}
-	st->order_times = a;
-	st->order_times[st->n_order_times++] = now;
+	or->order_times = a;
+	or->order_times[or->n_order_times++] = now;
 }
 
 /* The breaker holds a new order until `until`: said once per hold, as its own alert. */
@@ -69,7 +78,7 @@ void certdue_note_order_limit(struct cert *c, struct state_cert *st, int64_t unt
 	str_printf(message, sizeof(message),
 		   "%s: %zu new orders in the last hour reach max_orders_per_hour = %u; no new "
 		   "order before %s",
-		   c->name, st->n_order_times, max_orders(c), when);
+		   c->name, state_cert_orders(st)->n_order_times, max_orders(c), when);
 	log_error("cert '%s': issuance paused: %s", c->name, message);
 	struct alert a = {
 		.kind = ALERT_CERT_ORDER_LIMIT,
@@ -100,13 +109,14 @@ int64_t certdue_held_until(const struct cert *c, struct state_cert *st, int64_t 
 			   when);
 		return st->ca_retry_until;
 	}
-	if (!st->order_url && !st->order_requested_at) { /* else: an order to continue */
+	const struct state_cert_orders *or = state_cert_orders(st);
+	if (!or->order_url && !or->order_requested_at) { /* else: an order to continue */
 		int64_t at = certdue_orders_allowed_at(c, st, now);
 		if (at > now) {
 			time_format_iso(at, when, sizeof(when));
 			str_printf(why, size, "%zu new orders in the last hour reach "
 					      "max_orders_per_hour = %u: the next try is allowed at %s",
-				   st->n_order_times, max_orders(c), when);
+				   or->n_order_times, max_orders(c), when);
 			return at;
 		}
 	}
@@ -118,8 +128,8 @@ int64_t certdue_next_renewal(struct cert *c, int64_t now)
 	struct state_cert *st = cert_state(c);
 	int64_t due;
 
-	if (!st || !st->has_cert || st->order_url || st->order_requested_at ||
-	    state_cert_is_revoked(st))
+	if (!st || !st->has_cert || state_cert_orders(st)->order_url ||
+	    state_cert_orders(st)->order_requested_at || state_cert_is_revoked(st))
 		due = now; /* nothing (valid) to serve yet, or an order in flight to resume or find */
 	else if (st->ari_start > 0 && st->ari_end >= st->ari_start) {
 		/* RFC 9773 section 4.2: a random time inside the window, chosen once. */

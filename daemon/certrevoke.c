@@ -16,10 +16,12 @@ void certrevoke_note(struct cert *c, const char *serial, const char *reason, int
 
 	if (!st || !serial || !st->serial || !streq(st->serial, serial))
 		return; /* a new certificate came meanwhile: nothing to replace */
-	if (state_set_str(&st->revoked_serial, serial) < 0 ||
-	    state_set_str(&st->revoked_reason, reason) < 0)
+	struct state_cert_orders *o = state_cert_orders_mut(st);
+	if (!o || state_set_str(&o->revoked_serial, serial) < 0 ||
+	    state_set_str(&o->revoked_reason, reason) < 0)
 		log_error("cert '%s': out of memory recording the revocation", c->name);
-	st->revoked_at = at;
+	if (o)
+		o->revoked_at = at;
 	daemon_state_cert_changed(c->d, st);
 	(void)certbase_cert_update_level(c, now);
 	if (!replace || c->d->oneshot)

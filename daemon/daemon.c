@@ -41,8 +41,12 @@ static void on_state_timer(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 
-	if (d->state_dirty)
-		(void)daemon_state_save(d);
+	if (!d->state_dirty)
+		return;
+	/* A callback of its own: nobody holds an entry's orders part now. */
+	if (d->state)
+		state_trim_dirty(d->state);
+	(void)daemon_state_save(d);
 }
 
 static void state_timer_arm(struct daemon *d);

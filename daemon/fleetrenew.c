@@ -21,14 +21,17 @@ static int cmp_time(const void *a, const void *b)
  * counted once, while two orders within one second stay two. */
 static void merge_order_times(struct state_cert *st, const struct fleet_renewal *ren)
 {
-	size_t na = st->n_order_times, nb = ren->n_order_times, n = 0;
+	size_t na = state_cert_orders(st)->n_order_times, nb = ren->n_order_times, n = 0;
 	if (!nb)
 		return;
+	struct state_cert_orders *or = state_cert_orders_mut(st);
+	if (!or)
+		return; /* the local count still holds this host */
 	int64_t *a = malloc((na + 1) * sizeof(*a)), *b = malloc(nb * sizeof(*b));
 	int64_t *all = malloc((na + nb) * sizeof(*all));
 	if (a && b && all) {
 		if (na)
-			memcpy(a, st->order_times, na * sizeof(*a));
+			memcpy(a, or->order_times, na * sizeof(*a));
 		memcpy(b, ren->order_times, nb * sizeof(*b));
 		qsort(a, na, sizeof(*a), cmp_time);
 		qsort(b, nb, sizeof(*b), cmp_time);
@@ -45,9 +48,9 @@ static void merge_order_times(struct state_cert *st, const struct fleet_renewal 
 		}
 		size_t skip = n > STATE_MAX_ORDER_TIMES ? n - STATE_MAX_ORDER_TIMES : 0;
 		memmove(all, all + skip, (n - skip) * sizeof(*all));
-		free(st->order_times);
-		st->order_times = TAKE_PTR(all);
-		st->n_order_times = n - skip;
+		free(or->order_times);
+		or->order_times = TAKE_PTR(all);
+		or->n_order_times = n - skip;
 	} /* else: the local count still holds this host */
 	free(a);
 	free(b);
@@ -101,11 +104,12 @@ void fleetrenew_put(struct fleet *f, const char *cert, const struct state_cert *
 	ren->retry_at = st->retry_at;
 	ren->ca_retry_until = st->ca_retry_until;
 	ren->last_error = st->last_error ? strdup(st->last_error) : NULL;
-	if (st->n_order_times &&
-	    (ren->order_times = malloc(st->n_order_times * sizeof(*ren->order_times)))) {
-		memcpy(ren->order_times, st->order_times,
-		       st->n_order_times * sizeof(*ren->order_times));
-		ren->n_order_times = st->n_order_times;
+	const struct state_cert_orders *or = state_cert_orders(st);
+	if (or->n_order_times &&
+	    (ren->order_times = malloc(or->n_order_times * sizeof(*ren->order_times)))) {
+		memcpy(ren->order_times, or->order_times,
+		       or->n_order_times * sizeof(*ren->order_times));
+		ren->n_order_times = or->n_order_times;
 	}
 	fleet_db_submit(fleet_get_db(f), job, on_put, NULL);
 }

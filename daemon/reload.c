@@ -425,11 +425,12 @@ int daemon_reload(struct daemon *d, char **ret_message)
 			struct state_cert *st = cert_state(moved);
 			log_notice("cert '%s' moved to CA '%s'", cert_get_name(c),
 				   ca_get_name(cert_get_ca(moved)));
-			if (st) {
-				(void)state_set_str(&st->order_url, NULL);
-				(void)state_set_str(&st->order_replaces, NULL);
-				st->ari_start = st->ari_end = st->ari_next_fetch = 0;
+			if (st && st->orders) {
+				(void)state_set_str(&st->orders->order_url, NULL);
+				(void)state_set_str(&st->orders->order_replaces, NULL);
 			}
+			if (st)
+				st->ari_start = st->ari_end = st->ari_next_fetch = 0;
 		} else {
 			n_removed++;
 		}

@@ -85,10 +85,11 @@ static bool url_taken(const char *url, void *userdata)
 	const struct renewal *rn = userdata;
 	const struct state *st = rn->d->state;
 
-	for (size_t i = 0; st && i < st->n_certs; i++)
-		if (st->certs[i]->order_url && streq(st->certs[i]->order_url, url) &&
-		    !streq(st->certs[i]->name, rn->cfg->name))
+	for (size_t i = 0; st && i < st->n_certs; i++) {
+		const char *saved = state_cert_orders(st->certs[i])->order_url;
+		if (saved && streq(saved, url) && !streq(st->certs[i]->name, rn->cfg->name))
 			return true;
+	}
 	return false;
 }
 

@@ -42,7 +42,58 @@ int state_set_shared(const char **slot, const char *v)
 
 bool state_cert_is_revoked(const struct state_cert *c)
 {
-	return c->has_cert && c->serial && c->revoked_serial && streq(c->serial, c->revoked_serial);
+	const struct state_cert_orders *o = state_cert_orders(c);
+
+	return c->has_cert && c->serial && o->revoked_serial && streq(c->serial, o->revoked_serial);
+}
+
+static const struct state_cert_orders no_orders;
+
+const struct state_cert_orders *state_cert_orders(const struct state_cert *c)
+{
+	return c->orders ? c->orders : &no_orders;
+}
+
+struct state_cert_orders *state_cert_orders_mut(struct state_cert *c)
+{
+	if (!c->orders)
+		c->orders = calloc(1, sizeof(*c->orders));
+	return c->orders;
+}
+
+static bool orders_empty(const struct state_cert_orders *o)
+{
+	return !o->n_order_times && !o->order_url && !o->order_started &&
+	       !o->order_requested_at && !o->order_replaces && !o->revoked_serial &&
+	       !o->revoked_at && !o->revoked_reason;
+}
+
+static void orders_done(struct state_cert_orders *o)
+{
+	free(o->order_times);
+	free(o->order_url);
+	free(o->order_replaces);
+	free(o->revoked_serial);
+	free(o->revoked_reason);
+}
+
+static void orders_free(struct state_cert_orders *o)
+{
+	if (!o)
+		return;
+	orders_done(o);
+	free(o);
+}
+
+void state_trim_dirty(struct state *s)
+{
+	for (size_t i = 0; i < s->n_dirty; i++) {
+		struct state_cert *c = s->dirty[i];
+		if (c->orders && orders_empty(c->orders)) {
+			orders_free(c->orders);
+			c->orders = NULL;
+		}
+	}
 }
 
 /* Field tables: one description drives both directions. */
@@ -105,10 +156,6 @@ static const struct field cert_fields[] = {
 	FIELD(struct state_cert, ca_retry_until, F_INT),
 	FIELD(struct state_cert, cert_rejected, F_BOOL),
 	FIELD(struct state_cert, orders_held_until, F_INT),
-	FIELD(struct state_cert, order_url, F_STR),
-	FIELD(struct state_cert, order_started, F_INT),
-	FIELD(struct state_cert, order_requested_at, F_INT),
-	FIELD(struct state_cert, order_replaces, F_STR),
 	FIELD(struct state_cert, records_hint, F_STR),
 	FIELD(struct state_cert, first_seen, F_INT),
 	FIELD(struct state_cert, level, F_LEVEL),
@@ -117,9 +164,17 @@ static const struct field cert_fields[] = {
 	FIELD(struct state_cert, alerted_at, F_INT),
 	FIELD(struct state_cert, deploy_pending, F_BOOL),
 	FIELD(struct state_cert, deploy_failed, F_BOOL),
-	FIELD(struct state_cert, revoked_serial, F_STR),
-	FIELD(struct state_cert, revoked_at, F_INT),
-	FIELD(struct state_cert, revoked_reason, F_STR),
+};
+
+/* Saved beside the cert's own fields, under the same keys as before they moved. */
+static const struct field orders_fields[] = {
+	FIELD(struct state_cert_orders, order_url, F_STR),
+	FIELD(struct state_cert_orders, order_started, F_INT),
+	FIELD(struct state_cert_orders, order_requested_at, F_INT),
+	FIELD(struct state_cert_orders, order_replaces, F_STR),
+	FIELD(struct state_cert_orders, revoked_serial, F_STR),
+	FIELD(struct state_cert_orders, revoked_at, F_INT),
+	FIELD(struct state_cert_orders, revoked_reason, F_STR),
 };
 
 static const struct field ca_fields[] = {
@@ -252,13 +307,9 @@ static void state_cert_clear(struct state_cert *c)
 	free(c->ari_cert_id);
 	(void)state_set_shared(&c->issuer_cn, NULL);
 	free(c->last_error);
-	free(c->order_url);
-	free(c->order_replaces);
+	orders_free(c->orders);
 	free(c->records_hint);
-	free(c->revoked_serial);
-	free(c->revoked_reason);
 	free(c->level_reason);
-	free(c->order_times);
 	*c = (struct state_cert){ .name = name, .dirty = dirty };
 }
 
@@ -440,11 +491,13 @@ void state_retain_certs(struct state *s, const char *const *names, size_t n)
 void state_write_cert(struct json_writer *w, const struct state_cert *c)
 {
 	json_begin_object(w);
+	const struct state_cert_orders *o = state_cert_orders(c);
 	write_fields(w, c, cert_fields, ELEMENTSOF(cert_fields));
+	write_fields(w, o, orders_fields, ELEMENTSOF(orders_fields));
 	json_key(w, "order_times");
 	json_begin_array(w);
-	for (size_t k = 0; k < c->n_order_times; k++)
-		json_int(w, c->order_times[k]);
+	for (size_t k = 0; k < o->n_order_times; k++)
+		json_int(w, o->order_times[k]);
 	json_end_array(w);
 	json_key(w, "names");
 	json_begin_object(w);
@@ -510,7 +563,8 @@ int state_to_json(const struct state *s, char **ret, size_t *ret_len)
 
 /* The breaker's memory must survive a restart intact: a list we cannot read whole is an
  * error, not a shorter list (which would let a restart loop place more orders). */
-static int read_order_times(yajl_val v, struct state_cert *c, char *err, size_t err_size)
+static int read_order_times(yajl_val v, const struct state_cert *c, struct state_cert_orders *o,
+			    char *err, size_t err_size)
 {
 	yajl_val times = json_get(v, "order_times");
 
@@ -530,9 +584,9 @@ static int read_order_times(yajl_val v, struct state_cert *c, char *err, size_t 
 	int64_t *a = calloc(times->u.array.len, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	free(c->order_times);
-	c->order_times = a;
-	c->n_order_times = 0;
+	free(o->order_times);
+	o->order_times = a;
+	o->n_order_times = 0;
 	for (size_t k = 0; k < times->u.array.len; k++) {
 		yajl_val t = times->u.array.values[k];
 		if (!YAJL_IS_INTEGER(t)) {
@@ -540,9 +594,9 @@ static int read_order_times(yajl_val v, struct state_cert *c, char *err, size_t 
 				   c->name, k);
 			return -EINVAL;
 		}
-		c->order_times[k] = YAJL_GET_INTEGER(t);
+		o->order_times[k] = YAJL_GET_INTEGER(t);
 	}
-	c->n_order_times = times->u.array.len;
+	o->n_order_times = times->u.array.len;
 	return 0;
 }
 
@@ -561,7 +615,20 @@ int state_read_cert(struct state *s, const char *name, yajl_val v, char *err, si
 	r = read_fields(v, c, cert_fields, ELEMENTSOF(cert_fields), err, err_size);
 	if (r < 0)
 		return r;
-	r = read_order_times(v, c, err, err_size);
+	/* Read apart, and kept only when there is something in it. */
+	struct state_cert_orders o = { 0 };
+	r = read_fields(v, &o, orders_fields, ELEMENTSOF(orders_fields), err, err_size);
+	if (r >= 0)
+		r = read_order_times(v, c, &o, err, err_size);
+	if (r >= 0 && !orders_empty(&o)) {
+		c->orders = malloc(sizeof(*c->orders));
+		if (!c->orders)
+			r = -ENOMEM;
+		else
+			*c->orders = o;
+	}
+	if (r < 0 || !c->orders)
+		orders_done(&o);
 	if (r < 0)
 		return r;
 	yajl_val names = json_get_object(v, "names");

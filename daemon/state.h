@@ -57,6 +57,30 @@ struct state_name {
 	bool has_until;
 };
 
+/* A cert's orders and its revocation: what a cert has only now and then (an order in
+ * flight, orders of the last hour, a revocation), so 100k certs keep it apart and most
+ * keep none. Read it through state_cert_orders(), which is never NULL; change it through
+ * state_cert_orders_mut(), which makes it. Once all of it is back to nothing, the entry
+ * lets it go when its change is journaled (state_clear_dirty()), not before: a pointer
+ * to it stays valid while the loop runs one callback. */
+struct state_cert_orders {
+	/* the issuance circuit breaker: when the last new orders were placed (Unix
+	 * seconds, oldest first, at most STATE_MAX_ORDER_TIMES) */
+	int64_t *order_times;    /* owned */
+	size_t n_order_times;
+	/* an order in flight */
+	char *order_url;         /* owned or NULL */
+	int64_t order_started;
+	int64_t order_requested_at; /* newOrder went out and no URL came back yet: the CA
+				     * may hold an order to find after a restart; 0: none */
+	char *order_replaces;    /* owned: ARI cert id sent with it */
+	/* the last revocation asked for (persistctl revoke): the current certificate
+	 * is revoked while its serial is revoked_serial (state_cert_is_revoked) */
+	char *revoked_serial;    /* owned or NULL */
+	int64_t revoked_at;
+	char *revoked_reason;    /* owned: the RFC 5280 reason name, or NULL for none */
+};
+
 struct state_cert {
 	const char *name;        /* part of the entry's own allocation: never freed alone */
 	struct state_name *names; /* owned array */
@@ -81,17 +105,9 @@ struct state_cert {
 	int64_t retry_at;        /* backoff: not before this */
 	int64_t ca_retry_until;  /* the CA's Retry-After: no request for this cert before it,
 				  * even when forced; 0: none */
-	/* the issuance circuit breaker: when the last new orders were placed (Unix
-	 * seconds, oldest first, at most STATE_MAX_ORDER_TIMES) */
-	int64_t *order_times;    /* owned: on the heap, as most certs have none */
-	size_t n_order_times;
-	int64_t orders_held_until; /* the order limit was reached: no new order before it */
-	/* an order in flight */
-	char *order_url;         /* owned or NULL */
-	int64_t order_started;
-	int64_t order_requested_at; /* newOrder went out and no URL came back yet: the CA
-				     * may hold an order to find after a restart; 0: none */
-	char *order_replaces;    /* owned: ARI cert id sent with it */
+	struct state_cert_orders *orders; /* owned or NULL: see state_cert_orders() */
+	int64_t orders_held_until; /* the order limit was reached: no new order before it;
+				    * here, not in orders, so that a hold needs no memory */
 	char *records_hint;      /* owned: the record(s) to publish when a precheck refused */
 	/* waiting for the record: a new cert (no certificate yet) is WARNING, not ERROR,
 	 * for record_grace from when it was first seen */
@@ -109,11 +125,6 @@ struct state_cert {
 	bool deploy_pending;
 	bool deploy_failed;
 	bool dirty;              /* not saved: in state.dirty, to be journaled (statejournal) */
-	/* the last revocation asked for (persistctl revoke): the current certificate
-	 * is revoked while its serial is revoked_serial (state_cert_is_revoked) */
-	char *revoked_serial;    /* owned or NULL */
-	int64_t revoked_at;
-	char *revoked_reason;    /* owned: the RFC 5280 reason name, or NULL for none */
 };
 
 struct state_ca {
@@ -160,6 +171,10 @@ void state_retain_certs(struct state *s, const char *const *names, size_t n);
 
 /* Is the certificate in use the one revoked last (then it must be replaced)? */
 bool state_cert_is_revoked(const struct state_cert *c);
+/* c's orders part, or an empty one shared by all (read only). */
+const struct state_cert_orders *state_cert_orders(const struct state_cert *c);
+/* c's own orders part, made empty the first time. NULL: out of memory. */
+struct state_cert_orders *state_cert_orders_mut(struct state_cert *c);
 /* One cert's object as in state.json's "certs", for the journal; and back:
  * state_read_cert() replaces what s holds for that cert (creating it) with
  * v, in place, so pointers to the entry stay valid. */
@@ -172,6 +187,9 @@ int state_read_cert(struct state *s, const char *name, yajl_val v, char *err, si
  * state_retain_certs() leave the list. */
 int state_mark_dirty(struct state *s, struct state_cert *c);
 void state_clear_dirty(struct state *s);
+/* Lets go of the orders parts of dirty entries that hold nothing any more. Only for a
+ * callback of its own (the state timer): whoever changes an entry may hold its part. */
+void state_trim_dirty(struct state *s);
 
 /* Replaces *slot with a copy of v (NULL clears). -ENOMEM. */
 int state_set_str(char **slot, const char *v);

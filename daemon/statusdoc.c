@@ -119,9 +119,10 @@ void statusdoc_write_cert(struct json_writer *w, const struct daemon *d, const s
 	json_kv_int(w, "failures", st ? st->failures : 0);
 	/* The certificate in use was revoked (persistctl revoke) and awaits its replacement. */
 	json_kv_bool(w, "revoked", st && state_cert_is_revoked(st));
-	statusdoc_kv_time(w, "revoked_at", st ? st->revoked_at : 0);
-	json_kv_string(w, "revoked_serial", st ? st->revoked_serial : NULL);
-	json_kv_string(w, "revoked_reason", st ? st->revoked_reason : NULL);
+	const struct state_cert_orders *orders = st ? state_cert_orders(st) : NULL;
+	statusdoc_kv_time(w, "revoked_at", orders ? orders->revoked_at : 0);
+	json_kv_string(w, "revoked_serial", orders ? orders->revoked_serial : NULL);
+	json_kv_string(w, "revoked_reason", orders ? orders->revoked_reason : NULL);
 	/* When something holds renewals (the CA's Retry-After, max_orders_per_hour). */
 	statusdoc_kv_time(w, "ca_retry_until", st && st->ca_retry_until > now ? st->ca_retry_until : 0);
 	statusdoc_kv_time(w, "orders_held_until",
@@ -147,7 +148,7 @@ void statusdoc_write_cert(struct json_writer *w, const struct daemon *d, const s
 		json_kv_string(w, "ari_cert_id", st->ari_cert_id);
 		statusdoc_kv_time(w, "ari_window_start", st->ari_start);
 		statusdoc_kv_time(w, "ari_window_end", st->ari_end);
-		json_kv_string(w, "order_url", st->order_url);
+		json_kv_string(w, "order_url", orders->order_url);
 		json_kv_string(w, "records_to_publish", st->records_hint);
 		statusdoc_kv_time(w, "retry_at", st->retry_at);
 		json_kv_string(w, "key_type", key_type_to_string(cfg->key_type));

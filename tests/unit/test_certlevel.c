@@ -97,15 +97,17 @@ static void test_cert(void **state)
 	st.deploy_failed = false;
 
 	/* The revoked certificate in use is ERROR until another one is. */
+	struct state_cert_orders revoked = { .revoked_serial = (char *)"0a1b",
+					     .revoked_reason = (char *)"keyCompromise" };
 	st.serial = (char *)"0a1b";
-	st.revoked_serial = (char *)"0a1b";
-	st.revoked_reason = (char *)"keyCompromise";
+	st.orders = &revoked;
 	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_ERROR);
 	assert_non_null(strstr(why, "revoked"));
 	assert_non_null(strstr(why, "keyCompromise"));
 	st.serial = (char *)"0c0d";
 	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_OK);
-	st.serial = st.revoked_serial = st.revoked_reason = NULL;
+	st.serial = NULL;
+	st.orders = NULL;
 
 	st.failures = 2;
 	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_WARNING);

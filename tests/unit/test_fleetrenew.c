@@ -25,11 +25,13 @@ static struct state_cert *fresh(struct state **s)
 
 static void set_times(struct state_cert *st, const int64_t *t, size_t n)
 {
-	free(st->order_times);
-	st->order_times = malloc(n * sizeof(*t));
-	assert_non_null(st->order_times);
-	memcpy(st->order_times, t, n * sizeof(*t));
-	st->n_order_times = n;
+	struct state_cert_orders *o = state_cert_orders_mut(st);
+	assert_non_null(o);
+	free(o->order_times);
+	o->order_times = malloc(n * sizeof(*t));
+	assert_non_null(o->order_times);
+	memcpy(o->order_times, t, n * sizeof(*t));
+	o->n_order_times = n;
 }
 
 static void test_order_times_union(void **state)
@@ -42,13 +44,13 @@ static void test_order_times_union(void **state)
 
 	set_times(st, mine, 2);
 	assert_false(fleetrenew_merge(st, &ren, "b"));
-	assert_int_equal(st->n_order_times, 3);
-	assert_int_equal(st->order_times[0], 10);
-	assert_int_equal(st->order_times[1], 20);
-	assert_int_equal(st->order_times[2], 30);
+	assert_int_equal(state_cert_orders(st)->n_order_times, 3);
+	assert_int_equal(state_cert_orders(st)->order_times[0], 10);
+	assert_int_equal(state_cert_orders(st)->order_times[1], 20);
+	assert_int_equal(state_cert_orders(st)->order_times[2], 30);
 	/* Again: nothing new, nothing counted twice. */
 	assert_false(fleetrenew_merge(st, &ren, "b"));
-	assert_int_equal(st->n_order_times, 3);
+	assert_int_equal(state_cert_orders(st)->n_order_times, 3);
 	state_free(s);
 
 	/* Two orders within one second (one of them this host's) stay two. */
@@ -57,9 +59,9 @@ static void test_order_times_union(void **state)
 	struct fleet_renewal both = { .order_times = two, .n_order_times = 2 };
 	set_times(st, one, 1);
 	fleetrenew_merge(st, &both, "b");
-	assert_int_equal(st->n_order_times, 2);
-	assert_int_equal(st->order_times[0], 5);
-	assert_int_equal(st->order_times[1], 5);
+	assert_int_equal(state_cert_orders(st)->n_order_times, 2);
+	assert_int_equal(state_cert_orders(st)->order_times[0], 5);
+	assert_int_equal(state_cert_orders(st)->order_times[1], 5);
 	state_free(s);
 }
 
@@ -75,9 +77,9 @@ static void test_order_times_keep_the_newest(void **state)
 		mine[i] = (int64_t)i + 1;
 	set_times(st, mine, STATE_MAX_ORDER_TIMES);
 	fleetrenew_merge(st, &ren, "b");
-	assert_int_equal(st->n_order_times, STATE_MAX_ORDER_TIMES);
-	assert_int_equal(st->order_times[0], 2);
-	assert_int_equal(st->order_times[STATE_MAX_ORDER_TIMES - 1], 1000);
+	assert_int_equal(state_cert_orders(st)->n_order_times, STATE_MAX_ORDER_TIMES);
+	assert_int_equal(state_cert_orders(st)->order_times[0], 2);
+	assert_int_equal(state_cert_orders(st)->order_times[STATE_MAX_ORDER_TIMES - 1], 1000);
 	state_free(s);
 }
 

@@ -29,16 +29,18 @@ static void test_round_trip(void **state)
 	c->cert_rejected = true;
 	c->ca_retry_until = 1800000100;
 	c->orders_held_until = 1800003600;
-	c->order_times = calloc(2, sizeof(int64_t));
-	assert_non_null(c->order_times);
-	c->order_times[0] = 1800000000;
-	c->order_times[1] = 1800000300;
-	c->n_order_times = 2;
-	assert_int_equal(state_set_str(&c->order_url, "https://ca/order/9"), 0);
+	struct state_cert_orders *o = state_cert_orders_mut(c);
+	assert_non_null(o);
+	o->order_times = calloc(2, sizeof(int64_t));
+	assert_non_null(o->order_times);
+	o->order_times[0] = 1800000000;
+	o->order_times[1] = 1800000300;
+	o->n_order_times = 2;
+	assert_int_equal(state_set_str(&o->order_url, "https://ca/order/9"), 0);
 	assert_int_equal(state_set_str(&c->serial, "0a1b"), 0);
-	assert_int_equal(state_set_str(&c->revoked_serial, "0a1b"), 0);
-	assert_int_equal(state_set_str(&c->revoked_reason, "keyCompromise"), 0);
-	c->revoked_at = 1800000200;
+	assert_int_equal(state_set_str(&o->revoked_serial, "0a1b"), 0);
+	assert_int_equal(state_set_str(&o->revoked_reason, "keyCompromise"), 0);
+	o->revoked_at = 1800000200;
 	struct state_name *n = state_cert_get_name(c, "*.example.com", true);
 	n->level = LEVEL_CRITICAL;
 	n->has_until = true;
@@ -58,13 +60,13 @@ static void test_round_trip(void **state)
 	assert_true(c2->cert_rejected);
 	assert_int_equal(c2->ca_retry_until, 1800000100);
 	assert_int_equal(c2->orders_held_until, 1800003600);
-	assert_int_equal(c2->n_order_times, 2);
-	assert_int_equal(c2->order_times[1], 1800000300);
-	assert_string_equal(c2->order_url, "https://ca/order/9");
+	assert_int_equal(state_cert_orders(c2)->n_order_times, 2);
+	assert_int_equal(state_cert_orders(c2)->order_times[1], 1800000300);
+	assert_string_equal(state_cert_orders(c2)->order_url, "https://ca/order/9");
 	/* A revocation survives a restart: the certificate stays marked. */
 	assert_true(state_cert_is_revoked(c2));
-	assert_string_equal(c2->revoked_reason, "keyCompromise");
-	assert_int_equal(c2->revoked_at, 1800000200);
+	assert_string_equal(state_cert_orders(c2)->revoked_reason, "keyCompromise");
+	assert_int_equal(state_cert_orders(c2)->revoked_at, 1800000200);
 	assert_int_equal(state_set_str(&c2->serial, "0c0d"), 0);
 	assert_false(state_cert_is_revoked(c2)); /* replaced */
 	assert_int_equal(c2->names[0].level, LEVEL_CRITICAL);
@@ -140,7 +142,7 @@ static void test_read_cert_replaces_revocation(void **state)
 	}
 	struct state_cert *c = state_get_cert(s, "www", false);
 	assert_non_null(c);
-	assert_string_equal(c->revoked_reason, "superseded");
+	assert_string_equal(state_cert_orders(c)->revoked_reason, "superseded");
 	assert_false(state_cert_is_revoked(c));
 }
 
@@ -185,6 +187,38 @@ static void test_name_strings_are_shared(void **state)
 	assert_string_equal(a->reason, "ok");
 }
 
+/* A cert without orders keeps no orders part, through a read and once its order ends. */
+static void test_orders_part_only_when_used(void **state)
+{
+	struct state *s = state_new();
+	char err[256];
+	(void)state;
+
+	assert_non_null(s);
+	yajl_val v = yajl_tree_parse("{\"has_cert\":true,\"order_url\":null,\"revoked_at\":0,"
+				     "\"order_times\":[]}",
+				     NULL, 0);
+	assert_non_null(v);
+	assert_int_equal(state_read_cert(s, "quiet", v, err, sizeof(err)), 0);
+	yajl_tree_free(v);
+	struct state_cert *c = state_get_cert(s, "quiet", false);
+	assert_non_null(c);
+	assert_null(c->orders);
+	assert_null(state_cert_orders(c)->order_url);
+
+	struct state_cert_orders *o = state_cert_orders_mut(c);
+	assert_non_null(o);
+	assert_int_equal(state_set_str(&o->order_url, "https://ca/order/1"), 0);
+	assert_int_equal(state_mark_dirty(s, c), 0);
+	state_trim_dirty(s); /* still in use */
+	assert_ptr_equal(c->orders, o);
+	assert_int_equal(state_set_str(&o->order_url, NULL), 0);
+	state_trim_dirty(s);
+	assert_null(c->orders);
+	state_clear_dirty(s);
+	state_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_read_cert_replaces_revocation),
 		cmocka_unit_test(test_name_strings_are_shared),
+		cmocka_unit_test(test_orders_part_only_when_used),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
