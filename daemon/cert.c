@@ -594,11 +594,13 @@ int cert_stage_config(struct cert *c, const struct config_cert *cfg)
 				found = c->names[k];
 		if (!found) {
 			found = calloc(1, sizeof(*found));
-			if (!found || !(found->name = strdup(cfg->names[i]))) {
-				free(found);
+			if (!found) {
 				drop_staged(c);
 				return -ENOMEM;
 			}
+			/* Borrowed: a check in flight copies it (dnscheck), and an orphan's
+			 * callback frees it without a look at it. */
+			found->name = cfg->names[i];
 			found->cert = c;
 			certrecheck_init_name(found);
 		}
@@ -634,6 +636,9 @@ static void commit_names(struct cert *c)
 	free(c->names);
 	c->names = p->staged;
 	c->n_names = p->n_staged;
+	/* Kept names borrowed from the config a reload is about to free. */
+	for (size_t i = 0; i < c->n_names; i++)
+		c->names[i]->name = p->staged_cfg->names[i];
 	p->staged = NULL;
 	p->n_staged = 0;
 	p->staged_cfg = NULL;

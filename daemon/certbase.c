@@ -66,7 +66,6 @@ void certbase_name_request_free(struct cert_name_request *rq)
 
 void certbase_name_free(struct cert_name *n)
 {
-	free(n->name);
 	certbase_name_request_free(n->request);
 	free(n);
 }

@@ -53,7 +53,7 @@ struct cert_name_request {
 /* Allocated on its own: a check in flight outlives a cert freed by a reload. */
 struct cert_name {
 	struct cert *cert;        /* borrowed; NULL once the cert is gone */
-	char *name;               /* owned */
+	const char *name;         /* its cert's config's (cfg->names[i]), switched with it */
 	struct sched_item item;   /* the next re-check */
 	bool in_flight;           /* a dnscheck callback will come */
 	bool waiting_ca;          /* waits for the CA's account before it can be checked */
