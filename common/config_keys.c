@@ -498,21 +498,7 @@ int config_keys_ca(struct config_key_ctx *ctx, const char *k, const char *v, boo
 	return 1;
 }
 
-static const char *const cert_opts_keys[] = {
-	"profile", "preferred_chain", "deploy_hook", "dns01_hook", "dns01_hook_timeout",
-	"dns01_propagation_timeout", "max_orders_per_hour", "archive_keep", "check_served",
-	"check_served_sni", "check_served_grace", "record_grace",
-};
-
-static bool is_cert_opts_key(const char *k)
-{
-	for (size_t i = 0; i < ELEMENTSOF(cert_opts_keys); i++)
-		if (streq(k, cert_opts_keys[i]))
-			return true;
-	return false;
-}
-
-/* A key of cert_opts_keys. */
+/* The keys of struct config_cert_opts; 1: not one of them. */
 static int set_cert_opt(struct config_key_ctx *ctx, struct config_cert_opts *o, const char *k,
 			const char *v)
 {
@@ -599,12 +585,13 @@ int config_keys_cert(struct config_key_ctx *ctx, const char *k, const char *v, b
 		cert->persist_until_line = ctx->line;
 		return 0;
 	}
-	if (is_cert_opts_key(k)) {
-		struct config_cert_opts *o = config_cert_opts_mut(cert);
-		if (!o)
-			return -ENOMEM;
-		return set_cert_opt(ctx, o, k, v);
-	}
+	/* Any other key is an option, or makes the config fail: made for it either way. */
+	struct config_cert_opts *o = config_cert_opts_mut(cert);
+	if (!o)
+		return -ENOMEM;
+	r = set_cert_opt(ctx, o, k, v);
+	if (r != 1)
+		return r;
 	/* Recognized so that section_end can say why they are refused. */
 	if (config_keys_is_dns_write(k))
 		return 0;
