@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -82,11 +83,54 @@ static void test_tidy(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/* The levels below certs/: what a cert directory holds, as the store lays it out. */
+static void test_tidy_cert_dirs(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/persistd-fsperm-XXXXXX", p[256], q[256], r[256];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/certs/www/archive/1", dir);
+	assert_int_equal(dir_make_parents(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/certs/www/archive/1/privkey.pem", dir);
+	assert_int_equal(file_write_atomic(p, "k", 1, 0644), 0);
+	snprintf(q, sizeof(q), "%s/certs/www/archive/1/privkey.pem.tmp.Zz09aB", dir);
+	assert_int_equal(file_write_atomic(q, "t", 1, 0600), 0);
+	snprintf(r, sizeof(r), "%s/certs/www/current.tmp", dir);
+	assert_int_equal(symlink("archive/1", r), 0);
+
+	assert_int_equal(fsperm_tidy(dir), 0);
+	assert_int_equal(mode_of(p), 0600);
+	assert_int_equal(access(q, F_OK), -1);
+	assert_int_equal(faccessat(AT_FDCWD, r, F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	snprintf(q, sizeof(q), "%s/certs/www/archive/1", dir);
+	assert_int_equal(mode_of(q), 0700);
+	snprintf(q, sizeof(q), "%s/certs/www/archive", dir);
+	assert_int_equal(mode_of(q), 0700);
+
+	/* A FIFO where the key belongs: refused, never opened for reading. */
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_equal(fsperm_tidy(dir), -EPERM);
+	assert_int_equal(unlink(p), 0);
+
+	/* A link in the place of a version directory. */
+	snprintf(q, sizeof(q), "%s/certs/www/archive/2", dir);
+	assert_int_equal(symlink("/tmp", q), 0);
+	assert_int_equal(fsperm_tidy(dir), -EPERM);
+	assert_int_equal(unlink(q), 0);
+	assert_int_equal(fsperm_tidy(dir), 0);
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_temp_names),
 		cmocka_unit_test(test_tidy),
+		cmocka_unit_test(test_tidy_cert_dirs),
 	};
 	log_setup(LOG_TARGET_STDERR, LOG_WARNING);
 	return cmocka_run_group_tests(tests, NULL, NULL);
