@@ -218,6 +218,46 @@ static void test_trailing_text(void **state)
 	assert_int_equal(x509_chain_count(text, strlen(text)), 1);
 }
 
+/* The PEM body is decoded here, not by mbedTLS: line ends of either kind, padding only
+ * at the end, nothing outside the alphabet. */
+static void test_pem_body(void **state)
+{
+	_cleanup_free_ char *pem = NULL, *crlf = NULL;
+	size_t len, n = 0;
+
+	(void)state;
+	pem = read_data("chain-ari.pem", &len);
+	crlf = malloc(2 * len);
+	assert_non_null(crlf);
+	for (size_t i = 0; i < len; i++) {
+		if (pem[i] == '\n')
+			crlf[n++] = '\r';
+		crlf[n++] = pem[i];
+	}
+	assert_int_equal(x509_chain_count(crlf, n), 2);
+
+	const char *body = strchr(pem, '\n') + 1;
+	size_t at = (size_t)(body - pem) + 10;
+	char saved = pem[at];
+	const char bad[] = { '=', '-', '.', '_', '\x80' };
+	for (size_t i = 0; i < sizeof(bad); i++) {
+		pem[at] = bad[i];
+		assert_int_equal(x509_chain_count(pem, len), -EINVAL);
+	}
+	pem[at] = saved;
+	assert_int_equal(x509_chain_count(pem, len), 2);
+
+	/* Padding that does not match the length. */
+	char *end = strstr(pem, "-----END CERTIFICATE-----");
+	assert_non_null(end);
+	size_t tail = (size_t)(end - pem);
+	while (pem[tail - 1] == '\n')
+		tail--;
+	memmove(pem + tail + 1, pem + tail, len - tail);
+	pem[tail] = '=';
+	assert_int_equal(x509_chain_count(pem, len + 1), -EINVAL);
+}
+
 static void test_info_done(void **state)
 {
 	struct x509_info info = { 0 };
@@ -238,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_trailing_text),
+		cmocka_unit_test(test_pem_body),
 		cmocka_unit_test(test_info_done),
 	};
 
