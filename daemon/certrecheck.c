@@ -128,7 +128,7 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 	}
 	/* Taken back here and freed when this returns: whatever this callback starts (a
 	 * new check of the same name) gets a request of its own. */
-	_cleanup_(certbase_name_request_freep) struct cert_name_request *done = TAKE_PTR(n->request);
+	_cleanup_(certbase_name_request_freep) _unused_ struct cert_name_request *done = TAKE_PTR(n->request);
 	struct state_name *sn = certbase_name_state(n);
 	int64_t now = daemon_now(c->d);
 	if (!sn)
