@@ -1,6 +1,7 @@
 /* common/config_parse.c: the INI reader of the configuration. See config_parse.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,9 @@
 #include "common/limits.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
+
+_Static_assert(offsetof(struct config_ca, name) == 0, "common/strmap: key first");
+_Static_assert(offsetof(struct config_cert, name) == 0, "common/strmap: key first");
 
 /* inih's compile-time line buffer in Debian's build. Longer lines are ours to
  * reject, with a hint to continue lists on indented lines. */
@@ -179,7 +183,7 @@ static void section_begin(struct parse_ctx *ctx, const char *header)
 		}
 		struct config_ca *ca = calloc(1, sizeof(*ca));
 		if (!ca || !(ca->name = strdup(name)) ||
-		    strmap_add(&ctx->c->ca_map, ca->name, ca) < 0) {
+		    strmap_add(&ctx->c->ca_map, ca) < 0) {
 			config_ca_free(ca);
 			ctx->oom = 1;
 			return;
@@ -207,7 +211,7 @@ static void section_begin(struct parse_ctx *ctx, const char *header)
 		struct config_cert *cert = calloc(1, sizeof(*cert) + len);
 		if (cert)
 			cert->name = memcpy((char *)(cert + 1), name, len);
-		if (!cert || strmap_add(&ctx->c->cert_map, cert->name, cert) < 0) {
+		if (!cert || strmap_add(&ctx->c->cert_map, cert) < 0) {
 			config_cert_free(cert);
 			ctx->oom = 1;
 			return;

@@ -18,10 +18,20 @@ static uint64_t hash_of(const char *key)
 	return h;
 }
 
+const char *strmap_value_is_key(const void *value)
+{
+	return value;
+}
+
+static const char *key_of(const struct strmap *m, const void *value)
+{
+	return m->key_of ? m->key_of(value) : *(const char *const *)value;
+}
+
 void strmap_done(struct strmap *m)
 {
 	free(m->slots);
-	*m = (struct strmap){ 0 };
+	*m = (struct strmap){ .key_of = m->key_of };
 }
 
 /* The slot holding key, or the empty slot where it would go. cap > 0. */
@@ -31,9 +41,9 @@ static size_t find_slot(const struct strmap *m, const char *key, uint64_t h)
 	uint64_t *probes = (uint64_t *)&m->probes; /* a statistic, not the map's value */
 
 	for (;;) {
-		const struct strmap_slot *s = &m->slots[i];
+		const void *v = m->slots[i];
 		(*probes)++;
-		if (!s->key || strcmp(s->key, key) == 0)
+		if (!v || strcmp(key_of(m, v), key) == 0)
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -43,63 +53,63 @@ void *strmap_get(const struct strmap *m, const char *key)
 {
 	if (m->n == 0)
 		return NULL;
-	uint64_t h = hash_of(key);
-	const struct strmap_slot *s = &m->slots[find_slot(m, key, h)];
-	return s->key ? s->value : NULL;
+	return m->slots[find_slot(m, key, hash_of(key))];
 }
 
 static int grow(struct strmap *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 16;
-	struct strmap_slot *slots = calloc(cap, sizeof(*slots));
+	void **slots = calloc(cap, sizeof(*slots));
 
 	if (!slots)
 		return -ENOMEM;
-	struct strmap old = *m;
+	void **old = m->slots;
+	size_t old_cap = m->cap;
 	m->slots = slots;
 	m->cap = cap;
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.slots[i].key) {
-			size_t mask = cap - 1, k = (size_t)hash_of(old.slots[i].key) & mask;
-			while (slots[k].key)
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i]) {
+			size_t mask = cap - 1, k = (size_t)hash_of(key_of(m, old[i])) & mask;
+			while (slots[k])
 				k = (k + 1) & mask;
-			slots[k] = old.slots[i];
+			slots[k] = old[i];
 		}
-	free(old.slots);
+	free(old);
 	return 0;
 }
 
-static int insert(struct strmap *m, const char *key, void *value, bool replace)
+static int insert(struct strmap *m, void *value, bool replace)
 {
 	int r;
 
+	if (!value)
+		return -EINVAL;
 	if ((m->n + 1) * 2 > m->cap) {
 		r = grow(m);
 		if (r < 0)
 			return r;
 	}
-	uint64_t h = hash_of(key);
-	struct strmap_slot *s = &m->slots[find_slot(m, key, h)];
-	if (s->key) {
+	const char *key = key_of(m, value);
+	void **s = &m->slots[find_slot(m, key, hash_of(key))];
+	if (*s) {
 		if (!replace)
 			return -EEXIST;
-		s->key = key;
-		s->value = value;
+		*s = value;
 		return 0;
 	}
-	*s = (struct strmap_slot){ .key = key, .value = value };
+	*s = value;
 	m->n++;
 	return 0;
 }
 
-int strmap_add(struct strmap *m, const char *key, void *value)
+int strmap_add(struct strmap *m, void *value)
 {
-	return insert(m, key, value, false);
+	return insert(m, value, false);
 }
 
-int strmap_put(struct strmap *m, const char *key, void *value)
+int strmap_put(struct strmap *m, void *value)
 {
-	return insert(m, key, value, true);
+	return insert(m, value, true);
 }
 
 void *strmap_remove(struct strmap *m, const char *key)
@@ -107,17 +117,17 @@ void *strmap_remove(struct strmap *m, const char *key)
 	if (m->n == 0)
 		return NULL;
 	size_t mask = m->cap - 1, i = find_slot(m, key, hash_of(key));
-	if (!m->slots[i].key)
+	void *value = m->slots[i];
+	if (!value)
 		return NULL;
-	void *value = m->slots[i].value;
 	/* Backward shift: pull later members of the probe run into the hole, so
 	 * every remaining key stays reachable from its home slot. */
 	size_t j = i;
 	for (;;) {
 		j = (j + 1) & mask;
-		if (!m->slots[j].key)
+		if (!m->slots[j])
 			break;
-		size_t home = (size_t)hash_of(m->slots[j].key) & mask;
+		size_t home = (size_t)hash_of(key_of(m, m->slots[j])) & mask;
 		/* j's entry may move to i only if its home is not in (i, j]. */
 		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (stays)
@@ -125,7 +135,7 @@ void *strmap_remove(struct strmap *m, const char *key)
 		m->slots[i] = m->slots[j];
 		i = j;
 	}
-	m->slots[i] = (struct strmap_slot){ 0 };
+	m->slots[i] = NULL;
 	m->n--;
 	return value;
 }

@@ -5,35 +5,42 @@
  * O(1) expected time. Open addressing with linear probing and backward-shift
  * removal (no tombstones), so the table never degrades after many removals;
  * it doubles at a load of 1/2 and never shrinks.
- * Keys are borrowed: each must stay valid and unchanged while it is in the
- * map (it is normally the owning object's own name). Values are borrowed too.
- * Pure: no I/O. Errors: -ENOMEM, -EEXIST (strmap_add of a present key).
- * A zeroed struct strmap is an empty map; strmap_done() frees the table. */
+ * Values are borrowed, and each carries its own key (normally the owning
+ * object's own name), which must stay valid and unchanged while it is in the map.
+ * Pure: no I/O. Errors: -ENOMEM, -EEXIST (strmap_add of a present key), -EINVAL (a NULL
+ * value).
+ * A zeroed struct strmap is an empty map of structs keyed by their first member;
+ * strmap_done() frees the table (and keeps key_of). */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* No hash kept beside the key: 16 bytes a slot, not 24 (a map of 100k certs has 262,144
- * slots). A lookup compares keys instead, and a grow or a removal hashes again. */
-struct strmap_slot {
-	const char *key;   /* borrowed; NULL: empty slot */
-	void *value;       /* borrowed */
-};
+/* A value's key, read from the value itself. */
+typedef const char *(*strmap_key_fn)(const void *value);
 
+/* A slot is the value alone, 8 bytes: a map of 100k certs has 262,144 slots, and a key
+ * kept beside each value would double that. No hash is kept either: a lookup compares
+ * keys, and a grow or a removal hashes again. */
 struct strmap {
-	struct strmap_slot *slots; /* owned; NULL while empty */
+	void **slots;              /* owned; NULL while empty; a NULL slot is empty */
+	strmap_key_fn key_of;      /* NULL: the value is a struct whose first member is its
+				    * key, a const char * (config sections, state entries) */
 	size_t cap;                /* 0 or a power of two */
 	size_t n;
 	uint64_t probes;           /* slots compared by lookups so far: lets tests check
 				    * that a lookup costs O(1), not a count of entries */
 };
 
+/* For key_of: the value is the key itself (a set of strings). */
+const char *strmap_value_is_key(const void *value);
+
 void strmap_done(struct strmap *m);
 void *strmap_get(const struct strmap *m, const char *key);
-int strmap_add(struct strmap *m, const char *key, void *value);
-/* Replaces the value of a present key, else adds it. */
-int strmap_put(struct strmap *m, const char *key, void *value);
+/* value's key must not change while the value is in the map. */
+int strmap_add(struct strmap *m, void *value);
+/* Replaces the value with the same key, else adds it. */
+int strmap_put(struct strmap *m, void *value);
 /* Returns the removed value, or NULL when the key was absent. */
 void *strmap_remove(struct strmap *m, const char *key);
 size_t strmap_size(const struct strmap *m);

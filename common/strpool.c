@@ -7,16 +7,23 @@
 
 struct entry {
 	size_t holders;
-	char text[]; /* the map's key */
+	char text[]; /* what the map holds, as its own key */
 };
+
+static struct entry *entry_of(const char *held)
+{
+	return (struct entry *)(held - offsetof(struct entry, text));
+}
 
 const char *strpool_hold(struct strpool *p, const char *s)
 {
-	struct entry *e = strmap_get(&p->map, s);
+	p->map.key_of = strmap_value_is_key;
+	char *held = strmap_get(&p->map, s);
+	struct entry *e;
 
-	if (e) {
-		e->holders++;
-		return e->text;
+	if (held) {
+		entry_of(held)->holders++;
+		return held;
 	}
 	size_t len = strlen(s);
 	e = malloc(sizeof(*e) + len + 1);
@@ -24,7 +31,7 @@ const char *strpool_hold(struct strpool *p, const char *s)
 		return NULL;
 	e->holders = 1;
 	memcpy(e->text, s, len + 1);
-	if (strmap_add(&p->map, e->text, e) < 0) {
+	if (strmap_add(&p->map, e->text) < 0) {
 		free(e);
 		return NULL;
 	}
@@ -35,7 +42,7 @@ void strpool_drop(struct strpool *p, const char *held)
 {
 	if (!held)
 		return;
-	struct entry *e = (struct entry *)(held - offsetof(struct entry, text));
+	struct entry *e = entry_of(held);
 	if (--e->holders > 0)
 		return;
 	(void)strmap_remove(&p->map, e->text);
@@ -50,7 +57,7 @@ size_t strpool_size(const struct strpool *p)
 void strpool_done(struct strpool *p)
 {
 	for (size_t i = 0; i < p->map.cap; i++)
-		if (p->map.slots[i].key)
-			free(p->map.slots[i].value);
+		if (p->map.slots[i])
+			free(entry_of(p->map.slots[i]));
 	strmap_done(&p->map);
 }

@@ -16,7 +16,7 @@
 #include "common/strmap.h"
 
 struct strpool {
-	struct strmap map; /* the copy's text -> its entry */
+	struct strmap map; /* the copies' texts, each its own key */
 };
 
 /* s's shared copy, with one more holder; NULL when out of memory. */

@@ -1,5 +1,6 @@
 /* daemon/fleetcheck.c: record re-checks shared by the fleet. See fleetcheck.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ struct seen {
 	char *name;          /* owned; the map's key */
 	int64_t checked_at;  /* the latest result's, whoever made it */
 };
+_Static_assert(offsetof(struct seen, name) == 0, "common/strmap: key first");
 
 struct fleetcheck {
 	struct fleet_db *db;           /* borrowed */
@@ -64,7 +66,7 @@ static struct seen *seen_get(struct fleetcheck *fc, const char *name, bool add)
 		fc->cap_seen = cap;
 	}
 	s = calloc(1, sizeof(*s));
-	if (!s || !(s->name = strdup(name)) || strmap_add(&fc->map, s->name, s) < 0) {
+	if (!s || !(s->name = strdup(name)) || strmap_add(&fc->map, s) < 0) {
 		if (s)
 			free(s->name);
 		free(s);

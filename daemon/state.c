@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,6 +8,8 @@
 #include "common/strpool.h"
 #include "common/strutil.h"
 #include "daemon/state.h"
+
+_Static_assert(offsetof(struct state_cert, name) == 0, "common/strmap: key first");
 
 /* The shared strings of every state_name (state.h). The daemon's loop is the only
  * thread that sets or frees state. */
@@ -417,7 +420,7 @@ struct state_cert *state_get_cert(struct state *s, const char *name, bool create
 	if (!c)
 		return NULL;
 	c->name = memcpy((char *)(c + 1), name, len);
-	if (strmap_add(&s->cert_map, c->name, c) < 0) {
+	if (strmap_add(&s->cert_map, c) < 0) {
 		free(c);
 		return NULL;
 	}
@@ -462,11 +465,11 @@ void state_cert_retain_names(struct state_cert *c, char *const *names, size_t n)
 
 void state_retain_certs(struct state *s, const char *const *names, size_t n)
 {
-	struct strmap keep = { 0 };
+	struct strmap keep = { .key_of = strmap_value_is_key };
 	size_t o = 0;
 
 	for (size_t k = 0; k < n; k++)
-		if (strmap_put(&keep, names[k], (void *)names[k]) < 0) {
+		if (strmap_put(&keep, (void *)names[k]) < 0) {
 			/* Out of memory: keeping every cert is the safe way to fail. */
 			strmap_done(&keep);
 			return;

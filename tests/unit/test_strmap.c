@@ -19,15 +19,23 @@ static void test_basic(void **state)
 {
 	(void)state;
 	struct strmap m = { 0 };
-	int a = 1, b = 2;
+	/* The default: a struct keyed by its first member. */
+	struct item {
+		const char *name;
+		int n;
+	} a = { "x", 1 }, b = { "x", 2 }, c = { "y", 3 };
 
 	assert_null(strmap_get(&m, "x"));
 	assert_null(strmap_remove(&m, "x"));
-	assert_int_equal(strmap_add(&m, "x", &a), 0);
-	assert_int_equal(strmap_add(&m, "x", &b), -EEXIST);
+	assert_int_equal(strmap_add(&m, &a), 0);
+	assert_int_equal(strmap_add(&m, &b), -EEXIST);
+	assert_int_equal(strmap_add(&m, NULL), -EINVAL);
 	assert_ptr_equal(strmap_get(&m, "x"), &a);
-	assert_int_equal(strmap_put(&m, "x", &b), 0);
+	assert_int_equal(strmap_put(&m, &b), 0);
 	assert_ptr_equal(strmap_get(&m, "x"), &b);
+	assert_int_equal(strmap_put(&m, &c), 0);
+	assert_ptr_equal(strmap_get(&m, "y"), &c);
+	assert_ptr_equal(strmap_remove(&m, "y"), &c);
 	assert_int_equal(strmap_size(&m), 1);
 	assert_ptr_equal(strmap_remove(&m, "x"), &b);
 	assert_null(strmap_get(&m, "x"));
@@ -42,11 +50,11 @@ static void test_basic(void **state)
 static void test_many(void **state)
 {
 	(void)state;
-	struct strmap m = { 0 };
+	struct strmap m = { .key_of = strmap_value_is_key };
 
 	for (size_t i = 0; i < N; i++) {
 		snprintf(keys[i], sizeof(keys[i]), "c%05zu", i);
-		assert_int_equal(strmap_add(&m, keys[i], keys[i]), 0);
+		assert_int_equal(strmap_add(&m, keys[i]), 0);
 	}
 	assert_int_equal(strmap_size(&m), N);
 	for (size_t i = 0; i < N; i += 2)
@@ -55,7 +63,7 @@ static void test_many(void **state)
 	for (size_t i = 0; i < N; i++)
 		assert_ptr_equal(strmap_get(&m, keys[i]), i % 2 ? keys[i] : NULL);
 	for (size_t i = 0; i < N; i += 2)
-		assert_int_equal(strmap_add(&m, keys[i], keys[i]), 0);
+		assert_int_equal(strmap_add(&m, keys[i]), 0);
 	uint64_t before = m.probes;
 	for (size_t i = 0; i < N; i++)
 		assert_ptr_equal(strmap_get(&m, keys[i]), keys[i]);
