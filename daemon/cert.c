@@ -28,7 +28,7 @@
 
 const char *cert_get_name(const struct cert *c)
 {
-	return c->name;
+	return c->cfg->name;
 }
 
 const struct config_cert *cert_get_config(const struct cert *c)
@@ -79,17 +79,17 @@ static void load_current(struct cert *c)
 
 	if (!st)
 		return;
-	r = store_cert_load_current(c->d->store, c->name, &pem, &len);
+	r = store_cert_load_current(c->d->store, c->cfg->name, &pem, &len);
 	if (r < 0) {
 		if (r != -ENOENT)
-			log_warning("cert '%s': cannot read the current certificate: %s", c->name,
-				    strerror(-r));
+			log_warning("cert '%s': cannot read the current certificate: %s",
+				    c->cfg->name, strerror(-r));
 		st->has_cert = false;
 		return;
 	}
 	r = x509_parse_leaf(pem, len, &info);
 	if (r < 0) {
-		log_warning("cert '%s': the current certificate does not parse: %s", c->name,
+		log_warning("cert '%s': the current certificate does not parse: %s", c->cfg->name,
 			    strerror(-r));
 		st->has_cert = false;
 		return;
@@ -106,7 +106,7 @@ static void load_current(struct cert *c)
 		st->ari_next_fetch = 0;
 		st->next_renewal = 0;
 	}
-	if (store_cert_current_version(c->d->store, c->name, &version) == 0)
+	if (store_cert_current_version(c->d->store, c->cfg->name, &version) == 0)
 		st->version = version;
 	x509_info_done(&info);
 }
@@ -215,16 +215,16 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 		st->orders_held_until = 0;
 		st->last_renewal = now;
 		load_current(c);
-		log_notice("cert '%s': renewed: %s", c->name, res->message);
+		log_notice("cert '%s': renewed: %s", c->cfg->name, res->message);
 		char message[400], until[40];
 		time_format_iso(st->not_after, until, sizeof(until));
 		str_printf(message, sizeof(message), "%s: new certificate installed (version %u), "
 						     "valid until %s",
-			   c->name, res->version, until);
+			   c->cfg->name, res->version, until);
 		struct alert a = {
 			.kind = ALERT_CERT_RENEWED,
 			.level = LEVEL_OK,
-			.cert = c->name,
+			.cert = c->cfg->name,
 			.status = "RENEWED",
 			.has_until = true,
 			.until = st->not_after,
@@ -259,26 +259,26 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 			/* Each refused certificate is its own alert, even while the level
 			 * stays ERROR: it is the CA misbehaving again. */
 			st->alerted_level = LEVEL_OK;
-			log_error("cert '%s': %s", c->name, res->message);
+			log_error("cert '%s': %s", c->cfg->name, res->message);
 		}
 		/* A refused or transient attempt leaves the order usable: resume it next
 		 * time instead of piling up new orders. Anything else starts afresh. */
 		if (!res->transient && !res->refused) {
 			if (st->orders)
 				(void)state_set_str(&st->orders->order_url, NULL);
-			(void)store_pending_key_clear(c->d->store, c->name);
+			(void)store_pending_key_clear(c->d->store, c->cfg->name);
 		}
 		char retry[40];
 		time_format_iso(st->retry_at, retry, sizeof(retry));
 		log_msg(res->gated && certlevel_waiting(st, now) ? LOG_WARNING : LOG_ERR,
-			"cert '%s': renewal failed (attempt %u, next try %s): %s", c->name,
+			"cert '%s': renewal failed (attempt %u, next try %s): %s", c->cfg->name,
 			st->failures, retry, res->message);
 	}
 	certbase_cert_update_level(c, now);
 	schedule_renewal(c);
 	(void)daemon_state_save_cert(c->d, cert_state(c));
 	if (!res->limited) /* an attempt: the other issuers go by it too */
-		fleetrenew_put(c->d->fleet, c->name, st);
+		fleetrenew_put(c->d->fleet, c->cfg->name, st);
 
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
 	const char *out;
@@ -286,7 +286,7 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 	if (w) {
 		json_begin_object(w);
 		json_kv_string(w, "type", "renewal");
-		json_kv_string(w, "cert", c->name);
+		json_kv_string(w, "cert", c->cfg->name);
 		json_kv_bool(w, "ok", res->error == 0);
 		json_kv_string(w, "message", res->message);
 		json_kv_string(w, "records", res->records);
@@ -328,7 +328,7 @@ static int start_job(struct cert *c)
 		.userdata = c,
 	};
 	bool resuming = state_cert_orders(st)->order_url != NULL;
-	log_info("cert '%s': %s renewal%s", c->name, resuming ? "resuming" : "starting",
+	log_info("cert '%s': %s renewal%s", c->cfg->name, resuming ? "resuming" : "starting",
 		 resuming ? " of the saved order" : "");
 	/* Look at the records once more right before the CA does. */
 	(void)cert_check(c, NULL, NULL);
@@ -389,7 +389,7 @@ static void on_renew_due(struct sched_item *it)
 	c->force_job = false;
 	r = start_job(c);
 	if (r < 0) {
-		log_error("cert '%s': cannot start a renewal: %s", c->name, strerror(-r));
+		log_error("cert '%s': cannot start a renewal: %s", c->cfg->name, strerror(-r));
 		(void)sched_at(c->d->sched, &c->renew_item, daemon_now(c->d) + RETRY_FIRST_SEC);
 	}
 }
@@ -415,7 +415,8 @@ static void on_ari(const struct acme_reply *rep, void *userdata)
 			char a[40], b[40];
 			time_format_iso(ri.window_start, a, sizeof(a));
 			time_format_iso(ri.window_end, b, sizeof(b));
-			log_info("cert '%s': the CA suggests renewing between %s and %s", c->name, a, b);
+			log_info("cert '%s': the CA suggests renewing between %s and %s",
+				 c->cfg->name, a, b);
 			st->ari_start = ri.window_start;
 			st->ari_end = ri.window_end;
 			st->next_renewal = 0; /* pick a new point inside the new window */
@@ -427,7 +428,7 @@ static void on_ari(const struct acme_reply *rep, void *userdata)
 		acme_reply_describe(rep, why, sizeof(why));
 		log_info("cert '%s': no renewal information from the CA (%s); renewing at 2/3 of the "
 			 "lifetime",
-			 c->name, why);
+			 c->cfg->name, why);
 		if (rep->error < 0 || rep->status >= 500)
 			retry = MIN(retry, (int64_t)3600);
 	}
@@ -477,7 +478,7 @@ static void fetch_ari(struct cert *c)
 		return;
 	r = acme_conn_get(ca_get_conn(c->ca), url, on_ari, c, &c->ari_op);
 	if (r < 0) {
-		log_warning("cert '%s': cannot ask for renewal information: %s", c->name,
+		log_warning("cert '%s': cannot ask for renewal information: %s", c->cfg->name,
 			    strerror(-r));
 		decide_due(c);
 	}
@@ -614,6 +615,13 @@ void cert_unstage_config(struct cert *c)
 	drop_staged(c);
 }
 
+static void free_names_array(struct cert *c)
+{
+	if (c->names != &c->one_name)
+		free(c->names);
+	c->one_name = NULL;
+}
+
 /* Switches to the staged names; cannot fail. */
 static void commit_names(struct cert *c)
 {
@@ -633,9 +641,14 @@ static void commit_names(struct cert *c)
 		else
 			certbase_name_free(old);
 	}
-	free(c->names);
+	free_names_array(c);
 	c->names = p->staged;
 	c->n_names = p->n_staged;
+	if (c->n_names == 1) {
+		c->one_name = c->names[0];
+		free(c->names);
+		c->names = &c->one_name;
+	}
 	/* Kept names borrowed from the config a reload is about to free. */
 	for (size_t i = 0; i < c->n_names; i++)
 		c->names[i]->name = p->staged_cfg->names[i];
@@ -658,7 +671,6 @@ int cert_new(struct daemon *d, const struct config_cert *cfg, struct ca *ca, str
 	c->d = d;
 	c->cfg = cfg;
 	c->ca = ca;
-	c->name = cfg->name;
 	sched_item_init(&c->renew_item, on_renew_due);
 	sched_item_init(&c->ari_item, on_ari_due);
 	r = cert_stage_config(c, cfg);
@@ -689,7 +701,6 @@ int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca
 		c->d->jobs_running--;
 	}
 	c->cfg = cfg;
-	c->name = cfg->name;
 	c->ca = ca;
 	commit_names(c);
 	/* A check waiter whose names in flight were all removed has nothing left
@@ -723,7 +734,7 @@ void cert_stop(struct cert *c)
 		renewal_cancel(c->job);
 		c->job = NULL;
 		c->d->jobs_running--;
-		log_info("cert '%s': renewal parked; it resumes at the next start", c->name);
+		log_info("cert '%s': renewal parked; it resumes at the next start", c->cfg->name);
 		certbase_call_renew_waiters(c, -ECANCELED,
 					    "the renewal was parked (the daemon is stopping or the "
 					    "cert changed CA); it resumes at the next start");
@@ -768,7 +779,7 @@ void cert_free(struct cert *c)
 		else
 			certbase_name_free(c->names[i]);
 	}
-	free(c->names);
+	free_names_array(c);
 	c->names = NULL;
 	c->n_names = 0;
 	certbase_call_renew_waiters(c, -ECANCELED,

@@ -35,7 +35,7 @@ struct state_cert *cert_state(const struct cert *c)
 	struct cert *mc = (struct cert *)c;
 
 	if (!mc->st)
-		mc->st = state_get_cert(c->d->state, c->name, true);
+		mc->st = state_get_cert(c->d->state, c->cfg->name, true);
 	return mc->st;
 }
 
@@ -136,13 +136,14 @@ void certbase_name_update_level(struct cert *c, struct state_name *n, int64_t no
 	(void)record_owner_name(n->name, &owner, NULL);
 	char message[700];
 	if (level == LEVEL_OK)
-		str_printf(message, sizeof(message), "%s: %s: OK again (%s)", c->name, n->name, why);
+		str_printf(message, sizeof(message), "%s: %s: OK again (%s)", c->cfg->name, n->name,
+			   why);
 	else
-		str_printf(message, sizeof(message), "%s: %s: %s", c->name, n->name, why);
+		str_printf(message, sizeof(message), "%s: %s: %s", c->cfg->name, n->name, why);
 	struct alert a = {
 		.kind = waiting ? ALERT_RECORD_WAITING : certlevel_name_kind(level, unverifiable),
 		.level = level,
-		.cert = c->name,
+		.cert = c->cfg->name,
 		.fqdn = n->name,
 		.owner = owner,
 		.status = n->status,
@@ -191,7 +192,7 @@ bool certbase_cert_update_level(struct cert *c, int64_t now)
 		[LEVEL_CRITICAL] = ALERT_CERT_EXPIRING,
 		[LEVEL_ERROR] = ALERT_CERT_EXPIRED,
 	};
-	str_printf(message, why_size + 300, "%s: %s", c->name, why);
+	str_printf(message, why_size + 300, "%s: %s", c->cfg->name, why);
 	bool expired = st->has_cert && now > st->not_after;
 	struct alert a = {
 		.kind = level == LEVEL_ERROR && !expired && state_cert_is_revoked(st) ? ALERT_CERT_REVOKED
@@ -202,7 +203,7 @@ bool certbase_cert_update_level(struct cert *c, int64_t now)
 				? ALERT_CERT_DEPLOY_FAILED
 				: kinds[level],
 		.level = level,
-		.cert = c->name,
+		.cert = c->cfg->name,
 		.status = st->has_cert ? (now > st->not_after ? "EXPIRED" : "VALID") : "NONE",
 		.has_until = st->has_cert,
 		.until = st->not_after,

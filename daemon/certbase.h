@@ -91,10 +91,11 @@ struct cert_pending {
 struct cert {
 	struct daemon *d;                 /* borrowed */
 	const struct config_cert *cfg;    /* borrowed from d->config */
-	const char *name;                 /* cfg->name: switches with cfg */
 	struct ca *ca;                    /* borrowed */
-	struct cert_name **names;         /* owned */
+	struct cert_name **names;         /* owned, or &one_name */
 	size_t n_names;
+	struct cert_name *one_name;       /* names' storage for a cert of one name (most of
+					   * them): no array of one pointer to allocate */
 	struct sched_item renew_item;
 	struct sched_item ari_item;
 	struct renewal *job;

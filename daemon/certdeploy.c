@@ -44,12 +44,12 @@ static void deploy_failed(struct cert *c, const char *error)
 	if (!certbase_cert_update_level(c, now)) {
 		/* Already WARNING (an earlier deploy failed too): still say it. */
 		char message[1600], plain[CERTLEVEL_REASON_MAX];
-		str_printf(message, sizeof(message), "%s: %s", c->name,
+		str_printf(message, sizeof(message), "%s: %s", c->cfg->name,
 			   certlevel_cert_reason(st, plain, sizeof(plain)));
 		struct alert a = {
 			.kind = ALERT_CERT_DEPLOY_FAILED,
 			.level = LEVEL_WARNING,
-			.cert = c->name,
+			.cert = c->cfg->name,
 			.status = "VALID",
 			.has_until = st->has_cert,
 			.until = st->not_after,
@@ -84,10 +84,10 @@ static void on_deploy_done(int r, const char *message, const char *err_tail, voi
 			}
 		}
 		error[used] = '\0';
-		log_warning("cert '%s': %s", c->name, error);
+		log_warning("cert '%s': %s", c->cfg->name, error);
 		deploy_failed(c, error);
 	} else {
-		log_info("cert '%s': deploy hook %s", c->name, message);
+		log_info("cert '%s': deploy hook %s", c->cfg->name, message);
 		if (st && st->deploy_failed) {
 			st->deploy_failed = false;
 			if (st->failures == 0)
@@ -128,11 +128,11 @@ static int start_deploy(struct cert *c)
 		goto fail;
 	names = str_join((const char *const *)c->cfg->names, c->cfg->n_names, " ");
 	c->deploy_path = strdup(config_cert_opts(c->cfg)->deploy_hook);
-	if (store_cert_path(c->d->store, c->name, "fullchain.pem", &full) < 0 ||
-	    store_cert_path(c->d->store, c->name, "privkey.pem", &key) < 0 || !names ||
+	if (store_cert_path(c->d->store, c->cfg->name, "fullchain.pem", &full) < 0 ||
+	    store_cert_path(c->d->store, c->cfg->name, "privkey.pem", &key) < 0 || !names ||
 	    !c->deploy_path ||
-	    asprintf(&dir, "%s/certs/%s/current", store_get_dir(c->d->store), c->name) < 0 ||
-	    asprintf(&e1, "PERSISTD_CERT_NAME=%s", c->name) < 0 ||
+	    asprintf(&dir, "%s/certs/%s/current", store_get_dir(c->d->store), c->cfg->name) < 0 ||
+	    asprintf(&e1, "PERSISTD_CERT_NAME=%s", c->cfg->name) < 0 ||
 	    asprintf(&e2, "PERSISTD_CERT_DIR=%s", dir) < 0 ||
 	    asprintf(&e3, "PERSISTD_FULLCHAIN=%s", full) < 0 ||
 	    asprintf(&e4, "PERSISTD_PRIVKEY=%s", key) < 0 ||
@@ -141,18 +141,18 @@ static int start_deploy(struct cert *c)
 	     * work unchanged. */
 	    asprintf(&e6, "RENEWED_LINEAGE=%s", dir) < 0 ||
 	    asprintf(&e7, "RENEWED_DOMAINS=%s", names) < 0) {
-		log_error("cert '%s': out of memory for the deploy hook", c->name);
+		log_error("cert '%s': out of memory for the deploy hook", c->cfg->name);
 		goto fail;
 	}
 	const char *env[] = { e1, e2, e3, e4, e5, e6, e7, NULL };
 	const char *argv[] = { c->deploy_path, NULL };
-	str_printf(prefix, sizeof(prefix), "cert '%s': deploy hook", c->name);
+	str_printf(prefix, sizeof(prefix), "cert '%s': deploy hook", c->cfg->name);
 	r = hook_run(c->d->loop, argv, env, DEPLOY_HOOK_TIMEOUT_MS, prefix, on_deploy_done, c,
 		     &c->deploy);
 	if (r < 0)
 		goto fail;
 	c->deploy_version = st->version;
-	log_info("cert '%s': running the deploy hook %s (version %u)", c->name, c->deploy_path,
+	log_info("cert '%s': running the deploy hook %s (version %u)", c->cfg->name, c->deploy_path,
 		 st->version);
 	return 0;
 
@@ -162,7 +162,7 @@ fail:
 		char error[600];
 		str_printf(error, sizeof(error), "cannot run the deploy hook %s: %s",
 			   config_cert_opts(c->cfg)->deploy_hook, strerror(-r));
-		log_warning("cert '%s': %s", c->name, error);
+		log_warning("cert '%s': %s", c->cfg->name, error);
 		st->deploy_pending = false;
 		deploy_failed(c, error);
 		(void)daemon_state_save_cert(c->d, cert_state(c));
@@ -208,14 +208,14 @@ void certdeploy_installed(struct cert *c, const char *renew_message)
 	int r;
 
 	/* The run in flight still reads the version it started on. */
-	r = store_cert_prune(c->d->store, c->name, keep, c->deploy ? c->deploy_version : 0,
+	r = store_cert_prune(c->d->store, c->cfg->name, keep, c->deploy ? c->deploy_version : 0,
 			     &pruned);
 	if (r < 0 && r != -EOPNOTSUPP)
 		log_warning("cert '%s': pruning the archive to archive_keep = %u: %s, ignoring",
-			    c->name, keep, strerror(-r));
+			    c->cfg->name, keep, strerror(-r));
 	else if (pruned > 0)
-		log_info("cert '%s': pruned %u old version%s (archive_keep = %u)", c->name, pruned,
-			 pruned == 1 ? "" : "s", keep);
+		log_info("cert '%s': pruned %u old version%s (archive_keep = %u)", c->cfg->name,
+			 pruned, pruned == 1 ? "" : "s", keep);
 	certdeploy_request(c, renew_message);
 }
 
@@ -237,7 +237,7 @@ void certdeploy_resume(struct cert *c, const char *why)
 	}
 	if (!st->has_cert || !(st->deploy_pending || st->deploy_failed) || c->deploy)
 		return;
-	log_notice("cert '%s': running the deploy hook again (%s)", c->name,
+	log_notice("cert '%s': running the deploy hook again (%s)", c->cfg->name,
 		   st->deploy_failed ? "it failed last time" : why);
 	certdeploy_request(c, NULL);
 }

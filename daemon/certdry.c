@@ -75,7 +75,7 @@ static void finish(struct certdry *dr)
 	dr->c->dry = NULL;
 	if (w) {
 		json_begin_object(w);
-		json_kv_string(w, "cert", dr->c->name);
+		json_kv_string(w, "cert", dr->c->cfg->name);
 		json_kv_bool(w, "dry_run", true);
 		json_kv_bool(w, "ok", ok);
 		json_key(w, "steps");
@@ -95,7 +95,7 @@ static void finish(struct certdry *dr)
 		if (json_writer_finish(w, &out, &len) < 0)
 			out = NULL;
 	}
-	log_info("cert '%s': dry run %s", dr->c->name, ok ? "succeeded" : "failed");
+	log_info("cert '%s': dry run %s", dr->c->cfg->name, ok ? "succeeded" : "failed");
 	dr->cb(out ? ok : false, out, out ? len : 0, dr->userdata);
 	dry_free(dr);
 }

@@ -78,12 +78,12 @@ void certdue_note_order_limit(struct cert *c, struct state_cert *st, int64_t unt
 	str_printf(message, sizeof(message),
 		   "%s: %zu new orders in the last hour reach max_orders_per_hour = %u; no new "
 		   "order before %s",
-		   c->name, state_cert_orders(st)->n_order_times, max_orders(c), when);
-	log_error("cert '%s': issuance paused: %s", c->name, message);
+		   c->cfg->name, state_cert_orders(st)->n_order_times, max_orders(c), when);
+	log_error("cert '%s': issuance paused: %s", c->cfg->name, message);
 	struct alert a = {
 		.kind = ALERT_CERT_ORDER_LIMIT,
 		.level = LEVEL_ERROR,
-		.cert = c->name,
+		.cert = c->cfg->name,
 		.status = "ORDER_LIMIT",
 		.has_until = true,
 		.until = until,
@@ -177,6 +177,6 @@ bool certdue_fleet_hold(struct renewal *rn, const struct fleet_renewal *stored, 
 	str_printf(why, size, "%s; the fleet's next try is at %s",
 		   st->last_error ? st->last_error : "the last attempt failed", when);
 held:
-	log_info("cert '%s': not renewing here yet: %s", c->name, why);
+	log_info("cert '%s': not renewing here yet: %s", c->cfg->name, why);
 	return true;
 }

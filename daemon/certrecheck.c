@@ -67,7 +67,7 @@ static void resume_if_records_valid(struct cert *c, int64_t now)
 		    !streq(sn->status, "VALID") || sn->caa)
 			return;
 	}
-	log_info("cert '%s': every record is valid now; ordering", c->name);
+	log_info("cert '%s': every record is valid now; ordering", c->cfg->name);
 	st->retry_at = 0;
 	(void)sched_at(c->d->sched, &c->renew_item, now);
 }
@@ -82,7 +82,7 @@ static void share_result(struct cert *c, const struct cert_name *n, const struct
 		return;
 	struct fleet_check k = {
 		.name = (char *)n->name,
-		.cert = (char *)c->name,
+		.cert = (char *)c->cfg->name,
 		.status = (char *)sn->status,
 		.reason = (char *)sn->reason,
 		.dnssec = (char *)sn->dnssec,
@@ -145,7 +145,7 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 		str_printf(reason, sizeof(reason), "%s: %s", dnscheck_error_to_string(res->error),
 			   res->error_reason);
 		(void)state_set_shared(&sn->reason, reason);
-		log_info("cert '%s': %s: DNS_ERROR %s", c->name, res->owner, reason);
+		log_info("cert '%s': %s: DNS_ERROR %s", c->cfg->name, res->owner, reason);
 	} else {
 		sn->dns_error = false;
 		sn->dns_failures = 0;
@@ -178,7 +178,8 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 			(void)state_set_shared(&sn->caa, res->caa.verdict.reason);
 		else
 			(void)state_set_shared(&sn->caa, NULL);
-		log_debug("cert '%s': %s: %s", c->name, res->owner, sn->reason ? sn->reason : "");
+		log_debug("cert '%s': %s: %s", c->cfg->name, res->owner,
+			  sn->reason ? sn->reason : "");
 	}
 	certbase_name_update_level(c, sn, now);
 	daemon_state_cert_changed(c->d, cert_state(c));
@@ -193,7 +194,7 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 	if (w) {
 		json_begin_object(w);
 		json_kv_string(w, "type", "check");
-		json_kv_string(w, "cert", c->name);
+		json_kv_string(w, "cert", c->cfg->name);
 		json_kv_string(w, "fqdn", n->name);
 		json_kv_string(w, "status", sn->status);
 		json_kv_string(w, "level", level_to_string(sn->level));
@@ -325,7 +326,8 @@ static void on_recheck_due(struct sched_item *it)
 	}
 	r = start_name_check(n);
 	if (r < 0) {
-		log_warning("cert '%s': cannot check %s: %s", n->cert->name, n->name, strerror(-r));
+		log_warning("cert '%s': cannot check %s: %s", n->cert->cfg->name, n->name,
+			    strerror(-r));
 		certrecheck_schedule(n, daemon_now(n->cert->d) + DNS_RETRY_FIRST_SEC);
 	}
 }
@@ -345,7 +347,8 @@ int certrecheck_start(struct cert *c, cert_done_fn cb, void *userdata)
 	for (size_t i = 0; i < c->n_names; i++) {
 		r = start_name_check(c->names[i]);
 		if (r < 0)
-			log_warning("cert '%s': cannot check %s: %s", c->name, c->names[i]->name,
+			log_warning("cert '%s': cannot check %s: %s", c->cfg->name,
+				    c->names[i]->name,
 				    strerror(-r));
 		else
 			started++;
@@ -383,7 +386,7 @@ void certrecheck_on_fleet_result(const struct fleet_check *k, void *userdata)
 
 	/* Not the cert module's lookup: that module includes this one. */
 	for (size_t i = 0; i < d->n_certs && !c; i++)
-		if (streq(d->certs[i]->name, k->cert))
+		if (streq(d->certs[i]->cfg->name, k->cert))
 			c = d->certs[i];
 	if (!c || !k->status)
 		return;

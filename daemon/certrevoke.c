@@ -19,7 +19,7 @@ void certrevoke_note(struct cert *c, const char *serial, const char *reason, int
 	struct state_cert_orders *o = state_cert_orders_mut(st);
 	if (!o || state_set_str(&o->revoked_serial, serial) < 0 ||
 	    state_set_str(&o->revoked_reason, reason) < 0)
-		log_error("cert '%s': out of memory recording the revocation", c->name);
+		log_error("cert '%s': out of memory recording the revocation", c->cfg->name);
 	if (o)
 		o->revoked_at = at;
 	daemon_state_cert_changed(c->d, st);
@@ -29,7 +29,7 @@ void certrevoke_note(struct cert *c, const char *serial, const char *reason, int
 	/* The same as the cert's own scheduling: due now, unless held. */
 	int64_t due = certdue_next_renewal(c, now);
 	st->next_renewal = due;
-	log_info("cert '%s': certificate %s revoked; replacing it%s", c->name, serial,
+	log_info("cert '%s': certificate %s revoked; replacing it%s", c->cfg->name, serial,
 		 due > now ? " once renewals are no longer held" : " now");
 	(void)sched_at(c->d->sched, &c->renew_item, due);
 }

@@ -72,13 +72,14 @@ static unsigned archive_version_of(struct cert *c, const uint8_t *der, size_t le
 	_cleanup_free_ unsigned *v = NULL;
 	size_t n;
 
-	if (store_cert_versions(c->d->store, c->name, &v, &n) < 0)
+	if (store_cert_versions(c->d->store, c->cfg->name, &v, &n) < 0)
 		return 0;
 	for (size_t i = n; i > 0 && n - i < SERVED_MAX_ARCHIVE; i--) {
 		_cleanup_free_ char *pem = NULL;
 		_cleanup_free_ uint8_t *vder = NULL;
 		size_t pem_len, vlen;
-		if (store_cert_load_version(c->d->store, c->name, v[i - 1], &pem, &pem_len) < 0 ||
+		if (store_cert_load_version(c->d->store, c->cfg->name, v[i - 1], &pem,
+		    &pem_len) < 0 ||
 		    x509_leaf_der(pem, pem_len, &vder, &vlen) < 0)
 			continue;
 		if (vlen == len && memcmp(vder, der, len) == 0)
@@ -113,7 +114,7 @@ static void schedule(struct certserved *s, int64_t at)
 {
 	if (sched_at(s->c->d->sched, &s->item, at) < 0)
 		log_warning("cert '%s': cannot schedule the check_served probe: %s, ignoring",
-			    s->c->name, strerror(ENOMEM));
+			    s->c->cfg->name, strerror(ENOMEM));
 }
 
 static void alert_if_due(struct certserved *s, int64_t now)
@@ -126,16 +127,16 @@ static void alert_if_due(struct certserved *s, int64_t now)
 	if (!changed && !remind)
 		return;
 	if (s->level == LEVEL_OK) {
-		log_notice("cert '%s': %s:%u serves the current certificate again", c->name,
+		log_notice("cert '%s': %s:%u serves the current certificate again", c->cfg->name,
 			   served_opts(c)->check_served_host,
 			   served_opts(c)->check_served_port);
 	} else {
 		char message[700];
-		str_printf(message, sizeof(message), "%s: %s", c->name, s->reason);
+		str_printf(message, sizeof(message), "%s: %s", c->cfg->name, s->reason);
 		struct alert a = {
 			.kind = ALERT_CERT_SERVED_STALE,
 			.level = s->level,
-			.cert = c->name,
+			.cert = c->cfg->name,
 			.status = "SERVED_STALE",
 			.has_until = s->served_not_after > 0,
 			.until = s->served_not_after,
@@ -161,7 +162,7 @@ static void judge(struct certserved *s, const uint8_t *der, size_t len, int64_t 
 	size_t pem_len, current_len = 0;
 	char serial[80] = "", until[40] = "", why[600];
 
-	if (store_cert_load_current(c->d->store, c->name, &pem, &pem_len) == 0)
+	if (store_cert_load_current(c->d->store, c->cfg->name, &pem, &pem_len) == 0)
 		(void)x509_leaf_der(pem, pem_len, &current, &current_len);
 	s->matches = current && current_len == len && memcmp(current, der, len) == 0;
 	s->served_version = s->matches && st ? st->version : archive_version_of(c, der, len);
@@ -233,7 +234,7 @@ static void on_probe_done(int r, const uint8_t *der, size_t len, const char *err
 						  SERVED_DAILY_SEC));
 	if (r < 0) {
 		if (!s->error || !streq(s->error, error))
-			log_warning("cert '%s': check_served: %s", c->name, error);
+			log_warning("cert '%s': check_served: %s", c->cfg->name, error);
 		set_str(&s->error, error);
 		set_str(&s->reason, error);
 		set_str(&s->served_serial, NULL);
@@ -244,7 +245,7 @@ static void on_probe_done(int r, const uint8_t *der, size_t len, const char *err
 	} else {
 		set_str(&s->error, NULL);
 		judge(s, der, len, now);
-		log_debug("cert '%s': check_served: %s", c->name, s->reason);
+		log_debug("cert '%s': check_served: %s", c->cfg->name, s->reason);
 	}
 	alert_if_due(s, now); /* nothing of it is in the state: it is probed again at start */
 }
@@ -262,13 +263,14 @@ static void on_probe_due(struct sched_item *it)
 	if (served_opts(c)->check_served_sni)
 		sni = strdup(served_opts(c)->check_served_sni);
 	else if (cfg->n_names > 0)
-		sni = strdup(str_has_prefix(cfg->names[0], "*.") ? cfg->names[0] + 2 : cfg->names[0]);
+		sni = strdup(str_has_prefix(cfg->names[0],
+			     "*.") ? cfg->names[0] + 2 : cfg->names[0]);
 	r = served_probe_start(c->d->loop, served_opts(c)->check_served_host,
 			       served_opts(c)->check_served_port, sni, SERVED_TIMEOUT_MS, on_probe_done,
 			       s, &s->probe);
 	if (r < 0) {
-		log_warning("cert '%s': cannot start the check_served probe: %s, ignoring", c->name,
-			    strerror(-r));
+		log_warning("cert '%s': cannot start the check_served probe: %s, ignoring",
+			    c->cfg->name, strerror(-r));
 		schedule(s, daemon_now(c->d) + 3600);
 	}
 }
@@ -282,7 +284,8 @@ void certserved_start(struct cert *c)
 	if (!c->served) {
 		c->served = calloc(1, sizeof(*c->served));
 		if (!c->served) {
-			log_warning("cert '%s': no memory for check_served, ignoring", c->name);
+			log_warning("cert '%s': no memory for check_served, ignoring",
+				    c->cfg->name);
 			return;
 		}
 		c->served->c = c;
