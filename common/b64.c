@@ -56,7 +56,9 @@ int b64url_encode(const void *in, size_t n, char **ret)
 	return 0;
 }
 
-static int decode_char(char c)
+/* The value of c in the alphabet whose last two characters are c62 and c63
+ * ("+/" standard, "-_" url); -1 outside it. */
+static int decode_char(char c, char c62, char c63)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -64,11 +66,57 @@ static int decode_char(char c)
 		return c - 'a' + 26;
 	if (c >= '0' && c <= '9')
 		return c - '0' + 52;
-	if (c == '-')
+	if (c == c62)
 		return 62;
-	if (c == '_')
+	if (c == c63)
 		return 63;
 	return -1;
+}
+
+int b64_decode_lines(const char *in, size_t n, uint8_t *out, size_t *ret_len)
+{
+	uint32_t acc = 0;
+	size_t got = 0, len = 0, pad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = in[i];
+		if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		int v = decode_char(c, '+', '/');
+		if (v < 0 || pad) /* nothing but padding after padding */
+			return -EINVAL;
+		acc = acc << 6 | (uint32_t)v;
+		if (++got % 4 == 0) {
+			out[len++] = (uint8_t)(acc >> 16);
+			out[len++] = (uint8_t)(acc >> 8);
+			out[len++] = (uint8_t)acc;
+		}
+	}
+	switch (got % 4) {
+	case 0:
+		if (pad)
+			return -EINVAL;
+		break;
+	case 2:
+		if (pad != 2)
+			return -EINVAL;
+		out[len++] = (uint8_t)(acc >> 4);
+		break;
+	case 3:
+		if (pad != 1)
+			return -EINVAL;
+		out[len++] = (uint8_t)(acc >> 10);
+		out[len++] = (uint8_t)(acc >> 2);
+		break;
+	default:
+		return -EINVAL;
+	}
+	*ret_len = len;
+	return 0;
 }
 
 int b64url_decode(const char *in, size_t n, uint8_t **ret, size_t *retlen)
@@ -89,7 +137,7 @@ int b64url_decode(const char *in, size_t n, uint8_t **ret, size_t *retlen)
 		uint32_t v = 0;
 
 		for (size_t j = 0; j < 4; j++) {
-			int d = j < chunk ? decode_char(in[i + j]) : 0;
+			int d = j < chunk ? decode_char(in[i + j], '-', '_') : 0;
 			if (d < 0)
 				return -EINVAL;
 			v = v << 6 | (uint32_t)d;

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,37 @@ static void test_decode_rejects(void **state)
 	assert_null(out);
 }
 
+static void check_lines(const char *in, int want, const char *out)
+{
+	uint8_t buf[64];
+	size_t len = 0;
+
+	assert_int_equal(b64_decode_lines(in, strlen(in), buf, &len), want);
+	if (want == 0) {
+		assert_int_equal(len, strlen(out));
+		assert_memory_equal(buf, out, len);
+	}
+}
+
+/* The standard alphabet as a PEM body carries it (RFC 4648 section 4, RFC 7468). */
+static void test_decode_lines(void **state)
+{
+	(void)state;
+	check_lines("", 0, "");
+	check_lines("TWFu", 0, "Man");
+	check_lines("TWFu\r\nTWE=\n", 0, "ManMa");
+	check_lines(" TQ==\n", 0, "M");
+	check_lines("Pz8/", 0, "?\x3f?");
+	check_lines("Pz8+", 0, "?\x3f>");
+	check_lines("TQ=", -EINVAL, NULL);     /* padding short of the length */
+	check_lines("TWE==", -EINVAL, NULL);   /* padding past it */
+	check_lines("TWFu=", -EINVAL, NULL);
+	check_lines("T", -EINVAL, NULL);
+	check_lines("TW=u", -EINVAL, NULL);    /* padding in the middle */
+	check_lines("Pz8_", -EINVAL, NULL);    /* the url alphabet */
+	check_lines("TW\x01u", -EINVAL, NULL);
+}
+
 static void test_encode_buf(void **state)
 {
 	char buf[5];
@@ -139,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_rfc4648_vectors),
 		cmocka_unit_test(test_decode_unpadded),
 		cmocka_unit_test(test_decode_rejects),
+		cmocka_unit_test(test_decode_lines),
 		cmocka_unit_test(test_encode_buf),
 		cmocka_unit_test(test_roundtrip),
 	};
