@@ -98,6 +98,12 @@ static void tighten(int fd, const char *path, const struct stat *st, mode_t want
 		    (unsigned)want);
 }
 
+static void refuse_link(struct tidy *t, const char *path)
+{
+	refuse(t, path, "a symbolic link, not a key file of persistd's own: refusing to follow "
+			"it (replace the link with the file)");
+}
+
 /* A key: too readable is repaired; writable by others, owned by someone
  * else, a link or not a file at all is refused, since then it may not be
  * the key this daemon made. type: the listing's d_type (DT_UNKNOWN: not known). */
@@ -115,8 +121,7 @@ static void tidy_key(struct tidy *t, int dfd, const char *name, const char *path
 			return;
 		}
 		if (S_ISLNK(st.st_mode)) {
-			refuse(t, path, "a symbolic link, not a key file of persistd's own: "
-					"refusing to follow it (replace the link with the file)");
+			refuse_link(t, path);
 			return;
 		}
 		if (!S_ISREG(st.st_mode)) {
@@ -131,8 +136,7 @@ static void tidy_key(struct tidy *t, int dfd, const char *name, const char *path
 	if (fd < 0 && errno == ENOENT)
 		return;
 	if (fd < 0 && errno == ELOOP) {
-		refuse(t, path, "a symbolic link, not a key file of persistd's own: refusing to "
-				"follow it (replace the link with the file)");
+		refuse_link(t, path);
 		return;
 	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
