@@ -128,7 +128,8 @@ static void on_name_checked(const struct dnscheck_result *res, void *userdata)
 	}
 	/* Taken back here and freed when this returns: whatever this callback starts (a
 	 * new check of the same name) gets a request of its own. */
-	_cleanup_(certbase_name_request_freep) _unused_ struct cert_name_request *done = TAKE_PTR(n->request);
+	_cleanup_(certbase_name_request_freep) _unused_ struct cert_name_request *done =
+		TAKE_PTR(n->request);
 	struct state_name *sn = certbase_name_state(n);
 	int64_t now = daemon_now(c->d);
 	if (!sn)
@@ -348,8 +349,7 @@ int certrecheck_start(struct cert *c, cert_done_fn cb, void *userdata)
 		r = start_name_check(c->names[i]);
 		if (r < 0)
 			log_warning("cert '%s': cannot check %s: %s", c->cfg->name,
-				    c->names[i]->name,
-				    strerror(-r));
+				    c->names[i]->name, strerror(-r));
 		else
 			started++;
 	}

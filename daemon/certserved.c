@@ -79,7 +79,7 @@ static unsigned archive_version_of(struct cert *c, const uint8_t *der, size_t le
 		_cleanup_free_ uint8_t *vder = NULL;
 		size_t pem_len, vlen;
 		if (store_cert_load_version(c->d->store, c->cfg->name, v[i - 1], &pem,
-		    &pem_len) < 0 ||
+					    &pem_len) < 0 ||
 		    x509_leaf_der(pem, pem_len, &vder, &vlen) < 0)
 			continue;
 		if (vlen == len && memcmp(vder, der, len) == 0)
@@ -263,8 +263,7 @@ static void on_probe_due(struct sched_item *it)
 	if (served_opts(c)->check_served_sni)
 		sni = strdup(served_opts(c)->check_served_sni);
 	else if (cfg->n_names > 0)
-		sni = strdup(str_has_prefix(cfg->names[0],
-			     "*.") ? cfg->names[0] + 2 : cfg->names[0]);
+		sni = strdup(str_has_prefix(cfg->names[0], "*.") ? cfg->names[0] + 2 : cfg->names[0]);
 	r = served_probe_start(c->d->loop, served_opts(c)->check_served_host,
 			       served_opts(c)->check_served_port, sni, SERVED_TIMEOUT_MS, on_probe_done,
 			       s, &s->probe);
