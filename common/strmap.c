@@ -18,20 +18,15 @@ static uint64_t hash_of(const char *key)
 	return h;
 }
 
-const char *strmap_value_is_key(const void *value)
-{
-	return value;
-}
-
 static const char *key_of(const struct strmap *m, const void *value)
 {
-	return m->key_of ? m->key_of(value) : *(const char *const *)value;
+	return m->values_are_keys ? value : *(const char *const *)value;
 }
 
 void strmap_done(struct strmap *m)
 {
 	free(m->slots);
-	*m = (struct strmap){ .key_of = m->key_of };
+	*m = (struct strmap){ .values_are_keys = m->values_are_keys };
 }
 
 /* The slot holding key, or the empty slot where it would go. cap > 0. */

@@ -10,30 +10,26 @@
  * Pure: no I/O. Errors: -ENOMEM, -EEXIST (strmap_add of a present key), -EINVAL (a NULL
  * value).
  * A zeroed struct strmap is an empty map of structs keyed by their first member;
- * strmap_done() frees the table (and keeps key_of). */
+ * strmap_done() frees the table (and keeps values_are_keys). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* A value's key, read from the value itself. */
-typedef const char *(*strmap_key_fn)(const void *value);
 
 /* A slot is the value alone, 8 bytes: a map of 100k certs has 262,144 slots, and a key
  * kept beside each value would double that. No hash is kept either: a lookup compares
  * keys, and a grow or a removal hashes again. */
 struct strmap {
 	void **slots;              /* owned; NULL while empty; a NULL slot is empty */
-	strmap_key_fn key_of;      /* NULL: the value is a struct whose first member is its
-				    * key, a const char * (config sections, state entries) */
+	bool values_are_keys;      /* each value is its own key, a string (a set of strings);
+				    * else a struct whose first member is its key, a
+				    * const char * (config sections, state entries) */
 	size_t cap;                /* 0 or a power of two */
 	size_t n;
 	uint64_t probes;           /* slots compared by lookups so far: lets tests check
 				    * that a lookup costs O(1), not a count of entries */
 };
-
-/* For key_of: the value is the key itself (a set of strings). */
-const char *strmap_value_is_key(const void *value);
 
 void strmap_done(struct strmap *m);
 void *strmap_get(const struct strmap *m, const char *key);

@@ -17,7 +17,6 @@ static struct entry *entry_of(const char *held)
 
 const char *strpool_hold(struct strpool *p, const char *s)
 {
-	p->map.key_of = strmap_value_is_key;
 	char *held = strmap_get(&p->map, s);
 	struct entry *e;
 
@@ -31,6 +30,8 @@ const char *strpool_hold(struct strpool *p, const char *s)
 		return NULL;
 	e->holders = 1;
 	memcpy(e->text, s, len + 1);
+	/* Here, not at init: a zeroed pool is an empty one. */
+	p->map.values_are_keys = true;
 	if (strmap_add(&p->map, e->text) < 0) {
 		free(e);
 		return NULL;

@@ -465,7 +465,7 @@ void state_cert_retain_names(struct state_cert *c, char *const *names, size_t n)
 
 void state_retain_certs(struct state *s, const char *const *names, size_t n)
 {
-	struct strmap keep = { .key_of = strmap_value_is_key };
+	struct strmap keep = { .values_are_keys = true };
 	size_t o = 0;
 
 	for (size_t k = 0; k < n; k++)

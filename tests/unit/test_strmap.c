@@ -50,7 +50,7 @@ static void test_basic(void **state)
 static void test_many(void **state)
 {
 	(void)state;
-	struct strmap m = { .key_of = strmap_value_is_key };
+	struct strmap m = { .values_are_keys = true };
 
 	for (size_t i = 0; i < N; i++) {
 		snprintf(keys[i], sizeof(keys[i]), "c%05zu", i);
