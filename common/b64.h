@@ -2,7 +2,7 @@
  * the dns-persist-01 hashed accounturi use it; and the decoding of standard
  * base64 (section 4) as a PEM block's body carries it (RFC 7468).
  * Pure. Errors: -EINVAL bad input, -E2BIG input too large, -ENOMEM.
- * Decoding rejects padding, whitespace and any character outside the
+ * b64url_decode() rejects padding, whitespace and any character outside the
  * base64url alphabet, and rejects non-canonical trailing bits. */
 #pragma once
 
