@@ -794,15 +794,22 @@ void cert_free(struct cert *c)
 	free(c);
 }
 
-int cert_start(struct cert *c)
+int cert_load(struct cert *c)
+{
+	if (!cert_state(c))
+		return -ENOMEM;
+	(void)ca_load_local(c->ca);
+	load_current(c);
+	return 0;
+}
+
+int cert_schedule(struct cert *c)
 {
 	struct state_cert *st = cert_state(c);
 	int64_t now = daemon_now(c->d);
 
 	if (!st)
 		return -ENOMEM;
-	(void)ca_load_local(c->ca);
-	load_current(c);
 	if (c->d->oneshot)
 		return 0;
 	certdeploy_resume(c, "the daemon stopped while it ran");
@@ -823,4 +830,11 @@ int cert_start(struct cert *c)
 	}
 	cert_reevaluate(c);
 	return 0;
+}
+
+int cert_start(struct cert *c)
+{
+	int r = cert_load(c);
+
+	return r < 0 ? r : cert_schedule(c);
 }

@@ -71,7 +71,13 @@ int cert_stage_config(struct cert *c, const struct config_cert *cfg);
 void cert_unstage_config(struct cert *c);
 int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca);
 
-/* Reads the current certificate from the store and schedules everything. */
+/* Reads the current certificate from the store into the cert's state entry:
+ * file work only, nothing scheduled and no hook run. */
+int cert_load(struct cert *c);
+/* Schedules everything from what cert_load() read: the renewal, ARI, the
+ * record checks, a deploy hook that did not finish. */
+int cert_schedule(struct cert *c);
+/* cert_load(), then cert_schedule(). */
 int cert_start(struct cert *c);
 
 const char *cert_get_name(const struct cert *c);

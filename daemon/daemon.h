@@ -37,6 +37,7 @@ struct daemon {
 	char *config_path;          /* owned */
 	struct config *config;      /* owned */
 	struct store *store;        /* owned */
+	struct fsperm_job *tidy;    /* owned until joined: the start-up tidy (daemon/fsperm.h) */
 	struct signer *signer;      /* owned: the account-key process (daemon/signer.h) */
 	struct state *state;        /* owned */
 	struct statejournal *journal; /* owned: how state reaches the store */

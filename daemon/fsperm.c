@@ -2,8 +2,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -344,4 +347,53 @@ int fsperm_tidy(const char *state_dir)
 		return -EPERM;
 	}
 	return 0;
+}
+
+struct fsperm_job {
+	pthread_t thread;
+	char *state_dir;
+	int result;
+};
+
+static void *tidy_thread(void *arg)
+{
+	struct fsperm_job *job = arg;
+
+	job->result = fsperm_tidy(job->state_dir);
+	return NULL;
+}
+
+int fsperm_tidy_start(const char *state_dir, struct fsperm_job **ret)
+{
+	struct fsperm_job *job = calloc(1, sizeof(*job));
+	sigset_t all, old;
+	int r;
+
+	if (!job || !(job->state_dir = strdup(state_dir))) {
+		free(job);
+		return -ENOMEM;
+	}
+	/* The thread inherits the mask: signals stay with the loop's thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = -pthread_create(&job->thread, NULL, tidy_thread, job);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0) {
+		free(job->state_dir);
+		free(job);
+		return r;
+	}
+	*ret = job;
+	return 0;
+}
+
+int fsperm_tidy_wait(struct fsperm_job *job)
+{
+	int r;
+
+	pthread_join(job->thread, NULL);
+	r = job->result;
+	free(job->state_dir);
+	free(job);
+	return r;
 }

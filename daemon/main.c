@@ -232,6 +232,20 @@ static int build_cas_and_certs(struct daemon *d)
 	return 0;
 }
 
+/* Joins the tidy that daemon_setup() started; < 0: the daemon must not start. */
+static int daemon_tidy_wait(struct daemon *d)
+{
+	int r;
+
+	if (!d->tidy)
+		return 0;
+	r = fsperm_tidy_wait(d->tidy);
+	d->tidy = NULL;
+	if (r < 0 && r != -EPERM) /* fsperm logged every refusal itself */
+		log_errno(LOG_ERR, r, "checking %s: %m", d->config->daemon.state_dir);
+	return r;
+}
+
 /* lock_mode: NULL for a mode that writes nothing (--probe), else the mode
  * named to a second writer that finds the state directory taken. */
 static int daemon_setup(struct daemon *d, const char *lock_mode)
@@ -257,10 +271,9 @@ static int daemon_setup(struct daemon *d, const char *lock_mode)
 		}
 		/* Only a writer tidies, and only under the lock: another persistd
 		 * may be writing those temp files. */
-		r = fsperm_tidy(dc->state_dir);
+		r = fsperm_tidy_start(dc->state_dir, &d->tidy);
 		if (r < 0)
-			return r == -EPERM ? r
-					   : log_errno(LOG_ERR, r, "checking %s: %m", dc->state_dir);
+			return log_errno(LOG_ERR, r, "checking %s: %m", dc->state_dir);
 	}
 	r = statejournal_load(d->store, &d->state, &d->journal, err, sizeof(err));
 	if (r == -ENOMEM)
@@ -307,8 +320,10 @@ static int daemon_setup(struct daemon *d, const char *lock_mode)
 }
 
 /* From here on the signer answers on the loop, and this process (with every hook it spawns)
- * cannot open the account-key directory. Before the first thread: Landlock binds only the
- * calling thread and what it creates later. */
+ * cannot open the account-key directory. Before any thread that reads the network: Landlock
+ * binds only the calling thread and what it creates later. The start-up tidy's thread may
+ * still run unconfined (it must reach the keys' modes); it reads nothing from the network
+ * and is joined before anything does. */
 static int confine_loop(struct daemon *d)
 {
 	_cleanup_free_ char *key_dir = NULL;
@@ -347,6 +362,7 @@ static void close_if(bool *init, uv_handle_t *h)
 
 static void daemon_teardown(struct daemon *d)
 {
+	(void)daemon_tidy_wait(d); /* set-up failed while it ran */
 	for (size_t i = 0; i < d->n_certs; i++)
 		cert_free(d->certs[i]);
 	free(d->certs);
@@ -541,6 +557,15 @@ static int run_daemon(struct daemon *d)
 	r = open_httpd(d);
 	if (r < 0)
 		return 1;
+	/* The certificates are read while the tidy walks the tree: both are
+	 * file work, on two cores. */
+	for (size_t i = 0; i < d->n_certs; i++) {
+		r = cert_load(d->certs[i]);
+		if (r < 0)
+			return log_errno(LOG_ERR, r, "cert '%s': %m", cert_get_name(d->certs[i])), 1;
+	}
+	if (daemon_tidy_wait(d) < 0)
+		return 1;
 	if (d->config->daemon.store_uri) {
 		/* After confine_loop(): the database thread is confined like the loop. */
 		r = fleet_new(d, &d->fleet);
@@ -552,7 +577,7 @@ static int run_daemon(struct daemon *d)
 		fleetcheck_set_handlers(fleet_get_checks(d->fleet), &h);
 	}
 	for (size_t i = 0; i < d->n_certs; i++) {
-		r = cert_start(d->certs[i]);
+		r = cert_schedule(d->certs[i]);
 		if (r < 0)
 			return log_errno(LOG_ERR, r, "cert '%s': %m", cert_get_name(d->certs[i])), 1;
 	}
@@ -767,6 +792,9 @@ int main(int argc, char **argv)
 	r = daemon_setup(&d, probe ? NULL : revoke ? "revoke" : d.oneshot ? "oneshot" : "daemon");
 	if (r >= 0)
 		r = confine_loop(&d);
+	/* The daemon joins the tidy itself, once it has read its certificates. */
+	if (r >= 0 && (probe || revoke || d.oneshot))
+		r = daemon_tidy_wait(&d);
 	if (r < 0)
 		r = 1;
 	else if (probe)

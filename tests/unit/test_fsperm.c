@@ -125,12 +125,42 @@ static void test_tidy_cert_dirs(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/* The thread returns what the walk found: a repair, a refusal, a missing directory. */
+static void test_tidy_on_thread(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/persistd-fsperm-XXXXXX", p[256];
+	struct fsperm_job *job = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/certs/www", dir);
+	assert_int_equal(dir_make_parents(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/certs/www/pending.key", dir);
+	assert_int_equal(file_write_atomic(p, "k", 1, 0640), 0);
+	assert_int_equal(fsperm_tidy_start(dir, &job), 0);
+	assert_int_equal(fsperm_tidy_wait(job), 0);
+	assert_int_equal(mode_of(p), 0600);
+
+	assert_int_equal(chmod(p, 0620), 0);
+	assert_int_equal(fsperm_tidy_start(dir, &job), 0);
+	assert_int_equal(fsperm_tidy_wait(job), -EPERM);
+	assert_int_equal(mode_of(p), 0620);
+
+	snprintf(p, sizeof(p), "%s/missing", dir);
+	assert_int_equal(fsperm_tidy_start(p, &job), 0);
+	assert_int_equal(fsperm_tidy_wait(job), -ENOENT);
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_temp_names),
 		cmocka_unit_test(test_tidy),
 		cmocka_unit_test(test_tidy_cert_dirs),
+		cmocka_unit_test(test_tidy_on_thread),
 	};
 	log_setup(LOG_TARGET_STDERR, LOG_WARNING);
 	return cmocka_run_group_tests(tests, NULL, NULL);
