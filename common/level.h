@@ -17,7 +17,10 @@
  * ERROR > CRITICAL > UNKNOWN > WARNING > OK. */
 #pragma once
 
-enum level {
+#include "common/macro.h"
+
+/* One byte: two of them sit in every name's and every cert's state (100k each). */
+enum _packed_ level {
 	LEVEL_OK,
 	LEVEL_WARNING,
 	LEVEL_CRITICAL,

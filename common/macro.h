@@ -16,6 +16,7 @@
 #define _unused_ __attribute__((unused))
 #define _noreturn_ __attribute__((noreturn))
 #define _pure_ __attribute__((pure))
+#define _packed_ __attribute__((packed))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 /* The struct of type that holds member at ptr. */

@@ -116,7 +116,19 @@ struct field {
 	size_t offset;
 };
 
-#define FIELD(t, m, ty) { #m, ty, offsetof(t, m) }
+/* The size each type is read and written as: a member of another size (a struct
+ * repacked to save memory) fails to compile here instead of corrupting its neighbours. */
+#define FIELD_SIZE_F_STR sizeof(char *)
+#define FIELD_SIZE_F_SHARED sizeof(const char *)
+#define FIELD_SIZE_F_INT sizeof(int64_t)
+#define FIELD_SIZE_F_BOOL sizeof(bool)
+#define FIELD_SIZE_F_UINT sizeof(unsigned)
+#define FIELD_SIZE_F_LEVEL sizeof(enum level)
+#define FIELD_SIZE_F_TRISTATE sizeof(int)
+#define FIELD(t, m, ty)                                                                         \
+	{ #m, ty,                                                                               \
+	  offsetof(t, m) +                                                                      \
+		  0 * sizeof(char[sizeof(((t *)0)->m) == FIELD_SIZE_##ty ? 1 : -1]) }
 
 static const struct field name_fields[] = {
 	FIELD(struct state_name, checked, F_BOOL),

@@ -47,9 +47,9 @@ struct state_name {
 	int64_t alerted_at;
 	int64_t next_check;      /* 0: not scheduled */
 	/* the small fields together, so the struct has no holes (100k of them) */
+	unsigned dns_failures;   /* consecutive DNS_ERROR results */
 	enum level level;        /* computed at the last check */
 	enum level alerted_level; /* last level written to the journal */
-	unsigned dns_failures;   /* consecutive DNS_ERROR results */
 	bool checked;            /* a check has completed at least once */
 	bool dns_error;          /* the last check could not tell */
 	bool policy_wildcard;
@@ -84,10 +84,7 @@ struct state_cert_orders {
 struct state_cert {
 	const char *name;        /* part of the entry's own allocation: never freed alone */
 	struct state_name *names; /* owned array */
-	size_t n_names;
 	/* the current certificate */
-	bool has_cert;
-	unsigned version;        /* archive/<N> */
 	int64_t not_before, not_after;
 	char *serial;            /* owned */
 	char *ari_cert_id;       /* owned or NULL */
@@ -99,9 +96,6 @@ struct state_cert {
 	int64_t last_renewal;    /* last successful issuance */
 	int64_t last_attempt;
 	char *last_error;        /* owned: last failure, one line; NULL after success */
-	unsigned failures;       /* consecutive */
-	bool cert_rejected;      /* the last failure was a certificate the CA issued that
-				  * certcheck refused to install */
 	int64_t retry_at;        /* backoff: not before this */
 	int64_t ca_retry_until;  /* the CA's Retry-After: no request for this cert before it,
 				  * even when forced; 0: none */
@@ -114,11 +108,18 @@ struct state_cert {
 	int64_t first_seen;
 	int64_t record_grace_until; /* not saved: first_seen + record_grace, set by
 				     * daemon/certbase while there is no certificate; else 0 */
+	char *level_reason;      /* owned: why the cert's own level is what it is */
+	int64_t alerted_at;
+	/* the small fields together, so the struct has no holes (100k of them) */
+	unsigned n_names;
+	unsigned version;        /* archive/<N> of the current certificate */
+	unsigned failures;       /* consecutive failed renewals */
 	/* the cert's own alert level (expiry, failing renewals) */
 	enum level level;
 	enum level alerted_level;
-	char *level_reason;      /* owned */
-	int64_t alerted_at;
+	bool has_cert;
+	bool cert_rejected;      /* the last failure was a certificate the CA issued that
+				  * certcheck refused to install */
 	/* the deploy hook: pending from a new certificate until the hook ends
 	 * (so a stop or crash in between runs it again at the next start);
 	 * failed when it last ended badly (last_error says how) */
