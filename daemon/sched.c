@@ -10,19 +10,22 @@ struct sched {
 	void *clock_userdata;      /* borrowed */
 	struct sched_item **heap;  /* owned array of borrowed items */
 	size_t n, cap;
-	uint64_t next_seq;
+	uint32_t next_seq;         /* wraps */
 	bool running;              /* inside on_timer: re-arm once at the end */
 };
 
+/* Ties at one second go by seq in serial-number order (RFC 1982): right for any two
+ * items scheduled fewer than 2^31 sched_at() calls apart. Past that only the order of
+ * two items due at the same second can flip: due alone still orders the heap. */
 static bool before(const struct sched_item *a, const struct sched_item *b)
 {
-	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+	return a->due < b->due || (a->due == b->due && (int32_t)(a->seq - b->seq) < 0);
 }
 
 static void place(struct sched *s, size_t i, struct sched_item *it)
 {
 	s->heap[i] = it;
-	it->index = i;
+	it->index = (uint32_t)i;
 }
 
 static void sift_up(struct sched *s, size_t i)
@@ -64,7 +67,7 @@ static void heap_remove(struct sched *s, struct sched_item *it)
 {
 	size_t i = it->index;
 
-	it->index = SIZE_MAX;
+	it->index = UINT32_MAX;
 	s->n--;
 	if (i == s->n)
 		return;
@@ -99,6 +102,14 @@ static void arm(struct sched *s)
 	arm_min(s, 0);
 }
 
+/* Whether it was given its seq at or after horizon: the window [horizon, next_seq) is a
+ * few callbacks wide, so this holds however old the other items' seqs are. */
+static bool scheduled_since(const struct sched *s, const struct sched_item *it,
+			    uint32_t horizon)
+{
+	return (uint32_t)(it->seq - horizon) < (uint32_t)(s->next_seq - horizon);
+}
+
 static void on_timer(uv_timer_t *t)
 {
 	struct sched *s = t->data;
@@ -108,8 +119,9 @@ static void on_timer(uv_timer_t *t)
 	/* Only what is due now: items a callback schedules for "now" wait for
 	 * the next wake, so a callback that keeps rescheduling itself cannot
 	 * starve the loop. */
-	uint64_t horizon = s->next_seq;
-	while (s->n > 0 && s->heap[0]->due <= now && s->heap[0]->seq < horizon) {
+	uint32_t horizon = s->next_seq;
+	while (s->n > 0 && s->heap[0]->due <= now &&
+	       !scheduled_since(s, s->heap[0], horizon)) {
 		struct sched_item *it = s->heap[0];
 		heap_remove(s, it);
 		it->fn(it);
@@ -153,19 +165,19 @@ void sched_free(struct sched *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n; i++)
-		s->heap[i]->index = SIZE_MAX;
+		s->heap[i]->index = UINT32_MAX;
 	s->n = 0;
 	uv_close((uv_handle_t *)&s->timer, on_timer_closed);
 }
 
 void sched_item_init(struct sched_item *it, sched_fn fn)
 {
-	*it = (struct sched_item){ .index = SIZE_MAX, .fn = fn };
+	*it = (struct sched_item){ .index = UINT32_MAX, .fn = fn };
 }
 
 bool sched_item_pending(const struct sched_item *it)
 {
-	return it->index != SIZE_MAX;
+	return it->index != UINT32_MAX;
 }
 
 int sched_at(struct sched *s, struct sched_item *it, int64_t due)
@@ -173,6 +185,8 @@ int sched_at(struct sched *s, struct sched_item *it, int64_t due)
 	if (sched_item_pending(it))
 		heap_remove(s, it);
 	if (s->n == s->cap) {
+		if (s->cap >= UINT32_MAX / 2)
+			return -ENOMEM; /* index is 32 bits */
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		struct sched_item **h = realloc(s->heap, cap * sizeof(*h));
 		if (!h)

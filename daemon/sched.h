@@ -30,10 +30,12 @@ struct sched_item;
 typedef void (*sched_fn)(struct sched_item *it);
 typedef int64_t (*sched_clock_fn)(void *userdata);
 
+/* 24 bytes: 100k certs embed three. seq wraps; it is only ever compared to seqs
+ * given out close to it (see sched.c). */
 struct sched_item {
 	int64_t due;      /* Unix seconds */
-	uint64_t seq;     /* tie-breaker: scheduling order */
-	size_t index;     /* position in the heap; SIZE_MAX when not scheduled */
+	uint32_t seq;     /* tie-breaker: scheduling order */
+	uint32_t index;   /* position in the heap; UINT32_MAX when not scheduled */
 	sched_fn fn;
 };
 

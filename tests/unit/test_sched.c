@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "daemon/sched.h"
+/* The source itself, not only its header: the seq wrap test sets next_seq. */
+#include "daemon/sched.c"
 
 struct world {
 	int64_t now;
@@ -165,11 +166,62 @@ static void test_many(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* seq wraps at 2^32: ties still run in scheduling order across the wrap, an item
+ * rescheduled for "now" across it still waits for the next wake, and an item whose seq
+ * is more than 2^31 older than the rest (a renewal scheduled months ago) still runs. */
+static void test_seq_wrap(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	struct world w = { .now = 1000 };
+	world = &w;
+
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(sched_new(&loop, clock_fn, &w, &w.s), 0);
+	for (int i = 0; i < 8; i++)
+		sched_item_init(&w.items[i], on_item);
+	w.s->next_seq = UINT32_MAX - 1;
+	/* 3, 4, 5 tie at 1001 and take seqs UINT32_MAX - 1, UINT32_MAX, 0 */
+	for (int i = 3; i <= 5; i++)
+		assert_int_equal(sched_at(w.s, &w.items[i], 1001), 0);
+	assert_int_equal(w.items[5].seq, 0);
+	/* 6 is due first, its seq from long ago */
+	assert_int_equal(sched_at(w.s, &w.items[6], 1000), 0);
+	w.items[6].seq = w.s->next_seq + (1u << 31) + 5;
+	w.now = 1001;
+	sched_kick(w.s);
+	run_once(&loop);
+	assert_int_equal(w.n_order, 4);
+	assert_int_equal(w.order[0], 6);
+	assert_int_equal(w.order[1], 3);
+	assert_int_equal(w.order[2], 4);
+	assert_int_equal(w.order[3], 5);
+
+	/* Item 0 reschedules itself for now twice, its seqs across the wrap. */
+	w.s->next_seq = UINT32_MAX;
+	w.reschedule_self = 2;
+	w.n_self_runs = 0;
+	assert_int_equal(sched_at(w.s, &w.items[0], 1001), 0);
+	uint64_t deadline_ns = uv_hrtime() + 10 * 1000000000ULL;
+	while (sched_item_pending(&w.items[0]) && uv_hrtime() < deadline_ns) {
+		w.iteration++;
+		uv_run(&loop, UV_RUN_NOWAIT);
+	}
+	assert_int_equal(w.n_self_runs, 3);
+	for (size_t i = 1; i < w.n_self_runs; i++)
+		assert_true(w.self_runs_at[i] > w.self_runs_at[i - 1]);
+
+	sched_free(w.s);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_and_cancel),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_seq_wrap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
