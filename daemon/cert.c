@@ -94,11 +94,14 @@ static void load_current(struct cert *c)
 		st->has_cert = false;
 		return;
 	}
-	bool changed = !st->serial || !info.serial_hex || !streq(st->serial, info.serial_hex);
+	bool changed = !state_cert_serial_is(st, info.serial_hex);
 	st->has_cert = true;
 	st->not_before = info.not_before;
 	st->not_after = info.not_after;
-	(void)state_set_str(&st->serial, info.serial_hex);
+	if (state_cert_set_serial(st, info.serial_hex) < 0)
+		log_warning("cert '%s': the current certificate's serial %s is longer than RFC "
+			    "5280's 20 octets: not kept, so it cannot be revoked by serial",
+			    c->cfg->name, info.serial_hex);
 	(void)state_set_shared(&st->issuer_cn, info.issuer_cn);
 	if (changed) {
 		(void)state_set_str(&st->ari_cert_id, info.ari_cert_id);

@@ -206,11 +206,11 @@ enum level certlevel_cert(const struct config_daemon *dc, const struct config_ce
 	}
 	if (state_cert_is_revoked(st)) {
 		const struct state_cert_orders *o = state_cert_orders(st);
-		char when[40];
+		char when[40], serial[STATE_SERIAL_HEX_MAX];
 		time_format_iso(o->revoked_at, when, sizeof(when));
 		str_printf(why, size, "the certificate in use (serial %s) was revoked at %s%s%s%s; "
 				      "a replacement is due now%s%s",
-			   st->serial, when, o->revoked_reason ? " (" : "",
+			   state_cert_serial_hex(st, serial), when, o->revoked_reason ? " (" : "",
 			   o->revoked_reason ? o->revoked_reason : "", o->revoked_reason ? ")" : "",
 			   st->last_error ? ": " : "", st->last_error ? st->last_error : "");
 		return LEVEL_ERROR;

@@ -14,7 +14,7 @@ void certrevoke_note(struct cert *c, const char *serial, const char *reason, int
 	struct state_cert *st = cert_state(c);
 	int64_t now = daemon_now(c->d);
 
-	if (!st || !serial || !st->serial || !streq(st->serial, serial))
+	if (!st || !state_cert_serial_is(st, serial))
 		return; /* a new certificate came meanwhile: nothing to replace */
 	struct state_cert_orders *o = state_cert_orders_mut(st);
 	if (!o || state_set_str(&o->revoked_serial, serial) < 0 ||

@@ -162,13 +162,14 @@ void method_lifecycle_revoke(struct control_call *call, yajl_val params, void *u
 	if (!c)
 		return;
 	const struct state_cert *st = cert_state(c);
-	if (!st || !st->has_cert || !st->serial) {
+	char serial[STATE_SERIAL_HEX_MAX];
+	if (!st || !st->has_cert || !st->serial_len) {
 		str_printf(msg, sizeof(msg), "cert '%s' has no certificate to revoke", name);
 		control_call_error(call, JRPC_FAILED, msg, NULL);
 		return;
 	}
 	struct revoke_ctx *x = calloc(1, sizeof(*x));
-	if (!x || !(x->name = strdup(name)) || !(x->serial = strdup(st->serial))) {
+	if (!x || !(x->name = strdup(name)) || !(x->serial = strdup(state_cert_serial_hex(st, serial)))) {
 		if (x)
 			revoke_ctx_free(x);
 		control_call_error(call, JRPC_INTERNAL_ERROR, "out of memory", NULL);

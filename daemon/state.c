@@ -43,11 +43,71 @@ int state_set_shared(const char **slot, const char *v)
 	return 0;
 }
 
+static int hex_digit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* hex into buf (STATE_SERIAL_MAX bytes): its length, or -EINVAL. */
+static int serial_from_hex(const char *hex, uint8_t *buf)
+{
+	size_t len = strlen(hex);
+
+	if (len == 0 || len % 2 || len / 2 > STATE_SERIAL_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < len / 2; i++) {
+		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		buf[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return (int)(len / 2);
+}
+
+int state_cert_set_serial(struct state_cert *c, const char *hex)
+{
+	uint8_t buf[STATE_SERIAL_MAX];
+	int len = hex ? serial_from_hex(hex, buf) : 0;
+
+	c->serial_len = 0;
+	if (len < 0)
+		return len;
+	memcpy(c->serial, buf, (size_t)len);
+	c->serial_len = (uint8_t)len;
+	return 0;
+}
+
+const char *state_cert_serial_hex(const struct state_cert *c, char buf[STATE_SERIAL_HEX_MAX])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < c->serial_len; i++) {
+		buf[2 * i] = digits[c->serial[i] >> 4];
+		buf[2 * i + 1] = digits[c->serial[i] & 15];
+	}
+	buf[2 * c->serial_len] = '\0';
+	return buf;
+}
+
+bool state_cert_serial_is(const struct state_cert *c, const char *hex)
+{
+	uint8_t buf[STATE_SERIAL_MAX];
+	int len = hex ? serial_from_hex(hex, buf) : -EINVAL;
+
+	return len > 0 && c->serial_len == (size_t)len && memcmp(c->serial, buf, (size_t)len) == 0;
+}
+
 bool state_cert_is_revoked(const struct state_cert *c)
 {
 	const struct state_cert_orders *o = state_cert_orders(c);
 
-	return c->has_cert && c->serial && o->revoked_serial && streq(c->serial, o->revoked_serial);
+	return c->has_cert && state_cert_serial_is(c, o->revoked_serial);
 }
 
 static const struct state_cert_orders no_orders;
@@ -108,6 +168,7 @@ enum field_type {
 	F_UINT,
 	F_LEVEL,
 	F_TRISTATE, /* int -1/0/1 as null/false/true */
+	F_SERIAL,   /* state_cert's serial, as hex: only in cert_fields */
 };
 
 struct field {
@@ -125,6 +186,7 @@ struct field {
 #define FIELD_SIZE_F_UINT sizeof(unsigned)
 #define FIELD_SIZE_F_LEVEL sizeof(enum level)
 #define FIELD_SIZE_F_TRISTATE sizeof(int)
+#define FIELD_SIZE_F_SERIAL STATE_SERIAL_MAX
 #define FIELD(t, m, ty)                                                                         \
 	{ #m, ty,                                                                               \
 	  offsetof(t, m) +                                                                      \
@@ -155,7 +217,7 @@ static const struct field cert_fields[] = {
 	FIELD(struct state_cert, has_cert, F_BOOL),
 	FIELD(struct state_cert, not_before, F_INT),
 	FIELD(struct state_cert, not_after, F_INT),
-	FIELD(struct state_cert, serial, F_STR),
+	FIELD(struct state_cert, serial, F_SERIAL),
 	FIELD(struct state_cert, ari_cert_id, F_STR),
 	FIELD(struct state_cert, issuer_cn, F_SHARED),
 	FIELD(struct state_cert, version, F_UINT),
@@ -235,6 +297,12 @@ static void write_fields(struct json_writer *w, const void *obj, const struct fi
 				json_bool(w, v > 0);
 			break;
 		}
+		case F_SERIAL: {
+			char hex[STATE_SERIAL_HEX_MAX];
+			const struct state_cert *c = obj;
+			json_string(w, c->serial_len ? state_cert_serial_hex(c, hex) : NULL);
+			break;
+		}
 		}
 	}
 }
@@ -284,6 +352,13 @@ static int read_fields(yajl_val obj, void *out, const struct field *f, size_t n,
 			else if (ok)
 				*(int *)p = YAJL_IS_TRUE(v);
 			break;
+		case F_SERIAL:
+			/* One that does not fit is forgotten, not refused: the current
+			 * certificate, read at every start, is the truth. */
+			ok = YAJL_IS_STRING(v);
+			if (ok)
+				(void)state_cert_set_serial(out, YAJL_GET_STRING(v));
+			break;
 		case F_LEVEL: {
 			int l = YAJL_IS_STRING(v) ? level_from_string(YAJL_GET_STRING(v)) : -1;
 			ok = l >= 0 && l != LEVEL_UNKNOWN;
@@ -318,7 +393,6 @@ static void state_cert_clear(struct state_cert *c)
 	for (size_t i = 0; i < c->n_names; i++)
 		name_done(&c->names[i]);
 	free(c->names);
-	free(c->serial);
 	free(c->ari_cert_id);
 	(void)state_set_shared(&c->issuer_cn, NULL);
 	free(c->last_error);

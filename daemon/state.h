@@ -81,12 +81,15 @@ struct state_cert_orders {
 	char *revoked_reason;    /* owned: the RFC 5280 reason name, or NULL for none */
 };
 
+/* RFC 5280 4.1.2.2: a conforming CA's serial has at most 20 octets (leading zeros dropped,
+ * as x509_info's serial_hex has it). Kept inline: 100k certs, no allocation each. */
+#define STATE_SERIAL_MAX 20
+
 struct state_cert {
 	const char *name;        /* part of the entry's own allocation: never freed alone */
 	struct state_name *names; /* owned array */
 	/* the current certificate */
 	int64_t not_before, not_after;
-	char *serial;            /* owned */
 	char *ari_cert_id;       /* owned or NULL */
 	const char *issuer_cn;   /* shared (state_set_shared): one issuer for many certs */
 	/* renewal */
@@ -114,9 +117,12 @@ struct state_cert {
 	unsigned n_names;
 	unsigned version;        /* archive/<N> of the current certificate */
 	unsigned failures;       /* consecutive failed renewals */
+	uint8_t serial[STATE_SERIAL_MAX]; /* the current certificate's, serial_len bytes of
+					   * it (0: none): through state_cert_serial_*() */
 	/* the cert's own alert level (expiry, failing renewals) */
 	enum level level;
 	enum level alerted_level;
+	uint8_t serial_len;
 	bool has_cert;
 	bool cert_rejected;      /* the last failure was a certificate the CA issued that
 				  * certcheck refused to install */
@@ -169,6 +175,15 @@ struct state_name *state_cert_get_name(struct state_cert *c, const char *name, b
 /* Drops certs and names that are no longer configured; keeps the rest. */
 void state_cert_retain_names(struct state_cert *c, char *const *names, size_t n);
 void state_retain_certs(struct state *s, const char *const *names, size_t n);
+
+/* The serial of the certificate in use, as lowercase hex (x509_info's serial_hex). set:
+ * NULL clears it; -EINVAL (and none kept) when hex is not an even run of hex digits
+ * of at most STATE_SERIAL_MAX bytes. hex: "" when none. is: equal to a hex serial
+ * (letter case ignored); false when either is none. */
+#define STATE_SERIAL_HEX_MAX (2 * STATE_SERIAL_MAX + 1)
+int state_cert_set_serial(struct state_cert *c, const char *hex);
+const char *state_cert_serial_hex(const struct state_cert *c, char buf[STATE_SERIAL_HEX_MAX]);
+bool state_cert_serial_is(const struct state_cert *c, const char *hex);
 
 /* Is the certificate in use the one revoked last (then it must be replaced)? */
 bool state_cert_is_revoked(const struct state_cert *c);

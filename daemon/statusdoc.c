@@ -142,7 +142,8 @@ void statusdoc_write_cert(struct json_writer *w, const struct daemon *d, const s
 	}
 	json_end_array(w);
 	if (detail && st) {
-		json_kv_string(w, "serial", st->serial);
+		char serial[STATE_SERIAL_HEX_MAX];
+		json_kv_string(w, "serial", st->serial_len ? state_cert_serial_hex(st, serial) : NULL);
 		json_kv_string(w, "issuer", st->issuer_cn);
 		json_kv_int(w, "version", st->version);
 		json_kv_string(w, "ari_cert_id", st->ari_cert_id);

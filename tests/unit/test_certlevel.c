@@ -99,14 +99,15 @@ static void test_cert(void **state)
 	/* The revoked certificate in use is ERROR until another one is. */
 	struct state_cert_orders revoked = { .revoked_serial = (char *)"0a1b",
 					     .revoked_reason = (char *)"keyCompromise" };
-	st.serial = (char *)"0a1b";
+	assert_int_equal(state_cert_set_serial(&st, "0A1B"), 0);
 	st.orders = &revoked;
 	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_ERROR);
+	assert_non_null(strstr(why, "serial 0a1b"));
 	assert_non_null(strstr(why, "revoked"));
 	assert_non_null(strstr(why, "keyCompromise"));
-	st.serial = (char *)"0c0d";
+	assert_int_equal(state_cert_set_serial(&st, "0c0d"), 0);
 	assert_int_equal(certlevel_cert(&dc, &cfg, &st, NOW, why, sizeof(why)), LEVEL_OK);
-	st.serial = NULL;
+	assert_int_equal(state_cert_set_serial(&st, NULL), 0);
 	st.orders = NULL;
 
 	st.failures = 2;

@@ -37,7 +37,7 @@ static void test_round_trip(void **state)
 	o->order_times[1] = 1800000300;
 	o->n_order_times = 2;
 	assert_int_equal(state_set_str(&o->order_url, "https://ca/order/9"), 0);
-	assert_int_equal(state_set_str(&c->serial, "0a1b"), 0);
+	assert_int_equal(state_cert_set_serial(c, "0a1b"), 0);
 	assert_int_equal(state_set_str(&o->revoked_serial, "0a1b"), 0);
 	assert_int_equal(state_set_str(&o->revoked_reason, "keyCompromise"), 0);
 	o->revoked_at = 1800000200;
@@ -67,7 +67,9 @@ static void test_round_trip(void **state)
 	assert_true(state_cert_is_revoked(c2));
 	assert_string_equal(state_cert_orders(c2)->revoked_reason, "keyCompromise");
 	assert_int_equal(state_cert_orders(c2)->revoked_at, 1800000200);
-	assert_int_equal(state_set_str(&c2->serial, "0c0d"), 0);
+	char hex[STATE_SERIAL_HEX_MAX];
+	assert_string_equal(state_cert_serial_hex(c2, hex), "0a1b");
+	assert_int_equal(state_cert_set_serial(c2, "0c0d"), 0);
 	assert_false(state_cert_is_revoked(c2)); /* replaced */
 	assert_int_equal(c2->names[0].level, LEVEL_CRITICAL);
 	assert_int_equal(c2->names[0].persist_until, -5);
@@ -83,6 +85,35 @@ static void test_round_trip(void **state)
 	const char *certs[] = { "other" };
 	state_retain_certs(s, certs, 1);
 	assert_int_equal(s->n_certs, 0);
+}
+
+/* The serial is kept as bytes: hex in and out, any case matches, and what is not a
+ * conforming serial is not kept (nor does it match anything). */
+static void test_serial(void **state)
+{
+	(void)state;
+	struct state_cert c = { 0 };
+	char hex[STATE_SERIAL_HEX_MAX];
+
+	assert_false(state_cert_serial_is(&c, "00"));
+	assert_string_equal(state_cert_serial_hex(&c, hex), "");
+	assert_int_equal(state_cert_set_serial(&c, "00"), 0);
+	assert_true(state_cert_serial_is(&c, "00"));
+	const char *twenty = "0102030405060708090a0b0c0d0e0f10111213FF";
+	assert_int_equal(state_cert_set_serial(&c, twenty), 0);
+	assert_int_equal(c.serial_len, 20);
+	assert_string_equal(state_cert_serial_hex(&c, hex), "0102030405060708090a0b0c0d0e0f10111213ff");
+	assert_true(state_cert_serial_is(&c, "0102030405060708090A0B0C0D0E0F10111213ff"));
+	assert_false(state_cert_serial_is(&c, "0102030405060708090a0b0c0d0e0f10111213"));
+	assert_false(state_cert_serial_is(&c, NULL));
+	const char *bad[] = { "", "0", "abc", "0g", "0102030405060708090a0b0c0d0e0f1011121314ff",
+			      " 01" };
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		assert_int_equal(state_cert_set_serial(&c, twenty), 0);
+		assert_int_equal(state_cert_set_serial(&c, bad[i]), -EINVAL);
+		assert_int_equal(c.serial_len, 0);
+		assert_false(state_cert_serial_is(&c, bad[i]));
+	}
 }
 
 static void test_bad_files(void **state)
@@ -223,6 +254,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_serial),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_read_cert_replaces_revocation),
 		cmocka_unit_test(test_name_strings_are_shared),
