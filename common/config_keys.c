@@ -552,9 +552,13 @@ int config_keys_cert(struct config_key_ctx *ctx, const char *k, const char *v, b
 
 	if (streq(k, "ca"))
 		return set_string(ctx, k, v, &cert->ca_name);
-	if (streq(k, "names"))
-		return set_list(ctx, k, v, &cert->names, &cert->n_names, CONFIG_MAX_NAMES_PER_CERT,
-				append, add_name);
+	if (streq(k, "names")) {
+		size_t n = cert->n_names; /* unsigned in the section: 100k of them */
+		r = set_list(ctx, k, v, &cert->names, &n, CONFIG_MAX_NAMES_PER_CERT, append,
+			     add_name);
+		cert->n_names = (unsigned)n;
+		return r;
+	}
 	if (streq(k, "challenge")) {
 		for (int i = 0; i < _CHALLENGE_TYPE_MAX; i++)
 			if (streq(v, challenge_type_to_string((enum challenge_type)i))) {

@@ -113,10 +113,10 @@ struct config_cert {
 	char *ca_name;              /* owned, or the CA's once resolved (ca_name_borrowed) */
 	struct config_ca *ca;       /* borrowed from the config, resolved by config_finish */
 	char **names;               /* owned, NULL-terminated, lowercase, as given ("*." kept) */
-	size_t n_names;
 	struct config_cert_opts *opts; /* owned; NULL: every default (config_cert_opts()) */
 	int64_t persist_until;      /* when has_persist_until */
 	const char *file;           /* borrowed from the config's files */
+	unsigned n_names;           /* at most CONFIG_MAX_NAMES_PER_CERT */
 	enum challenge_type challenge;
 	enum key_type key_type;
 	unsigned line;
