@@ -55,13 +55,40 @@ void config_ca_free(struct config_ca *ca)
 	free(ca);
 }
 
+int config_cert_pack_names(struct config_cert *cert)
+{
+	size_t n = cert->n_names, bytes = (n + 1) * sizeof(char *);
+
+	if (cert->names_packed || !cert->names)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		bytes += strlen(cert->names[i]) + 1;
+	char **v = malloc(bytes);
+	if (!v)
+		return -ENOMEM;
+	char *p = (char *)(v + n + 1);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(cert->names[i]) + 1;
+		v[i] = memcpy(p, cert->names[i], len);
+		p += len;
+	}
+	v[n] = NULL;
+	config_strv_free(cert->names);
+	cert->names = v;
+	cert->names_packed = true;
+	return 0;
+}
+
 void config_cert_free(struct config_cert *cert)
 {
 	if (!cert)
 		return;
 	if (!cert->ca_name_borrowed)
 		free(cert->ca_name);
-	config_strv_free(cert->names);
+	if (cert->names_packed)
+		free(cert->names);
+	else
+		config_strv_free(cert->names);
 	if (cert->opts) {
 		free(cert->opts->profile);
 		free(cert->opts->preferred_chain);

@@ -124,6 +124,7 @@ struct config_cert {
 	/* the small fields together, so the struct has no holes (100k of them) */
 	bool has_persist_until;
 	bool ca_name_borrowed;
+	bool names_packed;          /* names and its strings are one allocation */
 };
 
 struct config {
@@ -153,6 +154,9 @@ const struct config_cert_opts *config_cert_opts(const struct config_cert *cert);
 struct config_cert_opts *config_cert_opts_mut(struct config_cert *cert);
 /* Frees a NULL-terminated string vector and its strings. NULL is a no-op. */
 void config_strv_free(char **v);
+/* Moves cert->names and its strings into one allocation, once parsing is done: 100k
+ * one-name certs would each hold two malloc chunks for it. -ENOMEM leaves it as it was. */
+int config_cert_pack_names(struct config_cert *cert);
 
 const struct config_ca *config_find_ca(const struct config *c, const char *name);
 const struct config_cert *config_find_cert(const struct config *c, const char *name);

@@ -446,6 +446,7 @@ int config_finish(struct config *c, struct config_errors *errs)
 				  d->trust_ad_remote ? "trust-ad-remote" : "trust-ad");
 	for (size_t i = 0; i < c->n_certs; i++) {
 		struct config_cert *cert = c->certs[i];
+		(void)config_cert_pack_names(cert); /* out of memory: they stay as they are */
 		if (!cert->ca_name) {
 			if (c->n_cas == 1) {
 				cert->ca = c->cas[0];

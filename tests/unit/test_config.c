@@ -107,6 +107,11 @@ static void test_good(void **state)
 	assert_string_equal(www->names[0], "example.com");
 	assert_string_equal(www->names[1], "*.example.com");
 	assert_string_equal(www->names[3], "mail.example.com");
+	/* After parsing, the names and their strings are one block (freed as one). */
+	assert_true(www->names_packed);
+	assert_null(www->names[4]);
+	assert_ptr_equal(www->names[0], (const char *)(www->names + 5));
+	assert_ptr_equal(www->names[1], www->names[0] + strlen("example.com") + 1);
 	assert_true(www->has_persist_until);
 	assert_int_equal(www->persist_until, 1811808000);
 	assert_int_equal(www->key_type, KEY_RSA_2048);
