@@ -30,8 +30,7 @@ struct sched_item;
 typedef void (*sched_fn)(struct sched_item *it);
 typedef int64_t (*sched_clock_fn)(void *userdata);
 
-/* 24 bytes: 100k certs embed three. seq wraps; it is only ever compared to seqs
- * given out close to it (see sched.c). */
+/* 24 bytes: 100k certs embed three. seq wraps at 2^32; sched.c says why that is safe. */
 struct sched_item {
 	int64_t due;      /* Unix seconds */
 	uint32_t seq;     /* tie-breaker: scheduling order */
