@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/macro.h"
 
@@ -20,6 +21,12 @@ void str_escape_line(char *buf, size_t size, const char *s, size_t len, size_t m
 char *str_join(const char *const *parts, size_t n, const char *sep);
 
 bool str_has_prefix(const char *s, const char *prefix);
+
+/* n bytes as lowercase hex into out (2n + 1 bytes, NUL-terminated). */
+void str_hex_encode(const uint8_t *p, size_t n, char *out);
+/* An even run of hex digits (either case) into at most max bytes: their number, or
+ * -EINVAL for anything else (empty, odd, another character, more than max bytes). */
+int str_hex_decode(const char *hex, uint8_t *out, size_t max);
 
 /* The length of the valid UTF-8 sequence at s (RFC 3629: no overlongs,
  * no surrogates, nothing above U+10FFFF; left >= 1 bytes there), or 0. */

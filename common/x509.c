@@ -13,6 +13,7 @@
 #include "common/limits.h"
 #include "common/macro.h"
 #include "common/mberr.h"
+#include "common/strutil.h"
 #include "common/timeutil.h"
 #include "common/x509.h"
 
@@ -128,9 +129,7 @@ static int serial_to_hex(const mbedtls_x509_buf *serial, char **ret)
 	char *hex = malloc(2 * len + 1);
 	if (!hex)
 		return -ENOMEM;
-	for (size_t i = 0; i < len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", p[i]);
-	hex[2 * len] = '\0';
+	str_hex_encode(p, len, hex);
 	*ret = hex;
 	return 0;
 }

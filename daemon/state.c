@@ -43,37 +43,10 @@ int state_set_shared(const char **slot, const char *v)
 	return 0;
 }
 
-static int hex_digit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* hex into buf (STATE_SERIAL_MAX bytes): its length, or -EINVAL. */
-static int serial_from_hex(const char *hex, uint8_t *buf)
-{
-	size_t len = strlen(hex);
-
-	if (len == 0 || len % 2 || len / 2 > STATE_SERIAL_MAX)
-		return -EINVAL;
-	for (size_t i = 0; i < len / 2; i++) {
-		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		buf[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return (int)(len / 2);
-}
-
 int state_cert_set_serial(struct state_cert *c, const char *hex)
 {
 	uint8_t buf[STATE_SERIAL_MAX];
-	int len = hex ? serial_from_hex(hex, buf) : 0;
+	int len = hex ? str_hex_decode(hex, buf, sizeof(buf)) : 0;
 
 	c->serial_len = 0;
 	if (len < 0)
@@ -85,20 +58,14 @@ int state_cert_set_serial(struct state_cert *c, const char *hex)
 
 const char *state_cert_serial_hex(const struct state_cert *c, char buf[STATE_SERIAL_HEX_MAX])
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < c->serial_len; i++) {
-		buf[2 * i] = digits[c->serial[i] >> 4];
-		buf[2 * i + 1] = digits[c->serial[i] & 15];
-	}
-	buf[2 * c->serial_len] = '\0';
+	str_hex_encode(c->serial, c->serial_len, buf);
 	return buf;
 }
 
 bool state_cert_serial_is(const struct state_cert *c, const char *hex)
 {
 	uint8_t buf[STATE_SERIAL_MAX];
-	int len = hex ? serial_from_hex(hex, buf) : -EINVAL;
+	int len = hex ? str_hex_decode(hex, buf, sizeof(buf)) : -EINVAL;
 
 	return len > 0 && c->serial_len == (size_t)len && memcmp(c->serial, buf, (size_t)len) == 0;
 }
