@@ -98,12 +98,11 @@ static bool leaf_facts(const uint8_t *der, size_t len, char *serial, size_t size
 	mbedtls_x509_crt_init(&crt);
 	if (mbedtls_x509_crt_parse_der(&crt, der, len) == 0 &&
 	    x509_time_to_unix(&crt.valid_to, ret_not_after) == 0) {
-		size_t used = 0, k = 0;
+		size_t k = 0;
 		while (k + 1 < crt.serial.len && crt.serial.p[k] == 0)
 			k++;
-		serial[0] = '\0';
-		for (; k < crt.serial.len && used + 3 <= size; k++)
-			used += (size_t)snprintf(serial + used, size - used, "%02x", crt.serial.p[k]);
+		/* As much of it as fits in size (a message, not an identity). */
+		str_hex_encode(crt.serial.p + k, MIN(crt.serial.len - k, (size - 1) / 2), serial);
 		ok = true;
 	}
 	mbedtls_x509_crt_free(&crt);
