@@ -57,17 +57,43 @@ static void run_once(uv_loop_t *loop)
 	uv_run(loop, UV_RUN_NOWAIT);
 }
 
+/* A loop, its scheduler on w's clock, and w's first 8 items calling on_item. */
+static void world_open(uv_loop_t *loop, struct world *w)
+{
+	world = w;
+	assert_int_equal(uv_loop_init(loop), 0);
+	assert_int_equal(sched_new(loop, clock_fn, w, &w->s), 0);
+	for (int i = 0; i < 8; i++)
+		sched_item_init(&w->items[i], on_item);
+}
+
+static void world_close(uv_loop_t *loop, struct world *w)
+{
+	sched_free(w->s);
+	uv_run(loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(loop), 0);
+}
+
+/* Runs the loop, an iteration at a time, until it is no longer scheduled (10 s at most).
+ * NOWAIT, not ONCE: once the last run stops the scheduler's timer, a blocking iteration
+ * would wait forever on a prepare handle. */
+static void run_while_pending(uv_loop_t *loop, struct world *w, const struct sched_item *it)
+{
+	uint64_t deadline_ns = uv_hrtime() + 10 * 1000000000ULL;
+
+	while (sched_item_pending(it) && uv_hrtime() < deadline_ns) {
+		w->iteration++;
+		uv_run(loop, UV_RUN_NOWAIT);
+	}
+}
+
 static void test_order_and_cancel(void **state)
 {
 	(void)state;
 	uv_loop_t loop;
 	struct world w = { .now = 1000 };
-	world = &w;
 
-	assert_int_equal(uv_loop_init(&loop), 0);
-	assert_int_equal(sched_new(&loop, clock_fn, &w, &w.s), 0);
-	for (int i = 0; i < 8; i++)
-		sched_item_init(&w.items[i], on_item);
+	world_open(&loop, &w);
 	/* due times out of order; 1 and 2 tie and run in scheduling order */
 	int64_t due[] = { 1005, 1001, 1001, 1003, 999, 2000, 1002, 1004 };
 	for (int i = 0; i < 8; i++)
@@ -110,13 +136,7 @@ static void test_order_and_cancel(void **state)
 	w.reschedule_self = 3;
 	w.now = 3000;
 	sched_kick(w.s);
-	uint64_t deadline_ns = uv_hrtime() + 10 * 1000000000ULL;
-	/* NOWAIT, not ONCE: once the last run stops the scheduler's timer, a
-	 * blocking iteration would wait forever on the prepare handle. */
-	while (sched_item_pending(&w.items[0]) && uv_hrtime() < deadline_ns) {
-		w.iteration++;
-		uv_run(&loop, UV_RUN_NOWAIT);
-	}
+	run_while_pending(&loop, &w, &w.items[0]);
 	assert_false(sched_item_pending(&w.items[0]));
 	assert_int_equal(w.n_self_runs, 4);
 	assert_int_equal(w.n_order, 9);
@@ -124,9 +144,7 @@ static void test_order_and_cancel(void **state)
 		assert_true(w.self_runs_at[i] > w.self_runs_at[i - 1]);
 	uv_close((uv_handle_t *)&prepare, NULL);
 
-	sched_free(w.s);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&loop), 0);
+	world_close(&loop, &w);
 }
 
 static void test_many(void **state)
@@ -161,9 +179,7 @@ static void test_many(void **state)
 	for (size_t i = 1; i < n_seen; i++)
 		assert_true(seen[i - 1] <= seen[i]);
 	assert_int_equal(n_seen, N - (N + 2) / 3);
-	sched_free(w.s);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&loop), 0);
+	world_close(&loop, &w);
 }
 
 /* seq wraps at 2^32: ties still run in scheduling order across the wrap, an item
@@ -174,12 +190,8 @@ static void test_seq_wrap(void **state)
 	(void)state;
 	uv_loop_t loop;
 	struct world w = { .now = 1000 };
-	world = &w;
 
-	assert_int_equal(uv_loop_init(&loop), 0);
-	assert_int_equal(sched_new(&loop, clock_fn, &w, &w.s), 0);
-	for (int i = 0; i < 8; i++)
-		sched_item_init(&w.items[i], on_item);
+	world_open(&loop, &w);
 	w.s->next_seq = UINT32_MAX - 1;
 	/* 3, 4, 5 tie at 1001 and take seqs UINT32_MAX - 1, UINT32_MAX, 0 */
 	for (int i = 3; i <= 5; i++)
@@ -202,18 +214,12 @@ static void test_seq_wrap(void **state)
 	w.reschedule_self = 2;
 	w.n_self_runs = 0;
 	assert_int_equal(sched_at(w.s, &w.items[0], 1001), 0);
-	uint64_t deadline_ns = uv_hrtime() + 10 * 1000000000ULL;
-	while (sched_item_pending(&w.items[0]) && uv_hrtime() < deadline_ns) {
-		w.iteration++;
-		uv_run(&loop, UV_RUN_NOWAIT);
-	}
+	run_while_pending(&loop, &w, &w.items[0]);
 	assert_int_equal(w.n_self_runs, 3);
 	for (size_t i = 1; i < w.n_self_runs; i++)
 		assert_true(w.self_runs_at[i] > w.self_runs_at[i - 1]);
 
-	sched_free(w.s);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&loop), 0);
+	world_close(&loop, &w);
 }
 
 int main(void)
