@@ -13,12 +13,21 @@
 
 #define REMIND_EVERY_SEC SEC_PER_DAY
 
+/* Spreads checks and renewals, no secret: getrandom() bytes drawn a block at
+ * a time, so a start at 100k certs makes a few hundred calls, not 100k. */
 static uint64_t random_u64(void)
 {
-	uint64_t v = 0;
+	static uint64_t pool[64];
+	static size_t left;
+	uint64_t v;
 
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
-		v = (uint64_t)uv_hrtime() * 6364136223846793005ULL + 1442695040888963407ULL;
+	if (left == 0) {
+		if (getrandom(pool, sizeof(pool), GRND_NONBLOCK) != (ssize_t)sizeof(pool))
+			return (uint64_t)uv_hrtime() * 6364136223846793005ULL +
+			       1442695040888963407ULL;
+		left = ELEMENTSOF(pool);
+	}
+	v = pool[--left];
 	return v;
 }
 
