@@ -82,7 +82,12 @@ static void state_timer_arm(struct daemon *d)
 		d->state_timer.data = d;
 		d->state_timer_init = true;
 	}
-	/* Coalesce: thousands of check results make one write. */
+	/* Coalesce: thousands of check results make one write. The loop's clock
+	 * is refreshed first: armed while the certs load, before the loop runs,
+	 * the timer would count from when the loop was made, fire on the loop's
+	 * first turn and hold the first control answer behind a whole snapshot
+	 * (1.3 s at 100k certs). */
+	uv_update_time(d->loop);
 	(void)uv_timer_start(&d->state_timer, on_state_timer, 1000, 0);
 }
 
