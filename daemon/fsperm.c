@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,31 +109,50 @@ static void refuse_link(struct tidy *t, const char *path)
 			"it (replace the link with the file)");
 }
 
-/* A key: too readable is repaired; writable by others, owned by someone
- * else, a link or not a file at all is refused, since then it may not be
- * the key this daemon made. type: the listing's d_type (DT_UNKNOWN: not known). */
-static void tidy_key(struct tidy *t, int dfd, const char *name, const char *path,
-		     unsigned char type)
+/* Whether st is a key this daemon may use, after refusing it (logged) if not:
+ * writable by others, owned by someone else, a link or not a file at all may
+ * not be the key this daemon made. */
+static bool key_usable(struct tidy *t, const char *path, const struct stat *st)
+{
+	if (S_ISLNK(st->st_mode)) {
+		refuse_link(t, path);
+		return false;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		refuse(t, path, "not a regular file (%s)", file_type_name(st->st_mode));
+		return false;
+	}
+	if (st->st_uid != t->uid) {
+		refuse(t, path,
+		       "owned by uid %u, not by persistd's uid %u: refusing to use a key someone "
+		       "else may have put there (check it, then chown it or remove it)",
+		       (unsigned)st->st_uid, (unsigned)t->uid);
+		return false;
+	}
+	if (st->st_mode & 022) {
+		refuse(t, path,
+		       "mode %04o is group- or world-writable: refusing to use a key someone else "
+		       "may have replaced (check it, then chmod 0600 it or remove it)",
+		       (unsigned)(st->st_mode & 07777));
+		return false;
+	}
+	return true;
+}
+
+/* A key: refused as key_usable() says, repaired if only too readable. Looked
+ * at with one fstatat() (a key per cert version: 100k and more at 100k certs);
+ * opened only to be repaired, and then checked again through the fd. */
+static void tidy_key(struct tidy *t, int dfd, const char *name, const char *path)
 {
 	struct stat st;
 
-	/* The listing's type spares an fstatat() per key; a file swapped in since is
-	 * caught by O_NOFOLLOW and the fstat() of what was opened. */
-	if (type != DT_REG) {
-		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno != ENOENT)
-				refuse(t, path, "cannot check the key file: %m");
-			return;
-		}
-		if (S_ISLNK(st.st_mode)) {
-			refuse_link(t, path);
-			return;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			refuse(t, path, "not a regular file (%s)", file_type_name(st.st_mode));
-			return;
-		}
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			refuse(t, path, "cannot check the key file: %m");
+		return;
 	}
+	if (!key_usable(t, path, &st) || (st.st_mode & 07077) == 0)
+		return;
 	/* O_NONBLOCK | O_NOFOLLOW: a FIFO or link swapped in since cannot stall
 	 * us or redirect the fchmod(). */
 	_cleanup_close_ int fd = openat(dfd, name,
@@ -146,25 +167,8 @@ static void tidy_key(struct tidy *t, int dfd, const char *name, const char *path
 		refuse(t, path, "cannot check the key file: %m");
 		return;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		refuse(t, path, "not a regular file (%s)", file_type_name(st.st_mode));
-		return;
-	}
-	if (st.st_uid != t->uid) {
-		refuse(t, path,
-		       "owned by uid %u, not by persistd's uid %u: refusing to use a key someone "
-		       "else may have put there (check it, then chown it or remove it)",
-		       (unsigned)st.st_uid, (unsigned)t->uid);
-		return;
-	}
-	if (st.st_mode & 022) {
-		refuse(t, path,
-		       "mode %04o is group- or world-writable: refusing to use a key someone else "
-		       "may have replaced (check it, then chmod 0600 it or remove it)",
-		       (unsigned)(st.st_mode & 07777));
-		return;
-	}
-	tighten(fd, path, &st, 0600);
+	if (key_usable(t, path, &st))
+		tighten(fd, path, &st, 0600);
 }
 
 /* account.json, state.json: not secret enough to refuse, but 0600 by design. */
@@ -250,7 +254,7 @@ static void tidy_entry(struct tidy *t, int fd, const char *path, enum level leve
 	} else if (level == LEVEL_CERT && streq(n, "current.tmp")) {
 		remove_temp(fd, n, sub, true);
 	} else if (is_key_name(level, n)) {
-		tidy_key(t, fd, n, sub, type);
+		tidy_key(t, fd, n, sub);
 	} else if (is_secret_name(level, n)) {
 		tidy_secret(fd, n, sub, t->uid);
 	} else if (visit && (level != LEVEL_CERT || streq(n, "archive"))) {
@@ -329,38 +333,181 @@ static void visit_top_dir(struct tidy *t, int top, const char *state_dir, const 
 		tidy_entries(t, fd, path, LEVEL_OTHER, visit);
 }
 
+/* certs/, listed once and then shared: its entries (one directory per cert,
+ * 100k at 100k certs, the bulk of the walk) are handed out one at a time to
+ * every thread that works on it, so the loop's thread can take its share
+ * once its own start-up work is done (fsperm_tidy_wait()). */
+struct certs_walk {
+	int fd;
+	char path[PATH_MAX];
+	char *names;        /* each entry: its d_type byte, then its name and a NUL */
+	size_t names_len;
+	uint32_t *offsets;  /* where each entry starts in names */
+	size_t n;
+	atomic_size_t next; /* the next entry nobody has taken */
+};
+
+static void certs_walk_done(struct certs_walk *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	free(w->names);
+	free(w->offsets);
+	w->names = NULL;
+	w->offsets = NULL;
+	w->n = 0;
+}
+
+static int certs_walk_add(struct certs_walk *w, const char *name, unsigned char type,
+			  size_t *cap, size_t *cap_offsets)
+{
+	size_t l = strlen(name) + 2;
+
+	if (w->names_len + l > UINT32_MAX)
+		return -E2BIG;
+	if (w->names_len + l > *cap) {
+		size_t ncap = MAX(*cap * 2, w->names_len + l + 4096);
+		char *n = realloc(w->names, ncap);
+		if (!n)
+			return -ENOMEM;
+		w->names = n;
+		*cap = ncap;
+	}
+	if (w->n == *cap_offsets) {
+		size_t ncap = MAX(*cap_offsets * 2, (size_t)256);
+		uint32_t *o = reallocarray(w->offsets, ncap, sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		w->offsets = o;
+		*cap_offsets = ncap;
+	}
+	w->offsets[w->n++] = (uint32_t)w->names_len;
+	w->names[w->names_len] = (char)type;
+	memcpy(w->names + w->names_len + 1, name, l - 1);
+	w->names_len += l;
+	return 0;
+}
+
+/* Opens and lists certs/ into w; w->fd stays -1 when there is none (or it was
+ * refused), so there is nothing to share. */
+static void certs_walk_list(struct tidy *t, int top, const char *state_dir, struct certs_walk *w)
+{
+	_Alignas(struct dirent64) char buf[8192];
+	size_t cap = 0, cap_offsets = 0;
+
+	w->fd = -1;
+	if (snprintf(w->path, sizeof(w->path), "%s/certs", state_dir) >= (int)sizeof(w->path))
+		return;
+	int fd = open_own_dir(t, top, "certs", w->path, false);
+	if (fd < 0)
+		return;
+	w->fd = fd;
+	for (;;) {
+		ssize_t n = getdents64(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			refuse(t, w->path, "cannot list the directory: %m");
+			break;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			const struct dirent64 *e = (const struct dirent64 *)(buf + off);
+			off += e->d_reclen;
+			if (streq(e->d_name, ".") || streq(e->d_name, ".."))
+				continue;
+			int r = certs_walk_add(w, e->d_name, e->d_type, &cap, &cap_offsets);
+			if (r < 0) {
+				refuse(t, w->path, "cannot list the directory: %s", strerror(-r));
+				goto out;
+			}
+		}
+	}
+out:
+	atomic_init(&w->next, 0);
+}
+
+static void certs_walk_work(struct tidy *t, struct certs_walk *w)
+{
+	for (;;) {
+		size_t i = atomic_fetch_add(&w->next, 1);
+		if (i >= w->n)
+			return;
+		const char *e = w->names + w->offsets[i];
+		tidy_entry(t, w->fd, w->path, LEVEL_OTHER, visit_cert, e + 1, (unsigned char)e[0]);
+	}
+}
+
+static int tidy_result(const char *state_dir, int r, unsigned refused)
+{
+	if (refused) {
+		log_error("refusing to use the state directory %s: %u problem%s above", state_dir,
+			  refused, refused == 1 ? "" : "s");
+		return -EPERM;
+	}
+	return r;
+}
+
+/* Everything but certs/'s entries, which it lists into w: < 0 when the state
+ * directory itself cannot be used (then w is empty). */
+static int tidy_prepare(struct tidy *t, const char *state_dir, struct certs_walk *w)
+{
+	w->fd = -1;
+	/* state_dir itself may be a link an administrator made; below it, no
+	 * link is followed. */
+	_cleanup_close_ int top = open_own_dir(t, AT_FDCWD, state_dir, state_dir, true);
+	if (top < 0)
+		return top;
+	tidy_entries(t, top, state_dir, LEVEL_TOP, NULL);
+	visit_top_dir(t, top, state_dir, "accounts", visit_account);
+	certs_walk_list(t, top, state_dir, w);
+	return 0;
+}
+
 int fsperm_tidy(const char *state_dir)
 {
 	struct tidy t = { .uid = geteuid() };
+	struct certs_walk w = { .fd = -1 };
 
-	/* state_dir itself may be a link an administrator made; below it, no
-	 * link is followed. */
-	_cleanup_close_ int top = open_own_dir(&t, AT_FDCWD, state_dir, state_dir, true);
-	if (top < 0)
-		return t.refused ? -EPERM : top;
-	tidy_entries(&t, top, state_dir, LEVEL_TOP, NULL);
-	visit_top_dir(&t, top, state_dir, "accounts", visit_account);
-	visit_top_dir(&t, top, state_dir, "certs", visit_cert);
-	if (t.refused) {
-		log_error("refusing to use the state directory %s: %u problem%s above", state_dir,
-			  t.refused, t.refused == 1 ? "" : "s");
-		return -EPERM;
-	}
-	return 0;
+	int r = tidy_prepare(&t, state_dir, &w);
+	certs_walk_work(&t, &w);
+	certs_walk_done(&w);
+	return tidy_result(state_dir, r, t.refused);
 }
 
 struct fsperm_job {
 	pthread_t thread;
 	char *state_dir;
+	struct tidy tidy;
+	struct certs_walk walk;
 	int result;
+	/* Set once walk is listed (or will never be): from then on others may share it. */
+	pthread_mutex_t lock;
+	pthread_cond_t listed_cond;
+	bool listed;
 };
 
 static void *tidy_thread(void *arg)
 {
 	struct fsperm_job *job = arg;
 
-	job->result = fsperm_tidy(job->state_dir);
+	job->result = tidy_prepare(&job->tidy, job->state_dir, &job->walk);
+	pthread_mutex_lock(&job->lock);
+	job->listed = true;
+	pthread_cond_signal(&job->listed_cond);
+	pthread_mutex_unlock(&job->lock);
+	certs_walk_work(&job->tidy, &job->walk);
 	return NULL;
+}
+
+static void job_free(struct fsperm_job *job)
+{
+	pthread_mutex_destroy(&job->lock);
+	pthread_cond_destroy(&job->listed_cond);
+	free(job->state_dir);
+	free(job);
 }
 
 int fsperm_tidy_start(const char *state_dir, struct fsperm_job **ret)
@@ -369,8 +516,15 @@ int fsperm_tidy_start(const char *state_dir, struct fsperm_job **ret)
 	sigset_t all, old;
 	int r;
 
-	if (!job || !(job->state_dir = strdup(state_dir))) {
-		free(job);
+	if (!job)
+		return -ENOMEM;
+	job->walk.fd = -1;
+	job->tidy.uid = geteuid();
+	pthread_mutex_init(&job->lock, NULL);
+	pthread_cond_init(&job->listed_cond, NULL);
+	job->state_dir = strdup(state_dir);
+	if (!job->state_dir) {
+		job_free(job);
 		return -ENOMEM;
 	}
 	/* The thread inherits the mask: signals stay with the loop's thread. */
@@ -379,8 +533,7 @@ int fsperm_tidy_start(const char *state_dir, struct fsperm_job **ret)
 	r = -pthread_create(&job->thread, NULL, tidy_thread, job);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r < 0) {
-		free(job->state_dir);
-		free(job);
+		job_free(job);
 		return r;
 	}
 	*ret = job;
@@ -389,11 +542,17 @@ int fsperm_tidy_start(const char *state_dir, struct fsperm_job **ret)
 
 int fsperm_tidy_wait(struct fsperm_job *job)
 {
-	int r;
+	/* The caller's share: whatever certs/ entries the thread has not taken yet. */
+	struct tidy mine = { .uid = job->tidy.uid };
 
+	pthread_mutex_lock(&job->lock);
+	while (!job->listed)
+		pthread_cond_wait(&job->listed_cond, &job->lock);
+	pthread_mutex_unlock(&job->lock);
+	certs_walk_work(&mine, &job->walk);
 	pthread_join(job->thread, NULL);
-	r = job->result;
-	free(job->state_dir);
-	free(job);
+	certs_walk_done(&job->walk);
+	int r = tidy_result(job->state_dir, job->result, job->tidy.refused + mine.refused);
+	job_free(job);
 	return r;
 }

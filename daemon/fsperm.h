@@ -28,9 +28,12 @@ int fsperm_tidy(const char *state_dir);
 /* fsperm_tidy() on a thread of its own, so that a cold start reads its certificates
  * meanwhile: at 100k certs the walk over 300k directories is 40% of the start.
  * The thread touches the file system and the log, nothing else, with every
- * signal blocked. fsperm_tidy_wait() joins it and returns what fsperm_tidy()
- * returned; it is called exactly once, before any key file is read, any hook
- * runs or the loop runs, since until then a refused path may still be in use.
+ * signal blocked. fsperm_tidy_wait() first takes its share of the walk: the
+ * directories under certs/ that the thread has not reached yet, on the calling
+ * thread (which must still be able to reach certs/, not its keys' directory);
+ * then it joins the thread and returns what fsperm_tidy() would have returned.
+ * It is called exactly once, before any key file is read, any hook runs or
+ * the loop runs, since until then a refused path may still be in use.
  * fsperm_tidy_start() returns 0 or -errno (nothing started). */
 struct fsperm_job;
 int fsperm_tidy_start(const char *state_dir, struct fsperm_job **ret);

@@ -154,6 +154,45 @@ static void test_tidy_on_thread(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/* Many certs: the thread and the waiting caller share certs/; every loose key
+ * is repaired and every refusal counted, whoever took its directory. */
+static void test_tidy_shared_walk(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/persistd-fsperm-XXXXXX", p[256];
+	struct fsperm_job *job = NULL;
+	enum { N = 3000 };
+
+	assert_non_null(mkdtemp(dir));
+	for (int i = 0; i < N; i++) {
+		snprintf(p, sizeof(p), "%s/certs/c%04d/archive/1", dir, i);
+		assert_int_equal(dir_make_parents(p, 0755), 0);
+		snprintf(p, sizeof(p), "%s/certs/c%04d/archive/1/privkey.pem", dir, i);
+		assert_int_equal(file_write_atomic(p, "k", 1, 0640), 0);
+	}
+	assert_int_equal(fsperm_tidy_start(dir, &job), 0);
+	assert_int_equal(fsperm_tidy_wait(job), 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(p, sizeof(p), "%s/certs/c%04d/archive/1/privkey.pem", dir, i);
+		assert_int_equal(mode_of(p), 0600);
+		snprintf(p, sizeof(p), "%s/certs/c%04d/archive", dir, i);
+		assert_int_equal(mode_of(p), 0700);
+	}
+
+	/* Two refusals at either end of the listing. */
+	snprintf(p, sizeof(p), "%s/certs/c0000/archive/1/privkey.pem", dir);
+	assert_int_equal(chmod(p, 0660), 0);
+	snprintf(p, sizeof(p), "%s/certs/c%04d/archive/1/privkey.pem", dir, N - 1);
+	assert_int_equal(chmod(p, 0606), 0);
+	assert_int_equal(fsperm_tidy_start(dir, &job), 0);
+	assert_int_equal(fsperm_tidy_wait(job), -EPERM);
+	assert_int_equal(mode_of(p), 0606);
+	assert_int_equal(fsperm_tidy(dir), -EPERM);
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_tidy),
 		cmocka_unit_test(test_tidy_cert_dirs),
 		cmocka_unit_test(test_tidy_on_thread),
+		cmocka_unit_test(test_tidy_shared_walk),
 	};
 	log_setup(LOG_TARGET_STDERR, LOG_WARNING);
 	return cmocka_run_group_tests(tests, NULL, NULL);
