@@ -477,10 +477,22 @@ int fsperm_tidy(const char *state_dir)
 	return tidy_result(state_dir, r, t.refused);
 }
 
-struct fsperm_job {
+/* Threads of the start-up tidy. Beyond the cores' worth, the others wait on the
+ * disk: with the page cache cold (a host up for weeks evicts a store read only
+ * at start), a walk of 300k directories is 300k small random reads, and one
+ * thread has one of them in flight at a time. */
+#define TIDY_THREADS 8
+
+struct tidy_worker {
+	struct fsperm_job *job;
 	pthread_t thread;
-	char *state_dir;
 	struct tidy tidy;
+	bool started;
+};
+
+struct fsperm_job {
+	char *state_dir;
+	struct tidy_worker workers[TIDY_THREADS];
 	struct certs_walk walk;
 	int result;
 	/* Set once walk is listed (or will never be): from then on others may share it. */
@@ -489,16 +501,29 @@ struct fsperm_job {
 	bool listed;
 };
 
+static void wait_listed(struct fsperm_job *job)
+{
+	pthread_mutex_lock(&job->lock);
+	while (!job->listed)
+		pthread_cond_wait(&job->listed_cond, &job->lock);
+	pthread_mutex_unlock(&job->lock);
+}
+
 static void *tidy_thread(void *arg)
 {
-	struct fsperm_job *job = arg;
+	struct tidy_worker *me = arg;
+	struct fsperm_job *job = me->job;
 
-	job->result = tidy_prepare(&job->tidy, job->state_dir, &job->walk);
-	pthread_mutex_lock(&job->lock);
-	job->listed = true;
-	pthread_cond_signal(&job->listed_cond);
-	pthread_mutex_unlock(&job->lock);
-	certs_walk_work(&job->tidy, &job->walk);
+	if (me == &job->workers[0]) {
+		job->result = tidy_prepare(&me->tidy, job->state_dir, &job->walk);
+		pthread_mutex_lock(&job->lock);
+		job->listed = true;
+		pthread_cond_broadcast(&job->listed_cond);
+		pthread_mutex_unlock(&job->lock);
+	} else {
+		wait_listed(job);
+	}
+	certs_walk_work(&me->tidy, &job->walk);
 	return NULL;
 }
 
@@ -510,16 +535,29 @@ static void job_free(struct fsperm_job *job)
 	free(job);
 }
 
+/* Joins every thread started; the sum of their refusals. */
+static unsigned join_workers(struct fsperm_job *job)
+{
+	unsigned refused = 0;
+
+	for (size_t i = 0; i < TIDY_THREADS; i++) {
+		if (!job->workers[i].started)
+			continue;
+		pthread_join(job->workers[i].thread, NULL);
+		refused += job->workers[i].tidy.refused;
+	}
+	return refused;
+}
+
 int fsperm_tidy_start(const char *state_dir, struct fsperm_job **ret)
 {
 	struct fsperm_job *job = calloc(1, sizeof(*job));
 	sigset_t all, old;
-	int r;
+	int r = 0;
 
 	if (!job)
 		return -ENOMEM;
 	job->walk.fd = -1;
-	job->tidy.uid = geteuid();
 	pthread_mutex_init(&job->lock, NULL);
 	pthread_cond_init(&job->listed_cond, NULL);
 	job->state_dir = strdup(state_dir);
@@ -527,32 +565,36 @@ int fsperm_tidy_start(const char *state_dir, struct fsperm_job **ret)
 		job_free(job);
 		return -ENOMEM;
 	}
-	/* The thread inherits the mask: signals stay with the loop's thread. */
+	/* The threads inherit the mask: signals stay with the loop's thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = -pthread_create(&job->thread, NULL, tidy_thread, job);
+	for (size_t i = 0; i < TIDY_THREADS && r == 0; i++) {
+		struct tidy_worker *w = &job->workers[i];
+		w->job = job;
+		w->tidy.uid = geteuid();
+		r = -pthread_create(&w->thread, NULL, tidy_thread, w);
+		w->started = r == 0;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r < 0) {
+	if (!job->workers[0].started) {
 		job_free(job);
 		return r;
 	}
+	/* Fewer helpers than asked only make the walk slower. */
 	*ret = job;
 	return 0;
 }
 
 int fsperm_tidy_wait(struct fsperm_job *job)
 {
-	/* The caller's share: whatever certs/ entries the thread has not taken yet. */
-	struct tidy mine = { .uid = job->tidy.uid };
+	/* The caller's share: whatever certs/ entries the threads have not taken yet. */
+	struct tidy mine = { .uid = geteuid() };
 
-	pthread_mutex_lock(&job->lock);
-	while (!job->listed)
-		pthread_cond_wait(&job->listed_cond, &job->lock);
-	pthread_mutex_unlock(&job->lock);
+	wait_listed(job);
 	certs_walk_work(&mine, &job->walk);
-	pthread_join(job->thread, NULL);
+	unsigned refused = join_workers(job) + mine.refused;
 	certs_walk_done(&job->walk);
-	int r = tidy_result(job->state_dir, job->result, job->tidy.refused + mine.refused);
+	int r = tidy_result(job->state_dir, job->result, refused);
 	job_free(job);
 	return r;
 }
