@@ -230,12 +230,44 @@ static const struct field ca_fields[] = {
 	FIELD(struct state_ca, probed_at, F_INT),
 };
 
+/* Whether the member holds what read_fields() leaves for an absent key: a
+ * zeroed entry's value (NULL, 0, false, OK), or null for a tristate. */
+static bool field_is_default(const void *obj, const struct field *f)
+{
+	const void *p = (const char *)obj + f->offset;
+
+	switch (f->type) {
+	case F_STR:
+		return !*(char *const *)p;
+	case F_SHARED:
+		return !*(const char *const *)p;
+	case F_INT:
+		return *(const int64_t *)p == 0;
+	case F_BOOL:
+		return !*(const bool *)p;
+	case F_UINT:
+		return *(const unsigned *)p == 0;
+	case F_LEVEL:
+		return *(const enum level *)p == LEVEL_OK;
+	case F_TRISTATE:
+		return *(const int *)p < 0;
+	case F_SERIAL:
+		return ((const struct state_cert *)obj)->serial_len == 0;
+	}
+	return false;
+}
+
+/* Members at their default are left out: at 100k certs, most of an entry's
+ * fields are (no order in flight, no failure, no revocation), and writing them
+ * made state.json 107 MB, 1.3 s of the loop for each whole snapshot. */
 static void write_fields(struct json_writer *w, const void *obj, const struct field *f, size_t n)
 {
 	const char *base = obj;
 
 	for (size_t i = 0; i < n; i++) {
 		const void *p = base + f[i].offset;
+		if (field_is_default(obj, &f[i]))
+			continue;
 		json_key(w, f[i].key);
 		switch (f[i].type) {
 		case F_STR:
@@ -550,11 +582,13 @@ void state_write_cert(struct json_writer *w, const struct state_cert *c)
 	const struct state_cert_orders *o = state_cert_orders(c);
 	write_fields(w, c, cert_fields, ELEMENTSOF(cert_fields));
 	write_fields(w, o, orders_fields, ELEMENTSOF(orders_fields));
-	json_key(w, "order_times");
-	json_begin_array(w);
-	for (size_t k = 0; k < o->n_order_times; k++)
-		json_int(w, o->order_times[k]);
-	json_end_array(w);
+	if (o->n_order_times) {
+		json_key(w, "order_times");
+		json_begin_array(w);
+		for (size_t k = 0; k < o->n_order_times; k++)
+			json_int(w, o->order_times[k]);
+		json_end_array(w);
+	}
 	json_key(w, "names");
 	json_begin_object(w);
 	for (size_t k = 0; k < c->n_names; k++) {

@@ -7,6 +7,10 @@
  * name the last record check and its alert level.
  *
  * The model is plain structs; state_to_json/state_from_json convert it.
+ * A member at its default (null, 0, false, OK; an empty order_times) is
+ * left out when written and reads back as that default, as it always has:
+ * most of a cert's members are at theirs. An older persistd reads such a
+ * file the same way: an absent member has always read as its default.
  * Unknown members in the file are ignored (a newer persistd wrote them);
  * members of the wrong type are an error with a message, and the daemon then
  * refuses to start rather than silently forget in-flight orders.

@@ -87,6 +87,60 @@ static void test_round_trip(void **state)
 	assert_int_equal(s->n_certs, 0);
 }
 
+/* A member at its default is not written, and reads back as that default; one
+ * that is not (a 0 tristate, a non-OK level, a true bool) is written. */
+static void test_defaults_left_out(void **state)
+{
+	(void)state;
+	_cleanup_(state_freep) struct state *s = state_new();
+	struct state *back = NULL;
+	char *json = NULL, *json2 = NULL, err[128];
+	size_t len, len2;
+
+	struct state_ca *ca = state_get_ca(s, "le", true);
+	ca->offers_persist = -1;
+	struct state_ca *ca2 = state_get_ca(s, "other", true);
+	ca2->offers_persist = 0;
+	struct state_cert *c = state_get_cert(s, "www", true);
+	c->next_renewal = 1800000000;
+	struct state_name *n = state_cert_get_name(c, "www.example.com", true);
+	n->next_check = 1800000001;
+	struct state_cert *d = state_get_cert(s, "warned", true);
+	d->alerted_level = LEVEL_WARNING;
+	d->deploy_failed = true;
+
+	assert_int_equal(state_to_json(s, &json, &len), 0);
+	assert_non_null(strstr(json, "\"www\":{\"next_renewal\":1800000000,\"names\":{"
+				     "\"www.example.com\":{\"next_check\":1800000001}}}"));
+	assert_non_null(strstr(json, "\"warned\":{\"alerted_level\":\"WARNING\","
+				     "\"deploy_failed\":true,\"names\":{}}"));
+	assert_non_null(strstr(json, "\"le\":{\"issuers\":[]}"));
+	assert_non_null(strstr(json, "\"other\":{\"offers_persist\":false,\"issuers\":[]}"));
+	assert_null(strstr(json, "order_times"));
+	assert_null(strstr(json, "null"));
+
+	assert_int_equal(state_from_json(json, len, &back, err, sizeof(err)), 0);
+	assert_int_equal(state_get_ca(back, "le", false)->offers_persist, -1);
+	assert_int_equal(state_get_ca(back, "other", false)->offers_persist, 0);
+	struct state_cert *c2 = state_get_cert(back, "www", false);
+	assert_int_equal(c2->next_renewal, 1800000000);
+	assert_false(c2->has_cert);
+	assert_int_equal(c2->level, LEVEL_OK);
+	assert_int_equal(c2->serial_len, 0);
+	assert_null(c2->last_error);
+	assert_int_equal(c2->names[0].next_check, 1800000001);
+	assert_int_equal(c2->names[0].level, LEVEL_OK);
+	assert_null(c2->names[0].status);
+	struct state_cert *d2 = state_get_cert(back, "warned", false);
+	assert_int_equal(d2->alerted_level, LEVEL_WARNING);
+	assert_true(d2->deploy_failed);
+	assert_int_equal(state_to_json(back, &json2, &len2), 0);
+	assert_string_equal(json, json2);
+	state_free(back);
+	free(json);
+	free(json2);
+}
+
 /* The serial is kept as bytes: hex in and out, any case matches, and what is not a
  * conforming serial is not kept (nor does it match anything). */
 static void test_serial(void **state)
@@ -254,6 +308,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_defaults_left_out),
 		cmocka_unit_test(test_serial),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_read_cert_replaces_revocation),

@@ -95,6 +95,12 @@ static void test_append_and_replay(void **state)
 		struct state_cert *c = state_get_cert(s, name, true);
 		assert_non_null(c);
 		c->next_renewal = 1000 + i;
+		/* Something besides defaults (left out), for a state.json past
+		 * STATEJOURNAL_MIN_SNAPSHOT_BYTES. */
+		assert_int_equal(state_set_str(&c->last_error, "the CA said no, and said so at "
+							       "length, in a message a hundred "
+							       "bytes long"),
+				 0);
 		assert_int_equal(state_mark_dirty(s, c), 0);
 	}
 	/* The first write after a start is a snapshot. */
