@@ -7,20 +7,20 @@
  * reads once the page cache has let the files go (a reboot, or a host that
  * evicts what sat idle), and one thread has one of them in flight at a time.
  *
- * Promises:
+ * Promises (the threads are common/workahead's):
  *   - certpreload_one() does it for one cert, on the calling thread;
  *   - certpreload_start() starts `threads` workers over names[0..n) (the array
  *     and its strings must outlive the run); certpreload_next() hands the
  *     results to its caller in the order of names, blocking until the next one
- *     is read. Workers run at most CERTPRELOAD_AHEAD names ahead of the caller,
- *     so what waits in memory stays a few hundred KB at any n;
+ *     is read, and NULL after the last. Workers run at most WORKAHEAD_SLOTS
+ *     names ahead of the caller, so what waits in memory stays a few hundred
+ *     KB at any n;
  *   - the workers call only store_cert_load_current() and
  *     store_cert_current_version(), which read files and touch nothing shared,
  *     and common/x509, which is pure; they block every signal and log nothing;
  *   - a cert that cannot be read or parsed is an error in its result, not a
  *     failure of the run. certpreload_start() fails only with -ENOMEM or when
- *     no thread starts (then nothing is left to free); with fewer threads than
- *     asked it runs on those;
+ *     no thread starts (then nothing is left to free);
  *   - certpreload_finish() stops the workers (also before the last result was
  *     taken), joins them and frees everything.
  * A result is valid until the next certpreload_next() or certpreload_finish(). */
@@ -30,8 +30,6 @@
 #include <stddef.h>
 
 #include "common/x509.h"
-
-#define CERTPRELOAD_AHEAD 1024
 
 struct store;
 struct certpreload;

@@ -14,12 +14,13 @@
 #include <cmocka.h>
 
 #include "common/fileio.h"
+#include "common/workahead.h"
 #include "daemon/certpreload.h"
 #include "daemon/store.h"
 #include "testdata.h"
 
-/* More than CERTPRELOAD_AHEAD, so the ring wraps and workers wait for room. */
-#define N (CERTPRELOAD_AHEAD * 2 + 100)
+/* More than WORKAHEAD_SLOTS, so the ring wraps and workers wait for room. */
+#define N (WORKAHEAD_SLOTS * 2 + 100)
 
 static char names_buf[N][16];
 static const char *names[N];
