@@ -13,6 +13,7 @@
 #include "common/limits.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
+#include "common/workahead.h"
 
 static int dropin_filter(const struct dirent *e)
 {
@@ -32,40 +33,133 @@ static void describe_non_regular(const char *path, const struct stat *st, char *
 		str_printf(buf, size, "%s", file_type_name(st->st_mode));
 }
 
+/* One configuration file's bytes, or why there are none. */
+struct file_read {
+	int r;
+	char *text;      /* owned */
+	size_t len;
+	struct stat st;  /* on -EISDIR / -EINVAL: what it was */
+	bool looked;     /* the stat() before opening refused it: what says so */
+	char what[64];
+};
+
 /* listed_regular: the directory listing said "regular file" (d_type), so
  * the stat() that keeps a FIFO or a device from being opened is not needed
  * (100k of them in a start at 100k drop-ins); file_read_bounded() still
- * refuses, without blocking, anything swapped in since. */
-static int load_file(struct config *c, const char *path, bool main_file, bool listed_regular,
+ * refuses, without blocking, anything swapped in since. Safe on any thread. */
+static void read_file(const char *path, bool listed_regular, struct file_read *out)
+{
+	struct stat st;
+
+	/* Look before opening: a FIFO or a device is never opened at all. */
+	if (!listed_regular && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		describe_non_regular(path, &st, out->what, sizeof(out->what));
+		out->looked = true;
+		out->r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		return;
+	}
+	out->r = file_read_bounded_stat(path, CONFIG_MAX_BYTES, &out->text, &out->len, &out->st);
+}
+
+static int parse_file(struct config *c, const char *path, bool main_file,
+		      const struct file_read *f, struct config_errors *errs)
+{
+	if (f->looked) {
+		config_errors_add(errs, path, 0, "not a regular file (%s)", f->what);
+		return f->r;
+	}
+	if (f->r == -E2BIG) {
+		config_errors_add(errs, path, 0, "file larger than %d bytes", CONFIG_MAX_BYTES);
+		return f->r;
+	}
+	if (f->r == -EISDIR || f->r == -EINVAL) {
+		config_errors_add(errs, path, 0, "not a regular file (%s)",
+				  file_type_name(f->st.st_mode));
+		return f->r;
+	}
+	if (f->r < 0) {
+		config_errors_add(errs, path, 0, "cannot read: %s", strerror(-f->r));
+		return f->r;
+	}
+	return config_parse_text(c, path, f->text, f->len, main_file, errs);
+}
+
+static int load_file(struct config *c, const char *path, bool main_file,
 		     struct config_errors *errs)
 {
-	_cleanup_free_ char *text = NULL;
-	struct stat st;
-	char what[64];
-	size_t len;
-	int r;
+	struct file_read f = { 0 };
 
-	/* Look before opening: a FIFO or a device is never opened at all, and
-	 * file_read_bounded() refuses (without blocking) one swapped in since. */
-	if (!listed_regular && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		describe_non_regular(path, &st, what, sizeof(what));
-		config_errors_add(errs, path, 0, "not a regular file (%s)", what);
-		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	read_file(path, false, &f);
+	int r = parse_file(c, path, main_file, &f, errs);
+	free(f.text);
+	return r;
+}
+
+/* The drop-ins are read on threads ahead of the parser (common/workahead)
+ * once there are this many: with the page cache cold each is a random read,
+ * and warm, the system calls of 100k reads leave the parsing thread. */
+#define DROPIN_READ_AHEAD_MIN 64
+#define DROPIN_READ_THREADS 4
+
+struct dropins {
+	const char *dir;
+	struct dirent **list;
+	size_t n;
+};
+
+static void dropin_path(const struct dropins *d, size_t i, char *buf, size_t size)
+{
+	str_printf(buf, size, "%s/%s", d->dir, d->list[i]->d_name);
+}
+
+static void dropin_read(void *ctx, size_t i, void *slot)
+{
+	const struct dropins *d = ctx;
+	char p[PATH_MAX + 256];
+
+	dropin_path(d, i, p, sizeof(p));
+	read_file(p, d->list[i]->d_type == DT_REG, slot);
+}
+
+static void dropin_release(void *ctx, void *slot)
+{
+	(void)ctx;
+	free(((struct file_read *)slot)->text);
+}
+
+static const struct workahead_ops dropin_ops = {
+	.slot_size = sizeof(struct file_read),
+	.work = dropin_read,
+	.release = dropin_release,
+};
+
+/* Parses every drop-in in the listing's order; the first error that is not a
+ * file's own (-EINVAL) stops the parsing. Returns that, else the first. */
+static int load_dropins(struct config *c, const struct dropins *d, struct config_errors *errs)
+{
+	struct workahead *ahead = NULL;
+	char p[PATH_MAX + 256];
+	int failed = 0;
+
+	/* Without threads (few files, or none could start) each is read here. */
+	if (d->n < DROPIN_READ_AHEAD_MIN ||
+	    workahead_start(&dropin_ops, (void *)d, d->n, DROPIN_READ_THREADS, &ahead) < 0)
+		ahead = NULL;
+	for (size_t i = 0; i < d->n && (!failed || failed == -EINVAL); i++) {
+		struct file_read mine = { 0 };
+		const struct file_read *f = ahead ? workahead_next(ahead) : &mine;
+		dropin_path(d, i, p, sizeof(p));
+		if (!ahead)
+			dropin_read((void *)d, i, &mine);
+		int r = parse_file(c, p, false, f, errs);
+		free(mine.text);
+		if (r == -ENOMEM)
+			failed = r;
+		else if (r < 0 && !failed)
+			failed = r;
 	}
-	r = file_read_bounded_stat(path, CONFIG_MAX_BYTES, &text, &len, &st);
-	if (r == -E2BIG) {
-		config_errors_add(errs, path, 0, "file larger than %d bytes", CONFIG_MAX_BYTES);
-		return r;
-	}
-	if (r == -EISDIR || r == -EINVAL) {
-		config_errors_add(errs, path, 0, "not a regular file (%s)", file_type_name(st.st_mode));
-		return r;
-	}
-	if (r < 0) {
-		config_errors_add(errs, path, 0, "cannot read: %s", strerror(-r));
-		return r;
-	}
-	return config_parse_text(c, path, text, len, main_file, errs);
+	workahead_finish(ahead);
+	return failed;
 }
 
 /* A file the configuration names and the daemon reads at start. A missing
@@ -118,7 +212,7 @@ int config_load_candidate(const char *path, const char *cand_file, const char *c
 
 	if (!c)
 		return -ENOMEM;
-	r = load_file(c, path, true, false, errs);
+	r = load_file(c, path, true, errs);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
@@ -138,18 +232,14 @@ int config_load_candidate(const char *path, const char *cand_file, const char *c
 		config_errors_add(errs, dir, 0, "more than %d drop-in files", CONFIG_MAX_DROPINS);
 		failed = -E2BIG;
 	}
-	for (int i = 0; i < n; i++) {
-		char p[PATH_MAX + 256];
-		if (!failed || failed == -EINVAL) {
-			str_printf(p, sizeof(p), "%s/%s", dir, list[i]->d_name);
-			r = load_file(c, p, false, list[i]->d_type == DT_REG, errs);
-			if (r == -ENOMEM)
-				failed = r;
-			else if (r < 0 && !failed)
-				failed = r;
-		}
-		free(list[i]);
+	if (n > 0 && (!failed || failed == -EINVAL)) {
+		struct dropins d = { dir, list, (size_t)n };
+		r = load_dropins(c, &d, errs);
+		if (r == -ENOMEM || (r < 0 && !failed))
+			failed = r;
 	}
+	for (int i = 0; i < n; i++)
+		free(list[i]);
 	free(list);
 	if (cand_file && (!failed || failed == -EINVAL)) {
 		r = config_parse_text(c, cand_file, cand_text, cand_len, false, errs);

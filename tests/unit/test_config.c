@@ -662,6 +662,64 @@ static void test_many_dropins(void **state)
 	config_free(c);
 }
 
+/* Past the count where drop-ins are read on threads ahead of the parser
+ * (and past the read-ahead's ring): every cert in the listing's order, and
+ * each bad file's error on that file, in the listing's order. */
+static void test_dropins_read_ahead(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/persistd-config-XXXXXX";
+	char path[256], p[300], text[128];
+	struct config_errors errs = { 0 };
+	struct config *c = NULL;
+	enum { N = 1500 };
+
+	alarm(60);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/persistd.conf", dir);
+	write_file(path, "[ca a]\ndirectory = https://x/d\n");
+	snprintf(p, sizeof(p), "%s/certs.d", dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(p, sizeof(p), "%s/certs.d/c%04d.conf", dir, i);
+		snprintf(text, sizeof(text), "[cert c%04d]\nnames = n%04d.example\n", i, i);
+		write_file(p, text);
+	}
+	assert_int_equal(config_load(path, &c, &errs), 0);
+	assert_int_equal(c->n_certs, N);
+	for (int i = 0; i < N; i++) {
+		snprintf(text, sizeof(text), "c%04d", i);
+		assert_string_equal(c->certs[i]->name, text);
+		snprintf(text, sizeof(text), "n%04d.example", i);
+		assert_string_equal(c->certs[i]->names[0], text);
+	}
+	config_free(c);
+	c = NULL;
+
+	/* A syntax error, a FIFO (never opened: its stat() comes first) and
+	 * another error, far apart. */
+	snprintf(p, sizeof(p), "%s/certs.d/c0003.conf", dir);
+	write_file(p, "[cert c0003]\nnames = n0003.example\nbogus = 1\n");
+	snprintf(p, sizeof(p), "%s/certs.d/c0700.conf", dir);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	snprintf(p, sizeof(p), "%s/certs.d/c1499.conf", dir);
+	write_file(p, "[cert c1499]\n");
+	assert_int_equal(config_load(path, &c, &errs), -EINVAL);
+	assert_null(c);
+	assert_int_equal(errs.n, 3);
+	assert_non_null(strstr(errs.items[0].file, "c0003.conf"));
+	assert_int_equal(errs.items[0].line, 3);
+	assert_non_null(strstr(errs.items[1].file, "c0700.conf"));
+	assert_non_null(strstr(errs.items[1].message, "not a regular file (fifo)"));
+	assert_non_null(strstr(errs.items[2].file, "c1499.conf"));
+	config_errors_done(&errs);
+	alarm(0);
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_examples),
 		cmocka_unit_test(test_check_runtime),
 		cmocka_unit_test(test_many_dropins),
+		cmocka_unit_test(test_dropins_read_ahead),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
