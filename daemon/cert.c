@@ -14,7 +14,7 @@
 #include "daemon/certdeploy.h"
 #include "daemon/certdue.h"
 #include "daemon/certlevel.h"
-#include "daemon/certpreload.h"
+#include "daemon/certload.h"
 #include "daemon/certrecheck.h"
 #include "daemon/certserved.h"
 #include "daemon/certdry.h"
@@ -68,56 +68,6 @@ enum level cert_worst_level(const struct cert *c)
 }
 
 /* ---- renewal ---- */
-
-/* What daemon/certpreload read of the current certificate, into the cert's
- * state entry. */
-static void apply_current(struct cert *c, const struct cert_preloaded *p)
-{
-	struct state_cert *st = cert_state(c);
-	const struct x509_info *info = &p->info;
-
-	if (!st)
-		return;
-	if (p->load_r < 0) {
-		if (p->load_r != -ENOENT)
-			log_warning("cert '%s': cannot read the current certificate: %s",
-				    c->cfg->name, strerror(-p->load_r));
-		st->has_cert = false;
-		return;
-	}
-	if (p->parse_r < 0) {
-		log_warning("cert '%s': the current certificate does not parse: %s", c->cfg->name,
-			    strerror(-p->parse_r));
-		st->has_cert = false;
-		return;
-	}
-	bool changed = !state_cert_serial_is(st, info->serial_hex);
-	st->has_cert = true;
-	st->not_before = info->not_before;
-	st->not_after = info->not_after;
-	if (state_cert_set_serial(st, info->serial_hex) < 0)
-		log_warning("cert '%s': the current certificate's serial %s is longer than RFC "
-			    "5280's 20 octets: not kept, so it cannot be revoked by serial",
-			    c->cfg->name, info->serial_hex);
-	(void)state_set_shared(&st->issuer_cn, info->issuer_cn);
-	if (changed) {
-		(void)state_set_str(&st->ari_cert_id, info->ari_cert_id);
-		st->ari_start = st->ari_end = 0;
-		st->ari_next_fetch = 0;
-		st->next_renewal = 0;
-	}
-	if (p->has_version)
-		st->version = p->version;
-}
-
-static void load_current(struct cert *c)
-{
-	struct cert_preloaded p;
-
-	certpreload_one(c->d->store, c->cfg->name, &p);
-	apply_current(c, &p);
-	x509_info_done(&p.info);
-}
 
 static void schedule_renewal(struct cert *c)
 {
@@ -222,7 +172,7 @@ static void on_order_done(struct renewal *job, const struct order_result *res, v
 		st->cert_rejected = false;
 		st->orders_held_until = 0;
 		st->last_renewal = now;
-		load_current(c);
+		certload_current(c);
 		log_notice("cert '%s': renewed: %s", c->cfg->name, res->message);
 		char message[400], until[40];
 		time_format_iso(st->not_after, until, sizeof(until));
@@ -800,18 +750,6 @@ void cert_free(struct cert *c)
 	free(w.items);
 	certbase_pending_free(c);
 	free(c);
-}
-
-int cert_load(struct cert *c, const struct cert_preloaded *pre)
-{
-	if (!cert_state(c))
-		return -ENOMEM;
-	(void)ca_load_local(c->ca);
-	if (pre)
-		apply_current(c, pre);
-	else
-		load_current(c);
-	return 0;
 }
 
 int cert_schedule(struct cert *c)

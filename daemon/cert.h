@@ -56,7 +56,6 @@
 struct daemon;
 struct ca;
 struct cert;
-struct cert_preloaded;
 
 int cert_new(struct daemon *d, const struct config_cert *cfg, struct ca *ca, struct cert **ret);
 void cert_free(struct cert *c);
@@ -72,11 +71,7 @@ int cert_stage_config(struct cert *c, const struct config_cert *cfg);
 void cert_unstage_config(struct cert *c);
 int cert_set_config(struct cert *c, const struct config_cert *cfg, struct ca *ca);
 
-/* Reads the current certificate from the store into the cert's state entry:
- * file work only, nothing scheduled and no hook run. pre: what
- * daemon/certpreload read for this cert already, or NULL to read it here. */
-int cert_load(struct cert *c, const struct cert_preloaded *pre);
-/* Schedules everything from what cert_load() read: the renewal, ARI, the
+/* Schedules everything from what cert_load() (daemon/certload) read: the renewal, ARI, the
  * record checks, a deploy hook that did not finish. */
 int cert_schedule(struct cert *c);
 /* cert_load(), then cert_schedule(). */

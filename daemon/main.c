@@ -24,7 +24,7 @@
 #include "daemon/acme/order.h"
 #include "daemon/ca.h"
 #include "daemon/cert.h"
-#include "daemon/certpreload.h"
+#include "daemon/certload.h"
 #include "daemon/confine.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
@@ -323,8 +323,8 @@ static int daemon_setup(struct daemon *d, const char *lock_mode)
 /* From here on the signer answers on the loop, and this process (with every hook it spawns)
  * cannot open the account-key directory. Before any thread that reads the network: Landlock
  * binds only the calling thread and what it creates later. The start-up tidy's threads may
- * still run unconfined (it must reach the keys' modes); it reads nothing from the network
- * and is joined before anything does. */
+ * still run unconfined (they must reach the keys' modes); they read nothing from the network
+ * and are joined before anything does. */
 static int confine_loop(struct daemon *d)
 {
 	_cleanup_free_ char *key_dir = NULL;
@@ -548,30 +548,6 @@ static int open_httpd(struct daemon *d)
 	return httpd_new(d, &addr, &src, &d->httpd);
 }
 
-/* Every cert's current certificate, read and parsed by CERTPRELOAD_THREADS
- * threads ahead of this one, which applies them to the state in order. On a
- * cold page cache they keep that many reads in flight. */
-#define CERTPRELOAD_THREADS 8
-static int load_certs(struct daemon *d)
-{
-	_cleanup_free_ const char **names = calloc(d->n_certs ? d->n_certs : 1, sizeof(*names));
-	struct certpreload *pre = NULL;
-	int r = 0;
-
-	for (size_t i = 0; names && i < d->n_certs; i++)
-		names[i] = cert_get_name(d->certs[i]);
-	/* Without it (out of memory, no thread) each cert reads its own. */
-	if (!names || certpreload_start(d->store, names, d->n_certs, CERTPRELOAD_THREADS, &pre) < 0)
-		pre = NULL;
-	for (size_t i = 0; i < d->n_certs && r >= 0; i++) {
-		r = cert_load(d->certs[i], pre ? certpreload_next(pre) : NULL);
-		if (r < 0)
-			log_errno(LOG_ERR, r, "cert '%s': %m", cert_get_name(d->certs[i]));
-	}
-	certpreload_finish(pre);
-	return r;
-}
-
 static int run_daemon(struct daemon *d)
 {
 	int r;
@@ -584,7 +560,7 @@ static int run_daemon(struct daemon *d)
 		return 1;
 	/* The certificates are read while the tidy walks the tree: both are
 	 * file work, on two cores. */
-	r = load_certs(d);
+	r = certload_all(d);
 	if (r < 0)
 		return 1;
 	if (daemon_tidy_wait(d) < 0)
