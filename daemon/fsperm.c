@@ -245,8 +245,6 @@ static void tidy_entry(struct tidy *t, int fd, const char *path, enum level leve
 {
 	char sub[PATH_MAX];
 
-	if (streq(n, ".") || streq(n, ".."))
-		return;
 	if (snprintf(sub, sizeof(sub), "%s/%s", path, n) >= (int)sizeof(sub))
 		return;
 	if (level != LEVEL_OTHER && fsperm_is_temp_name(n)) {
@@ -274,12 +272,13 @@ static void tidy_entry(struct tidy *t, int fd, const char *path, enum level leve
 	}
 }
 
-/* One listing of a directory: its temp files, keys and secrets, and visit
- * for each subdirectory (only "archive" below a cert). Read with getdents64()
- * into the stack, not opendir(): at 100k certs that is 300k directories, and
- * opendir() would dup, fstat and fcntl each fd and allocate 32 KiB for it. */
-static void tidy_entries(struct tidy *t, int fd, const char *path, enum level level,
-			 visit_fn visit)
+/* Calls each(ctx, name, d_type) for every entry of the directory fd but "."
+ * and "..", until it returns < 0. Read with getdents64() into the stack, not
+ * opendir(): at 100k certs that is 300k directories, and opendir() would dup,
+ * fstat and fcntl each fd and allocate 32 KiB for it. A listing that fails is
+ * refused. */
+static void list_dir(struct tidy *t, int fd, const char *path,
+		     int (*each)(void *ctx, const char *name, unsigned char type), void *ctx)
 {
 	_Alignas(struct dirent64) char buf[8192];
 
@@ -296,9 +295,38 @@ static void tidy_entries(struct tidy *t, int fd, const char *path, enum level le
 		for (ssize_t off = 0; off < n;) {
 			const struct dirent64 *e = (const struct dirent64 *)(buf + off);
 			off += e->d_reclen;
-			tidy_entry(t, fd, path, level, visit, e->d_name, e->d_type);
+			if (streq(e->d_name, ".") || streq(e->d_name, ".."))
+				continue;
+			if (each(ctx, e->d_name, e->d_type) < 0)
+				return;
 		}
 	}
+}
+
+struct entries {
+	struct tidy *t;
+	int fd;
+	const char *path;
+	enum level level;
+	visit_fn visit;
+};
+
+static int tidy_one_entry(void *ctx, const char *name, unsigned char type)
+{
+	const struct entries *e = ctx;
+
+	tidy_entry(e->t, e->fd, e->path, e->level, e->visit, name, type);
+	return 0;
+}
+
+/* One listing of a directory: its temp files, keys and secrets, and visit
+ * for each subdirectory (only "archive" below a cert). */
+static void tidy_entries(struct tidy *t, int fd, const char *path, enum level level,
+			 visit_fn visit)
+{
+	struct entries e = { t, fd, path, level, visit };
+
+	list_dir(t, fd, path, tidy_one_entry, &e);
 }
 
 static void visit_version(struct tidy *t, int fd, const char *path)
@@ -359,33 +387,49 @@ static void certs_walk_done(struct certs_walk *w)
 	w->n = 0;
 }
 
-static int certs_walk_add(struct certs_walk *w, const char *name, unsigned char type,
-			  size_t *cap, size_t *cap_offsets)
-{
-	size_t l = strlen(name) + 2;
+struct walk_listing {
+	struct tidy *t;
+	struct certs_walk *w;
+	size_t cap, cap_offsets;
+};
 
-	if (w->names_len + l > UINT32_MAX)
-		return -E2BIG;
-	if (w->names_len + l > *cap) {
-		size_t ncap = MAX(*cap * 2, w->names_len + l + 4096);
+static int certs_walk_add(void *ctx, const char *name, unsigned char type)
+{
+	struct walk_listing *l = ctx;
+	struct certs_walk *w = l->w;
+	size_t len = strlen(name) + 2;
+	int r = 0;
+
+	if (w->names_len + len > UINT32_MAX)
+		r = -E2BIG;
+	if (r == 0 && w->names_len + len > l->cap) {
+		size_t ncap = MAX(l->cap * 2, w->names_len + len + 4096);
 		char *n = realloc(w->names, ncap);
-		if (!n)
-			return -ENOMEM;
-		w->names = n;
-		*cap = ncap;
+		if (n) {
+			w->names = n;
+			l->cap = ncap;
+		} else {
+			r = -ENOMEM;
+		}
 	}
-	if (w->n == *cap_offsets) {
-		size_t ncap = MAX(*cap_offsets * 2, (size_t)256);
+	if (r == 0 && w->n == l->cap_offsets) {
+		size_t ncap = MAX(l->cap_offsets * 2, (size_t)256);
 		uint32_t *o = reallocarray(w->offsets, ncap, sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		w->offsets = o;
-		*cap_offsets = ncap;
+		if (o) {
+			w->offsets = o;
+			l->cap_offsets = ncap;
+		} else {
+			r = -ENOMEM;
+		}
+	}
+	if (r < 0) {
+		refuse(l->t, w->path, "cannot list the directory: %s", strerror(-r));
+		return r;
 	}
 	w->offsets[w->n++] = (uint32_t)w->names_len;
 	w->names[w->names_len] = (char)type;
-	memcpy(w->names + w->names_len + 1, name, l - 1);
-	w->names_len += l;
+	memcpy(w->names + w->names_len + 1, name, len - 1);
+	w->names_len += len;
 	return 0;
 }
 
@@ -393,40 +437,17 @@ static int certs_walk_add(struct certs_walk *w, const char *name, unsigned char 
  * refused), so there is nothing to share. */
 static void certs_walk_list(struct tidy *t, int top, const char *state_dir, struct certs_walk *w)
 {
-	_Alignas(struct dirent64) char buf[8192];
-	size_t cap = 0, cap_offsets = 0;
+	struct walk_listing l = { .t = t, .w = w };
 
 	w->fd = -1;
+	atomic_init(&w->next, 0);
 	if (snprintf(w->path, sizeof(w->path), "%s/certs", state_dir) >= (int)sizeof(w->path))
 		return;
 	int fd = open_own_dir(t, top, "certs", w->path, false);
 	if (fd < 0)
 		return;
 	w->fd = fd;
-	for (;;) {
-		ssize_t n = getdents64(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			refuse(t, w->path, "cannot list the directory: %m");
-			break;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
-			const struct dirent64 *e = (const struct dirent64 *)(buf + off);
-			off += e->d_reclen;
-			if (streq(e->d_name, ".") || streq(e->d_name, ".."))
-				continue;
-			int r = certs_walk_add(w, e->d_name, e->d_type, &cap, &cap_offsets);
-			if (r < 0) {
-				refuse(t, w->path, "cannot list the directory: %s", strerror(-r));
-				goto out;
-			}
-		}
-	}
-out:
-	atomic_init(&w->next, 0);
+	list_dir(t, fd, w->path, certs_walk_add, &l);
 }
 
 static void certs_walk_work(struct tidy *t, struct certs_walk *w)
