@@ -30,7 +30,10 @@
 #define CONFIG_DEFAULT_PATH "/etc/persistd/persistd.conf"
 
 /* Reads `path` and every <dirname(path)>/certs.d/NAME.conf in name order, then
- * validates the whole. On failure errs holds at least one error. */
+ * validates the whole. On failure errs holds at least one error. Many drop-ins
+ * are read on worker threads (common/workahead), all joined before it returns,
+ * so the caller has no more threads afterwards than before (persistd forks
+ * its signer after this, while it has none). */
 int config_load(const char *path, struct config **ret, struct config_errors *errs);
 
 /* The same, with one more drop-in that is not on disk yet: cand_text parsed
