@@ -288,18 +288,12 @@ static void write_fields(struct json_writer *w, const void *obj, const struct fi
 		case F_LEVEL:
 			json_string(w, level_to_string(*(const enum level *)p));
 			break;
-		case F_TRISTATE: {
-			int v = *(const int *)p;
-			if (v < 0)
-				json_null(w);
-			else
-				json_bool(w, v > 0);
+		case F_TRISTATE: /* unknown (< 0) is the default, left out above */
+			json_bool(w, *(const int *)p > 0);
 			break;
-		}
 		case F_SERIAL: {
 			char hex[STATE_SERIAL_HEX_MAX];
-			const struct state_cert *c = obj;
-			json_string(w, c->serial_len ? state_cert_serial_hex(c, hex) : NULL);
+			json_string(w, state_cert_serial_hex(obj, hex));
 			break;
 		}
 		}
