@@ -393,44 +393,45 @@ struct walk_listing {
 	size_t cap, cap_offsets;
 };
 
-static int certs_walk_add(void *ctx, const char *name, unsigned char type)
+/* One entry more in w's list: 0 or -errno. */
+static int certs_walk_append(struct walk_listing *l, const char *name, unsigned char type)
 {
-	struct walk_listing *l = ctx;
 	struct certs_walk *w = l->w;
 	size_t len = strlen(name) + 2;
-	int r = 0;
 
 	if (w->names_len + len > UINT32_MAX)
-		r = -E2BIG;
-	if (r == 0 && w->names_len + len > l->cap) {
+		return -E2BIG;
+	if (w->names_len + len > l->cap) {
 		size_t ncap = MAX(l->cap * 2, w->names_len + len + 4096);
 		char *n = realloc(w->names, ncap);
-		if (n) {
-			w->names = n;
-			l->cap = ncap;
-		} else {
-			r = -ENOMEM;
-		}
+		if (!n)
+			return -ENOMEM;
+		w->names = n;
+		l->cap = ncap;
 	}
-	if (r == 0 && w->n == l->cap_offsets) {
+	if (w->n == l->cap_offsets) {
 		size_t ncap = MAX(l->cap_offsets * 2, (size_t)256);
 		uint32_t *o = reallocarray(w->offsets, ncap, sizeof(*o));
-		if (o) {
-			w->offsets = o;
-			l->cap_offsets = ncap;
-		} else {
-			r = -ENOMEM;
-		}
-	}
-	if (r < 0) {
-		refuse(l->t, w->path, "cannot list the directory: %s", strerror(-r));
-		return r;
+		if (!o)
+			return -ENOMEM;
+		w->offsets = o;
+		l->cap_offsets = ncap;
 	}
 	w->offsets[w->n++] = (uint32_t)w->names_len;
 	w->names[w->names_len] = (char)type;
 	memcpy(w->names + w->names_len + 1, name, len - 1);
 	w->names_len += len;
 	return 0;
+}
+
+static int certs_walk_add(void *ctx, const char *name, unsigned char type)
+{
+	struct walk_listing *l = ctx;
+	int r = certs_walk_append(l, name, type);
+
+	if (r < 0)
+		refuse(l->t, l->w->path, "cannot list the directory: %s", strerror(-r));
+	return r;
 }
 
 /* Opens and lists certs/ into w; w->fd stays -1 when there is none (or it was
