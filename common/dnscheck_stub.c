@@ -92,9 +92,11 @@ static void stub_release_sock(struct dc_stub *s, bool healthy)
 	/* A server on this host: nobody off it can send as it (the kernel
 	 * drops loopback sources arriving from outside), so its socket may
 	 * serve query after query. Elsewhere each query gets a fresh port. */
-	if (healthy && s->dc && s->ctx && !s->dc->freeing && s->ctx->loopback)
+	if (healthy && s->dc && s->ctx && !s->dc->freeing && s->ctx->loopback) {
+		/* Idle, it must not keep the caller's loop running. */
+		uv_unref((uv_handle_t *)&k->udp);
 		list_add_tail(&s->ctx->idle_socks, &k->link);
-	else
+	} else
 		sock_close(k);
 }
 
@@ -302,6 +304,7 @@ static int stub_sock(struct dc_stub *s, const struct dnscheck_addr *server)
 	if (n) {
 		s->sock = container_of(n, struct dc_sock, link);
 		s->sock->cur = s;
+		uv_ref((uv_handle_t *)&s->sock->udp);
 		return 0;
 	}
 	struct dc_sock *k = calloc(1, sizeof(*k));
