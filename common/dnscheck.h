@@ -31,9 +31,14 @@
  * spent, or after DNSCHECK_MAX_ATTEMPTS attempts; the reason then names
  * what each resolver did.
  *
- * DNSSEC: validated here by getdns against the trust anchor (every answer's
- * chain is fetched and verified again: getdns caches nothing across
- * queries), or, with trust_ad, taken from the AD flag of a validating
+ * DNSSEC: validated against the trust anchor. A signed TXT answer is
+ * checked here (common/dnscheck_sigs): its RRSIG against the zone's DNSKEY
+ * RRset, which the validator judges once per zone per DNSCHECK_CACHE_MS,
+ * and a signature verified once is remembered, so a later round costs one
+ * query and a digest per name. Everything else (denials, CNAMEs, wildcards,
+ * unsigned zones, anything that does not verify) goes to the validator:
+ * getdns (every answer's chain fetched and verified again: getdns caches
+ * nothing across queries), or, with trust_ad, taken from the AD flag of a validating
  * resolver on this host (unbound, systemd-resolved, ...), whose cache of
  * validated keys makes a recheck cost one query per name. With `unbound`,
  * the TXT lookups are validated here by libunbound (common/dnscheck_unbound),
@@ -48,8 +53,9 @@
  * unanswered when dnscheck_free() is called gets DNSCHECK_ERR_CANCELLED from
  * inside dnscheck_free(), so that its owner can free what it lent (the
  * request's strings, the userdata). Such a callback must not touch state
- * its owner freed before calling dnscheck_free(). No logging, no clock:
- * requests carry `now`. */
+ * its owner freed before calling dnscheck_free(). No logging. Requests
+ * carry `now` for the record's persistUntil; the system clock is read
+ * only for the validity of signatures, as the validator reads it. */
 #pragma once
 
 /* macro.h before uv.h: see common/getdns_uv.h. */
@@ -132,6 +138,11 @@ struct dnscheck_request {
 	int64_t now;
 	bool caa;                      /* run the CAA pre-flight */
 	bool authoritative;            /* ask every authoritative server */
+	/* The last check of this name found it not signed (insecure or
+	 * bogus): its TXT goes straight to the validator, without first
+	 * looking for an RRSIG to check here (common/dnscheck_sigs). Only
+	 * the cost differs, never the verdict. */
+	bool unsigned_before;
 };
 
 /* One TXT RR, its strings joined (raw bytes, NUL-terminated, not counted). */
@@ -247,6 +258,13 @@ struct dnscheck_stats {
 	uint64_t cache_hits;
 	unsigned peak_inflight;
 	size_t cached;                 /* memoised lookups held now, running ones too */
+	/* With validation on (not trust_ad): TXT answers shown secure here
+	 * by their RRSIG and the zone's validated keys, how many of those
+	 * needed no public-key operation (the memo), and TXT lookups the
+	 * validator (getdns or libunbound) judged. */
+	uint64_t sigs_secure;
+	uint64_t sigs_memo_hits;
+	uint64_t sigs_to_validator;
 };
 
 void dnscheck_get_stats(const struct dnscheck *dc, struct dnscheck_stats *ret);

@@ -40,10 +40,12 @@
 #include "common/dnscheck_internal.h"
 #include "common/dnscheck_job.h"
 #include "common/dnscheck_lookup.h"
+#include "common/dnscheck_sigs.h"
 #include "common/dnscheck_stub.h"
 #include "common/dnscheck_unbound.h"
 #include "common/limits.h"
 #include "common/list.h"
+#include "common/sigmemo.h"
 #include "common/strutil.h"
 
 static unsigned clamp_inflight(unsigned want)
@@ -144,6 +146,9 @@ int dnscheck_new(uv_loop_t *loop, const struct dnscheck_options *o, struct dnsch
 		}
 	getdns_list_destroy(anchors);
 	anchors = NULL;
+	r = dnscheck_sigs_init(dc);
+	if (r < 0)
+		goto fail;
 	if (dc->ext_dnssec && !dc->trust_ad && o->unbound) {
 		/* Last but one: it initialises a handle when it succeeds. */
 		r = dnscheck_unbound_new(dc, addrs, o->n_resolvers,
@@ -168,6 +173,7 @@ fail:
 		free(dc->res[i]);
 	}
 	getdns_dict_destroy(dc->ext_dnssec);
+	sigmemo_free(dc->sigmemo);
 	free(dc->buckets);
 	free(dc);
 	return r;
@@ -327,6 +333,8 @@ void dnscheck_free(struct dnscheck *dc)
 			dnscheck_job_free(j);
 		}
 	dnscheck_cache_clear(dc);
+	sigmemo_free(dc->sigmemo);
+	dc->sigmemo = NULL;
 
 	dc->draining += 2;
 	uv_close((uv_handle_t *)&dc->dispatch, on_handle_closed);

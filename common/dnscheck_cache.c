@@ -128,7 +128,9 @@ struct dc_lookup *dnscheck_cache_get(struct dnscheck *dc, uint16_t qtype, const 
 		cache_evict(dc);
 	if (dc->n_entries >= dc->n_buckets)
 		cache_grow(dc);
-	l = dnscheck_lookup_new(dc, NULL, qtype, name, false);
+	/* A zone's keys are asked for to check signatures with
+	 * (common/dnscheck_sigs): only validated ones will do. */
+	l = dnscheck_lookup_new(dc, NULL, qtype, name, qtype == GETDNS_RRTYPE_DNSKEY);
 	if (!l)
 		return NULL;
 	l->done = cache_on_done;

@@ -13,7 +13,9 @@
  *                    validates
  *   dnscheck_lookup  one (name, type) resolution: attempts, retransmission,
  *                    the query window, reading the reply
- *   dnscheck_cache   memoised CAA, NS and address lookups, shared by jobs
+ *   dnscheck_cache   memoised CAA, NS, address and DNSKEY lookups, shared by jobs
+ *   dnscheck_sigs    a TXT answer's RRSIG checked here, against the zone's
+ *                    keys the validator judged (common/rrsig, common/sigmemo)
  *   dnscheck_txt     the TXT part of a job and its evaluation
  *   dnscheck_caa     the CAA part: climbing towards the root
  *   dnscheck_auth    the authoritative part: zone, servers, fan-out
@@ -67,6 +69,7 @@ struct dc_blob {
 
 struct dc_lookup;
 struct dc_unbound;
+struct sigmemo;
 
 struct dc_waiter {
 	struct list_link link;          /* on the lookup's waiters */
@@ -78,6 +81,11 @@ struct dc_lookup {
 	struct dc_ctx *auth;          /* borrowed: the one server asked; NULL: the resolvers */
 	uint16_t qtype;
 	bool dnssec;
+	/* Validation wanted, but checked by the caller (common/dnscheck_sigs):
+	 * asked through the stub with DO set, the reply kept in wire. */
+	bool want_sigs;
+	uint8_t *wire;                /* owned: the last reply, with want_sigs */
+	size_t wire_len;
 	const char *cur;              /* the name asked now: qname or the last of chain */
 	unsigned hops;
 	/* attempts at the current question (cur, qtype) */
@@ -149,6 +157,9 @@ struct dc_job {
 	char *caa_name;               /* owned: where the climb is; only ever shortened */
 	struct dc_waiter caa_wait;
 	bool caa_waiting;
+	/* the TXT answer's signer keys (common/dnscheck_sigs) */
+	struct dc_waiter keys_wait;
+	bool keys_waiting;
 	/* authoritative */
 	char *auth_name;              /* owned: likewise */
 	struct dc_waiter auth_wait;
@@ -196,6 +207,8 @@ struct dnscheck {
 	struct list_link fifo;
 	uv_timer_t cache_timer;       /* the oldest complete lookup expires; data == this */
 	struct dnscheck_stats stats;
+	/* validated here against keys the validator judged (dnscheck_sigs) */
+	struct sigmemo *sigmemo;      /* owned; NULL: every TXT goes to the validator */
 	/* the stub transport (common/dnscheck_stub) */
 	uint8_t *stub_buf;            /* owned: one UDP datagram, DNSWIRE_MAX_MESSAGE */
 	uint8_t stub_rand[512];        /* query ids to come */

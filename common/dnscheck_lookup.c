@@ -55,6 +55,7 @@ void dnscheck_lookup_free(struct dc_lookup *l)
 	free(l->chain);
 	free(l->soa_owner);
 	free(l->why);
+	free(l->wire);
 	free(l);
 }
 
@@ -327,6 +328,18 @@ static void lookup_on_reply(struct dc_lookup *l, struct dc_ctx *ctx, const uint8
 		lookup_retry(l, ctx, DNSCHECK_ERR_MALFORMED, true, NULL);
 		return;
 	}
+	if (l->want_sigs) {
+		/* Kept for the caller's check of its signatures. */
+		uint8_t *w = malloc(wire_len);
+		if (!w) {
+			lookup_fail(l, DNSCHECK_ERR_INTERNAL);
+			return;
+		}
+		memcpy(w, wire, wire_len);
+		free(l->wire);
+		l->wire = w;
+		l->wire_len = wire_len;
+	}
 	info.rcode = m.rcode;
 	info.aa = m.aa;
 	info.tc = m.tc;
@@ -516,7 +529,8 @@ void dnscheck_lookup_pump(struct dnscheck *dc)
 			sent = dnscheck_unbound_resolve(dc, l->cur, l->qtype, q, on_ub_answer,
 							&q->ub_id) == 0;
 		else if (q->via_stub) {
-			bool dnssec_ok = l->dnssec && dc->trust_ad && !q->ctx->require_aa;
+			bool dnssec_ok = ((l->dnssec && dc->trust_ad) || l->want_sigs) &&
+					 !q->ctx->require_aa;
 			int r = dnscheck_stub_send(dc, q->ctx, l->cur, l->qtype, dnssec_ok,
 						   on_stub_answer, q, &q->stub);
 			sent = r != -ENOMEM;

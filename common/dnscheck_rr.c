@@ -64,6 +64,7 @@ int dnscheck_rr_blob(const struct dnswire_msg *m, const struct dnswire_rr *rr, u
 	case GETDNS_RRTYPE_TXT:
 		return txt_join(rd, rr->rdlen, ret);
 	case GETDNS_RRTYPE_CAA:
+	case GETDNS_RRTYPE_DNSKEY:
 		ret->data = malloc((size_t)rr->rdlen + 1);
 		if (!ret->data)
 			return -ENOMEM;
@@ -120,6 +121,8 @@ const char *dnscheck_rr_type_name(uint32_t t, char *buf, size_t size)
 		return "AAAA";
 	case GETDNS_RRTYPE_CAA:
 		return "CAA";
+	case GETDNS_RRTYPE_DNSKEY:
+		return "DNSKEY";
 	default:
 		str_printf(buf, size, "TYPE%" PRIu32, t);
 		return buf;

@@ -7,6 +7,7 @@
 
 #include "common/dnscheck_lookup.h"
 #include "common/dnscheck_pure.h"
+#include "common/dnscheck_sigs.h"
 #include "common/strutil.h"
 
 void dnscheck_txt_free(struct dnscheck_txt *t, size_t n)
@@ -106,12 +107,13 @@ static void on_txt_done(struct dc_lookup *l)
 	j->part_done(j);
 }
 
-void dnscheck_txt_start(struct dc_job *j)
+/* The TXT lookup that the validator judges (or, for a raw lookup or with
+ * validation off, nobody). The part is counted already. */
+static void txt_lookup_start(struct dc_job *j)
 {
 	struct dc_lookup *l = dnscheck_lookup_new(j->dc, NULL, GETDNS_RRTYPE_TXT, j->owner,
 						  j->cb != NULL);
 
-	j->parts++;
 	if (!l || dnscheck_lookup_start(l) < 0) {
 		dnscheck_lookup_free(l);
 		j->res.error = DNSCHECK_ERR_INTERNAL;
@@ -121,5 +123,76 @@ void dnscheck_txt_start(struct dc_job *j)
 		l->done = on_txt_done;
 		l->owner = j;
 		j->txt = l;
+		if (l->dnssec && !j->dc->trust_ad)
+			j->dc->stats.sigs_to_validator++;
+	}
+}
+
+/* What common/dnscheck_sigs made of the answer: secure as it stands, or
+ * the question goes to the validator after all. */
+static void on_sigs_judged(struct dc_job *j, struct dc_lookup *l, enum dc_sigs s)
+{
+	if (s == DC_SIGS_SECURE) {
+		l->dnssec = true;
+		l->dnssec_seen = true;
+		l->dnssec_status = DNSCHECK_DNSSEC_SECURE;
+		on_txt_done(l);
+		return;
+	}
+	j->txt = NULL;
+	dnscheck_lookup_free(l);
+	txt_lookup_start(j);
+}
+
+static void on_keys_ready(struct dc_waiter *w, struct dc_lookup *keys)
+{
+	struct dc_job *j = container_of(w, struct dc_job, keys_wait);
+
+	(void)keys;
+	j->keys_waiting = false;
+	on_sigs_judged(j, j->txt, dnscheck_sigs_judge(j->dc, j->txt, w, false));
+}
+
+static void on_signed_txt_done(struct dc_lookup *l)
+{
+	struct dc_job *j = l->owner;
+	enum dc_sigs s;
+
+	if (l->error == DNSCHECK_ERR_TIMEOUT || l->error == DNSCHECK_ERR_NETWORK) {
+		/* The resolvers did not answer in the whole budget: asking them
+		 * again through the validator would only double the wait. */
+		on_txt_done(l);
+		return;
+	}
+	j->keys_wait.fn = on_keys_ready;
+	s = dnscheck_sigs_judge(j->dc, l, &j->keys_wait, true);
+	if (s == DC_SIGS_WAIT)
+		j->keys_waiting = true;
+	else
+		on_sigs_judged(j, l, s);
+}
+
+void dnscheck_txt_start(struct dc_job *j)
+{
+	j->parts++;
+	if (!j->cb || !dnscheck_sigs_wanted(j->dc) || j->rq.unsigned_before) {
+		txt_lookup_start(j);
+		return;
+	}
+	/* Asked like an unvalidated lookup, with DO: the signatures come
+	 * back, and common/dnscheck_sigs checks them. */
+	struct dc_lookup *l = dnscheck_lookup_new(j->dc, NULL, GETDNS_RRTYPE_TXT, j->owner, false);
+	if (!l) {
+		txt_lookup_start(j);
+		return;
+	}
+	l->want_sigs = true;
+	l->done = on_signed_txt_done;
+	l->owner = j;
+	j->txt = l;
+	if (dnscheck_lookup_start(l) < 0) {
+		j->txt = NULL;
+		dnscheck_lookup_free(l);
+		txt_lookup_start(j);
 	}
 }

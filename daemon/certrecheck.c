@@ -294,6 +294,10 @@ static int start_name_check(struct cert_name *n)
 		.now = daemon_now(c->d),
 		.caa = true,
 	};
+	const struct state_name *sn = certbase_name_state(n);
+	/* Unsigned last time: the validator proves that, not an RRSIG. */
+	rq.unsigned_before = sn && sn->dnssec &&
+			     (streq(sn->dnssec, "insecure") || streq(sn->dnssec, "bogus"));
 	r = dnscheck_submit(c->d->dns, &rq, on_name_checked, n);
 	if (r < 0)
 		return r;

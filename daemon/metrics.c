@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/dnscheck.h"
 #include "common/strutil.h"
 #include "daemon/acme/transport.h"
 #include "daemon/ca.h"
@@ -377,6 +378,27 @@ void metrics_collect(const struct daemon *d, struct metrics_writer *w)
 			const char *labels[] = { "cert", cert_get_name(c), "name", cfg->names[k],
 						 "status", status, NULL };
 			metrics_sample(w, labels, 1);
+		}
+	}
+
+	if (d->dns) {
+		struct dnscheck_stats st;
+		dnscheck_get_stats(d->dns, &st);
+		metrics_family(w, "persistd_dns_queries_total", METRICS_COUNTER,
+			       "DNS queries the record checker has sent since it was made (at start, "
+			       "or by a reload that changed its settings).");
+		metrics_sample(w, NULL, (int64_t)st.queries);
+		metrics_family(w, "persistd_dnssec_answers_total", METRICS_COUNTER,
+			       "Validated TXT answers since the checker was made, by who judged "
+			       "them: checked (its RRSIG verified here against the zone's validated "
+			       "keys), remembered (the same signature verified in an earlier round), "
+			       "validator (getdns or libunbound, for everything else).");
+		static const char *const how[] = { "checked", "remembered", "validator" };
+		const uint64_t n[] = { st.sigs_secure - st.sigs_memo_hits, st.sigs_memo_hits,
+				       st.sigs_to_validator };
+		for (size_t i = 0; i < ELEMENTSOF(how); i++) {
+			const char *labels[] = { "how", how[i], NULL };
+			metrics_sample(w, labels, (int64_t)n[i]);
 		}
 	}
 

@@ -1,0 +1,77 @@
+/* common/dnscheck_sigs.c: see dnscheck_sigs.h. */
+#include "common/dnscheck_sigs.h"
+
+#include <time.h>
+
+#include "common/dnscheck_cache.h"
+#include "common/dnscheck_pure.h"
+#include "common/limits.h"
+#include "common/rrsig.h"
+#include "common/sigmemo.h"
+
+#define SIGS_MAX_KEYS 16 /* DNSKEYs of one zone we try */
+
+int dnscheck_sigs_init(struct dnscheck *dc)
+{
+	if (!dc->ext_dnssec || dc->trust_ad || dc->n_res == 0)
+		return 0;
+	for (size_t i = 0; i < dc->n_res; i++)
+		if (!dc->res[i]->has_addr)
+			return 0;
+	dc->sigmemo = sigmemo_new(DNSCHECK_SIGMEMO_MAX);
+	return dc->sigmemo ? 0 : -ENOMEM;
+}
+
+bool dnscheck_sigs_wanted(const struct dnscheck *dc)
+{
+	return dc->sigmemo != NULL;
+}
+
+static enum dc_sigs judge(struct dnscheck *dc, const struct dc_lookup *l, struct dc_waiter *w,
+			  bool may_wait)
+{
+	struct dnswire_msg m;
+	uint8_t signer[DNSWIRE_MAX_NAME];
+	size_t signer_len;
+	char signer_text[DNSCHECK_NAME_BUF];
+
+	if (!dc->sigmemo || !l->wire || l->error != DNSCHECK_OK || l->n_chain > 0 ||
+	    l->n_rrs == 0 || dnswire_parse(l->wire, l->wire_len, &m) < 0 ||
+	    rrsig_signer(&m, m.qname, m.qname_len, GETDNS_RRTYPE_TXT, signer, &signer_len) != 1 ||
+	    dnscheck_pure_dname_to_str(signer, signer_len, signer_text, sizeof(signer_text)) < 0)
+		return DC_SIGS_UNSURE;
+	struct dc_lookup *k = dnscheck_cache_get(dc, GETDNS_RRTYPE_DNSKEY, signer_text);
+	if (!k)
+		return DC_SIGS_UNSURE;
+	if (!k->complete) {
+		if (!may_wait)
+			return DC_SIGS_UNSURE;
+		list_add_tail(&k->waiters, &w->link);
+		return DC_SIGS_WAIT;
+	}
+	if (k->error != DNSCHECK_OK || !k->dnssec || !k->dnssec_seen ||
+	    k->dnssec_status != DNSCHECK_DNSSEC_SECURE || k->n_rrs == 0)
+		return DC_SIGS_UNSURE;
+	struct rrsig_key keys[SIGS_MAX_KEYS];
+	size_t n = MIN(k->n_rrs, ELEMENTSOF(keys));
+	for (size_t i = 0; i < n; i++)
+		keys[i] = (struct rrsig_key){ (const uint8_t *)k->rrs[i].data, k->rrs[i].len };
+	struct rrsig_outcome out;
+	if (rrsig_check(&m, m.qname, m.qname_len, GETDNS_RRTYPE_TXT, signer, signer_len, keys, n,
+			(uint32_t)time(NULL), dc->sigmemo, &out) < 0 ||
+	    out.verdict != RRSIG_SECURE)
+		return DC_SIGS_UNSURE;
+	if (out.memo_hit)
+		dc->stats.sigs_memo_hits++;
+	return DC_SIGS_SECURE;
+}
+
+enum dc_sigs dnscheck_sigs_judge(struct dnscheck *dc, const struct dc_lookup *l,
+				 struct dc_waiter *w, bool may_wait)
+{
+	enum dc_sigs s = judge(dc, l, w, may_wait);
+
+	if (s == DC_SIGS_SECURE)
+		dc->stats.sigs_secure++;
+	return s;
+}
