@@ -45,7 +45,6 @@
 #include "common/dnscheck_unbound.h"
 #include "common/limits.h"
 #include "common/list.h"
-#include "common/sigmemo.h"
 #include "common/strutil.h"
 
 static unsigned clamp_inflight(unsigned want)
@@ -173,7 +172,7 @@ fail:
 		free(dc->res[i]);
 	}
 	getdns_dict_destroy(dc->ext_dnssec);
-	sigmemo_free(dc->sigmemo);
+	dnscheck_sigs_free(dc);
 	free(dc->buckets);
 	free(dc);
 	return r;
@@ -333,8 +332,7 @@ void dnscheck_free(struct dnscheck *dc)
 			dnscheck_job_free(j);
 		}
 	dnscheck_cache_clear(dc);
-	sigmemo_free(dc->sigmemo);
-	dc->sigmemo = NULL;
+	dnscheck_sigs_free(dc);
 
 	dc->draining += 2;
 	uv_close((uv_handle_t *)&dc->dispatch, on_handle_closed);

@@ -70,6 +70,7 @@ struct dc_blob {
 struct dc_lookup;
 struct dc_unbound;
 struct sigmemo;
+struct dc_sigkeys;
 
 struct dc_waiter {
 	struct list_link link;          /* on the lookup's waiters */
@@ -209,6 +210,7 @@ struct dnscheck {
 	struct dnscheck_stats stats;
 	/* validated here against keys the validator judged (dnscheck_sigs) */
 	struct sigmemo *sigmemo;      /* owned; NULL: every TXT goes to the validator */
+	struct dc_sigkeys *sigkeys;   /* owned: zone keys parsed once */
 	/* the stub transport (common/dnscheck_stub) */
 	uint8_t *stub_buf;            /* owned: one UDP datagram, DNSWIRE_MAX_MESSAGE */
 	uint8_t stub_rand[512];        /* query ids to come */

@@ -1,6 +1,8 @@
 /* common/dnscheck_sigs.c: see dnscheck_sigs.h. */
 #include "common/dnscheck_sigs.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/dnscheck_cache.h"
@@ -9,7 +11,48 @@
 #include "common/rrsig.h"
 #include "common/sigmemo.h"
 
-#define SIGS_MAX_KEYS 16 /* DNSKEYs of one zone we try */
+#define SIGS_MAX_KEYS 16    /* DNSKEYs of one zone we try */
+#define SIGS_PARSED_KEYS 64 /* zone keys kept parsed, most recently made first out last */
+
+/* Zone keys parsed once: libcrypto's decoders cost more than the
+ * verification itself. Found by their RDATA, so a key that changed is
+ * parsed anew; the oldest entry makes room. */
+struct dc_sigkeys {
+	struct {
+		uint8_t *rdata;       /* owned */
+		size_t len;
+		uint64_t hash;
+		struct rrsig_pubkey *pub; /* owned */
+	} e[SIGS_PARSED_KEYS];
+	size_t next;
+};
+
+static struct rrsig_pubkey *parsed_key(struct dnscheck *dc, const uint8_t *rdata, size_t len)
+{
+	struct dc_sigkeys *t = dc->sigkeys;
+	uint64_t h = dnscheck_pure_fnv1a(DNSCHECK_FNV_OFFSET, rdata, len);
+
+	for (size_t i = 0; i < SIGS_PARSED_KEYS; i++)
+		if (t->e[i].rdata && t->e[i].hash == h && t->e[i].len == len &&
+		    memcmp(t->e[i].rdata, rdata, len) == 0)
+			return t->e[i].pub;
+	struct rrsig_pubkey *pub = rrsig_pubkey_new(rdata, len);
+	uint8_t *copy = pub ? malloc(len) : NULL;
+	if (!copy) {
+		rrsig_pubkey_free(pub);
+		return NULL;
+	}
+	memcpy(copy, rdata, len);
+	size_t i = t->next;
+	t->next = (t->next + 1) % SIGS_PARSED_KEYS;
+	free(t->e[i].rdata);
+	rrsig_pubkey_free(t->e[i].pub);
+	t->e[i].rdata = copy;
+	t->e[i].len = len;
+	t->e[i].hash = h;
+	t->e[i].pub = pub;
+	return pub;
+}
 
 int dnscheck_sigs_init(struct dnscheck *dc)
 {
@@ -19,7 +62,25 @@ int dnscheck_sigs_init(struct dnscheck *dc)
 		if (!dc->res[i]->has_addr)
 			return 0;
 	dc->sigmemo = sigmemo_new(DNSCHECK_SIGMEMO_MAX);
-	return dc->sigmemo ? 0 : -ENOMEM;
+	dc->sigkeys = calloc(1, sizeof(*dc->sigkeys));
+	if (!dc->sigmemo || !dc->sigkeys) {
+		dnscheck_sigs_free(dc);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void dnscheck_sigs_free(struct dnscheck *dc)
+{
+	if (dc->sigkeys)
+		for (size_t i = 0; i < SIGS_PARSED_KEYS; i++) {
+			free(dc->sigkeys->e[i].rdata);
+			rrsig_pubkey_free(dc->sigkeys->e[i].pub);
+		}
+	free(dc->sigkeys);
+	dc->sigkeys = NULL;
+	sigmemo_free(dc->sigmemo);
+	dc->sigmemo = NULL;
 }
 
 bool dnscheck_sigs_wanted(const struct dnscheck *dc)
@@ -54,8 +115,11 @@ static enum dc_sigs judge(struct dnscheck *dc, const struct dc_lookup *l, struct
 		return DC_SIGS_UNSURE;
 	struct rrsig_key keys[SIGS_MAX_KEYS];
 	size_t n = MIN(k->n_rrs, ELEMENTSOF(keys));
-	for (size_t i = 0; i < n; i++)
-		keys[i] = (struct rrsig_key){ (const uint8_t *)k->rrs[i].data, k->rrs[i].len };
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *rdata = (const uint8_t *)k->rrs[i].data;
+		keys[i] = (struct rrsig_key){ rdata, k->rrs[i].len,
+					      parsed_key(dc, rdata, k->rrs[i].len) };
+	}
 	struct rrsig_outcome out;
 	if (rrsig_check(&m, m.qname, m.qname_len, GETDNS_RRTYPE_TXT, signer, signer_len, keys, n,
 			(uint32_t)time(NULL), dc->sigmemo, &out) < 0 ||

@@ -13,7 +13,8 @@
  * as before, so every verdict other than "secure" is still the
  * validator's own.
  *
- * Owns: dc->sigmemo, made by dnscheck_sigs_init() when this applies. */
+ * Owns: dc->sigmemo and dc->sigkeys (the zone keys it parsed, at most
+ * 64), made by dnscheck_sigs_init() when this applies. */
 #pragma once
 
 #include "common/dnscheck_internal.h"
@@ -28,6 +29,9 @@ enum dc_sigs {
  * not trust_ad, and every resolver's address known (the stub asks it).
  * -ENOMEM. */
 int dnscheck_sigs_init(struct dnscheck *dc);
+
+/* Frees what dnscheck_sigs_init() made. */
+void dnscheck_sigs_free(struct dnscheck *dc);
 
 /* Should this job's TXT lookup go out with want_sigs? */
 bool dnscheck_sigs_wanted(const struct dnscheck *dc);

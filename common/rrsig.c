@@ -10,6 +10,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "common/macro.h"
@@ -218,8 +219,25 @@ static int ecdsa_der(const uint8_t *sig, size_t w, uint8_t *out, size_t size, si
 	return 0;
 }
 
-int rrsig_verify(uint8_t alg, const uint8_t *key, size_t key_len, const uint8_t *data,
-		 size_t data_len, const uint8_t *sig, size_t sig_len)
+struct rrsig_pubkey {
+	uint8_t alg;
+	size_t sig_len;               /* the only length a signature may have; 0: any */
+	EVP_PKEY *pkey;
+	EVP_MD *md;                   /* fetched once: an implicit fetch per use takes locks */
+	EVP_PKEY_CTX *ctx;            /* initialised for verify over a digest (not Ed25519) */
+};
+
+void rrsig_pubkey_free(struct rrsig_pubkey *k)
+{
+	if (!k)
+		return;
+	EVP_PKEY_CTX_free(k->ctx);
+	EVP_MD_free(k->md);
+	EVP_PKEY_free(k->pkey);
+	free(k);
+}
+
+struct rrsig_pubkey *rrsig_pubkey_new(const uint8_t *key, size_t key_len)
 {
 	static const uint8_t p256[] = { 0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
 					0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
@@ -229,50 +247,99 @@ int rrsig_verify(uint8_t alg, const uint8_t *key, size_t key_len, const uint8_t 
 					0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00, 0x04 };
 	static const uint8_t ed25519[] = { 0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
 					   0x2b, 0x65, 0x70, 0x03, 0x21, 0x00 };
-	uint8_t der[160];
-	const uint8_t *s = sig;
-	size_t s_len = sig_len;
-	const EVP_MD *md = NULL;
-	EVP_PKEY *pkey = NULL;
+	const char *md = NULL;
 
 	if (key_len < 4)
-		return 0;
+		return NULL;
+	struct rrsig_pubkey *k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
 	const uint8_t *pk = key + 4;
 	size_t pk_len = key_len - 4;
-	switch (alg) {
+	k->alg = key[3];
+	switch (k->alg) {
 	case ALG_RSASHA256:
-		md = EVP_sha256();
-		pkey = rsa_key(pk, pk_len);
+		md = "SHA2-256";
+		k->pkey = rsa_key(pk, pk_len);
 		break;
 	case ALG_ECDSAP256SHA256:
-	case ALG_ECDSAP384SHA384: {
-		size_t w = alg == ALG_ECDSAP256SHA256 ? 32 : 48;
-		if (pk_len != 2 * w || sig_len != 2 * w)
-			return 0;
-		if (ecdsa_der(sig, w, der, sizeof(der), &s_len) < 0)
-			return -ENOMEM;
-		s = der;
-		md = w == 32 ? EVP_sha256() : EVP_sha384();
-		pkey = w == 32 ? spki_key(p256, sizeof(p256), pk, pk_len)
-			       : spki_key(p384, sizeof(p384), pk, pk_len);
+		md = "SHA2-256";
+		k->sig_len = 64;
+		k->pkey = pk_len == 64 ? spki_key(p256, sizeof(p256), pk, pk_len) : NULL;
 		break;
-	}
+	case ALG_ECDSAP384SHA384:
+		md = "SHA2-384";
+		k->sig_len = 96;
+		k->pkey = pk_len == 96 ? spki_key(p384, sizeof(p384), pk, pk_len) : NULL;
+		break;
 	case ALG_ED25519:
-		if (pk_len != 32 || sig_len != 64)
-			return 0;
-		pkey = spki_key(ed25519, sizeof(ed25519), pk, pk_len);
+		k->sig_len = 64;
+		k->pkey = pk_len == 32 ? spki_key(ed25519, sizeof(ed25519), pk, pk_len) : NULL;
 		break;
 	default:
-		return 0;
+		break;
 	}
-	if (!pkey)
+	if (!k->pkey)
+		goto fail;
+	if (md) {
+		k->md = EVP_MD_fetch(NULL, md, NULL);
+		k->ctx = EVP_PKEY_CTX_new(k->pkey, NULL);
+		if (!k->md || !k->ctx || EVP_PKEY_verify_init(k->ctx) <= 0 ||
+		    EVP_PKEY_CTX_set_signature_md(k->ctx, k->md) <= 0)
+			goto fail;
+		if (k->alg == ALG_RSASHA256 &&
+		    EVP_PKEY_CTX_set_rsa_padding(k->ctx, RSA_PKCS1_PADDING) <= 0)
+			goto fail;
+	}
+	return k;
+fail:
+	rrsig_pubkey_free(k);
+	return NULL;
+}
+
+uint8_t rrsig_pubkey_algorithm(const struct rrsig_pubkey *k)
+{
+	return k->alg;
+}
+
+int rrsig_pubkey_verify(struct rrsig_pubkey *k, const uint8_t *data, size_t data_len,
+			const uint8_t *sig, size_t sig_len)
+{
+	uint8_t der[160], digest[EVP_MAX_MD_SIZE];
+	unsigned digest_len = 0;
+
+	if (k->sig_len && sig_len != k->sig_len)
 		return 0;
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	int ok = c && EVP_DigestVerifyInit(c, NULL, md, NULL, pkey) == 1 &&
-		 EVP_DigestVerify(c, s, s_len, data, data_len) == 1;
-	EVP_MD_CTX_free(c);
-	EVP_PKEY_free(pkey);
-	return ok ? 1 : 0;
+	if (k->alg == ALG_ED25519) {
+		EVP_MD_CTX *c = EVP_MD_CTX_new();
+		int ok = c && EVP_DigestVerifyInit(c, NULL, NULL, NULL, k->pkey) == 1 &&
+			 EVP_DigestVerify(c, sig, sig_len, data, data_len) == 1;
+		EVP_MD_CTX_free(c);
+		return ok;
+	}
+	if (EVP_Digest(data, data_len, digest, &digest_len, k->md, NULL) != 1)
+		return -ENOMEM;
+	if (k->alg == ALG_ECDSAP256SHA256 || k->alg == ALG_ECDSAP384SHA384) {
+		size_t n;
+		if (ecdsa_der(sig, sig_len / 2, der, sizeof(der), &n) < 0)
+			return -ENOMEM;
+		sig = der;
+		sig_len = n;
+	}
+	return EVP_PKEY_verify(k->ctx, sig, sig_len, digest, digest_len) == 1;
+}
+
+int rrsig_verify(uint8_t alg, const uint8_t *key, size_t key_len, const uint8_t *data,
+		 size_t data_len, const uint8_t *sig, size_t sig_len)
+{
+	if (key_len < 4 || key[3] != alg)
+		return 0;
+	struct rrsig_pubkey *k = rrsig_pubkey_new(key, key_len);
+	if (!k)
+		return 0;
+	int r = rrsig_pubkey_verify(k, data, data_len, sig, sig_len);
+	rrsig_pubkey_free(k);
+	return r;
 }
 
 /* ---- the RRset and its signatures ---- */
@@ -383,7 +450,8 @@ static int check_one(const uint8_t *fixed, const uint8_t *sig, size_t sig_len,
 				return 1;
 			}
 		}
-		int r = rrsig_verify(alg, kd, keys[k].len, data, data_len, sig, sig_len);
+		int r = keys[k].pub ? rrsig_pubkey_verify(keys[k].pub, data, data_len, sig, sig_len)
+				    : rrsig_verify(alg, kd, keys[k].len, data, data_len, sig, sig_len);
 		if (r < 0)
 			return r;
 		if (r == 1) {

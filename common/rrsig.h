@@ -34,10 +34,15 @@ struct sigmemo;
 #define RRSIG_TYPE 46
 #define DNSKEY_TYPE 48
 
-/* One DNSKEY's RDATA (flags, protocol, algorithm, public key). */
+struct rrsig_pubkey;
+
+/* One DNSKEY's RDATA (flags, protocol, algorithm, public key), and
+ * optionally its key parsed once by rrsig_pubkey_new() (NULL: parsed for
+ * each verification; libcrypto's decoders cost more than a verification). */
 struct rrsig_key {
 	const uint8_t *rdata;
 	size_t len;
+	struct rrsig_pubkey *pub;
 };
 
 enum rrsig_verdict {
@@ -68,6 +73,16 @@ int rrsig_check(const struct dnswire_msg *m, const uint8_t *owner, size_t owner_
 /* RFC 4034 appendix B's key tag of a DNSKEY RDATA (algorithms other
  * than 1). */
 uint16_t rrsig_key_tag(const uint8_t *rdata, size_t len);
+
+/* The public key of a DNSKEY RDATA, ready to verify: NULL for an
+ * algorithm or key this module does not take, or out of memory. */
+struct rrsig_pubkey *rrsig_pubkey_new(const uint8_t *rdata, size_t len);
+void rrsig_pubkey_free(struct rrsig_pubkey *k);
+uint8_t rrsig_pubkey_algorithm(const struct rrsig_pubkey *k);
+
+/* Does the signature sig over data verify under k? 1 yes, 0 no, -ENOMEM. */
+int rrsig_pubkey_verify(struct rrsig_pubkey *k, const uint8_t *data, size_t data_len,
+			const uint8_t *sig, size_t sig_len);
 
 /* Does the public-key signature sig over data verify under the DNSKEY
  * RDATA key, for DNSSEC algorithm alg? 1 yes, 0 no (or an algorithm or

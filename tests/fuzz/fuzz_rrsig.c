@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!memo)
 		memo = sigmemo_new(64);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		keys[i] = (struct rrsig_key){ rrsig_vectors[i].key, rrsig_vectors[i].key_len };
+		keys[i] = (struct rrsig_key){ rrsig_vectors[i].key, rrsig_vectors[i].key_len, NULL };
 	if (dnswire_parse(data, size, &m) < 0)
 		return 0;
 	if (rrsig_signer(&m, m.qname, m.qname_len, 16, signer, &signer_len) != 1)

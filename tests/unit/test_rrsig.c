@@ -28,7 +28,7 @@ static struct rrsig_outcome check_with(const struct rrsig_vector *v, const uint8
 				       struct sigmemo *memo)
 {
 	struct dnswire_msg m;
-	struct rrsig_key k = { key, key_len };
+	struct rrsig_key k = { key, key_len, NULL };
 	struct rrsig_outcome out;
 
 	assert_int_equal(dnswire_parse(msg, v->msg_len, &m), 0);
@@ -54,6 +54,36 @@ static void test_vectors(void **state)
 				 v->secure);
 		assert_false(out.memo_hit);
 	}
+}
+
+/* The same verdicts with the key parsed once (rrsig_pubkey_new), as
+ * common/dnscheck_sigs passes it; and a parsed key is used again. */
+static void test_vectors_with_parsed_keys(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rrsig_vectors) / sizeof(rrsig_vectors[0]); i++) {
+		const struct rrsig_vector *v = &rrsig_vectors[i];
+		struct rrsig_pubkey *pub = rrsig_pubkey_new(v->key, v->key_len);
+		struct dnswire_msg m;
+		struct rrsig_key k = { v->key, v->key_len, pub };
+		struct rrsig_outcome out;
+
+		assert_non_null(pub);
+		assert_int_equal(rrsig_pubkey_algorithm(pub), v->alg);
+		assert_int_equal(dnswire_parse(v->msg, v->msg_len, &m), 0);
+		for (int round = 0; round < 2; round++) {
+			assert_int_equal(rrsig_check(&m, m.qname, m.qname_len, TXT, example_test,
+						     sizeof(example_test), &k, 1, RV_NOW, NULL, &out),
+					 0);
+			if ((int)out.verdict != v->secure)
+				fail_msg("vector \"%s\", parsed key: verdict %d, want %d", v->what,
+					 out.verdict, v->secure);
+		}
+		rrsig_pubkey_free(pub);
+	}
+	/* A key this module does not take is not parsed. */
+	static const uint8_t dsa[] = { 0x01, 0x01, 3, 3, 1, 2, 3 };
+	assert_null(rrsig_pubkey_new(dsa, sizeof(dsa)));
 }
 
 static void test_signer_is_read_lowercase(void **state)
@@ -82,7 +112,7 @@ static void test_signer_not_above_owner(void **state)
 	struct dnswire_msg m;
 	uint8_t signer[DNSWIRE_MAX_NAME];
 	size_t len;
-	struct rrsig_key k = { v->key, v->key_len };
+	struct rrsig_key k = { v->key, v->key_len, NULL };
 	struct rrsig_outcome out;
 
 	assert_string_equal(v->what, "signer not above owner");
@@ -207,6 +237,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_vectors_with_parsed_keys),
 		cmocka_unit_test(test_signer_is_read_lowercase),
 		cmocka_unit_test(test_signer_not_above_owner),
 		cmocka_unit_test(test_validity_window),
