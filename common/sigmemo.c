@@ -84,6 +84,8 @@ int sigmemo_digest(const uint8_t *data, size_t data_len, const uint8_t *sig, siz
 	return 0;
 }
 
+_Static_assert(sizeof(struct sigmemo_entry) == 16, "an entry is 16 bytes");
+
 static size_t slot_of(const struct sigmemo *m, const uint8_t *d)
 {
 	size_t h;
@@ -166,8 +168,9 @@ int sigmemo_add(struct sigmemo *m, const uint8_t digest[SIGMEMO_DIGEST], uint32_
 			m->count = 0;
 		}
 	}
-	/* At most three quarters full, so that probes stay short. */
-	if (!m->slots || (m->count + 1) * 4 > m->n_slots * 3) {
+	/* At most 85% full: linear probing's hits stay under 4 probes on
+	 * average, and 100k entries fit in 128k slots. */
+	if (!m->slots || (m->count + 1) * 20 > m->n_slots * 17) {
 		size_t n = m->n_slots ? m->n_slots * 2 : SIGMEMO_MIN_SLOTS;
 		int r = rebuild(m, n, now, true);
 		if (r < 0)

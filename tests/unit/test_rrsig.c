@@ -233,6 +233,28 @@ static void test_memo_bounded(void **state)
 	sigmemo_free(m);
 }
 
+/* A daemon's worth of signatures, at the table's highest load: every one
+ * is found, and one never added is not. */
+static void test_memo_many(void **state)
+{
+	(void)state;
+	struct sigmemo *m = sigmemo_new(1u << 19);
+	uint8_t d[SIGMEMO_DIGEST];
+
+	assert_non_null(m);
+	for (uint32_t i = 0; i < 100000; i++) {
+		assert_int_equal(sigmemo_digest((uint8_t *)&i, sizeof(i), NULL, 0, NULL, 0, d), 0);
+		assert_int_equal(sigmemo_add(m, d, 5000, 1000), 0);
+	}
+	assert_int_equal(sigmemo_count(m), 100000);
+	for (uint32_t i = 0; i < 100001; i++) {
+		assert_int_equal(sigmemo_digest((uint8_t *)&i, sizeof(i), NULL, 0, NULL, 0, d), 0);
+		if (sigmemo_has(m, d, 1000) != (i < 100000))
+			fail_msg("entry %u", i);
+	}
+	sigmemo_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_every_changed_byte_of_the_signature),
 		cmocka_unit_test(test_memo),
 		cmocka_unit_test(test_memo_bounded),
+		cmocka_unit_test(test_memo_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
