@@ -172,7 +172,9 @@ static EVP_PKEY *rsa_key(const uint8_t *pk, size_t len)
 		elen = get16(pk + 1);
 		at = 3;
 	}
-	if (elen == 0 || elen > len - at || len - at - elen == 0)
+	/* Real exponents are 3 or 65537; a huge one would make every
+	 * verification slow. Such a key is left to the validator. */
+	if (elen == 0 || elen > 8 || elen > len - at || len - at - elen == 0)
 		return NULL;
 	BIGNUM *e = BN_bin2bn(pk + at, (int)elen, NULL);
 	BIGNUM *n = BN_bin2bn(pk + at + elen, (int)(len - at - elen), NULL);
