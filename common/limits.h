@@ -52,7 +52,7 @@
 #define DNSCHECK_MAX_AUTH_SERVERS 16       /* authoritative addresses asked per zone */
 #define DNSCHECK_MAX_AUTH_CONTEXTS 256     /* distinct authoritative addresses in one run */
 #define DNSCHECK_MAX_CACHE_ENTRIES 65536   /* memoised CAA/NS/A lookups */
-#define DNSCHECK_SIGMEMO_MAX (1u << 19)    /* signatures remembered as verified (about 20 B each) */
+#define DNSCHECK_SIGMEMO_MAX (1u << 19)    /* signatures remembered as verified (16 B each) */
 #define DNSCHECK_CACHE_MS (60 * 1000)      /* how long a memoised lookup is reused */
 #define DNSCHECK_DEFAULT_TIMEOUT_MS (5 * 1000)
 #define DNSCHECK_MAX_TIMEOUT_MS (120 * 1000)
