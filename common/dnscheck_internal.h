@@ -39,6 +39,7 @@
 #include <uv.h>
 
 #include "common/dnscheck.h"
+#include "common/strmap.h"
 #include "common/getdns_uv.h"
 #include "common/limits.h"
 #include "common/list.h"
@@ -211,6 +212,7 @@ struct dnscheck {
 	/* validated here against keys the validator judged (dnscheck_sigs) */
 	struct sigmemo *sigmemo;      /* owned; NULL: every TXT goes to the validator */
 	struct dc_sigkeys *sigkeys;   /* owned: zone keys parsed once */
+	struct strmap sigparents;     /* owned: struct dc_sigparent by parent name */
 	/* the stub transport (common/dnscheck_stub) */
 	uint8_t *stub_buf;            /* owned: one UDP datagram, DNSWIRE_MAX_MESSAGE */
 	uint8_t stub_rand[512];        /* query ids to come */

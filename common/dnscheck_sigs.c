@@ -13,6 +13,16 @@
 
 #define SIGS_MAX_KEYS 16    /* DNSKEYs of one zone we try */
 #define SIGS_PARSED_KEYS 64 /* zone keys kept parsed, most recently made first out last */
+#define SIGS_MAX_PARENTS 4096 /* parents whose answers are counted */
+#define SIGS_UNSIGNED_AFTER 8 /* insecure answers, and no secure one, before the stub is skipped */
+
+/* What the answers under one parent name were: a guess at the zone (the
+ * owner without _validation-persist and the name's first label). */
+struct dc_sigparent {
+	const char *key;              /* name, below: strmap's key */
+	uint32_t insecure, secure;
+	char name[];
+};
 
 /* Zone keys parsed once: libcrypto's decoders cost more than the
  * verification itself. Found by their RDATA, so a key that changed is
@@ -54,6 +64,47 @@ static struct rrsig_pubkey *parsed_key(struct dnscheck *dc, const uint8_t *rdata
 	return pub;
 }
 
+/* The parent name of owner's base name: "_validation-persist.www.example.com"
+ * gives "example.com". */
+static const char *parent_of(const char *owner)
+{
+	const char *p = strchr(owner, '.');
+
+	p = p ? strchr(p + 1, '.') : NULL;
+	return p ? p + 1 : "";
+}
+
+bool dnscheck_sigs_worth_trying(const struct dnscheck *dc, const char *owner)
+{
+	const struct dc_sigparent *h = strmap_get(&dc->sigparents, parent_of(owner));
+
+	return !h || h->secure > 0 || h->insecure < SIGS_UNSIGNED_AFTER;
+}
+
+void dnscheck_sigs_learn(struct dnscheck *dc, const char *owner, enum dnscheck_dnssec d)
+{
+	if (!dc->sigmemo || (d != DNSCHECK_DNSSEC_SECURE && d != DNSCHECK_DNSSEC_INSECURE))
+		return;
+	const char *parent = parent_of(owner);
+	struct dc_sigparent *h = strmap_get(&dc->sigparents, parent);
+	if (!h) {
+		size_t n = strlen(parent);
+		if (strmap_size(&dc->sigparents) >= SIGS_MAX_PARENTS ||
+		    !(h = calloc(1, sizeof(*h) + n + 1)))
+			return;
+		memcpy(h->name, parent, n + 1);
+		h->key = h->name;
+		if (strmap_add(&dc->sigparents, h) < 0) {
+			free(h);
+			return;
+		}
+	}
+	if (d == DNSCHECK_DNSSEC_SECURE)
+		h->secure++;
+	else
+		h->insecure++;
+}
+
 int dnscheck_sigs_init(struct dnscheck *dc)
 {
 	if (!dc->ext_dnssec || dc->trust_ad || dc->n_res == 0)
@@ -79,6 +130,9 @@ void dnscheck_sigs_free(struct dnscheck *dc)
 		}
 	free(dc->sigkeys);
 	dc->sigkeys = NULL;
+	for (size_t i = 0; i < dc->sigparents.cap; i++)
+		free(dc->sigparents.slots[i]);
+	strmap_done(&dc->sigparents);
 	sigmemo_free(dc->sigmemo);
 	dc->sigmemo = NULL;
 }

@@ -13,8 +13,9 @@
  * as before, so every verdict other than "secure" is still the
  * validator's own.
  *
- * Owns: dc->sigmemo and dc->sigkeys (the zone keys it parsed, at most
- * 64), made by dnscheck_sigs_init() when this applies. */
+ * Owns: dc->sigmemo, dc->sigkeys (the zone keys it parsed, at most 64)
+ * and dc->sigparents (what the answers under a parent name were, at most
+ * 4096), made by dnscheck_sigs_init() when this applies. */
 #pragma once
 
 #include "common/dnscheck_internal.h"
@@ -35,6 +36,17 @@ void dnscheck_sigs_free(struct dnscheck *dc);
 
 /* Should this job's TXT lookup go out with want_sigs? */
 bool dnscheck_sigs_wanted(const struct dnscheck *dc);
+
+/* Is it worth asking through the stub first for this owner? Not when the
+ * answers under its parent name were insecure SIGS_UNSIGNED_AFTER times
+ * and never secure: an unsigned zone, where the stub's query would only
+ * come before the validator's. A guess about cost only; the verdict is
+ * the same either way. */
+bool dnscheck_sigs_worth_trying(const struct dnscheck *dc, const char *owner);
+
+/* Counts a TXT answer's DNSSEC status under its owner's parent (at most
+ * 4096 parents are counted). */
+void dnscheck_sigs_learn(struct dnscheck *dc, const char *owner, enum dnscheck_dnssec d);
 
 /* Judges l's kept reply (l->want_sigs, ended without error). With
  * may_wait false, keys still being looked up count as UNSURE. On WAIT, w

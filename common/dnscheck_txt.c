@@ -64,6 +64,8 @@ static void on_txt_done(struct dc_lookup *l)
 
 	j->txt = NULL;
 	res->dnssec = l->dnssec ? l->dnssec_status : DNSCHECK_DNSSEC_UNCHECKED;
+	if (l->error == DNSCHECK_OK)
+		dnscheck_sigs_learn(j->dc, j->owner, res->dnssec);
 	res->cnames = TAKE_PTR(l->chain);
 	res->n_cnames = l->n_chain;
 	l->n_chain = 0;
@@ -175,7 +177,8 @@ static void on_signed_txt_done(struct dc_lookup *l)
 void dnscheck_txt_start(struct dc_job *j)
 {
 	j->parts++;
-	if (!j->cb || !dnscheck_sigs_wanted(j->dc) || j->rq.unsigned_before) {
+	if (!j->cb || !dnscheck_sigs_wanted(j->dc) || j->rq.unsigned_before ||
+	    !dnscheck_sigs_worth_trying(j->dc, j->owner)) {
 		txt_lookup_start(j);
 		return;
 	}
