@@ -15,6 +15,7 @@
 
 #include "common/macro.h"
 #include "common/sigmemo.h"
+#include "common/timeutil.h"
 
 #define RRSIG_FIXED 18            /* RDATA before the signer's name */
 #define RRSIG_MAX_RRS 256         /* RRs of one RRset we sort */
@@ -30,11 +31,6 @@ enum {
 	ALG_ECDSAP384SHA384 = 14,
 	ALG_ED25519 = 15,
 };
-
-static bool not_before(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) >= 0;
-}
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -493,8 +489,8 @@ int rrsig_check(const struct dnswire_msg *m, const uint8_t *owner, size_t owner_
 		const uint8_t *fixed = m->buf + rr.rdata_at;
 		/* Fewer labels: a wildcard expansion, which needs a proof that
 		 * the name does not exist; more: malformed. The validator's job. */
-		if (fixed[3] != labels || !not_before(now, get32(fixed + 12)) ||
-		    !not_before(get32(fixed + 8), now))
+		if (fixed[3] != labels || !time32_not_before(now, get32(fixed + 12)) ||
+		    !time32_not_before(get32(fixed + 8), now))
 			continue;
 		size_t data_len;
 		_cleanup_free_ uint8_t *data = signed_data(fixed, sname, sname_len, owner_lc,

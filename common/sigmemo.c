@@ -9,6 +9,8 @@
 
 #include <openssl/evp.h>
 
+#include "common/timeutil.h"
+
 #define SIGMEMO_MIN_SLOTS 1024
 
 struct sigmemo_entry {
@@ -22,12 +24,6 @@ struct sigmemo {
 	size_t count;
 	size_t max_entries;
 };
-
-/* a - b > 0 in serial arithmetic, or equal: is a not before b? */
-static bool not_before(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) >= 0;
-}
 
 struct sigmemo *sigmemo_new(size_t max_entries)
 {
@@ -112,7 +108,7 @@ bool sigmemo_has(const struct sigmemo *m, const uint8_t digest[SIGMEMO_DIGEST], 
 {
 	const struct sigmemo_entry *e = find(m, digest);
 
-	return e && not_before(e->expires, now);
+	return e && time32_not_before(e->expires, now);
 }
 
 static void insert(struct sigmemo *m, const struct sigmemo_entry *src)
@@ -139,7 +135,7 @@ static int rebuild(struct sigmemo *m, size_t n, uint32_t now, bool keep_expired)
 	m->n_slots = n;
 	m->count = 0;
 	for (size_t i = 0; i < old_n; i++)
-		if (old[i].expires != 0 && (keep_expired || not_before(old[i].expires, now)))
+		if (old[i].expires != 0 && (keep_expired || time32_not_before(old[i].expires, now)))
 			insert(m, &old[i]);
 	free(old);
 	return 0;

@@ -15,6 +15,14 @@
 #define SEC_PER_DAY INT64_C(86400)
 #define MS_PER_SEC UINT64_C(1000)
 
+/* Is the 32-bit timestamp a at or after b? In serial number arithmetic
+ * (RFC 1982), as RFC 4034 section 3.1.5 compares an RRSIG's inception and
+ * expiration with the clock, so the answer holds across 2106's wrap. */
+static inline bool time32_not_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) >= 0;
+}
+
 /* "90s", "15m", "6h", "30d", "2w", "1d12h", "500ms"; a bare number is seconds.
  * Whitespace between parts is allowed ("1d 12h"). Zero is allowed. */
 int time_parse_duration_ms(const char *s, uint64_t *ret_ms);
