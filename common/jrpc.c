@@ -107,6 +107,23 @@ int jrpc_reader_line(struct jrpc_reader *r, const char **ret, size_t *retlen)
 	return 1;
 }
 
+int jrpc_reader_peek(struct jrpc_reader *r, const char **ret, size_t *retlen, bool *complete)
+{
+	const char *nl = NULL;
+
+	if (r->end > r->scanned)
+		nl = memchr(r->buf + r->scanned, '\n', r->end - r->scanned);
+	/* scanned stays before the '\n', so that jrpc_reader_line() finds it. */
+	r->scanned = nl ? (size_t)(nl - r->buf) : r->end;
+	size_t len = r->scanned - r->start;
+	if (len > r->max_line_bytes)
+		return -E2BIG;
+	*ret = r->buf ? r->buf + r->start : "";
+	*retlen = len;
+	*complete = nl != NULL;
+	return 0;
+}
+
 size_t jrpc_reader_pending(const struct jrpc_reader *r)
 {
 	return r->end - r->start;

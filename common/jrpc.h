@@ -76,6 +76,10 @@ void jrpc_reader_commit(struct jrpc_reader *r, size_t n);
  * yet. -E2BIG: the line being received is already longer than
  * max_line_bytes (it stays an error: the stream cannot be resynchronised). */
 int jrpc_reader_line(struct jrpc_reader *r, const char **ret, size_t *retlen);
+/* The next line as far as it has come, without taking it: *ret, *retlen up
+ * to its '\n' (*complete) or to the last byte received. The pointer is
+ * valid until the next jrpc_reader_space(). -E2BIG as jrpc_reader_line(). */
+int jrpc_reader_peek(struct jrpc_reader *r, const char **ret, size_t *retlen, bool *complete);
 /* Bytes received after the last complete line: a partial line. At the end
  * of the stream, callers may treat it as a last line. */
 size_t jrpc_reader_pending(const struct jrpc_reader *r);

@@ -14,8 +14,11 @@
 #include "common/strutil.h"
 
 struct scan {
-	const unsigned char *p;
+	const unsigned char *p;     /* may move when more() is called: positions are offsets */
 	size_t len, pos;
+	jsonscan_more_fn more;      /* NULL: the text is whole */
+	void *more_ctx;
+	bool ended;                 /* more() said there is no more */
 	const struct jsonscan_events *ev;
 	void *ctx;
 	char *scratch;              /* owned: decoded strings */
@@ -24,9 +27,32 @@ struct scan {
 
 #define STOP(s, call) (!(call) ? -EINVAL : 0)
 
+/* Asks for more text until [0, end) is there; false when it never will be. */
+static bool more_until(struct scan *s, size_t end)
+{
+	while (s->len < end) {
+		const char *text = (const char *)s->p;
+		size_t len = s->len;
+		if (!s->more || s->ended || !s->more(s->more_ctx, &text, &len) || len <= s->len) {
+			s->ended = true;
+			return false;
+		}
+		s->p = (const unsigned char *)text;
+		s->len = len;
+	}
+	return true;
+}
+
+/* Is the text there up to end (exclusive)? The common case, a byte already
+ * read, costs one compare. */
+static inline bool have(struct scan *s, size_t end)
+{
+	return end <= s->len || more_until(s, end);
+}
+
 static inline void skip_ws(struct scan *s)
 {
-	while (s->pos < s->len) {
+	while (have(s, s->pos + 1)) {
 		unsigned char c = s->p[s->pos];
 		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
 			return;
@@ -124,7 +150,7 @@ static int scan_string(struct scan *s, const char **ret, size_t *ret_len, bool *
 			i += 8;
 			continue;
 		}
-		if (i >= s->len)
+		if (!have(s, i + 1))
 			return -EINVAL;
 		unsigned char c = s->p[i];
 		if (c == '"')
@@ -133,12 +159,12 @@ static int scan_string(struct scan *s, const char **ret, size_t *ret_len, bool *
 			return -EINVAL;
 		if (c == '\\') {
 			escaped = true;
-			if (i + 1 >= s->len)
+			if (!have(s, i + 2))
 				return -EINVAL;
 			unsigned char e = s->p[i + 1];
 			if (e == 'u') {
 				unsigned cp;
-				if (i + 6 > s->len || hex4(s->p + i + 2, &cp) < 0)
+				if (!have(s, i + 6) || hex4(s->p + i + 2, &cp) < 0)
 					return -EINVAL;
 				i += 6;
 			} else if (strchr("\"\\/bfnrt", e) && e) {
@@ -151,6 +177,7 @@ static int scan_string(struct scan *s, const char **ret, size_t *ret_len, bool *
 			i++;
 			continue;
 		}
+		(void)have(s, i + 4); /* the longest UTF-8 sequence, where the text has it */
 		size_t n = str_utf8_seq_len(s->p + i, s->len - i);
 		if (!n)
 			return -EINVAL;
@@ -222,29 +249,28 @@ static int scan_string(struct scan *s, const char **ret, size_t *ret_len, bool *
 static int scan_number(struct scan *s)
 {
 	size_t start = s->pos, i = start;
-	const unsigned char *p = s->p;
-	size_t n = s->len;
 
-#define DIGIT(k) ((k) < n && p[k] >= '0' && p[k] <= '9')
-	if (i < n && p[i] == '-')
+#define AT(k, c) (have(s, (k) + 1) && s->p[k] == (c))
+#define DIGIT(k) (have(s, (k) + 1) && s->p[k] >= '0' && s->p[k] <= '9')
+	if (AT(i, '-'))
 		i++;
-	if (i < n && p[i] == '0')
+	if (AT(i, '0'))
 		i++;
 	else if (DIGIT(i))
 		while (DIGIT(i))
 			i++;
 	else
 		return -EINVAL;
-	if (i < n && p[i] == '.') {
+	if (AT(i, '.')) {
 		i++;
 		if (!DIGIT(i))
 			return -EINVAL;
 		while (DIGIT(i))
 			i++;
 	}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+	if (AT(i, 'e') || AT(i, 'E')) {
 		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
+		if (AT(i, '+') || AT(i, '-'))
 			i++;
 		if (!DIGIT(i))
 			return -EINVAL;
@@ -252,15 +278,16 @@ static int scan_number(struct scan *s)
 			i++;
 	}
 #undef DIGIT
+#undef AT
 	s->pos = i;
-	return STOP(s, s->ev->number(s->ctx, (const char *)p + start, i - start));
+	return STOP(s, s->ev->number(s->ctx, (const char *)s->p + start, i - start));
 }
 
 static int scan_literal(struct scan *s, const char *word)
 {
 	size_t n = strlen(word);
 
-	if (s->len - s->pos < n || memcmp(s->p + s->pos, word, n) != 0)
+	if (!have(s, s->pos + n) || memcmp(s->p + s->pos, word, n) != 0)
 		return -EINVAL;
 	s->pos += n;
 	if (word[0] == 'n')
@@ -285,14 +312,14 @@ static int scan_container(struct scan *s, unsigned depth, bool map)
 		return r;
 	skip_ws(s);
 	char close = map ? '}' : ']';
-	if (s->pos < s->len && s->p[s->pos] == close) {
+	if (have(s, s->pos + 1) && s->p[s->pos] == close) {
 		s->pos++;
 		return STOP(s, map ? s->ev->end_map(s->ctx) : s->ev->end_array(s->ctx));
 	}
 	for (;;) {
 		if (map) {
 			skip_ws(s);
-			if (s->pos >= s->len || s->p[s->pos] != '"')
+			if (!have(s, s->pos + 1) || s->p[s->pos] != '"')
 				return -EINVAL;
 			r = scan_string(s, &str, &len, &raw);
 			if (r < 0)
@@ -301,7 +328,7 @@ static int scan_container(struct scan *s, unsigned depth, bool map)
 			if (r < 0)
 				return r;
 			skip_ws(s);
-			if (s->pos >= s->len || s->p[s->pos] != ':')
+			if (!have(s, s->pos + 1) || s->p[s->pos] != ':')
 				return -EINVAL;
 			s->pos++;
 		}
@@ -309,7 +336,7 @@ static int scan_container(struct scan *s, unsigned depth, bool map)
 		if (r < 0)
 			return r;
 		skip_ws(s);
-		if (s->pos >= s->len)
+		if (!have(s, s->pos + 1))
 			return -EINVAL;
 		if (s->p[s->pos] == ',') {
 			s->pos++;
@@ -330,7 +357,7 @@ static int scan_value(struct scan *s, unsigned depth)
 	int r;
 
 	skip_ws(s);
-	if (s->pos >= s->len)
+	if (!have(s, s->pos + 1))
 		return -EINVAL;
 	switch (s->p[s->pos]) {
 	case '{':
@@ -351,16 +378,23 @@ static int scan_value(struct scan *s, unsigned depth)
 	}
 }
 
-int jsonscan(const char *text, size_t len, const struct jsonscan_events *ev, void *ctx)
+int jsonscan_stream(const char *text, size_t len, jsonscan_more_fn more, void *more_ctx,
+		    const struct jsonscan_events *ev, void *ctx)
 {
-	struct scan s = { .p = (const unsigned char *)text, .len = len, .ev = ev, .ctx = ctx };
+	struct scan s = { .p = (const unsigned char *)text, .len = len, .more = more,
+			  .more_ctx = more_ctx, .ev = ev, .ctx = ctx };
 	int r = scan_value(&s, 0);
 
 	if (r == 0) {
-		skip_ws(&s);
+		skip_ws(&s); /* to the end of the text: more() said there is no more */
 		if (s.pos != s.len)
 			r = -EINVAL;
 	}
 	free(s.scratch);
 	return r;
+}
+
+int jsonscan(const char *text, size_t len, const struct jsonscan_events *ev, void *ctx)
+{
+	return jsonscan_stream(text, len, NULL, NULL, ev, ctx);
 }

@@ -37,3 +37,15 @@ struct jsonscan_events {
 /* 0 when text is one JSON value and every callback went on; -EINVAL when
  * it is not JSON (or a callback stopped), -E2BIG too deep, -ENOMEM. */
 int jsonscan(const char *text, size_t len, const struct jsonscan_events *ev, void *ctx);
+
+/* The text as it arrives (persistctl reads a 10 MB reply while the daemon is
+ * still writing it): when the scan needs bytes past len it calls more(),
+ * which returns true with *text and *len set to the text so far (longer
+ * than before; the bytes already seen unchanged, though they may have
+ * moved), or false when the text ends where it is. Events are the same as
+ * jsonscan()'s over the whole text, and pointers handed to them are valid
+ * only during the callback. A text cut short is -EINVAL, as it would be
+ * whole. */
+typedef bool (*jsonscan_more_fn)(void *more_ctx, const char **text, size_t *len);
+int jsonscan_stream(const char *text, size_t len, jsonscan_more_fn more, void *more_ctx,
+		    const struct jsonscan_events *ev, void *ctx);

@@ -208,17 +208,18 @@ static const struct jsonscan_events events = {
 	.end_array = on_end_array,
 };
 
-int jsonpass_result(const char *line, size_t len, const char *id, struct jsonpass *ret)
+int jsonpass_result_stream(const char *line, size_t len, jsonscan_more_fn more, void *more_ctx,
+			   const char *id, struct jsonpass *ret)
 {
 	struct pass p = { .id = id, .out = ret->out };
 	int r = 0;
 
-	if (memchr(line, '\0', len))
-		return 0;
+	/* A NUL needs no search of its own: jsonscan refuses it anywhere (it is
+	 * neither JSON whitespace nor allowed raw in a string). */
 	p.w = json_writer_new(true);
 	if (!p.w)
 		return -ENOMEM;
-	r = jsonscan(line, len, &events, &p);
+	r = jsonscan_stream(line, len, more, more_ctx, &events, &p);
 	if (r == 0 && !(p.seen_jsonrpc && p.seen_id && p.seen_result))
 		r = -EINVAL;
 	if (r == 0)
@@ -238,4 +239,9 @@ int jsonpass_result(const char *line, size_t len, const char *id, struct jsonpas
 out:
 	json_writer_free(p.w);
 	return r;
+}
+
+int jsonpass_result(const char *line, size_t len, const char *id, struct jsonpass *ret)
+{
+	return jsonpass_result_stream(line, len, NULL, NULL, id, ret);
 }

@@ -157,60 +157,119 @@ static int read_message(struct rpc_client *c, uint64_t deadline, bool eintr,
 	return read_message_pass(c, deadline, eintr, NULL, NULL, ret, retlen);
 }
 
-/* As read_message(); with pass, a plain result for pass_id is first offered
- * to jsonpass_result(): 2 when it took the line (*ret untouched). */
+/* One wait for the socket and one recv() into the reader. 1: read (or the end
+ * of the stream, c->eof), 0: the deadline passed, < 0: an error. */
+static int receive(struct rpc_client *c, uint64_t deadline, bool eintr)
+{
+	char *space;
+	size_t len;
+
+	if (c->eof)
+		return -ECONNRESET;
+	int r = wait_fd(c, POLLIN, deadline, eintr);
+	if (r <= 0)
+		return r;
+	r = jrpc_reader_space(&c->in, &space, &len);
+	if (r < 0)
+		return r;
+	ssize_t n = recv(c->fd, space, len, 0);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 1;
+		if (errno != ECONNRESET)
+			return -errno;
+		n = 0;
+	}
+	if (n == 0)
+		c->eof = true;
+	jrpc_reader_commit(&c->in, (size_t)n);
+	return 1;
+}
+
+/* jsonpass's supply: the next line as it arrives, ending at its '\n'. */
+struct pass_feed {
+	struct rpc_client *c;
+	uint64_t deadline;
+	bool eintr;
+	int error; /* why it stopped before the line's end: 0, -ETIMEDOUT, ... */
+};
+
+static bool pass_feed_more(void *ctx, const char **text, size_t *len)
+{
+	struct pass_feed *f = ctx;
+
+	for (;;) {
+		const char *t;
+		size_t n;
+		bool complete;
+		int r = jrpc_reader_peek(&f->c->in, &t, &n, &complete);
+		if (r < 0) {
+			f->error = r;
+			return false;
+		}
+		*text = t;
+		if (n > *len) {
+			*len = n;
+			return true;
+		}
+		if (complete)
+			return false;
+		r = receive(f->c, f->deadline, f->eintr);
+		if (r <= 0) {
+			f->error = r < 0 ? r : -ETIMEDOUT;
+			return false;
+		}
+	}
+}
+
+/* As read_message(); with pass, the next line is first offered to
+ * jsonpass_result_stream() as it arrives: 2 when it took the line as a plain
+ * result for pass_id (*ret untouched). A line it declines (a notification, an
+ * error) is then read whole and parsed as usual. */
 static int read_message_pass(struct rpc_client *c, uint64_t deadline, bool eintr,
 			     const char *pass_id, struct jsonpass *pass, struct jrpc_message **ret,
 			     size_t *retlen)
 {
 	const char *line;
 	size_t len;
-	char *space;
+	bool offered = false; /* this line, to jsonpass */
 	int r;
 
 	for (;;) {
+		if (pass && !offered) {
+			struct pass_feed f = { .c = c, .deadline = deadline, .eintr = eintr };
+			offered = true;
+			r = jsonpass_result_stream("", 0, pass_feed_more, &f, pass_id, pass);
+			/* The line did not come whole: what jsonpass made of it does not count. */
+			if (f.error == -ETIMEDOUT)
+				return -ETIMEDOUT;
+			if (f.error < 0)
+				return client_fail(c, f.error);
+			if (r < 0)
+				return client_fail(c, r);
+			if (r > 0) {
+				r = jrpc_reader_line(&c->in, &line, &len); /* the line it took */
+				return r == 1 ? 2 : client_fail(c, r < 0 ? r : -EPROTO);
+			}
+		}
 		r = jrpc_reader_line(&c->in, &line, &len);
 		if (r < 0)
 			return client_fail(c, r);
 		if (r > 0) {
+			offered = false;
 			if (jrpc_line_is_blank(line, len))
 				continue;
-			if (pass) {
-				r = jsonpass_result(line, len, pass_id, pass);
-				if (r < 0)
-					return client_fail(c, r);
-				if (r > 0)
-					return 2;
-			}
 			r = jrpc_parse_message(line, len, CTL_MAX_RESPONSE_BYTES, ret);
 			if (r < 0)
 				return client_fail(c, r == -ENOMEM ? r : -EPROTO);
 			*retlen = len;
 			return 1;
 		}
-		if (c->eof)
-			return client_fail(c, -ECONNRESET);
-		r = wait_fd(c, POLLIN, deadline, eintr);
+		r = receive(c, deadline, eintr);
 		if (r < 0)
 			return client_fail(c, r);
 		if (r == 0)
 			return -ETIMEDOUT;
-		r = jrpc_reader_space(&c->in, &space, &len);
-		if (r < 0)
-			return client_fail(c, r);
-		ssize_t n = recv(c->fd, space, len, 0);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			if (errno == ECONNRESET) {
-				c->eof = true;
-				continue;
-			}
-			return client_fail(c, -errno);
-		}
-		if (n == 0)
-			c->eof = true;
-		jrpc_reader_commit(&c->in, (size_t)n);
 	}
 }
 

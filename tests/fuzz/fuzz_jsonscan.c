@@ -1,7 +1,8 @@
 /* tests/fuzz/fuzz_jsonscan.c: common/jsonscan on any bytes, its events
  * written out by a json_writer, as persistctl's --json status printer does.
  * Aborts when it accepts what yajl's parser refuses, when what it wrote
- * is not JSON that yajl reads, or when a string it calls raw needs an escape. */
+ * is not JSON that yajl reads, when a string it calls raw needs an escape, or
+ * when jsonscan_stream() fed the same bytes in pieces does anything else. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,13 +64,60 @@ static yajl_val yajl_reads(const char *data, size_t len)
 	return v;
 }
 
+/* The input handed out in pieces, each time from a new copy (a reader's
+ * buffer that moves as it grows). */
+struct feed {
+	const uint8_t *all;
+	size_t all_len, piece;
+	char *copy;
+};
+
+static bool feed_more(void *ctx, const char **text, size_t *len)
+{
+	struct feed *f = ctx;
+	if (*len >= f->all_len)
+		return false;
+	size_t n = *len + f->piece < f->all_len ? *len + f->piece : f->all_len;
+	char *copy = malloc(n);
+	if (!copy)
+		abort();
+	memcpy(copy, f->all, n);
+	free(f->copy);
+	f->copy = copy;
+	*text = copy;
+	*len = n;
+	return true;
+}
+
+/* jsonscan_stream() in pieces must do what jsonscan() does on the whole: the same
+ * result and, event by event, the same text written. */
+static void same_in_pieces(const uint8_t *data, size_t size, int want, struct json_writer *whole)
+{
+	struct json_writer *w = json_writer_new(size & 1);
+	struct feed f = { .all = data, .all_len = size, .piece = 1 + (size ? data[0] % 13 : 0) };
+	const char *a, *b;
+	size_t la, lb;
+
+	if (!w)
+		abort();
+	if (jsonscan_stream("", 0, feed_more, &f, &events, w) != want)
+		abort();
+	if (want == 0 && (json_writer_finish(w, &a, &la) < 0 ||
+			  json_writer_finish(whole, &b, &lb) < 0 || la != lb || memcmp(a, b, la) != 0))
+		abort();
+	free(f.copy);
+	json_writer_free(w);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_writer *w = json_writer_new(size & 1);
 
 	if (!w)
 		return 0;
-	if (jsonscan((const char *)data, size, &events, w) == 0) {
+	int r = jsonscan((const char *)data, size, &events, w);
+	same_in_pieces(data, size, r, w);
+	if (r == 0) {
 		yajl_val v = yajl_reads((const char *)data, size);
 		if (!v)
 			abort(); /* accepted what yajl refuses */

@@ -66,6 +66,43 @@ static void test_reader_lines(void **state)
 	jrpc_reader_done(&r);
 }
 
+/* peek shows the line as far as it came, takes nothing, and leaves the '\n'
+ * for jrpc_reader_line(). */
+static void test_reader_peek(void **state)
+{
+	struct jrpc_reader r;
+	const char *line;
+	size_t len;
+	bool complete;
+
+	(void)state;
+	jrpc_reader_init(&r, 10);
+	assert_int_equal(jrpc_reader_peek(&r, &line, &len, &complete), 0);
+	assert_int_equal(len, 0);
+	assert_false(complete);
+	feed(&r, "ab", 2);
+	assert_int_equal(jrpc_reader_peek(&r, &line, &len, &complete), 0);
+	assert_int_equal(len, 2);
+	assert_memory_equal(line, "ab", 2);
+	assert_false(complete);
+	feed(&r, "c\nde", 4);
+	assert_int_equal(jrpc_reader_peek(&r, &line, &len, &complete), 0);
+	assert_int_equal(len, 3);
+	assert_true(complete);
+	assert_int_equal(jrpc_reader_peek(&r, &line, &len, &complete), 0);
+	assert_int_equal(len, 3);
+	assert_int_equal(jrpc_reader_line(&r, &line, &len), 1);
+	assert_int_equal(len, 3);
+	assert_memory_equal(line, "abc", 3);
+	assert_int_equal(jrpc_reader_peek(&r, &line, &len, &complete), 0);
+	assert_int_equal(len, 2);
+	assert_memory_equal(line, "de", 2);
+	assert_false(complete);
+	feed(&r, "456789012", 9);
+	assert_int_equal(jrpc_reader_peek(&r, &line, &len, &complete), -E2BIG);
+	jrpc_reader_done(&r);
+}
+
 static void test_reader_too_long(void **state)
 {
 	struct jrpc_reader r;
@@ -464,6 +501,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reader_lines),
+		cmocka_unit_test(test_reader_peek),
 		cmocka_unit_test(test_reader_too_long),
 		cmocka_unit_test(test_reader_compacts),
 		cmocka_unit_test(test_parse_request_ok),

@@ -11,6 +11,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -19,6 +21,7 @@
 #include "common/jrpc.h"
 #include "common/json.h"
 #include "common/limits.h"
+#include "ctl/jsonpass.h"
 #include "ctl/rpc.h"
 #include "daemon/control.h"
 #include "daemon/log.h"
@@ -324,6 +327,137 @@ static void test_response_too_large(void **state)
 	assert_int_equal(rpc_call(c, "status", NULL, NULL, NULL), -E2BIG);
 }
 
+/* The status reply for the pass tests: an array of n objects. */
+static char *pass_reply(const char *id, int n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	fprintf(f, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"level\":\"OK\",\"l\":[", id);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s{\"name\":\"c%05d\",\"n\":%d,\"s\":\"caf\\u00e9\",\"x\":null}",
+			i ? "," : "", i, -i);
+	fprintf(f, "]}}\n");
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* Writes s in pieces of 1 to 4096 bytes, now and then after a pause, so that
+ * the client's reads end anywhere in the line. */
+static void child_write_in_pieces(int fd, const char *s)
+{
+	size_t len = strlen(s), at = 0;
+	unsigned seed = 12345;
+
+	while (at < len) {
+		seed = seed * 1103515245 + 12345;
+		size_t n = 1 + (seed >> 8) % 4096;
+		if (n > len - at)
+			n = len - at;
+		char save = s[at + n];
+		((char *)s)[at + n] = '\0';
+		child_write(fd, s + at);
+		((char *)s)[at + n] = save;
+		at += n;
+		if ((seed >> 20) % 8 == 0)
+			(void)poll(NULL, 0, 1);
+	}
+}
+
+static void script_pass(int fd)
+{
+	const char *id = child_read_request(fd);
+	char first[64];
+
+	snprintf(first, sizeof(first), "%s", id);
+	child_writef(fd, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":\"one\"}\n", first);
+	id = child_read_request(fd);
+	/* A notification, a blank line and a stale answer come first: declined, then
+	 * read whole the ordinary way. */
+	child_write(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"ev\",\"params\":{\"n\":1}}\n\n");
+	child_writef(fd, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":\"late\"}\n", first);
+	char *reply = pass_reply(id, 3000);
+	child_write_in_pieces(fd, reply);
+	free(reply);
+	/* The second call gets an error, in pieces too: jsonpass declines it. */
+	id = child_read_request(fd);
+	char err[256];
+	snprintf(err, sizeof(err), "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-32004,"
+		 "\"message\":\"no cert 'x'\"}}\n", id);
+	child_write_in_pieces(fd, err);
+	/* The third stops after more than a piece of its result went out. */
+	id = child_read_request(fd);
+	reply = pass_reply(id, 3000);
+	reply[strlen(reply) / 2] = '\0';
+	child_write_in_pieces(fd, reply);
+	free(reply);
+	(void)child_read_request(fd); /* until the client closes */
+}
+
+/* rpc_call_pass() prints a result that arrives in pieces as jsonpass_result()
+ * prints it whole, declines what is not a plain result for this call, and
+ * says why a line stopped short after part of it was printed. */
+static void test_pass_in_pieces(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_(rpc_closep) struct rpc_client *c = NULL;
+	char *got = NULL, *want = NULL, *method = NULL;
+	size_t got_len = 0, want_len = 0;
+	yajl_val params = NULL;
+	struct rpc_error e = { 0 };
+
+	serve(f, script_pass);
+	assert_int_equal(rpc_connect(f->path, 5000, &c), 0);
+	assert_int_equal(rpc_call(c, "version", NULL, NULL, NULL), 0);
+
+	struct jsonpass pass = { .out = open_memstream(&got, &got_len) };
+	assert_non_null(pass.out);
+	assert_int_equal(rpc_call_pass(c, "status", NULL, &pass, NULL, &e), 0);
+	assert_true(pass.taken);
+	assert_string_equal(pass.level, "OK");
+	assert_int_equal(fclose(pass.out), 0);
+
+	char *line = pass_reply("2", 3000);
+	struct jsonpass whole = { .out = open_memstream(&want, &want_len) };
+	assert_non_null(whole.out);
+	assert_int_equal(jsonpass_result(line, strlen(line) - 1, "2", &whole), 1);
+	assert_int_equal(fclose(whole.out), 0);
+	assert_true(got_len > 100000);
+	assert_int_equal(got_len, want_len);
+	assert_memory_equal(got, want, got_len);
+	free(line);
+	free(got);
+	free(want);
+
+	assert_int_equal(rpc_next_notification(c, 0, &method, &params), 1);
+	assert_string_equal(method, "ev");
+	free(method);
+	yajl_tree_free(params);
+
+	got = NULL;
+	pass = (struct jsonpass){ .out = open_memstream(&got, &got_len) };
+	assert_int_equal(rpc_call_pass(c, "certs.get", NULL, &pass, NULL, &e), 1);
+	assert_false(pass.taken);
+	assert_int_equal(e.code, JRPC_NOT_FOUND);
+	assert_string_equal(e.message, "no cert 'x'");
+	rpc_error_done(&e);
+	assert_int_equal(fclose(pass.out), 0);
+	assert_int_equal(got_len, 0);
+	free(got);
+
+	got = NULL;
+	pass = (struct jsonpass){ .out = open_memstream(&got, &got_len) };
+	rpc_set_timeout(c, 300);
+	assert_int_equal(rpc_call_pass(c, "status", NULL, &pass, NULL, &e), -ETIMEDOUT);
+	assert_false(pass.taken);
+	assert_true(pass.partial);
+	assert_int_equal(fclose(pass.out), 0);
+	assert_true(got_len >= 65536);
+	free(got);
+}
+
 static void test_bad_arguments(void **state)
 {
 	struct fixture *f = *state;
@@ -556,6 +690,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocol_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pass_in_pieces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_response_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_server, setup, teardown),
