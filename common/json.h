@@ -147,6 +147,10 @@ typedef int (*json_sink_fn)(void *userdata, const char *p, size_t n);
 int json_writer_flush(struct json_writer *w, json_sink_fn sink, void *userdata);
 /* Bytes written since the start or the last flush. */
 size_t json_writer_pending(const struct json_writer *w);
+/* From now on, each time an object or array closes with at least `at` bytes pending,
+ * they are flushed to sink: a long document goes out while the rest is made (the
+ * daemon's status of 10k certs). sink NULL stops it. */
+void json_writer_spill(struct json_writer *w, size_t at, json_sink_fn sink, void *userdata);
 
 /* {"key":"value"} as a new string (for JSON-RPC params). */
 int json_object_1(const char *key, const char *value, char **ret);

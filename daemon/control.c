@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/jrpc.h"
+#include "common/json.h"
 #include "common/limits.h"
 #include "common/strutil.h"
 #include "daemon/control.h"
@@ -17,6 +18,7 @@
 #include "daemon/heaptrim.h"
 #include "daemon/log.h"
 #include "daemon/ratelimit.h"
+#include "daemon/streamout.h"
 
 #define CONTROL_LOG_LINE_BYTES 80 /* of a bad request, escaped, in debug logs */
 
@@ -46,6 +48,7 @@ struct control_call {
 	struct jrpc_request *req;      /* owned */
 	const struct control_method *method; /* borrowed from control->methods */
 	struct control_peer peer;
+	struct streamout out;          /* a result being written (result_begin/end) */
 };
 
 struct control {
@@ -299,6 +302,7 @@ static void call_release(struct control_call *call)
 		}
 	}
 	jrpc_request_free(call->req);
+	streamout_done(&call->out);
 	free(call);
 }
 
@@ -344,17 +348,26 @@ void control_call_reply_trusted(struct control_call *call, const char *result_js
 
 bool control_call_result_begin(struct control_call *call, struct json_writer *w)
 {
-	return call_wants_answer(call) && jrpc_result_begin(w, call->req->id_json) == 0;
+	if (!call_wants_answer(call) || jrpc_result_begin(w, call->req->id_json) < 0)
+		return false;
+	/* A long result goes out as it is made (daemon/streamout). */
+	streamout_init(&call->out, (uv_stream_t *)&call->conn->pipe);
+	json_writer_spill(w, STREAMOUT_PIECE_BYTES, streamout_sink, &call->out);
+	return true;
 }
 
 void control_call_result_end(struct control_call *call, struct json_writer *w)
 {
-	char *line;
-	size_t n;
+	char *line, *all;
+	size_t n, all_len;
 
+	json_writer_spill(w, 0, NULL, NULL);
 	if (call_wants_answer(call)) {
-		if (jrpc_result_end(w, &line, &n) == 0)
-			conn_send_consume(call->conn, line, n);
+		if (jrpc_result_end(w, &line, &n) == 0 &&
+		    streamout_finish(&call->out, line, n, &all, &all_len) == 0)
+			conn_send_consume(call->conn, all, all_len);
+		else if (call->out.sent)
+			conn_end(call->conn); /* part of the line is out: no error line after it */
 		else
 			conn_send_error(call->conn, call->req->id_json, JRPC_INTERNAL_ERROR,
 					"internal error: building the reply failed", NULL);

@@ -139,7 +139,10 @@ void control_call_reply_trusted(struct control_call *call, const char *result_js
  * begin on an empty compact writer says whether to write the result at all
  * (false: no answer is wanted, or the id cannot be answered); end always
  * follows, sends the line (or JRPC_INTERNAL_ERROR for a writer that failed)
- * and consumes the call. */
+ * and consumes the call. Between the two the line goes out as it is made
+ * (daemon/streamout), so they must run in one callback, with nothing else
+ * sent on the connection in between; when a writer fails after part of the
+ * line is out, end closes the connection instead. */
 bool control_call_result_begin(struct control_call *call, struct json_writer *w);
 void control_call_result_end(struct control_call *call, struct json_writer *w);
 /* Answers with an error and consumes the call. message is plain text;

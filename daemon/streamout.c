@@ -1,0 +1,96 @@
+/* daemon/streamout.c: see streamout.h. */
+#include "daemon/streamout.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/macro.h"
+
+void streamout_init(struct streamout *s, uv_stream_t *stream)
+{
+	*s = (struct streamout){ 0 };
+	if (stream && uv_stream_get_write_queue_size(stream) == 0)
+		s->stream = stream;
+}
+
+/* Writes what the socket takes now; returns how much that was. */
+static size_t write_now(struct streamout *s, const char *p, size_t n)
+{
+	if (!s->stream || n == 0)
+		return 0;
+	uv_buf_t buf = uv_buf_init((char *)p, (unsigned)MIN(n, (size_t)UINT_MAX));
+	int r = uv_try_write(s->stream, &buf, 1);
+	if (r == UV_EAGAIN)
+		return 0;
+	if (r < 0) {
+		s->stream = NULL;
+		return 0;
+	}
+	s->sent = true;
+	return (size_t)r;
+}
+
+static int carry(struct streamout *s, const char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (n > s->cap - s->len && s->head > 0) {
+		/* What went out leaves room at the front: once per doubling at most. */
+		memmove(s->carry, s->carry + s->head, s->len - s->head);
+		s->len -= s->head;
+		s->head = 0;
+	}
+	if (n > s->cap - s->len) {
+		size_t cap = MAX(s->cap * 2, s->len + n);
+		char *b = realloc(s->carry, cap);
+		if (!b)
+			return -ENOMEM;
+		s->carry = b;
+		s->cap = cap;
+	}
+	memcpy(s->carry + s->len, p, n);
+	s->len += n;
+	return 0;
+}
+
+int streamout_sink(void *userdata, const char *p, size_t n)
+{
+	struct streamout *s = userdata;
+
+	if (s->len > s->head) {
+		s->head += write_now(s, s->carry + s->head, s->len - s->head);
+		if (s->len > s->head)
+			return carry(s, p, n);
+		s->head = s->len = 0;
+	}
+	size_t w = write_now(s, p, n);
+	return carry(s, p + w, n - w);
+}
+
+int streamout_finish(struct streamout *s, char *tail, size_t tail_len, char **ret,
+		     size_t *ret_len)
+{
+	if (s->len == s->head) {
+		*ret = tail;
+		*ret_len = tail_len;
+		return 0;
+	}
+	int r = carry(s, tail, tail_len);
+	free(tail);
+	if (r < 0)
+		return r;
+	if (s->head > 0)
+		memmove(s->carry, s->carry + s->head, s->len - s->head);
+	*ret = s->carry;
+	*ret_len = s->len - s->head;
+	*s = (struct streamout){ .sent = s->sent };
+	return 0;
+}
+
+void streamout_done(struct streamout *s)
+{
+	free(s->carry);
+	*s = (struct streamout){ 0 };
+}
