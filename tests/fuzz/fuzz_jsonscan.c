@@ -11,6 +11,7 @@
 
 #include "common/json.h"
 #include "common/jsonscan.h"
+#include "tests/unit/jsonscan_feed.h"
 
 #define W(ctx) ((struct json_writer *)(ctx))
 
@@ -64,43 +65,19 @@ static yajl_val yajl_reads(const char *data, size_t len)
 	return v;
 }
 
-/* The input handed out in pieces, each time from a new copy (a reader's
- * buffer that moves as it grows). */
-struct feed {
-	const uint8_t *all;
-	size_t all_len, piece;
-	char *copy;
-};
-
-static bool feed_more(void *ctx, const char **text, size_t *len)
-{
-	struct feed *f = ctx;
-	if (*len >= f->all_len)
-		return false;
-	size_t n = *len + f->piece < f->all_len ? *len + f->piece : f->all_len;
-	char *copy = malloc(n);
-	if (!copy)
-		abort();
-	memcpy(copy, f->all, n);
-	free(f->copy);
-	f->copy = copy;
-	*text = copy;
-	*len = n;
-	return true;
-}
-
 /* jsonscan_stream() in pieces must do what jsonscan() does on the whole: the same
  * result and, event by event, the same text written. */
 static void same_in_pieces(const uint8_t *data, size_t size, int want, struct json_writer *whole)
 {
 	struct json_writer *w = json_writer_new(size & 1);
-	struct feed f = { .all = data, .all_len = size, .piece = 1 + (size ? data[0] % 13 : 0) };
+	struct jsonscan_feed f = { .all = (const char *)data, .all_len = size,
+				   .piece = 1 + (size ? data[0] % 13 : 0) };
 	const char *a, *b;
 	size_t la, lb;
 
 	if (!w)
 		abort();
-	if (jsonscan_stream("", 0, feed_more, &f, &events, w) != want)
+	if (jsonscan_stream("", 0, jsonscan_feed_more, &f, &events, w) != want)
 		abort();
 	if (want == 0 && (json_writer_finish(w, &a, &la) < 0 ||
 			  json_writer_finish(whole, &b, &lb) < 0 || la != lb || memcmp(a, b, la) != 0))

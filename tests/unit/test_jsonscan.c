@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "common/jsonscan.h"
+#include "tests/unit/jsonscan_feed.h"
 
 /* Events as text: n b(0|1) #num "str" {k: } [ ] */
 struct log {
@@ -49,33 +50,6 @@ static const struct jsonscan_events ev = {
 	.start_map = e_om, .end_map = e_cm, .start_array = e_oa, .end_array = e_ca,
 };
 
-/* The text handed out `piece` bytes at a time, each time from a new copy (the
- * old one freed and poisoned): a reader whose buffer moves as it grows. */
-struct feed {
-	const char *all;
-	size_t all_len, piece;
-	char *copy;
-};
-
-static bool feed_more(void *ctx, const char **text, size_t *len)
-{
-	struct feed *f = ctx;
-	if (*len >= f->all_len)
-		return false;
-	size_t n = *len + f->piece < f->all_len ? *len + f->piece : f->all_len;
-	char *copy = malloc(n ? n : 1);
-	assert_non_null(copy);
-	memcpy(copy, f->all, n);
-	if (f->copy) {
-		memset(f->copy, 'x', *len);
-		free(f->copy);
-	}
-	f->copy = copy;
-	*text = copy;
-	*len = n;
-	return true;
-}
-
 /* jsonscan() on the whole text, and jsonscan_stream() on it in pieces of 1, 2, 3
  * and 7 bytes: the same result and the same events. */
 static int scan_all_ways(const char *in, size_t len, struct log *ret)
@@ -83,8 +57,8 @@ static int scan_all_ways(const char *in, size_t len, struct log *ret)
 	int r = jsonscan(in, len, &ev, ret);
 	for (size_t piece = 1; piece <= 7; piece += piece < 3 ? 1 : 4) {
 		struct log l = { .stop_after = ret->stop_after };
-		struct feed f = { .all = in, .all_len = len, .piece = piece };
-		assert_int_equal(jsonscan_stream("", 0, feed_more, &f, &ev, &l), r);
+		struct jsonscan_feed f = { .all = in, .all_len = len, .piece = piece };
+		assert_int_equal(jsonscan_stream("", 0, jsonscan_feed_more, &f, &ev, &l), r);
 		assert_string_equal(l.buf, ret->buf);
 		free(f.copy);
 	}
