@@ -39,10 +39,10 @@
 #include <uv.h>
 
 #include "common/dnscheck.h"
-#include "common/strmap.h"
 #include "common/getdns_uv.h"
 #include "common/limits.h"
 #include "common/list.h"
+#include "common/strmap.h"
 
 static_assert(DNSCHECK_MAX_RESOLVERS <= 32, "one bit per resolver in a uint32_t");
 
