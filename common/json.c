@@ -167,9 +167,6 @@ struct json_writer {
 	bool pretty;
 	unsigned depth;
 	uint8_t state[WRITER_MAX_DEPTH + 1];
-	json_sink_fn spill;     /* json_writer_spill() */
-	void *spill_userdata;
-	size_t spill_at;
 };
 
 static bool grow_slow(struct json_writer *w, size_t more)
@@ -331,8 +328,6 @@ static void close_container(struct json_writer *w, char c, enum writer_state ope
 	put_c(w, c);
 	if (w->pretty && w->state[w->depth] == WS_COMPLETE)
 		put_c(w, '\n');
-	if (w->spill && w->len >= w->spill_at)
-		(void)json_writer_flush(w, w->spill, w->spill_userdata);
 }
 
 void json_begin_object(struct json_writer *w)
@@ -602,13 +597,6 @@ int json_writer_flush(struct json_writer *w, json_sink_fn sink, void *userdata)
 	w->len = 0;
 	w->buf[0] = 0;
 	return 0;
-}
-
-void json_writer_spill(struct json_writer *w, size_t at, json_sink_fn sink, void *userdata)
-{
-	w->spill = sink;
-	w->spill_userdata = userdata;
-	w->spill_at = at;
 }
 
 int json_writer_take(struct json_writer *w, char **ret, size_t *ret_len)

@@ -140,17 +140,14 @@ int json_writer_finish(struct json_writer *w, const char **ret, size_t *retlen);
  * (no copy) and is left empty. */
 int json_writer_take(struct json_writer *w, char **ret, size_t *ret_len);
 
-/* For a document too long to hold whole (persistctl's status printer): what is written so
- * far goes to sink and is forgotten, and the writer goes on where it was. The sink's
- * negative return, or the writer's first error, is latched and returned. */
+/* For a document too long to hold whole (persistctl's status printer, the daemon's
+ * status sent in parts): what is written so far goes to sink and is forgotten, and the
+ * writer goes on where it was. The sink's negative return, or the writer's first
+ * error, is latched and returned. */
 typedef int (*json_sink_fn)(void *userdata, const char *p, size_t n);
 int json_writer_flush(struct json_writer *w, json_sink_fn sink, void *userdata);
 /* Bytes written since the start or the last flush. */
 size_t json_writer_pending(const struct json_writer *w);
-/* From now on, each time an object or array closes with at least `at` bytes pending,
- * they are flushed to sink: a long document goes out while the rest is made (the
- * daemon's status of 10k certs). sink NULL stops it. */
-void json_writer_spill(struct json_writer *w, size_t at, json_sink_fn sink, void *userdata);
 
 /* {"key":"value"} as a new string (for JSON-RPC params). */
 int json_object_1(const char *key, const char *value, char **ret);

@@ -48,7 +48,13 @@ struct control_call {
 	struct jrpc_request *req;      /* owned */
 	const struct control_method *method; /* borrowed from control->methods */
 	struct control_peer peer;
-	struct streamout out;          /* a result being written (result_begin/end) */
+	/* A result made in parts (control_call_reply_parts()): */
+	struct json_writer *w;         /* owned: the line not yet handed to out */
+	struct streamout out;          /* what the socket has not taken yet */
+	control_part_fn make;
+	void *make_userdata;           /* owned through free_userdata */
+	void (*free_userdata)(void *userdata);
+	bool part_writing;             /* a part is in the write queue: come back then */
 };
 
 struct control {
@@ -175,15 +181,19 @@ unsigned control_connections(const struct control *c)
 /* ---- output ---- */
 
 struct out {
-	uv_write_t req; /* req.data == this */
-	char *data;     /* owned */
+	uv_write_t req;           /* req.data == this */
+	char *data;               /* owned */
 	size_t len;
+	struct control_call *then; /* borrowed: the call whose part this is, or NULL */
 };
+
+static void call_parts_resume(struct control_call *call);
 
 static void on_write_done(uv_write_t *req, int status)
 {
 	struct out *o = req->data;
 	struct conn *c = req->handle->data; /* valid: close callbacks come after write callbacks */
+	struct control_call *then = o->then;
 
 	free(o->data);
 	if (o->len >= HEAPTRIM_MIN_FREE)
@@ -194,21 +204,24 @@ static void on_write_done(uv_write_t *req, int status)
 		log_debug("control: connection %" PRIu64 ": write failed: %s", c->id,
 			  uv_strerror(status));
 		conn_end(c);
-		return;
-	}
-	if (c->finishing && c->n_writes == 0)
+	} else if (c->finishing && c->n_writes == 0) {
 		conn_end(c);
+	}
+	if (then)
+		call_parts_resume(then); /* after conn_end(): a call cut off is given up */
 }
 
-/* Queues one line (consumed) on the connection. */
-static void conn_send_consume(struct conn *c, char *line, size_t len)
+/* Queues one line (consumed) on the connection, with on_write_done() to
+ * resume `then` once it is written. False: not queued (the connection is
+ * closing, or is closed now). */
+static bool conn_send(struct conn *c, char *line, size_t len, struct control_call *then)
 {
 	struct control *ctl = c->control;
 	int r;
 
 	if (c->closing) {
 		free(line);
-		return;
+		return false;
 	}
 	/* Judge by what is already waiting, so that one large answer to a client
 	 * that reads does not count against it. */
@@ -219,7 +232,7 @@ static void conn_send_consume(struct conn *c, char *line, size_t len)
 			    c->id, (unsigned)c->peer.uid, unsent);
 		free(line);
 		conn_end(c);
-		return;
+		return false;
 	}
 	assert(len <= UINT_MAX);
 	struct out *o = malloc(sizeof(*o));
@@ -227,10 +240,11 @@ static void conn_send_consume(struct conn *c, char *line, size_t len)
 		log_error("control: connection %" PRIu64 ": out of memory, closing it", c->id);
 		free(line);
 		conn_end(c);
-		return;
+		return false;
 	}
 	o->data = line;
 	o->len = len;
+	o->then = then;
 	o->req.data = o;
 	uv_buf_t buf = uv_buf_init(line, (unsigned)len);
 	r = uv_write(&o->req, (uv_stream_t *)&c->pipe, &buf, 1, on_write_done);
@@ -240,9 +254,15 @@ static void conn_send_consume(struct conn *c, char *line, size_t len)
 		free(line);
 		free(o);
 		conn_end(c);
-		return;
+		return false;
 	}
 	c->n_writes++;
+	return true;
+}
+
+static void conn_send_consume(struct conn *c, char *line, size_t len)
+{
+	(void)conn_send(c, line, len, NULL);
 }
 
 static void conn_send_error(struct conn *c, const char *id_json, int code, const char *message,
@@ -346,33 +366,109 @@ void control_call_reply_trusted(struct control_call *call, const char *result_js
 	call_reply(call, result_json, len, true);
 }
 
-bool control_call_result_begin(struct control_call *call, struct json_writer *w)
+/* ---- a result made in parts ---- */
+
+static void call_parts_end(struct control_call *call)
 {
-	if (!call_wants_answer(call) || jrpc_result_begin(w, call->req->id_json) < 0)
-		return false;
-	/* A long result goes out as it is made (daemon/streamout). */
-	streamout_init(&call->out, (uv_stream_t *)&call->conn->pipe);
-	json_writer_spill(w, STREAMOUT_PIECE_BYTES, streamout_sink, &call->out);
-	return true;
+	if (call->free_userdata)
+		call->free_userdata(call->make_userdata);
+	json_writer_free(call->w);
+	call->w = NULL;
+	call_release(call);
 }
 
-void control_call_result_end(struct control_call *call, struct json_writer *w)
+/* Out of memory, or a make() that wrote no valid JSON (a bug). */
+static void call_parts_fail(struct control_call *call)
 {
-	char *line, *all;
-	size_t n, all_len;
-
-	json_writer_spill(w, 0, NULL, NULL);
 	if (call_wants_answer(call)) {
-		if (jrpc_result_end(w, &line, &n) == 0 &&
-		    streamout_finish(&call->out, line, n, &all, &all_len) == 0)
-			conn_send_consume(call->conn, all, all_len);
-		else if (call->out.sent)
+		log_error("control: method '%s': building the reply failed", call->req->method);
+		if (call->out.sent)
 			conn_end(call->conn); /* part of the line is out: no error line after it */
 		else
 			conn_send_error(call->conn, call->req->id_json, JRPC_INTERNAL_ERROR,
 					"internal error: building the reply failed", NULL);
 	}
-	call_release(call);
+	call_parts_end(call);
+}
+
+/* Makes parts until the socket holds one back, or this turn has written
+ * CONTROL_TURN_BYTES (so that other work gets the loop), or the result is
+ * whole. What is held back goes through the write queue, and its
+ * on_write_done() comes back here for the next part. */
+static void call_parts_pump(struct control_call *call)
+{
+	char *buf, *line;
+	size_t len, n;
+	bool done;
+
+	if (!call_wants_answer(call)) {
+		call_parts_end(call);
+		return;
+	}
+	struct conn *c = call->conn;
+	/* A subscriber gets notifications, which must not land inside the
+	 * line: its result is made whole and then sent, as one write. */
+	bool whole = c->subscriber;
+	streamout_turn(&call->out, whole ? NULL : (uv_stream_t *)&c->pipe, CONTROL_TURN_BYTES);
+	for (;;) {
+		done = call->make(call->w, call->make_userdata);
+		if (done)
+			break;
+		if (json_writer_flush(call->w, streamout_sink, &call->out) < 0) {
+			call_parts_fail(call);
+			return;
+		}
+		if (!whole && streamout_carrying(&call->out))
+			break;
+	}
+	if (done) {
+		if (jrpc_result_end(call->w, &line, &n) < 0 ||
+		    streamout_finish(&call->out, line, n, &buf, &len) < 0) {
+			call_parts_fail(call);
+			return;
+		}
+		conn_send_consume(c, buf, len);
+		call_parts_end(call);
+		return;
+	}
+	if (streamout_finish(&call->out, NULL, 0, &buf, &len) < 0) {
+		call_parts_fail(call);
+		return;
+	}
+	call->part_writing = true;
+	/* A client that stops reading is dropped after idle_ms, as if silent. */
+	(void)uv_timer_start(&c->idle, on_conn_idle, c->control->o.idle_ms, 0);
+	if (!conn_send(c, buf, len, call)) {
+		call->part_writing = false;
+		call_parts_end(call); /* the connection is gone */
+	}
+}
+
+static void call_parts_resume(struct control_call *call)
+{
+	call->part_writing = false;
+	if (call_wants_answer(call))
+		(void)uv_timer_stop(&call->conn->idle);
+	call_parts_pump(call);
+}
+
+void control_call_reply_parts(struct control_call *call, control_part_fn make, void *userdata,
+			      void (*free_userdata)(void *userdata))
+{
+	call->make = make;
+	call->make_userdata = userdata;
+	call->free_userdata = free_userdata;
+	streamout_init(&call->out);
+	if (!call_wants_answer(call)) {
+		call_parts_end(call);
+		return;
+	}
+	call->w = json_writer_new(false);
+	if (!call->w || jrpc_result_begin(call->w, call->req->id_json) < 0) {
+		call_parts_fail(call);
+		return;
+	}
+	call_parts_pump(call);
 }
 
 void control_call_error(struct control_call *call, int code, const char *message,
@@ -599,7 +695,8 @@ static void conn_dispatch(struct conn *c)
 			(void)uv_read_stop((uv_stream_t *)&c->pipe);
 			c->reading = false;
 		}
-		(void)uv_timer_stop(&c->idle);
+		if (!c->call->part_writing) /* else the client must read on in idle_ms */
+			(void)uv_timer_stop(&c->idle);
 		return;
 	}
 	if (c->eof) {
@@ -632,7 +729,7 @@ static void on_conn_idle(uv_timer_t *t)
 {
 	struct conn *c = t->data;
 
-	if (c->finishing)
+	if (c->finishing || c->call)
 		log_debug("control: connection %" PRIu64 ": output not read in %" PRIu64
 			  " ms, closing",
 			  c->id, c->control->o.idle_ms);

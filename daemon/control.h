@@ -52,6 +52,7 @@
 
 struct control;
 struct control_call; /* one request being handled; see control_call_reply() */
+struct json_writer;
 
 struct control_peer {
 	uid_t uid;
@@ -135,16 +136,24 @@ void control_call_reply(struct control_call *call, const char *result_json, size
 /* As control_call_reply() for a result a json_writer produced (compact and
  * valid by construction): not parsed again (see jrpc_result_trusted()). */
 void control_call_reply_trusted(struct control_call *call, const char *result_json, size_t len);
-/* A large result written straight into its envelope (jrpc_result_begin()):
- * begin on an empty compact writer says whether to write the result at all
- * (false: no answer is wanted, or the id cannot be answered); end always
- * follows, sends the line (or JRPC_INTERNAL_ERROR for a writer that failed)
- * and consumes the call. Between the two the line goes out as it is made
- * (daemon/streamout), so they must run in one callback, with nothing else
- * sent on the connection in between; when a writer fails after part of the
- * line is out, end closes the connection instead. */
-bool control_call_result_begin(struct control_call *call, struct json_writer *w);
-void control_call_result_end(struct control_call *call, struct json_writer *w);
+/* A result too long to make in one go: the status of 10k certs is 12 MB of
+ * JSON, 100k certs ten times that. make() appends the next part of the
+ * result (about CONTROL_PART_BYTES) to w, an empty compact writer the first
+ * time, and returns true once the result is one whole value. Each part goes
+ * to the socket as soon as it is made, and make() is called again only once
+ * the socket has taken it, so a slow client holds back the making, not the
+ * daemon's memory; the loop runs other work between turns (at least every
+ * CONTROL_TURN_BYTES). So the daemon may change between two parts: make()
+ * must read it afresh each time. free_userdata (may be NULL) runs once, when
+ * the result is sent or the call is given up (the connection gone, a client
+ * that stops reading for idle_ms). A writer that fails gets the client
+ * JRPC_INTERNAL_ERROR, or, once part of the line is out, a closed
+ * connection. Consumes the call. */
+#define CONTROL_PART_BYTES (64 * 1024)
+#define CONTROL_TURN_BYTES (1024 * 1024)
+typedef bool (*control_part_fn)(struct json_writer *w, void *userdata);
+void control_call_reply_parts(struct control_call *call, control_part_fn make, void *userdata,
+			      void (*free_userdata)(void *userdata));
 /* Answers with an error and consumes the call. message is plain text;
  * data_json is one JSON value or NULL. */
 void control_call_error(struct control_call *call, int code, const char *message,

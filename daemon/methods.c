@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -65,24 +66,42 @@ static struct cert *cert_param(struct daemon *d, struct control_call *call, yajl
 	return c;
 }
 
+/* A status answer being made, a part at a time (control_call_reply_parts()). */
+struct status_parts {
+	struct daemon *d; /* borrowed: outlives the control socket's calls */
+	struct statusdoc_query q;
+	struct statusdoc_cursor cur;
+	bool begun;
+};
+
+static bool status_part(struct json_writer *w, void *userdata)
+{
+	struct status_parts *p = userdata;
+
+	if (!p->begun) {
+		statusdoc_status_begin(p->d, w, &p->q, &p->cur);
+		p->begun = true;
+	}
+	return statusdoc_status_more(p->d, w, &p->cur, CONTROL_PART_BYTES);
+}
+
 static void on_status(struct control_call *call, yajl_val params, void *userdata)
 {
-	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
-	struct statusdoc_query q;
+	struct status_parts *p = calloc(1, sizeof(*p));
 	char msg[300];
 	int code;
 
-	if (statusquery_parse(userdata, params, &q, &code, msg, sizeof(msg)) < 0) {
-		control_call_error(call, code, msg, NULL);
-		return;
-	}
-	if (!w) {
+	if (!p) {
 		control_call_error(call, JRPC_INTERNAL_ERROR, "out of memory", NULL);
 		return;
 	}
-	if (control_call_result_begin(call, w))
-		statusdoc_write_status_query(userdata, w, &q);
-	control_call_result_end(call, w);
+	p->d = userdata;
+	if (statusquery_parse(userdata, params, &p->q, &code, msg, sizeof(msg)) < 0) {
+		free(p);
+		control_call_error(call, code, msg, NULL);
+		return;
+	}
+	control_call_reply_parts(call, status_part, p, free);
 }
 
 static void on_certs_list(struct control_call *call, yajl_val params, void *userdata)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "common/json.h"
+#include "common/macro.h"
 #include "common/record.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
@@ -274,8 +275,9 @@ static void write_worst(struct json_writer *w, const struct level_counts *lc)
 	json_end_array(w);
 }
 
-static void write_cert_list(struct json_writer *w, const struct daemon *d,
-			    const struct statusdoc_query *q)
+/* Up to the certs of cert_list; *cur says which are still to write. */
+static void begin_cert_list(struct json_writer *w, const struct daemon *d,
+			    const struct statusdoc_query *q, struct statusdoc_cursor *cur)
 {
 	size_t from = 0, to = d->n_certs;
 
@@ -304,9 +306,26 @@ static void write_cert_list(struct json_writer *w, const struct daemon *d,
 	}
 	json_key(w, "cert_list");
 	json_begin_array(w);
-	for (size_t i = from; i < to; i++)
-		statusdoc_write_cert(w, d, d->certs[i], false);
-	json_end_array(w);
+	*cur = (struct statusdoc_cursor){ .next = from, .to = to, .in_list = true, .open = true };
+}
+
+bool statusdoc_status_more(const struct daemon *d, struct json_writer *w,
+			   struct statusdoc_cursor *cur, size_t bytes)
+{
+	if (!cur->open)
+		return true;
+	if (cur->in_list) {
+		size_t to = MIN(cur->to, d->n_certs);
+		while (cur->next < to && json_writer_pending(w) < bytes)
+			statusdoc_write_cert(w, d, d->certs[cur->next++], false);
+		if (cur->next < to)
+			return false;
+		json_end_array(w);
+		cur->in_list = false;
+	}
+	json_end_object(w);
+	cur->open = false;
+	return true;
 }
 
 /* The status answer; daemon/httpd serves the same document at /api/status. */
@@ -319,6 +338,15 @@ void statusdoc_write_status(const struct daemon *d, struct json_writer *w)
 
 void statusdoc_write_status_query(const struct daemon *d, struct json_writer *w,
 				  const struct statusdoc_query *q)
+{
+	struct statusdoc_cursor cur;
+
+	statusdoc_status_begin(d, w, q, &cur);
+	(void)statusdoc_status_more(d, w, &cur, SIZE_MAX);
+}
+
+void statusdoc_status_begin(const struct daemon *d, struct json_writer *w,
+			    const struct statusdoc_query *q, struct statusdoc_cursor *cur)
 {
 	struct level_counts lc;
 	char line[200];
@@ -376,9 +404,9 @@ void statusdoc_write_status_query(const struct daemon *d, struct json_writer *w,
 		json_key(w, "fleet");
 		fleet_status_json(d->fleet, w);
 	}
+	*cur = (struct statusdoc_cursor){ .open = true };
 	if (!q->summary)
-		write_cert_list(w, d, q);
-	json_end_object(w);
+		begin_cert_list(w, d, q, cur);
 }
 
 void statusdoc_write_records(struct json_writer *w, struct daemon *d, const struct cert *only)

@@ -48,6 +48,22 @@ struct statusdoc_query {
 void statusdoc_write_status_query(const struct daemon *d, struct json_writer *w,
 				  const struct statusdoc_query *q);
 
+/* The same answer a part at a time (the control socket's reply in parts):
+ * begin writes all but the certs of cert_list; each more() writes certs
+ * until w holds `bytes` or more, and returns true once the document is
+ * whole. The certs are read by their place in the configuration when each
+ * part is made, as paging reads them, so a reload between two parts may skip
+ * or repeat a cert but never reads one that is gone. */
+struct statusdoc_cursor {
+	size_t next, to;  /* in_list: d->certs[next, to) are still to write */
+	bool in_list;     /* cert_list is still to finish and close */
+	bool open;        /* the document is still to close */
+};
+void statusdoc_status_begin(const struct daemon *d, struct json_writer *w,
+			    const struct statusdoc_query *q, struct statusdoc_cursor *cur);
+bool statusdoc_status_more(const struct daemon *d, struct json_writer *w,
+			   struct statusdoc_cursor *cur, size_t bytes);
+
 /* The records.list answer: every dns-persist-01 name's record as last
  * checked, for only that cert when only is not NULL. */
 void statusdoc_write_records(struct json_writer *w, struct daemon *d, const struct cert *only);

@@ -1,6 +1,7 @@
 /* daemon/streamout.c: see streamout.h. */
 #include "daemon/streamout.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -8,16 +9,27 @@
 
 #include "common/macro.h"
 
-void streamout_init(struct streamout *s, uv_stream_t *stream)
+void streamout_init(struct streamout *s)
 {
 	*s = (struct streamout){ 0 };
-	if (stream && uv_stream_get_write_queue_size(stream) == 0)
-		s->stream = stream;
+}
+
+void streamout_turn(struct streamout *s, uv_stream_t *stream, size_t direct_max)
+{
+	assert(s->len == s->head);
+	s->stream = stream && uv_stream_get_write_queue_size(stream) == 0 ? stream : NULL;
+	s->direct_left = direct_max;
+}
+
+bool streamout_carrying(const struct streamout *s)
+{
+	return s->len > s->head;
 }
 
 /* Writes what the socket takes now; returns how much that was. */
 static size_t write_now(struct streamout *s, const char *p, size_t n)
 {
+	n = MIN(n, s->direct_left);
 	if (!s->stream || n == 0)
 		return 0;
 	uv_buf_t buf = uv_buf_init((char *)p, (unsigned)MIN(n, (size_t)UINT_MAX));
@@ -29,6 +41,7 @@ static size_t write_now(struct streamout *s, const char *p, size_t n)
 		return 0;
 	}
 	s->sent = true;
+	s->direct_left -= (size_t)r;
 	return (size_t)r;
 }
 
@@ -73,8 +86,9 @@ int streamout_finish(struct streamout *s, char *tail, size_t tail_len, char **re
 		     size_t *ret_len)
 {
 	if (s->len == s->head) {
+		s->head = s->len = 0;
 		*ret = tail;
-		*ret_len = tail_len;
+		*ret_len = tail ? tail_len : 0;
 		return 0;
 	}
 	int r = carry(s, tail, tail_len);

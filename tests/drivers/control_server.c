@@ -19,7 +19,11 @@
  *   events.subscribe  subscribes the connection; {"subscribed":true}
  *   emit              {"count":N,"bytes":M}: N notifications "test.event"
  *                     {"seq":i,"pad":"x..."} to subscribers; {"subscribers":k}
- *   stats             {"connections":n}
+ *   parts             {"count":N,"bytes":M}: [{"seq":0,"pad":"x..."}, ...] made in
+ *                     parts (control_call_reply_parts())
+ *   stats             {"connections":n, "parts_made":k, "parts_live":l}: of the
+ *                     parts calls, how many parts were made in all, and how many
+ *                     calls are under way (their userdata not yet freed)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -49,6 +53,8 @@ struct driver {
 	struct slow *slows;         /* timers not yet closed */
 	struct control_call *held[16]; /* owned: "hold" calls */
 	size_t n_held;
+	uint64_t parts_made;        /* make() calls of every "parts" call */
+	unsigned parts_live;        /* "parts" calls whose userdata is not freed */
 	bool stopping;
 };
 
@@ -247,14 +253,76 @@ static void on_emit(struct control_call *call, yajl_val params, void *userdata)
 	reply_writer(call, w);
 }
 
+struct parts {
+	struct driver *d;
+	int64_t next, count, bytes;
+	char *pad; /* owned */
+};
+
+static bool parts_make(struct json_writer *w, void *userdata)
+{
+	struct parts *p = userdata;
+
+	p->d->parts_made++;
+	if (p->next == 0)
+		json_begin_array(w);
+	while (p->next < p->count && json_writer_pending(w) < CONTROL_PART_BYTES) {
+		json_begin_object(w);
+		json_kv_int(w, "seq", p->next++);
+		json_kv_string(w, "pad", p->pad);
+		json_end_object(w);
+	}
+	if (p->next < p->count)
+		return false;
+	json_end_array(w);
+	return true;
+}
+
+static void parts_free(void *userdata)
+{
+	struct parts *p = userdata;
+
+	p->d->parts_live--;
+	free(p->pad);
+	free(p);
+}
+
+static void on_parts(struct control_call *call, yajl_val params, void *userdata)
+{
+	struct driver *d = userdata;
+	int64_t count, bytes;
+
+	if (!json_get_int(params, "count", &count) || count < 1 || count > 10 * 1000 * 1000 ||
+	    !json_get_int(params, "bytes", &bytes) || bytes < 0 || bytes > 65536) {
+		control_call_error(call, JRPC_INVALID_PARAMS,
+				   "\"count\" must be 1..10M and \"bytes\" 0..65536", NULL);
+		return;
+	}
+	struct parts *p = calloc(1, sizeof(*p));
+	char *pad = malloc((size_t)bytes + 1);
+	if (!p || !pad) {
+		free(p);
+		free(pad);
+		control_call_error(call, JRPC_INTERNAL_ERROR, "out of memory", NULL);
+		return;
+	}
+	memset(pad, 'x', (size_t)bytes);
+	pad[bytes] = '\0';
+	*p = (struct parts){ .d = d, .count = count, .bytes = bytes, .pad = pad };
+	d->parts_live++;
+	control_call_reply_parts(call, parts_make, p, parts_free);
+}
+
 static void on_stats(struct control_call *call, yajl_val params, void *userdata)
 {
 	struct driver *d = userdata;
-	char buf[64];
+	char buf[128];
 	int n;
 
 	(void)params;
-	n = snprintf(buf, sizeof(buf), "{\"connections\":%u}", control_connections(d->control));
+	n = snprintf(buf, sizeof(buf),
+		     "{\"connections\":%u,\"parts_made\":%" PRIu64 ",\"parts_live\":%u}",
+		     control_connections(d->control), d->parts_made, d->parts_live);
 	control_call_reply(call, buf, (size_t)n);
 }
 
@@ -269,6 +337,7 @@ static const struct control_method methods[] = {
 	{ "bad.result", false, on_bad_result },
 	{ "events.subscribe", false, on_subscribe },
 	{ "emit", false, on_emit },
+	{ "parts", false, on_parts },
 	{ "stats", false, on_stats },
 };
 

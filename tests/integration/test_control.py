@@ -262,7 +262,7 @@ def test_calls(server):
     error(c.call("bad.result"), -32603)
     # answers bigger than the unsent-output limit still reach a client that reads
     assert len(result(c.call("big", {"bytes": 3 << 20}))) == 3 << 20
-    assert result(c.call("stats")) == {"connections": 1}
+    assert result(c.call("stats"))["connections"] == 1
     c.close()
 
 
@@ -630,3 +630,102 @@ def test_memory_bounded_after_abuse(abused):
     healthy(abused)
     grown_kb = abused.rss_kb() - abused.rss_start_kb
     assert grown_kb < 48 * 1024, f"RSS grew by {grown_kb} KiB"
+
+
+# ---- a result made in parts (control_call_reply_parts) ----
+
+def parts_stats(s):
+    c = Conn(s.path)
+    st = result(c.call("stats"))
+    c.close()
+    return st
+
+
+def read_result_slowly(c, pause_every=1 << 20, pause=0.02):
+    """The next line, read in 64 KiB pieces with a pause after each MiB."""
+    got, since = bytearray(c.buf), 0
+    c.sock.settimeout(20)
+    while not got.endswith(b"\n"):
+        chunk = c.sock.recv(65536)
+        assert chunk, "connection closed mid-line"
+        got += chunk
+        since += len(chunk)
+        if since >= pause_every:
+            since = 0
+            time.sleep(pause)
+    c.buf = b""
+    return json.loads(bytes(got))
+
+
+def test_parts_held_back_by_a_slow_reader(server):
+    s = server("--idle-ms", "5000")
+    c = Conn(s.path)
+    count, pad = 60000, 200  # about 13 MB
+    req = c.request("parts", {"count": count, "bytes": pad})
+    c.send(req)
+    time.sleep(0.5)
+    # Nobody reads yet: the server made a few parts and then waited for the
+    # socket; the rest is not made, let alone held.
+    st = parts_stats(s)
+    assert st["parts_live"] == 1, st
+    assert 0 < st["parts_made"] < 24, st
+    assert result(Conn(s.path).call("echo", ["meanwhile"])) == ["meanwhile"]
+    m = read_result_slowly(c)
+    assert m["id"] == req["id"]
+    items = result(m)
+    assert [i["seq"] for i in items] == list(range(count))
+    assert all(i["pad"] == "x" * pad for i in items[:: count // 50])
+    st = parts_stats(s)
+    assert st["parts_live"] == 0, st
+    assert st["parts_made"] >= count * pad // 65536, st
+    # The connection goes on with the next call.
+    assert result(c.call("echo", [1])) == [1]
+
+
+def test_parts_client_leaves_or_stops_reading(server):
+    s = server("--idle-ms", "600")
+    # Leaves after reading a little: the call is given up, its userdata freed.
+    c = Conn(s.path)
+    c.send(c.request("parts", {"count": 100000, "bytes": 300}))
+    assert len(c.sock.recv(65536)) > 0
+    c.close()
+    # Stops reading: dropped once idle_ms passes without progress.
+    quiet = Conn(s.path)
+    quiet.send(quiet.request("parts", {"count": 100000, "bytes": 300}))
+    time.sleep(1.5)
+    assert quiet.closed_within(5)
+    deadline = time.monotonic() + 5
+    while parts_stats(s)["parts_live"] != 0:
+        assert time.monotonic() < deadline, parts_stats(s)
+        time.sleep(0.05)
+    assert "output not read in 600 ms" in s.stderr()
+    assert len(quiet.buf) < 8 << 20  # it got part of the line, not all of it
+
+
+def test_parts_to_a_subscriber_stay_whole(server):
+    s = server()
+    sub = Conn(s.path)
+    assert result(sub.call("events.subscribe")) == {"subscribed": True}
+    req = sub.request("parts", {"count": 20000, "bytes": 100})
+    sub.send(req)
+    pub = Conn(s.path)
+    assert result(pub.call("emit", {"count": 10, "bytes": 10}))["subscribers"] == 1
+    # Every line whole: the notifications never land inside the result.
+    seen_result, events = None, 0
+    while seen_result is None or events < 10:
+        m = sub.msg(timeout=20)
+        if m.get("method") == "test.event":
+            events += 1
+        else:
+            assert m["id"] == req["id"], m
+            seen_result = result(m)
+    assert [i["seq"] for i in seen_result] == list(range(20000))
+
+
+def test_parts_at_shutdown(server):
+    s = server()
+    c = Conn(s.path)
+    c.send(c.request("parts", {"count": 100000, "bytes": 300}))
+    time.sleep(0.3)
+    log = s.stop()  # a clean exit: the call under way is given up and freed
+    assert "ERROR" not in log

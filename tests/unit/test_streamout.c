@@ -71,10 +71,11 @@ static void queue_write(struct pair *p, char *data, size_t len)
 	assert_int_equal(uv_write(req, (uv_stream_t *)&p->pipe, &b, 1, on_write), 0);
 }
 
-/* A document of n objects written through the spill, as the control socket
+/* A document of n objects flushed to streamout every 4 KiB, as the control socket
  * writes a status: returns how much of it the client got before the end, and checks that
  * the client gets the whole line, once the loop has written what was queued. */
-static size_t send_document(struct pair *p, int n, const char *queued_before, bool read_while)
+static size_t send_document(struct pair *p, int n, const char *queued_before, bool read_while,
+			    size_t direct_max)
 {
 	struct json_writer *w = json_writer_new(false), *whole = json_writer_new(false);
 	struct streamout out;
@@ -87,8 +88,8 @@ static size_t send_document(struct pair *p, int n, const char *queued_before, bo
 	assert_non_null(whole);
 	if (queued_before)
 		queue_write(p, strdup(queued_before), strlen(queued_before));
-	streamout_init(&out, (uv_stream_t *)&p->pipe);
-	json_writer_spill(w, 4096, streamout_sink, &out);
+	streamout_init(&out);
+	streamout_turn(&out, (uv_stream_t *)&p->pipe, direct_max);
 	for (struct json_writer *x = w;; x = whole) {
 		json_begin_array(x);
 		for (int i = 0; i < n; i++) {
@@ -96,6 +97,8 @@ static size_t send_document(struct pair *p, int n, const char *queued_before, bo
 			json_kv_int(x, "n", i);
 			json_kv_string(x, "name", "some name of a cert");
 			json_end_object(x);
+			if (x == w && json_writer_pending(w) >= 4096)
+				assert_int_equal(json_writer_flush(w, streamout_sink, &out), 0);
 			if (x == w && read_while && i % 50 == 0)
 				drain(p, &got, &got_len);
 		}
@@ -104,7 +107,6 @@ static size_t send_document(struct pair *p, int n, const char *queued_before, bo
 			break;
 	}
 	early = got_len;
-	json_writer_spill(w, 0, NULL, NULL);
 	assert_int_equal(json_writer_take(w, &line, &line_len), 0);
 	assert_int_equal(streamout_finish(&out, line, line_len, &all, &all_len), 0);
 	if (all_len)
@@ -134,7 +136,7 @@ static void test_read_while_made(void **state)
 	(void)state;
 	pair_open(&p);
 	/* 5,000 objects (about 200 KB) read as they are made: most is out before the end. */
-	size_t early = send_document(&p, 5000, NULL, true);
+	size_t early = send_document(&p, 5000, NULL, true, SIZE_MAX);
 	assert_true(early > 100000);
 	pair_close(&p);
 }
@@ -147,7 +149,7 @@ static void test_nobody_reading(void **state)
 	pair_open(&p);
 	/* 100,000 objects (4 MB) with nobody reading: the socket fills, the rest is
 	 * carried and goes out in order through the queue. */
-	assert_int_equal(send_document(&p, 100000, NULL, false), 0);
+	assert_int_equal(send_document(&p, 100000, NULL, false, SIZE_MAX), 0);
 	pair_close(&p);
 }
 
@@ -161,7 +163,61 @@ static void test_queued_before(void **state)
 	/* A write still queued: nothing may pass it, so everything is carried. */
 	memset(big, 'q', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(send_document(&p, 5000, big, true), 0);
+	assert_int_equal(send_document(&p, 5000, big, true, SIZE_MAX), 0);
+	pair_close(&p);
+}
+
+static void test_direct_max(void **state)
+{
+	struct pair p;
+
+	(void)state;
+	pair_open(&p);
+	/* A turn's budget: no more than it goes out directly, though the
+	 * client reads everything; the rest is carried, in order. */
+	size_t early = send_document(&p, 5000, NULL, true, 10000);
+	assert_true(early > 0);
+	assert_true(early <= 10000);
+	pair_close(&p);
+}
+
+static void test_turns(void **state)
+{
+	struct pair p;
+	struct streamout out;
+	char *all, *got = NULL;
+	size_t all_len, got_len = 0;
+
+	(void)state;
+	pair_open(&p);
+	/* Turn after turn, as the control socket sends a result in parts: the
+	 * carry of each turn is handed over, and the next turn starts clean. */
+	streamout_init(&out);
+	for (int turn = 0; turn < 3; turn++) {
+		char piece[3000];
+		memset(piece, 'a' + turn, sizeof(piece));
+		streamout_turn(&out, (uv_stream_t *)&p.pipe, 1000);
+		assert_int_equal(streamout_sink(&out, piece, sizeof(piece)), 0);
+		assert_true(streamout_carrying(&out));
+		assert_int_equal(streamout_finish(&out, NULL, 0, &all, &all_len), 0);
+		assert_int_equal(all_len, 2000);
+		assert_false(streamout_carrying(&out));
+		queue_write(&p, all, all_len);
+		while (uv_run(&p.loop, UV_RUN_NOWAIT))
+			drain(&p, &got, &got_len);
+		drain(&p, &got, &got_len);
+	}
+	assert_true(out.sent);
+	assert_int_equal(got_len, 9000);
+	for (size_t i = 0; i < got_len; i++)
+		assert_int_equal(got[i], 'a' + (int)(i / 3000));
+	/* Nothing carried: the tail alone, or nothing at all. */
+	streamout_turn(&out, (uv_stream_t *)&p.pipe, 0);
+	assert_int_equal(streamout_finish(&out, NULL, 0, &all, &all_len), 0);
+	assert_null(all);
+	assert_int_equal(all_len, 0);
+	free(got);
+	streamout_done(&out);
 	pair_close(&p);
 }
 
@@ -171,6 +227,8 @@ int main(void)
 		cmocka_unit_test(test_read_while_made),
 		cmocka_unit_test(test_nobody_reading),
 		cmocka_unit_test(test_queued_before),
+		cmocka_unit_test(test_direct_max),
+		cmocka_unit_test(test_turns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
