@@ -58,6 +58,11 @@ void jrpc_reader_done(struct jrpc_reader *r)
 
 int jrpc_reader_space(struct jrpc_reader *r, char **ret, size_t *retlen)
 {
+	return jrpc_reader_space_min(r, 1, ret, retlen);
+}
+
+int jrpc_reader_space_min(struct jrpc_reader *r, size_t want, char **ret, size_t *retlen)
+{
 	size_t limit = r->max_line_bytes + 1;
 
 	if (r->start > 0) {
@@ -66,10 +71,13 @@ int jrpc_reader_space(struct jrpc_reader *r, char **ret, size_t *retlen)
 		r->scanned -= r->start;
 		r->start = 0;
 	}
-	if (r->end == r->cap) {
+	if (r->end == r->cap || (r->cap - r->end < want && r->cap < limit)) {
 		if (r->cap >= limit)
 			return -E2BIG;
-		size_t cap = MIN(MAX(r->cap * 2, (size_t)JRPC_READER_MIN_BYTES), limit);
+		size_t cap = MAX(r->cap * 2, (size_t)JRPC_READER_MIN_BYTES);
+		while (cap - r->end < want && cap < limit)
+			cap *= 2;
+		cap = MIN(cap, limit);
 		char *buf = realloc(r->buf, cap);
 		if (!buf)
 			return -ENOMEM;
@@ -95,15 +103,18 @@ int jrpc_reader_line(struct jrpc_reader *r, const char **ret, size_t *retlen)
 
 	if (!nl) {
 		r->scanned = r->end;
-		return r->end - r->start > r->max_line_bytes ? -E2BIG : 0;
+		return r->end - r->start > r->max_line_bytes - MIN(r->dropped, r->max_line_bytes)
+			       ? -E2BIG
+			       : 0;
 	}
 	size_t len = (size_t)(nl - (r->buf + r->start));
-	if (len > r->max_line_bytes)
+	if (len > r->max_line_bytes - MIN(r->dropped, r->max_line_bytes))
 		return -E2BIG;
 	*ret = r->buf + r->start;
 	*retlen = len;
 	r->start += len + 1;
 	r->scanned = r->start;
+	r->dropped = 0;
 	return 1;
 }
 
@@ -116,12 +127,19 @@ int jrpc_reader_peek(struct jrpc_reader *r, const char **ret, size_t *retlen, bo
 	/* scanned stays before the '\n', so that jrpc_reader_line() finds it. */
 	r->scanned = nl ? (size_t)(nl - r->buf) : r->end;
 	size_t len = r->scanned - r->start;
-	if (len > r->max_line_bytes)
+	if (len > r->max_line_bytes - MIN(r->dropped, r->max_line_bytes))
 		return -E2BIG;
 	*ret = r->buf ? r->buf + r->start : "";
 	*retlen = len;
 	*complete = nl != NULL;
 	return 0;
+}
+
+void jrpc_reader_drop(struct jrpc_reader *r, size_t n)
+{
+	n = MIN(n, r->scanned - r->start);
+	r->start += n;
+	r->dropped += n;
 }
 
 size_t jrpc_reader_pending(const struct jrpc_reader *r)
@@ -135,11 +153,12 @@ int jrpc_reader_take_rest(struct jrpc_reader *r, const char **ret, size_t *retle
 
 	if (len == 0)
 		return 0;
-	if (len > r->max_line_bytes)
+	if (len > r->max_line_bytes - MIN(r->dropped, r->max_line_bytes))
 		return -E2BIG;
 	*ret = r->buf + r->start;
 	*retlen = len;
 	r->start = r->scanned = r->end;
+	r->dropped = 0;
 	return 1;
 }
 

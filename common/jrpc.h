@@ -60,6 +60,7 @@ struct jrpc_reader {
 	size_t end;            /* bytes of buf in use */
 	size_t scanned;        /* [start, scanned) is known to hold no '\n' */
 	size_t max_line_bytes; /* longest line accepted, the '\n' not counted */
+	size_t dropped;        /* of the line at start, by jrpc_reader_drop() */
 };
 
 void jrpc_reader_init(struct jrpc_reader *r, size_t max_line_bytes);
@@ -70,6 +71,10 @@ void jrpc_reader_done(struct jrpc_reader *r);
  * complete lines first; a partial line that long is reported by
  * jrpc_reader_line()), -ENOMEM. */
 int jrpc_reader_space(struct jrpc_reader *r, char **ret, size_t *retlen);
+/* The same with at least `want` bytes free where max_line_bytes allows: a
+ * reader that drops what it is done with keeps a small buffer, but reads in
+ * pieces of a useful size. */
+int jrpc_reader_space_min(struct jrpc_reader *r, size_t want, char **ret, size_t *retlen);
 /* n bytes were written at the pointer jrpc_reader_space() returned. */
 void jrpc_reader_commit(struct jrpc_reader *r, size_t n);
 /* 1: *ret, *retlen is the next line, without its '\n'. 0: no complete line
@@ -80,6 +85,10 @@ int jrpc_reader_line(struct jrpc_reader *r, const char **ret, size_t *retlen);
  * to its '\n' (*complete) or to the last byte received. The pointer is
  * valid until the next jrpc_reader_space(). -E2BIG as jrpc_reader_line(). */
 int jrpc_reader_peek(struct jrpc_reader *r, const char **ret, size_t *retlen, bool *complete);
+/* The first n bytes of the line jrpc_reader_peek() showed (at most what it
+ * showed) are not wanted any more: they are freed from the buffer, and the
+ * line goes on from there. They still count towards max_line_bytes. */
+void jrpc_reader_drop(struct jrpc_reader *r, size_t n);
 /* Bytes received after the last complete line: a partial line. At the end
  * of the stream, callers may treat it as a last line. */
 size_t jrpc_reader_pending(const struct jrpc_reader *r);

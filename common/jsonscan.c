@@ -14,8 +14,12 @@
 #include "common/strutil.h"
 
 struct scan {
-	const unsigned char *p;     /* may move when more() is called: positions are offsets */
+	/* p[0, len) is the text from some point on: more() may move it, and drop
+	 * bytes before tok from its front, so positions are offsets into it that
+	 * more_until() shifts, and none is held in a local across a have(). */
+	const unsigned char *p;
 	size_t len, pos;
+	size_t tok;                 /* the first byte still needed: tok <= pos */
 	jsonscan_more_fn more;      /* NULL: the text is whole */
 	void *more_ctx;
 	bool ended;                 /* more() said there is no more */
@@ -32,13 +36,17 @@ static bool more_until(struct scan *s, size_t end)
 {
 	while (s->len < end) {
 		const char *text = (const char *)s->p;
-		size_t len = s->len;
-		if (!s->more || s->ended || !s->more(s->more_ctx, &text, &len) || len <= s->len) {
+		size_t len = s->len, dropped = 0;
+		if (!s->more || s->ended || !s->more(s->more_ctx, s->tok, &text, &len, &dropped) ||
+		    dropped > s->tok || len + dropped <= s->len) {
 			s->ended = true;
 			return false;
 		}
 		s->p = (const unsigned char *)text;
 		s->len = len;
+		s->pos -= dropped;
+		s->tok -= dropped;
+		end -= dropped;
 	}
 	return true;
 }
@@ -52,6 +60,7 @@ static inline bool have(struct scan *s, size_t end)
 
 static inline void skip_ws(struct scan *s)
 {
+	s->tok = s->pos;
 	while (have(s, s->pos + 1)) {
 		unsigned char c = s->p[s->pos];
 		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
@@ -134,55 +143,58 @@ static unsigned plain_prefix16(const unsigned char *p)
 
 static int scan_string(struct scan *s, const char **ret, size_t *ret_len, bool *ret_raw)
 {
-	size_t start = ++s->pos, i = start;
 	bool escaped = false;
 
+	s->tok = ++s->pos;
 	/* First pass: where it ends, that it is valid. */
 	for (;;) {
 		uint64_t word;
+		size_t i = s->pos;
 		if (s->len - i >= 16) {
 			unsigned skip = plain_prefix16(s->p + i);
-			i += skip;
+			s->pos = i + skip;
 			if (skip == 16)
 				continue;
 		} else if (s->len - i >= 8 &&
 			   (memcpy(&word, s->p + i, 8), json_word_is_plain(word))) {
-			i += 8;
+			s->pos = i + 8;
 			continue;
 		}
-		if (!have(s, i + 1))
+		if (!have(s, s->pos + 1))
 			return -EINVAL;
-		unsigned char c = s->p[i];
+		unsigned char c = s->p[s->pos];
 		if (c == '"')
 			break;
 		if (c < 0x20)
 			return -EINVAL;
 		if (c == '\\') {
 			escaped = true;
-			if (!have(s, i + 2))
+			if (!have(s, s->pos + 2))
 				return -EINVAL;
-			unsigned char e = s->p[i + 1];
+			unsigned char e = s->p[s->pos + 1];
 			if (e == 'u') {
 				unsigned cp;
-				if (!have(s, i + 6) || hex4(s->p + i + 2, &cp) < 0)
+				if (!have(s, s->pos + 6) || hex4(s->p + s->pos + 2, &cp) < 0)
 					return -EINVAL;
-				i += 6;
+				s->pos += 6;
 			} else if (strchr("\"\\/bfnrt", e) && e) {
-				i += 2;
+				s->pos += 2;
 			} else
 				return -EINVAL;
 			continue;
 		}
 		if (c < 0x80) {
-			i++;
+			s->pos++;
 			continue;
 		}
-		(void)have(s, i + 4); /* the longest UTF-8 sequence, where the text has it */
-		size_t n = str_utf8_seq_len(s->p + i, s->len - i);
+		(void)have(s, s->pos + 4); /* the longest UTF-8 sequence, where the text has it */
+		size_t n = str_utf8_seq_len(s->p + s->pos, s->len - s->pos);
 		if (!n)
 			return -EINVAL;
-		i += n;
+		s->pos += n;
 	}
+	/* The whole string is in the text now: no have() below. */
+	size_t start = s->tok, i = s->pos;
 	s->pos = i + 1;
 	*ret_raw = !escaped;
 	if (!escaped) {
@@ -248,45 +260,44 @@ static int scan_string(struct scan *s, const char **ret, size_t *ret_len, bool *
 /* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
 static int scan_number(struct scan *s)
 {
-	size_t start = s->pos, i = start;
-
-#define AT(k, c) (have(s, (k) + 1) && s->p[k] == (c))
-#define DIGIT(k) (have(s, (k) + 1) && s->p[k] >= '0' && s->p[k] <= '9')
-	if (AT(i, '-'))
-		i++;
-	if (AT(i, '0'))
-		i++;
-	else if (DIGIT(i))
-		while (DIGIT(i))
-			i++;
+	s->tok = s->pos;
+#define AT(c) (have(s, s->pos + 1) && s->p[s->pos] == (c))
+#define DIGIT() (have(s, s->pos + 1) && s->p[s->pos] >= '0' && s->p[s->pos] <= '9')
+	if (AT('-'))
+		s->pos++;
+	if (AT('0'))
+		s->pos++;
+	else if (DIGIT())
+		while (DIGIT())
+			s->pos++;
 	else
 		return -EINVAL;
-	if (AT(i, '.')) {
-		i++;
-		if (!DIGIT(i))
+	if (AT('.')) {
+		s->pos++;
+		if (!DIGIT())
 			return -EINVAL;
-		while (DIGIT(i))
-			i++;
+		while (DIGIT())
+			s->pos++;
 	}
-	if (AT(i, 'e') || AT(i, 'E')) {
-		i++;
-		if (AT(i, '+') || AT(i, '-'))
-			i++;
-		if (!DIGIT(i))
+	if (AT('e') || AT('E')) {
+		s->pos++;
+		if (AT('+') || AT('-'))
+			s->pos++;
+		if (!DIGIT())
 			return -EINVAL;
-		while (DIGIT(i))
-			i++;
+		while (DIGIT())
+			s->pos++;
 	}
 #undef DIGIT
 #undef AT
-	s->pos = i;
-	return STOP(s, s->ev->number(s->ctx, (const char *)s->p + start, i - start));
+	return STOP(s, s->ev->number(s->ctx, (const char *)s->p + s->tok, s->pos - s->tok));
 }
 
 static int scan_literal(struct scan *s, const char *word)
 {
 	size_t n = strlen(word);
 
+	s->tok = s->pos;
 	if (!have(s, s->pos + n) || memcmp(s->p + s->pos, word, n) != 0)
 		return -EINVAL;
 	s->pos += n;

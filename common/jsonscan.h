@@ -38,14 +38,18 @@ struct jsonscan_events {
  * it is not JSON (or a callback stopped), -E2BIG too deep, -ENOMEM. */
 int jsonscan(const char *text, size_t len, const struct jsonscan_events *ev, void *ctx);
 
-/* The text as it arrives (persistctl reads a 10 MB reply while the daemon is
- * still writing it): when the scan needs bytes past len it calls more(),
- * which returns true with *text and *len set to the text so far (longer
- * than before; the bytes already seen unchanged, though they may have
- * moved), or false when the text ends where it is. Events are the same as
- * jsonscan()'s over the whole text, and pointers handed to them are valid
- * only during the callback. A text cut short is -EINVAL, as it would be
- * whole. */
-typedef bool (*jsonscan_more_fn)(void *more_ctx, const char **text, size_t *len);
+/* The text as it arrives (persistctl reads a 12 MB reply while the daemon is
+ * still writing it): when the scan needs bytes past len it calls more().
+ * keep says where the bytes the scan still needs begin: more() may drop up
+ * to keep bytes from the front of the text (*dropped says how many; a
+ * reader that does keeps a buffer the size of a token and a read, not of
+ * the text). It returns true with *text and *len set to the text after what
+ * it dropped (the bytes kept unchanged, though they may have moved, and at
+ * least one more), or false when the text ends where it is. Events are the
+ * same as jsonscan()'s over the whole text, and pointers handed to them are
+ * valid only during the callback. A text cut short is -EINVAL, as it would
+ * be whole. */
+typedef bool (*jsonscan_more_fn)(void *more_ctx, size_t keep, const char **text, size_t *len,
+				 size_t *dropped);
 int jsonscan_stream(const char *text, size_t len, jsonscan_more_fn more, void *more_ctx,
 		    const struct jsonscan_events *ev, void *ctx);

@@ -21,6 +21,8 @@ struct pass {
 	bool wrote;             /* part of it is out */
 	char level[16];
 	FILE *out;
+	jsonscan_more_fn more;  /* the caller's supply */
+	void *more_ctx;
 };
 
 /* The writer's output is handed to stdio in pieces of about this size, so that the
@@ -208,10 +210,19 @@ static const struct jsonscan_events events = {
 	.end_array = on_end_array,
 };
 
+/* The caller's more(), told to keep the whole line until part of the result
+ * is out: a line declined before then goes to its ordinary path, whole. */
+static bool pass_more(void *ctx, size_t keep, const char **text, size_t *len, size_t *dropped)
+{
+	struct pass *p = ctx;
+
+	return p->more(p->more_ctx, p->wrote ? keep : 0, text, len, dropped);
+}
+
 int jsonpass_result_stream(const char *line, size_t len, jsonscan_more_fn more, void *more_ctx,
 			   const char *id, struct jsonpass *ret)
 {
-	struct pass p = { .id = id, .out = ret->out };
+	struct pass p = { .id = id, .out = ret->out, .more = more, .more_ctx = more_ctx };
 	int r = 0;
 
 	/* A NUL needs no search of its own: jsonscan refuses it anywhere (it is
@@ -219,7 +230,7 @@ int jsonpass_result_stream(const char *line, size_t len, jsonscan_more_fn more, 
 	p.w = json_writer_new(true);
 	if (!p.w)
 		return -ENOMEM;
-	r = jsonscan_stream(line, len, more, more_ctx, &events, &p);
+	r = jsonscan_stream(line, len, more ? pass_more : NULL, &p, &events, &p);
 	if (r == 0 && !(p.seen_jsonrpc && p.seen_id && p.seen_result))
 		r = -EINVAL;
 	if (r == 0)

@@ -43,7 +43,9 @@ struct jsonpass {
 int jsonpass_result(const char *line, size_t len, const char *id, struct jsonpass *ret);
 /* The same on a line as it arrives (common/jsonscan's jsonscan_stream()): the result
  * goes out while the daemon is still writing the rest. more() ends the text at the
- * line's end. When it stops early (a timeout, a closed socket) the scan fails like a
- * line cut short, and the caller tells why. */
+ * line's end, and may drop what the scan is done with (see jsonscan_stream()) only once
+ * part of the result is out: until then it is asked to keep the whole line, which goes
+ * to the caller's ordinary path if it is declined. When it stops early (a timeout, a
+ * closed socket) the scan fails like a line cut short, and the caller tells why. */
 int jsonpass_result_stream(const char *line, size_t len, jsonscan_more_fn more, void *more_ctx,
 			   const char *id, struct jsonpass *ret);

@@ -16,6 +16,7 @@
 #include "ctl/rpc.h"
 
 #define RPC_CONNECT_RETRY_MS 10 /* the daemon's accept backlog is full: retry */
+#define RPC_READ_BYTES (128 * 1024) /* a recv() at least: a long reply in few calls */
 
 struct rpc_note {
 	struct rpc_note *next;
@@ -169,7 +170,7 @@ static int receive(struct rpc_client *c, uint64_t deadline, bool eintr)
 	int r = wait_fd(c, POLLIN, deadline, eintr);
 	if (r <= 0)
 		return r;
-	r = jrpc_reader_space(&c->in, &space, &len);
+	r = jrpc_reader_space_min(&c->in, RPC_READ_BYTES, &space, &len);
 	if (r < 0)
 		return r;
 	ssize_t n = recv(c->fd, space, len, 0);
@@ -194,10 +195,17 @@ struct pass_feed {
 	int error; /* why it stopped before the line's end: 0, -ETIMEDOUT, ... */
 };
 
-static bool pass_feed_more(void *ctx, const char **text, size_t *len)
+static bool pass_feed_more(void *ctx, size_t keep, const char **text, size_t *len,
+			   size_t *dropped)
 {
 	struct pass_feed *f = ctx;
 
+	/* What the scan is done with goes, so that a 12 MB reply passes through
+	 * a buffer the size of a read, which stays in the cache. */
+	keep = MIN(keep, *len);
+	jrpc_reader_drop(&f->c->in, keep);
+	*dropped = keep;
+	size_t had = *len - keep;
 	for (;;) {
 		const char *t;
 		size_t n;
@@ -208,7 +216,7 @@ static bool pass_feed_more(void *ctx, const char **text, size_t *len)
 			return false;
 		}
 		*text = t;
-		if (n > *len) {
+		if (n > had) {
 			*len = n;
 			return true;
 		}

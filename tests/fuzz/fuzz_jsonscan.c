@@ -65,13 +65,15 @@ static yajl_val yajl_reads(const char *data, size_t len)
 	return v;
 }
 
-/* jsonscan_stream() in pieces must do what jsonscan() does on the whole: the same
- * result and, event by event, the same text written. */
+/* jsonscan_stream() in pieces, dropping what it is done with or not, must do
+ * what jsonscan() does on the whole: the same result and, event by event, the
+ * same text written. */
 static void same_in_pieces(const uint8_t *data, size_t size, int want, struct json_writer *whole)
 {
 	struct json_writer *w = json_writer_new(size & 1);
 	struct jsonscan_feed f = { .all = (const char *)data, .all_len = size,
-				   .piece = 1 + (size ? data[0] % 13 : 0) };
+				   .piece = 1 + (size ? data[0] % 13 : 0),
+				   .drop = size && (data[0] & 0x40) };
 	const char *a, *b;
 	size_t la, lb;
 

@@ -103,6 +103,63 @@ static void test_reader_peek(void **state)
 	jrpc_reader_done(&r);
 }
 
+/* Dropping the front of a line being peeked: the rest goes on, the buffer
+ * does not grow with the line, and the dropped bytes still count. */
+static void test_reader_drop(void **state)
+{
+	struct jrpc_reader r;
+	const char *line;
+	size_t len;
+	bool complete;
+	char *space;
+
+	(void)state;
+	jrpc_reader_init(&r, 100000);
+	for (int i = 0; i < 20; i++) {
+		feed(&r, "0123456789", 10);
+		assert_int_equal(jrpc_reader_peek(&r, &line, &len, &complete), 0);
+		assert_int_equal(len, 10);
+		assert_memory_equal(line, "0123456789", 10);
+		jrpc_reader_drop(&r, 10);
+	}
+	assert_true(r.cap <= 4096);
+	/* Never more than peek showed. */
+	feed(&r, "ab", 2);
+	assert_int_equal(jrpc_reader_peek(&r, &line, &len, &complete), 0);
+	jrpc_reader_drop(&r, 1000);
+	feed(&r, "c\nnext\n", 7);
+	assert_int_equal(jrpc_reader_line(&r, &line, &len), 1);
+	assert_int_equal(len, 1);
+	assert_memory_equal(line, "c", 1);
+	assert_int_equal(jrpc_reader_line(&r, &line, &len), 1);
+	assert_memory_equal(line, "next", 4); /* a new line: nothing dropped of it */
+	jrpc_reader_done(&r);
+
+	/* 95 bytes dropped of a line of at most 100: 6 more are too many. */
+	jrpc_reader_init(&r, 100);
+	for (int i = 0; i < 19; i++) {
+		feed(&r, "01234", 5);
+		assert_int_equal(jrpc_reader_peek(&r, &line, &len, &complete), 0);
+		jrpc_reader_drop(&r, len);
+	}
+	feed(&r, "01234", 5);
+	assert_int_equal(jrpc_reader_peek(&r, &line, &len, &complete), 0);
+	feed(&r, "5", 1);
+	assert_int_equal(jrpc_reader_peek(&r, &line, &len, &complete), -E2BIG);
+	assert_int_equal(jrpc_reader_line(&r, &line, &len), -E2BIG);
+	jrpc_reader_done(&r);
+
+	/* space_min: room for a useful read, up to the line limit. */
+	jrpc_reader_init(&r, 1 << 20);
+	assert_int_equal(jrpc_reader_space_min(&r, 128 * 1024, &space, &len), 0);
+	assert_true(len >= 128 * 1024);
+	jrpc_reader_done(&r);
+	jrpc_reader_init(&r, 1000);
+	assert_int_equal(jrpc_reader_space_min(&r, 128 * 1024, &space, &len), 0);
+	assert_int_equal(len, 1001);
+	jrpc_reader_done(&r);
+}
+
 static void test_reader_too_long(void **state)
 {
 	struct jrpc_reader r;
@@ -502,6 +559,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reader_lines),
 		cmocka_unit_test(test_reader_peek),
+		cmocka_unit_test(test_reader_drop),
 		cmocka_unit_test(test_reader_too_long),
 		cmocka_unit_test(test_reader_compacts),
 		cmocka_unit_test(test_parse_request_ok),

@@ -51,16 +51,20 @@ static const struct jsonscan_events ev = {
 };
 
 /* jsonscan() on the whole text, and jsonscan_stream() on it in pieces of 1, 2, 3
- * and 7 bytes: the same result and the same events. */
+ * and 7 bytes, keeping the text or dropping what the scan is done with: the
+ * same result and the same events. */
 static int scan_all_ways(const char *in, size_t len, struct log *ret)
 {
 	int r = jsonscan(in, len, &ev, ret);
 	for (size_t piece = 1; piece <= 7; piece += piece < 3 ? 1 : 4) {
-		struct log l = { .stop_after = ret->stop_after };
-		struct jsonscan_feed f = { .all = in, .all_len = len, .piece = piece };
-		assert_int_equal(jsonscan_stream("", 0, jsonscan_feed_more, &f, &ev, &l), r);
-		assert_string_equal(l.buf, ret->buf);
-		free(f.copy);
+		for (int drop = 0; drop <= 1; drop++) {
+			struct log l = { .stop_after = ret->stop_after };
+			struct jsonscan_feed f = { .all = in, .all_len = len, .piece = piece,
+						   .drop = drop };
+			assert_int_equal(jsonscan_stream("", 0, jsonscan_feed_more, &f, &ev, &l), r);
+			assert_string_equal(l.buf, ret->buf);
+			free(f.copy);
+		}
 	}
 	return r;
 }

@@ -327,6 +327,45 @@ static void test_response_too_large(void **state)
 	assert_int_equal(rpc_call(c, "status", NULL, NULL, NULL), -E2BIG);
 }
 
+/* A result of small numbers past the reply limit: printed as it comes, the
+ * line is dropped behind the scan, and it must still count whole. */
+static void script_huge_list(int fd)
+{
+	static char chunk[1 << 16];
+
+	(void)child_read_request(fd);
+	for (size_t i = 0; i < sizeof(chunk); i += 2)
+		memcpy(chunk + i, "0,", 2);
+	child_write(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[");
+	for (size_t sent = 0; sent <= CTL_MAX_RESPONSE_BYTES; sent += sizeof(chunk)) {
+		size_t len = sizeof(chunk);
+		const char *p = chunk;
+		while (len > 0) {
+			ssize_t n = write(fd, p, len);
+			if (n <= 0)
+				return;
+			p += n;
+			len -= (size_t)n;
+		}
+	}
+}
+
+static void test_pass_response_too_large(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_(rpc_closep) struct rpc_client *c = NULL;
+	struct rpc_error e = { 0 };
+	struct jsonpass pass = { .out = fopen("/dev/null", "w") };
+
+	assert_non_null(pass.out);
+	serve(f, script_huge_list);
+	assert_int_equal(rpc_connect(f->path, 20000, &c), 0);
+	assert_int_equal(rpc_call_pass(c, "status", NULL, &pass, NULL, &e), -E2BIG);
+	assert_false(pass.taken);
+	assert_true(pass.partial);
+	assert_int_equal(fclose(pass.out), 0);
+}
+
 /* The status reply for the pass tests: an array of n objects. */
 static char *pass_reply(const char *id, int n)
 {
@@ -692,6 +731,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pass_in_pieces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_response_too_large, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pass_response_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_server, setup, teardown),
 	};
