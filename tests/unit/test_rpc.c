@@ -297,24 +297,32 @@ static void test_timeout(void **state)
 	assert_string_equal(YAJL_GET_STRING(result), "second");
 }
 
+/* Writes head, then chunk over and over until past the reply limit, or until
+ * the client gives up (as it should). */
+static void child_write_past_limit(int fd, const char *head, const char *chunk, size_t size)
+{
+	child_write(fd, head);
+	for (size_t sent = 0; sent <= CTL_MAX_RESPONSE_BYTES; sent += size) {
+		size_t len = size;
+		const char *p = chunk;
+		while (len > 0) {
+			ssize_t n = write(fd, p, len);
+			if (n <= 0)
+				return;
+			p += n;
+			len -= (size_t)n;
+		}
+	}
+}
+
 static void script_huge(int fd)
 {
 	static char chunk[1 << 16];
 
 	(void)child_read_request(fd);
 	memset(chunk, 'x', sizeof(chunk));
-	child_write(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"");
-	for (size_t sent = 0; sent <= CTL_MAX_RESPONSE_BYTES; sent += sizeof(chunk)) {
-		size_t len = sizeof(chunk);
-		const char *p = chunk;
-		while (len > 0) {
-			ssize_t n = write(fd, p, len);
-			if (n <= 0)
-				return; /* the client gave up, as it should */
-			p += n;
-			len -= (size_t)n;
-		}
-	}
+	child_write_past_limit(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"", chunk,
+			       sizeof(chunk));
 }
 
 static void test_response_too_large(void **state)
@@ -336,18 +344,8 @@ static void script_huge_list(int fd)
 	(void)child_read_request(fd);
 	for (size_t i = 0; i < sizeof(chunk); i += 2)
 		memcpy(chunk + i, "0,", 2);
-	child_write(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[");
-	for (size_t sent = 0; sent <= CTL_MAX_RESPONSE_BYTES; sent += sizeof(chunk)) {
-		size_t len = sizeof(chunk);
-		const char *p = chunk;
-		while (len > 0) {
-			ssize_t n = write(fd, p, len);
-			if (n <= 0)
-				return;
-			p += n;
-			len -= (size_t)n;
-		}
-	}
+	child_write_past_limit(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[", chunk,
+			       sizeof(chunk));
 }
 
 static void test_pass_response_too_large(void **state)
