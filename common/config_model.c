@@ -1,5 +1,6 @@
 /* common/config_model.c: the configuration's defaults, release and look-ups. See
  * config_model.h. */
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -55,7 +56,7 @@ void config_ca_free(struct config_ca *ca)
 	free(ca);
 }
 
-int config_cert_pack_names(struct config_cert *cert)
+int config_cert_pack_names(struct config *c, struct config_cert *cert)
 {
 	size_t n = cert->n_names, bytes = (n + 1) * sizeof(char *);
 
@@ -63,7 +64,7 @@ int config_cert_pack_names(struct config_cert *cert)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		bytes += strlen(cert->names[i]) + 1;
-	char **v = malloc(bytes);
+	char **v = arena_alloc(&c->arena, bytes, alignof(char *));
 	if (!v)
 		return -ENOMEM;
 	char *p = (char *)(v + n + 1);
@@ -85,9 +86,7 @@ void config_cert_free(struct config_cert *cert)
 		return;
 	if (!cert->ca_name_borrowed)
 		free(cert->ca_name);
-	if (cert->names_packed)
-		free(cert->names);
-	else
+	if (!cert->names_packed) /* else they are in the config's arena */
 		config_strv_free(cert->names);
 	if (cert->opts) {
 		free(cert->opts->profile);
@@ -169,9 +168,8 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->n_certs; i++)
 		config_cert_free(c->certs[i]);
 	free(c->certs);
-	for (size_t i = 0; i < c->n_files; i++)
-		free(c->files[i]);
 	free(c->files);
+	arena_done(&c->arena);
 	strmap_done(&c->ca_map);
 	strmap_done(&c->cert_map);
 	free(c);

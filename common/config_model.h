@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/arena.h"
 #include "common/key.h"
 #include "common/macro.h"
 #include "common/record.h"
@@ -124,7 +125,7 @@ struct config_cert {
 	/* the small fields together, so the struct has no holes (100k of them) */
 	bool has_persist_until;
 	bool ca_name_borrowed;
-	bool names_packed;          /* names and its strings are one allocation */
+	bool names_packed;          /* names and its strings are in the config's arena */
 };
 
 struct config {
@@ -133,11 +134,15 @@ struct config {
 	size_t n_cas;
 	struct config_cert **certs; /* owned */
 	size_t n_certs;
-	char **files;               /* owned: every file read, in order */
+	const char **files;         /* owned array: every file read, in order (the paths
+				     * are in arena) */
 	size_t n_files;
 	/* name -> cas[i] / certs[i], kept by the parser: a duplicate check and a
 	 * lookup per section stay O(1) with 100k drop-ins */
 	struct strmap ca_map, cert_map;
+	/* What lives as long as the config and is never freed alone, packed: each
+	 * file's path and each cert's names (100k drop-ins) */
+	struct arena arena;
 };
 
 struct config *config_new(void);
@@ -156,7 +161,7 @@ struct config_cert_opts *config_cert_opts_mut(struct config_cert *cert);
 void config_strv_free(char **v);
 /* Moves cert->names and its strings into one allocation, once parsing is done: 100k
  * one-name certs would each hold two malloc chunks for it. -ENOMEM leaves it as it was. */
-int config_cert_pack_names(struct config_cert *cert);
+int config_cert_pack_names(struct config *c, struct config_cert *cert);
 
 const struct config_ca *config_find_ca(const struct config *c, const char *name);
 const struct config_cert *config_find_cert(const struct config *c, const char *name);

@@ -125,6 +125,11 @@ static void section_end(struct parse_ctx *ctx)
 			ERR(ctx, "[cert %s] challenge = dns-01 needs 'dns01_hook' (a program called "
 				 "as 'HOOK set|clean FQDN VALUE')",
 			    cert->name);
+		/* Now, not once every file is read: the next section's allocations then
+		 * fill the holes the unpacked names leave, instead of 100k of them staying
+		 * scattered between the sections for good. Out of memory: config_finish()
+		 * tries again. */
+		(void)config_cert_pack_names(ctx->c, cert);
 	}
 	ctx->line = saved;
 	ctx->section = CONFIG_SECTION_NONE;
@@ -373,11 +378,9 @@ int config_parse_text(struct config *c, const char *file, const char *text, size
 	}
 	/* The config's copy of the path, which every section of the file borrows: one copy
 	 * per file, not per section (100k drop-ins). */
-	char *copy = strdup(file);
-	if (!copy || push_ptr((void ***)&c->files, &c->n_files, copy) < 0) {
-		free(copy);
+	char *copy = arena_strdup(&c->arena, file);
+	if (!copy || push_ptr((void ***)&c->files, &c->n_files, copy) < 0)
 		return -ENOMEM;
-	}
 	struct parse_ctx ctx = {
 		.c = c, .errs = errs, .file = copy, .main_file = main_file, .text = text,
 		.len = len,
@@ -446,7 +449,7 @@ int config_finish(struct config *c, struct config_errors *errs)
 				  d->trust_ad_remote ? "trust-ad-remote" : "trust-ad");
 	for (size_t i = 0; i < c->n_certs; i++) {
 		struct config_cert *cert = c->certs[i];
-		(void)config_cert_pack_names(cert); /* out of memory: they stay as they are */
+		(void)config_cert_pack_names(c, cert); /* out of memory: they stay as they are */
 		if (!cert->ca_name) {
 			if (c->n_cas == 1) {
 				cert->ca = c->cas[0];
