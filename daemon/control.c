@@ -10,78 +10,17 @@
 #include <unistd.h>
 
 #include "common/jrpc.h"
-#include "common/json.h"
 #include "common/limits.h"
 #include "common/strutil.h"
 #include "daemon/control.h"
+#include "daemon/control_internal.h"
 #include "daemon/ctlsock.h"
-#include "daemon/heaptrim.h"
 #include "daemon/log.h"
 #include "daemon/ratelimit.h"
-#include "daemon/streamout.h"
 
 #define CONTROL_LOG_LINE_BYTES 80 /* of a bad request, escaped, in debug logs */
 
-struct conn {
-	uv_pipe_t pipe;                /* pipe.data == this */
-	uv_timer_t idle;               /* idle.data == this */
-	struct control *control;       /* borrowed: outlives every conn */
-	struct conn *prev, *next;      /* in control->conns until both handles closed */
-	struct jrpc_reader in;         /* bounded by max_request_bytes + 1 */
-	struct control_call *call;     /* borrowed: being handled; NULL when none */
-	struct control_peer peer;
-	uint64_t id;                   /* for logs */
-	unsigned n_writes;             /* uv_write requests not yet called back */
-	unsigned open_handles;         /* pipe and idle, until their close callbacks */
-	bool reading;
-	bool eof;                      /* the client will send nothing more */
-	bool finishing;                /* close once n_writes drops to 0 */
-	bool closing;                  /* conn_end() ran */
-	bool subscriber;
-	bool dispatching;              /* inside conn_dispatch(): no re-entry */
-	bool ready;                    /* wants conn_dispatch() from on_kick() */
-	bool idle_reset;               /* restart the idle timer after dispatching */
-};
-
-struct control_call {
-	struct conn *conn;             /* borrowed; NULL once the connection is gone */
-	struct jrpc_request *req;      /* owned */
-	const struct control_method *method; /* borrowed from control->methods */
-	struct control_peer peer;
-	/* A result made in parts (control_call_reply_parts()): */
-	struct json_writer *w;         /* owned: the line not yet handed to out */
-	struct streamout out;          /* what the socket has not taken yet */
-	control_part_fn make;
-	void *make_userdata;           /* owned through free_userdata */
-	void (*free_userdata)(void *userdata);
-	bool part_writing;             /* a part is in the write queue: come back then */
-};
-
-struct control {
-	uv_loop_t *loop;               /* borrowed */
-	uv_pipe_t listener;            /* listener.data == this */
-	uv_idle_t kick;                /* kick.data == this: runs deferred dispatches */
-	struct control_options o;      /* path and admin_group point to the copies below */
-	char *path;                    /* owned */
-	char *admin_group;             /* owned */
-	const struct control_method *methods; /* borrowed */
-	size_t n_methods;
-	void *userdata;                /* borrowed */
-	char *busy_line;               /* owned: the JRPC_BUSY error line */
-	size_t busy_len;
-	struct conn *conns;            /* every conn not yet freed, closing ones too */
-	unsigned n_conns;              /* open (not closing) conns */
-	uint64_t next_conn_id;
-	dev_t sock_dev;                /* the socket file we created, to remove it */
-	ino_t sock_ino;
-	bool created;
-	unsigned open_handles;         /* listener and kick, until closed */
-	bool freeing;
-	struct ratelimit busy_log, accept_log, denied_log;
-};
-
 static void conn_dispatch(struct conn *c);
-static void on_conn_idle(uv_timer_t *t);
 static void on_kick(uv_idle_t *h);
 
 void control_options_init(struct control_options *o)
@@ -101,16 +40,6 @@ void control_options_init(struct control_options *o)
 
 /* ---- freeing ---- */
 
-static void control_maybe_release(struct control *c)
-{
-	if (!c->freeing || c->open_handles > 0 || c->conns)
-		return;
-	free(c->path);
-	free(c->admin_group);
-	free(c->busy_line);
-	free(c);
-}
-
 static void on_control_handle_closed(uv_handle_t *h)
 {
 	struct control *c = h->data;
@@ -119,49 +48,13 @@ static void on_control_handle_closed(uv_handle_t *h)
 	control_maybe_release(c);
 }
 
-static void on_conn_handle_closed(uv_handle_t *h)
-{
-	struct conn *c = h->data;
-	struct control *ctl = c->control;
-
-	if (--c->open_handles > 0)
-		return;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		ctl->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	jrpc_reader_done(&c->in);
-	free(c);
-	control_maybe_release(ctl);
-}
-
-/* The one teardown of a connection: every error path ends here. The
- * connection's memory goes in on_conn_handle_closed(); a call still being
- * handled is detached and lives on until it is answered. */
-static void conn_end(struct conn *c)
-{
-	if (c->closing)
-		return;
-	c->closing = true;
-	c->ready = false;
-	c->control->n_conns--;
-	if (c->call) {
-		c->call->conn = NULL;
-		c->call = NULL;
-	}
-	uv_close((uv_handle_t *)&c->pipe, on_conn_handle_closed);
-	uv_close((uv_handle_t *)&c->idle, on_conn_handle_closed);
-}
-
 void control_free(struct control *c)
 {
 	if (!c || c->freeing)
 		return;
 	c->freeing = true;
 	for (struct conn *conn = c->conns; conn; conn = conn->next)
-		conn_end(conn);
+		control_conn_end(conn);
 	if (c->created && c->path)
 		ctlsock_remove(c->path, c->sock_dev, c->sock_ino);
 	if (c->open_handles > 0) {
@@ -178,114 +71,6 @@ unsigned control_connections(const struct control *c)
 	return c->n_conns;
 }
 
-/* ---- output ---- */
-
-struct out {
-	uv_write_t req;           /* req.data == this */
-	char *data;               /* owned */
-	size_t len;
-	struct control_call *then; /* borrowed: the call whose part this is, or NULL */
-};
-
-static void call_parts_resume(struct control_call *call);
-
-static void on_write_done(uv_write_t *req, int status)
-{
-	struct out *o = req->data;
-	struct conn *c = req->handle->data; /* valid: close callbacks come after write callbacks */
-	struct control_call *then = o->then;
-
-	free(o->data);
-	if (o->len >= HEAPTRIM_MIN_FREE)
-		heaptrim_release(); /* a status of 10k certs is megabytes */
-	free(o);
-	c->n_writes--;
-	if (status < 0 && status != UV_ECANCELED) {
-		log_debug("control: connection %" PRIu64 ": write failed: %s", c->id,
-			  uv_strerror(status));
-		conn_end(c);
-	} else if (c->finishing && c->n_writes == 0) {
-		conn_end(c);
-	}
-	if (then)
-		call_parts_resume(then); /* after conn_end(): a call cut off is given up */
-}
-
-/* Queues one line (consumed) on the connection, with on_write_done() to
- * resume `then` once it is written. False: not queued (the connection is
- * closing, or is closed now). */
-static bool conn_send(struct conn *c, char *line, size_t len, struct control_call *then)
-{
-	struct control *ctl = c->control;
-	int r;
-
-	if (c->closing) {
-		free(line);
-		return false;
-	}
-	/* Judge by what is already waiting, so that one large answer to a client
-	 * that reads does not count against it. */
-	size_t unsent = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
-	if (unsent >= ctl->o.max_pending_out_bytes) {
-		log_warning("control: connection %" PRIu64 " (uid %u) does not read its replies "
-			    "(%zu bytes unsent), closing it",
-			    c->id, (unsigned)c->peer.uid, unsent);
-		free(line);
-		conn_end(c);
-		return false;
-	}
-	assert(len <= UINT_MAX);
-	struct out *o = malloc(sizeof(*o));
-	if (!o) {
-		log_error("control: connection %" PRIu64 ": out of memory, closing it", c->id);
-		free(line);
-		conn_end(c);
-		return false;
-	}
-	o->data = line;
-	o->len = len;
-	o->then = then;
-	o->req.data = o;
-	uv_buf_t buf = uv_buf_init(line, (unsigned)len);
-	r = uv_write(&o->req, (uv_stream_t *)&c->pipe, &buf, 1, on_write_done);
-	if (r < 0) {
-		log_debug("control: connection %" PRIu64 ": write failed: %s", c->id,
-			  uv_strerror(r));
-		free(line);
-		free(o);
-		conn_end(c);
-		return false;
-	}
-	c->n_writes++;
-	return true;
-}
-
-static void conn_send_consume(struct conn *c, char *line, size_t len)
-{
-	(void)conn_send(c, line, len, NULL);
-}
-
-static void conn_send_error(struct conn *c, const char *id_json, int code, const char *message,
-			    const char *data_json)
-{
-	char *line;
-	size_t len;
-	int r;
-
-	r = jrpc_error(id_json, code, message, data_json, &line, &len);
-	if (r < 0) {
-		/* Only out of memory, or invalid data_json from a handler (a bug). */
-		log_error("control: connection %" PRIu64 ": building error reply: %s", c->id,
-			  strerror(-r));
-		r = jrpc_error(id_json, JRPC_INTERNAL_ERROR, "internal error", NULL, &line, &len);
-		if (r < 0) {
-			conn_end(c);
-			return;
-		}
-	}
-	conn_send_consume(c, line, len);
-}
-
 /* No more requests: close once everything queued is written. The idle
  * timer still runs, so a client that does not read cannot hold it open. */
 static void conn_finish(struct conn *c)
@@ -298,228 +83,10 @@ static void conn_finish(struct conn *c)
 		c->reading = false;
 	}
 	if (c->n_writes == 0) {
-		conn_end(c);
+		control_conn_end(c);
 		return;
 	}
-	(void)uv_timer_start(&c->idle, on_conn_idle, c->control->o.idle_ms, 0);
-}
-
-/* ---- calls ---- */
-
-static void call_release(struct control_call *call)
-{
-	struct conn *c = call->conn;
-
-	if (c) {
-		c->call = NULL;
-		c->idle_reset = true;
-		/* Answered from a handler inside conn_dispatch(): its loop goes
-		 * on. Answered later: dispatch the next line from the loop, so
-		 * that no handler runs inside this one's caller. */
-		if (!c->dispatching && !c->closing) {
-			c->ready = true;
-			(void)uv_idle_start(&c->control->kick, on_kick);
-		}
-	}
-	jrpc_request_free(call->req);
-	streamout_done(&call->out);
-	free(call);
-}
-
-static bool call_wants_answer(const struct control_call *call)
-{
-	return call->conn && !call->conn->closing && call->req->id_json;
-}
-
-static void call_reply(struct control_call *call, const char *result_json, size_t len,
-		       bool trusted)
-{
-	char *line;
-	size_t n;
-	int r;
-
-	if (call_wants_answer(call)) {
-		struct conn *c = call->conn;
-
-		r = trusted ? jrpc_result_trusted(call->req->id_json, result_json, len, &line, &n)
-			    : jrpc_result(call->req->id_json, result_json, len, &line, &n);
-		if (r >= 0) {
-			conn_send_consume(c, line, n);
-		} else {
-			log_error("control: method '%s' produced an invalid result (%s)",
-				  call->req->method, strerror(-r));
-			conn_send_error(c, call->req->id_json, JRPC_INTERNAL_ERROR,
-					"internal error: the method produced an invalid result",
-					NULL);
-		}
-	}
-	call_release(call);
-}
-
-void control_call_reply(struct control_call *call, const char *result_json, size_t len)
-{
-	call_reply(call, result_json, len, false);
-}
-
-void control_call_reply_trusted(struct control_call *call, const char *result_json, size_t len)
-{
-	call_reply(call, result_json, len, true);
-}
-
-/* ---- a result made in parts ---- */
-
-static void call_parts_end(struct control_call *call)
-{
-	if (call->free_userdata)
-		call->free_userdata(call->make_userdata);
-	json_writer_free(call->w);
-	call->w = NULL;
-	call_release(call);
-}
-
-/* Out of memory, or a make() that wrote no valid JSON (a bug). */
-static void call_parts_fail(struct control_call *call)
-{
-	if (call_wants_answer(call)) {
-		log_error("control: method '%s': building the reply failed", call->req->method);
-		if (call->out.sent)
-			conn_end(call->conn); /* part of the line is out: no error line after it */
-		else
-			conn_send_error(call->conn, call->req->id_json, JRPC_INTERNAL_ERROR,
-					"internal error: building the reply failed", NULL);
-	}
-	call_parts_end(call);
-}
-
-/* Makes parts until the socket holds one back, or this turn has written
- * CONTROL_TURN_BYTES (so that other work gets the loop), or the result is
- * whole. What is held back goes through the write queue, and its
- * on_write_done() comes back here for the next part. */
-static void call_parts_pump(struct control_call *call)
-{
-	char *buf, *line;
-	size_t len, n;
-	bool done;
-
-	if (!call_wants_answer(call)) {
-		call_parts_end(call);
-		return;
-	}
-	struct conn *c = call->conn;
-	/* A subscriber gets notifications, which must not land inside the
-	 * line: its result is made whole and then sent, as one write. */
-	bool whole = c->subscriber;
-	streamout_turn(&call->out, whole ? NULL : (uv_stream_t *)&c->pipe, CONTROL_TURN_BYTES);
-	for (;;) {
-		done = call->make(call->w, call->make_userdata);
-		if (done)
-			break;
-		if (json_writer_flush(call->w, streamout_sink, &call->out) < 0) {
-			call_parts_fail(call);
-			return;
-		}
-		if (!whole && streamout_carrying(&call->out))
-			break;
-	}
-	if (done) {
-		if (jrpc_result_end(call->w, &line, &n) < 0 ||
-		    streamout_finish(&call->out, line, n, &buf, &len) < 0) {
-			call_parts_fail(call);
-			return;
-		}
-		conn_send_consume(c, buf, len);
-		call_parts_end(call);
-		return;
-	}
-	if (streamout_finish(&call->out, NULL, 0, &buf, &len) < 0) {
-		call_parts_fail(call);
-		return;
-	}
-	call->part_writing = true;
-	/* A client that stops reading is dropped after idle_ms, as if silent. */
-	(void)uv_timer_start(&c->idle, on_conn_idle, c->control->o.idle_ms, 0);
-	if (!conn_send(c, buf, len, call)) {
-		call->part_writing = false;
-		call_parts_end(call); /* the connection is gone */
-	}
-}
-
-static void call_parts_resume(struct control_call *call)
-{
-	call->part_writing = false;
-	if (call_wants_answer(call))
-		(void)uv_timer_stop(&call->conn->idle);
-	call_parts_pump(call);
-}
-
-void control_call_reply_parts(struct control_call *call, control_part_fn make, void *userdata,
-			      void (*free_userdata)(void *userdata))
-{
-	call->make = make;
-	call->make_userdata = userdata;
-	call->free_userdata = free_userdata;
-	streamout_init(&call->out);
-	if (!call_wants_answer(call)) {
-		call_parts_end(call);
-		return;
-	}
-	call->w = json_writer_new(false);
-	if (!call->w || jrpc_result_begin(call->w, call->req->id_json) < 0) {
-		call_parts_fail(call);
-		return;
-	}
-	call_parts_pump(call);
-}
-
-void control_call_error(struct control_call *call, int code, const char *message,
-			const char *data_json)
-{
-	if (call_wants_answer(call))
-		conn_send_error(call->conn, call->req->id_json, code, message, data_json);
-	call_release(call);
-}
-
-void control_call_subscribe(struct control_call *call)
-{
-	if (call->conn)
-		call->conn->subscriber = true;
-}
-
-const struct control_peer *control_call_peer(const struct control_call *call)
-{
-	return &call->peer;
-}
-
-const char *control_call_method(const struct control_call *call)
-{
-	return call->req->method;
-}
-
-bool control_call_connected(const struct control_call *call)
-{
-	return call->conn && !call->conn->closing;
-}
-
-int control_notify(struct control *c, const char *method, const char *params_json, size_t len)
-{
-	_cleanup_free_ char *line = NULL;
-	size_t n;
-	int r, sent = 0;
-
-	r = jrpc_notification(method, params_json, len, &line, &n);
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "control: notification '%s' not sent: %m", method);
-	for (struct conn *conn = c->conns; conn; conn = conn->next) {
-		if (!conn->subscriber || conn->closing)
-			continue;
-		char *copy = malloc(n + 1);
-		if (!copy)
-			return -ENOMEM;
-		memcpy(copy, line, n + 1);
-		conn_send_consume(conn, copy, n);
-		sent++;
-	}
-	return sent;
+	(void)uv_timer_start(&c->idle, control_on_conn_idle, c->control->o.idle_ms, 0);
 }
 
 /* ---- input ---- */
@@ -559,7 +126,7 @@ static void deny(struct conn *c, const struct jrpc_request *req)
 		log_notice("control: denied '%s' to uid %u gid %u pid %d, not an admin%s", name,
 			   (unsigned)c->peer.uid, (unsigned)c->peer.gid, (int)c->peer.pid, more);
 	if (req->id_json)
-		conn_send_error(c, req->id_json, JRPC_PERMISSION_DENIED, message, NULL);
+		control_conn_send_error(c, req->id_json, JRPC_PERMISSION_DENIED, message, NULL);
 }
 
 static void conn_handle_line(struct conn *c, const char *line, size_t len)
@@ -577,7 +144,7 @@ static void conn_handle_line(struct conn *c, const char *line, size_t len)
 	if (r < 0) {
 		str_escape_line(shown, sizeof(shown), line, len, CONTROL_LOG_LINE_BYTES);
 		log_debug("control: connection %" PRIu64 ": %s: '%s'", c->id, perr.message, shown);
-		conn_send_error(c, perr.id_json, perr.code, perr.message, NULL);
+		control_conn_send_error(c, perr.id_json, perr.code, perr.message, NULL);
 		jrpc_parse_error_done(&perr);
 		return;
 	}
@@ -589,7 +156,7 @@ static void conn_handle_line(struct conn *c, const char *line, size_t len)
 		str_printf(message, sizeof(message), "unknown method '%s'", name);
 		log_debug("control: connection %" PRIu64 ": %s", c->id, message);
 		if (req->id_json)
-			conn_send_error(c, req->id_json, JRPC_METHOD_NOT_FOUND, message, NULL);
+			control_conn_send_error(c, req->id_json, JRPC_METHOD_NOT_FOUND, message, NULL);
 		return;
 	}
 	if (m->mutating && !c->peer.admin) {
@@ -598,7 +165,7 @@ static void conn_handle_line(struct conn *c, const char *line, size_t len)
 	}
 	struct control_call *call = calloc(1, sizeof(*call));
 	if (!call) {
-		conn_send_error(c, req->id_json, JRPC_INTERNAL_ERROR, "out of memory", NULL);
+		control_conn_send_error(c, req->id_json, JRPC_INTERNAL_ERROR, "out of memory", NULL);
 		return;
 	}
 	*call = (struct control_call){
@@ -624,7 +191,7 @@ static void conn_too_large(struct conn *c)
 		  c->id, (unsigned)c->peer.uid, ctl->o.max_request_bytes, shown);
 	str_printf(message, sizeof(message), "request line longer than %zu bytes",
 		   ctl->o.max_request_bytes);
-	conn_send_error(c, NULL, JRPC_REQUEST_TOO_LARGE, message, NULL);
+	control_conn_send_error(c, NULL, JRPC_REQUEST_TOO_LARGE, message, NULL);
 	conn_finish(c);
 }
 
@@ -654,7 +221,7 @@ static void on_conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		if (n != UV_ECONNRESET)
 			log_debug("control: connection %" PRIu64 ": read failed: %s", c->id,
 				  uv_strerror((int)n));
-		conn_end(c);
+		control_conn_end(c);
 		return;
 	} else {
 		jrpc_reader_commit(&c->in, (size_t)n);
@@ -712,7 +279,7 @@ static void conn_dispatch(struct conn *c)
 		r = uv_read_start((uv_stream_t *)&c->pipe, on_conn_alloc, on_conn_read);
 		if (r < 0) {
 			log_debug("control: connection %" PRIu64 ": %s", c->id, uv_strerror(r));
-			conn_end(c);
+			control_conn_end(c);
 			return;
 		}
 		c->reading = true;
@@ -721,22 +288,8 @@ static void conn_dispatch(struct conn *c)
 		(void)uv_timer_stop(&c->idle);
 	} else if (c->idle_reset || !uv_is_active((uv_handle_t *)&c->idle)) {
 		c->idle_reset = false;
-		(void)uv_timer_start(&c->idle, on_conn_idle, c->control->o.idle_ms, 0);
+		(void)uv_timer_start(&c->idle, control_on_conn_idle, c->control->o.idle_ms, 0);
 	}
-}
-
-static void on_conn_idle(uv_timer_t *t)
-{
-	struct conn *c = t->data;
-
-	if (c->finishing || c->call)
-		log_debug("control: connection %" PRIu64 ": output not read in %" PRIu64
-			  " ms, closing",
-			  c->id, c->control->o.idle_ms);
-	else
-		log_debug("control: connection %" PRIu64 ": no request in %" PRIu64 " ms, closing",
-			  c->id, c->control->o.idle_ms);
-	conn_end(c);
 }
 
 static void on_kick(uv_idle_t *h)
@@ -744,7 +297,7 @@ static void on_kick(uv_idle_t *h)
 	struct control *ctl = h->data;
 
 	(void)uv_idle_stop(h);
-	/* conn_end() unlinks nothing (close callbacks do), so the walk is safe;
+	/* control_conn_end() unlinks nothing (close callbacks do), so the walk is safe;
 	 * a conn made ready meanwhile restarts the idle handle. */
 	for (struct conn *c = ctl->conns; c; c = c->next)
 		if (c->ready && !c->closing)
@@ -778,7 +331,7 @@ static void conn_reject_busy(struct conn *c)
 	if (ratelimit_pass(&ctl->busy_log, uv_now(ctl->loop), more, sizeof(more)))
 		log_warning("control: %u connections open (the limit), refusing new ones%s",
 			    ctl->n_conns - 1, more);
-	conn_end(c);
+	control_conn_end(c);
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -819,7 +372,7 @@ static void on_connection(uv_stream_t *server, int status)
 		if (ratelimit_pass(&ctl->accept_log, uv_now(ctl->loop), more, sizeof(more)))
 			log_warning("control: accepting a connection: %s, ignoring%s",
 				    uv_strerror(r), more);
-		conn_end(c);
+		control_conn_end(c);
 		return;
 	}
 	if (ctl->n_conns > ctl->o.max_conns) {
@@ -834,7 +387,7 @@ static void on_connection(uv_stream_t *server, int status)
 		log_warning("control: connection %" PRIu64 ": reading peer credentials: %s, "
 			    "closing",
 			    c->id, strerror(-r));
-		conn_end(c);
+		control_conn_end(c);
 		return;
 	}
 	log_debug("control: connection %" PRIu64 " from uid %u gid %u pid %d (%s)", c->id,
@@ -903,6 +456,7 @@ int control_new(uv_loop_t *loop, const struct control_options *o,
 	(void)uv_idle_init(loop, &c->kick);
 	c->listener.data = c;
 	c->kick.data = c;
+	c->kick_cb = on_kick;
 	c->open_handles = 2;
 	r = uv_pipe_open(&c->listener, fd);
 	if (r < 0) {

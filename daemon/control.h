@@ -5,7 +5,8 @@
  * caller registers methods; the server parses and validates each request
  * (common/jrpc), checks authorization, calls the method's handler and writes
  * what the handler answers. Everything runs on the caller's uv loop, one
- * thread; nothing here blocks.
+ * thread; nothing here blocks. daemon/control.c holds the connections and
+ * daemon/controlreply.c the answers (daemon/control_internal.h between them).
  *
  * Authorization: the peer's uid, gid and supplementary groups come from
  * SO_PEERCRED and SO_PEERGROUPS when it connects (no NSS lookups). A peer is
@@ -45,54 +46,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <uv.h>
-#include <yajl/yajl_tree.h>
 
 #include "common/jrpc.h"
 #include "common/macro.h"
-
-struct control;
-struct control_call; /* one request being handled; see control_call_reply() */
-struct json_writer;
-
-struct control_peer {
-	uid_t uid;
-	gid_t gid;  /* primary gid */
-	pid_t pid;
-	bool admin; /* may call mutating methods */
-};
-
-/* A handler receives every valid request for its method. params is the
- * request's "params" (an object, an array or NULL when absent), borrowed
- * from call: valid until the call is consumed. The handler (or whatever it
- * hands the call to) must eventually consume the call exactly once, with
- * control_call_reply() or control_call_error(), at once or later from
- * another callback. Requests without an id (JSON-RPC notifications) are
- * handled too; their answers are dropped. Handlers are never called from
- * inside control_call_reply(), control_call_error() or control_notify(). */
-struct control_method {
-	const char *name; /* borrowed: e.g. "status", "certs.list" */
-	bool mutating;    /* needs an admin peer */
-	void (*handler)(struct control_call *call, yajl_val params, void *userdata);
-};
-
-/* Zeroed limits take the defaults of common/limits.h; use
- * control_options_init() for the rest. */
-struct control_options {
-	const char *path;          /* borrowed: the socket path; NULL only with listen_fd */
-	int listen_fd;             /* >= 0: adopt this listening socket (socket
-				    * activation); control_new() takes it over, and
-				    * closes it on failure. < 0: create, bind and
-				    * listen on path */
-	mode_t mode;               /* of a socket we create, e.g. 0660 */
-	gid_t group;               /* group of a socket we create; (gid_t)-1 keeps ours */
-	gid_t admin_gid;           /* (gid_t)-1: no admin group */
-	const char *admin_group;   /* borrowed: its name, for messages only; may be NULL */
-	uid_t daemon_uid;          /* the daemon's own uid, admin too; (uid_t)-1: none */
-	unsigned max_conns;        /* CTL_MAX_CONNS */
-	uint64_t idle_ms;          /* CTL_IDLE_MS */
-	size_t max_request_bytes;  /* CTL_MAX_REQUEST_BYTES, one line without '\n' */
-	size_t max_pending_out_bytes; /* CTL_MAX_PENDING_OUT_BYTES */
-};
+#include "daemon/controlreply.h"
+#include "daemon/controltypes.h"
 
 /* listen_fd -1, mode 0660, no group change, no admin group, daemon_uid
  * getuid(), default limits. */
@@ -120,54 +78,3 @@ void control_free(struct control *c);
 
 /* Connections open now (for status output). */
 unsigned control_connections(const struct control *c);
-
-/* Sends a notification {"jsonrpc":"2.0","method":...,"params":...} to every
- * subscribed connection; params_json (len bytes) is an object or an array,
- * or NULL. Returns how many connections it was queued on, or -EINVAL when
- * params_json is not a JSON object or array (logged), -ENOMEM. A subscriber
- * that has not read max_pending_out_bytes of earlier output is dropped. */
-int control_notify(struct control *c, const char *method, const char *params_json, size_t len);
-
-/* Answers the call with result_json (len bytes of one JSON value; newlines
- * are fine) and consumes it. Invalid JSON is a bug: it is logged and the
- * client gets JRPC_INTERNAL_ERROR. A no-op apart from freeing the call when
- * the connection is gone or the request was a notification. */
-void control_call_reply(struct control_call *call, const char *result_json, size_t len);
-/* As control_call_reply() for a result a json_writer produced (compact and
- * valid by construction): not parsed again (see jrpc_result_trusted()). */
-void control_call_reply_trusted(struct control_call *call, const char *result_json, size_t len);
-/* A result too long to make in one go: the status of 10k certs is 12 MB of
- * JSON, 100k certs ten times that. make() appends the next part of the
- * result (about CONTROL_PART_BYTES) to w, an empty compact writer the first
- * time, and returns true once the result is one whole value. Each part goes
- * to the socket as soon as it is made, and make() is called again only once
- * the socket has taken it, so a slow client holds back the making, not the
- * daemon's memory; the loop runs other work between turns (at least every
- * CONTROL_TURN_BYTES). So the daemon may change between two parts: make()
- * must read it afresh each time. free_userdata (may be NULL) runs once, when
- * the result is sent or the call is given up (the connection gone, a client
- * that stops reading for idle_ms). A writer that fails gets the client
- * JRPC_INTERNAL_ERROR, or, once part of the line is out, a closed
- * connection. Consumes the call. */
-#define CONTROL_PART_BYTES (64 * 1024)
-#define CONTROL_TURN_BYTES (1024 * 1024)
-typedef bool (*control_part_fn)(struct json_writer *w, void *userdata);
-void control_call_reply_parts(struct control_call *call, control_part_fn make, void *userdata,
-			      void (*free_userdata)(void *userdata));
-/* Answers with an error and consumes the call. message is plain text;
- * data_json is one JSON value or NULL. */
-void control_call_error(struct control_call *call, int code, const char *message,
-			const char *data_json);
-
-/* Marks the call's connection as an event subscriber: it receives every
- * control_notify() from now on, until it disconnects, and is no longer
- * dropped for being idle. Call it before answering. */
-void control_call_subscribe(struct control_call *call);
-
-/* Borrowed from call; valid until it is consumed. */
-const struct control_peer *control_call_peer(const struct control_call *call);
-const char *control_call_method(const struct control_call *call);
-/* False once the server has dropped the call's connection (an error, a
- * limit, control_free()). A client that went away while its call was being
- * handled is noticed only when the answer is written. */
-bool control_call_connected(const struct control_call *call);

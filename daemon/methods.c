@@ -81,6 +81,7 @@ static bool status_part(struct json_writer *w, void *userdata)
 	if (!p->begun) {
 		statusdoc_status_begin(p->d, w, &p->q, &p->cur);
 		p->begun = true;
+		p->q.only = NULL; /* written now; a reload may free it before the next part */
 	}
 	return statusdoc_status_more(p->d, w, &p->cur, CONTROL_PART_BYTES);
 }
