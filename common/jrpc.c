@@ -94,6 +94,13 @@ void jrpc_reader_commit(struct jrpc_reader *r, size_t n)
 	r->end += MIN(n, r->cap - r->end);
 }
 
+/* The longest the line at start may still be in the buffer: what it dropped
+ * counts towards max_line_bytes. */
+static size_t line_room(const struct jrpc_reader *r)
+{
+	return r->max_line_bytes - MIN(r->dropped, r->max_line_bytes);
+}
+
 int jrpc_reader_line(struct jrpc_reader *r, const char **ret, size_t *retlen)
 {
 	const char *nl = NULL;
@@ -103,12 +110,10 @@ int jrpc_reader_line(struct jrpc_reader *r, const char **ret, size_t *retlen)
 
 	if (!nl) {
 		r->scanned = r->end;
-		return r->end - r->start > r->max_line_bytes - MIN(r->dropped, r->max_line_bytes)
-			       ? -E2BIG
-			       : 0;
+		return r->end - r->start > line_room(r) ? -E2BIG : 0;
 	}
 	size_t len = (size_t)(nl - (r->buf + r->start));
-	if (len > r->max_line_bytes - MIN(r->dropped, r->max_line_bytes))
+	if (len > line_room(r))
 		return -E2BIG;
 	*ret = r->buf + r->start;
 	*retlen = len;
@@ -127,7 +132,7 @@ int jrpc_reader_peek(struct jrpc_reader *r, const char **ret, size_t *retlen, bo
 	/* scanned stays before the '\n', so that jrpc_reader_line() finds it. */
 	r->scanned = nl ? (size_t)(nl - r->buf) : r->end;
 	size_t len = r->scanned - r->start;
-	if (len > r->max_line_bytes - MIN(r->dropped, r->max_line_bytes))
+	if (len > line_room(r))
 		return -E2BIG;
 	*ret = r->buf ? r->buf + r->start : "";
 	*retlen = len;
@@ -153,7 +158,7 @@ int jrpc_reader_take_rest(struct jrpc_reader *r, const char **ret, size_t *retle
 
 	if (len == 0)
 		return 0;
-	if (len > r->max_line_bytes - MIN(r->dropped, r->max_line_bytes))
+	if (len > line_room(r))
 		return -E2BIG;
 	*ret = r->buf + r->start;
 	*retlen = len;
