@@ -16,14 +16,14 @@ void streamout_init(struct streamout *s)
 
 void streamout_turn(struct streamout *s, uv_stream_t *stream, size_t direct_max)
 {
-	assert(s->len == s->head);
+	assert(s->len == 0);
 	s->stream = stream && uv_stream_get_write_queue_size(stream) == 0 ? stream : NULL;
 	s->direct_left = direct_max;
 }
 
 bool streamout_carrying(const struct streamout *s)
 {
-	return s->len > s->head;
+	return s->len > 0;
 }
 
 /* Writes what the socket takes now; returns how much that was. */
@@ -49,12 +49,6 @@ static int carry(struct streamout *s, const char *p, size_t n)
 {
 	if (n == 0)
 		return 0;
-	if (n > s->cap - s->len && s->head > 0) {
-		/* What went out leaves room at the front: once per doubling at most. */
-		memmove(s->carry, s->carry + s->head, s->len - s->head);
-		s->len -= s->head;
-		s->head = 0;
-	}
 	if (n > s->cap - s->len) {
 		size_t cap = MAX(s->cap * 2, s->len + n);
 		char *b = realloc(s->carry, cap);
@@ -72,12 +66,10 @@ int streamout_sink(void *userdata, const char *p, size_t n)
 {
 	struct streamout *s = userdata;
 
-	if (s->len > s->head) {
-		s->head += write_now(s, s->carry + s->head, s->len - s->head);
-		if (s->len > s->head)
-			return carry(s, p, n);
-		s->head = s->len = 0;
-	}
+	/* Once something is carried, the rest follows it: the turn is over for
+	 * the socket (the control socket makes no more parts in it). */
+	if (s->len > 0)
+		return carry(s, p, n);
 	size_t w = write_now(s, p, n);
 	return carry(s, p + w, n - w);
 }
@@ -85,8 +77,7 @@ int streamout_sink(void *userdata, const char *p, size_t n)
 int streamout_finish(struct streamout *s, char *tail, size_t tail_len, char **ret,
 		     size_t *ret_len)
 {
-	if (s->len == s->head) {
-		s->head = s->len = 0;
+	if (s->len == 0) {
 		*ret = tail;
 		*ret_len = tail ? tail_len : 0;
 		return 0;
@@ -95,10 +86,8 @@ int streamout_finish(struct streamout *s, char *tail, size_t tail_len, char **re
 	free(tail);
 	if (r < 0)
 		return r;
-	if (s->head > 0)
-		memmove(s->carry, s->carry + s->head, s->len - s->head);
 	*ret = s->carry;
-	*ret_len = s->len - s->head;
+	*ret_len = s->len;
 	*s = (struct streamout){ .sent = s->sent };
 	return 0;
 }

@@ -12,7 +12,8 @@
  * output on the connection): bytes reach the socket in the order they were
  * given; in a turn, nothing is written directly unless the stream's write
  * queue was empty when it began (else everything is carried, to go out after
- * what was queued before), and at most the turn's direct_max bytes are; once
+ * what was queued before), at most the turn's direct_max bytes are, and
+ * nothing once something was carried (it all follows the carry); once
  * `sent` is true part of the line is out, so the caller can no longer answer
  * with an error line instead and must close the connection on failure. A
  * write error stops direct writing; the bytes are carried and the queue's
@@ -26,8 +27,8 @@
 
 struct streamout {
 	uv_stream_t *stream; /* borrowed; NULL: carry everything */
-	char *carry;         /* owned: [head, len) is still to go */
-	size_t head, len, cap;
+	char *carry;         /* owned: [0, len) is still to go */
+	size_t len, cap;
 	size_t direct_left;  /* may still be written directly in this turn */
 	bool sent;           /* some of the line went out directly */
 };
