@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "common/macro.h"
+#include "common/p256verify.h"
 #include "common/sigmemo.h"
 #include "common/timeutil.h"
 
@@ -223,12 +224,16 @@ struct rrsig_pubkey {
 	EVP_PKEY *pkey;
 	EVP_MD *md;                   /* fetched once: an implicit fetch per use takes locks */
 	EVP_PKEY_CTX *ctx;            /* initialised for verify over a digest (not Ed25519) */
+	uint32_t verifications;       /* so far, up to RRSIG_P256_TABLE_AFTER */
+	uint8_t p256[64];             /* ALG_ECDSAP256SHA256: Q as x | y */
+	struct p256verify *table;     /* made at RRSIG_P256_TABLE_AFTER; NULL before or if it failed */
 };
 
 void rrsig_pubkey_free(struct rrsig_pubkey *k)
 {
 	if (!k)
 		return;
+	p256verify_free(k->table);
 	EVP_PKEY_CTX_free(k->ctx);
 	EVP_MD_free(k->md);
 	EVP_PKEY_free(k->pkey);
@@ -264,6 +269,8 @@ struct rrsig_pubkey *rrsig_pubkey_new(const uint8_t *key, size_t key_len)
 		md = "SHA2-256";
 		k->sig_len = 64;
 		k->pkey = pk_len == 64 ? spki_key(p256, sizeof(p256), pk, pk_len) : NULL;
+		if (k->pkey)
+			memcpy(k->p256, pk, 64);
 		break;
 	case ALG_ECDSAP384SHA384:
 		md = "SHA2-384";
@@ -317,6 +324,11 @@ int rrsig_pubkey_verify(struct rrsig_pubkey *k, const uint8_t *data, size_t data
 	}
 	if (EVP_Digest(data, data_len, digest, &digest_len, k->md, NULL) != 1)
 		return -ENOMEM;
+	if (k->alg == ALG_ECDSAP256SHA256 && k->verifications < RRSIG_P256_TABLE_AFTER &&
+	    ++k->verifications == RRSIG_P256_TABLE_AFTER)
+		k->table = p256verify_new(k->p256);
+	if (k->table)
+		return p256verify_check(k->table, digest, sig);
 	if (k->alg == ALG_ECDSAP256SHA256 || k->alg == ALG_ECDSAP384SHA384) {
 		size_t n;
 		if (ecdsa_der(sig, sig_len / 2, der, sizeof(der), &n) < 0)
