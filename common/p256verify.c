@@ -38,36 +38,40 @@ struct p256verify {
  * Variable time, which is right for verification: everything in it is
  * public. The result is checked (s·w = 1 mod n) before it is used. */
 
-static bool limbs_zero(const uint64_t *a)
+/* Numbers of LIMBS words; u and v of the inverse are below n and use
+ * the low WORDS_N of them, which the helpers' len says. */
+#define WORDS_N 4
+
+static bool limbs_zero(const uint64_t *a, int len)
 {
 	uint64_t any = 0;
-	for (int i = 0; i < LIMBS; i++)
+	for (int i = 0; i < len; i++)
 		any |= a[i];
 	return !any;
 }
 
-static int limbs_cmp(const uint64_t *a, const uint64_t *b)
+static int limbs_cmp(const uint64_t *a, const uint64_t *b, int len)
 {
-	for (int i = LIMBS - 1; i >= 0; i--)
+	for (int i = len - 1; i >= 0; i--)
 		if (a[i] != b[i])
 			return a[i] > b[i] ? 1 : -1;
 	return 0;
 }
 
-static void limbs_sub(uint64_t *a, const uint64_t *b)
+static void limbs_sub(uint64_t *a, const uint64_t *b, int len)
 {
 	uint64_t borrow = 0;
-	for (int i = 0; i < LIMBS; i++) {
+	for (int i = 0; i < len; i++) {
 		uint64_t d = a[i] - b[i] - borrow;
 		borrow = (a[i] < b[i]) || (a[i] == b[i] && borrow);
 		a[i] = d;
 	}
 }
 
-static void limbs_add(uint64_t *a, const uint64_t *b)
+static void limbs_add(uint64_t *a, const uint64_t *b, int len)
 {
 	uint64_t carry = 0;
-	for (int i = 0; i < LIMBS; i++) {
+	for (int i = 0; i < len; i++) {
 		uint64_t t = a[i] + carry;
 		carry = t < carry;
 		a[i] = t + b[i];
@@ -76,18 +80,24 @@ static void limbs_add(uint64_t *a, const uint64_t *b)
 }
 
 /* 0 < k < 64. */
-static void limbs_shr(uint64_t *a, unsigned k)
+static void limbs_shr(uint64_t *a, unsigned k, int len)
 {
-	for (int i = 0; i < LIMBS - 1; i++)
+	for (int i = 0; i < len - 1; i++)
 		a[i] = (a[i] >> k) | (a[i + 1] << (64 - k));
-	a[LIMBS - 1] >>= k;
+	a[len - 1] >>= k;
 }
 
-static void limbs_shl(uint64_t *a, unsigned k)
+static void limbs_shl(uint64_t *a, unsigned k, int len)
 {
-	for (int i = LIMBS - 1; i > 0; i--)
+	for (int i = len - 1; i > 0; i--)
 		a[i] = (a[i] << k) | (a[i - 1] >> (64 - k));
 	a[0] <<= k;
+}
+
+/* The trailing zero bits of a nonzero even a, at most 63 at a time. */
+static unsigned limbs_twos(const uint64_t *a)
+{
+	return a[0] ? (unsigned)__builtin_ctzll(a[0]) : 63;
 }
 
 static void limbs_from_be32(uint64_t *out, const uint8_t be[32])
@@ -103,50 +113,50 @@ static void limbs_to_be32(uint8_t be[32], const uint64_t *in)
 		be[31 - i] = (uint8_t)(in[i / 8] >> (8 * (i % 8)));
 }
 
-/* a^-1 · 2^k mod n into out, for 0 < a < n, n odd: true, with k. The
- * invariant n = u·s + v·r keeps s and r at most n, and the last r at
- * most 2n, which is why there is a fifth word. */
+/* a^-1 · 2^k mod n into out, for 0 < a < n, n odd: true, with k.
+ * Kaliski's steps, with a run of halvings taken at once: the invariant
+ * n = u·s + v·r keeps s and r at most n while v > 0, and the last r at
+ * most 2n, which is why r and s have a fifth word. u stays odd. */
 static bool almost_inverse(const uint64_t *a, const uint64_t *n, uint64_t *out, unsigned *ret_k)
 {
 	uint64_t u[LIMBS], v[LIMBS], r[LIMBS] = { 0 }, s[LIMBS] = { 1 };
-	unsigned k = 0;
+	unsigned k = 0, t;
 
 	memcpy(u, n, sizeof(u));
 	memcpy(v, a, sizeof(v));
-	while (!limbs_zero(v)) {
-		if (!(u[0] & 1)) {
-			unsigned t = u[0] ? (unsigned)__builtin_ctzll(u[0]) : 63;
-			limbs_shr(u, t);
-			limbs_shl(s, t);
-			k += t;
-		} else if (!(v[0] & 1)) {
-			unsigned t = v[0] ? (unsigned)__builtin_ctzll(v[0]) : 63;
-			limbs_shr(v, t);
-			limbs_shl(r, t);
-			k += t;
-		} else if (limbs_cmp(u, v) > 0) {
-			limbs_sub(u, v);
-			limbs_shr(u, 1);
-			limbs_add(r, s);
-			limbs_shl(s, 1);
-			k++;
+	while (!limbs_zero(v, WORDS_N)) {
+		if (!(v[0] & 1)) {
+			t = limbs_twos(v);
+			limbs_shr(v, t, WORDS_N);
+			limbs_shl(r, t, LIMBS);
+		} else if (!(u[0] & 1)) {
+			t = limbs_twos(u);  /* only after a run of 64 zeros below */
+			limbs_shr(u, t, WORDS_N);
+			limbs_shl(s, t, LIMBS);
+		} else if (limbs_cmp(u, v, WORDS_N) > 0) {
+			limbs_sub(u, v, WORDS_N);
+			t = limbs_twos(u);
+			limbs_shr(u, t, WORDS_N);
+			limbs_add(r, s, LIMBS);
+			limbs_shl(s, t, LIMBS);
 		} else {
-			limbs_sub(v, u);
-			limbs_shr(v, 1);
-			limbs_add(s, r);
-			limbs_shl(r, 1);
-			k++;
+			limbs_sub(v, u, WORDS_N);
+			t = limbs_zero(v, WORDS_N) ? 1 : limbs_twos(v);
+			limbs_shr(v, t, WORDS_N);
+			limbs_add(s, r, LIMBS);
+			limbs_shl(r, t, LIMBS);
 		}
+		k += t;
 		if (k > 2 * 256)
 			return false;  /* cannot happen for 0 < a < n; never trust it */
 	}
 	uint64_t one[LIMBS] = { 1 };
-	if (limbs_cmp(u, one) != 0)
+	if (limbs_cmp(u, one, LIMBS) != 0)
 		return false;  /* a and n not coprime */
-	if (limbs_cmp(r, n) >= 0)
-		limbs_sub(r, n);
+	if (limbs_cmp(r, n, LIMBS) >= 0)
+		limbs_sub(r, n, LIMBS);
 	memcpy(out, n, LIMBS * sizeof(*out));
-	limbs_sub(out, r);
+	limbs_sub(out, r, LIMBS);
 	*ret_k = k;
 	return true;
 }
