@@ -6,15 +6,8 @@
  * window, an order in flight (its URL, so a restart resumes it), and per
  * name the last record check and its alert level.
  *
- * The model is plain structs; state_to_json/state_from_json convert it.
- * A member at its default (null, 0, false, OK; an empty order_times) is
- * left out when written and reads back as that default, as it always has:
- * most of a cert's members are at theirs. An older persistd reads such a
- * file the same way: an absent member has always read as its default.
- * Unknown members in the file are ignored (a newer persistd wrote them);
- * members of the wrong type are an error with a message, and the daemon then
- * refuses to start rather than silently forget in-flight orders.
- * Errors: -EINVAL malformed file, -E2BIG over a limit, -ENOMEM. Pure. */
+ * The model is plain structs, owned here; daemon/statejson converts it to
+ * and from the file. Errors: -ENOMEM. Pure. */
 #pragma once
 
 #include <stdbool.h>
@@ -25,8 +18,6 @@
 #include "common/macro.h"
 #include "common/record.h"
 #include "common/strmap.h"
-
-#include <yajl/yajl_tree.h>
 
 #define STATE_VERSION 1
 #define STATE_MAX_ORDER_TIMES 100 /* the highest max_orders_per_hour */
@@ -168,9 +159,6 @@ struct state *state_new(void);
 void state_free(struct state *s);
 DEFINE_FREEP(struct state, state_free)
 
-int state_from_json(const char *json, size_t len, struct state **ret, char *err, size_t err_size);
-int state_to_json(const struct state *s, char **ret, size_t *ret_len);
-
 /* Find or (create=true) add. NULL only on out-of-memory or when absent. */
 struct state_ca *state_get_ca(struct state *s, const char *name, bool create);
 struct state_cert *state_get_cert(struct state *s, const char *name, bool create);
@@ -195,12 +183,12 @@ bool state_cert_is_revoked(const struct state_cert *c);
 const struct state_cert_orders *state_cert_orders(const struct state_cert *c);
 /* c's own orders part, made empty the first time. NULL: out of memory. */
 struct state_cert_orders *state_cert_orders_mut(struct state_cert *c);
-/* One cert's object as in state.json's "certs", for the journal; and back:
- * state_read_cert() replaces what s holds for that cert (creating it) with
- * v, in place, so pointers to the entry stay valid. */
-struct json_writer;
-void state_write_cert(struct json_writer *w, const struct state_cert *c);
-int state_read_cert(struct state *s, const char *name, yajl_val v, char *err, size_t err_size);
+/* Empties c of everything but its name and its dirty mark, in place
+ * (daemon/statejson reads a cert again into the same entry). */
+void state_cert_clear(struct state_cert *c);
+/* Does an orders part hold nothing? And lets go of what it holds, not of o. */
+bool state_orders_empty(const struct state_cert_orders *o);
+void state_orders_done(struct state_cert_orders *o);
 
 /* Notes c as changed since the last write (once). -ENOMEM: the caller must
  * then write everything. state_clear_dirty() after a write. Certs dropped by

@@ -8,6 +8,7 @@
 #include "common/strutil.h"
 #include "daemon/heaptrim.h"
 #include "daemon/state.h"
+#include "daemon/statejson.h"
 #include "daemon/statejournal.h"
 #include "daemon/store.h"
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "daemon/state.h"
+#include "daemon/statejson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "daemon/state.h"
+#include "daemon/statejson.h"
 #include "daemon/statejournal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

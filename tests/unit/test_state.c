@@ -9,6 +9,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "daemon/state.h"
+#include "daemon/statejson.h"
 
 static void test_round_trip(void **state)
 {
