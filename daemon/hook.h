@@ -11,9 +11,11 @@
  * HOOK_TAIL_LINES lines of stderr (each escaped and cut at
  * HOOK_TAIL_LINE_BYTES, joined by '\n'; "" when there were none), so a
  * failure can be shown with the hook's own words. The environment is the
- * daemon's plus the given KEY=VALUE entries; stdin is /dev/null. The child
- * runs in its own process group so a timeout or a stop kills what it
- * started too.
+ * daemon's plus the given KEY=VALUE entries; stdin is /dev/null, and no
+ * other descriptor of the daemon's is open in it. The child runs in a
+ * session and process group of its own so a timeout or a stop kills what
+ * it started too. It is started with posix_spawn() (no copy of the
+ * daemon's page tables) and its exit seen through a pidfd.
  *
  * hook_abandon() forgets the callback; the child still runs to its end (or
  * until hook_stop_all()).
@@ -36,6 +38,9 @@
 #define HOOK_STOP_GRACE_MS (2 * 1000)
 #define HOOK_TAIL_LINES 5
 #define HOOK_TAIL_LINE_BYTES 200
+/* How often a child's exit is looked for where no pidfd tells (Linux
+ * before 5.3, valgrind). */
+#define HOOK_REAP_POLL_MS 50
 
 struct hook_run;
 
