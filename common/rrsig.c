@@ -324,7 +324,8 @@ int rrsig_pubkey_verify(struct rrsig_pubkey *k, const uint8_t *data, size_t data
 	}
 	if (EVP_Digest(data, data_len, digest, &digest_len, k->md, NULL) != 1)
 		return -ENOMEM;
-	if (k->alg == ALG_ECDSAP256SHA256 && k->verifications < RRSIG_P256_TABLE_AFTER &&
+	if (P256VERIFY_FAST && k->alg == ALG_ECDSAP256SHA256 &&
+	    k->verifications < RRSIG_P256_TABLE_AFTER &&
 	    ++k->verifications == RRSIG_P256_TABLE_AFTER)
 		k->table = p256verify_new(k->p256);
 	if (k->table)

@@ -36,8 +36,8 @@ struct sigmemo;
 
 struct rrsig_pubkey;
 
-/* A parsed P-256 key gets a table of its own (common/p256verify) once it
- * has verified this many signatures: the table costs about 500 ordinary
+/* A parsed P-256 key gets a table of its own (common/p256verify, where
+ * P256VERIFY_FAST) once it has verified this many signatures: the table costs about 500 ordinary
  * verifications to build (25 ms), and saves about two thirds of each one
  * after. So a key that never gets this far pays nothing, and one that
  * does pays at most half as much again as it already has. */
