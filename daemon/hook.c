@@ -329,6 +329,11 @@ int hook_run(uv_loop_t *loop, const char *const *argv, const char *const *env,
 
 	if (stopping)
 		return -ESHUTDOWN;
+	/* An ignored SIGCHLD is inherited through exec, and with it the kernel
+	 * reaps our children before waitpid() can tell how they ended. */
+	struct sigaction sa;
+	if (sigaction(SIGCHLD, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+		(void)signal(SIGCHLD, SIG_DFL);
 	struct hook_run *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
@@ -393,19 +398,22 @@ int hook_run(uv_loop_t *loop, const char *const *argv, const char *const *env,
 	}
 	if (r < 0)
 		goto fail;
+	uv_handle_t *watcher;
 	if (h->pidfd >= 0) {
+		watcher = (uv_handle_t *)&h->exit_poll;
 		r = uv_poll_init(loop, &h->exit_poll, h->pidfd);
-		if (r == 0) {
-			h->exit_poll.data = h;
-			r = uv_poll_start(&h->exit_poll, UV_READABLE, on_exit_poll);
-		}
 	} else {
+		watcher = (uv_handle_t *)&h->reap_timer;
 		r = uv_timer_init(loop, &h->reap_timer);
-		if (r == 0) {
-			h->reap_timer.data = h;
-			r = uv_timer_start(&h->reap_timer, on_reap_timer, HOOK_REAP_POLL_MS,
-					   HOOK_REAP_POLL_MS);
-		}
+	}
+	if (r == 0) {
+		watcher->data = h;
+		h->open_handles++;
+		r = h->pidfd >= 0 ? uv_poll_start(&h->exit_poll, UV_READABLE, on_exit_poll)
+				  : uv_timer_start(&h->reap_timer, on_reap_timer, HOOK_REAP_POLL_MS,
+						   HOOK_REAP_POLL_MS);
+		if (r < 0)
+			close_handle(h, watcher);
 	}
 	if (r < 0) {
 		/* Not watched, so not left running: the poll and the timer
@@ -414,7 +422,6 @@ int hook_run(uv_loop_t *loop, const char *const *argv, const char *const *env,
 		(void)waitpid(h->pid, NULL, 0);
 		goto fail;
 	}
-	h->open_handles++;
 	h->next = running;
 	if (running)
 		running->prev = h;

@@ -87,6 +87,19 @@ static void test_status_and_signal(void **state)
 	assert_non_null(strstr(o.message, "killed by signal"));
 }
 
+/* A daemon started with SIGCHLD ignored (inherited through exec) still
+ * learns how its hooks ended. */
+static void test_sigchld_ignored_at_start(void **state)
+{
+	(void)state;
+	struct outcome o;
+
+	assert_true(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
+	assert_int_equal(run_script("exit 7", NULL, 5000, &o), 0);
+	assert_string_equal(o.message, "exited with status 7");
+	assert_true(signal(SIGCHLD, SIG_DFL) != SIG_ERR);
+}
+
 /* The extra entries are there, beside the daemon's environment; stdin
  * reads as empty at once. */
 static void test_environment_and_stdin(void **state)
@@ -240,6 +253,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_success_and_tail),
 		cmocka_unit_test(test_status_and_signal),
+		cmocka_unit_test(test_sigchld_ignored_at_start),
 		cmocka_unit_test(test_environment_and_stdin),
 		cmocka_unit_test(test_only_stdio_open),
 		cmocka_unit_test(test_timeout_kills_the_group),
