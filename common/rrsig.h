@@ -37,10 +37,11 @@ struct sigmemo;
 struct rrsig_pubkey;
 
 /* A parsed P-256 key gets a table of its own (common/p256verify, where
- * P256VERIFY_FAST) once it has verified this many signatures: the table costs about 500 ordinary
- * verifications to build (25 ms), and saves about two thirds of each one
- * after. So a key that never gets this far pays nothing, and one that
- * does pays at most half as much again as it already has. */
+ * P256VERIFY_FAST) once it has verified this many signatures: the table
+ * costs about 500 ordinary verifications to build (25 ms), and saves about
+ * two thirds of each one after. So a key that never gets this far pays
+ * nothing, and one that does pays at most half as much again as it
+ * already has. */
 #define RRSIG_P256_TABLE_AFTER 1024
 
 /* One DNSKEY's RDATA (flags, protocol, algorithm, public key), and
