@@ -226,7 +226,7 @@ struct rrsig_pubkey {
 	EVP_PKEY_CTX *ctx;            /* initialised for verify over a digest (not Ed25519) */
 	uint32_t verifications;       /* so far, up to RRSIG_P256_TABLE_AFTER */
 	uint8_t p256[64];             /* ALG_ECDSAP256SHA256: Q as x | y */
-	struct p256verify *table;     /* made at RRSIG_P256_TABLE_AFTER; NULL before or if it failed */
+	struct p256verify *table;     /* from RRSIG_P256_TABLE_AFTER on; NULL if it failed */
 };
 
 void rrsig_pubkey_free(struct rrsig_pubkey *k)

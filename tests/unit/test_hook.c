@@ -217,8 +217,8 @@ static void test_many_at_once(void **state)
 	for (int i = 0; i < 40; i++) {
 		snprintf(scripts[i], sizeof(scripts[i]), "exit %d", i % 3);
 		const char *argv[] = { "/bin/sh", "-c", scripts[i], NULL };
-		assert_int_equal(hook_run(&loop, argv, NULL, 5000, "test hook", on_done, &o[i], NULL),
-				 0);
+		int r = hook_run(&loop, argv, NULL, 5000, "test hook", on_done, &o[i], NULL);
+		assert_int_equal(r, 0);
 	}
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	for (int i = 0; i < 40; i++) {
