@@ -159,8 +159,10 @@ const struct config_cert_opts *config_cert_opts(const struct config_cert *cert);
 struct config_cert_opts *config_cert_opts_mut(struct config_cert *cert);
 /* Frees a NULL-terminated string vector and its strings. NULL is a no-op. */
 void config_strv_free(char **v);
-/* Moves cert->names and its strings into one allocation, once parsing is done: 100k
- * one-name certs would each hold two malloc chunks for it. -ENOMEM leaves it as it was. */
+/* Moves cert->names and its strings into one piece of c's arena, once the cert's
+ * section is read (the parser calls it then, and config_finish() again for any it
+ * could not): 100k one-name certs would each hold two malloc chunks for it. -ENOMEM
+ * leaves it as it was. */
 int config_cert_pack_names(struct config *c, struct config_cert *cert);
 
 const struct config_ca *config_find_ca(const struct config *c, const char *name);
