@@ -290,11 +290,8 @@ def test_ca_bundle_trust(fresh, tmp_path):
 
 
 def test_connection_refused_retried_then_reported(tmp_path):
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+    from fixtures.ports import free_port
+    port = free_port(udp=False)  # nothing listens there
     r = run("directory", f"https://127.0.0.1:{port}/directory", "--backoff-ms", 50)
     d = r.all("directory")[0]
     assert d["error_name"] == "ECONNREFUSED" and d["attempts"] == 5

@@ -10,7 +10,6 @@ and never answers (a timeout, while the control socket keeps answering).
 archive_keep: N+2 forced renewals leave exactly N archive versions, the
 pruned ones without their private key. show: every path, the key type.
 A real knotd, our test CA and persistd."""
-import json
 import os
 import pathlib
 import socket
@@ -20,6 +19,8 @@ import time
 import urllib.request
 
 import pytest
+
+from fixtures import ports
 
 ZONE = "example.test"
 SERVED_STALE_ID = "c05e87d5aa0343f4ad7d964bfe465357"
@@ -83,11 +84,7 @@ class TLSServer:
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return ports.free_port(udp=False)
 
 
 @pytest.fixture
